@@ -1,0 +1,3 @@
+from lambdalab.cli import main
+
+raise SystemExit(main())

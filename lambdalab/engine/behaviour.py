@@ -1,0 +1,114 @@
+"""The behaviour model compiled into fast samplers: durations, CPU scaling with memory, and failures.
+
+Every random draw comes from the scenario's one generator, in event order, so a
+run repeats exactly. Distributions are built from `random()` alone (not from
+`random.gauss` and friends) so that a Python upgrade cannot change a report.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from statistics import NormalDist
+from typing import Any, Callable
+
+from lambdalab.engine import limits
+from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch
+
+Sampler = Callable[[], float]
+_Z99 = NormalDist().inv_cdf(0.99)
+_MISSING = object()
+
+
+def sampler(dist: Distribution, rng: random.Random, scale: float = 1.0) -> Sampler:
+    """A function returning one duration (seconds) per call, times `scale`."""
+    rand = rng.random
+    if dist.kind == "fixed":
+        value = dist.a * scale
+        return lambda: value
+    if dist.kind == "jitter":
+        mean, spread = dist.a * scale, dist.b * scale
+        return lambda: mean + spread * (2.0 * rand() - 1.0)
+    if dist.kind == "exponential":
+        mean = dist.a * scale
+        return lambda: -mean * math.log(1.0 - rand())
+    if dist.kind == "uniform":
+        low, width = dist.a * scale, (dist.b - dist.a) * scale
+        return lambda: low + width * rand()
+    if dist.kind == "lognormal":
+        mu = math.log(dist.a * scale)
+        sigma = (math.log(dist.b) - math.log(dist.a)) / _Z99
+        # Box-Muller from two uniforms; 1 - u keeps log() away from zero.
+        return lambda: math.exp(mu + sigma * math.sqrt(-2.0 * math.log(1.0 - rand())) * math.cos(2.0 * math.pi * rand()))
+    raise ValueError(f"unknown distribution {dist.kind!r}")
+
+
+def vcpus(memory_mb: int, threads: int) -> float:
+    """CPU share at this memory: 1,769 MB is one vCPU, at most 6, and code uses at most `threads` of them."""
+    return min(memory_mb / limits.MB_PER_VCPU, limits.MAX_VCPUS, threads)
+
+
+def duration_scale(behaviour: Behaviour, memory_mb: int) -> float:
+    """How much longer (or shorter) the code runs at `memory_mb` than where it was measured.
+
+    Only the CPU-bound share scales; waiting on I/O takes as long at any memory size.
+    This is what makes power tuning worth doing (https://docs.aws.amazon.com/lambda/latest/dg/configuration-memory.html).
+    """
+    if not behaviour.cpu_bound:
+        return 1.0
+    speedup = vcpus(memory_mb, behaviour.threads) / vcpus(behaviour.measured_at, behaviour.threads)
+    return (1.0 - behaviour.cpu_bound) + behaviour.cpu_bound / speedup
+
+
+FailureCheck = Callable[[int, bool, Any], "ErrorRule | None"]
+
+
+def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCheck | None:
+    """A function (invocation number, cold?, event) -> the rule that fails it, or None. None when nothing can fail."""
+    if not rules:
+        return None
+    rand = rng.random
+
+    def check(number: int, cold: bool, event: Any) -> ErrorRule | None:
+        for rule in rules:
+            if rule.every is not None and number % rule.every:
+                continue
+            if rule.on_cold_start is not None and cold != rule.on_cold_start:
+                continue
+            if rule.when is not None and not matches(rule.when, event):
+                continue
+            if rule.rate is not None and rand() >= rule.rate:  # drawn last: only when the rule could apply
+                continue
+            return rule
+        return None
+
+    return check
+
+
+def matches(match: EventMatch, event: Any) -> bool:
+    value = lookup(event, match.path)
+    if match.exists is not None and (value is not _MISSING) != match.exists:
+        return False
+    if match.has_equals and (value is _MISSING or not _same(value, match.equals)):
+        return False
+    if match.one_of is not None and (value is _MISSING or not any(_same(value, v) for v in match.one_of)):
+        return False
+    return True
+
+
+def lookup(event: Any, path: tuple) -> Any:
+    """The value at a JSON path in the event, or a marker when it is absent."""
+    for part in path:
+        if isinstance(part, int):
+            if not isinstance(event, list) or not -len(event) <= part < len(event):
+                return _MISSING
+        elif not isinstance(event, dict) or part not in event:
+            return _MISSING
+        event = event[part]
+    return event
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality that keeps JSON types apart: 1 is not true, "1" is not 1."""
+    return type(a) is type(b) and a == b or (
+        isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)

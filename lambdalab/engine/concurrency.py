@@ -1,0 +1,86 @@
+"""Who may run now: reserved concurrency, the account's unreserved pool, and each function's scaling rate.
+
+Sources: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html (reserved and
+provisioned concurrency), https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html
+(1,000 environments per 10 s per function, refilled continuously) and
+https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html (what counts as claimed).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from lambdalab.engine import limits
+
+if TYPE_CHECKING:
+    from lambdalab.engine.environments import Environment, FunctionRuntime
+
+# TooManyRequestsException reasons (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
+ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
+# AWS documents a 429 when a function outgrows its scaling rate but not the Reason it carries; this is the
+# closest documented one.
+SCALING_LIMIT = "FunctionInvocationRateLimitExceeded"
+
+
+class AccountConcurrency:
+    """The Region's concurrency: what reservations and provisioned concurrency leave is shared by the rest."""
+
+    __slots__ = ("limit", "unreserved_capacity", "unreserved_busy", "busy", "max_busy", "max_unreserved_busy")
+
+    def __init__(self, limit: int, claimed: int):
+        self.limit = limit
+        # Reserved concurrency and unreserved functions' provisioned concurrency are carved out of the pool.
+        self.unreserved_capacity = limit - claimed
+        self.unreserved_busy = 0  # on-demand executions of functions without a reservation
+        self.busy = 0
+        self.max_busy = 0
+        self.max_unreserved_busy = 0
+
+
+class ScalingRate:
+    """A token bucket of new environments: 1,000 at most, refilled at 100 a second."""
+
+    __slots__ = ("tokens", "updated")
+    CAPACITY = float(limits.SCALING_ENVIRONMENTS)
+    REFILL_PER_S = limits.SCALING_ENVIRONMENTS / limits.SCALING_PERIOD_S
+
+    def __init__(self) -> None:
+        self.tokens = self.CAPACITY
+        self.updated = 0.0
+
+    def take(self, now: float) -> bool:
+        tokens = self.tokens + (now - self.updated) * self.REFILL_PER_S
+        self.tokens = tokens if tokens < self.CAPACITY else self.CAPACITY
+        self.updated = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Environment | str:
+    """An environment to run one request on, or the reason the request is throttled.
+
+    Provisioned environments are used first; then a warm on-demand one (the most
+    recently used); then a new one, if the scaling rate allows.
+    """
+    if fn.warm_provisioned:
+        return fn.warm_provisioned.pop()
+    reserved = fn.reserved
+    if reserved is not None:
+        if fn.busy >= reserved:
+            return RESERVED_LIMIT
+    elif account.unreserved_busy >= account.unreserved_capacity:
+        return ACCOUNT_LIMIT
+    if fn.warm:
+        env = fn.warm.pop()
+    elif fn.scaling.take(now):
+        env = fn.create_environment(now, provisioned=False)
+    else:
+        return SCALING_LIMIT
+    if reserved is None:
+        account.unreserved_busy += 1
+        if account.unreserved_busy > account.max_unreserved_busy:
+            account.max_unreserved_busy = account.unreserved_busy
+    return env

@@ -1,0 +1,278 @@
+"""Execution environments: Init -> Invoke -> idle -> Shutdown, the warm pool, and one function's counters.
+
+Lifecycle facts from https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html:
+Init has 10 s on demand (past it, Lambda retries Init inside the first invoke,
+bounded by the timeout); a timeout or crash resets the environment, so its next
+request pays Init again, and that re-init counts against the timeout. Idle
+environments live for `idle_expiry` (AWS does not document this figure) and a
+request takes the most recently used warm one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from typing import TYPE_CHECKING, Any, Callable
+
+from lambdalab.engine import limits
+from lambdalab.engine.behaviour import duration_scale, failure_check, sampler
+from lambdalab.engine.concurrency import ScalingRate
+from lambdalab.engine.metrics import Histogram
+from lambdalab.engine.model import Function
+
+if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.invoke_async import AsyncEvent
+
+INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
+TIMEOUT_ERROR = "Sandbox.Timedout"
+OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
+
+
+class Environment:
+    """One execution environment and, while it is busy, the invocation it is serving."""
+
+    __slots__ = (
+        "id", "function", "provisioned", "state", "created_at", "idle_since", "needs_init", "invocations",
+        "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
+        "error", "error_message", "timed_out",
+    )
+
+    def __init__(self, env_id: int, function: FunctionRuntime, now: float, provisioned: bool):
+        self.id = env_id
+        self.function = function
+        self.provisioned = provisioned
+        self.state = IDLE if provisioned else INIT
+        self.created_at = now
+        self.idle_since = now
+        self.needs_init = not provisioned  # provisioned environments are initialised before traffic
+        self.invocations = 0
+        self.request = 0
+        self.event: Any = None
+        self.async_event: AsyncEvent | None = None
+        self.on_done: Callable[[Environment], None] | None = None
+        self.started_at = 0.0
+        self.invoke_started_at = 0.0
+        self.init_s = 0.0  # how long Init took for the current request (0 when warm)
+        self.init_phase_s = 0.0  # how much of it ran in a separate Init phase, before the invoke phase
+        self.cold = False
+        self.error: str | None = None
+        self.error_message = ""
+        self.timed_out = False
+
+
+class FunctionRuntime:
+    """One function in a run: its environments, samplers and counters (the engine's hot state)."""
+
+    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency):
+        rng = loop.rng
+        behaviour = fn.behaviour
+        self.config = fn
+        self.name = fn.name
+        self.loop = loop
+        self.account = account
+        self.reserved = fn.reserved_concurrency
+        self.timeout = fn.timeout
+        self.idle_expiry = fn.idle_expiry
+        self.sample_init = sampler(behaviour.init, rng)
+        self.sample_duration = sampler(behaviour.duration, rng, duration_scale(behaviour, fn.memory))
+        self.sample_cold_extra = sampler(behaviour.cold_start_extra, rng) if behaviour.cold_start_extra else None
+        self.failure = failure_check(behaviour.errors, rng)
+        self.out_of_memory = behaviour.memory_used > fn.memory
+        self.max_memory_used = min(behaviour.memory_used, fn.memory)
+        self.scaling = ScalingRate()
+
+        self.environments: dict[int, Environment] = {}  # alive, by id
+        self.warm_provisioned: list[Environment] = []
+        self.warm: deque[Environment] = deque()  # idle on-demand environments, least recently used first
+        self.reaper_armed = False
+        self.async_waiting: dict[int, AsyncEvent] = {}  # events waiting for a retry or a backoff, by request
+
+        # Counters: CloudWatch metrics and the report's outcomes.
+        self.busy = 0
+        self.step_max_busy = 0
+        self.max_busy = 0
+        self.max_environments = 0
+        self.environments_created = 0
+        self.requests = 0
+        self.invocations = 0
+        self.errors = 0
+        self.throttles = 0
+        self.cold_starts = 0
+        self.timeouts = 0
+        self.provisioned_invocations = 0
+        self.spillover_invocations = 0
+        self.billed_ms = 0
+        self.billed_ms_provisioned = 0
+        self.durations = Histogram()
+        self.init_durations = Histogram()
+        self.busy_seconds = 0.0  # integral of busy environments over time
+        self.alive_seconds = 0.0  # integral of live environments over time, for those already shut down
+        self.sync_in_flight = 0
+        self.succeeded = 0
+        self.failed = 0
+        self.throttled = 0
+        # asynchronous invocation
+        self.async_received = 0
+        self.async_alive = 0
+        self.async_max_age_ms = 0.0
+        self.retried = 0
+        self.dropped = 0
+        self.to_dlq = 0
+        self.to_on_failure = 0
+        self.to_on_success = 0
+        self.dead_letter_errors = 0
+        self.destination_failures = 0
+
+    # --- environments -------------------------------------------------------------------------
+
+    def create_environment(self, now: float, provisioned: bool) -> Environment:
+        self.environments_created += 1
+        env = Environment(self.environments_created, self, now, provisioned)  # numbered per function: env 1, 2, ...
+        self.environments[env.id] = env
+        if len(self.environments) > self.max_environments:
+            self.max_environments = len(self.environments)
+        if self.loop.listeners:
+            self.loop.emit("env_start", {"function": self.name, "env": env.id, "provisioned": provisioned})
+        return env
+
+    def provision(self, count: int) -> None:
+        """Provisioned concurrency: environments initialised before any traffic, never cold."""
+        for _ in range(count):
+            self.warm_provisioned.append(self.create_environment(self.loop.now, provisioned=True))
+
+    def _release(self, env: Environment, now: float) -> None:
+        env.state = IDLE
+        env.idle_since = now
+        if env.provisioned:
+            self.warm_provisioned.append(env)
+            return
+        self.warm.append(env)
+        if not self.reaper_armed:
+            self.reaper_armed = True
+            self.loop.at(self.warm[0].idle_since + self.idle_expiry, self._reap)
+
+    def _reap(self, _: Any) -> None:
+        """Shut down every environment idle for `idle_expiry`, then wake up for the next one to expire."""
+        now = self.loop.now
+        warm, expiry = self.warm, self.idle_expiry
+        while warm and warm[0].idle_since + expiry <= now:
+            self.shutdown(warm.popleft(), "SPINDOWN")
+        self.reaper_armed = bool(warm)
+        if warm:
+            self.loop.at(warm[0].idle_since + expiry, self._reap)
+
+    def shutdown(self, env: Environment, reason: str) -> None:
+        now = self.loop.now
+        env.state = GONE
+        del self.environments[env.id]
+        self.alive_seconds += now - env.created_at
+        if self.loop.listeners:
+            self.loop.emit("env_shutdown", {"function": self.name, "env": env.id, "reason": reason})
+
+    # --- one invocation -----------------------------------------------------------------------
+
+    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None],
+              async_event: AsyncEvent | None = None) -> None:
+        """Start serving `request` on `env` (already admitted): Init first if the environment needs it."""
+        loop = self.loop
+        now = loop.now
+        self.invocations += 1
+        self.busy += 1
+        if self.busy > self.step_max_busy:
+            self.step_max_busy = self.busy
+            if self.busy > self.max_busy:
+                self.max_busy = self.busy
+        account = self.account
+        account.busy += 1
+        if account.busy > account.max_busy:
+            account.max_busy = account.busy
+        if env.provisioned:
+            self.provisioned_invocations += 1
+        elif self.config.provisioned_concurrency:
+            self.spillover_invocations += 1
+        env.request = request
+        env.event = event
+        env.on_done = on_done
+        env.async_event = async_event
+        env.started_at = now
+        cold = env.cold = env.needs_init
+        env.init_phase_s = 0.0
+        if cold:
+            self.cold_starts += 1
+            env.needs_init = False
+            env.init_s = self.sample_init()
+            if env.state == INIT:  # a new environment: the Init phase, limited to 10 s on demand
+                env.init_phase_s = min(env.init_s, limits.INIT_LIMIT_S)
+                if loop.listeners:
+                    loop.emit("init_start", {"function": self.name, "env": env.id, "request_id": request})
+                loop.at(now + env.init_phase_s, self._init_done, env)
+                return
+        self._invoke(env, now, reinit=env.init_s if cold else 0.0)
+
+    def _init_done(self, env: Environment) -> None:
+        loop = self.loop
+        suppressed = env.init_s > limits.INIT_LIMIT_S
+        if loop.listeners:
+            loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_s * 1000, 3),
+                                   "status": "timeout" if suppressed else "success"})
+        # A suppressed Init is retried inside the invoke phase, on the invocation's clock.
+        self._invoke(env, loop.now, reinit=env.init_s if suppressed else 0.0)
+
+    def _invoke(self, env: Environment, now: float, reinit: float) -> None:
+        env.state = BUSY
+        env.invoke_started_at = now
+        run = reinit + self.sample_duration()
+        if env.cold and self.sample_cold_extra is not None:
+            run += self.sample_cold_extra()
+        rule = self.failure(self.invocations, env.cold, env.event) if self.failure is not None else None
+        if run > self.timeout:
+            run = self.timeout
+            env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+        elif self.out_of_memory:
+            env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
+        elif rule is not None:
+            env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
+        else:
+            env.error = None
+        if self.loop.listeners:
+            self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
+        self.loop.at(now + run, self._invoke_done, env)
+
+    def _invoke_done(self, env: Environment) -> None:
+        loop = self.loop
+        now = loop.now
+        duration_ms = (now - env.invoke_started_at) * 1000.0
+        init_ms = env.init_s * 1000.0 if env.cold else 0.0
+        # Billed: Init plus the invoke phase, rounded up to 1 ms (Init is billed on demand since 1 August 2025,
+        # https://aws.amazon.com/lambda/pricing/); a re-init after a reset is already inside the invoke phase.
+        billed = math.ceil(duration_ms + env.init_phase_s * 1000.0)
+        if env.provisioned:
+            self.billed_ms_provisioned += billed
+        else:
+            self.billed_ms += billed
+        self.durations.add(duration_ms)
+        if env.cold:
+            self.init_durations.add(init_ms)
+        if env.error is not None:
+            self.errors += 1
+            if env.timed_out:
+                self.timeouts += 1
+            if env.timed_out or env.error.startswith("Runtime."):
+                env.needs_init = True  # reset: the next request on this environment pays Init again
+        self.busy -= 1
+        self.account.busy -= 1
+        if self.reserved is None and not env.provisioned:
+            self.account.unreserved_busy -= 1
+        self.busy_seconds += now - env.started_at
+        env.invocations += 1
+        if loop.listeners:
+            loop.emit("invoke_end", {
+                "function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold,
+                "duration_ms": round(duration_ms, 3), "billed_ms": billed, "init_ms": round(init_ms, 3) if env.cold else None,
+                "memory_mb": self.config.memory, "max_memory_used_mb": self.config.memory if self.out_of_memory else self.max_memory_used,
+                "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.timed_out,
+            })
+        self._release(env, now)
+        env.on_done(env)

@@ -1,0 +1,45 @@
+"""Synchronous invocation (RequestResponse): the caller waits, and Lambda never retries.
+
+A throttled request fails at once with HTTP 429 TooManyRequestsException and
+its Reason; a function error or timeout goes back to the caller as it is
+(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html,
+https://docs.aws.amazon.com/lambda/latest/dg/invocation-retries.html).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdalab.engine.clock import EventLoop
+from lambdalab.engine.concurrency import AccountConcurrency, admit
+from lambdalab.engine.environments import Environment, FunctionRuntime
+
+
+class SyncInvoker:
+    def __init__(self, loop: EventLoop, account: AccountConcurrency):
+        self.loop = loop
+        self.account = account
+
+    def request(self, fn: FunctionRuntime, event: Any) -> None:
+        loop = self.loop
+        number = loop.next_id()
+        fn.requests += 1
+        got = admit(fn, self.account, loop.now)
+        if got.__class__ is str:
+            fn.throttles += 1
+            fn.throttled += 1
+            if loop.listeners:
+                loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sync", "reason": got,
+                                       "status": 429, "error": "TooManyRequestsException"})
+            return
+        fn.sync_in_flight += 1
+        fn.begin(got, number, event, self.done)
+
+    @staticmethod
+    def done(env: Environment) -> None:
+        fn = env.function
+        fn.sync_in_flight -= 1
+        if env.error is None:
+            fn.succeeded += 1
+        else:
+            fn.failed += 1

@@ -1,0 +1,89 @@
+"""Lambda's documented limits and defaults, each with its source.
+
+The engine, the validator and (later) the lessons read their numbers from here,
+so a limit AWS changes is changed in one place. Sources are AWS documentation
+pages; see shared/reference/lambda-facts.md for the dated history of each.
+"""
+
+QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
+SCALE = "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html"
+RESV = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+ASYNC_ERR = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"
+ASYNC_REC = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html"
+EIC = "https://docs.aws.amazon.com/lambda/latest/api/API_PutFunctionEventInvokeConfig.html"
+LIFE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html"
+PRICE = "https://aws.amazon.com/lambda/pricing/"
+
+# Memory: 128-10,240 MB in 1 MB steps, default 128 MB (QUOTAS).
+MEMORY_MIN_MB = 128
+MEMORY_MAX_MB = 10_240
+MEMORY_DEFAULT_MB = 128
+# CPU is allocated in proportion to memory: 1,769 MB is about one vCPU, at most 6 vCPUs (QUOTAS).
+MB_PER_VCPU = 1_769
+MAX_VCPUS = 6
+
+# Timeout: a whole number of seconds, 1-900, default 3 (QUOTAS).
+TIMEOUT_MIN_S = 1
+TIMEOUT_MAX_S = 900
+TIMEOUT_DEFAULT_S = 3
+
+# /tmp: 512-10,240 MB, default 512 MB (https://docs.aws.amazon.com/lambda/latest/api/API_EphemeralStorage.html).
+EPHEMERAL_MIN_MB = 512
+EPHEMERAL_MAX_MB = 10_240
+
+# Environment variables: 4 KB for all keys and values together (QUOTAS).
+ENVIRONMENT_MAX_BYTES = 4 * 1024
+
+# Function names: 1-64 characters of letters, digits, hyphens and underscores
+# (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
+FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+
+# Account concurrency per Region defaults to 1,000; at least 100 must stay unreserved (QUOTAS, RESV).
+ACCOUNT_CONCURRENCY_DEFAULT = 1_000
+UNRESERVED_MINIMUM_DEFAULT = 100
+
+# Each function scales by up to 1,000 new execution environments every 10 seconds,
+# refilled continuously; unused rate does not accumulate (SCALE).
+SCALING_ENVIRONMENTS = 1_000
+SCALING_PERIOD_S = 10.0
+
+# Init has 10 s on demand; past it Lambda retries Init during the first invoke,
+# bounded by the function timeout. Provisioned concurrency is exempt (LIFE).
+INIT_LIMIT_S = 10.0
+
+# Asynchronous invocation (EIC, ASYNC_ERR):
+ASYNC_RETRIES_MIN = 0
+ASYNC_RETRIES_MAX = 2
+ASYNC_RETRIES_DEFAULT = 2
+EVENT_AGE_MIN_S = 60
+EVENT_AGE_MAX_S = 21_600
+EVENT_AGE_DEFAULT_S = 21_600
+# "about 1 minute before the first retry, about 2 minutes before the second" (ASYNC_ERR).
+ASYNC_RETRY_DELAYS_S = (60.0, 120.0)
+# Throttled or system-failed events go back to the queue with backoff "from 1 second up to 5 minutes" (ASYNC_ERR).
+ASYNC_BACKOFF_MIN_S = 1.0
+ASYNC_BACKOFF_MAX_S = 300.0
+# The asynchronous payload limit is 1 MB since October 2025 (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+ASYNC_PAYLOAD_MAX_BYTES = 1024 * 1024
+# A dead-letter message carries the first 1 KB of the error message (ASYNC_REC).
+DLQ_ERROR_MESSAGE_MAX_BYTES = 1024
+
+# SQS messages can be up to 1 MiB (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/quotas-messages.html).
+SQS_MESSAGE_MAX_BYTES = 1024 * 1024
+# SQS default visibility timeout is 30 s (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
+SQS_VISIBILITY_DEFAULT_S = 30.0
+
+# Pricing, US East (N. Virginia), first tier (PRICE): requests and GB-seconds.
+PRICE_PER_REQUEST_USD = 0.20 / 1_000_000
+PRICE_PER_GB_SECOND_USD = {"x86_64": 0.0000166667, "arm64": 0.0000133334}
+# Provisioned concurrency, x86_64: per GB-s configured, and the lower duration rate while it serves (PRICE; the
+# figures come from secondary sources, see lambda-facts.md section 9). No arm64 figure has been confirmed, so
+# arm64 is estimated with the on-demand arm64/x86_64 ratio; the report says "estimate" beside PC costs.
+_ARM_RATIO = PRICE_PER_GB_SECOND_USD["arm64"] / PRICE_PER_GB_SECOND_USD["x86_64"]
+PRICE_PC_PER_GB_SECOND_USD = {"x86_64": 0.0000041667, "arm64": 0.0000041667 * _ARM_RATIO}
+PRICE_PC_DURATION_PER_GB_SECOND_USD = {"x86_64": 0.0000097222, "arm64": 0.0000097222 * _ARM_RATIO}
+# Provisioned concurrency is charged in 5-minute increments (PRICE).
+PC_BILLING_INCREMENT_S = 300.0
+# Free tier: 1 M requests and 400,000 GB-seconds a month, permanent; not for PC-enabled functions (PRICE).
+FREE_TIER_REQUESTS = 1_000_000
+FREE_TIER_GB_SECONDS = 400_000

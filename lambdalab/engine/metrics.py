@@ -1,0 +1,142 @@
+"""CloudWatch's metric names, a bounded-memory latency histogram, and the time-series sampler.
+
+Memory must grow with concurrency, not with the number of requests, so latencies
+go into a log-bucketed histogram (relative error below 0.05 %) instead of a list.
+Metric names and meanings follow
+https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lambdalab.engine.environments import FunctionRuntime
+
+PERCENTILES = ("p50", "p90", "p99", "max")
+
+# What an `expect` item may name, and the parts of each figure that has parts.
+EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
+    **{name: () for name in (
+        "Invocations", "Errors", "Throttles", "ConcurrentExecutions", "ProvisionedConcurrencyInvocations",
+        "ProvisionedConcurrencySpilloverInvocations", "AsyncEventsReceived", "AsyncEventAge", "AsyncEventsDropped",
+        "DeadLetterErrors", "DestinationDeliveryFailures", "IteratorAge", "ColdStarts", "BilledDurationMs",
+        "GBSeconds", "CostUSD",
+        # outcomes
+        "requests", "succeeded", "failed", "throttled", "denied", "timed_out", "retried", "to_dlq", "to_on_failure",
+        "to_on_success", "dropped", "in_flight",
+    )},
+    "Duration": PERCENTILES,
+    "InitDuration": PERCENTILES,
+    "environments": ("created", "max", "time_average", "busy_time_average"),
+}
+EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {name: () for name in (
+    "NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted",
+    "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage",
+)}
+EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {name: () for name in (
+    "ConcurrentExecutions", "UnreservedConcurrentExecutions", "CostUSD",
+)}
+
+_EXACT_BELOW = 2048  # microseconds kept exactly; above, 11 significant bits
+
+
+class Histogram:
+    """Counts of values (milliseconds) in log-spaced buckets; exact for values under 2 ms."""
+
+    __slots__ = ("counts", "total", "low", "high")
+
+    def __init__(self) -> None:
+        self.counts: dict[int, int] = {}
+        self.total = 0
+        self.low = float("inf")
+        self.high = 0.0
+
+    def add(self, ms: float) -> None:
+        micros = int(ms * 1000.0)
+        if micros >= _EXACT_BELOW:
+            shift = micros.bit_length() - 11
+            micros = (shift << 11) | (micros >> shift)  # bucket key: exponent and top 11 bits
+        counts = self.counts
+        counts[micros] = counts.get(micros, 0) + 1
+        self.total += 1
+        if ms < self.low:
+            self.low = ms
+        if ms > self.high:
+            self.high = ms
+
+    def summary(self) -> dict[str, float | None]:
+        """p50, p90, p99 and max in ms (two decimals, as in a REPORT line); None when empty."""
+        if not self.total:
+            return dict.fromkeys(PERCENTILES)
+        out: dict[str, float | None] = {}
+        ordered = sorted(self.counts.items())  # keys grow with the values they hold
+        for name, q in (("p50", 0.50), ("p90", 0.90), ("p99", 0.99)):
+            rank = max(1, -(-self.total * q // 1))  # nearest-rank percentile
+            seen = 0
+            for key, count in ordered:
+                seen += count
+                if seen >= rank:
+                    out[name] = round(min(max(_bucket_middle(key) / 1000.0, self.low), self.high), 2)
+                    break
+        out["max"] = round(self.high, 2)
+        return out
+
+
+def _bucket_middle(key: int) -> float:
+    """The middle of a bucket, in microseconds."""
+    if key < _EXACT_BELOW:
+        return float(key)
+    shift, top = key >> 11, key & 2047
+    return ((top << shift) + (1 << shift) / 2.0) if shift else float(top)
+
+
+class SeriesSampler:
+    """Samples every function at a fixed step of virtual time, for charts and `--series`.
+
+    Concurrency is the maximum within each step (CloudWatch's advice for
+    concurrency metrics is the Maximum statistic); counts are per step.
+    """
+
+    COUNTERS = ("invocations", "errors", "throttles", "cold_starts")
+
+    def __init__(self, step: float, functions: list[FunctionRuntime]):
+        self.step = step
+        self.functions = functions
+        self.times: list[float] = []
+        self.concurrency: dict[str, list[int]] = {f.name: [] for f in functions}
+        self.environments: dict[str, list[int]] = {f.name: [] for f in functions}
+        self.waiting: dict[str, list[int]] = {f.name: [] for f in functions}
+        self.counts: dict[str, dict[str, list[int]]] = {f.name: {c: [] for c in self.COUNTERS} for f in functions}
+        self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
+
+    def sample(self, end_of_step: float) -> None:
+        """Close the step that ends now."""
+        self.times.append(end_of_step)
+        for f in self.functions:
+            self.concurrency[f.name].append(f.step_max_busy)
+            f.step_max_busy = f.busy
+            self.environments[f.name].append(len(f.environments))
+            self.waiting[f.name].append(len(f.async_waiting))
+            now = tuple(getattr(f, c) for c in self.COUNTERS)
+            for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
+                self.counts[f.name][counter].append(value - before)
+            self._last[f.name] = now
+
+    def to_dict(self) -> dict:
+        return {
+            "step_s": self.step,
+            "t_s": [round(t, 6) for t in self.times],
+            "functions": {
+                name: {
+                    "ConcurrentExecutions": self.concurrency[name],
+                    "environments": self.environments[name],
+                    "async_waiting": self.waiting[name],
+                    "Invocations": self.counts[name]["invocations"],
+                    "Errors": self.counts[name]["errors"],
+                    "Throttles": self.counts[name]["throttles"],
+                    "ColdStarts": self.counts[name]["cold_starts"],
+                }
+                for name in self.concurrency
+            },
+        }

@@ -1,0 +1,155 @@
+"""A validated scenario as plain, frozen dataclasses: what the engine runs.
+
+Times are float seconds, memory integer MB, sizes bytes. Everything here has
+already passed the schema and Lambda's limits (see scenario.py), so the engine
+never re-checks input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Distribution:
+    """A duration model: `kind` is fixed, jitter, exponential, lognormal or uniform; `a`, `b` its parameters."""
+
+    kind: str
+    a: float
+    b: float = 0.0
+
+
+@dataclass(frozen=True)
+class EventMatch:
+    """A test on one value of the event, found by a JSON path such as $.order.id."""
+
+    path: tuple  # ("order", "id") or ("Records", 0, "body")
+    equals: Any = None
+    has_equals: bool = False
+    one_of: tuple | None = None
+    exists: bool | None = None
+
+
+@dataclass(frozen=True)
+class ErrorRule:
+    """When an invocation fails; every condition given must hold."""
+
+    rate: float | None = None
+    every: int | None = None
+    on_cold_start: bool | None = None
+    when: EventMatch | None = None
+    error_type: str = "Exception"
+    message: str = "Simulated failure"
+
+
+@dataclass(frozen=True)
+class Behaviour:
+    """A model of the function's code: how long Init and each invoke take, and when they fail."""
+
+    init: Distribution
+    duration: Distribution
+    cold_start_extra: Distribution | None = None
+    cpu_bound: float = 0.0  # share of `duration` that scales with the CPU share of memory
+    measured_at: int = 128  # memory (MB) at which `duration` was measured
+    threads: int = 1  # vCPUs the code can use at once
+    memory_used: int = 64  # the REPORT line's Max Memory Used (MB); above the function's memory it runs out
+    errors: tuple[ErrorRule, ...] = ()
+
+
+@dataclass(frozen=True)
+class AsyncConfig:
+    maximum_retry_attempts: int
+    maximum_event_age: float
+    on_success: str | None = None  # a destination key, "queue:NAME", "topic:NAME", "bus:NAME" or "function:NAME"
+    on_failure: str | None = None
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    memory: int
+    timeout: float
+    architecture: str
+    ephemeral_storage: int
+    reserved_concurrency: int | None
+    provisioned_concurrency: int
+    idle_expiry: float
+    environment: dict
+    behaviour: Behaviour
+    async_config: AsyncConfig
+    dead_letter_queue: str | None  # "queue:NAME" or "topic:NAME"
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Queue:
+    name: str
+    fifo: bool = False
+    visibility_timeout: float = 30.0
+    max_receive_count: int | None = None
+    dead_letter: str | None = None
+    max_message_size: int = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    fifo: bool = False
+
+
+@dataclass(frozen=True)
+class Bus:
+    name: str
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """One generator of requests: a steady or Poisson rate over a window, or a burst at one instant."""
+
+    index: int
+    target: str  # a function name, or "queue:NAME"
+    invocation: str  # "sync" or "async"
+    events: tuple  # payloads, used in turn
+    rate: float = 0.0  # per second; 0 for a burst
+    start: float = 0.0
+    end: float = 0.0
+    poisson: bool = False
+    burst: int = 0
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Expectation:
+    index: int
+    metric: str
+    op: str
+    value: float
+    function: str | None = None
+    queue: str | None = None
+    why: str = ""
+
+
+@dataclass(frozen=True)
+class Account:
+    concurrency: int
+    unreserved_minimum: int
+    region: str
+    account_id: str
+    idle_expiry: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    duration: float
+    account: Account
+    functions: dict[str, Function]
+    queues: dict[str, Queue] = field(default_factory=dict)
+    topics: dict[str, Topic] = field(default_factory=dict)
+    buses: dict[str, Bus] = field(default_factory=dict)
+    traffic: tuple[Traffic, ...] = ()
+    expect: tuple[Expectation, ...] = ()
+    source: str = ""

@@ -1,0 +1,55 @@
+"""What a run would cost: requests plus GB-seconds by architecture, and provisioned concurrency.
+
+Prices are US East (N. Virginia), first tier, from https://aws.amazon.com/lambda/pricing/
+(see limits.py). The free tier is reported beside the cost, never subtracted
+silently: a scenario's run is minutes, the free tier is per month.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from lambdalab.engine import limits
+from lambdalab.engine.model import Function
+
+
+@dataclass(frozen=True)
+class Cost:
+    requests_usd: float
+    duration_usd: float
+    provisioned_usd: float
+    gb_seconds: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.requests_usd + self.duration_usd + self.provisioned_usd
+
+
+def function_cost(fn: Function, invocations: int, billed_ms: int, billed_ms_provisioned: int, run_s: float) -> Cost:
+    gb = fn.memory / 1024.0
+    on_demand_gb_s = billed_ms / 1000.0 * gb
+    provisioned_gb_s = billed_ms_provisioned / 1000.0 * gb
+    arch = fn.architecture
+    provisioned_usd = 0.0
+    if fn.provisioned_concurrency:
+        # Configured provisioned concurrency is charged for the time it is enabled, in 5-minute increments.
+        enabled_s = math.ceil(run_s / limits.PC_BILLING_INCREMENT_S) * limits.PC_BILLING_INCREMENT_S
+        provisioned_usd = (fn.provisioned_concurrency * gb * enabled_s * limits.PRICE_PC_PER_GB_SECOND_USD[arch]
+                           + provisioned_gb_s * limits.PRICE_PC_DURATION_PER_GB_SECOND_USD[arch])
+    return Cost(
+        requests_usd=invocations * limits.PRICE_PER_REQUEST_USD,
+        duration_usd=on_demand_gb_s * limits.PRICE_PER_GB_SECOND_USD[arch],
+        provisioned_usd=provisioned_usd,
+        gb_seconds=on_demand_gb_s + provisioned_gb_s,
+    )
+
+
+def free_tier(requests: int, gb_seconds: float) -> dict:
+    """How much of one month's free tier this run's on-demand usage would take (PC-enabled functions excluded)."""
+    return {
+        "monthly_requests": limits.FREE_TIER_REQUESTS,
+        "monthly_gb_seconds": limits.FREE_TIER_GB_SECONDS,
+        "requests_share": round(requests / limits.FREE_TIER_REQUESTS, 6),
+        "gb_seconds_share": round(gb_seconds / limits.FREE_TIER_GB_SECONDS, 6),
+    }

@@ -1,0 +1,157 @@
+"""The report: a run's metrics in CloudWatch's names, as the JSON object the scenario contract fixes.
+
+Integers stay integers, times are milliseconds unless a key ends in `_s`, and
+keys come out in a fixed order, so that the same scenario and seed give the same
+bytes (shared/spec/scenarios.md, "The report").
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from typing import Any
+
+from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.pricing import free_tier, function_cost
+from lambdalab.engine.simulation import Simulation
+
+OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def build_report(sim: Simulation) -> dict[str, Any]:
+    run_s = sim.now
+    functions = {name: _function(fn, run_s) for name, fn in sim.functions.items()}
+    queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
+    on_demand = [f for name, f in functions.items() if not sim.functions[name].config.provisioned_concurrency]
+    report: dict[str, Any] = {
+        "scenario": sim.scenario.name,
+        "seed": sim.seed,
+        "virtual_time_s": round(run_s, 6),
+        "functions": functions,
+        "queues": queues,
+        "topics": {name: {"NumberOfMessagesPublished": t.published} for name, t in sim.topics.items()},
+        "buses": {name: {"events_received": b.received} for name, b in sim.buses.items()},
+        "account": {
+            "ConcurrentExecutions": sim.account.max_busy,
+            "UnreservedConcurrentExecutions": sim.account.max_unreserved_busy,
+            "concurrency_limit": sim.account.limit,
+            "unreserved_capacity": sim.account.unreserved_capacity,
+            "CostUSD": _usd(sum(f["metrics"]["CostUSD"] for f in functions.values())),
+            "free_tier": free_tier(sum(f["metrics"]["Invocations"] for f in on_demand),
+                                   sum(f["metrics"]["GBSeconds"] for f in on_demand)),
+        },
+        "engine": {"events": sim.loop.events_run},
+    }
+    report["expectations"] = [_expectation(e, report) for e in sim.scenario.expect]
+    if sim.series_requested:
+        report["series"] = sim.sampler.to_dict()
+    return report
+
+
+def to_json(report: dict[str, Any]) -> str:
+    return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
+    cost = function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s)
+    alive_s = fn.alive_seconds + sum(run_s - env.created_at for env in fn.environments.values())
+    busy_s = fn.busy_seconds + sum(run_s - env.started_at for env in fn.environments.values() if env.state != "idle")
+    in_flight = fn.sync_in_flight + fn.async_alive
+    return {
+        "metrics": {
+            "Invocations": fn.invocations,
+            "Errors": fn.errors,
+            "Throttles": fn.throttles,
+            "Duration": fn.durations.summary(),
+            "ConcurrentExecutions": fn.max_busy,
+            "ProvisionedConcurrencyInvocations": fn.provisioned_invocations,
+            "ProvisionedConcurrencySpilloverInvocations": fn.spillover_invocations,
+            "AsyncEventsReceived": fn.async_received,
+            "AsyncEventAge": round(fn.async_max_age_ms, 3),
+            "AsyncEventsDropped": fn.dropped,
+            "DeadLetterErrors": fn.dead_letter_errors,
+            "DestinationDeliveryFailures": fn.destination_failures,
+            "IteratorAge": None,  # streams arrive with event source mappings
+            "ColdStarts": fn.cold_starts,
+            "InitDuration": fn.init_durations.summary(),
+            "BilledDurationMs": fn.billed_ms + fn.billed_ms_provisioned,
+            "GBSeconds": round(cost.gb_seconds, 6),
+            "CostUSD": _usd(cost.total_usd),
+        },
+        "cost": {
+            "requests_usd": _usd(cost.requests_usd),
+            "duration_usd": _usd(cost.duration_usd),
+            "provisioned_usd": _usd(cost.provisioned_usd),
+            "architecture": fn.config.architecture,
+            "memory_mb": fn.config.memory,
+        },
+        "environments": {
+            "created": fn.environments_created,
+            "max": fn.max_environments,
+            "time_average": round(alive_s / run_s, 4) if run_s else 0.0,
+            "busy_time_average": round(busy_s / run_s, 4) if run_s else 0.0,
+        },
+        "outcomes": {
+            "requests": fn.requests,
+            "succeeded": fn.succeeded,
+            "failed": fn.failed,
+            "throttled": fn.throttled,
+            "denied": 0,  # resource-based policies arrive with the permissions feature
+            "dropped": fn.dropped,
+            "in_flight": in_flight,
+            "timed_out": fn.timeouts,
+            "retried": fn.retried,
+            "to_dlq": fn.to_dlq,
+            "to_on_failure": fn.to_on_failure,
+            "to_on_success": fn.to_on_success,
+        },
+        "by_version": {"$LATEST": {"Invocations": fn.invocations, "Errors": fn.errors}},
+    }
+
+
+def _queue(queue: Any, run_s: float) -> dict[str, Any]:
+    oldest = queue.oldest_sent_at
+    return {
+        "NumberOfMessagesSent": queue.sent,
+        "NumberOfMessagesReceived": queue.received,
+        "NumberOfMessagesDeleted": queue.deleted,
+        "ApproximateNumberOfMessagesVisible": queue.visible,
+        "ApproximateNumberOfMessagesNotVisible": 0,
+        "ApproximateAgeOfOldestMessage": round((run_s - oldest) * 1000, 3) if oldest is not None and queue.visible else 0,
+        "messages": list(queue.messages),
+    }
+
+
+def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None) -> Any:
+    """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max"."""
+    if queue is not None:
+        return report["queues"][queue].get(metric)
+    if function is None:
+        return report["account"].get(metric)
+    fn = report["functions"][function]
+    head, _, part = metric.partition(".")
+    for section in ("metrics", "outcomes"):
+        if head in fn[section]:
+            value = fn[section][head]
+            return value.get(part) if part else value
+    if head == "environments":
+        return fn["environments"].get(part)
+    return None
+
+
+def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
+    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue)
+    passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
+    out: dict[str, Any] = {"metric": expectation.metric}
+    if expectation.function is not None:
+        out["function"] = expectation.function
+    if expectation.queue is not None:
+        out["queue"] = expectation.queue
+    out.update({"op": expectation.op, "value": expectation.value, "actual": actual, "passed": passed})
+    if expectation.why:
+        out["why"] = expectation.why
+    return out
+
+
+def _usd(value: float) -> float:
+    return round(value, 8)

@@ -1,0 +1,444 @@
+"""Scenario YAML -> validated Scenario model, or every problem with file:line:column and key path.
+
+Three passes: the JSON Schema (shape and spelling), then features that are
+written in the contract but not simulated yet, then Lambda's limits and the
+references between parts (a DLQ that names a queue, a target that names a
+function). All problems are collected so that an author fixes them in one go.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+from lambdalab import content
+from lambdalab.engine import limits
+from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
+from lambdalab.engine.model import (
+    Account, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, Expectation, Function, Queue,
+    Scenario, Topic, Traffic,
+)
+from lambdalab.engine.units import parse_duration, parse_rate, parse_size
+from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
+from lambdalab.inputs.errors import did_you_mean
+from lambdalab.inputs.schema_check import check, load_schema
+
+DESTINATION_KINDS = ("queue", "topic", "bus", "function")
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    """Read, check and build a scenario file; InputErrors lists every problem."""
+    return _build(load_yaml(path))
+
+
+def parse_scenario(text: str, name: str = "<scenario>") -> Scenario:
+    """The same as load_scenario, for text already in memory (the TUI's editor, tests)."""
+    return _build(load_yaml(name, text=text, name=name))
+
+
+def _build(doc: Document) -> Scenario:
+    if not isinstance(doc.data, dict):
+        raise InputErrors([doc.error((), "a scenario is a mapping of keys (name, duration, functions, traffic, ...)")])
+    errors = check(doc, "scenario")
+    errors += _planned_features(doc)
+    if errors:
+        raise InputErrors(errors)
+    builder = _Builder(doc)
+    scenario = builder.scenario()
+    if builder.errors:
+        raise InputErrors(builder.errors)
+    return scenario
+
+
+def _planned_features(doc: Document) -> list[InputError]:
+    """Keys the contract defines but this engine does not simulate yet: say which feature they wait for."""
+    schema = load_schema("scenario")
+    defs = schema["$defs"]
+    where = [((), schema["properties"], doc.data)]
+    for name, fn in (doc.data.get("functions") or {}).items():
+        where.append((("functions", name), defs["function"]["properties"], fn))
+    for i, item in enumerate(doc.data.get("traffic") or []):
+        where.append((("traffic", i), defs["traffic"]["properties"], item))
+    errors = []
+    for path, properties, data in where:
+        for key in data if isinstance(data, dict) else ():
+            planned = properties.get(key, {}).get("x-planned")
+            if planned:
+                errors.append(doc.error((*path, key), f"{planned} are not simulated yet; this scenario waits for that feature"))
+    return errors
+
+
+class _Builder:
+    """Turns checked YAML data into the model, collecting limit and reference errors."""
+
+    def __init__(self, doc: Document):
+        self.doc = doc
+        self.data: dict = doc.data
+        self.errors: list[InputError] = []
+
+    def fail(self, path: tuple, message: str) -> None:
+        self.errors.append(self.doc.error(path, message))
+
+    def duration(self, path: tuple, value: Any, default: float = 0.0) -> float:
+        if value is None:
+            return default
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(path, str(exc))
+            return default
+
+    # --- the whole scenario -------------------------------------------------------------------
+
+    def scenario(self) -> Scenario:
+        data = self.data
+        account = self.account(data.get("account") or {})
+        queues = {name: self.queue(name, q or {}) for name, q in (data.get("queues") or {}).items()}
+        topics = {name: Topic(name, bool((t or {}).get("fifo"))) for name, t in (data.get("topics") or {}).items()}
+        buses = {name: Bus(name) for name in data.get("buses") or {}}
+        self.targets = {"queue": queues, "topic": topics, "bus": buses, "function": data["functions"]}
+        functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
+        self.check_account_concurrency(functions, account)
+        for name, queue in queues.items():
+            self.check_queue_redrive(queue, queues)
+        duration = self.duration(("duration",), data["duration"])
+        if duration <= 0:
+            self.fail(("duration",), "the run needs a duration above zero, such as 60s")
+        traffic = tuple(self.traffic(i, t, functions, queues) for i, t in enumerate(data.get("traffic") or []))
+        expect = tuple(self.expectation(i, e, functions, queues) for i, e in enumerate(data.get("expect") or []))
+        return Scenario(
+            name=data.get("name") or Path(self.doc.name).stem,
+            description=data.get("description", "").strip(),
+            seed=data.get("seed", 0),
+            duration=duration,
+            account=account,
+            functions=functions,
+            queues=queues,
+            topics=topics,
+            buses=buses,
+            traffic=traffic,
+            expect=expect,
+            source=self.doc.name,
+        )
+
+    def account(self, data: dict) -> Account:
+        concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
+        minimum = data.get("unreserved_minimum", limits.UNRESERVED_MINIMUM_DEFAULT)
+        if minimum > concurrency:
+            self.fail(("account", "unreserved_minimum"), f"{minimum} is more than the account concurrency of {concurrency}")
+        return Account(
+            concurrency=concurrency,
+            unreserved_minimum=minimum,
+            region=data.get("region", "us-east-1"),
+            account_id=data.get("account_id", "123456789012"),
+            idle_expiry=self.positive(("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
+        )
+
+    def positive(self, path: tuple, value: Any, default: float) -> float:
+        seconds = self.duration(path, value, default)
+        if seconds <= 0:
+            self.fail(path, "must be above zero")
+        return seconds
+
+    # --- functions ----------------------------------------------------------------------------
+
+    def function(self, name: str, data: dict, account: Account) -> Function:
+        path = ("functions", name)
+        memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
+        self.in_range((*path, "memory"), memory, limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB", limits.QUOTAS)
+        timeout = self.timeout((*path, "timeout"), data.get("timeout"))
+        storage = data.get("ephemeral_storage", limits.EPHEMERAL_MIN_MB)
+        self.in_range((*path, "ephemeral_storage"), storage, limits.EPHEMERAL_MIN_MB, limits.EPHEMERAL_MAX_MB, "MB", limits.QUOTAS)
+        environment = {k: str(v) for k, v in (data.get("environment") or {}).items()}
+        size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
+        if size > limits.ENVIRONMENT_MAX_BYTES:
+            self.fail((*path, "environment"), f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all ({limits.QUOTAS})")
+        reserved = data.get("reserved_concurrency")
+        provisioned = data.get("provisioned_concurrency", 0)
+        if reserved is not None and provisioned > reserved:
+            self.fail((*path, "provisioned_concurrency"),
+                      f"{provisioned} is more than reserved concurrency {reserved}: provisioned concurrency counts against the reservation ({limits.RESV})")
+        if "behaviour" not in data:
+            self.fail(path, "missing required key 'behaviour' (a model of the code: init, duration, errors)")
+        behaviour = self.behaviour((*path, "behaviour"), data.get("behaviour") or {})
+        return Function(
+            name=name,
+            memory=memory,
+            timeout=timeout,
+            architecture=data.get("architecture", "x86_64"),
+            ephemeral_storage=storage,
+            reserved_concurrency=reserved,
+            provisioned_concurrency=provisioned,
+            idle_expiry=self.positive((*path, "idle_expiry"), data.get("idle_expiry"), account.idle_expiry),
+            environment=environment,
+            behaviour=behaviour,
+            async_config=self.async_config((*path, "async"), data.get("async") or {}),
+            dead_letter_queue=self.dead_letter_queue((*path, "dead_letter_queue"), data.get("dead_letter_queue")),
+            description=data.get("description", ""),
+        )
+
+    def in_range(self, path: tuple, value: int | float, low: float, high: float, unit: str, source: str) -> None:
+        if value < low:
+            self.fail(path, f"{value:g} is below the Lambda minimum of {low:g} {unit} ({source})")
+        elif value > high:
+            self.fail(path, f"{value:g} is above the Lambda maximum of {high:g} {unit} ({source})")
+
+    def timeout(self, path: tuple, value: Any) -> float:
+        if value is None:
+            return float(limits.TIMEOUT_DEFAULT_S)
+        seconds = self.duration(path, value, float(limits.TIMEOUT_DEFAULT_S))
+        if not float(seconds).is_integer():
+            self.fail(path, f"{value!r} is {seconds:g} s; Lambda's timeout is a whole number of seconds, "
+                            f"{limits.TIMEOUT_MIN_S} to {limits.TIMEOUT_MAX_S} ({limits.QUOTAS})")
+        else:
+            self.in_range(path, seconds, limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S, "seconds", limits.QUOTAS)
+        return seconds
+
+    def behaviour(self, path: tuple, data: dict) -> Behaviour:
+        for key in ("init", "duration"):
+            if key not in data and data:
+                self.fail(path, f"missing required key {key!r} (a duration such as 200ms, or a distribution)")
+        errors = data.get("errors", [])
+        rules = tuple(self.error_rule((*path, "errors", i) if isinstance(errors, list) else (*path, "errors"), rule)
+                      for i, rule in enumerate(errors if isinstance(errors, list) else [errors]))
+        extra = data.get("cold_start_extra")
+        return Behaviour(
+            init=self.distribution((*path, "init"), data.get("init", 0)),
+            duration=self.distribution((*path, "duration"), data.get("duration", 0)),
+            cold_start_extra=self.distribution((*path, "cold_start_extra"), extra) if extra is not None else None,
+            cpu_bound=float(data.get("cpu_bound", 0.0)),
+            measured_at=data.get("measured_at", limits.MEMORY_MIN_MB),
+            threads=data.get("threads", 1),
+            memory_used=data.get("memory_used", 64),
+            errors=rules,
+        )
+
+    def distribution(self, path: tuple, value: Any) -> Distribution:
+        if not isinstance(value, dict):
+            return Distribution("fixed", self.duration(path, value))
+        d = {k: self.duration((*path, k), v) for k, v in value.items() if k != "dist"}
+        kind = value.get("dist")
+        if kind is None:
+            if d.get("jitter", 0) > d["mean"]:
+                self.fail((*path, "jitter"), "jitter is larger than the mean, which would allow negative durations")
+            return Distribution("jitter", d["mean"], d.get("jitter", 0.0))
+        if kind == "exponential":
+            return Distribution("exponential", d["mean"])
+        if kind == "uniform":
+            if d["min"] > d["max"]:
+                self.fail((*path, "min"), "min is larger than max")
+            return Distribution("uniform", d["min"], d["max"])
+        if not 0 < d["median"] < d["p99"]:
+            self.fail((*path, "p99"), "a lognormal needs 0 < median < p99")
+            return Distribution("fixed", d["median"])
+        return Distribution("lognormal", d["median"], d["p99"])
+
+    def error_rule(self, path: tuple, data: dict) -> ErrorRule:
+        when = data.get("when")
+        match = None
+        if when:
+            path_parts = tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(when["path"]))
+            match = EventMatch(path_parts, when.get("equals"), "equals" in when,
+                               tuple(when["in"]) if "in" in when else None, when.get("exists"))
+        return ErrorRule(data.get("rate"), data.get("every"), data.get("on_cold_start"), match,
+                         data.get("type", "Exception"), data.get("message", "Simulated failure"))
+
+    def async_config(self, path: tuple, data: dict) -> AsyncConfig:
+        retries = data.get("maximum_retry_attempts", limits.ASYNC_RETRIES_DEFAULT)
+        self.in_range((*path, "maximum_retry_attempts"), retries, limits.ASYNC_RETRIES_MIN, limits.ASYNC_RETRIES_MAX,
+                      "retries", limits.EIC)
+        age = self.duration((*path, "maximum_event_age"), data.get("maximum_event_age"), float(limits.EVENT_AGE_DEFAULT_S))
+        self.in_range((*path, "maximum_event_age"), age, limits.EVENT_AGE_MIN_S, limits.EVENT_AGE_MAX_S, "seconds", limits.EIC)
+        return AsyncConfig(
+            maximum_retry_attempts=retries,
+            maximum_event_age=age,
+            on_success=self.destination((*path, "on_success"), data.get("on_success")),
+            on_failure=self.destination((*path, "on_failure"), data.get("on_failure")),
+        )
+
+    def resolve(self, path: tuple, ref: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+        """("queue", "dlq") for "dlq" or "queue:dlq", if exactly one thing of an allowed kind has that name."""
+        kind, _, name = ref.partition(":") if ":" in ref else ("", "", ref)
+        if kind and kind not in kinds:
+            self.fail(path, f"{ref!r}: a {kind} cannot be used here; use one of: {', '.join(kinds)}")
+            return None
+        found = [k for k in ((kind,) if kind else kinds) if name in self.targets.get(k, {})]
+        if len(found) > 1:
+            self.fail(path, f"{ref!r} names a {found[0]} and a {found[1]}; write {found[0]}:{name} or {found[1]}:{name}")
+            return None
+        if not found:
+            known = [n for k in kinds for n in self.targets.get(k, {})]
+            self.fail(path, f"no {' or '.join(kinds)} named {name!r} in this scenario{did_you_mean(name, known)}")
+            return None
+        return found[0], name
+
+    def destination(self, path: tuple, ref: str | None) -> str | None:
+        resolved = self.resolve(path, ref, DESTINATION_KINDS) if ref else None
+        return f"{resolved[0]}:{resolved[1]}" if resolved else None
+
+    def dead_letter_queue(self, path: tuple, ref: str | None) -> str | None:
+        resolved = self.resolve(path, ref, ("queue", "topic")) if ref else None
+        if not resolved:
+            return None
+        kind, name = resolved
+        target = self.targets[kind][name]
+        if (target.get("fifo") if isinstance(target, dict) else False):
+            self.fail(path, f"{name!r} is FIFO; a dead-letter queue must be a standard SQS queue or SNS topic ({limits.ASYNC_REC})")
+        return f"{kind}:{name}"
+
+    def check_account_concurrency(self, functions: dict[str, Function], account: Account) -> None:
+        """Reservations (and provisioned concurrency of unreserved functions) must leave the unreserved minimum."""
+        claimed = 0
+        for fn in functions.values():
+            claim = fn.reserved_concurrency if fn.reserved_concurrency is not None else fn.provisioned_concurrency
+            if not claim:
+                continue
+            claimed += claim
+            left = account.concurrency - claimed
+            if left < account.unreserved_minimum:
+                key = "reserved_concurrency" if fn.reserved_concurrency is not None else "provisioned_concurrency"
+                self.fail(("functions", fn.name, key),
+                          f"{claim} would leave {left} unreserved of the account's {account.concurrency}; "
+                          f"Lambda keeps at least {account.unreserved_minimum} unreserved ({limits.RESV})")
+
+    def queue(self, name: str, data: dict) -> Queue:
+        path = ("queues", name)
+        size = limits.SQS_MESSAGE_MAX_BYTES
+        if "max_message_size" in data:
+            try:
+                size = parse_size(data["max_message_size"])
+            except ValueError as exc:
+                self.fail((*path, "max_message_size"), str(exc))
+        return Queue(
+            name=name,
+            fifo=bool(data.get("fifo")),
+            visibility_timeout=self.duration((*path, "visibility_timeout"), data.get("visibility_timeout"), limits.SQS_VISIBILITY_DEFAULT_S),
+            max_receive_count=data.get("max_receive_count"),
+            dead_letter=data.get("dead_letter"),
+            max_message_size=size,
+        )
+
+    def check_queue_redrive(self, queue: Queue, queues: dict[str, Queue]) -> None:
+        if queue.dead_letter is None:
+            return
+        path = ("queues", queue.name, "dead_letter")
+        target = queues.get(queue.dead_letter)
+        if target is None:
+            self.fail(path, f"no queue named {queue.dead_letter!r}{did_you_mean(queue.dead_letter, list(queues))}")
+        elif target.fifo != queue.fifo:
+            self.fail(path, "a queue's dead-letter queue must be of the same type (both FIFO or both standard)")
+
+    # --- traffic and expectations -------------------------------------------------------------
+
+    def traffic(self, index: int, data: dict, functions: dict[str, Function], queues: dict[str, Queue]) -> Traffic:
+        path = ("traffic", index)
+        target = data["target"]
+        kind, _, name = target.partition(":")
+        if kind == "queue":
+            if name not in queues:
+                self.fail((*path, "target"), f"no queue named {name!r}{did_you_mean(name, list(queues))}")
+            if "invocation" in data:
+                self.fail((*path, "invocation"), "messages sent to a queue are not invocations; remove 'invocation'")
+        elif ":" in target:
+            self.fail((*path, "target"), f"{target!r}: versions and aliases (function:qualifier) are not simulated yet; "
+                                         "this scenario waits for that feature")
+        elif target not in functions:
+            self.fail((*path, "target"), f"no function named {target!r}{did_you_mean(target, list(functions))}; "
+                                         "a queue target is written queue:NAME")
+        has_rate, has_burst = "rate" in data, "burst" in data
+        if has_rate == has_burst:
+            self.fail(path, "give either 'rate' (with 'for') or 'burst' (with 'at')")
+        if has_rate and "for" not in data:
+            self.fail(path, "missing required key 'for': how long the rate lasts, such as 60s")
+        for a, b in (("rate", "at"), ("burst", "for"), ("burst", "arrivals"), ("event", "events"), ("message", "event"), ("message", "events")):
+            if a in data and b in data:
+                self.fail((*path, b), f"'{b}' does not go with '{a}'")
+        invocation = data.get("invocation", "sync")
+        events = tuple(self.event((*path, "events", i), e) for i, e in enumerate(data["events"])) if "events" in data else (
+            self.event((*path, "message" if "message" in data else "event"), data.get("message", data.get("event", {}))),)
+        if invocation == "async":
+            for i, event in enumerate(events):
+                size = len(json.dumps(event, separators=(",", ":")).encode())
+                if size > limits.ASYNC_PAYLOAD_MAX_BYTES:
+                    self.fail((*path, "events", i) if "events" in data else (*path, "event"),
+                              f"{size} bytes is above the asynchronous payload limit of {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes")
+        start = self.duration((*path, "start"), data.get("start"), 0.0)
+        if has_burst:
+            start = self.duration((*path, "at"), data.get("at"), 0.0)
+        rate = 0.0
+        if has_rate:
+            try:
+                rate = parse_rate(data["rate"])
+            except ValueError as exc:
+                self.fail((*path, "rate"), str(exc))
+        return Traffic(
+            index=index,
+            target=target,
+            invocation=invocation,
+            events=events,
+            rate=rate,
+            start=start,
+            end=start + self.duration((*path, "for"), data.get("for"), 0.0),
+            poisson=data.get("arrivals") == "poisson",
+            burst=data.get("burst", 0),
+            name=data.get("name", ""),
+        )
+
+    def event(self, path: tuple, value: Any) -> Any:
+        """An inline event, or the name of a sample event shipped in assets/events/."""
+        if not isinstance(value, str):
+            return value
+        samples = content.sample_events()
+        if value not in samples:
+            self.fail(path, f"no sample event named {value!r}{did_you_mean(value, list(samples))}; "
+                            "write the event inline as a mapping, or use a sample name")
+            return {}
+        return json.loads(samples[value].read_text("utf-8"))
+
+    def expectation(self, index: int, data: dict, functions: dict, queues: dict) -> Expectation:
+        path = ("expect", index)
+        metric = data["metric"]
+        head = metric.split(".")[0]
+        if "function" in data and "queue" in data:
+            self.fail(path, "an expectation is about one function or one queue, not both")
+        if "function" in data:
+            if data["function"] not in functions:
+                self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
+            known = EXPECTABLE_FUNCTION
+        elif "queue" in data:
+            if data["queue"] not in queues:
+                self.fail((*path, "queue"), f"no queue named {data['queue']!r}{did_you_mean(data['queue'], list(queues))}")
+            known = EXPECTABLE_QUEUE
+        else:
+            known = EXPECTABLE_ACCOUNT
+        if head not in known:
+            self.fail((*path, "metric"), f"unknown metric {metric!r}{did_you_mean(head, list(known))}")
+        elif known[head] and metric == head:
+            self.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
+        elif "." in metric and metric.split(".", 1)[1] not in known[head]:
+            self.fail((*path, "metric"), f"{head} has the parts: {', '.join(known[head]) or 'none'}")
+        value = data["value"]
+        if isinstance(value, float) and not math.isfinite(value):
+            self.fail((*path, "value"), "must be a finite number")
+        return Expectation(index, metric, data["op"], value, data.get("function"), data.get("queue"), data.get("why", ""))
+
+
+def _json_path_parts(path: str) -> list[str]:
+    """"$.Records[0].body" -> ["Records", "[0]", "body"]."""
+    parts, token = [], ""
+    for ch in path[1:]:
+        if ch in ".[":
+            if token:
+                parts.append(token)
+            token = "[" if ch == "[" else ""
+        elif ch == "]":
+            parts.append(token + "]")
+            token = ""
+        else:
+            token += ch
+    if token:
+        parts.append(token)
+    return parts
+

@@ -1,0 +1,164 @@
+"""One run of a scenario, step by step: what the CLI runs to the end and the TUI animates.
+
+The incremental API (advance_to, step, snapshot, subscribe) lets a UI show a
+run as it happens while the engine knows nothing about any UI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any, Callable
+
+from lambdalab.engine.clock import EventLoop, Listener
+from lambdalab.engine.concurrency import AccountConcurrency
+from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
+from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.ids import request_id
+from lambdalab.engine.invoke_async import AsyncInvoker
+from lambdalab.engine.invoke_sync import SyncInvoker
+from lambdalab.engine.metrics import SeriesSampler
+from lambdalab.engine.model import Scenario
+from lambdalab.engine.traffic import Generator
+
+CHART_COLUMNS = 60  # the text report's charts, and the default sampling step (duration / 60)
+
+
+@dataclass(frozen=True)
+class EnvironmentView:
+    id: int
+    state: str  # init, busy or idle
+    provisioned: bool
+    request_id: str | None  # the request it is serving, if any
+    since_s: float  # when it was created, or went idle
+    invocations: int
+
+
+@dataclass(frozen=True)
+class WaitingEventView:
+    request_id: str
+    attempts: int  # attempts made so far
+    reason: str  # "retry" after a function error, "throttle" after a 429
+    next_try_s: float
+
+
+@dataclass(frozen=True)
+class FunctionView:
+    name: str
+    busy: int
+    reserved: int | None
+    provisioned: int
+    environments: tuple[EnvironmentView, ...]
+    waiting: tuple[WaitingEventView, ...]
+    counters: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    time_s: float
+    finished: bool
+    functions: dict[str, FunctionView]
+    queues: dict[str, dict[str, int]]
+    account: dict[str, int] = field(default_factory=dict)
+
+
+class Simulation:
+    def __init__(self, scenario: Scenario, seed: int | None = None, series_step: float | None = None):
+        self.scenario = scenario
+        self.seed = scenario.seed if seed is None else seed
+        self.end = scenario.duration
+        loop = self.loop = EventLoop(self.seed)
+        claimed = sum(f.reserved_concurrency if f.reserved_concurrency is not None else f.provisioned_concurrency
+                      for f in scenario.functions.values())
+        self.account = AccountConcurrency(scenario.account.concurrency, claimed)
+        self.functions = {name: FunctionRuntime(fn, loop, self.account) for name, fn in scenario.functions.items()}
+        self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
+        self.topics = {name: TopicState(t.fifo) for name, t in scenario.topics.items()}
+        self.buses = {name: BusState() for name in scenario.buses}
+        self.destinations = Destinations(self.queues, self.topics, self.buses)
+        self.sync = SyncInvoker(loop, self.account)
+        self.async_ = AsyncInvoker(loop, self.account, self.destinations, self.seed,
+                                   scenario.account.region, scenario.account.account_id)
+        self.destinations.invoke_function = lambda name, payload: self.async_.receive(self.functions[name], payload)
+        self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.functions.values()))
+        self.series_requested = series_step is not None
+        for fn in self.functions.values():
+            fn.provision(fn.config.provisioned_concurrency)
+        self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
+        for generator in self.generators:
+            generator.start()
+        loop.at(min(self.sampler.step, self.end), self._sample)
+
+    def _sender(self, traffic: Any) -> Callable[[Any], None]:
+        kind, _, name = traffic.target.partition(":")
+        if kind == "queue":
+            queue = self.queues[name]
+            return lambda body: queue.send(self.loop.now, body)
+        fn = self.functions[traffic.target]
+        return partial(self.async_.receive if traffic.invocation == "async" else self.sync.request, fn)
+
+    def _sample(self, _: Any) -> None:
+        now = self.loop.now
+        self.sampler.sample(now)
+        if now < self.end:
+            self.loop.at(min(now + self.sampler.step, self.end), self._sample)
+
+    # --- the incremental API ------------------------------------------------------------------
+
+    @property
+    def now(self) -> float:
+        return self.loop.now
+
+    @property
+    def finished(self) -> bool:
+        nxt = self.loop.next_time()
+        return self.loop.now >= self.end and (nxt is None or nxt > self.end)
+
+    def advance_to(self, time: float) -> int:
+        """Run everything due up to `time` (never past the scenario's duration); returns events run."""
+        return self.loop.run_until(min(time, self.end))
+
+    def step(self, events: int = 1) -> int:
+        """Run the next `events` engine events, for single-stepping a demo."""
+        return self.loop.run_until(self.end, max_events=events)
+
+    def run(self) -> Simulation:
+        self.advance_to(self.end)
+        return self
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call `listener(time, kind, data)` for every engine event from now on; returns an unsubscribe function."""
+        self.loop.listeners.append(listener)
+        return lambda: self.loop.listeners.remove(listener)
+
+    def request_id(self, number: int) -> str:
+        return request_id(self.seed, number)
+
+    def snapshot(self) -> Snapshot:
+        """The state of every function and queue now: cheap enough to read ten times a second."""
+        functions = {}
+        for name, fn in self.functions.items():
+            envs = tuple(
+                EnvironmentView(env.id, env.state, env.provisioned,
+                                self.request_id(env.request) if env.state != "idle" else None,
+                                env.idle_since if env.state == "idle" else env.started_at, env.invocations)
+                for env in fn.environments.values()
+            )
+            waiting = tuple(
+                WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try)
+                for e in sorted(fn.async_waiting.values(), key=lambda e: (e.next_try, e.number))
+            )
+            functions[name] = FunctionView(
+                name=name, busy=fn.busy, reserved=fn.reserved, provisioned=fn.config.provisioned_concurrency,
+                environments=envs, waiting=waiting,
+                counters={
+                    "invocations": fn.invocations, "errors": fn.errors, "throttles": fn.throttles,
+                    "cold_starts": fn.cold_starts, "retried": fn.retried, "dropped": fn.dropped,
+                    "succeeded": fn.succeeded, "to_dlq": fn.to_dlq, "to_on_failure": fn.to_on_failure,
+                    "to_on_success": fn.to_on_success,
+                },
+            )
+        queues = {name: {"visible": q.visible, "sent": q.sent} for name, q in self.queues.items()}
+        account = {"busy": self.account.busy, "limit": self.account.limit,
+                   "unreserved_busy": self.account.unreserved_busy, "unreserved_capacity": self.account.unreserved_capacity}
+        return Snapshot(self.loop.now, self.finished, functions, queues, account)

@@ -1,0 +1,110 @@
+"""JSON Schema checks whose messages a person can act on.
+
+jsonschema's own messages quote whole sub-documents; ours name the key, say what
+was expected in words, and suggest the closest known key for a typo. A schema
+may carry `x-message` on any subschema to say what a value should look like.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from jsonschema.exceptions import ValidationError, best_match
+
+from lambdalab.inputs.errors import InputError, did_you_mean
+from lambdalab.inputs.yaml_source import Document
+
+_TYPE_WORDS = {
+    "object": "a mapping (key: value)",
+    "array": "a list",
+    "string": "text",
+    "integer": "a whole number",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "nothing",
+}
+
+
+@lru_cache(maxsize=None)
+def load_schema(name: str) -> dict[str, Any]:
+    """A JSON Schema shipped in lambdalab/schemas/, by file stem (e.g. "scenario")."""
+    text = resources.files("lambdalab.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str) -> jsonschema.protocols.Validator:
+    schema = load_schema(name)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def check(doc: Document, schema_name: str) -> list[InputError]:
+    """Every schema problem in `doc`, one message per place, in file order."""
+    errors: dict[tuple, InputError] = {}
+    for error in _validator(schema_name).iter_errors(doc.data):
+        for path, message in _explain(error):
+            errors.setdefault(path, doc.error(path, message))
+    return sorted(errors.values(), key=lambda e: (e.line, e.column))
+
+
+def _explain(error: ValidationError) -> list[tuple[tuple, str]]:
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind in ("oneOf", "anyOf") and error.context:
+        if "x-message" in schema:
+            return [(path, f"{_show(error.instance)} is not {schema['x-message']}")]
+        return _explain(best_match(error.context))
+    if kind == "additionalProperties" and isinstance(error.instance, dict):
+        known = sorted(schema.get("properties", {}))
+        extra = [k for k in error.instance if k not in schema.get("properties", {})]
+        return [((*path, key), f"unknown key {key!r}{did_you_mean(key, known)}") for key in extra]
+    if kind == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return [(path, f"missing required key {missing!r}")]
+    if "x-message" in schema:
+        return [(path, f"{_show(error.instance)} is not {schema['x-message']}")]
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        return [(path, f"expected {words}, got {_kind_of(error.instance)}")]
+    if kind == "enum":
+        options = [str(o) for o in error.validator_value]
+        return [(path, f"{_show(error.instance)} is not one of: {', '.join(options)}{did_you_mean(str(error.instance), options)}")]
+    if kind == "const":
+        return [(path, f"must be {_show(error.validator_value)}")]
+    if kind in ("minimum", "exclusiveMinimum"):
+        return [(path, f"{_show(error.instance)} is below the minimum of {error.validator_value}")]
+    if kind in ("maximum", "exclusiveMaximum"):
+        return [(path, f"{_show(error.instance)} is above the maximum of {error.validator_value}")]
+    if kind == "minItems":
+        return [(path, f"needs at least {error.validator_value} item(s)")]
+    if kind == "maxItems":
+        return [(path, f"takes at most {error.validator_value} item(s)")]
+    if kind == "minProperties":
+        return [(path, f"needs at least {error.validator_value} entry")]
+    if kind == "propertyNames":
+        return [(path, f"{_show(error.instance)} is not a valid name here")]
+    if kind == "pattern":
+        return [(path, f"{_show(error.instance)} does not match the pattern {error.validator_value}")]
+    return [(path, error.message)]
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false"
+    for kind, pytype in (("a mapping", dict), ("a list", list), ("text", str), ("a number", (int, float))):
+        if isinstance(value, pytype):
+            return kind
+    return "nothing" if value is None else type(value).__name__
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

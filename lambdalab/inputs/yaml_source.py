@@ -1,0 +1,128 @@
+"""YAML that remembers where every value came from.
+
+PyYAML's composer gives each node a start mark; we keep a map from key path to
+(line, column) so that a schema error deep in the data can still say
+`burst.yaml:14:5`. Guards run before parsing so that an empty, binary or huge
+file gets one clear sentence instead of a traceback or a long wait.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lambdalab.inputs.errors import InputError, InputErrors
+
+MAX_BYTES = 1024 * 1024  # a scenario or lesson file is a page of YAML, not a data set
+MAX_NODES = 100_000  # stops alias "billion laughs" expansion long before memory suffers
+
+_SCALAR_LOADER = yaml.SafeLoader("")  # builds one scalar at a time; never sees a whole document
+
+Path_ = tuple  # a key path: ("functions", "api", "memory") or ("traffic", 0, "rate")
+
+
+@dataclass
+class Document:
+    """Parsed YAML plus the position of every key and value in it."""
+
+    name: str  # what error messages call the file
+    data: Any
+    positions: dict[Path_, tuple[int, int]] = field(default_factory=dict)  # path -> 1-based (line, column)
+
+    def position(self, path: Path_) -> tuple[int, int]:
+        """The position of `path`, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        while path not in self.positions and path:
+            path = path[:-1]
+        return self.positions.get(path, (1, 1))
+
+    def error(self, path: Path_, message: str) -> InputError:
+        line, column = self.position(path)
+        return InputError(self.name, line, column, dotted(path), message)
+
+
+def dotted(path: Path_) -> str:
+    """("traffic", 0, "rate") -> "traffic[0].rate"."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def load_yaml(source: str | Path, text: str | bytes | None = None, name: str | None = None) -> Document:
+    """Read and parse one YAML file (or the given text); InputErrors on anything unreadable."""
+    name = name or str(source)
+    raw = Path(source).read_bytes() if text is None else text
+    if isinstance(raw, bytes):
+        if len(raw) > MAX_BYTES:
+            raise _whole(name, f"the file is {len(raw) / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB")
+        if b"\x00" in raw[:8192]:
+            raise _whole(name, "this is a binary file, not YAML text")
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise _whole(name, f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    elif len(raw) > MAX_BYTES:
+        raise _whole(name, f"the text is over {MAX_BYTES // 1024} KB; YAML input is limited to that")
+    if not raw.strip() or all(not line.strip() or line.lstrip().startswith("#") for line in raw.splitlines()):
+        raise _whole(name, "the file is empty")
+    try:
+        node = yaml.compose(raw, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = " ".join(str(p) for p in (exc.context, exc.problem) if p)
+        line, column = (mark.line + 1, mark.column + 1) if mark else (0, 0)
+        raise InputErrors([InputError(name, line, column, "", f"invalid YAML: {problem}")]) from None
+    except yaml.YAMLError as exc:
+        raise _whole(name, f"invalid YAML: {exc}") from None
+    doc = Document(name, None)
+    counter = [0]
+    errors: list[InputError] = []
+    doc.data = _convert(node, (), doc, counter, errors)
+    if errors:
+        raise InputErrors(errors)
+    return doc
+
+
+def _whole(name: str, message: str) -> InputErrors:
+    return InputErrors([InputError(name, 0, 0, "", message)])
+
+
+def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], errors: list[InputError]) -> Any:
+    counter[0] += 1
+    if counter[0] > MAX_NODES:
+        raise InputErrors([doc.error(path, f"more than {MAX_NODES} values (YAML aliases expand too far)")])
+    doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode):
+        out: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                errors.append(doc.error(path, "YAML merge keys (<<) are not supported; write the keys out"))
+                continue
+            key = _scalar(key_node) if isinstance(key_node, yaml.ScalarNode) else None
+            if not isinstance(key, (str, int, float, bool)) or key is None:
+                line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                errors.append(InputError(doc.name, line, column, dotted(path), "keys must be plain words"))
+                continue
+            key = str(key) if not isinstance(key, str) else key
+            child = (*path, key)
+            if key in out:
+                line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
+                errors.append(InputError(doc.name, line, column, dotted(child), "this key appears twice; keep one"))
+            doc.positions[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = _convert(value_node, child, doc, counter, errors)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, (*path, i), doc, counter, errors) for i, item in enumerate(node.value)]
+    return _scalar(node)
+
+
+def _scalar(node: yaml.ScalarNode) -> Any:
+    """The scalar's value as YAML's safe loader types it (3 -> int, "3s" -> str, yes -> True)."""
+    try:
+        return _SCALAR_LOADER.construct_object(node)
+    except yaml.constructor.ConstructorError:
+        return node.value
