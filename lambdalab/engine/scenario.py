@@ -57,9 +57,10 @@ def _planned_features(doc: Document) -> list[InputError]:
     schema = load_schema("scenario")
     defs = schema["$defs"]
     where = [((), schema["properties"], doc.data)]
-    for name, fn in (doc.data.get("functions") or {}).items():
+    functions, traffic = doc.data.get("functions"), doc.data.get("traffic")
+    for name, fn in functions.items() if isinstance(functions, dict) else ():
         where.append((("functions", name), defs["function"]["properties"], fn))
-    for i, item in enumerate(doc.data.get("traffic") or []):
+    for i, item in enumerate(traffic if isinstance(traffic, list) else ()):
         where.append((("traffic", i), defs["traffic"]["properties"], item))
     errors = []
     for path, properties, data in where:

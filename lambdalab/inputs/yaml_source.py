@@ -55,7 +55,16 @@ def dotted(path: Path_) -> str:
 def load_yaml(source: str | Path, text: str | bytes | None = None, name: str | None = None) -> Document:
     """Read and parse one YAML file (or the given text); InputErrors on anything unreadable."""
     name = name or str(source)
-    raw = Path(source).read_bytes() if text is None else text
+    if text is None:
+        size = Path(source).stat().st_size
+        if size > MAX_BYTES:  # say so before reading a huge file into memory
+            raise _whole(name, f"the file is {size / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB")
+        try:
+            raw: str | bytes = Path(source).read_bytes()
+        except OSError as exc:
+            raise _whole(name, f"cannot read the file: {exc.strerror}") from None
+    else:
+        raw = text
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
             raise _whole(name, f"the file is {len(raw) / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB")

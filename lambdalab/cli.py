@@ -1,0 +1,72 @@
+"""The `lambdalab` command: argparse front door; each subcommand is a small module in lambdalab/commands/.
+
+Exit status (shared/spec/cli.md): 0 success, 1 "ran, but the answer is no",
+2 bad input or usage, with a message naming the file, line and key; never a
+traceback for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+
+from lambdalab import __version__
+from lambdalab.commands import sim
+from lambdalab.inputs import InputErrors
+
+COMMANDS = (sim,)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
+
+
+class UsageError(Exception):
+    """Bad command-line input: printed as one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="lambdalab",
+        description="Learn how AWS Lambda really behaves: offline, in virtual time.",
+        epilog="Run `lambdalab COMMAND --help` for a command's options and examples.",
+    )
+    parser.add_argument("--version", action="version", version=f"lambdalab {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for command in COMMANDS:
+        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP,
+                               epilog="examples:\n" + command.EXAMPLES,
+                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        command.add_arguments(child)
+        child.set_defaults(run=command.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "run", None):
+        parser.print_help()
+        return 0
+    try:
+        return args.run(args)
+    except InputErrors as exc:
+        for error in exc.errors:
+            print(error, file=sys.stderr)
+        return 2
+    except UsageError as exc:
+        print(f"lambdalab {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:  # `lambdalab sim x | head`: the reader left; nothing to say
+        sys.stderr.close()
+        return 0
+    except Exception as exc:  # a bug in lambdalab, not in the user's input
+        print(f"lambdalab {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        print("This is a bug in lambdalab; set LAMBDALAB_DEBUG=1 to see the traceback.", file=sys.stderr)
+        if os.environ.get("LAMBDALAB_DEBUG"):
+            traceback.print_exc()
+        return 70
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""The human report of a run: tables, then charts of concurrency against its limits and of throttles over time."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lambdalab.charts import column_chart, resample, strip
+from lambdalab.engine.simulation import CHART_COLUMNS, Simulation
+from lambdalab.engine.units import format_duration
+from lambdalab.tables import table
+
+CHART_HEIGHT = 6
+THROTTLE_LABEL = "429s"
+
+
+def render(sim: Simulation, report: dict[str, Any]) -> str:
+    scenario = sim.scenario
+    out = [f"{scenario.name}  (seed {report['seed']}, {format_duration(report['virtual_time_s'])} of virtual time, "
+           f"{report['engine']['events']:,} engine events)"]
+    if scenario.description:  # its first paragraph: what to watch
+        out += ["", *("  " + line for line in scenario.description.split("\n\n")[0].splitlines())]
+    functions = report["functions"]
+    out += ["", "Functions", *table(
+        ["function", "requests", "invocations", "errors", "throttles", "cold starts", "p50 ms", "p99 ms", "max ms", "peak conc.", "cost USD"],
+        [[name, f["outcomes"]["requests"], f["metrics"]["Invocations"], f["metrics"]["Errors"], f["metrics"]["Throttles"],
+          f["metrics"]["ColdStarts"], f["metrics"]["Duration"]["p50"], f["metrics"]["Duration"]["p99"],
+          f["metrics"]["Duration"]["max"], f["metrics"]["ConcurrentExecutions"], f"{f['metrics']['CostUSD']:.6f}"]
+         for name, f in functions.items()])]
+    out += ["", "Outcomes (every request ends in exactly one of the first six)", *table(
+        ["function", "succeeded", "failed", "throttled", "dropped", "in flight", "denied", "timed out", "retried", "to DLQ",
+         "on failure", "on success"],
+        [[name, o["succeeded"], o["failed"], o["throttled"], o["dropped"], o["in_flight"], o["denied"], o["timed_out"],
+          o["retried"], o["to_dlq"], o["to_on_failure"], o["to_on_success"]]
+         for name, o in ((n, f["outcomes"]) for n, f in functions.items())])]
+    if any(f["metrics"]["AsyncEventsReceived"] for f in functions.values()):
+        out += ["", "Asynchronous invocation", *table(
+            ["function", "received", "max age ms", "dropped", "DLQ errors", "dest. failures"],
+            [[name, f["metrics"]["AsyncEventsReceived"], f["metrics"]["AsyncEventAge"], f["metrics"]["AsyncEventsDropped"],
+              f["metrics"]["DeadLetterErrors"], f["metrics"]["DestinationDeliveryFailures"]]
+             for name, f in functions.items() if f["metrics"]["AsyncEventsReceived"]])]
+    out += ["", "Environments", *table(
+        ["function", "created", "most alive", "avg alive", "avg busy"],
+        [[name, e["created"], e["max"], e["time_average"], e["busy_time_average"]]
+         for name, e in ((n, f["environments"]) for n, f in functions.items())])]
+    if report["queues"]:
+        out += ["", "Queues", *table(
+            ["queue", "sent", "visible", "oldest age ms"],
+            [[name, q["NumberOfMessagesSent"], q["ApproximateNumberOfMessagesVisible"], q["ApproximateAgeOfOldestMessage"]]
+             for name, q in report["queues"].items()])]
+    for name in functions:
+        out += ["", *_charts(sim, name, report)]
+    account = report["account"]
+    tier = account["free_tier"]
+    out += ["", f"Account: peak concurrency {account['ConcurrentExecutions']:,} of {account['concurrency_limit']:,}; "
+                f"unreserved peak {account['UnreservedConcurrentExecutions']:,} of {account['unreserved_capacity']:,}",
+            f"Cost of this run: ${account['CostUSD']:.6f} before the free tier "
+            f"(this run uses {tier['requests_share']:.4%} of a month's free requests and "
+            f"{tier['gb_seconds_share']:.4%} of its free GB-seconds; the free tier is not subtracted)"]
+    if report["expectations"]:
+        out += ["", "Expectations"]
+        for e in report["expectations"]:
+            subject = f" of {e['function']}" if "function" in e else f" of queue {e['queue']}" if "queue" in e else ""
+            line = f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  (actual {e['actual']})"
+            out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
+    return "\n".join(out) + "\n"
+
+
+def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
+    sampler = sim.sampler
+    fn = sim.functions[name]
+    concurrency = resample(sampler.concurrency[name], CHART_COLUMNS)
+    throttles = resample(sampler.counts[name]["throttles"], CHART_COLUMNS, sum)
+    limits = {}
+    if fn.reserved is not None:
+        limits[f"reserved {fn.reserved}"] = fn.reserved
+    else:
+        limits[f"unreserved pool {sim.account.unreserved_capacity}"] = sim.account.unreserved_capacity
+    if fn.config.provisioned_concurrency:
+        limits[f"provisioned {fn.config.provisioned_concurrency}"] = fn.config.provisioned_concurrency
+    # Keep a far-away account limit from flattening a small function's chart.
+    peak = max(concurrency, default=0)
+    shown = {k: v for k, v in limits.items() if v <= max(peak * 2, 10) or k.startswith("reserved")}
+    lines = [f"Concurrent executions of {name} (peak {report['functions'][name]['metrics']['ConcurrentExecutions']}"
+             + "".join(f", {k}" for k in limits if k not in shown) + ")"]
+    gutter = len(THROTTLE_LABEL)  # every row starts with a label this wide, then the axis
+    lines += ["  " + row for row in column_chart(concurrency, CHART_HEIGHT, shown, label_width=gutter)]
+    total = sum(sampler.counts[name]["throttles"])
+    if total:
+        lines.append(f"  {THROTTLE_LABEL} ┆{strip(throttles)}  throttles ({total:,} in all)")
+    lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(concurrency)))
+    return lines
+
+
+def _axis(start: float, end: float, width: int) -> str:
+    left, right = format_duration(start), format_duration(end)
+    return left + " " * max(1, width - len(left) - len(right)) + right

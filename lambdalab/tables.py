@@ -1,0 +1,29 @@
+"""Plain-text tables for terminal reports: aligned columns, numbers to the right."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, float):
+        return f"{value:,.2f}" if abs(value) >= 0.01 or value == 0 else f"{value:.2g}"
+    return str(value)
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ") -> list[str]:
+    """Lines of a table; the first column is left-aligned, the others right-aligned."""
+    text = [[cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in text)) if text else len(h) for i, h in enumerate(headers)]
+
+    def line(values: Sequence[str]) -> str:
+        parts = [values[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(values[1:], widths[1:])]
+        return (indent + "  ".join(parts)).rstrip()
+
+    return [line(list(headers)), indent + "  ".join("-" * w for w in widths)] + [line(r) for r in text]

@@ -1,0 +1,33 @@
+"""Test-wide setup: a clean, predictable environment for every test.
+
+Colour and theme variables change what Textual draws, so they are removed at
+import time (TEXTUAL_SNAPSHOT_TEMPDIR is kept: xdist needs it). LAMBDALAB_HOME
+points at a fresh folder so no test touches a real learner's progress.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+for _name in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_SYSTEM"):
+    os.environ.pop(_name, None)
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _lambdalab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("lambdalab-home")
+    monkeypatch.setenv("LAMBDALAB_HOME", str(home))
+    return home
+
+
+def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+    """`lambdalab ARGS...` in a subprocess, as a user would type it."""
+    return subprocess.run([sys.executable, "-m", "lambdalab", *args], cwd=cwd or REPO, input=input,
+                          capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,26 @@
+"""The rooms' arrows point down: the engine and its inputs never import Textual, and never read the wall clock."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from conftest import REPO
+
+CORE = ["lambdalab.engine", "lambdalab.engine.report", "lambdalab.engine.report_text", "lambdalab.inputs",
+        "lambdalab.charts", "lambdalab.tables", "lambdalab.commands.sim"]
+
+
+def test_core_rooms_do_not_import_textual():
+    code = ("import sys\n" + "".join(f"import {m}\n" for m in CORE)
+            + "print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'rich')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+def test_engine_never_reads_the_wall_clock():
+    clock_calls = re.compile(r"\b(time\.(time|monotonic|perf_counter|sleep)|datetime\.(now|utcnow|today)|date\.today)\b")
+    offenders = [f"{path.relative_to(REPO)}:{n}" for path in (REPO / "lambdalab" / "engine").glob("*.py")
+                 for n, line in enumerate(path.read_text().splitlines(), 1) if clock_calls.search(line)]
+    assert offenders == []
