@@ -98,6 +98,9 @@ class _Builder:
         account = self.account(data.get("account") or {})
         queues = {name: self.queue(name, q or {}) for name, q in (data.get("queues") or {}).items()}
         topics = {name: Topic(name, bool((t or {}).get("fifo"))) for name, t in (data.get("topics") or {}).items()}
+        for kind, things in (("queues", queues), ("topics", topics)):
+            for name, thing in things.items():
+                self.check_fifo_name((kind, name), name, thing.fifo)
         buses = {name: Bus(name) for name in data.get("buses") or {}}
         self.targets = {"queue": queues, "topic": topics, "bus": buses, "function": data["functions"]}
         functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
@@ -284,8 +287,7 @@ class _Builder:
         if not resolved:
             return None
         kind, name = resolved
-        target = self.targets[kind][name]
-        if (target.get("fifo") if isinstance(target, dict) else False):
+        if self.targets[kind][name].fifo:
             self.fail(path, f"{name!r} is FIFO; a dead-letter queue must be a standard SQS queue or SNS topic ({limits.ASYNC_REC})")
         return f"{kind}:{name}"
 
@@ -320,6 +322,13 @@ class _Builder:
             dead_letter=data.get("dead_letter"),
             max_message_size=size,
         )
+
+    def check_fifo_name(self, path: tuple, name: str, fifo: bool) -> None:
+        """SQS and SNS FIFO names end in .fifo, and only FIFO names do
+        (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues.html)."""
+        if fifo != name.endswith(".fifo"):
+            self.fail(path, f"a FIFO name ends in .fifo and only FIFO names do: name it {name.removesuffix('.fifo')}"
+                            f"{'.fifo' if fifo else ''} or {'remove' if fifo else 'add'} fifo: true")
 
     def check_queue_redrive(self, queue: Queue, queues: dict[str, Queue]) -> None:
         if queue.dead_letter is None:

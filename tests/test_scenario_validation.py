@@ -1,0 +1,179 @@
+"""Scenario validation beyond the command line: units, references between parts, and Lambda's limits."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from lambdalab.engine import parse_scenario
+from lambdalab.engine.units import format_duration, parse_duration, parse_rate, parse_size
+from lambdalab.inputs import InputErrors
+
+FUNCTION = "behaviour: {init: 100ms, duration: 50ms}"
+
+
+def problems(text: str) -> list[str]:
+    with pytest.raises(InputErrors) as caught:
+        parse_scenario(textwrap.dedent(text), name="s.yaml")
+    return [str(e) for e in caught.value.errors]
+
+
+@pytest.mark.parametrize("text, seconds", [(3, 3.0), (2.5, 2.5), ("250ms", 0.25), ("3s", 3.0), ("5m", 300.0),
+                                           ("6h", 21600.0), (" 1.5 s ", 1.5)])
+def test_durations(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["3 sec", "-1s", "s", "", True, None, [1]])
+def test_bad_durations(bad):
+    with pytest.raises(ValueError):
+        parse_duration(bad)
+
+
+def test_rates_sizes_and_formatting():
+    assert parse_rate("100/s") == 100 and parse_rate("6000/m") == 100 and parse_rate(5) == 5.0
+    assert parse_size("256KB") == 262144 and parse_size("6MB") == 6 * 1024 * 1024 and parse_size(10) == 10
+    assert [format_duration(s) for s in (0.25, 3, 1.5, 300, 21600, 0)] == ["250ms", "3s", "1.5s", "5m", "6h", "0s"]
+
+
+def test_defaults_follow_the_reference():
+    scenario = parse_scenario(f"duration: 1m\nfunctions:\n  api: {{{FUNCTION}}}\n")
+    fn = scenario.functions["api"]
+    assert (fn.memory, fn.timeout, fn.architecture, fn.ephemeral_storage) == (128, 3.0, "x86_64", 512)
+    assert (fn.async_config.maximum_retry_attempts, fn.async_config.maximum_event_age) == (2, 21600.0)
+    assert (scenario.account.concurrency, scenario.account.unreserved_minimum, fn.idle_expiry) == (1000, 100, 600.0)
+    assert scenario.name == "<scenario>" and scenario.seed == 0
+
+
+def test_duplicate_keys_are_an_error_not_a_silent_overwrite():
+    assert problems(f"""\
+        duration: 1m
+        functions:
+          api: {{{FUNCTION}}}
+          api: {{{FUNCTION}}}
+        """) == ["s.yaml:4:3: functions.api: this key appears twice; keep one"]
+
+
+def test_provisioned_above_reserved_is_rejected():
+    [message] = problems(f"""\
+        duration: 1m
+        functions:
+          api: {{reserved_concurrency: 5, provisioned_concurrency: 10, {FUNCTION}}}
+        """)
+    assert "functions.api.provisioned_concurrency: 10 is more than reserved concurrency 5" in message
+
+
+def test_reservations_are_summed_across_functions():
+    [message] = problems(f"""\
+        duration: 1m
+        account: {{concurrency: 500}}
+        functions:
+          a: {{reserved_concurrency: 200, {FUNCTION}}}
+          b: {{reserved_concurrency: 250, {FUNCTION}}}
+        """)
+    assert message.startswith("s.yaml:5:")
+    assert "functions.b.reserved_concurrency: 250 would leave 50 unreserved of the account's 500" in message
+
+
+def test_dead_letter_queue_must_be_a_standard_queue_or_topic():
+    msgs = problems(f"""\
+        duration: 1m
+        queues: {{jobs.fifo: {{fifo: true}}}}
+        buses: {{events: {{}}}}
+        functions:
+          a: {{dead_letter_queue: jobs.fifo, {FUNCTION}}}
+          b: {{dead_letter_queue: events, {FUNCTION}}}
+        """)
+    assert any("functions.a.dead_letter_queue: 'jobs.fifo' is FIFO" in m for m in msgs)
+    assert any("functions.b.dead_letter_queue: no queue or topic named 'events'" in m for m in msgs)
+
+
+def test_destination_names_must_be_unambiguous():
+    [message] = problems(f"""\
+        duration: 1m
+        queues: {{audit: {{}}}}
+        topics: {{audit: {{}}}}
+        functions:
+          api: {{async: {{on_failure: audit}}, {FUNCTION}}}
+        """)
+    assert "'audit' names a queue and a topic; write queue:audit or topic:audit" in message
+    scenario = parse_scenario(textwrap.dedent(f"""\
+        duration: 1m
+        queues: {{audit: {{}}}}
+        topics: {{audit: {{}}}}
+        functions:
+          api: {{async: {{on_failure: "topic:audit"}}, {FUNCTION}}}
+        """))
+    assert scenario.functions["api"].async_config.on_failure == "topic:audit"
+
+
+def test_traffic_needs_rate_with_for_or_a_burst():
+    msgs = problems(f"""\
+        duration: 1m
+        functions: {{api: {{{FUNCTION}}}}}
+        traffic:
+          - {{target: api, rate: 5/s}}
+          - {{target: api}}
+          - {{target: api, rate: 5/s, for: 1s, burst: 3}}
+        """)
+    assert "traffic[0]: missing required key 'for'" in msgs[0]
+    assert "traffic[1]: give either 'rate' (with 'for') or 'burst' (with 'at')" in msgs[1]
+    assert "traffic[2]: give either" in msgs[2]
+
+
+def test_async_payload_over_one_megabyte_is_refused():
+    # A megabyte cannot be written inline (YAML files stop at 1 MB), but a sample event can be that large.
+    from lambdalab.engine.scenario import _build
+    from lambdalab.inputs import Document
+
+    data = {"duration": 60, "functions": {"api": {"behaviour": {"init": 0.1, "duration": 0.05}}},
+            "traffic": [{"target": "api", "invocation": "async", "burst": 1, "event": {"blob": "x" * (1024 * 1024)}}]}
+    with pytest.raises(InputErrors) as caught:
+        _build(Document("s.yaml", data, {}))
+    [error] = caught.value.errors
+    assert error.path == "traffic[0].event"  # {"blob":"<1048576 x>"} is 9 + 1048576 + 2 bytes
+    assert error.message == "1048587 bytes is above the asynchronous payload limit of 1048576 bytes"
+
+
+def test_fifo_names_end_in_dot_fifo():
+    msgs = problems(f"""\
+        duration: 1m
+        queues: {{jobs: {{fifo: true}}, orders.fifo: {{}}}}
+        functions: {{api: {{{FUNCTION}}}}}
+        """)
+    assert "queues.jobs: a FIFO name ends in .fifo and only FIFO names do: name it jobs.fifo" in msgs[0]
+    assert "queues.orders.fifo: a FIFO name ends in .fifo and only FIFO names do: name it orders or add fifo: true" in msgs[1]
+
+
+def test_expectations_name_known_metrics_and_parts():
+    msgs = problems(f"""\
+        duration: 1m
+        functions: {{api: {{{FUNCTION}}}}}
+        expect:
+          - {{metric: Duration, function: api, op: "<", value: 5}}
+          - {{metric: Duration.p95, function: api, op: "<", value: 5}}
+          - {{metric: Throttles, function: ap, op: "==", value: 0}}
+          - {{metric: Throttles, op: "==", value: 0}}
+        """)
+    assert "write one of: Duration.p50, Duration.p90, Duration.p99, Duration.max" in msgs[0]
+    assert "Duration has the parts: p50, p90, p99, max" in msgs[1]
+    assert "no function named 'ap' (did you mean 'api'?)" in msgs[2]
+    assert "unknown metric 'Throttles'" in msgs[3]  # without function or queue it is an account figure
+
+
+def test_json_path_error_rules_are_parsed():
+    scenario = parse_scenario(textwrap.dedent(f"""\
+        duration: 1m
+        functions:
+          api:
+            behaviour:
+              init: 1s
+              duration: 1s
+              errors:
+                - {{when: {{path: "$.Records[0].body", equals: poison}}}}
+                - {{every: 3, on_cold_start: false, type: Runtime.ExitError}}
+        """))
+    first, second = scenario.functions["api"].behaviour.errors
+    assert first.when.path == ("Records", 0, "body") and first.when.equals == "poison" and first.when.has_equals
+    assert (second.every, second.on_cold_start, second.error_type) == (3, False, "Runtime.ExitError")
