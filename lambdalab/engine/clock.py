@@ -20,7 +20,7 @@ Listener = Callable[[float, str, dict], None]
 class EventLoop:
     """Virtual time and what happens next; also the one place engine events are published."""
 
-    __slots__ = ("now", "heap", "rng", "listeners", "events_run", "next_id", "_seq")
+    __slots__ = ("now", "heap", "rng", "listeners", "events_run", "next_id", "seq")
 
     def __init__(self, seed: int):
         self.now = 0.0
@@ -29,10 +29,11 @@ class EventLoop:
         self.listeners: list[Listener] = []
         self.events_run = 0
         self.next_id = itertools.count(1).__next__  # request and environment numbers, in creation order
-        self._seq = itertools.count()
+        # Tie-breaker for equal times. Hot handlers push (time, next(loop.seq), action, arg) themselves.
+        self.seq = itertools.count()
 
     def at(self, time: float, action: Action, arg: Any = None) -> None:
-        heappush(self.heap, (time, next(self._seq), action, arg))
+        heappush(self.heap, (time, next(self.seq), action, arg))
 
     def next_time(self) -> float | None:
         return self.heap[0][0] if self.heap else None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from heapq import heappush
 from typing import TYPE_CHECKING, Any, Callable
 
 from lambdalab.engine import limits
@@ -82,6 +83,11 @@ class FunctionRuntime:
         self.out_of_memory = behaviour.memory_used > fn.memory
         self.max_memory_used = min(behaviour.memory_used, fn.memory)
         self.scaling = ScalingRate()
+        self.has_provisioned = fn.provisioned_concurrency > 0
+        self.pooled = fn.reserved_concurrency is None  # on-demand executions draw on the account's unreserved pool
+        # Bound once: the hot path reads these for every invocation.
+        self._heap, self._seq, self._listeners = loop.heap, loop.seq, loop.listeners
+        self._on_init_done, self._on_invoke_done = self._init_done, self._invoke_done
 
         self.environments: dict[int, Environment] = {}  # alive, by id
         self.warm_provisioned: list[Environment] = []
@@ -142,17 +148,6 @@ class FunctionRuntime:
         for _ in range(count):
             self.warm_provisioned.append(self.create_environment(self.loop.now, provisioned=True))
 
-    def _release(self, env: Environment, now: float) -> None:
-        env.state = IDLE
-        env.idle_since = now
-        if env.provisioned:
-            self.warm_provisioned.append(env)
-            return
-        self.warm.append(env)
-        if not self.reaper_armed:
-            self.reaper_armed = True
-            self.loop.at(self.warm[0].idle_since + self.idle_expiry, self._reap)
-
     def _reap(self, _: Any) -> None:
         """Shut down every environment idle for `idle_expiry`, then wake up for the next one to expire."""
         now = self.loop.now
@@ -176,49 +171,50 @@ class FunctionRuntime:
     def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None],
               async_event: AsyncEvent | None = None) -> None:
         """Start serving `request` on `env` (already admitted): Init first if the environment needs it."""
-        loop = self.loop
-        now = loop.now
+        now = self.loop.now
         self.invocations += 1
-        self.busy += 1
-        if self.busy > self.step_max_busy:
-            self.step_max_busy = self.busy
-            if self.busy > self.max_busy:
-                self.max_busy = self.busy
+        busy = self.busy = self.busy + 1
+        if busy > self.step_max_busy:
+            self.step_max_busy = busy
+            if busy > self.max_busy:
+                self.max_busy = busy
         account = self.account
         account.busy += 1
         if account.busy > account.max_busy:
             account.max_busy = account.busy
         if env.provisioned:
             self.provisioned_invocations += 1
-        elif self.config.provisioned_concurrency:
+        elif self.has_provisioned:
             self.spillover_invocations += 1
         env.request = request
         env.event = event
         env.on_done = on_done
         env.async_event = async_event
         env.started_at = now
-        cold = env.cold = env.needs_init
         env.init_phase_s = 0.0
-        if cold:
-            self.cold_starts += 1
-            env.needs_init = False
-            env.init_s = self.sample_init()
-            if env.state == INIT:  # a new environment: the Init phase, limited to 10 s on demand
-                env.init_phase_s = min(env.init_s, limits.INIT_LIMIT_S)
-                if loop.listeners:
-                    loop.emit("init_start", {"function": self.name, "env": env.id, "request_id": request})
-                loop.at(now + env.init_phase_s, self._init_done, env)
-                return
-        self._invoke(env, now, reinit=env.init_s if cold else 0.0)
+        if not env.needs_init:
+            env.cold = False
+            self._invoke(env, now, 0.0)
+            return
+        env.cold = True
+        self.cold_starts += 1
+        env.needs_init = False
+        init = env.init_s = self.sample_init()
+        if env.state != INIT:  # a reset environment: Init runs again inside the invoke phase, on its clock
+            self._invoke(env, now, init)
+            return
+        env.init_phase_s = init if init < limits.INIT_LIMIT_S else limits.INIT_LIMIT_S  # 10 s on demand
+        if self._listeners:
+            self.loop.emit("init_start", {"function": self.name, "env": env.id, "request_id": request})
+        heappush(self._heap, (now + env.init_phase_s, next(self._seq), self._on_init_done, env))
 
     def _init_done(self, env: Environment) -> None:
-        loop = self.loop
         suppressed = env.init_s > limits.INIT_LIMIT_S
-        if loop.listeners:
-            loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_s * 1000, 3),
-                                   "status": "timeout" if suppressed else "success"})
+        if self._listeners:
+            self.loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_s * 1000, 3),
+                                        "status": "timeout" if suppressed else "success"})
         # A suppressed Init is retried inside the invoke phase, on the invocation's clock.
-        self._invoke(env, loop.now, reinit=env.init_s if suppressed else 0.0)
+        self._invoke(env, self.loop.now, env.init_s if suppressed else 0.0)
 
     def _invoke(self, env: Environment, now: float, reinit: float) -> None:
         env.state = BUSY
@@ -226,35 +222,28 @@ class FunctionRuntime:
         run = reinit + self.sample_duration()
         if env.cold and self.sample_cold_extra is not None:
             run += self.sample_cold_extra()
-        rule = self.failure(self.invocations, env.cold, env.event) if self.failure is not None else None
         if run > self.timeout:
             run = self.timeout
             env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
         elif self.out_of_memory:
             env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
-        elif rule is not None:
+        elif self.failure is not None and (rule := self.failure(self.invocations, env.cold, env.event)) is not None:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
             env.error = None
-        if self.loop.listeners:
+        if self._listeners:
             self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
-        self.loop.at(now + run, self._invoke_done, env)
+        heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
     def _invoke_done(self, env: Environment) -> None:
-        loop = self.loop
-        now = loop.now
+        now = self.loop.now
         duration_ms = (now - env.invoke_started_at) * 1000.0
-        init_ms = env.init_s * 1000.0 if env.cold else 0.0
         # Billed: Init plus the invoke phase, rounded up to 1 ms (Init is billed on demand since 1 August 2025,
         # https://aws.amazon.com/lambda/pricing/); a re-init after a reset is already inside the invoke phase.
         billed = math.ceil(duration_ms + env.init_phase_s * 1000.0)
-        if env.provisioned:
-            self.billed_ms_provisioned += billed
-        else:
-            self.billed_ms += billed
         self.durations.add(duration_ms)
         if env.cold:
-            self.init_durations.add(init_ms)
+            self.init_durations.add(env.init_s * 1000.0)
         if env.error is not None:
             self.errors += 1
             if env.timed_out:
@@ -263,16 +252,30 @@ class FunctionRuntime:
                 env.needs_init = True  # reset: the next request on this environment pays Init again
         self.busy -= 1
         self.account.busy -= 1
-        if self.reserved is None and not env.provisioned:
-            self.account.unreserved_busy -= 1
         self.busy_seconds += now - env.started_at
         env.invocations += 1
-        if loop.listeners:
-            loop.emit("invoke_end", {
-                "function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold,
-                "duration_ms": round(duration_ms, 3), "billed_ms": billed, "init_ms": round(init_ms, 3) if env.cold else None,
-                "memory_mb": self.config.memory, "max_memory_used_mb": self.config.memory if self.out_of_memory else self.max_memory_used,
-                "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.timed_out,
-            })
-        self._release(env, now)
+        if self._listeners:
+            self._emit_invoke_end(env, duration_ms, billed)
+        env.state = IDLE
+        env.idle_since = now
+        if env.provisioned:
+            self.billed_ms_provisioned += billed
+            self.warm_provisioned.append(env)
+        else:
+            self.billed_ms += billed
+            if self.pooled:
+                self.account.unreserved_busy -= 1
+            self.warm.append(env)
+            if not self.reaper_armed:
+                self.reaper_armed = True
+                self.loop.at(self.warm[0].idle_since + self.idle_expiry, self._reap)
         env.on_done(env)
+
+    def _emit_invoke_end(self, env: Environment, duration_ms: float, billed: int) -> None:
+        self.loop.emit("invoke_end", {
+            "function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold,
+            "duration_ms": round(duration_ms, 3), "billed_ms": billed,
+            "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None, "memory_mb": self.config.memory,
+            "max_memory_used_mb": self.config.memory if self.out_of_memory else self.max_memory_used,
+            "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.timed_out,
+        })

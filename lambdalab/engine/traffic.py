@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from heapq import heappush
 from typing import Any, Callable
 
 from lambdalab.engine.clock import EventLoop
@@ -14,7 +15,7 @@ Send = Callable[[Any], None]  # takes one event payload
 class Generator:
     """Arrivals at a steady or Poisson rate over [start, end), or a burst of N at one instant."""
 
-    __slots__ = ("spec", "loop", "send", "events", "count", "sent", "_rand")
+    __slots__ = ("spec", "loop", "send", "events", "count", "sent", "_rand", "_on_arrive")
 
     def __init__(self, spec: Traffic, loop: EventLoop, send: Send):
         self.spec = spec
@@ -24,6 +25,7 @@ class Generator:
         self.count = len(spec.events)
         self.sent = 0
         self._rand = loop.rng.random
+        self._on_arrive = self._arrive
 
     def start(self) -> None:
         spec = self.spec
@@ -44,7 +46,7 @@ class Generator:
         # Uniform times are computed from the start, not accumulated, so rounding cannot drift over a long run.
         nxt = self.loop.now + self._gap() if spec.poisson else spec.start + self.sent / spec.rate
         if nxt < spec.end:
-            self.loop.at(nxt, self._arrive)
+            heappush(self.loop.heap, (nxt, next(self.loop.seq), self._on_arrive, None))
 
     def _burst(self, _: Any) -> None:
         send, events, count = self.send, self.events, self.count
