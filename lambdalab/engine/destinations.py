@@ -101,11 +101,11 @@ class Destinations:
 
 
 def invocation_record(*, now: float, request_id: str, function_arn: str, condition: str, attempts: int,
-                      event: Any, error: str | None, error_message: str | None) -> dict:
-    """What an on-success or on-failure destination receives."""
-    response_context: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+                      event: Any, status_code: int, error: str | None, error_message: str | None) -> dict:
+    """What an on-success or on-failure destination receives. A throttled last attempt has no function response."""
+    response_context: dict[str, Any] = {"statusCode": status_code, "executedVersion": "$LATEST"}
     response: Any = None
-    if error is not None:
+    if error is not None and status_code == 200:
         response_context["functionError"] = "Unhandled"
         response = {"errorMessage": error_message, "errorType": error, "requestId": request_id, "stackTrace": []}
     return {
@@ -123,10 +123,10 @@ def invocation_record(*, now: float, request_id: str, function_arn: str, conditi
     }
 
 
-def dead_letter_attributes(request_id: str, error_message: str | None) -> dict:
+def dead_letter_attributes(request_id: str, status_code: int, error_message: str | None) -> dict:
     """A dead-letter message's attributes: the request, an HTTP status and the first 1 KB of the error."""
     message = (error_message or "").encode()[: limits.DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
-    return {"RequestID": request_id, "ErrorCode": 200, "ErrorMessage": message}
+    return {"RequestID": request_id, "ErrorCode": status_code, "ErrorMessage": message}
 
 
 def _size(body: Any) -> int:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
 TIMEOUT_ERROR = "Sandbox.Timedout"
 OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
+BILLING_SLACK_MS = 1e-6
 
 
 class Environment:
@@ -36,7 +37,7 @@ class Environment:
 
     __slots__ = (
         "id", "function", "provisioned", "state", "created_at", "idle_since", "needs_init", "invocations",
-        "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
+        "ordinal", "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
         "error", "error_message", "timed_out",
     )
 
@@ -49,6 +50,7 @@ class Environment:
         self.idle_since = now
         self.needs_init = not provisioned  # provisioned environments are initialised before traffic
         self.invocations = 0
+        self.ordinal = 0  # the current invocation's number among the function's invocations (for `every`)
         self.request = 0
         self.event: Any = None
         self.async_event: AsyncEvent | None = None
@@ -172,7 +174,7 @@ class FunctionRuntime:
               async_event: AsyncEvent | None = None) -> None:
         """Start serving `request` on `env` (already admitted): Init first if the environment needs it."""
         now = self.loop.now
-        self.invocations += 1
+        env.ordinal = self.invocations = self.invocations + 1
         busy = self.busy = self.busy + 1
         if busy > self.step_max_busy:
             self.step_max_busy = busy
@@ -211,7 +213,7 @@ class FunctionRuntime:
     def _init_done(self, env: Environment) -> None:
         suppressed = env.init_s > limits.INIT_LIMIT_S
         if self._listeners:
-            self.loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_s * 1000, 3),
+            self.loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_phase_s * 1000, 3),
                                         "status": "timeout" if suppressed else "success"})
         # A suppressed Init is retried inside the invoke phase, on the invocation's clock.
         self._invoke(env, self.loop.now, env.init_s if suppressed else 0.0)
@@ -227,7 +229,7 @@ class FunctionRuntime:
             env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
         elif self.out_of_memory:
             env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
-        elif self.failure is not None and (rule := self.failure(self.invocations, env.cold, env.event)) is not None:
+        elif self.failure is not None and (rule := self.failure(env.ordinal, env.cold, env.event)) is not None:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
             env.error = None
@@ -240,7 +242,9 @@ class FunctionRuntime:
         duration_ms = (now - env.invoke_started_at) * 1000.0
         # Billed: Init plus the invoke phase, rounded up to 1 ms (Init is billed on demand since 1 August 2025,
         # https://aws.amazon.com/lambda/pricing/); a re-init after a reset is already inside the invoke phase.
-        billed = math.ceil(duration_ms + env.init_phase_s * 1000.0)
+        # Virtual times are float sums, so 150 ms may arrive as 150.0000000001: a nanosecond of slack
+        # keeps that from being billed 151 ms.
+        billed = math.ceil(duration_ms + env.init_phase_s * 1000.0 - BILLING_SLACK_MS)
         self.durations.add(duration_ms)
         if env.cold:
             self.init_durations.add(env.init_s * 1000.0)

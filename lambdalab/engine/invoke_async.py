@@ -24,13 +24,16 @@ from lambdalab.engine.ids import function_arn, request_id
 
 RETRIES_EXHAUSTED = "RetriesExhausted"
 EVENT_AGE_EXCEEDED = "EventAgeExceeded"
+# What a dead letter says when the last attempt was throttled rather than run: HTTP 429 and the
+# TooManyRequestsException message (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+THROTTLED = ("TooManyRequestsException", "Rate Exceeded.", 429)
 
 
 class AsyncEvent:
     """One event in the internal queue; its request ID stays the same across attempts."""
 
     __slots__ = ("number", "function", "payload", "received_at", "attempts", "backoff", "next_try", "waiting_for",
-                 "error", "error_message")
+                 "error", "error_message", "status_code")
 
     def __init__(self, number: int, function: FunctionRuntime, payload: Any, now: float):
         self.number = number
@@ -41,8 +44,9 @@ class AsyncEvent:
         self.backoff = 0.0
         self.next_try = now
         self.waiting_for = ""  # "throttle" or "retry" while it waits
-        self.error: str | None = None
+        self.error: str | None = None  # how the last attempt failed
         self.error_message: str | None = None
+        self.status_code = 200  # the last attempt's HTTP status: 200 when the function ran, 429 when throttled
 
 
 class AsyncInvoker:
@@ -61,7 +65,9 @@ class AsyncInvoker:
         fn.requests += 1
         fn.async_received += 1
         fn.async_alive += 1
-        if fn.reserved == 0:
+        if fn.reserved == 0:  # fully throttled: straight to the DLQ and on-failure destination, no retries
+            fn.throttles += 1
+            event.error, event.error_message, event.status_code = THROTTLED
             self.discard(event, RETRIES_EXHAUSTED)
             return
         self.attempt(event)
@@ -77,6 +83,7 @@ class AsyncInvoker:
         got = admit(fn, self.account, now)
         if got.__class__ is str:
             fn.throttles += 1
+            event.error, event.error_message, event.status_code = THROTTLED
             # Backoff from 1 s up to 5 min, with seeded jitter so that a throttled burst does not return in lockstep.
             event.backoff = min(limits.ASYNC_BACKOFF_MAX_S, max(limits.ASYNC_BACKOFF_MIN_S, event.backoff * 2.0))
             delay = min(limits.ASYNC_BACKOFF_MAX_S, event.backoff * (1.0 + 0.5 * loop.rng.random()))
@@ -114,7 +121,7 @@ class AsyncInvoker:
     def done(self, env: Environment) -> None:
         event = env.async_event
         fn = env.function
-        event.error, event.error_message = env.error, env.error_message
+        event.error, event.error_message, event.status_code = env.error, env.error_message, 200
         async_config = fn.config.async_config
         if env.error is None:
             fn.succeeded += 1
@@ -139,7 +146,8 @@ class AsyncInvoker:
                                           "attempts": event.attempts})
         dlq = fn.config.dead_letter_queue
         if dlq:
-            ok = self.destinations.deliver(dlq, now, event.payload, dead_letter_attributes(self._id(event), event.error_message))
+            attributes = dead_letter_attributes(self._id(event), event.status_code, event.error_message)
+            ok = self.destinations.deliver(dlq, now, event.payload, attributes)
             if ok:
                 fn.to_dlq += 1
             else:
@@ -154,8 +162,8 @@ class AsyncInvoker:
         now = self.loop.now
         record = invocation_record(
             now=now, request_id=self._id(event), function_arn=function_arn(self.region, self.account_id, fn.name, "$LATEST"),
-            condition=condition, attempts=event.attempts, event=event.payload, error=event.error,
-            error_message=event.error_message,
+            condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
+            error=event.error, error_message=event.error_message,
         )
         ok = self.destinations.deliver(target, now, record)
         success = condition == "Success"
