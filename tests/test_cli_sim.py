@@ -92,8 +92,10 @@ def test_series_adds_time_series_at_the_step(scenario: Path):
 
 
 def test_until_stops_early(scenario: Path):
-    report = json.loads(run_cli("sim", str(scenario), "--json", "--until", "5s").stdout)
+    report = json.loads(run_cli("sim", str(scenario), "--json", "--until", "5s", "--series", "2s").stdout)
     assert report["virtual_time_s"] == 5.0
+    assert report["series"]["t_s"] == [2.0, 4.0, 5.0]  # the last, partial step is closed too
+    assert sum(report["series"]["functions"]["api"]["Invocations"]) == report["functions"]["api"]["metrics"]["Invocations"]
     # 20/s from t=0; the run includes events due at exactly 5 s: arrivals at 0, 0.05, ..., 5.0.
     assert report["functions"]["api"]["outcomes"]["requests"] == 101
 

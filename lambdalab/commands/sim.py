@@ -51,16 +51,14 @@ def run(args: argparse.Namespace) -> int:
     series_step = _duration_option("--series", args.series) if args.series else None
     if series_step is not None and series_step <= 0:
         raise UsageError("--series needs a step above zero, such as 1s")
-    sim = Simulation(scenario, seed=args.seed, series_step=series_step)
+    until = _duration_option("--until", args.until) if args.until else None
+    sim = Simulation(scenario, seed=args.seed, series_step=series_step, until=until)
     with _open(args.trace, "--trace") as trace, _open(args.logs, "--logs") as logs:
         if trace:
             sim.subscribe(_trace_writer(sim, trace))
         if logs:
             sim.subscribe(_log_writer(sim, logs))
-        if args.until:
-            sim.advance_to(_duration_option("--until", args.until))
-        else:
-            sim.run()
+        sim.run()
     report = build_report(sim)
     sys.stdout.write(to_json(report) + "\n" if args.json else render(sim, report))
     return 0 if all(e["passed"] for e in report["expectations"]) else 1

@@ -63,10 +63,12 @@ class Snapshot:
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, seed: int | None = None, series_step: float | None = None):
+    def __init__(self, scenario: Scenario, seed: int | None = None, series_step: float | None = None,
+                 until: float | None = None):
+        """`until` stops the run early: the report then covers virtual time 0 to `until`."""
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
-        self.end = scenario.duration
+        self.end = scenario.duration if until is None else min(until, scenario.duration)
         loop = self.loop = EventLoop(self.seed)
         claimed = sum(f.reserved_concurrency if f.reserved_concurrency is not None else f.provisioned_concurrency
                       for f in scenario.functions.values())
@@ -87,7 +89,9 @@ class Simulation:
         self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
         for generator in self.generators:
             generator.start()
-        loop.at(min(self.sampler.step, self.end), self._sample)
+        self._closed = False  # whether the last series step has been sampled
+        if self.sampler.step < self.end:
+            loop.at(self.sampler.step, self._sample)
 
     def _sender(self, traffic: Any) -> Callable[[Any], None]:
         kind, _, name = traffic.target.partition(":")
@@ -98,10 +102,17 @@ class Simulation:
         return partial(self.async_.receive if traffic.invocation == "async" else self.sync.request, fn)
 
     def _sample(self, _: Any) -> None:
+        """Close a step. Steps are [start, end): what happens at a boundary counts in the next step."""
         now = self.loop.now
         self.sampler.sample(now)
-        if now < self.end:
-            self.loop.at(min(now + self.sampler.step, self.end), self._sample)
+        if now + self.sampler.step < self.end:
+            self.loop.at(now + self.sampler.step, self._sample)
+
+    def _close_if_finished(self) -> None:
+        """The last step also takes what happens at exactly the end, so series add up to the totals."""
+        if not self._closed and self.finished:
+            self._closed = True
+            self.sampler.sample(self.end)
 
     # --- the incremental API ------------------------------------------------------------------
 
@@ -116,11 +127,15 @@ class Simulation:
 
     def advance_to(self, time: float) -> int:
         """Run everything due up to `time` (never past the scenario's duration); returns events run."""
-        return self.loop.run_until(min(time, self.end))
+        count = self.loop.run_until(min(time, self.end))
+        self._close_if_finished()
+        return count
 
     def step(self, events: int = 1) -> int:
         """Run the next `events` engine events, for single-stepping a demo."""
-        return self.loop.run_until(self.end, max_events=events)
+        count = self.loop.run_until(self.end, max_events=events)
+        self._close_if_finished()
+        return count
 
     def run(self) -> Simulation:
         self.advance_to(self.end)

@@ -1,0 +1,167 @@
+"""Properties of any run: nothing is lost (every request ends in exactly one outcome), the counts are
+consistent with CloudWatch's meanings and the limits, and a run repeats byte for byte
+(shared/spec/scenarios.md, "Guarantees")."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lambdalab.engine import Simulation, parse_scenario
+from lambdalab.engine.report import build_report
+
+ACCOUNT_CONCURRENCY = 1000
+
+ms = st.integers(min_value=0, max_value=3000).map(lambda v: f"{v}ms")
+positive_ms = st.integers(min_value=1, max_value=6000).map(lambda v: f"{v}ms")
+
+duration_model = st.one_of(
+    positive_ms,
+    st.tuples(st.integers(100, 3000), st.integers(0, 100)).map(lambda t: {"mean": f"{t[0]}ms", "jitter": f"{t[0] * t[1] // 100}ms"}),
+    st.integers(10, 2000).map(lambda v: {"dist": "exponential", "mean": f"{v}ms"}),
+    st.tuples(st.integers(10, 1000), st.integers(1, 5000)).map(
+        lambda t: {"dist": "uniform", "min": f"{t[0]}ms", "max": f"{t[0] + t[1]}ms"}),
+    st.tuples(st.integers(10, 500), st.integers(1, 3000)).map(
+        lambda t: {"dist": "lognormal", "median": f"{t[0]}ms", "p99": f"{t[0] + t[1]}ms"}),
+)
+init_model = st.one_of(ms, st.sampled_from(["11s", "12500ms"]))  # sometimes over the 10 s Init limit
+
+error_rule = st.fixed_dictionaries({}, optional={
+    "rate": st.floats(0, 1),
+    "every": st.integers(1, 5),
+    "on_cold_start": st.booleans(),
+    "type": st.sampled_from(["Exception", "ValueError", "Runtime.ExitError"]),
+    "when": st.sampled_from([{"path": "$.kind", "equals": "a"}, {"path": "$.kind", "in": ["a", "b"]},
+                             {"path": "$.missing", "exists": False}]),
+}).filter(bool)
+
+
+@st.composite
+def scenarios(draw) -> dict:
+    names = draw(st.lists(st.sampled_from(["api", "worker", "img"]), min_size=1, max_size=3, unique=True))
+    queues = {"dlq": {}, "failures": {}, "done": {}, "ordered.fifo": {"fifo": True}}
+    functions: dict = {}
+    traffic: list = []
+    for name in names:
+        fn: dict = {
+            "memory": draw(st.sampled_from([128, 256, 1024, 2048])),
+            "timeout": draw(st.integers(1, 15)),
+            "idle_expiry": f"{draw(st.integers(1, 120))}s",
+            "behaviour": {"init": draw(init_model), "duration": draw(duration_model)},
+        }
+        if draw(st.booleans()):
+            fn["behaviour"]["errors"] = draw(st.lists(error_rule, min_size=1, max_size=2))
+        if draw(st.integers(0, 9)) == 0:
+            fn["behaviour"]["memory_used"] = fn["memory"] + 1
+        if draw(st.booleans()):
+            fn["behaviour"]["cold_start_extra"] = draw(ms)
+        reserved = draw(st.one_of(st.none(), st.integers(0, 250)))  # at most 3 * 250 = 750: leaves >= 100
+        if reserved is not None:
+            fn["reserved_concurrency"] = reserved
+        pc = draw(st.integers(0, min(reserved, 5) if reserved is not None else 5))
+        if pc:
+            fn["provisioned_concurrency"] = pc
+        async_config = {}
+        if draw(st.booleans()):
+            async_config["maximum_retry_attempts"] = draw(st.integers(0, 2))
+        if draw(st.booleans()):
+            async_config["maximum_event_age"] = f"{draw(st.integers(60, 400))}s"
+        on_failure = draw(st.sampled_from([None, "failures", "ordered.fifo"]))
+        if on_failure:
+            async_config["on_failure"] = on_failure
+        on_success = draw(st.sampled_from([None, "done", "ordered.fifo"]))
+        if on_success:
+            async_config["on_success"] = on_success
+        if async_config:
+            fn["async"] = async_config
+        if draw(st.booleans()):
+            fn["dead_letter_queue"] = "dlq"
+        functions[name] = fn
+        for _ in range(draw(st.integers(1, 2))):
+            item: dict = {"target": name, "invocation": draw(st.sampled_from(["sync", "async"]))}
+            if draw(st.booleans()):
+                item["rate"] = f"{draw(st.integers(1, 40))}/s"
+                item["for"] = f"{draw(st.integers(1, 20))}s"
+                item["start"] = f"{draw(st.integers(0, 10))}s"
+                if draw(st.booleans()):
+                    item["arrivals"] = "poisson"
+            else:
+                item["burst"] = draw(st.integers(1, 400))
+                item["at"] = f"{draw(st.integers(0, 20))}s"
+            item["events"] = [{"kind": "a"}, {"kind": "b"}, {"kind": "c"}][: draw(st.integers(1, 3))]
+            traffic.append(item)
+    return {
+        "seed": draw(st.integers(0, 2**31)),
+        "duration": f"{draw(st.integers(5, 240))}s",
+        "account": {"concurrency": ACCOUNT_CONCURRENCY},
+        "functions": functions,
+        "queues": queues,
+        "traffic": traffic,
+    }
+
+
+def run_report(data: dict, series_step: float | None = None) -> tuple[dict, str]:
+    text = yaml.safe_dump(data, sort_keys=False)
+    sim = Simulation(parse_scenario(text, name="generated.yaml"), series_step=series_step).run()
+    report = build_report(sim)
+    return report, json.dumps(report, sort_keys=False)
+
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@SETTINGS
+@given(scenarios())
+def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(data):
+    report, _ = run_report(data)
+    for name, fn in report["functions"].items():
+        o, m, envs = fn["outcomes"], fn["metrics"], fn["environments"]
+        config = data["functions"][name]
+        assert o["requests"] == (o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"]
+                                 + o["in_flight"]), name
+        assert m["Invocations"] >= o["succeeded"] + o["failed"], name
+        assert m["Errors"] <= m["Invocations"]
+        assert o["timed_out"] <= m["Errors"]
+        assert m["Throttles"] >= o["throttled"]
+        assert m["AsyncEventsDropped"] == o["dropped"]
+        assert m["AsyncEventsReceived"] <= o["requests"]
+        assert o["retried"] <= 2 * m["AsyncEventsReceived"]
+        assert m["ColdStarts"] <= m["Invocations"]
+        assert m["ProvisionedConcurrencyInvocations"] + m["ProvisionedConcurrencySpilloverInvocations"] <= m["Invocations"]
+        if "reserved_concurrency" in config:
+            assert m["ConcurrentExecutions"] <= config["reserved_concurrency"]
+        if config.get("dead_letter_queue"):
+            assert o["to_dlq"] + m["DeadLetterErrors"] == o["dropped"]
+        else:
+            assert o["to_dlq"] == 0
+        assert envs["max"] <= envs["created"]
+        assert 0 <= envs["busy_time_average"] <= envs["time_average"] + 1e-9
+    account = report["account"]
+    assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
+    assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
+    assert report["queues"]["ordered.fifo"]["NumberOfMessagesSent"] == 0  # never a destination's or DLQ's target
+
+
+@SETTINGS
+@given(scenarios(), st.sampled_from([1.0, 2.5, 5.0]))
+def test_series_add_up_to_the_totals(data, step):
+    report, _ = run_report(data, series_step=step)
+    for name, fn in report["functions"].items():
+        m = fn["metrics"]
+        series = report["series"]["functions"][name]
+        assert sum(series["Invocations"]) == m["Invocations"], name
+        assert sum(series["Throttles"]) == m["Throttles"], name
+        assert sum(series["Errors"]) == m["Errors"], name
+        assert sum(series["ColdStarts"]) == m["ColdStarts"], name
+        assert max(series["ConcurrentExecutions"], default=0) == m["ConcurrentExecutions"], name
+
+
+@SETTINGS
+@given(scenarios())
+def test_a_run_repeats_byte_for_byte(data):
+    _, first = run_report(data)
+    _, second = run_report(data)
+    assert first == second
