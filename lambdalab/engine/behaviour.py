@@ -68,6 +68,14 @@ def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCh
     if not rules:
         return None
     rand = rng.random
+    only = rules[0]
+    if len(rules) == 1 and only.rate is not None and only.every is None and only.on_cold_start is None and only.when is None:
+        rate = only.rate  # the common case, a plain error rate: one draw, no loop
+
+        def check_rate(number: int, cold: bool, event: Any) -> ErrorRule | None:
+            return only if rand() < rate else None
+
+        return check_rate
 
     def check(number: int, cold: bool, event: Any) -> ErrorRule | None:
         for rule in rules:

@@ -41,10 +41,11 @@ class Generator:
 
     def _arrive(self, _: Any) -> None:
         spec = self.spec
-        self.send(self.events[self.sent % self.count])
-        self.sent += 1
+        sent = self.sent
+        self.send(self.events[sent % self.count] if self.count > 1 else self.events[0])
+        self.sent = sent = sent + 1
         # Uniform times are computed from the start, not accumulated, so rounding cannot drift over a long run.
-        nxt = self.loop.now + self._gap() if spec.poisson else spec.start + self.sent / spec.rate
+        nxt = self.loop.now + self._gap() if spec.poisson else spec.start + sent / spec.rate
         if nxt < spec.end:
             heappush(self.loop.heap, (nxt, next(self.loop.seq), self._on_arrive, None))
 
