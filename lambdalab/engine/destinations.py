@@ -11,25 +11,22 @@ from __future__ import annotations
 
 import json
 from collections import deque
+from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from lambdalab.engine import limits
 from lambdalab.engine.model import Queue
 
-VIRTUAL_EPOCH = "2026-01-01T00:00:00"  # what virtual time 0 is called in records and logs
 KEEP_MESSAGES = 200  # messages kept per queue for the TUI and for checks; counts are always exact
 
 
 def timestamp(seconds: float) -> str:
-    """ISO-8601 for a virtual time, e.g. 2026-01-01T00:01:05.250Z."""
-    whole = int(seconds)
-    ms = int(round((seconds - whole) * 1000))
-    if ms == 1000:
-        whole, ms = whole + 1, 0
-    days, rest = divmod(whole, 86_400)
-    hours, rest = divmod(rest, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"2026-01-{1 + days:02d}T{hours:02d}:{minutes:02d}:{secs:02d}.{ms:03d}Z"
+    """ISO-8601 for a virtual time; virtual time 0 is 2026-01-01T00:00:00Z, so 65.25 s is 2026-01-01T00:01:05.250Z."""
+    moment = _EPOCH + timedelta(milliseconds=round(seconds * 1000))
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+_EPOCH = datetime(2026, 1, 1)
 
 
 class QueueState:

@@ -11,12 +11,6 @@ def request_id(seed: int, number: int) -> str:
     return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{'89ab'[int(h[16], 16) & 3]}{h[17:20]}-{h[20:32]}"
 
 
-def log_stream_name(seed: int, function: str, env_id: int, version: str = "$LATEST") -> str:
-    """`2026/01/01/[$LATEST]<32 hex>`: one stream per environment, as in CloudWatch Logs."""
-    h = hashlib.blake2b(f"{seed}:{function}:{env_id}".encode(), digest_size=16).hexdigest()
-    return f"2026/01/01/[{version}]{h}"
-
-
 def function_arn(region: str, account_id: str, function: str, qualifier: str | None = None) -> str:
     arn = f"arn:aws:lambda:{region}:{account_id}:function:{function}"
     return f"{arn}:{qualifier}" if qualifier else arn

@@ -34,10 +34,6 @@ EPHEMERAL_MAX_MB = 10_240
 # Environment variables: 4 KB for all keys and values together (QUOTAS).
 ENVIRONMENT_MAX_BYTES = 4 * 1024
 
-# Function names: 1-64 characters of letters, digits, hyphens and underscores
-# (https://docs.aws.amazon.com/lambda/latest/api/API_CreateFunction.html).
-FUNCTION_NAME_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-
 # Account concurrency per Region defaults to 1,000; at least 100 must stay unreserved (QUOTAS, RESV).
 ACCOUNT_CONCURRENCY_DEFAULT = 1_000
 UNRESERVED_MINIMUM_DEFAULT = 100
