@@ -13,14 +13,10 @@ import sys
 import traceback
 
 from lambdalab import __version__
-from lambdalab.commands import sim
+from lambdalab.commands import UsageError, sim
 from lambdalab.inputs import InputErrors
 
 COMMANDS = (sim,)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
-
-
-class UsageError(Exception):
-    """Bad command-line input: printed as one line, exit status 2."""
 
 
 def build_parser() -> argparse.ArgumentParser:

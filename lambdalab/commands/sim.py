@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from lambdalab import content
+from lambdalab.commands import UsageError
 from lambdalab.engine import Simulation, load_scenario
 from lambdalab.engine.destinations import timestamp
 from lambdalab.engine.logs import InvocationReport, invocation_lines
@@ -41,8 +42,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lambdalab.cli import UsageError
-
     if args.list:
         return _list()
     if not args.file:
@@ -65,8 +64,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _resolve(name: str) -> Path:
-    from lambdalab.cli import UsageError
-
     path = Path(name)
     if path.is_file():
         return path
@@ -89,8 +86,6 @@ def _list() -> int:
 
 
 def _duration_option(flag: str, value: str) -> float:
-    from lambdalab.cli import UsageError
-
     try:
         return parse_duration(value)
     except ValueError as exc:
@@ -104,8 +99,6 @@ class _open:
         self.path, self.flag, self.file = path, flag, None
 
     def __enter__(self) -> IO[str] | None:
-        from lambdalab.cli import UsageError
-
         if self.path:
             try:
                 self.file = open(self.path, "w", encoding="utf-8")

@@ -81,6 +81,12 @@ class Function:
     dead_letter_queue: str | None  # "queue:NAME" or "topic:NAME"
     description: str = ""
 
+    @property
+    def claimed_concurrency(self) -> int:
+        """What this function takes out of the account's unreserved pool: its reservation, or else its
+        provisioned concurrency (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html)."""
+        return self.reserved_concurrency if self.reserved_concurrency is not None else self.provisioned_concurrency
+
 
 @dataclass(frozen=True)
 class Queue:

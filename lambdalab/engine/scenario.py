@@ -295,7 +295,7 @@ class _Builder:
         """Reservations (and provisioned concurrency of unreserved functions) must leave the unreserved minimum."""
         claimed = 0
         for fn in functions.values():
-            claim = fn.reserved_concurrency if fn.reserved_concurrency is not None else fn.provisioned_concurrency
+            claim = fn.claimed_concurrency
             if not claim:
                 continue
             claimed += claim

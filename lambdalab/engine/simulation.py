@@ -70,8 +70,7 @@ class Simulation:
         self.seed = scenario.seed if seed is None else seed
         self.end = scenario.duration if until is None else min(until, scenario.duration)
         loop = self.loop = EventLoop(self.seed)
-        claimed = sum(f.reserved_concurrency if f.reserved_concurrency is not None else f.provisioned_concurrency
-                      for f in scenario.functions.values())
+        claimed = sum(f.claimed_concurrency for f in scenario.functions.values())
         self.account = AccountConcurrency(scenario.account.concurrency, claimed)
         self.functions = {name: FunctionRuntime(fn, loop, self.account) for name, fn in scenario.functions.items()}
         self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
