@@ -230,6 +230,9 @@ def throughput_and_simpy(scale: float) -> dict:
         },
         "simpy": None,
     }
+    bare_s = statistics.median(bare_loop_seconds(events_run, 1_300) for _ in range(ROUNDS))
+    result["bare_loop"] = {"median_s": round(bare_s, 4), "us_per_event": round(bare_s / events_run * 1e6, 3),
+                           "engine_us_per_event": round(median_engine / events_run * 1e6, 3)}
     if simpy_s:
         median_simpy = statistics.median(simpy_s)
         mine = engine_counts(sim)
@@ -237,11 +240,38 @@ def throughput_and_simpy(scale: float) -> dict:
             "simpy_version": simpy_version, "runs_s": [round(s, 4) for s in simpy_s],
             "median_s": round(median_simpy, 4), "engine_median_s": round(median_engine, 4),
             "speedup": round(median_simpy / median_engine, 2), "target": TARGET_SPEEDUP,
+            "bare_loop_speedup": round(median_simpy / bare_s, 2),
             "met": median_simpy / median_engine >= TARGET_SPEEDUP,
             "requests_match": all(mine[f]["requests"] == simpy_counts[f]["requests"] for f in mine),
             "sanity": {f: {k: [mine[f][k], simpy_counts[f][k]] for k in mine[f]} for f in mine},
         }
     return result
+
+
+def bare_loop_seconds(events: int, pending: int) -> float:
+    """The floor under any heapq engine in this interpreter: `events` pops, each pushing one successor.
+
+    Each action draws one random number and schedules the next, with `pending` entries in the heap
+    (the workload's in-flight count), and nothing else: no Lambda at all. Whatever the engine spends
+    above this is its model; a speedup over SimPy can never exceed SimPy's time over this one.
+    """
+    import heapq
+    import itertools
+    import random
+
+    heap, seq, rand, clock = [], itertools.count(), random.Random(1).random, [0.0]
+
+    def action(_: object) -> None:
+        heapq.heappush(heap, (clock[0] + rand(), next(seq), action, None))
+
+    for _ in range(pending):
+        action(None)
+    gc.collect()
+    started = time.perf_counter()
+    for _ in range(events):
+        clock[0], _, act, arg = heapq.heappop(heap)
+        act(arg)
+    return time.perf_counter() - started
 
 
 # --- target 3: a million requests, memory in a fresh process ----------------------------------
@@ -339,6 +369,10 @@ def print_table(out: dict) -> None:
     print(f"   run wall (s)       {'  '.join(f'{x:.3f}' for x in t['runs_s'])}   median {t['median_s']:.3f}")
     print(f"   events/s           {t['events_per_s']:>12,}   target {t['target']:,}   met: {_mark(t['met'])}")
 
+    b = out["bare_loop"]
+    print(f"   per event          {b['engine_us_per_event']:.3f} us; a bare heapq loop of as many events, "
+          f"one random draw each and no Lambda: {b['us_per_event']:.3f} us")
+
     sp = out["simpy"]
     print("\n2. Against SimPy: the same workload, rounds interleaved with the engine's")
     print("   (the SimPy model keeps counters only; the engine also keeps histograms, billing and maxima)")
@@ -349,6 +383,7 @@ def print_table(out: dict) -> None:
               f"   median {sp['median_s']:.3f}")
         print(f"   engine wall (s)         median {sp['engine_median_s']:.3f} (the same rounds as above)")
         print(f"   speedup                 {sp['speedup']:.2f}x   target {sp['target']:g}x   met: {_mark(sp['met'])}")
+        print(f"   ceiling                 {sp['bare_loop_speedup']:.2f}x: SimPy against the bare heapq loop above")
         print("   sanity, engine / SimPy (chance makes them differ a little; "
               f"requests match: {_mark(sp['requests_match'])})")
         functions = list(sp["sanity"])
