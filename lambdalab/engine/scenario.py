@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +68,8 @@ def _planned_features(doc: Document) -> list[InputError]:
         for key in data if isinstance(data, dict) else ():
             planned = properties.get(key, {}).get("x-planned")
             if planned:
-                errors.append(doc.error((*path, key), f"{planned} are not simulated yet; this scenario waits for that feature"))
+                error = doc.error((*path, key), f"{planned} are not simulated yet; this scenario waits for that feature")
+                errors.append(replace(error, waits_for=planned))
     return errors
 
 

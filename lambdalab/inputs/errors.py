@@ -15,6 +15,9 @@ class InputError:
     column: int
     path: str  # dotted key path, e.g. "functions.api.memory"; "" for the whole file
     message: str
+    # Set when the input is valid for the contract but uses a feature the engine does not have yet:
+    # course validation accepts such a demo and reports what it waits for.
+    waits_for: str = ""
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file

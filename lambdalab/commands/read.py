@@ -1,0 +1,39 @@
+"""`lambdalab read LESSON`: a lesson as plain, linear text, for terminals, screen readers and scripts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from lambdalab.commands import UsageError
+from lambdalab.course.loader import load_course
+from lambdalab.course.plain_text import lesson_markdown, style, wants_style
+from lambdalab.course.progress import ProgressStore
+
+NAME = "read"
+HELP = "print a lesson as plain text (styled on a terminal, Markdown when piped)"
+EXAMPLES = """\
+  lambdalab read concurrency-and-throttling     by id
+  lambdalab read 3                              by number
+  lambdalab read 3 | less -R                    page through it
+  lambdalab read 3 --raw > lesson.md            the Markdown itself, with no terminal styling"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lesson", metavar="LESSON", help="a lesson id or number (see `lambdalab lessons`)")
+    parser.add_argument("--raw", action="store_true", help="print Markdown without terminal styling (the default when piped)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        lesson = load_course().get(args.lesson)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+    text = lesson_markdown(lesson)
+    sys.stdout.write(text if args.raw or not wants_style(sys.stdout) else style(text))
+    sys.stdout.flush()
+    store = ProgressStore()
+    store.mark_read(lesson.id, [page.id for page in lesson.pages])
+    for note in store.notes:
+        print(note, file=sys.stderr)
+    return 0

@@ -1,0 +1,163 @@
+"""The learner's progress: one JSON file, written so that nothing is ever half-written or lost.
+
+Every change is read-modify-write under an exclusive lock (two processes
+recording at once both land), written to a temporary file, fsynced and renamed
+over the old one (a process killed mid-write leaves the previous file whole).
+A file that cannot be read, or that a newer lambdalab wrote, is moved aside
+with a one-line note, never overwritten and never a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from lambdalab.paths import data_dir
+
+FORMAT = 1
+FILE_NAME = "progress.json"
+
+Data = dict[str, Any]  # {"format": 1, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {...}}}}
+
+
+class ProgressStore:
+    def __init__(self, folder: Path | None = None):
+        self.path = (folder or data_dir()) / FILE_NAME
+        self.notes: list[str] = []  # one line per file moved aside, for the caller to show
+
+    def load(self) -> Data:
+        with self._locked():
+            return self._read()
+
+    def update(self, change: Callable[[Data], None]) -> Data:
+        """Apply `change` to the freshest data and save it atomically; returns what was saved."""
+        with self._locked():
+            data = self._read()
+            change(data)
+            self._write(data)
+            return data
+
+    # --- what the course records ----------------------------------------------------------------
+
+    def mark_read(self, lesson_id: str, step_ids: list[str]) -> Data:
+        def change(data: Data) -> None:
+            lesson = _lesson(data, lesson_id)
+            lesson["read"] = sorted(set(lesson["read"]) | set(step_ids))
+            data["last_lesson"] = lesson_id
+        return self.update(change)
+
+    def record_quiz(self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool) -> Data:
+        def change(data: Data) -> None:
+            quizzes = _lesson(data, lesson_id)["quizzes"]
+            old = quizzes.get(quiz_id, {})
+            quizzes[quiz_id] = {
+                "last": score, "best": max(score, old.get("best", 0)), "total": total,
+                "passed": passed or bool(old.get("passed")), "attempts": old.get("attempts", 0) + 1, "at": _now(),
+            }
+            data["last_lesson"] = lesson_id
+        return self.update(change)
+
+    # --- the file -------------------------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path.with_name(FILE_NAME + ".lock"), "a+b") as lock:
+            _lock(lock)
+            try:
+                yield
+            finally:
+                _unlock(lock)
+
+    def _read(self) -> Data:
+        try:
+            text = self.path.read_text("utf-8")
+        except FileNotFoundError:
+            return _empty()
+        except (OSError, UnicodeDecodeError) as exc:
+            return self._set_aside("corrupt", f"it could not be read ({exc.__class__.__name__})")
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return self._set_aside("corrupt", f"it is not valid JSON (line {exc.lineno})")
+        if not isinstance(data, dict) or not isinstance(data.get("format"), int) or not isinstance(data.get("lessons"), dict):
+            return self._set_aside("corrupt", "it is not a lambdalab progress file")
+        if data["format"] > FORMAT:
+            return self._set_aside(f"format-{data['format']}", f"a newer lambdalab wrote it (format {data['format']})")
+        return data
+
+    def _set_aside(self, label: str, why: str) -> Data:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        aside = self.path.with_name(f"{FILE_NAME}.{label}-{stamp}")
+        n = 1
+        while aside.exists():
+            n += 1
+            aside = self.path.with_name(f"{FILE_NAME}.{label}-{stamp}-{n}")
+        os.replace(self.path, aside)
+        self.notes.append(f"lambdalab: progress file {self.path} was kept aside as {aside.name} because {why}; "
+                          "starting a new one")
+        return _empty()
+
+    def _write(self, data: Data) -> None:
+        temporary = self.path.with_name(f".{FILE_NAME}.{os.getpid()}.tmp")
+        with open(temporary, "w", encoding="utf-8") as out:
+            json.dump(data, out, indent=1, sort_keys=True)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, self.path)
+        _fsync_folder(self.path.parent)
+
+
+def _empty() -> Data:
+    return {"format": FORMAT, "last_lesson": None, "lessons": {}}
+
+
+def _lesson(data: Data, lesson_id: str) -> dict[str, Any]:
+    lesson = data["lessons"].setdefault(lesson_id, {})
+    lesson.setdefault("read", [])
+    lesson.setdefault("quizzes", {})
+    return lesson
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the rename itself durable (POSIX); Windows cannot open a folder, and needs no such step."""
+    if os.name != "posix":
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(handle)
+    finally:
+        os.close(handle)
+
+
+try:
+    import fcntl
+
+    def _lock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+
+    def _unlock(handle) -> None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+except ImportError:  # Windows
+    import msvcrt
+
+    def _lock(handle) -> None:
+        handle.seek(0)
+        while True:
+            try:
+                msvcrt.locking(handle.fileno(), msvcrt.LK_LOCK, 1)
+                return
+            except OSError:  # LK_LOCK gives up after ten seconds; keep waiting
+                continue
+
+    def _unlock(handle) -> None:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)

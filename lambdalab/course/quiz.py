@@ -1,0 +1,129 @@
+"""Asking and grading quiz questions, without any I/O: plain mode and the TUI share it.
+
+A learner answers with letters or numbers ("b", "2", "a c", "3,1,2"); each
+answer is graded as right or wrong (no partial credit) and explained in words:
+the explanation of every option the learner chose and of the right ones.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from lambdalab.course.model import Question
+
+LETTERS = "abcdefgh"
+TYPE_NAMES = {
+    "single": "one answer", "multiple": "one or more answers", "true_false": "true or false",
+    "ordering": "put in order", "numeric": "a number",
+}
+_SEPARATORS = re.compile(r"[\s,;]+")
+
+
+@dataclass(frozen=True)
+class Feedback:
+    correct: bool
+    lines: tuple[str, ...]  # the verdict first, then explanations
+
+
+def shown_choices(question: Question, lesson_id: str) -> list[str]:
+    """The choices as the learner sees them, in order; ordering items are shuffled the same way every time."""
+    if question.type in ("single", "multiple"):
+        return [o.text for o in question.options]
+    if question.type == "true_false":
+        return ["True", "False"]
+    if question.type == "ordering":
+        items = list(question.items)
+        random.Random(f"{lesson_id}/{question.id}").shuffle(items)  # str seeds are stable across runs and machines
+        if items == list(question.items):
+            items = items[1:] + items[:1]  # never show the answer itself
+        return items
+    return []
+
+
+def hint(question: Question, shown: list[str]) -> str:
+    """How to answer, for the prompt line."""
+    last = LETTERS[len(shown) - 1] if shown else ""
+    if question.type in ("single", "true_false"):
+        return f"a letter a-{last} or a number 1-{len(shown)}"
+    if question.type == "multiple":
+        return f"one or more letters a-{last} or numbers, e.g. 'a c'"
+    if question.type == "ordering":
+        return f"all {len(shown)} letters or numbers in the right order, e.g. '{' '.join(LETTERS[:len(shown)][::-1])}'"
+    return f"a number{f' ({question.unit})' if question.unit else ''}"
+
+
+def parse(question: Question, shown: list[str], text: str) -> list[int] | float | str:
+    """The answer as indexes into `shown` (or a number for numeric questions), or what is wrong with it."""
+    text = text.strip().lower()
+    if not text:
+        return f"please answer with {hint(question, shown)}"
+    if question.type == "numeric":
+        number = text.replace(",", "").replace("_", "").split()[0]
+        try:
+            return float(number)
+        except ValueError:
+            return f"{text!r} is not a number; please answer with {hint(question, shown)}"
+    if question.type == "true_false" and text in ("t", "true", "f", "false"):
+        return [0 if text.startswith("t") else 1]
+    picks = []
+    for token in _SEPARATORS.split(text):
+        if len(token) == 1 and token in LETTERS[:len(shown)]:
+            picks.append(LETTERS.index(token))
+        elif token.isdigit() and 1 <= int(token) <= len(shown):
+            picks.append(int(token) - 1)
+        else:
+            return f"{token!r} is not one of the choices; please answer with {hint(question, shown)}"
+    if len(set(picks)) != len(picks):
+        return "you named the same choice twice"
+    if question.type in ("single", "true_false") and len(picks) != 1:
+        return "this question has one answer: name one choice"
+    if question.type == "ordering" and len(picks) != len(shown):
+        return f"put all {len(shown)} items in order (you named {len(picks)})"
+    return picks
+
+
+def grade(question: Question, shown: list[str], answer: list[int] | float) -> Feedback:
+    kind = question.type
+    if kind == "numeric":
+        return _grade_numeric(question, float(answer))
+    if kind == "true_false":
+        said = answer[0] == 0
+        right = said == question.answer
+        lines = [_verdict(right, f"the statement is {'true' if question.answer else 'false'}."),
+                 question.explanations["true" if said else "false"]]
+        if not right:
+            lines.append(question.explanations["true" if question.answer else "false"])
+        return Feedback(right, tuple(lines))
+    if kind == "ordering":
+        order = [shown[i] for i in answer]
+        right = order == list(question.items)
+        lines = [_verdict(right, "the right order is:")]
+        if not right:
+            lines += [f"  {n}. {item}" for n, item in enumerate(question.items, 1)]
+        return Feedback(right, (*lines, question.explanation))
+    chosen = set(answer)
+    correct = {i for i, o in enumerate(question.options) if o.correct}
+    right = chosen == correct
+    labels = ", ".join(f"({LETTERS[i]})" for i in sorted(correct))
+    lines = [_verdict(right, f"the right answer{'s are' if len(correct) > 1 else ' is'} {labels}.")]
+    for i, option in enumerate(question.options):
+        if i in chosen or i in correct:
+            status = ("you chose it; " if i in chosen else "you did not choose it; ") + ("right" if option.correct else "wrong")
+            lines.append(f"({LETTERS[i]}) {option.text} [{status}]: {option.explanation}")
+    return Feedback(right, tuple(lines))
+
+
+def _grade_numeric(question: Question, value: float) -> Feedback:
+    right = abs(value - question.answer) <= question.tolerance
+    unit = f" {question.unit}" if question.unit else ""
+    within = f" (within {question.tolerance:g})" if question.tolerance else ""
+    lines = [_verdict(right, f"the answer is {question.answer:g}{unit}{within}.")]
+    if not right:
+        lines += [w.explanation for w in question.wrong_answers if abs(w.value - value) <= max(question.tolerance, 1e-9)]
+    return Feedback(right, (*lines, question.explanation))
+
+
+def _verdict(right: bool, detail: str) -> str:
+    return "Correct: " + detail if right else "Not quite: " + detail

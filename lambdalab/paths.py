@@ -1,0 +1,19 @@
+"""Where lambdalab keeps a learner's data: the platform's user data folder, or LAMBDALAB_HOME.
+
+Classrooms and tests point LAMBDALAB_HOME at a folder of their own; everyone
+else gets platformdirs' answer (~/.local/share/lambdalab on Linux).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+HOME_VARIABLE = "LAMBDALAB_HOME"
+
+
+def data_dir() -> Path:
+    override = os.environ.get(HOME_VARIABLE)
+    return Path(override).expanduser() if override else Path(platformdirs.user_data_dir("lambdalab", appauthor=False))
