@@ -1,0 +1,99 @@
+"""Progress is never half-written, never lost to a concurrent writer, and a bad file is kept aside, not fatal."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conftest import REPO
+
+from lambdalab.course.progress import FORMAT, ProgressStore
+
+
+def test_quiz_scores_keep_the_best_and_count_attempts(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.record_quiz("lesson-a", "check", 5, 9, False)
+    store.record_quiz("lesson-a", "check", 8, 9, True)
+    saved = store.record_quiz("lesson-a", "check", 6, 9, False)["lessons"]["lesson-a"]["quizzes"]["check"]
+    assert (saved["last"], saved["best"], saved["attempts"], saved["passed"]) == (6, 8, 3, True)
+    assert ProgressStore(tmp_path).load()["last_lesson"] == "lesson-a"
+
+
+def test_reading_marks_pages_once(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.mark_read("lesson-a", ["b", "a"])
+    assert store.mark_read("lesson-a", ["a", "c"])["lessons"]["lesson-a"]["read"] == ["a", "b", "c"]
+
+
+def test_home_variable_chooses_the_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMBDALAB_HOME", str(tmp_path / "class"))
+    ProgressStore().mark_read("lesson-a", ["a"])
+    assert json.loads((tmp_path / "class" / "progress.json").read_text())["format"] == FORMAT
+
+
+def test_corrupt_file_is_kept_aside_with_one_note(tmp_path):
+    (tmp_path / "progress.json").write_text('{"format": 1, "lessons": {"x": ')
+    store = ProgressStore(tmp_path)
+    assert store.load()["lessons"] == {}
+    aside = [p.name for p in tmp_path.iterdir() if p.name.startswith("progress.json.corrupt-")]
+    assert len(aside) == 1 and (tmp_path / aside[0]).read_text() == '{"format": 1, "lessons": {"x": '
+    assert len(store.notes) == 1 and "not valid JSON (line 1)" in store.notes[0] and aside[0] in store.notes[0]
+
+
+def test_newer_format_is_kept_aside_not_overwritten(tmp_path):
+    newer = {"format": FORMAT + 1, "lessons": {"x": {"anything": True}}}
+    (tmp_path / "progress.json").write_text(json.dumps(newer))
+    store = ProgressStore(tmp_path)
+    store.mark_read("lesson-a", ["a"])
+    aside = next(p for p in tmp_path.iterdir() if p.name.startswith(f"progress.json.format-{FORMAT + 1}-"))
+    assert json.loads(aside.read_text()) == newer
+    assert "a newer lambdalab wrote it" in store.notes[0]
+
+
+WRITER = """
+import sys
+from lambdalab.course.progress import ProgressStore
+store = ProgressStore(__import__("pathlib").Path(sys.argv[1]))
+for n in range(int(sys.argv[3])):
+    store.mark_read(sys.argv[2], [f"page-{n}"])
+"""
+
+
+def test_concurrent_writers_lose_nothing(tmp_path):
+    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"lesson-{w}", "40"], cwd=REPO)
+               for w in range(4)]
+    assert [w.wait(timeout=60) for w in writers] == [0, 0, 0, 0]
+    lessons = ProgressStore(tmp_path).load()["lessons"]
+    assert {name: len(data["read"]) for name, data in lessons.items()} == {f"lesson-{w}": 40 for w in range(4)}
+
+
+KILLED_WRITER = """
+import os, sys, time
+from lambdalab.course import progress
+real_replace = os.replace
+def stuck(*args):  # the new file is written and fsynced; the process dies before the rename
+    print("written", flush=True)
+    time.sleep(60)
+os.replace = stuck
+progress.ProgressStore(__import__("pathlib").Path(sys.argv[1])).mark_read("lesson-b", ["x"])
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_the_old_file_whole(tmp_path):
+    ProgressStore(tmp_path).mark_read("lesson-a", ["a"])
+    before = (tmp_path / "progress.json").read_text()
+    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=REPO,
+                             stdout=subprocess.PIPE, text=True)
+    assert child.stdout.readline().strip() == "written"
+    os.kill(child.pid, signal.SIGKILL)
+    child.wait(timeout=10)
+    assert (tmp_path / "progress.json").read_text() == before
+    # The lock died with the process: the next writer goes straight through and keeps the old data.
+    started = time.monotonic()
+    after = ProgressStore(tmp_path).mark_read("lesson-c", ["z"])
+    assert time.monotonic() - started < 5
+    assert set(after["lessons"]) == {"lesson-a", "lesson-c"}
