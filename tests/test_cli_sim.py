@@ -249,3 +249,17 @@ def test_bad_option_values(scenario: Path, tmp_path: Path):
     assert result.returncode == 2 and result.stderr.startswith("lambdalab sim: --series: 'often' is not a duration")
     result = run_cli("sim", str(scenario), "--trace", str(tmp_path / "missing-dir" / "t.jsonl"))
     assert result.returncode == 2 and "--trace" in result.stderr and "No such file or directory" in result.stderr
+
+
+def test_logs_mark_only_the_invocations_that_timed_out(tmp_path: Path):
+    """A warm request after a timeout on the same environment is not a timeout; START is stamped at its start."""
+    logs = tmp_path / "run.log"
+    result = run_cli("sim", "timeout-billing", "--json", "--logs", str(logs))
+    timed_out = sum(f["outcomes"]["timed_out"] for f in json.loads(result.stdout)["functions"].values())
+    rows = [line.split("\t", 2) for line in logs.read_text().splitlines()]
+    assert 0 < timed_out < sum(r[2].startswith("REPORT ") for r in rows)
+    assert sum(r[2].startswith("REPORT ") and r[2].endswith("Status: timeout") for r in rows) == timed_out
+    assert sum("Task timed out after" in r[2] for r in rows) == timed_out
+    starts = {r[2].split()[2]: r[0] for r in rows if r[2].startswith("START ")}
+    ends = {r[2].split()[2]: r[0] for r in rows if r[2].startswith("END ")}
+    assert all(starts[rid] < ends[rid] for rid in starts)

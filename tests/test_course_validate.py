@@ -240,3 +240,8 @@ def test_lesson_yaml_bombs_are_refused(tmp_path):
     (folder / "lesson.yaml").write_text(yaml.safe_dump(GOOD_LESSON) + "# " + "x" * (2 * 1024 * 1024) + "\n")
     result = run_cli("validate", str(folder))
     assert result.returncode == 1 and "YAML input is limited to 1024 KB" in result.stdout
+
+
+def test_numbers_that_merely_contain_an_old_limit_are_not_claims():
+    assert outdated_claims("Each gets a burst of 1,500 requests at 0 s.") == []
+    assert outdated_claims("Raise it by 2,500 per minute.") == []

@@ -32,3 +32,10 @@ def test_wheel_ships_content_and_runs_a_shipped_scenario(tmp_path: Path):
     located = subprocess.run([sys.executable, "-c", "import lambdalab.content as c; print(c.content_root())"],
                              cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
     assert located == str(site / "lambdalab" / "_content")
+    # The course comes along: lessons list, read and validate from the wheel alone.
+    assert "lambdalab/schemas/lesson.schema.json" in names
+    for args in (["lessons"], ["read", "1"], ["validate"]):
+        result = subprocess.run([sys.executable, "-m", "lambdalab", *args], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, (args, result.stdout[-1000:], result.stderr)
+    assert "checked 11 lessons" in result.stdout

@@ -133,7 +133,8 @@ def _log_writer(sim: Simulation, out: IO[str]):
             timeout_s=function.timeout, timestamp=timestamp(time),
         )
         group = f"/aws/lambda/{data['function']}"
-        for line in invocation_lines(report):
-            out.write(f"{timestamp(time)}\t{group}\t{line}\n")
+        started = timestamp(time - data["duration_ms"] / 1000.0)  # START is logged when the invoke phase begins
+        for n, line in enumerate(invocation_lines(report)):
+            out.write(f"{started if n == 0 else report.timestamp}\t{group}\t{line}\n")
 
     return write

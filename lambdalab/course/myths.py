@@ -30,7 +30,7 @@ def _claim(claim_id: str, fact: str, *patterns: str) -> Claim:
 CLAIMS = (
     _claim("memory-3gb", "memory is 128-10,240 MB in 1 MB steps (since December 2020; "
            "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
-           r"\b3,?008\s*MB", r"\b(max(imum)?|up to|at most|limit(ed)? (of|to))\s+(of\s+)?(3|1\.5)\s*GB",
+           r"\b3,?008\s*MB", rf"\b(max(imum)?|up to|at most|limit(ed)?)\b{_NEAR}\b(3|1\.5)\s*GB\b",
            r"\b(3|1\.5)\s*GB\s+(max(imum)?|limit)", r"\b64\s*MB\s+(steps|increments)", r"(steps|increments) of 64\s*MB"),
     _claim("billing-100ms", "duration is billed rounded up to 1 ms (since December 2020; https://aws.amazon.com/lambda/pricing/)",
            rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b100\s*(ms|-?millisecond)",
@@ -56,7 +56,8 @@ CLAIMS = (
            rf"/tmp{_NEAR}\b(fixed|always|only|max(imum)?|limited to|at most)\b{_NEAR}\b512\s*MB"),
     _claim("burst-region", "each function scales by 1,000 environments every 10 seconds, independently (since November 2023; "
            "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)",
-           rf"\bburst{_NEAR}\b(500|3,?000)\b", r"\b500 (more |additional )?(per|a|each|every) minute\b"),
+           rf"\bburst (concurrency|limit|quota)\b{_NEAR}(?<![\d,.])(500|3,?000)\b",
+           r"(?<![\d,.])500 (more |additional )?(per|a|each|every) minute\b"),
     _claim("sqs-60-per-minute", "SQS event source mappings scale by up to 300 concurrent invocations a minute "
            "(https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)",
            rf"\b(\+|by |up to )60\b{_NEAR}\b(per|a|each|every) minute\b"),

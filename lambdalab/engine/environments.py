@@ -233,7 +233,7 @@ class FunctionRuntime:
         elif self.failure is not None and (rule := self.failure(env.ordinal, env.cold, env.event)) is not None:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
-            env.error = None
+            env.error, env.timed_out = None, False
         if self._listeners:
             self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))

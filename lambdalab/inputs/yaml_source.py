@@ -116,6 +116,8 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], er
                 line, column = key_node.start_mark.line + 1, key_node.start_mark.column + 1
                 errors.append(InputError(doc.name, line, column, dotted(path), "keys must be plain words"))
                 continue
+            if isinstance(key, bool):
+                key = "true" if key else "false"  # `true:` as a key means the word, as YAML wrote it
             key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
