@@ -99,4 +99,5 @@ def wrong_answer(question: Question, lesson: Lesson) -> str:
         return "f" if question.answer else "t"
     if question.type == "ordering":
         return " ".join(quiz.LETTERS[i] for i in range(len(shown)))  # the shuffled order is never the answer
-    return " ".join(quiz.LETTERS[i] for i, option in enumerate(question.options) if not option.correct) or "a"
+    wrong = [quiz.LETTERS[i] for i, option in enumerate(question.options) if not option.correct]
+    return wrong[0] if question.type == "single" else " ".join(wrong) or "a"
