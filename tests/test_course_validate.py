@@ -140,8 +140,8 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
         "traffic:\n  - {target: 'api:live', invocation: sync, rate: 1/s, for: 5s}\n")
     result = run_cli("validate", str(folder))
     assert result.returncode == 0, result.stdout
-    assert "note: " in result.stdout and "versions and aliases are not simulated yet" in result.stdout
-    assert "1 scenario feature(s) not simulated yet" in result.stdout
+    assert "note: " in result.stdout and "waits for versions and aliases, not simulated yet (functions.api.versions, functions.api.aliases)" in result.stdout
+    assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 
 
 def test_demo_scenario_with_a_real_error_fails(tmp_path):

@@ -43,12 +43,16 @@ def run(args: argparse.Namespace) -> int:
     else:
         for error in found.errors:
             print(error)
+        waiting: dict[tuple[str, str], list[InputError]] = {}
         for notice in found.notices:
-            print(f"note: {notice}")
+            waiting.setdefault((notice.file, notice.waits_for), []).append(notice)
+        for (file, feature), notices in waiting.items():
+            first = notices[0]
+            keys = ", ".join(n.path for n in notices)
+            print(f"note: {file}:{first.line}:{first.column}: waits for {feature}, not simulated yet ({keys})")
         what = ", ".join(f"{n} {kind}" for kind, n in checked.items() if n) or "nothing"
         verdict = f"{len(found.errors)} problem(s)" if found.errors else "no problems"
-        waiting = len({(n.file, n.waits_for) for n in found.notices})
-        tail = f"; {waiting} scenario feature(s) not simulated yet (see the notes)" if waiting else ""
+        tail = f"; {len(waiting)} demo scenario feature(s) not simulated yet (see the notes)" if waiting else ""
         print(f"checked {what}: {verdict}{tail}")
     return 1 if found.errors else 0
 
