@@ -9,7 +9,11 @@ import sys
 from conftest import REPO
 
 CORE = ["lambdalab.engine", "lambdalab.engine.report", "lambdalab.engine.report_text", "lambdalab.inputs",
-        "lambdalab.charts", "lambdalab.tables", "lambdalab.commands.sim"]
+        "lambdalab.charts", "lambdalab.tables", "lambdalab.commands.sim",
+        # plain mode is the accessible path: it must work without Textual (or rich)
+        "lambdalab.course.loader", "lambdalab.course.rules", "lambdalab.course.quiz", "lambdalab.course.progress",
+        "lambdalab.course.plain_text", "lambdalab.commands.lessons", "lambdalab.commands.read",
+        "lambdalab.commands.quiz", "lambdalab.commands.validate"]
 
 
 def test_core_rooms_do_not_import_textual():

@@ -7,7 +7,7 @@ import json
 import sys
 
 from lambdalab.course.loader import load_course
-from lambdalab.course.progress import ProgressStore
+from lambdalab.course.progress import ProgressStore, lesson_progress
 from lambdalab.tables import table
 
 NAME = "lessons"
@@ -28,15 +28,10 @@ def run(args: argparse.Namespace) -> int:
     progress = store.load()
     rows = []
     for lesson in course.lessons:
-        done = progress["lessons"].get(lesson.id, {})
-        read = len(set(done.get("read", ())) & {p.id for p in lesson.pages})
-        quizzes = done.get("quizzes", {})
-        best = sum(q.get("best", 0) for q in quizzes.values())
-        total = sum(len(q.questions) for q in lesson.quizzes)
+        done = lesson_progress(progress, lesson)
         rows.append({"number": lesson.number, "id": lesson.id, "title": lesson.title, "topic": lesson.topic,
-                     "minutes": lesson.minutes, "pages": len(lesson.pages), "pages_read": read,
-                     "quiz_questions": total, "quiz_best": best if quizzes else None,
-                     "quiz_passed": bool(quizzes) and all(q.get("passed") for q in quizzes.values())})
+                     "minutes": lesson.minutes, "pages": done.pages, "pages_read": done.pages_read,
+                     "quiz_questions": done.quiz_questions, "quiz_best": done.quiz_best, "quiz_passed": done.quiz_passed})
     for note in store.notes:
         print(note, file=sys.stderr)
     for error in course.errors:

@@ -12,16 +12,50 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 from lambdalab.paths import data_dir
+
+if TYPE_CHECKING:
+    from lambdalab.course.model import Lesson
 
 FORMAT = 1
 FILE_NAME = "progress.json"
 
 Data = dict[str, Any]  # {"format": 1, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {...}}}}
+
+
+@dataclass(frozen=True)
+class LessonProgress:
+    """What a learner has done in one lesson, for `lambdalab lessons` and the course map."""
+
+    pages: int
+    pages_read: int
+    quiz_questions: int
+    quiz_best: int | None  # None until a quiz is taken
+    quiz_passed: bool
+
+    @property
+    def started(self) -> bool:
+        return self.pages_read > 0 or self.quiz_best is not None
+
+    @property
+    def done(self) -> bool:
+        return self.pages_read == self.pages and self.quiz_passed
+
+
+def lesson_progress(data: Data, lesson: Lesson) -> LessonProgress:
+    done = data["lessons"].get(lesson.id, {})
+    quizzes = done.get("quizzes", {})
+    return LessonProgress(
+        pages=len(lesson.pages), pages_read=len(set(done.get("read", ())) & {p.id for p in lesson.pages}),
+        quiz_questions=sum(len(q.questions) for q in lesson.quizzes),
+        quiz_best=sum(q.get("best", 0) for q in quizzes.values()) if quizzes else None,
+        quiz_passed=bool(quizzes) and len(quizzes) == len(lesson.quizzes) and all(q.get("passed") for q in quizzes.values()),
+    )
 
 
 class ProgressStore:
