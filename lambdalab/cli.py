@@ -40,7 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
-        parser.print_help()
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            parser.print_help()
+            print("\nRun `lambdalab` in a terminal to open the app.")
+            return 0
+        # Imported here, not at the top: every other command stays free of Textual (and starts faster).
+        from lambdalab.tui.app import LambdalabApp
+
+        LambdalabApp().run()
         return 0
     try:
         return args.run(args)

@@ -38,11 +38,19 @@ def scenario(tmp_path: Path) -> Path:
     return path
 
 
-def test_no_arguments_prints_help_listing_subcommands():
+def test_no_arguments_without_a_terminal_prints_help_listing_subcommands():
     result = run_cli()
     assert result.returncode == 0
-    assert "sim" in result.stdout and "COMMAND" in result.stdout
+    for command in ("sim", "lessons", "read", "quiz", "validate"):
+        assert f"    {command} " in result.stdout
+    assert "Run `lambdalab` in a terminal to open the app." in result.stdout
     assert result.stderr == ""
+
+
+def test_every_command_has_help_with_examples():
+    for command in ("sim", "lessons", "read", "quiz", "validate"):
+        result = run_cli(command, "--help")
+        assert result.returncode == 0 and "examples:" in result.stdout and f"lambdalab {command} " in result.stdout
 
 
 def test_every_subcommand_help_has_an_example():

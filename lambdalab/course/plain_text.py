@@ -41,12 +41,13 @@ def lesson_markdown(lesson: Lesson) -> str:
     total = len(lesson.steps)
     for n, step in enumerate(lesson.steps, 1):
         parts.append(f"## Step {n} of {total}: {step.title}")
-        parts.append(_step_markdown(lesson, step))
+        parts.append(step_markdown(lesson, step))
     parts.append("## Sources\n" + "\n".join(f"- {s.title}: {s.url}" for s in lesson.sources))
     return "\n\n".join(p.strip() for p in parts if p.strip()) + "\n"
 
 
-def _step_markdown(lesson: Lesson, step) -> str:
+def step_markdown(lesson: Lesson, step) -> str:
+    """One step as Markdown below its own heading (the TUI shows each step alone, plain mode all in a row)."""
     if isinstance(step, TextStep):
         return _demote_headings(step.markdown)
     if isinstance(step, DemoStep):

@@ -1,0 +1,94 @@
+"""The lambdalab app: the course map first, lessons and quizzes, help and progress; one theme per need."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from textual import events
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.screen import Screen
+
+from lambdalab.course.loader import Course, load_course
+from lambdalab.course.model import Lesson
+from lambdalab.course.progress import ProgressStore
+from lambdalab.tui.palette import LessonCommands
+from lambdalab.tui.screens.course_map import CourseMapScreen
+from lambdalab.tui.screens.help import HelpScreen
+from lambdalab.tui.screens.lesson import LessonScreen
+from lambdalab.tui.screens.progress import ProgressScreen
+from lambdalab.tui.screens.too_small import TooSmallScreen
+from lambdalab.tui.themes import DEFAULT, THEMES
+
+MIN_WIDTH, MIN_HEIGHT = 80, 24
+
+
+class LambdalabApp(App):
+    CSS_PATH = "lambdalab.tcss"
+    TITLE = "lambdalab"
+    SUB_TITLE = "how AWS Lambda really behaves"
+    COMMANDS = App.COMMANDS | {LessonCommands}
+    BINDINGS = [
+        Binding("f1", "help", "Help"),
+        Binding("f2", "course_map", "Course map"),
+        Binding("f3", "progress", "Progress"),
+    ]
+
+    def __init__(self, course: Course | None = None, store: ProgressStore | None = None):
+        super().__init__()
+        self.course = course if course is not None else load_course()
+        self.store = store if store is not None else ProgressStore()
+        self.progress = self.store.load()
+        self.animation_level = "none"  # reduced motion by default
+
+    def on_mount(self) -> None:
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = DEFAULT
+        self.push_screen(CourseMapScreen())
+        for note in self.store.notes:
+            self.notify(note, severity="warning", timeout=10)
+        self._guard_size(self.size.width, self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._guard_size(event.size.width, event.size.height)
+
+    def _guard_size(self, width: int, height: int) -> None:
+        """Below 80x24, one clear message instead of a broken layout."""
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        showing = isinstance(self.screen, TooSmallScreen)
+        if small and not showing:
+            self.push_screen(TooSmallScreen(MIN_WIDTH, MIN_HEIGHT))
+        elif not small and showing:
+            self.pop_screen()
+
+    # --- recording progress (screens call these, then refresh what they show) --------------------
+
+    def mark_read(self, lesson: Lesson, step_id: str) -> None:
+        self.progress = self.store.mark_read(lesson.id, [step_id])
+
+    def record_quiz(self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool) -> None:
+        self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed)
+
+    # --- navigation -------------------------------------------------------------------------------
+
+    def open_lesson(self, lesson: Lesson, step_id: str | None = None) -> None:
+        self.push_screen(LessonScreen(lesson, step_id))
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_course_map(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, CourseMapScreen):
+            self.pop_screen()
+
+    def action_progress(self) -> None:
+        if not isinstance(self.screen, ProgressScreen):
+            self.push_screen(ProgressScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Course map", "Go back to the list of lessons (F2)", self.action_course_map)
+        yield SystemCommand("Progress", "Your progress per topic, and what is left (F3)", self.action_progress)
+        yield SystemCommand("Help", "Keys and how the app works (F1)", self.action_help)

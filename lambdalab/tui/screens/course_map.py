@@ -1,0 +1,126 @@
+"""The home screen: lessons grouped by topic with progress, a search box, and resume where you left off."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Markdown, OptionList
+from textual.widgets.option_list import Option
+
+from lambdalab.course.model import Lesson
+from lambdalab.course.progress import LessonProgress, lesson_progress
+from lambdalab.tui import glyphs
+from lambdalab.tui.topics import TOPIC_TITLES
+
+
+def progress_words(done: LessonProgress) -> str:
+    quiz = "quiz not taken" if done.quiz_best is None else (
+        f"quiz {done.quiz_best}/{done.quiz_questions}{' passed' if done.quiz_passed else ''}")
+    return f"{done.pages_read}/{done.pages} pages read, {quiz}"
+
+
+def progress_glyph(done: LessonProgress) -> str:
+    return glyphs.DONE if done.done else glyphs.STARTED if done.started else glyphs.NOT_STARTED
+
+
+class CourseMapScreen(Screen):
+    BINDINGS = [
+        Binding("slash", "search", "Search"),
+        Binding("escape", "clear_search", "Clear search", show=False),
+        Binding("r", "resume", "Resume"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            with Vertical(id="lessons-pane"):
+                yield Input(placeholder="Search lessons ( / )", id="search")
+                yield OptionList(id="lessons")
+            yield Markdown(id="lesson-detail", open_links=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = "Course map"
+        self.refresh_lessons()
+        self.query_one("#lessons", OptionList).focus()
+
+    def on_screen_resume(self) -> None:
+        self.refresh_lessons()  # back from a lesson: its progress changed
+
+    def refresh_lessons(self) -> None:
+        """Rebuild the list from the course and the latest progress, keeping the highlight."""
+        options = self.query_one("#lessons", OptionList)
+        query = self.query_one("#search", Input).value.strip().lower()
+        keep = options.highlighted_option.id if options.highlighted_option is not None else self.app.progress.get("last_lesson")
+        by_topic: dict[str, list[Lesson]] = {}  # topics in the order the course first reaches them
+        for lesson in self.app.course.lessons:
+            if not query or query in f"{lesson.title} {lesson.summary} {lesson.topic}".lower():
+                by_topic.setdefault(lesson.topic, []).append(lesson)
+        items: list[Option] = []
+        for topic, lessons in by_topic.items():
+            items.append(Option(Content.styled(TOPIC_TITLES.get(topic, topic), "bold"), disabled=True))
+            for lesson in lessons:
+                done = lesson_progress(self.app.progress, lesson)
+                items.append(Option(Content(f" {progress_glyph(done)} {lesson.number:>2}. {lesson.title}"), id=lesson.id))
+        options.set_options(items)
+        ids = [o.id for o in options.options]
+        options.highlighted = ids.index(keep) if keep is not None and keep in ids else next((i for i, o in enumerate(options.options) if o.id), None)
+        self._show_detail()
+
+    def _selected(self) -> Lesson | None:
+        option = self.query_one("#lessons", OptionList).highlighted_option
+        return self.app.course.find(option.id) if option is not None and option.id else None
+
+    def _show_detail(self) -> None:
+        lesson = self._selected()
+        detail = self.query_one("#lesson-detail", Markdown)
+        if lesson is None:
+            detail.update("No lesson matches the search.")
+            return
+        done = lesson_progress(self.app.progress, lesson)
+        objectives = "\n".join(f"- {o}" for o in lesson.objectives)
+        detail.update(
+            f"# {lesson.number}. {lesson.title}\n\n{lesson.summary}\n\n"
+            f"**Progress:** {progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n"
+            f"**You will be able to:**\n\n{objectives}\n\nPress **Enter** to open it."
+        )
+
+    @on(OptionList.OptionHighlighted, "#lessons")
+    def _highlighted(self) -> None:
+        self._show_detail()
+
+    @on(OptionList.OptionSelected, "#lessons")
+    def _open(self, event: OptionList.OptionSelected) -> None:
+        lesson = self.app.course.find(event.option.id)
+        if lesson is not None:
+            self.app.open_lesson(lesson, self._resume_step(lesson))
+
+    @on(Input.Changed, "#search")
+    def _search(self) -> None:
+        self.refresh_lessons()
+
+    @on(Input.Submitted, "#search")
+    def _search_done(self) -> None:
+        self.query_one("#lessons", OptionList).focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_clear_search(self) -> None:
+        search = self.query_one("#search", Input)
+        search.value = ""
+        self.query_one("#lessons", OptionList).focus()
+
+    def action_resume(self) -> None:
+        """Open the lesson last worked on, at its first page not read yet."""
+        lesson = self.app.course.find(self.app.progress.get("last_lesson") or "") or next(iter(self.app.course.lessons), None)
+        if lesson is not None:
+            self.app.open_lesson(lesson, self._resume_step(lesson))
+
+    def _resume_step(self, lesson: Lesson) -> str | None:
+        read = set(self.app.progress["lessons"].get(lesson.id, {}).get("read", ()))
+        return next((page.id for page in lesson.pages if page.id not in read), None)

@@ -1,0 +1,58 @@
+"""F1: the keys of every screen and how the app works, in words."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Markdown
+
+HELP = """\
+# lambdalab help
+
+lambdalab teaches how AWS Lambda behaves: read a lesson, answer its quiz, and
+watch the behaviour happen on the built-in engine.
+
+## Everywhere
+
+| key | what it does |
+|---|---|
+| F1 | this help (Escape closes it) |
+| F2 | the course map |
+| F3 | your progress per topic |
+| Ctrl+P | the command palette: open a lesson, a screen, change the theme |
+| Ctrl+Q | quit |
+
+## Course map
+
+Up and Down choose a lesson, Enter opens it, / searches, r resumes where you left off.
+Each lesson shows ✔ when done, ◐ when started and ○ when not started.
+
+## A lesson
+
+n and p go to the next and previous step, t shows or hides the contents, Escape goes back.
+
+## A quiz
+
+Press a choice's number to answer (or use the arrows and Enter). For several answers,
+press each number (or Space) and then Enter. To put items in order, press their numbers
+in order; Backspace undoes. Type numbers into the box. Every answer is explained, and
+your score is saved when the quiz ends; r takes it again.
+
+## Themes
+
+Ctrl+P, then "theme": lambdalab (default), lambdalab-high-contrast and
+lambdalab-colour-blind (blue and orange, never red against green). Every state
+also has a glyph and a word, so colour is never the only signal.
+
+Plain text works too: `lambdalab read LESSON` and `lambdalab quiz LESSON`.
+"""
+
+
+class HelpScreen(ModalScreen):
+    BINDINGS = [Binding("escape,f1", "app.pop_screen", "Close help")]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help"):
+            yield Markdown(HELP)

@@ -1,0 +1,117 @@
+"""One lesson, one step a page: contents on the left, the step on the right, next and previous."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Markdown, OptionList
+from textual.widgets.option_list import Option
+
+from lambdalab.course.markdown import LESSON_LINK
+from lambdalab.course.model import DemoStep, ExerciseStep, Lesson, QuizStep, Step, TextStep
+from lambdalab.course.plain_text import step_markdown
+from lambdalab.tui import glyphs
+from lambdalab.tui.widgets.quiz_view import QuizView
+
+STEP_KIND = {TextStep: "page", DemoStep: "demo", QuizStep: "quiz", ExerciseStep: "exercise"}
+
+
+class LessonScreen(Screen):
+    BINDINGS = [
+        Binding("n", "next", "Next step"),
+        Binding("p", "previous", "Previous step"),
+        Binding("t", "toggle_toc", "Contents"),
+        Binding("r", "retake", "Retake quiz", show=False),
+        Binding("escape", "app.pop_screen", "Course map"),
+    ]
+
+    def __init__(self, lesson: Lesson, step_id: str | None = None):
+        super().__init__()
+        self.lesson = lesson
+        self.index = next((i for i, s in enumerate(lesson.steps) if s.id == step_id), 0)
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal():
+            yield OptionList(id="toc")
+            yield VerticalScroll(id="step")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = f"{self.lesson.number}. {self.lesson.title}"
+        self._draw_toc()
+        self.show_step(self.index)
+
+    @property
+    def step(self) -> Step:
+        return self.lesson.steps[self.index]
+
+    def _draw_toc(self) -> None:
+        read = set(self.app.progress["lessons"].get(self.lesson.id, {}).get("read", ()))
+        quizzes = self.app.progress["lessons"].get(self.lesson.id, {}).get("quizzes", {})
+        toc = self.query_one("#toc", OptionList)
+        options = []
+        for n, step in enumerate(self.lesson.steps, 1):
+            done = step.id in read or bool(quizzes.get(step.id, {}).get("passed"))
+            mark = glyphs.DONE if done else " "
+            options.append(Option(f"{mark} {n}. {step.title} ({STEP_KIND[type(step)]})", id=step.id))
+        toc.set_options(options)
+        toc.highlighted = self.index
+
+    def show_step(self, index: int) -> None:
+        self.index = index
+        step = self.step
+        self.sub_title = f"step {index + 1} of {len(self.lesson.steps)}: {step.title}"
+        holder = self.query_one("#step", VerticalScroll)
+        holder.remove_children()
+        if isinstance(step, QuizStep):
+            holder.mount(QuizView(self.lesson, step, id="quiz"))
+        else:
+            text = step.markdown if isinstance(step, TextStep) else f"## {step.title}\n\n{step_markdown(self.lesson, step)}"
+            holder.mount(Markdown(text, open_links=False))
+            holder.scroll_home(animate=False)
+        if isinstance(step, TextStep):
+            self.app.mark_read(self.lesson, step.id)
+        self._draw_toc()
+
+    def action_next(self) -> None:
+        if self.index + 1 < len(self.lesson.steps):
+            self.show_step(self.index + 1)
+        else:
+            self.notify("That was the last step of this lesson. Escape goes back to the course map.")
+
+    def action_previous(self) -> None:
+        if self.index > 0:
+            self.show_step(self.index - 1)
+
+    def action_toggle_toc(self) -> None:
+        toc = self.query_one("#toc", OptionList)
+        toc.display = not toc.display
+
+    def action_retake(self) -> None:
+        quiz = self.query("#quiz").first(QuizView) if self.query("#quiz") else None
+        if quiz is not None and quiz.finished:
+            quiz.restart()
+
+    @on(OptionList.OptionSelected, "#toc")
+    def _jump(self, event: OptionList.OptionSelected) -> None:
+        self.show_step(event.option_index)
+
+    @on(QuizView.Finished)
+    def _quiz_done(self, event: QuizView.Finished) -> None:
+        self.app.record_quiz(self.lesson, self.step.id, event.score, event.total, event.passed)
+        self._draw_toc()
+
+    @on(Markdown.LinkClicked)
+    def _link(self, event: Markdown.LinkClicked) -> None:
+        """Links to lessons stay in the app; web links open in the browser."""
+        if event.href.startswith(LESSON_LINK):
+            lesson_id, _, step_id = event.href[len(LESSON_LINK):].partition("#")
+            lesson = self.app.course.find(lesson_id)
+            if lesson is not None:
+                self.app.open_lesson(lesson, step_id or None)
+        else:
+            self.app.open_url(event.href)

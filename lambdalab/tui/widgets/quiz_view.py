@@ -1,0 +1,216 @@
+"""A quiz, one question at a time: answer with number keys or arrows, feedback in words, score recorded.
+
+Grading is lambdalab.course.quiz's, the same as plain mode's; this widget only
+collects the answer. Single choice and true/false answer at once; multiple
+choice toggles with the number keys (or space) and submits with Enter;
+ordering takes the items one by one in order (Backspace undoes); numeric takes
+a number in a text box.
+"""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from lambdalab.course import quiz
+from lambdalab.course.model import Lesson, Question, QuizStep
+from lambdalab.tui import glyphs
+
+
+class QuizView(Vertical, can_focus=False):
+    BINDINGS = [
+        *(Binding(str(n), f"choose({n - 1})", f"choice {n}", show=False) for n in range(1, 9)),
+        Binding("space", "toggle", "Toggle", show=False),
+        Binding("backspace", "undo", "Undo", show=False),
+        Binding("enter", "submit", "Answer / next", priority=True),
+    ]
+
+    class Finished(Message):
+        def __init__(self, score: int, total: int, passed: bool):
+            super().__init__()
+            self.score, self.total, self.passed = score, total, passed
+
+    def __init__(self, lesson: Lesson, step: QuizStep, **kwargs):
+        super().__init__(**kwargs)
+        self.lesson = lesson
+        self.step = step
+        self.index = 0
+        self.score = 0
+        self.picked: list[int] = []  # multiple: chosen options; ordering: items in the order chosen
+        self.answered = False  # feedback is showing; Enter goes on
+        self.finished = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="quiz-header")
+        yield Static(id="quiz-prompt")
+        yield OptionList(id="quiz-choices")
+        yield Input(placeholder="Type a number, then Enter", id="quiz-number")
+        yield Static(id="quiz-hint")
+        yield Static(id="quiz-feedback")
+
+    def on_mount(self) -> None:
+        self._show_question()
+
+    @property
+    def question(self) -> Question:
+        return self.step.questions[self.index]
+
+    @property
+    def shown(self) -> list[str]:
+        return quiz.shown_choices(self.question, self.lesson.id)
+
+    # --- drawing --------------------------------------------------------------------------------
+
+    def _show_question(self) -> None:
+        q = self.question
+        self.picked, self.answered = [], False
+        myth = "myth or fact, " if q.myth else ""
+        self.query_one("#quiz-header", Static).update(
+            f"Question {self.index + 1} of {len(self.step.questions)} ({myth}{quiz.TYPE_NAMES[q.type]})"
+            f"    score {self.score}")
+        self.query_one("#quiz-prompt", Static).update(_plain(q.prompt))
+        choices = self.query_one("#quiz-choices", OptionList)
+        number = self.query_one("#quiz-number", Input)
+        numeric = q.type == "numeric"
+        choices.display, number.display = not numeric, numeric
+        number.value = ""
+        self._draw_choices()
+        self.query_one("#quiz-feedback", Static).update("")
+        self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
+        (number if numeric else choices).focus()
+        choices.highlighted = 0 if not numeric else None
+
+    def _draw_choices(self) -> None:
+        choices = self.query_one("#quiz-choices", OptionList)
+        keep = choices.highlighted
+        marks = []
+        for i, text in enumerate(self.shown):
+            mark = ""
+            if self.question.type == "multiple":
+                mark = "[x] " if i in self.picked else "[ ] "
+            elif self.question.type == "ordering" and i in self.picked:
+                mark = f"({self.picked.index(i) + 1}) "
+            marks.append(Option(_plain(f"{i + 1}. {mark}{text}")))
+        choices.set_options(marks)
+        if keep is not None and marks:
+            choices.highlighted = min(keep, len(marks) - 1)
+
+    def _hint(self) -> str:
+        kind = self.question.type
+        if kind in ("single", "true_false"):
+            return "Press a number, or pick with the arrows and Enter."
+        if kind == "multiple":
+            return "Press numbers (or Space) to toggle each answer you choose, then Enter."
+        if kind == "ordering":
+            return f"Press the items' numbers in the right order ({len(self.picked)} of {len(self.shown)}); Backspace undoes."
+        return "Type the number and press Enter."
+
+    # --- answering ------------------------------------------------------------------------------
+
+    def action_choose(self, index: int) -> None:
+        if self.answered or self.finished or self.question.type == "numeric" or index >= len(self.shown):
+            return
+        kind = self.question.type
+        if kind in ("single", "true_false"):
+            self._grade([index])
+        elif kind == "multiple":
+            self.picked = [i for i in self.picked if i != index] if index in self.picked else [*self.picked, index]
+            self._draw_choices()
+        elif index not in self.picked:  # ordering
+            self.picked.append(index)
+            self._draw_choices()
+            self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
+            if len(self.picked) == len(self.shown):
+                self._grade(self.picked)
+
+    def action_toggle(self) -> None:
+        highlighted = self.query_one("#quiz-choices", OptionList).highlighted
+        if highlighted is not None and self.question.type == "multiple":
+            self.action_choose(highlighted)
+
+    def action_undo(self) -> None:
+        if self.question.type == "ordering" and self.picked and not self.answered:
+            self.picked.pop()
+            self._draw_choices()
+            self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
+
+    def action_submit(self) -> None:
+        if self.finished:
+            return
+        if self.answered:
+            self._next()
+            return
+        kind = self.question.type
+        if kind == "numeric":
+            answer = quiz.parse(self.question, [], self.query_one("#quiz-number", Input).value)
+            if isinstance(answer, str):
+                self.query_one("#quiz-feedback", Static).update(_plain(answer))
+                return
+            self._grade(answer)
+        elif kind == "multiple":
+            if not self.picked:
+                self.query_one("#quiz-feedback", Static).update("Choose at least one answer first.")
+                return
+            self._grade(self.picked)
+        elif kind in ("single", "true_false"):
+            highlighted = self.query_one("#quiz-choices", OptionList).highlighted
+            if highlighted is not None:
+                self._grade([highlighted])
+        elif kind == "ordering":
+            highlighted = self.query_one("#quiz-choices", OptionList).highlighted
+            if highlighted is not None:
+                self.action_choose(highlighted)
+
+    @on(OptionList.OptionSelected, "#quiz-choices")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()  # Enter is handled by action_submit (a priority binding)
+
+    @on(Input.Submitted, "#quiz-number")
+    def _number(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    def _grade(self, answer: list[int] | float) -> None:
+        feedback = quiz.grade(self.question, self.shown, answer)
+        self.score += feedback.correct
+        self.answered = True
+        verdict = glyphs.RIGHT if feedback.correct else glyphs.WRONG
+        last = self.index + 1 == len(self.step.questions)
+        self.query_one("#quiz-feedback", Static).update(_plain(
+            f"{verdict.upper()}. {feedback.lines[0]}\n\n" + "\n\n".join(feedback.lines[1:])))
+        self.query_one("#quiz-feedback", Static).set_class(feedback.correct, "right")
+        self.query_one("#quiz-feedback", Static).set_class(not feedback.correct, "wrong")
+        self.query_one("#quiz-hint", Static).update("Press Enter for " + ("your score." if last else "the next question."))
+
+    def _next(self) -> None:
+        if self.index + 1 < len(self.step.questions):
+            self.index += 1
+            self._show_question()
+            return
+        self.finished = True
+        total = len(self.step.questions)
+        passed = self.score * 100 >= self.step.pass_percent * total
+        self.query_one("#quiz-header", Static).update(f"Quiz finished: {self.score} of {total}")
+        self.query_one("#quiz-prompt", Static).update(
+            f"{glyphs.DONE + ' Passed' if passed else 'Not passed yet'}: {self.score}/{total} "
+            f"({round(100 * self.score / total)}%, {self.step.pass_percent}% needed). Your score is saved.")
+        self.query_one("#quiz-choices", OptionList).display = False
+        self.query_one("#quiz-number", Input).display = False
+        self.query_one("#quiz-hint", Static).update("Press n for the next step, or r to take the quiz again.")
+        self.query_one("#quiz-feedback", Static).update("")
+        self.post_message(self.Finished(self.score, total, passed))
+
+    def restart(self) -> None:
+        self.index, self.score, self.finished = 0, 0, False
+        self._show_question()
+
+
+def _plain(text: str) -> Content:
+    """Text shown as written: square brackets in questions are not markup."""
+    return Content(text)

@@ -1,0 +1,166 @@
+"""The app as a learner drives it, keyboard only: course map, a lesson, a quiz, help, progress and the palette."""
+
+from __future__ import annotations
+
+import pytest
+from course_helpers import right_answer, wrong_answer, write_course
+from textual.widgets import Markdown, OptionList, Static
+
+from lambdalab.course import quiz
+from lambdalab.course.loader import load_course
+from lambdalab.course.model import TextStep
+from lambdalab.course.progress import ProgressStore
+from lambdalab.tui.app import LambdalabApp
+from lambdalab.tui.screens.course_map import CourseMapScreen
+from lambdalab.tui.screens.help import HelpScreen
+from lambdalab.tui.screens.lesson import LessonScreen
+from lambdalab.tui.screens.progress import ProgressScreen
+from lambdalab.tui.screens.too_small import TooSmallScreen
+from lambdalab.tui.widgets.quiz_view import QuizView
+
+
+@pytest.fixture()
+def store(tmp_path) -> ProgressStore:
+    return ProgressStore(tmp_path / "home")
+
+
+@pytest.fixture()
+def sample_course(tmp_path):
+    return load_course(write_course(tmp_path / "lessons").parent)
+
+
+def lesson_ids_listed(app) -> list[str]:
+    return [o.id for o in app.screen.query_one("#lessons", OptionList).options if o.id]
+
+
+async def test_course_map_lists_lessons_by_topic_and_searches(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, CourseMapScreen)
+        # Grouped by topic, topics in the order the course reaches them, lessons in course order within each.
+        topics = list(dict.fromkeys(lesson.topic for lesson in app.course.lessons))
+        grouped = [l.id for topic in topics for l in app.course.lessons if l.topic == topic]
+        assert lesson_ids_listed(app) == grouped
+        headers = [str(o.prompt) for o in app.screen.query_one("#lessons", OptionList).options if o.disabled]
+        assert headers[:2] == ["Fundamentals", "Invocation models"] and len(headers) == len(topics)
+        assert app.screen.query_one("#lessons", OptionList).highlighted_option.id == "the-lambda-model"
+        await pilot.press("slash", *"edge")
+        await pilot.pause()
+        assert lesson_ids_listed(app) == ["edge-functions"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert len(lesson_ids_listed(app)) == len(app.course.lessons)
+
+
+async def test_walk_a_lesson_and_record_pages_read(store):
+    app = LambdalabApp(store=store)
+    lesson = app.course.get("concurrency-and-throttling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"concurrency", "enter")
+        assert app.screen.query_one("#lessons", OptionList).highlighted_option.id == lesson.id
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson.id
+        assert app.screen.index == 0
+        await pilot.press("n", "n")
+        await pilot.pause()
+        assert app.screen.index == 2
+        await pilot.press("p")
+        await pilot.pause()
+        assert app.screen.index == 1
+        visited_pages = {s.id for s in lesson.steps[:3] if isinstance(s, TextStep)}
+        assert visited_pages and set(store.load()["lessons"][lesson.id]["read"]) == visited_pages
+        toc = [str(o.prompt) for o in app.screen.query_one("#toc", OptionList).options]
+        assert [t.startswith("✔") for t in toc] == [s.id in visited_pages for s in lesson.steps]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CourseMapScreen)
+        detail = app.screen.query_one("#lesson-detail", Markdown)
+        assert f"{len(visited_pages)}/{len(lesson.pages)} pages read" in detail.source
+
+
+async def test_quiz_right_and_wrong_answers_explained_and_scored(store, sample_course):
+    app = LambdalabApp(course=sample_course, store=store)
+    lesson = sample_course.get("sample-lesson")
+    quiz_step = lesson.quizzes[0]
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_lesson(lesson, quiz_step.id)
+        await pilot.pause()
+        view = app.screen.query_one(QuizView)
+        feedback = view.query_one("#quiz-feedback", Static)
+        # Question 1 (single): right, by its number key.
+        await pilot.press(str(quiz.LETTERS.index(right_answer(quiz_step.questions[0], lesson)) + 1))
+        assert "✔ CORRECT" in str(feedback.content) and view.score == 1
+        await pilot.press("enter")
+        # Question 2 (true/false, a myth): wrong.
+        assert view.index == 1
+        wrong = wrong_answer(quiz_step.questions[1], lesson)
+        await pilot.press("1" if wrong == "t" else "2")
+        assert "✘ NOT QUITE" in str(feedback.content) and view.score == 1
+        await pilot.press("enter")
+        # Question 3 (numeric): typed, then Enter.
+        await pilot.press(*"100", "enter")
+        assert "✔ CORRECT" in str(feedback.content) and view.score == 2
+        await pilot.press("enter")
+        # Question 4 (ordering): the items' numbers in the right order.
+        order = right_answer(quiz_step.questions[3], lesson).split()
+        await pilot.press(*(str(quiz.LETTERS.index(letter) + 1) for letter in order))
+        assert "✔ CORRECT" in str(feedback.content) and view.score == 3
+        await pilot.press("enter")
+        # Question 5 (multiple): toggle two, then Enter.
+        await pilot.press("1", "2", "enter")
+        assert "✔ CORRECT" in str(feedback.content) and view.score == 4
+        await pilot.press("enter")
+        await pilot.pause()
+        assert view.finished
+        saved = store.load()["lessons"][lesson.id]["quizzes"][quiz_step.id]
+        assert (saved["last"], saved["total"], saved["passed"]) == (4, 5, True)
+        assert "Passed: 4/5" in str(view.query_one("#quiz-prompt", Static).content)
+
+
+async def test_lesson_links_open_lessons_inside_the_app(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_lesson(app.course.get("the-lambda-model"))
+        await pilot.pause()
+        markdown = app.screen.query_one(Markdown)
+        markdown.post_message(Markdown.LinkClicked(markdown, "lesson:concurrency-and-throttling#what-concurrency-is"))
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "concurrency-and-throttling"
+
+
+async def test_help_progress_and_palette_by_keyboard(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("f3")
+        await pilot.pause()
+        assert isinstance(app.screen, ProgressScreen)
+        assert "Still to do" in app.screen.query_one("#progress-report", Markdown).source
+        await pilot.press("escape", "ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Open lesson 9")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == "edge-functions"
+
+
+async def test_a_small_terminal_gets_one_clear_message(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(70, 20)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        assert "at least 80x24" in str(app.screen.query_one("#too-small", Static).content)
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        assert isinstance(app.screen, CourseMapScreen)
