@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterable
 
 from textual import events
@@ -12,11 +13,14 @@ from textual.screen import Screen
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.model import Lesson
 from lambdalab.course.progress import ProgressStore
-from lambdalab.tui.palette import LessonCommands
+from lambdalab.inputs import InputErrors
+from lambdalab.tui.palette import LessonCommands, ScenarioCommands
 from lambdalab.tui.screens.course_map import CourseMapScreen
 from lambdalab.tui.screens.help import HelpScreen
 from lambdalab.tui.screens.lesson import LessonScreen
 from lambdalab.tui.screens.progress import ProgressScreen
+from lambdalab.tui.screens.scenario_picker import ScenarioPickerScreen
+from lambdalab.tui.screens.simulator import SimulatorScreen
 from lambdalab.tui.screens.too_small import TooSmallScreen
 from lambdalab.tui.themes import DEFAULT, THEMES
 
@@ -27,11 +31,12 @@ class LambdalabApp(App):
     CSS_PATH = "lambdalab.tcss"
     TITLE = "lambdalab"
     SUB_TITLE = "how AWS Lambda really behaves"
-    COMMANDS = App.COMMANDS | {LessonCommands}
+    COMMANDS = App.COMMANDS | {LessonCommands, ScenarioCommands}
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("f2", "course_map", "Course map"),
         Binding("f3", "progress", "Progress"),
+        Binding("f4", "simulator", "Simulator"),
     ]
 
     def __init__(self, course: Course | None = None, store: ProgressStore | None = None):
@@ -75,6 +80,20 @@ class LambdalabApp(App):
     def open_lesson(self, lesson: Lesson, step_id: str | None = None) -> None:
         self.push_screen(LessonScreen(lesson, step_id))
 
+    def open_simulator(self, path: Path, **guide) -> None:
+        """The simulator on a scenario file; a file that does not load is reported, not raised."""
+        try:
+            screen = SimulatorScreen(path, **guide)
+        except InputErrors as exc:
+            self.notify("\n".join(str(e) for e in exc.errors[:5]), title="This scenario does not load",
+                        severity="error", timeout=15)
+            return
+        self.push_screen(screen)
+
+    def action_simulator(self) -> None:
+        if not isinstance(self.screen, SimulatorScreen):
+            self.push_screen(ScenarioPickerScreen(), lambda path: path and self.open_simulator(path))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -91,4 +110,5 @@ class LambdalabApp(App):
         yield from super().get_system_commands(screen)
         yield SystemCommand("Course map", "Go back to the list of lessons (F2)", self.action_course_map)
         yield SystemCommand("Progress", "Your progress per topic, and what is left (F3)", self.action_progress)
+        yield SystemCommand("Simulator", "Run a scenario in virtual time and watch it (F4)", self.action_simulator)
         yield SystemCommand("Help", "Keys and how the app works (F1)", self.action_help)

@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Markdown, OptionList
 from textual.widgets.option_list import Option
 
+from lambdalab import content
 from lambdalab.course.markdown import LESSON_LINK
 from lambdalab.course.model import DemoStep, ExerciseStep, Lesson, QuizStep, Step, TextStep
 from lambdalab.course.plain_text import step_markdown
@@ -24,6 +25,7 @@ class LessonScreen(Screen):
         Binding("n", "next", "Next step"),
         Binding("p", "previous", "Previous step"),
         Binding("t", "toggle_toc", "Contents"),
+        Binding("o", "open_demo", "Run the demo"),
         Binding("r", "retake", "Retake quiz", show=False),
         Binding("escape", "app.pop_screen", "Course map"),
     ]
@@ -71,11 +73,25 @@ class LessonScreen(Screen):
             holder.mount(QuizView(self.lesson, step, id="quiz"))
         else:
             text = step.markdown if isinstance(step, TextStep) else f"## {step.title}\n\n{step_markdown(self.lesson, step)}"
+            if isinstance(step, DemoStep):
+                text += "\n\n**Press o to run it here, in the simulator.**"
             holder.mount(Markdown(text, open_links=False))
             holder.scroll_home(animate=False)
         if isinstance(step, TextStep):
             self.app.mark_read(self.lesson, step.id)
         self._draw_toc()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "open_demo":
+            return isinstance(self.step, DemoStep)  # shown in the footer only on a demo step
+        return True
+
+    def action_open_demo(self) -> None:
+        step = self.step
+        if isinstance(step, DemoStep):
+            path = content.shipped_scenarios()[step.scenario] if step.scenario else step.scenario_file
+            self.app.open_simulator(path, watch=step.watch, tries=step.try_)
 
     def action_next(self) -> None:
         if self.index + 1 < len(self.lesson.steps):

@@ -1,0 +1,52 @@
+"""The simulator's text panels: counters per function, and asynchronous events waiting to be retried."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.widgets import Static
+
+from lambdalab.engine.simulation import Snapshot
+from lambdalab.tables import table
+
+WAITING_SHOWN = 8
+
+
+class Counters(Static):
+    """Invocations, errors, throttles, cold starts, retries, drops, DLQ and cost so far: one column per function."""
+
+    ROWS = (("busy now", None), ("invocations", "invocations"), ("errors", "errors"), ("throttles", "throttles"),
+            ("cold starts", "cold_starts"), ("retried", "retried"), ("dropped", "dropped"), ("to DLQ", "to_dlq"),
+            ("cost USD", None))
+
+    def show(self, snapshot: Snapshot, costs: dict[str, float]) -> None:
+        names = list(snapshot.functions)
+        rows = []
+        for label, key in self.ROWS:
+            if label == "busy now":
+                rows.append([label, *(snapshot.functions[n].busy for n in names)])
+            elif label == "cost USD":
+                rows.append([label, *(f"{costs.get(n, 0.0):.6f}" for n in names)])
+            else:
+                rows.append([label, *(snapshot.functions[n].counters[key] for n in names)])
+        self.update(Content("\n".join(table(["", *names], rows, indent=""))))
+
+
+class AsyncPanel(Static):
+    """Lambda's internal queue: each waiting event's attempts and next try; queues (DLQs, destinations) filling."""
+
+    def show(self, snapshot: Snapshot) -> None:
+        lines = []
+        for name, fn in snapshot.functions.items():
+            if not fn.waiting:
+                continue
+            lines.append(f"{name}: {len(fn.waiting)} event(s) waiting in Lambda's queue")
+            for event in fn.waiting[:WAITING_SHOWN]:
+                why = "retry after an error" if event.reason == "retry" else "backoff after a throttle"
+                lines.append(f"  {event.request_id[:8]}  attempts {event.attempts}, {why}, next try at {event.next_try_s:.1f}s")
+            if len(fn.waiting) > WAITING_SHOWN:
+                lines.append(f"  ... and {len(fn.waiting) - WAITING_SHOWN} more")
+        if not lines:
+            lines.append("No asynchronous event is waiting for a retry.")
+        for name, queue in snapshot.queues.items():
+            lines.append(f"queue {name}: {queue['visible']:,} message(s) visible, {queue['sent']:,} sent in all")
+        self.update(Content("\n".join(lines)))
