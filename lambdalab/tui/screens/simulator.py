@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from textual import work
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -157,6 +157,10 @@ class SimulatorScreen(Screen):
             limits = {f"unreserved {unreserved:,} of account {self.scenario.account.concurrency:,}": unreserved}
         self.query_one("#chart", ConcurrencyChart).show(f"Concurrent executions of {name} (f: next function)",
                                                         busy, throttled, limits)
+
+    @on(EnvironmentTimeline.Moved)
+    def _moved(self) -> None:
+        self.query_one("#timeline-legend", Static).update(Content(self._selection()))
 
     # --- actions --------------------------------------------------------------------------------
 

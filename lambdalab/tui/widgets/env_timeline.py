@@ -10,7 +10,8 @@ from __future__ import annotations
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -37,6 +38,9 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
 
     cursor = reactive(0)
 
+    class Moved(Message):
+        """The cursor moved to another environment."""
+
     def __init__(self, window_s: float = 30.0, **kwargs):
         super().__init__(**kwargs)
         self.window_s = window_s
@@ -58,8 +62,9 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
     def action_move(self, delta: int) -> None:
         if self.tracks:
             self.cursor = max(0, min(len(self.tracks) - 1, self.cursor + delta))
-            self.scroll_to_region(self.region.__class__(0, self.cursor, 1, 1), animate=False)
+            self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False)
             self.refresh()
+            self.post_message(self.Moved())
 
     def render_line(self, y: int) -> Strip:
         row = y + int(self.scroll_offset.y)
