@@ -32,6 +32,9 @@ class LambdalabApp(App):
     TITLE = "lambdalab"
     SUB_TITLE = "how AWS Lambda really behaves"
     COMMANDS = App.COMMANDS | {LessonCommands, ScenarioCommands}
+    # Screens get -narrow/-wide and -short/-tall classes, so the stylesheet can fit 80x24 as well as 120x40.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (34, "-tall")]
     BINDINGS = [
         Binding("f1", "help", "Help"),
         Binding("f2", "course_map", "Course map"),

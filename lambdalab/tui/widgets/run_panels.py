@@ -28,7 +28,9 @@ class Counters(Static):
                 rows.append([label, *(f"{costs.get(n, 0.0):.6f}" for n in names)])
             else:
                 rows.append([label, *(snapshot.functions[n].counters[key] for n in names)])
-        self.update(Content("\n".join(table(["", *names], rows, indent=""))))
+        room = max(6, (self.size.width - 13) // max(1, len(names)) - 2)  # function names shortened to fit the panel
+        headers = [n if len(n) <= room else n[:(room - 1) // 2] + "…" + n[-(room - 1 - (room - 1) // 2):] for n in names]
+        self.update(Content("\n".join(table(["", *headers], rows, indent=""))))
 
 
 class AsyncPanel(Static):

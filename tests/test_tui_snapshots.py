@@ -1,0 +1,65 @@
+"""Snapshots of the key screens at 80x24 and 120x40 (pytest-textual-snapshot; review the SVGs when they change).
+
+The simulator is paused at a fixed virtual time, and progress starts empty, so
+every picture is the same on every run.
+"""
+
+from __future__ import annotations
+
+import pytest
+from course_helpers import write_course
+
+from lambdalab import content
+from lambdalab.course.loader import load_course
+from lambdalab.course.progress import ProgressStore
+from lambdalab.tui.app import LambdalabApp
+
+SIZES = [(80, 24), (120, 40)]
+
+
+def make_app(tmp_path, course=None) -> LambdalabApp:
+    return LambdalabApp(course=course, store=ProgressStore(tmp_path / "home"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_course_map(snap_compare, tmp_path, size):
+    assert snap_compare(make_app(tmp_path), terminal_size=size)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_lesson_page(snap_compare, tmp_path, size):
+    course = load_course(write_course(tmp_path / "lessons").parent)
+
+    async def open_page(pilot):
+        pilot.app.open_lesson(course.get("sample-lesson"))
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, course), terminal_size=size, run_before=open_page)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_quiz_feedback(snap_compare, tmp_path, size):
+    course = load_course(write_course(tmp_path / "lessons").parent)
+
+    async def answer_wrong(pilot):
+        pilot.app.open_lesson(course.get("sample-lesson"), "check")
+        await pilot.pause()
+        await pilot.press("2")  # the wrong option of the first question
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, course), terminal_size=size, run_before=answer_wrong)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_simulator_paused_after_a_burst(snap_compare, tmp_path, size):
+    async def paused(pilot):
+        pilot.app.open_simulator(content.shipped_scenarios()["burst-reserved-concurrency"], autoplay=False)
+        await pilot.pause()
+        pilot.app.screen.seek(31.0)
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=paused)
+
+
+def test_help(snap_compare, tmp_path):
+    assert snap_compare(make_app(tmp_path), terminal_size=(120, 40), press=["f1"])
