@@ -6,6 +6,7 @@ run as it happens while the engine knows nothing about any UI.
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Callable
@@ -49,7 +50,8 @@ class FunctionView:
     reserved: int | None
     provisioned: int
     environments: tuple[EnvironmentView, ...]
-    waiting: tuple[WaitingEventView, ...]
+    waiting: tuple[WaitingEventView, ...]  # the next to be tried first (all of them unless a limit was asked for)
+    waiting_count: int
     counters: dict[str, int]
 
 
@@ -148,8 +150,12 @@ class Simulation:
     def request_id(self, number: int) -> str:
         return request_id(self.seed, number)
 
-    def snapshot(self) -> Snapshot:
-        """The state of every function and queue now: cheap enough to read ten times a second."""
+    def snapshot(self, environments: bool = True, waiting_limit: int | None = None) -> Snapshot:
+        """The state of every function and queue now: cheap enough to read ten times a second.
+
+        A UI that draws environments its own way can leave them out, and one that shows only the
+        next few waiting events can ask for those alone: with thousands of either, that is most of the cost.
+        """
         functions = {}
         for name, fn in self.functions.items():
             envs = tuple(
@@ -157,14 +163,14 @@ class Simulation:
                                 self.request_id(env.request) if env.state != "idle" else None,
                                 env.idle_since if env.state == "idle" else env.started_at, env.invocations)
                 for env in fn.environments.values()
-            )
-            waiting = tuple(
-                WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try)
-                for e in sorted(fn.async_waiting.values(), key=lambda e: (e.next_try, e.number))
-            )
+            ) if environments else ()
+            next_events = (sorted(fn.async_waiting.values(), key=_next_try) if waiting_limit is None
+                           else heapq.nsmallest(waiting_limit, fn.async_waiting.values(), key=_next_try))
+            waiting = tuple(WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try)
+                            for e in next_events)
             functions[name] = FunctionView(
                 name=name, busy=fn.busy, reserved=fn.reserved, provisioned=fn.config.provisioned_concurrency,
-                environments=envs, waiting=waiting,
+                environments=envs, waiting=waiting, waiting_count=len(fn.async_waiting),
                 counters={
                     "invocations": fn.invocations, "errors": fn.errors, "throttles": fn.throttles,
                     "cold_starts": fn.cold_starts, "retried": fn.retried, "dropped": fn.dropped,
@@ -176,3 +182,7 @@ class Simulation:
         account = {"busy": self.account.busy, "limit": self.account.limit,
                    "unreserved_busy": self.account.unreserved_busy, "unreserved_capacity": self.account.unreserved_capacity}
         return Snapshot(self.loop.now, self.finished, functions, queues, account)
+
+
+def _next_try(event: Any) -> tuple[float, int]:
+    return event.next_try, event.number

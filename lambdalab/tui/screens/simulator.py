@@ -114,17 +114,18 @@ class SimulatorScreen(Screen):
     # --- the UI tick ----------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        snapshot, tracks, new_lines, costs = self.run.read(sample=self.run.now > self._last_sample_time)
+        view = self.run.read(sample=self.run.now > self._last_sample_time)
+        snapshot = view.snapshot
         self._last_sample_time = snapshot.time_s
         if snapshot.finished:
             self.playing = self.to_end = False
         with self.app.batch_update():
-            self.query_one("#timeline", EnvironmentTimeline).show(tracks, snapshot.time_s)
+            self.query_one("#timeline", EnvironmentTimeline).show(self.run, view.environments)
             self._draw_chart()
-            self.query_one("#counters", Counters).show(snapshot, costs)
+            self.query_one("#counters", Counters).show(snapshot, view.costs)
             self.query_one("#async", AsyncPanel).show(snapshot)
-            if new_lines:
-                self.query_one("#sim-log", Log).write_lines(new_lines)
+            if view.log_lines:
+                self.query_one("#sim-log", Log).write_lines(view.log_lines)
             self.query_one("#sim-status", Static).update(Content(self._status(snapshot.time_s, snapshot.finished)))
             self.query_one("#timeline-legend", Static).update(Content(self._selection()))
 

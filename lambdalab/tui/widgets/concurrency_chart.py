@@ -7,7 +7,10 @@ throttle strip below the axis where requests were refused.
 
 from __future__ import annotations
 
+from itertools import groupby
+
 from rich.segment import Segment
+from rich.style import Style
 from textual.strip import Strip
 from textual.widget import Widget
 
@@ -62,9 +65,14 @@ class ConcurrencyChart(Widget):
         limit = self.get_component_rich_style("chart--limit")
         axis = self.get_component_rich_style("chart--axis")
         throttle = self.get_component_rich_style("chart--throttle")
-        segments = []
-        for ch in text:
-            style = bar if ch in BLOCKS[1:] else limit if ch == LIMIT and y not in (0, len(self._rows) - 2) else \
-                throttle if ch == THROTTLE else axis
-            segments.append(Segment(ch, style))
-        return Strip(segments).crop_extend(0, width, None).simplify()
+        axis_row = y in (0, len(self._rows) - 2)  # the title and the x axis: their "─" is not a limit
+
+        def style_of(ch: str) -> Style:
+            if ch in BLOCKS[1:]:
+                return bar
+            if ch == LIMIT and not axis_row:
+                return limit
+            return throttle if ch == THROTTLE else axis
+
+        segments = [Segment("".join(run), style) for style, run in groupby(text, key=style_of)]
+        return Strip(segments).crop_extend(0, width, None)

@@ -1,11 +1,13 @@
 """One row per execution environment, virtual time left to right: init, busy, idle and shut down.
 
-A line-API widget: only the rows on screen are drawn, so a thousand
-environments cost what the visible forty do. Each state has its own glyph as
-well as its colour, and a cold start is marked where its Init began.
+A line-API widget: it asks the live run for the rows in view only, so a
+thousand environments cost what the visible forty do. Each state has its own
+glyph as well as its colour, and a cold start is marked where its Init began.
 """
 
 from __future__ import annotations
+
+from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
@@ -16,12 +18,13 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from lambdalab.tui.live_run import BUSY, GONE, IDLE, INIT, EnvironmentTrack
+from lambdalab.tui.live_run import BUSY, GONE, IDLE, INIT, LiveRun, TimelineRow
 
 LABEL_WIDTH = 16
-GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " "}
-COLD = "❄"
-LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {COLD} cold start   (blank: shut down)"
+GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " ", "cold": "❄"}
+LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
+WINDOW_S = 30.0  # virtual seconds across the row
+NO_STYLE = Style()
 
 
 class EnvironmentTimeline(ScrollView, can_focus=True):
@@ -36,68 +39,60 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
     EnvironmentTimeline > .timeline--cursor { background: $boost; text-style: bold; }
     """
 
-    cursor = reactive(0)
+    cursor = reactive(0, init=False)
 
     class Moved(Message):
         """The cursor moved to another environment."""
 
-    def __init__(self, window_s: float = 30.0, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        self.window_s = window_s
-        self.tracks: list[EnvironmentTrack] = []
-        self.now = 0.0
+        self.run: LiveRun | None = None
+        self.total = 0
+        self.first = 0  # the row index of rows[0]
+        self.rows: list[TimelineRow] = []
+        self.selected: TimelineRow | None = None
 
-    def show(self, tracks: list[EnvironmentTrack], now: float) -> None:
-        """New data from the UI tick: keep environments in creation order, function by function."""
-        self.tracks = sorted(tracks, key=lambda t: (t.function, t.env))
-        self.now = now
-        self.virtual_size = Size(self.size.width, len(self.tracks))
-        self.cursor = min(self.cursor, max(0, len(self.tracks) - 1))
+    def show(self, run: LiveRun, total: int) -> None:
+        """New data from the UI tick."""
+        self.run, self.total = run, total
+        self.virtual_size = Size(self.size.width, total)
+        self.cursor = min(self.cursor, max(0, total - 1))
+        self._fetch()
+
+    def _fetch(self) -> None:
+        if self.run is None:
+            return
+        columns = max(1, self.size.width - LABEL_WIDTH)
+        self.first = int(self.scroll_offset.y)
+        self.rows = self.run.timeline_rows(self.first, self.size.height, WINDOW_S, columns)
+        picked = self.run.timeline_rows(self.cursor, 1, WINDOW_S, 1) if self.total else []
+        self.selected = picked[0] if picked else None
         self.refresh()
 
-    @property
-    def selected(self) -> EnvironmentTrack | None:
-        return self.tracks[self.cursor] if self.tracks else None
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        self._fetch()
 
     def action_move(self, delta: int) -> None:
-        if self.tracks:
-            self.cursor = max(0, min(len(self.tracks) - 1, self.cursor + delta))
+        if self.total:
+            self.cursor = max(0, min(self.total - 1, self.cursor + delta))
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False)
-            self.refresh()
+            self._fetch()
             self.post_message(self.Moved())
 
     def render_line(self, y: int) -> Strip:
-        row = y + int(self.scroll_offset.y)
         width = self.size.width
-        if row >= len(self.tracks):
+        index = y + int(self.scroll_offset.y)
+        row = self.rows[index - self.first] if 0 <= index - self.first < len(self.rows) else None
+        if row is None:
             return Strip.blank(width, self.rich_style)
-        track = self.tracks[row]
-        columns = max(1, width - LABEL_WIDTH)
-        cells = self._cells(track, columns)
         styles = {state: self.get_component_rich_style(f"timeline--{state}") for state in (INIT, BUSY, IDLE)}
+        styles["cold"], styles[GONE] = styles[INIT], NO_STYLE
         label_style = self.get_component_rich_style("timeline--label")
-        if row == self.cursor and self.has_focus:
+        if index == self.cursor and self.has_focus:
             label_style = label_style + self.get_component_rich_style("timeline--cursor")
-        name = f"{track.function[:9]}#{track.env}{'P' if track.provisioned else ''}"
+        name = f"{row.function[:9]}#{row.env}{'P' if row.provisioned else ''}"
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
-        for glyph, state in cells:
-            segments.append(Segment(glyph, styles.get(state, Style())))
-        return Strip(segments).crop_extend(0, width, None).simplify()
-
-    def _cells(self, track: EnvironmentTrack, columns: int) -> list[tuple[str, str]]:
-        """One (glyph, state) per column; each column covers window_s / columns of virtual time."""
-        start = self.now - self.window_s
-        per_column = self.window_s / columns
-        spans = [*track.spans, (track.since, self.now, track.state)]
-        cells = [(" ", GONE)] * columns
-        for begin, end, state in spans:
-            if end <= start:
-                continue
-            first = max(0, int((begin - start) / per_column))
-            last = min(columns - 1, int((end - start) / per_column - 1e-9))
-            for c in range(first, last + 1):
-                if state == BUSY or cells[c][1] in (GONE, IDLE):  # busy wins a shared column: it is what you look for
-                    cells[c] = (GLYPH[state], state)
-            if state == INIT and first < columns:
-                cells[first] = (COLD, INIT)
-        return cells
+        # One segment per run of equal cells: a busy row is one segment, not a hundred.
+        segments += [Segment(GLYPH[state] * len(list(run)), styles[state]) for state, run in groupby(row.cells)]
+        return Strip(segments).crop_extend(0, width, None)

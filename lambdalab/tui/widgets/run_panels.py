@@ -8,8 +8,6 @@ from textual.widgets import Static
 from lambdalab.engine.simulation import Snapshot
 from lambdalab.tables import table
 
-WAITING_SHOWN = 8
-
 
 class Counters(Static):
     """Invocations, errors, throttles, cold starts, retries, drops, DLQ and cost so far: one column per function."""
@@ -39,14 +37,14 @@ class AsyncPanel(Static):
     def show(self, snapshot: Snapshot) -> None:
         lines = []
         for name, fn in snapshot.functions.items():
-            if not fn.waiting:
+            if not fn.waiting_count:
                 continue
-            lines.append(f"{name}: {len(fn.waiting)} event(s) waiting in Lambda's queue")
-            for event in fn.waiting[:WAITING_SHOWN]:
+            lines.append(f"{name}: {fn.waiting_count:,} event(s) waiting in Lambda's queue")
+            for event in fn.waiting:
                 why = "retry after an error" if event.reason == "retry" else "backoff after a throttle"
                 lines.append(f"  {event.request_id[:8]}  attempts {event.attempts}, {why}, next try at {event.next_try_s:.1f}s")
-            if len(fn.waiting) > WAITING_SHOWN:
-                lines.append(f"  ... and {len(fn.waiting) - WAITING_SHOWN} more")
+            if fn.waiting_count > len(fn.waiting):
+                lines.append(f"  ... and {fn.waiting_count - len(fn.waiting):,} more")
         if not lines:
             lines.append("No asynchronous event is waiting for a retry.")
         for name, queue in snapshot.queues.items():

@@ -1,0 +1,181 @@
+"""Performance benchmark for lambdalab's TUI: first paint, the simulator's UI cost, key latency and memory.
+
+Run from the repository root:
+
+    python benchmarks/tui.py            # about half a minute
+    python benchmarks/tui.py --json     # one JSON object instead of the table
+
+The issue's targets, measured headless (Textual's test driver renders every
+frame but writes it nowhere, so a real terminal adds its own drawing time):
+
+1. Time to first paint of the course map: from a fresh interpreter's start to
+   the course map mounted and drawn, median of 5 runs. Target: 0.8 s or less.
+2. The simulator playing a scenario with 1,000 concurrent environments at 10
+   UI updates a second: CPU time of the UI thread (the engine's worker thread
+   is not counted) over wall time. Target: at most 25 % of one core.
+3. Key latency while it plays: from a key press to the screen showing its
+   effect. Target: under 100 ms.
+4. Peak memory of the process with the simulator open. Target: 150 MB.
+
+Targets are reported, never asserted; the script exits 0 unless it crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+TARGET_FIRST_PAINT_S = 0.8
+TARGET_UI_CPU = 0.25
+TARGET_KEY_MS = 100.0
+TARGET_RSS_MB = 150.0
+PLAY_WALL_S = 8.0
+
+# A steady 2,000 requests a second of 0.5 s each: about 1,000 environments busy at once, for a long time.
+THOUSAND_ENVIRONMENTS = """\
+name: A thousand concurrent environments
+duration: 10m
+account: {concurrency: 3000}
+functions:
+  api:
+    memory: 512
+    timeout: 10s
+    behaviour:
+      init: 200ms
+      duration: {mean: 500ms, jitter: 100ms}
+traffic:
+  - {target: api, invocation: sync, rate: 2000/s, for: 10m}
+"""
+
+FIRST_PAINT_CHILD = """
+import time
+started = time.perf_counter()
+import asyncio
+from lambdalab.tui.app import LambdalabApp
+from lambdalab.tui.screens.course_map import CourseMapScreen
+
+async def main():
+    app = LambdalabApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        while not isinstance(app.screen, CourseMapScreen) or not app.screen.query("#lessons"):
+            await asyncio.sleep(0.005)
+        await pilot.pause()  # the first frame is composed and drawn
+        print(time.perf_counter() - started)
+
+asyncio.run(main())
+"""
+
+
+def first_paint_runs(n: int = 5) -> list[float]:
+    """Each run in a fresh interpreter, so imports are paid as a learner pays them."""
+    out = []
+    for _ in range(n):
+        with tempfile.TemporaryDirectory() as home:
+            child = subprocess.run([sys.executable, "-c", FIRST_PAINT_CHILD], cwd=REPO, capture_output=True, text=True,
+                                   check=True, env={**os.environ, "LAMBDALAB_HOME": home})
+        out.append(float(child.stdout.strip().splitlines()[-1]))
+    return out
+
+
+def _peak_rss_mb() -> float:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def simulator_run() -> dict:
+    from lambdalab.course.progress import ProgressStore
+    from lambdalab.tui.app import LambdalabApp
+    from lambdalab.tui.screens.simulator import SPEEDS, SimulatorScreen
+
+    with tempfile.TemporaryDirectory() as home:
+        scenario = Path(home) / "thousand.yaml"
+        scenario.write_text(THOUSAND_ENVIRONMENTS)
+        app = LambdalabApp(store=ProgressStore(Path(home)))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_simulator(scenario, autoplay=False)
+            await pilot.pause()
+            screen = app.screen
+            assert isinstance(screen, SimulatorScreen)
+            screen.speed_index = SPEEDS.index(1)
+            screen.playing = True
+            await asyncio.sleep(3.0)  # the cold-start wave, before measuring the steady state
+            ui_cpu_start, wall_start, virtual_start = time.thread_time(), time.perf_counter(), screen.run.now
+            await asyncio.sleep(PLAY_WALL_S)
+            ui_cpu = time.thread_time() - ui_cpu_start
+            wall = time.perf_counter() - wall_start
+            virtual = screen.run.now - virtual_start
+            busy = screen.run.sim.functions["api"].busy
+            environments = len(screen.run.sim.functions["api"].environments)
+            latencies = []
+            for _ in range(10):
+                before = screen.chart_function
+                title = screen.query_one("#sim-status").content
+                started = time.perf_counter()
+                # pilot.press also waits for the app to go idle, which a playing simulator never quite is:
+                # measure from the key to the status line showing the new speed instead.
+                press = asyncio.create_task(pilot.press("minus" if len(latencies) % 2 else "plus"))
+                while str(screen.query_one("#sim-status").content) == str(title) and time.perf_counter() - started < 2:
+                    await asyncio.sleep(0.001)
+                latencies.append((time.perf_counter() - started) * 1000)
+                await press
+                assert screen.chart_function == before
+                await asyncio.sleep(0.2)
+            rss = _peak_rss_mb()
+    return {
+        "ui_cpu_share": round(ui_cpu / wall, 3), "wall_s": round(wall, 2), "virtual_s": round(virtual, 2),
+        "busy": busy, "environments": environments,
+        "key_latency_ms": [round(x, 1) for x in latencies], "key_latency_median_ms": round(statistics.median(latencies), 1),
+        "key_latency_max_ms": round(max(latencies), 1), "peak_rss_mb": round(rss, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    args = parser.parse_args()
+    paints = first_paint_runs()
+    sim = asyncio.run(simulator_run())
+    out = {
+        "first_paint_s": [round(x, 3) for x in paints], "first_paint_median_s": round(statistics.median(paints), 3),
+        "simulator": sim,
+        "met": {
+            "first_paint": statistics.median(paints) <= TARGET_FIRST_PAINT_S,
+            "ui_cpu": sim["ui_cpu_share"] <= TARGET_UI_CPU,
+            "key_latency": sim["key_latency_max_ms"] < TARGET_KEY_MS,
+            "memory": sim["peak_rss_mb"] <= TARGET_RSS_MB,
+        },
+    }
+    if args.json:
+        print(json.dumps(out, indent=2))
+        return
+    mark = {True: "yes", False: "NO"}
+    print("lambdalab TUI benchmark (headless, 120x40)")
+    print(f"1. first paint of the course map (s): {'  '.join(f'{x:.3f}' for x in paints)}   "
+          f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   met: {mark[out['met']['first_paint']]}")
+    print(f"2. simulator at 1x, {sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
+          f"in {sim['wall_s']} s: UI thread {sim['ui_cpu_share'] * 100:.1f} % of a core   "
+          f"target {TARGET_UI_CPU * 100:.0f} %   met: {mark[out['met']['ui_cpu']]}")
+    print(f"3. key to screen (ms): median {sim['key_latency_median_ms']}, max {sim['key_latency_max_ms']}   "
+          f"target < {TARGET_KEY_MS:g}   met: {mark[out['met']['key_latency']]}")
+    print(f"4. peak memory with the simulator open: {sim['peak_rss_mb']} MB   target {TARGET_RSS_MB:g}   "
+          f"met: {mark[out['met']['memory']]}")
+
+
+if __name__ == "__main__":
+    main()
