@@ -77,8 +77,8 @@ async def test_walk_a_lesson_and_record_pages_read(store):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, CourseMapScreen)
-        detail = app.screen.query_one("#lesson-detail", Markdown)
-        assert f"{len(visited_pages)}/{len(lesson.pages)} pages read" in detail.source
+        detail = str(app.screen.query_one("#lesson-detail", Static).content)
+        assert f"{len(visited_pages)}/{len(lesson.pages)} pages read" in detail
 
 
 async def test_quiz_right_and_wrong_answers_explained_and_scored(store, sample_course):

@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Markdown, OptionList
+from textual.widgets import Footer, Header, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lambdalab.course.model import Lesson
@@ -40,7 +40,7 @@ class CourseMapScreen(Screen):
             with Vertical(id="lessons-pane"):
                 yield Input(placeholder="Search lessons ( / )", id="search")
                 yield OptionList(id="lessons")
-            yield Markdown(id="lesson-detail", open_links=False)
+            yield Static(id="lesson-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -77,17 +77,17 @@ class CourseMapScreen(Screen):
 
     def _show_detail(self) -> None:
         lesson = self._selected()
-        detail = self.query_one("#lesson-detail", Markdown)
+        detail = self.query_one("#lesson-detail", Static)
         if lesson is None:
             detail.update("No lesson matches the search.")
             return
         done = lesson_progress(self.app.progress, lesson)
-        objectives = "\n".join(f"- {o}" for o in lesson.objectives)
-        detail.update(
-            f"# {lesson.number}. {lesson.title}\n\n{lesson.summary}\n\n"
-            f"**Progress:** {progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n"
-            f"**You will be able to:**\n\n{objectives}\n\nPress **Enter** to open it."
-        )
+        detail.update(Content.assemble(
+            (f"{lesson.number}. {lesson.title}\n\n", "bold $primary"), f"{lesson.summary}\n\n",
+            ("Progress: ", "bold"), f"{progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n",
+            ("You will be able to:\n", "bold"), *(f"  • {o}\n" for o in lesson.objectives),
+            "\nPress ", ("Enter", "bold"), " to open it.",
+        ))
 
     @on(OptionList.OptionHighlighted, "#lessons")
     def _highlighted(self) -> None:
