@@ -164,3 +164,63 @@ async def test_a_small_terminal_gets_one_clear_message(store):
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
         assert isinstance(app.screen, CourseMapScreen)
+
+
+async def test_keyboard_only_walk_from_map_to_quiz_to_simulator_and_back(store):
+    """The issue's walk, keys only: find a lesson, read, run its demo, play/pause/step, turn a knob, quiz."""
+    from lambdalab.tui.screens.knobs import KnobsScreen
+    from lambdalab.tui.screens.simulator import SimulatorScreen
+
+    app = LambdalabApp(store=store)
+    lesson = app.course.get("concurrency-and-throttling")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"concurrency", "enter", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen) and app.screen.lesson.id == lesson.id
+        while type(app.screen.step).__name__ != "DemoStep":
+            await pilot.press("n")
+            await pilot.pause()
+        await pilot.press("o")
+        await pilot.pause()
+        sim = app.screen
+        assert isinstance(sim, SimulatorScreen) and not sim.playing
+        await pilot.press("plus", "plus", "plus", "space")
+        for _ in range(100):
+            if sim.run.now > 1.0:
+                break
+            await pilot.pause(0.05)
+        await pilot.press("space")
+        assert not sim.playing and sim.run.now > 1.0
+        events = sim.run.sim.loop.events_run
+        await pilot.press("full_stop")
+        assert sim.run.sim.loop.events_run == events + 1
+        await pilot.press("k")
+        await pilot.pause()
+        assert isinstance(app.screen, KnobsScreen)
+        await pilot.press("ctrl+s")  # re-run as it stands: the comparison then has a "before"
+        await pilot.pause()
+        assert app.screen is sim and sim.previous is not None and sim.playing
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LessonScreen)
+        while not isinstance(app.screen.step, type(lesson.quizzes[0])):
+            await pilot.press("n")
+            await pilot.pause()
+        view = app.screen.query_one(QuizView)
+        first = view.question
+        right = quiz.LETTERS.index(right_answer(first, lesson).split()[0]) + 1 if first.type == "single" else None
+        if right is not None:
+            await pilot.press(str(right))
+            assert view.score == 1 and view.answered
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, CourseMapScreen)
+
+
+async def test_no_color_is_honoured(store, monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        assert app.no_color

@@ -91,7 +91,8 @@ class LessonScreen(Screen):
         step = self.step
         if isinstance(step, DemoStep):
             path = content.shipped_scenarios()[step.scenario] if step.scenario else step.scenario_file
-            self.app.open_simulator(path, watch=step.watch, tries=step.try_)
+            # Paused: the learner reads what to watch and predicts before pressing Space.
+            self.app.open_simulator(path, autoplay=False, watch=step.watch, tries=step.try_)
 
     def action_next(self) -> None:
         if self.index + 1 < len(self.lesson.steps):

@@ -133,6 +133,8 @@ class SimulatorScreen(Screen):
         state = "finished" if finished else ("running to the end" if self.to_end else
                                              "playing" if self.playing else "paused")
         glyph = "■" if finished else "▶" if self.playing else "‖"
+        if state == "paused" and now == 0.0:
+            state = "paused: Space plays"
         return (f" {glyph} {state} at {SPEEDS[self.speed_index]:g}x   t = {now:,.1f} s of {self.run.sim.end:,.0f} s"
                 f"   seed {self.run.sim.seed}   settings: {self.changes}")
 
