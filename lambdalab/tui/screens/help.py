@@ -40,6 +40,23 @@ press each number (or Space) and then Enter. To put items in order, press their 
 in order; Backspace undoes. Type numbers into the box. Every answer is explained, and
 your score is saved when the quiz ends; r takes it again.
 
+## The simulator (F4, or o on a lesson's demo)
+
+| key | what it does |
+|---|---|
+| Space | play or pause |
+| . | run one engine event |
+| + and - | faster and slower (0.1x to 1000x of virtual time) |
+| e | run to the end |
+| r | restart the run |
+| k | knobs: reserved and provisioned concurrency, memory, timeout, retries, event age, traffic rate |
+| c | compare this run with the one before the knobs changed |
+| f | show the next function in the chart |
+| Up and Down (or a click) | choose an environment: the line under the timeline names its request |
+
+The timeline shows each environment: ▒ init, █ busy, · idle, ❄ where a cold start began,
+blank once shut down. The chart draws the limits as lines and marks throttles with ▲.
+
 ## Themes
 
 Ctrl+P, then "theme": lambdalab (default), lambdalab-high-contrast and

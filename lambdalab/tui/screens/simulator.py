@@ -33,6 +33,7 @@ from lambdalab.tui.widgets.run_panels import AsyncPanel, Counters
 SPEEDS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 TICK_S = 0.1  # the UI samples the engine ten times a second
 DEFAULT_SPEED = 1
+OFF_SCALE = 4  # a limit more than this many times the chart's highest value is named, not drawn
 
 
 class SimulatorScreen(Screen):
@@ -153,13 +154,22 @@ class SimulatorScreen(Screen):
         throttled = [max(0, b.throttles.get(name, 0) - a.throttles.get(name, 0)) for a, b in zip(history, history[1:])]
         throttled.insert(0, 0)
         fn = self.scenario.functions[name]
-        if fn.reserved_concurrency is not None:  # the function's own cap is the limit that matters
-            limits = {f"reserved {fn.reserved_concurrency:,}": fn.reserved_concurrency}
-        else:  # it shares what reservations leave of the account's concurrency
+        account = self.scenario.account.concurrency
+        limits = {f"account {account:,}": account}
+        if fn.reserved_concurrency is not None:
+            limits[f"reserved {fn.reserved_concurrency:,}"] = fn.reserved_concurrency
+        else:  # an unreserved function shares what reservations leave of the account's concurrency
             unreserved = self.run.sim.account.unreserved_capacity
-            limits = {f"unreserved {unreserved:,} of account {self.scenario.account.concurrency:,}": unreserved}
-        self.query_one("#chart", ConcurrencyChart).show(f"Concurrent executions of {name} (f: next function)",
-                                                        busy, throttled, limits)
+            if unreserved != account:
+                limits[f"unreserved {unreserved:,}"] = unreserved
+        # A limit far above everything else would squash the columns to a line: name it instead of drawing it.
+        scale = max([*busy, *(v for k, v in limits.items() if not k.startswith("account")), 1])
+        off_scale = {k: v for k, v in limits.items() if v > OFF_SCALE * scale}
+        title = f"{name} concurrency"
+        if off_scale:
+            title += f" ({', '.join(off_scale)} above)"
+        self.query_one("#chart", ConcurrencyChart).show(
+            title, busy, throttled, {k: v for k, v in limits.items() if k not in off_scale})
 
     @on(EnvironmentTimeline.Moved)
     def _moved(self) -> None:

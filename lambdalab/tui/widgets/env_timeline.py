@@ -11,6 +11,7 @@ from itertools import groupby
 
 from rich.segment import Segment
 from rich.style import Style
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -79,6 +80,12 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
             self.scroll_to_region(Region(0, self.cursor, 1, 1), animate=False)
             self._fetch()
             self.post_message(self.Moved())
+
+    def on_click(self, event: events.Click) -> None:
+        """The mouse selects too: the row clicked becomes the cursor's."""
+        row = event.y + int(self.scroll_offset.y)
+        if 0 <= row < self.total:
+            self.action_move(row - self.cursor)
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
