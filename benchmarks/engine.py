@@ -288,7 +288,7 @@ def _proc_status_mb(field: str) -> float | None:
     return None
 
 
-def _peak_rss_mb() -> float:
+def peak_rss_mb() -> float:
     """Peak resident memory of this process alone.
 
     VmHWM first: on Linux, ru_maxrss of an exec'd child starts from the RSS of the parent
@@ -322,7 +322,7 @@ def scale_child(requests: int) -> None:
     fn = report["functions"]["api"]
     json.dump({
         "requests": fn["outcomes"]["requests"], "events": sim.loop.events_run, "run_s": run_s, "report_s": report_s,
-        "rss_before_run_mb": rss_before, "rss_after_run_mb": rss_after, "peak_rss_mb": _peak_rss_mb(),
+        "rss_before_run_mb": rss_before, "rss_after_run_mb": rss_after, "peak_rss_mb": peak_rss_mb(),
         "max_concurrency": fn["metrics"]["ConcurrentExecutions"], "environments_max": fn["environments"]["max"],
         "throttled": fn["outcomes"]["throttled"], "heap_left": len(sim.loop.heap),
     }, sys.stdout)

@@ -36,6 +36,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from engine import peak_rss_mb  # noqa: E402  (benchmarks/engine.py: peak memory of this process alone)
+
 TARGET_FIRST_PAINT_S = 0.8
 TARGET_UI_CPU = 0.25
 TARGET_KEY_MS = 100.0
@@ -88,15 +90,6 @@ def first_paint_runs(n: int = 5) -> list[float]:
     return out
 
 
-def _peak_rss_mb() -> float:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    import resource
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 async def simulator_run() -> dict:
     from lambdalab.course.progress import ProgressStore
     from lambdalab.tui.app import LambdalabApp
@@ -136,7 +129,7 @@ async def simulator_run() -> dict:
                 await press
                 assert screen.chart_function == before
                 await asyncio.sleep(0.2)
-            rss = _peak_rss_mb()
+            rss = peak_rss_mb()
     return {
         "ui_cpu_share": round(ui_cpu / wall, 3), "wall_s": round(wall, 2), "virtual_s": round(virtual, 2),
         "busy": busy, "environments": environments,

@@ -1,5 +1,24 @@
-"""One module per subcommand of `lambdalab`."""
+"""One module per subcommand of `lambdalab`, and what several of them share."""
+
+from __future__ import annotations
+
+import argparse
+
+from lambdalab.course.loader import load_course
+from lambdalab.course.model import Lesson
 
 
 class UsageError(Exception):
     """Bad command-line input: printed as one line, exit status 2."""
+
+
+def add_lesson_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("lesson", metavar="LESSON", help="a lesson id or number (see `lambdalab lessons`)")
+
+
+def lesson_named(key: str) -> Lesson:
+    """The shipped lesson with this id or number; a UsageError that lists them when there is none."""
+    try:
+        return load_course().get(key)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None

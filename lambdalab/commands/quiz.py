@@ -5,9 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambdalab.commands import UsageError
+from lambdalab.commands import UsageError, add_lesson_argument, lesson_named
 from lambdalab.course import quiz
-from lambdalab.course.loader import load_course
 from lambdalab.course.model import Lesson, Question, QuizStep
 from lambdalab.course.plain_text import style, wants_style
 from lambdalab.course.progress import ProgressStore
@@ -25,14 +24,11 @@ exit status: 0 when the quiz is passed, 1 when it is not (or stopped before the 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("lesson", metavar="LESSON", help="a lesson id or number (see `lambdalab lessons`)")
+    add_lesson_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        lesson = load_course().get(args.lesson)
-    except LookupError as exc:
-        raise UsageError(str(exc)) from None
+    lesson = lesson_named(args.lesson)
     if not lesson.quizzes:
         raise UsageError(f"lesson {lesson.id!r} has no quiz")
     styled = wants_style(sys.stdout)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lambdalab.commands import UsageError
-from lambdalab.course.loader import load_course
+from lambdalab.commands import add_lesson_argument, lesson_named
 from lambdalab.course.plain_text import lesson_markdown, style, wants_style
 from lambdalab.course.progress import ProgressStore
 
@@ -20,15 +19,12 @@ EXAMPLES = """\
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("lesson", metavar="LESSON", help="a lesson id or number (see `lambdalab lessons`)")
+    add_lesson_argument(parser)
     parser.add_argument("--raw", action="store_true", help="print Markdown without terminal styling (the default when piped)")
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        lesson = load_course().get(args.lesson)
-    except LookupError as exc:
-        raise UsageError(str(exc)) from None
+    lesson = lesson_named(args.lesson)
     text = lesson_markdown(lesson)
     sys.stdout.write(text if args.raw or not wants_style(sys.stdout) else style(text))
     sys.stdout.flush()
