@@ -63,19 +63,21 @@ def duration_scale(behaviour: Behaviour, memory_mb: int) -> float:
 FailureCheck = Callable[[int, bool, Any], "ErrorRule | None"]
 
 
+def plain_error_rate(rules: tuple[ErrorRule, ...]) -> ErrorRule | None:
+    """The one rule when all a function does is fail at a plain rate: the common case, which the
+    hot path checks with one draw and no call (FunctionRuntime._invoke)."""
+    if len(rules) == 1:
+        only = rules[0]
+        if only.rate is not None and only.every is None and only.on_cold_start is None and only.when is None:
+            return only
+    return None
+
+
 def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCheck | None:
     """A function (invocation number, cold?, event) -> the rule that fails it, or None. None when nothing can fail."""
     if not rules:
         return None
     rand = rng.random
-    only = rules[0]
-    if len(rules) == 1 and only.rate is not None and only.every is None and only.on_cold_start is None and only.when is None:
-        rate = only.rate  # the common case, a plain error rate: one draw, no loop
-
-        def check_rate(number: int, cold: bool, event: Any) -> ErrorRule | None:
-            return only if rand() < rate else None
-
-        return check_rate
 
     def check(number: int, cold: bool, event: Any) -> ErrorRule | None:
         for rule in rules:

@@ -42,10 +42,13 @@ class EventLoop:
         """Run every action due at or before `end` (or `max_events` of them); returns how many ran."""
         heap = self.heap
         count = 0
-        while heap and heap[0][0] <= end and count != max_events:
-            time, _, action, arg = heappop(heap)
-            self.now = time
-            action(arg)
+        while count != max_events and heap:
+            item = heappop(heap)
+            if item[0] > end:  # not yet: back where it was (its sequence number keeps its place)
+                heappush(heap, item)
+                break
+            self.now = item[0]
+            item[2](item[3])
             count += 1
         if count != max_events and self.now < end:
             self.now = end

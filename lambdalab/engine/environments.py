@@ -10,13 +10,13 @@ request takes the most recently used warm one.
 
 from __future__ import annotations
 
-import math
 from collections import deque
+from math import ceil as _ceil
 from heapq import heappush
 from typing import TYPE_CHECKING, Any, Callable
 
 from lambdalab.engine import limits
-from lambdalab.engine.behaviour import duration_scale, failure_check, sampler
+from lambdalab.engine.behaviour import duration_scale, failure_check, plain_error_rate, sampler
 from lambdalab.engine.concurrency import ScalingRate
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.model import Function
@@ -81,7 +81,9 @@ class FunctionRuntime:
         self.sample_init = sampler(behaviour.init, rng)
         self.sample_duration = sampler(behaviour.duration, rng, duration_scale(behaviour, fn.memory))
         self.sample_cold_extra = sampler(behaviour.cold_start_extra, rng) if behaviour.cold_start_extra else None
-        self.failure = failure_check(behaviour.errors, rng)
+        self.plain_error = plain_error_rate(behaviour.errors)
+        self.failure = None if self.plain_error else failure_check(behaviour.errors, rng)
+        self._rand = rng.random
         self.out_of_memory = behaviour.memory_used > fn.memory
         self.max_memory_used = min(behaviour.memory_used, fn.memory)
         self.scaling = ScalingRate()
@@ -171,9 +173,13 @@ class FunctionRuntime:
 
     # --- one invocation -----------------------------------------------------------------------
 
-    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None],
+    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None] | None = None,
               async_event: AsyncEvent | None = None) -> None:
-        """Start serving `request` on `env` (already admitted): Init first if the environment needs it."""
+        """Start serving `request` on `env` (already admitted): Init first if the environment needs it.
+
+        `on_done` is called when it ends; without one, the request is synchronous and its outcome is
+        counted here (the caller simply gets the answer), which spares the commonest case a call.
+        """
         now = self.loop.now
         env.ordinal = self.invocations = self.invocations + 1
         busy = self.busy = self.busy + 1
@@ -230,10 +236,15 @@ class FunctionRuntime:
             env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
         elif self.out_of_memory:
             env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
+        elif (plain := self.plain_error) is not None:
+            if self._rand() < plain.rate:
+                env.error, env.error_message, env.timed_out = plain.error_type, plain.message, False
+            else:
+                env.error = None
         elif self.failure is not None and (rule := self.failure(env.ordinal, env.cold, env.event)) is not None:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
-            env.error, env.timed_out = None, False
+            env.error = None  # `timed_out` means something only when there is an error
         if self._listeners:
             self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
@@ -245,7 +256,7 @@ class FunctionRuntime:
         # https://aws.amazon.com/lambda/pricing/); a re-init after a reset is already inside the invoke phase.
         # Virtual times are float sums, so 150 ms may arrive as 150.0000000001: a nanosecond of slack
         # keeps that from being billed 151 ms.
-        billed = math.ceil(duration_ms + env.init_phase_s * 1000.0 - BILLING_SLACK_MS)
+        billed = _ceil(duration_ms + env.init_phase_s * 1000.0 - BILLING_SLACK_MS)
         self._add_duration(duration_ms)
         if env.cold:
             self.init_durations.add(env.init_s * 1000.0)
@@ -276,7 +287,15 @@ class FunctionRuntime:
             if not self.reaper_armed:
                 self.reaper_armed = True
                 self.loop.at(warm[0].idle_since + self.idle_expiry, self._reap)
-        env.on_done(env)
+        on_done = env.on_done
+        if on_done is None:
+            self.sync_in_flight -= 1
+            if env.error is None:
+                self.succeeded += 1
+            else:
+                self.failed += 1
+        else:
+            on_done(env)
 
     def _emit_invoke_end(self, env: Environment, duration_ms: float, billed: int) -> None:
         self.loop.emit("invoke_end", {
@@ -284,5 +303,5 @@ class FunctionRuntime:
             "duration_ms": round(duration_ms, 3), "billed_ms": billed,
             "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None, "memory_mb": self.config.memory,
             "max_memory_used_mb": self.config.memory if self.out_of_memory else self.max_memory_used,
-            "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.timed_out,
+            "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.error is not None and env.timed_out,
         })

@@ -12,7 +12,7 @@ from typing import Any
 
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.concurrency import AccountConcurrency, admit
-from lambdalab.engine.environments import Environment, FunctionRuntime
+from lambdalab.engine.environments import FunctionRuntime
 
 
 class SyncInvoker:
@@ -33,13 +33,4 @@ class SyncInvoker:
                                        "status": 429, "error": "TooManyRequestsException"})
             return
         fn.sync_in_flight += 1
-        fn.begin(got, number, event, self.done)
-
-    @staticmethod
-    def done(env: Environment) -> None:
-        fn = env.function
-        fn.sync_in_flight -= 1
-        if env.error is None:
-            fn.succeeded += 1
-        else:
-            fn.failed += 1
+        fn.begin(got, number, event)  # no callback: FunctionRuntime counts a synchronous outcome itself

@@ -15,7 +15,8 @@ Send = Callable[[Any], None]  # takes one event payload
 class Generator:
     """Arrivals at a steady or Poisson rate over [start, end), or a burst of N at one instant."""
 
-    __slots__ = ("spec", "loop", "send", "events", "count", "sent", "_rand", "_on_arrive")
+    __slots__ = ("spec", "loop", "send", "events", "count", "sent", "_rand", "_on_arrive",
+                 "_heap", "_seq", "_start", "_end", "_rate", "_poisson")
 
     def __init__(self, spec: Traffic, loop: EventLoop, send: Send):
         self.spec = spec
@@ -25,7 +26,10 @@ class Generator:
         self.count = len(spec.events)
         self.sent = 0
         self._rand = loop.rng.random
+        # Read on every arrival, so bound once.
         self._on_arrive = self._arrive
+        self._heap, self._seq = loop.heap, loop.seq
+        self._start, self._end, self._rate, self._poisson = spec.start, spec.end, spec.rate, spec.poisson
 
     def start(self) -> None:
         spec = self.spec
@@ -40,14 +44,13 @@ class Generator:
         return -math.log(1.0 - self._rand()) / self.spec.rate
 
     def _arrive(self, _: Any) -> None:
-        spec = self.spec
         sent = self.sent
         self.send(self.events[sent % self.count] if self.count > 1 else self.events[0])
         self.sent = sent = sent + 1
         # Uniform times are computed from the start, not accumulated, so rounding cannot drift over a long run.
-        nxt = self.loop.now + self._gap() if spec.poisson else spec.start + sent / spec.rate
-        if nxt < spec.end:
-            heappush(self.loop.heap, (nxt, next(self.loop.seq), self._on_arrive, None))
+        nxt = self.loop.now + self._gap() if self._poisson else self._start + sent / self._rate
+        if nxt < self._end:
+            heappush(self._heap, (nxt, next(self._seq), self._on_arrive, None))
 
     def _burst(self, _: Any) -> None:
         send, events, count = self.send, self.events, self.count
