@@ -1,0 +1,364 @@
+"""An execution environment running real code: one worker process, Init once, then warm invocations.
+
+The learner's code never runs in lambdalab's process. Each environment gets a
+private copy of the code (so a handler that deletes files in its folder
+deletes its copy), a private temporary folder (TMPDIR; removed at shutdown),
+its own process group (so a timeout kills every process it started), and
+resource limits set by the worker. Timeouts are enforced here, on the wall
+clock: a handler that loops forever is killed when its time is up, as on AWS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lambdalab.engine import limits
+
+WORKER = Path(__file__).with_name("worker.py")
+CODE_SIZE_LIMIT = 250 * 1024 * 1024  # unzipped deployment package (shared/reference/lambda-facts.md §5)
+SHUTDOWN_GRACE_S = 0.3
+EXTRA_PROCESSES = 32  # a handler may start this many processes beyond what the user already runs
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """What an environment needs to run a function's real code."""
+
+    name: str
+    code_dir: Path
+    handler: str  # module.function, relative to code_dir
+    memory_mb: int = 128
+    timeout_s: float = 3.0
+    ephemeral_mb: int = 512
+    environment: dict[str, str] = field(default_factory=dict)
+    region: str = "us-east-1"
+    account_id: str = "123456789012"
+    version: str = "$LATEST"
+
+
+@dataclass
+class Invocation:
+    """One invocation's outcome, with what a REPORT line needs."""
+
+    request_id: str
+    response: Any = None  # the handler's return value (decoded JSON)
+    error: dict | None = None  # the error document, when the function failed
+    log: str = ""  # what the code printed and logged, in order
+    duration_ms: float = 0.0
+    init_ms: float | None = None  # set on a cold start
+    max_memory_mb: int = 0
+    timed_out: bool = False
+
+    @property
+    def error_type(self) -> str | None:
+        return self.error["errorType"] if self.error else None
+
+
+class ExecutionEnvironment:
+    def __init__(self, code: FunctionCode, number: int = 1):
+        self.code = code
+        self.number = number
+        self.folder: Path | None = None
+        self.process: subprocess.Popen | None = None
+        self._inbox = self._outbox = None
+        self._stray = b""  # output written straight to file descriptors 1 and 2, past sys.stdout
+        self._log = ""  # output the worker has sent so far in this phase
+        self.log_stream = f"{time.strftime('%Y/%m/%d')}/[{code.version}]{os.urandom(16).hex()}"
+
+    @property
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    # --- lifecycle ------------------------------------------------------------------------------
+
+    def _start(self, limit_s: float) -> dict | None:
+        """Init: a fresh process imports the handler. The worker's `init` message, or None past `limit_s`."""
+        if self.folder is None:
+            self.folder = Path(tempfile.mkdtemp(prefix=f"lambdalab-{self.code.name}-{self.number}-"))
+            _copy_code(self.code.code_dir, self.folder / "task")
+            (self.folder / "tmp").mkdir()
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        self.process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
+            pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
+        )
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        self._outbox = os.fdopen(to_worker_w, "w", encoding="utf-8")
+        self._inbox = from_worker_r
+        self._buffer = b""
+        self._send(self._config())
+        message = self._receive(time.monotonic() + limit_s)
+        return message if message is not None and message.get("type") == "init" else None
+
+    def _config(self) -> dict:
+        code = self.code
+        folder = self.folder
+        log_group = f"/aws/lambda/{code.name}"
+        env = {
+            **code.environment,
+            # Set by Lambda, and not overridable (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)
+            "_HANDLER": code.handler, "AWS_REGION": code.region, "AWS_DEFAULT_REGION": code.region,
+            "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
+            "AWS_LAMBDA_FUNCTION_NAME": code.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(code.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": code.version, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group, "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "LAMBDA_TASK_ROOT": str(folder / "task"), "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
+            "LANG": "en_US.UTF-8", "TZ": ":UTC", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TMPDIR": str(folder / "tmp"), "HOME": str(folder / "tmp"),
+        }
+        return {
+            "type": "config", "handler": code.handler, "function_name": code.name, "version": code.version,
+            "memory_mb": code.memory_mb, "ephemeral_mb": code.ephemeral_mb, "log_group": log_group,
+            "log_stream": self.log_stream, "task_root": str(folder / "task"), "tmp": str(folder / "tmp"),
+            "environment": env, "max_processes": _user_processes() + EXTRA_PROCESSES,
+        }
+
+    def invoke(self, event: Any, request_id: str, invoked_arn: str | None = None) -> Invocation:
+        """One invocation; a cold start first when the environment has no live process."""
+        code = self.code
+        result = Invocation(request_id)
+        deadline = time.monotonic() + code.timeout_s
+        if not self.alive:
+            # On demand, Init has 10 s of its own; past that, Lambda retries Init inside the invoke,
+            # on the timeout's clock (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
+            init = self._start(limits.INIT_LIMIT_S)
+            if init is None:
+                self._kill()
+                init = self._start(code.timeout_s)
+                if init is None:
+                    result.init_ms = code.timeout_s * 1000
+                    return self._time_out(result)
+                deadline = time.monotonic() + code.timeout_s - init["init_ms"] / 1000
+            else:
+                deadline = time.monotonic() + code.timeout_s
+            result.init_ms, result.log = init["init_ms"], self._take_log() + init["log"]
+            if init["error"] is not None:
+                result.error = {**init["error"], "requestId": request_id}
+                self._reset()
+                result.log += self._take_stray()
+                return result
+        arn = invoked_arn or f"arn:aws:lambda:{code.region}:{code.account_id}:function:{code.name}"
+        self._send({"type": "invoke", "request_id": request_id, "event": event, "invoked_arn": arn,
+                    "remaining_ms": max(0.0, (deadline - time.monotonic()) * 1000)})
+        started = time.monotonic()
+        message = self._receive(deadline)
+        if message is None:
+            if self.alive:  # still running at the deadline
+                return self._time_out(result)
+            return self._exited(result, started)
+        result.log += self._take_log() + message["log"]
+        result.duration_ms = message["duration_ms"]
+        result.max_memory_mb = max(1, round(message["max_memory_kb"] / 1024))
+        if message["error"] is not None:
+            result.error = {**message["error"], "requestId": request_id}
+        else:
+            result.response = json.loads(message["response"])
+        if result.max_memory_mb > code.memory_mb and result.error is None:
+            result.error = {"errorType": "Runtime.OutOfMemory", "requestId": request_id,
+                            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
+            message["exit"] = "killed"
+        if message["exit"] is not None:
+            self._reset()
+        result.log += self._take_stray()
+        return result
+
+    def _time_out(self, result: Invocation) -> Invocation:
+        timeout = self.code.timeout_s
+        result.timed_out = True
+        result.duration_ms = timeout * 1000
+        result.error = {"errorType": "Sandbox.Timedout", "requestId": result.request_id,
+                        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after {timeout:.2f} seconds"}
+        self._reset()
+        result.log += self._take_log() + self._take_stray()
+        return result
+
+    def _exited(self, result: Invocation, started: float) -> Invocation:
+        """The process ended during the invoke (os._exit, a signal): AWS's runtime-exit error."""
+        status = self.process.wait()
+        how = f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}" if status < 0 else f"exit status {status}"
+        if status == -signal.SIGKILL:
+            how = "signal: killed"
+        result.duration_ms = (time.monotonic() - started) * 1000
+        result.error = {"errorType": "Runtime.ExitError", "requestId": result.request_id,
+                        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: {how}"}
+        self._reset()
+        result.log += self._take_log() + self._take_stray()
+        return result
+
+    def _reset(self) -> None:
+        """After a failure like a timeout or a crash: the process goes, the folder stays (on AWS /tmp is
+        not wiped by a reset), and the next invoke pays Init again."""
+        self._kill()
+
+    def shutdown(self) -> None:
+        """The environment is gone for good: its processes and its folder."""
+        if self.alive:
+            try:
+                self._outbox.write(json.dumps({"type": "shutdown"}) + "\n")
+                self._outbox.flush()
+                self.process.wait(SHUTDOWN_GRACE_S)
+            except (OSError, subprocess.TimeoutExpired, ValueError):
+                pass
+        self._kill()
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+    def __enter__(self) -> ExecutionEnvironment:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.shutdown()
+
+    # --- plumbing -------------------------------------------------------------------------------
+
+    def _kill(self) -> None:
+        """Kill the process and everything it started (its process group), until none is left."""
+        if self.process is None:
+            return
+        group = self.process.pid
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            self.process.wait(2)  # reap the worker, so that only processes it started are left in its group
+        except subprocess.TimeoutExpired:
+            pass
+        for _ in range(200):  # a fork bomb keeps forking: keep killing until no live process is left in the group
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                break
+            if not _live_members(group):
+                break
+            time.sleep(0.005)
+        self._stray += self._read_stray()
+        for stream in (self._outbox, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            os.close(self._inbox)
+        except OSError:
+            pass
+        self.process = None
+
+    def _send(self, message: dict) -> None:
+        try:
+            self._outbox.write(json.dumps(message) + "\n")
+            self._outbox.flush()
+        except (BrokenPipeError, OSError):
+            pass  # the process is gone; the receive that follows says so
+
+    def _receive(self, deadline: float) -> dict | None:
+        """The next message other than output, or None at the deadline or when the process has gone.
+
+        Output (`log` messages) is kept on the way, so it is never lost, even when the deadline comes first.
+        """
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._inbox, selectors.EVENT_READ)
+            selector.register(self.process.stdout, selectors.EVENT_READ)
+            while True:
+                while b"\n" in self._buffer:
+                    line, _, self._buffer = self._buffer.partition(b"\n")
+                    message = json.loads(line)
+                    if message["type"] != "log":
+                        return message
+                    self._log += message["data"]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return None
+                for key, _ in selector.select(remaining):
+                    if key.fileobj is self._inbox:
+                        chunk = os.read(self._inbox, 1 << 20)
+                        if not chunk:
+                            return None
+                        self._buffer += chunk
+                    elif not self._stray_chunk():
+                        selector.unregister(self.process.stdout)  # closed: nothing more will come that way
+
+    def _stray_chunk(self) -> bool:
+        """Output that bypassed sys.stdout (os.write, child processes): kept, up to a limit. False at its end."""
+        chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+        if len(self._stray) < (1 << 20):
+            self._stray += chunk
+        return bool(chunk)
+
+    def _read_stray(self) -> bytes:
+        if self.process is None or self.process.stdout is None or self.process.stdout.closed:
+            return b""
+        data = b""
+        os.set_blocking(self.process.stdout.fileno(), False)
+        try:
+            while len(data) < (1 << 20):
+                chunk = os.read(self.process.stdout.fileno(), 1 << 16)
+                if not chunk:
+                    break
+                data += chunk
+        except (BlockingIOError, OSError):
+            pass
+        return data
+
+    def _take_log(self) -> str:
+        log, self._log = self._log, ""
+        return log
+
+    def _take_stray(self) -> str:
+        stray = self._stray + (self._read_stray() if self.alive else b"")
+        self._stray = b""
+        return stray.decode("utf-8", "replace")
+
+
+def _copy_code(source: Path, target: Path) -> None:
+    """The function's own copy of its code, as Lambda unpacks the package into /var/task."""
+    size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+    if size > CODE_SIZE_LIMIT:
+        raise ValueError(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped")
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".git", ".venv", "node_modules"))
+
+
+def _live_members(group: int) -> bool:
+    """Whether a process of this group is still running (killed ones may linger as zombies until reaped)."""
+    proc = Path("/proc")
+    if not proc.is_dir():
+        return True  # cannot tell: the caller keeps killing until the group is gone
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group and fields[0] not in ("Z", "X"):
+            return True
+    return False
+
+
+def _user_processes() -> int:
+    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
+    uid = os.getuid()
+    count = 0
+    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    count += 1
+            except OSError:
+                pass
+    return count or 256

@@ -1,0 +1,239 @@
+"""One execution environment's process: Init (import the handler's module), then Invoke, again and again.
+
+Run as a script by lambdalab.runtime.environment (`python -I worker.py IN_FD OUT_FD`), never imported by
+lambdalab itself, and standard library only: the learner's code runs here, in its own process, with the
+limits below, the way the Python runtime runs it on Lambda
+(https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html,
+https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html).
+
+Messages are JSON lines: the parent sends `config` once, then `invoke`s; this process answers `init`
+and one `result` per invoke. What the code prints goes back inside those answers, in order, so each
+invocation's log lines land between its START and END.
+"""
+
+import importlib
+import json
+import logging
+import os
+import resource
+import sys
+import tempfile
+import time
+import traceback
+
+RESPONSE_LIMIT = 6_291_556  # bytes: larger is Function.ResponseSizeTooLarge (shared/reference/lambda-facts.md §1.1)
+LOG_LIMIT = 1_048_576  # bytes of output kept per phase; beyond it, a note says how much was cut
+
+
+class Output:
+    """sys.stdout and sys.stderr of the handler: up to LOG_LIMIT characters a phase, sent to the parent
+    every few kilobytes or milliseconds, so that a handler killed at its timeout still leaves its logs."""
+
+    FLUSH_CHARS = 8192
+    FLUSH_S = 0.02
+
+    def __init__(self, send):
+        self.send = send
+        self.parts = []
+        self.pending = 0  # characters in parts
+        self.kept = 0  # characters kept this phase (sent or pending)
+        self.cut = 0
+        self.flushed_at = time.monotonic()
+
+    def write(self, text):
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        room = LOG_LIMIT - self.kept
+        if room > 0:
+            piece = text[:room]
+            self.parts.append(piece)
+            self.kept += len(piece)
+            self.pending += len(piece)
+            if self.pending >= self.FLUSH_CHARS or time.monotonic() - self.flushed_at > self.FLUSH_S:
+                self.flush()
+        self.cut += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def flush(self):
+        if self.parts:
+            self.send({"type": "log", "data": "".join(self.parts)})
+            self.parts, self.pending = [], 0
+        self.flushed_at = time.monotonic()
+
+    def isatty(self):
+        return False
+
+    def take(self):
+        """What is left of this phase's output (the rest went out already); the next phase starts afresh."""
+        text = "".join(self.parts)
+        if self.cut:
+            text += f"\n[lambdalab: {self.cut:,} more characters of output were cut; the limit is {LOG_LIMIT:,} per invocation]\n"
+        self.parts, self.pending, self.kept, self.cut = [], 0, 0, 0
+        return text
+
+
+class Context:
+    """The context object (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
+
+    def __init__(self, config, request_id, deadline, invoked_arn):
+        self.function_name = config["function_name"]
+        self.function_version = config["version"]
+        self.invoked_function_arn = invoked_arn
+        self.memory_limit_in_mb = config["memory_mb"]
+        self.aws_request_id = request_id
+        self.log_group_name = config["log_group"]
+        self.log_stream_name = config["log_stream"]
+        self.identity = None
+        self.client_context = None
+        self._deadline = deadline
+
+    def get_remaining_time_in_millis(self):
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request id on every record, as the Lambda Python runtime's log format shows it."""
+
+    request_id = ""
+
+    def filter(self, record):
+        record.aws_request_id = RequestIdFilter.request_id
+        return True
+
+
+def main():
+    inbox = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
+    outbox = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+
+    def send(message):
+        outbox.write(json.dumps(message) + "\n")
+        outbox.flush()
+
+    config = json.loads(inbox.readline())
+    output = Output(send)
+    setup(config, output)
+    handler, init_error, init_ms = load_handler(config["handler"])
+    send({"type": "init", "init_ms": init_ms, "error": init_error, "log": output.take()})
+    if init_error:
+        return
+    for line in inbox:
+        message = json.loads(line)
+        if message["type"] != "invoke":
+            return
+        result = invoke(config, handler, message, output)
+        send(result)
+        if result.get("exit") is not None:
+            return
+
+
+def setup(config, output):
+    """The environment Lambda gives the code: variables, folders, limits, output and logging."""
+    os.environ.clear()
+    os.environ.update(config["environment"])
+    os.chdir(config["task_root"])
+    sys.path.insert(0, config["task_root"])
+    tempfile.tempdir = config["tmp"]
+    # Memory: the configured size on top of what the interpreter has mapped already, so that a
+    # runaway allocation fails here (MemoryError) instead of taking the machine's memory.
+    mapped = _vm_size_bytes()
+    limit = mapped + config["memory_mb"] * 1024 * 1024
+    for name, value in (("RLIMIT_AS", limit), ("RLIMIT_FSIZE", config["ephemeral_mb"] * 1024 * 1024),
+                        ("RLIMIT_NPROC", config["max_processes"]), ("RLIMIT_CORE", 0)):
+        try:
+            resource.setrlimit(getattr(resource, name), (value, value))
+        except (ValueError, OSError, AttributeError):
+            pass  # not lowerable here (or not on this platform): the parent's timeout still applies
+    sys.stdout = sys.stderr = output
+    handler = logging.StreamHandler(output)
+    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
+                                           "%Y-%m-%dT%H:%M:%S"))
+    handler.formatter.converter = time.gmtime
+    handler.terminator = ""
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+
+
+def _vm_size_bytes():
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmSize:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 64 * 1024 * 1024
+
+
+def load_handler(name):
+    """Import the module and find the function: the Init phase. Errors as the Python runtime names them."""
+    started = time.perf_counter()
+    module_name, _, function_name = name.rpartition(".")
+    error = None
+    handler = None
+    try:
+        if not module_name:
+            raise ValueError(f"Bad handler '{name}': not enough values to unpack (expected 2, got 1)")
+        module = importlib.import_module(module_name)
+        handler = getattr(module, function_name, None)
+        if not callable(handler):
+            error = {"errorType": "Runtime.HandlerNotFound",
+                     "errorMessage": f"Handler '{function_name}' missing on module '{module_name}'"}
+    except SyntaxError as exc:
+        error = {"errorType": "Runtime.UserCodeSyntaxError",
+                 "errorMessage": f"Syntax error in module '{module_name}': {exc}"}
+    except MemoryError:
+        error = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
+    except BaseException as exc:  # anything at import, SystemExit included: the module cannot be loaded
+        error = {"errorType": "Runtime.ImportModuleError",
+                 "errorMessage": f"Unable to import module '{module_name}': {exc}",
+                 "stackTrace": traceback.format_tb(exc.__traceback__)[1:]}
+    return handler, error, (time.perf_counter() - started) * 1000
+
+
+def invoke(config, handler, message, output):
+    request_id = message["request_id"]
+    RequestIdFilter.request_id = request_id
+    started = time.perf_counter()
+    context = Context(config, request_id, time.monotonic() + message["remaining_ms"] / 1000, message["invoked_arn"])
+    result = {"type": "result", "response": None, "error": None, "exit": None}
+    try:
+        response = handler(message["event"], context)
+        payload = _marshal(response)
+        if isinstance(payload, dict):
+            result["error"] = payload
+        elif len(payload.encode("utf-8")) > RESPONSE_LIMIT:
+            result["error"] = {"errorType": "Function.ResponseSizeTooLarge",
+                               "errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                                               f"({RESPONSE_LIMIT} bytes)."}
+        else:
+            result["response"] = payload
+    except MemoryError:
+        result["error"] = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
+        result["exit"] = "killed"
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        result["error"] = {"errorType": "Runtime.ExitError",
+                           "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
+        result["exit"] = code
+    except BaseException as exc:
+        frames = traceback.format_tb(exc.__traceback__)[1:]  # the handler's frames, not this loop's
+        result["error"] = {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id,
+                           "stackTrace": frames}
+        output.write(f"[ERROR] {type(exc).__name__}: {exc}\nTraceback (most recent call last):\n{''.join(frames)}")
+    result["duration_ms"] = (time.perf_counter() - started) * 1000
+    result["max_memory_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    result["log"] = output.take()
+    return result
+
+
+def _marshal(response):
+    """The response as JSON text, or the error document when it cannot be."""
+    try:
+        return json.dumps(response)
+    except (TypeError, ValueError) as exc:
+        return {"errorType": "Runtime.MarshalError", "errorMessage": f"Unable to marshal response: {exc}"}
+
+
+if __name__ == "__main__":
+    main()
