@@ -55,12 +55,18 @@ def report_line(report: InvocationReport) -> str:
     return "\t".join(fields)
 
 
-def invocation_lines(report: InvocationReport) -> list[str]:
-    """START, what the function logged about its failure (if it failed), END and REPORT."""
+def invocation_lines(report: InvocationReport, output: str | None = None) -> list[str]:
+    """START, what the function wrote, END and REPORT.
+
+    A simulated function writes nothing but its failure (`[ERROR] ...`); real code's `output` is
+    given as it printed it, and already holds its own `[ERROR]` lines.
+    """
     lines = [start_line(report)]
+    if output is not None:
+        lines += output.splitlines()
+    elif report.error is not None and not report.timed_out and not report.error.startswith("Runtime."):
+        lines.append(f"[ERROR] {report.error}: {report.error_message}")
     if report.timed_out:
         lines.append(f"{report.timestamp} {report.request_id} Task timed out after {report.timeout_s:.2f} seconds")
-    elif report.error is not None and not report.error.startswith("Runtime."):
-        lines.append(f"[ERROR] {report.error}: {report.error_message}")
     lines += [end_line(report), report_line(report)]
     return lines

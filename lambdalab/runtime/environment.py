@@ -174,12 +174,21 @@ class ExecutionEnvironment:
         if message["exit"] is not None:
             self._reset()
         result.log += self._take_stray()
+        return self._own_paths(result)
+
+    def _own_paths(self, result: Invocation) -> Invocation:
+        """Tracebacks name the learner's own files, not the environment's private copy of them."""
+        copy, original = str(self.folder / "task"), str(self.code.code_dir)
+        result.log = result.log.replace(copy, original)
+        if result.error and "stackTrace" in result.error:
+            result.error["stackTrace"] = [frame.replace(copy, original) for frame in result.error["stackTrace"]]
         return result
 
     def _time_out(self, result: Invocation) -> Invocation:
         timeout = self.code.timeout_s
         result.timed_out = True
         result.duration_ms = timeout * 1000
+        result.max_memory_mb = self._peak_memory_mb()
         result.error = {"errorType": "Sandbox.Timedout", "requestId": result.request_id,
                         "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after {timeout:.2f} seconds"}
         self._reset()
@@ -198,6 +207,17 @@ class ExecutionEnvironment:
         self._reset()
         result.log += self._take_log() + self._take_stray()
         return result
+
+    def _peak_memory_mb(self) -> int:
+        """The worker's peak resident memory, read from outside (it cannot say so itself when it is stuck)."""
+        try:
+            with open(f"/proc/{self.process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return max(1, round(int(line.split()[1]) / 1024))
+        except (OSError, AttributeError):
+            pass
+        return 0
 
     def _reset(self) -> None:
         """After a failure like a timeout or a crash: the process goes, the folder stays (on AWS /tmp is
