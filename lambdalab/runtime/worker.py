@@ -18,6 +18,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -27,48 +28,61 @@ LOG_LIMIT = 1_048_576  # bytes of output kept per phase; beyond it, a note says 
 
 class Output:
     """sys.stdout and sys.stderr of the handler: up to LOG_LIMIT characters a phase, sent to the parent
-    every few kilobytes or milliseconds, so that a handler killed at its timeout still leaves its logs."""
+    every few kilobytes and, from a background thread, every few milliseconds, so that a handler
+    killed at its timeout (even in a loop that never prints again) still leaves its logs."""
 
     FLUSH_CHARS = 8192
     FLUSH_S = 0.02
 
     def __init__(self, send):
         self.send = send
+        self.lock = threading.Lock()
         self.parts = []
         self.pending = 0  # characters in parts
         self.kept = 0  # characters kept this phase (sent or pending)
         self.cut = 0
-        self.flushed_at = time.monotonic()
+        threading.Thread(target=self._flush_often, daemon=True).start()
 
     def write(self, text):
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
-        room = LOG_LIMIT - self.kept
-        if room > 0:
-            piece = text[:room]
-            self.parts.append(piece)
-            self.kept += len(piece)
-            self.pending += len(piece)
-            if self.pending >= self.FLUSH_CHARS or time.monotonic() - self.flushed_at > self.FLUSH_S:
-                self.flush()
-        self.cut += max(0, len(text) - max(room, 0))
+        with self.lock:
+            room = LOG_LIMIT - self.kept
+            if room > 0:
+                piece = text[:room]
+                self.parts.append(piece)
+                self.kept += len(piece)
+                self.pending += len(piece)
+            self.cut += max(0, len(text) - max(room, 0))
+            if self.pending >= self.FLUSH_CHARS:
+                self._flush()
         return len(text)
 
     def flush(self):
+        with self.lock:
+            self._flush()
+
+    def _flush(self):
         if self.parts:
             self.send({"type": "log", "data": "".join(self.parts)})
             self.parts, self.pending = [], 0
-        self.flushed_at = time.monotonic()
+
+    def _flush_often(self):
+        while True:
+            time.sleep(self.FLUSH_S)
+            self.flush()
 
     def isatty(self):
         return False
 
     def take(self):
         """What is left of this phase's output (the rest went out already); the next phase starts afresh."""
-        text = "".join(self.parts)
-        if self.cut:
-            text += f"\n[lambdalab: {self.cut:,} more characters of output were cut; the limit is {LOG_LIMIT:,} per invocation]\n"
-        self.parts, self.pending, self.kept, self.cut = [], 0, 0, 0
+        with self.lock:
+            text = "".join(self.parts)
+            if self.cut:
+                text += (f"\n[lambdalab: {self.cut:,} more characters of output were cut; "
+                         f"the limit is {LOG_LIMIT:,} per invocation]\n")
+            self.parts, self.pending, self.kept, self.cut = [], 0, 0, 0
         return text
 
 
@@ -105,9 +119,12 @@ def main():
     inbox = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
     outbox = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
 
+    sending = threading.Lock()  # the output thread sends too
+
     def send(message):
-        outbox.write(json.dumps(message) + "\n")
-        outbox.flush()
+        with sending:
+            outbox.write(json.dumps(message) + "\n")
+            outbox.flush()
 
     config = json.loads(inbox.readline())
     output = Output(send)

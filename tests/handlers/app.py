@@ -1,0 +1,103 @@
+"""Handlers the runtime tests call: well-behaved ones, and the hostile or careless kinds learners write."""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import time
+
+INVOCATIONS = 0  # module level: lives as long as the environment
+CLIENT_CREATED_AT = time.time()
+logger = logging.getLogger()
+
+
+def counter(event, context):
+    """Warm reuse: the global counts invocations of this environment; /tmp keeps a file between them."""
+    global INVOCATIONS
+    INVOCATIONS += 1
+    path = os.path.join(os.environ["TMPDIR"], "seen.txt")
+    with open(path, "a") as seen:
+        seen.write(context.aws_request_id + "\n")
+    with open(path) as seen:
+        lines = seen.read().splitlines()
+    print(f"invocation {INVOCATIONS}")
+    logger.warning("logged through logging")
+    return {"invocations": INVOCATIONS, "tmp_lines": len(lines)}
+
+
+def context_and_env(event, context):
+    time.sleep(0.2)
+    return {
+        "function_name": context.function_name, "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn, "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id, "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name, "identity": context.identity,
+        "client_context": context.client_context, "remaining_ms": context.get_remaining_time_in_millis(),
+        "env": {k: os.environ.get(k) for k in (
+            "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "AWS_REGION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+            "LAMBDA_TASK_ROOT", "TZ", "TABLE")},
+        "event": event,
+    }
+
+
+def fails(event, context):
+    raise ValueError("the order has no id")
+
+
+def loops_forever(event, context):
+    print("about to loop")
+    while True:
+        pass
+
+
+def eats_memory(event, context):
+    hog = []
+    while True:
+        hog.append(bytearray(16 * 1024 * 1024))
+
+
+def exits(event, context):
+    sys.exit(3)
+
+
+def exits_hard(event, context):
+    os._exit(4)
+
+
+def returns_a_set(event, context):
+    return {1, 2, 3}
+
+
+def returns_too_much(event, context):
+    return "x" * 7_000_000
+
+
+def prints_a_flood(event, context):
+    while True:
+        print("x" * 10_000)
+
+
+def fork_bomb(event, context):
+    while True:
+        try:
+            os.fork()
+        except OSError:
+            pass
+
+
+def spawns_and_returns(event, context):
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+    return {"child": child.pid}
+
+
+def deletes_its_folder(event, context):
+    for name in os.listdir("."):
+        if os.path.isfile(name):
+            os.remove(name)
+    return sorted(os.listdir("."))
+
+
+def echo(event, context):
+    return event

@@ -1,0 +1,176 @@
+"""Real handlers in worker processes: Init once, warm reuse, the context, AWS's failures, and no process left behind."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from lambdalab.runtime import ExecutionEnvironment, FunctionCode
+from lambdalab.runtime.environment import _live_members
+
+HANDLERS = Path(__file__).parent / "handlers"
+
+
+def code(handler: str, **settings) -> FunctionCode:
+    return FunctionCode(name="orders", code_dir=HANDLERS, handler=handler, **settings)
+
+
+def gone(pid: int) -> bool:
+    """No such process, or only its zombie (killed, waiting to be reaped by whoever adopted it)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")
+
+
+def test_warm_invocations_reuse_globals_and_tmp_a_new_environment_starts_fresh():
+    with ExecutionEnvironment(code("app.counter")) as env:
+        first, second = env.invoke({}, "r1"), env.invoke({}, "r2")
+        pid = env.process.pid
+    assert first.response == {"invocations": 1, "tmp_lines": 1} and first.init_ms is not None
+    assert second.response == {"invocations": 2, "tmp_lines": 2} and second.init_ms is None
+    assert "invocation 2\n" in second.log
+    assert "[WARNING]\t" in second.log and "\tr2\tlogged through logging" in second.log
+    assert gone(pid)
+    with ExecutionEnvironment(code("app.counter"), number=2) as fresh:
+        assert fresh.invoke({}, "r3").response == {"invocations": 1, "tmp_lines": 1}
+
+
+def test_context_and_environment_variables():
+    settings = dict(memory_mb=256, timeout_s=2.0, environment={"TABLE": "orders-table", "AWS_REGION": "xx"})
+    with ExecutionEnvironment(code("app.context_and_env", **settings)) as env:
+        out = env.invoke({"id": 7}, "req-1", invoked_arn="arn:aws:lambda:us-east-1:123456789012:function:orders:live").response
+    assert out["function_name"] == "orders" and out["function_version"] == "$LATEST"
+    assert out["invoked_function_arn"].endswith(":function:orders:live")
+    assert out["memory_limit_in_mb"] == 256 and out["aws_request_id"] == "req-1"
+    assert out["log_group_name"] == "/aws/lambda/orders" and out["log_stream_name"] == out["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+    assert out["identity"] is None and out["client_context"] is None
+    assert 1500 < out["remaining_ms"] < 1800  # 2 s timeout, 0.2 s slept
+    env_vars = out["env"]
+    assert env_vars["AWS_LAMBDA_FUNCTION_NAME"] == "orders" and env_vars["_HANDLER"] == "app.context_and_env"
+    assert env_vars["AWS_REGION"] == "us-east-1"  # reserved: the function's own value does not override it
+    assert env_vars["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256" and env_vars["TABLE"] == "orders-table"
+    assert env_vars["TZ"] == ":UTC" and Path(env_vars["LAMBDA_TASK_ROOT"]).name == "task"
+    assert out["event"] == {"id": 7}
+
+
+def test_an_exception_is_the_error_document_and_the_environment_stays_warm():
+    with ExecutionEnvironment(code("app.fails")) as env:
+        first = env.invoke({}, "r1")
+        second = env.invoke({}, "r2")
+    assert first.error["errorType"] == "ValueError" and first.error["errorMessage"] == "the order has no id"
+    assert first.error["requestId"] == "r1"
+    assert any(f"{HANDLERS}/app.py" in frame and "in fails" in frame for frame in first.error["stackTrace"])
+    assert first.log.startswith("[ERROR] ValueError: the order has no id\nTraceback (most recent call last):")
+    assert second.init_ms is None  # an exception does not reset the environment
+
+
+@pytest.mark.parametrize("handler, error_type, message", [
+    ("app.exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
+    ("app.exits_hard", "Runtime.ExitError", "Runtime exited with error: exit status 4"),
+    ("app.eats_memory", "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"),
+])
+def test_crashes_reset_the_environment_so_the_next_request_pays_init(handler, error_type, message):
+    with ExecutionEnvironment(code(handler, timeout_s=10.0)) as env:
+        first = env.invoke({}, "r1")
+        second = env.invoke({}, "r2")
+    assert first.error["errorType"] == error_type and message in first.error["errorMessage"]
+    assert second.error["errorType"] == error_type and second.init_ms is not None
+
+
+def test_a_timeout_kills_the_process_keeps_the_logs_and_resets():
+    with ExecutionEnvironment(code("app.loops_forever", timeout_s=0.5)) as env:
+        started = time.monotonic()
+        first = env.invoke({}, "r1")
+        took = time.monotonic() - started
+        assert not env.alive
+        second = env.invoke({}, "r2")
+    assert first.timed_out and first.error["errorType"] == "Sandbox.Timedout"
+    assert first.error["errorMessage"] == "RequestId: r1 Error: Task timed out after 0.50 seconds"
+    assert first.duration_ms == 500.0 and 0.5 <= took < 1.5
+    assert "about to loop" in first.log
+    assert second.init_ms is not None
+
+
+@pytest.mark.parametrize("handler, error_type, message", [
+    ("app.returns_a_set", "Runtime.MarshalError", "Unable to marshal response: Object of type set is not JSON serializable"),
+    ("app.returns_too_much", "Function.ResponseSizeTooLarge", "exceeded maximum allowed payload size (6291556 bytes)"),
+])
+def test_responses_lambda_cannot_send(handler, error_type, message):
+    with ExecutionEnvironment(code(handler, memory_mb=512)) as env:
+        result = env.invoke({}, "r1")
+    assert result.error["errorType"] == error_type and message in result.error["errorMessage"]
+
+
+@pytest.mark.parametrize("module, error_type, message", [
+    ("broken_syntax", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken_syntax'"),
+    ("bad_import", "Runtime.ImportModuleError",
+     "Unable to import module 'bad_import': No module named 'a_module_that_does_not_exist'"),
+])
+def test_init_errors(module, error_type, message):
+    with ExecutionEnvironment(code(f"{module}.handler")) as env:
+        result = env.invoke({}, "r1")
+    assert result.error["errorType"] == error_type and message in result.error["errorMessage"]
+    assert result.init_ms is not None
+
+
+def test_missing_handler_function():
+    with ExecutionEnvironment(code("app.nowhere")) as env:
+        result = env.invoke({}, "r1")
+    assert result.error == {"errorType": "Runtime.HandlerNotFound", "requestId": "r1",
+                            "errorMessage": "Handler 'nowhere' missing on module 'app'"}
+
+
+def test_init_is_timed_once_per_environment():
+    with ExecutionEnvironment(code("slow_init.handler")) as env:
+        cold, warm = env.invoke({}, "r1"), env.invoke({}, "r2")
+    assert cold.init_ms >= 300 and warm.init_ms is None and warm.response == "ready"
+
+
+def test_a_flood_of_output_is_cut_and_never_hangs():
+    with ExecutionEnvironment(code("app.prints_a_flood", timeout_s=0.5)) as env:
+        result = env.invoke({}, "r1")
+    assert result.timed_out
+    assert 1_000_000 <= len(result.log) <= 1_100_000
+
+
+def test_a_fork_bomb_ends_with_a_timeout_and_no_process_left():
+    with ExecutionEnvironment(code("app.fork_bomb", timeout_s=0.5)) as env:
+        pid = env.process.pid if env.process else None
+        result = env.invoke({}, "r1")
+        group = pid
+    assert result.timed_out
+    assert group is None or not _live_members(group)
+
+
+def test_children_are_killed_with_the_environment():
+    with ExecutionEnvironment(code("app.spawns_and_returns")) as env:
+        child = env.invoke({}, "r1").response["child"]
+        assert not gone(child)
+    deadline = time.monotonic() + 5
+    while not gone(child) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert gone(child)
+
+
+def test_deleting_its_files_deletes_only_the_environments_copy():
+    before = sorted(p.name for p in HANDLERS.iterdir())
+    with ExecutionEnvironment(code("app.deletes_its_folder")) as env:
+        left = env.invoke({}, "r1").response
+        folder = env.folder
+    assert left in ([], ["__pycache__"])
+    assert sorted(p.name for p in HANDLERS.iterdir()) == before
+    assert not folder.exists()  # the environment's folder goes at shutdown
+
+
+def test_no_worker_outlives_lambdalab_objects():
+    env = ExecutionEnvironment(code("app.echo"))
+    env.invoke({"a": 1}, "r1")
+    pid = env.process.pid
+    env.shutdown()
+    assert gone(pid) and env.folder is None
+    assert os.getpid() != pid  # the handler never ran in this process
