@@ -127,29 +127,21 @@ class ExecutionEnvironment:
             "environment": env, "max_processes": _user_processes() + EXTRA_PROCESSES,
         }
 
+    def init(self, request_id: str) -> Invocation:
+        """The Init phase alone, for a caller that times it as its own phase (the engine); the next
+        invoke finds the environment warm. Its error, if Init failed, is in the result."""
+        result = Invocation(request_id)
+        self._cold_start(result)
+        return result
+
     def invoke(self, event: Any, request_id: str, invoked_arn: str | None = None) -> Invocation:
         """One invocation; a cold start first when the environment has no live process."""
         code = self.code
         result = Invocation(request_id)
         deadline = time.monotonic() + code.timeout_s
         if not self.alive:
-            # On demand, Init has 10 s of its own; past that, Lambda retries Init inside the invoke,
-            # on the timeout's clock (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html).
-            init = self._start(limits.INIT_LIMIT_S)
-            if init is None:
-                self._kill()
-                init = self._start(code.timeout_s)
-                if init is None:
-                    result.init_ms = code.timeout_s * 1000
-                    return self._time_out(result)
-                deadline = time.monotonic() + code.timeout_s - init["init_ms"] / 1000
-            else:
-                deadline = time.monotonic() + code.timeout_s
-            result.init_ms, result.log = init["init_ms"], self._take_log() + init["log"]
-            if init["error"] is not None:
-                result.error = {**init["error"], "requestId": request_id}
-                self._reset()
-                result.log += self._take_stray()
+            deadline = self._cold_start(result)
+            if deadline is None:
                 return result
         arn = invoked_arn or f"arn:aws:lambda:{code.region}:{code.account_id}:function:{code.name}"
         self._send({"type": "invoke", "request_id": request_id, "event": event, "invoked_arn": arn,
@@ -183,6 +175,31 @@ class ExecutionEnvironment:
         if result.error and "stackTrace" in result.error:
             result.error["stackTrace"] = [frame.replace(copy, original) for frame in result.error["stackTrace"]]
         return result
+
+    def _cold_start(self, result: Invocation) -> float | None:
+        """Start the process and import the handler; the invoke's deadline, or None when Init failed
+        (then `result` holds the error). On demand, Init has 10 s of its own; past that, Lambda retries
+        Init inside the invoke, on the timeout's clock
+        (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""
+        code = self.code
+        init = self._start(limits.INIT_LIMIT_S)
+        if init is None:
+            self._kill()
+            init = self._start(code.timeout_s)
+            if init is None:
+                result.init_ms = code.timeout_s * 1000
+                self._time_out(result)
+                return None
+            deadline = time.monotonic() + code.timeout_s - init["init_ms"] / 1000
+        else:
+            deadline = time.monotonic() + code.timeout_s
+        result.init_ms, result.log = init["init_ms"], self._take_log() + init["log"]
+        if init["error"] is not None:
+            result.error = {**init["error"], "requestId": result.request_id}
+            self._reset()
+            result.log += self._take_stray()
+            return None
+        return deadline
 
     def _time_out(self, result: Invocation) -> Invocation:
         timeout = self.code.timeout_s
