@@ -13,6 +13,7 @@ from lambdalab.commands import UsageError
 from lambdalab.engine import Simulation, load_scenario
 from lambdalab.engine.destinations import timestamp
 from lambdalab.engine.logs import InvocationReport, invocation_lines
+from lambdalab.engine.real_code import DEFAULT_CAP, RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report, to_json
 from lambdalab.engine.report_text import render
 from lambdalab.engine.units import parse_duration
@@ -39,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--series", metavar="STEP", help="add time series sampled every STEP (e.g. 1s) to the report")
     parser.add_argument("--trace", metavar="FILE", help="write every engine event to FILE as JSON lines")
     parser.add_argument("--logs", metavar="FILE", help="write the functions' log lines (START, END, REPORT) to FILE")
+    parser.add_argument("--real-environments", type=int, default=DEFAULT_CAP, metavar="N",
+                        help=f"functions with real `code:` may run at most N environments (processes) at once "
+                             f"(default {DEFAULT_CAP})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,13 +55,19 @@ def run(args: argparse.Namespace) -> int:
     if series_step is not None and series_step <= 0:
         raise UsageError("--series needs a step above zero, such as 1s")
     until = _duration_option("--until", args.until) if args.until else None
-    sim = Simulation(scenario, seed=args.seed, series_step=series_step, until=until)
-    with _open(args.trace, "--trace") as trace, _open(args.logs, "--logs") as logs:
+    if args.real_environments < 1:
+        raise UsageError("--real-environments takes a number of processes, 1 or more")
+    sim = Simulation(scenario, seed=args.seed, series_step=series_step, until=until,
+                     real_environments=args.real_environments)
+    with sim, _open(args.trace, "--trace") as trace, _open(args.logs, "--logs") as logs:
         if trace:
             sim.subscribe(_trace_writer(sim, trace))
         if logs:
             sim.subscribe(_log_writer(sim, logs))
-        sim.run()
+        try:
+            sim.run()
+        except RealEnvironmentsExceeded as exc:
+            raise UsageError(f"{args.file}: stopped at {sim.now:g} s of virtual time: {exc}") from None
     report = build_report(sim)
     sys.stdout.write(to_json(report) + "\n" if args.json else render(sim, report))
     return 0 if all(e["passed"] for e in report["expectations"]) else 1

@@ -23,6 +23,8 @@ from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.real_code import RealCode
+    from lambdalab.runtime import Invocation
     from lambdalab.engine.concurrency import AccountConcurrency
     from lambdalab.engine.invoke_async import AsyncEvent
 
@@ -38,7 +40,7 @@ class Environment:
     __slots__ = (
         "id", "function", "provisioned", "state", "created_at", "idle_since", "needs_init", "invocations",
         "ordinal", "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
-        "error", "error_message", "timed_out",
+        "error", "error_message", "timed_out", "real_init", "response", "memory_used_mb",
     )
 
     def __init__(self, env_id: int, function: FunctionRuntime, now: float, provisioned: bool):
@@ -63,6 +65,9 @@ class Environment:
         self.error: str | None = None
         self.error_message = ""
         self.timed_out = False
+        self.real_init: Invocation | None = None  # real code: an Init that failed, reported by the next invoke
+        self.response: Any = None  # real code: what the handler returned
+        self.memory_used_mb = 0  # real code: the peak measured
 
 
 class FunctionRuntime:
@@ -87,6 +92,7 @@ class FunctionRuntime:
         self.out_of_memory = behaviour.memory_used > fn.memory
         self.max_memory_used = min(behaviour.memory_used, fn.memory)
         self.scaling = ScalingRate()
+        self.real: RealCode | None = None  # set by the simulation when the function runs real code
         self.has_provisioned = fn.provisioned_concurrency > 0
         self.pooled = fn.reserved_concurrency is None  # on-demand executions draw on the account's unreserved pool
         # Bound once: the hot path reads these for every invocation.
@@ -167,6 +173,8 @@ class FunctionRuntime:
         now = self.loop.now
         env.state = GONE
         del self.environments[env.id]
+        if self.real is not None:
+            self.real.shutdown(env.id)
         self.alive_seconds += now - env.created_at
         if self.loop.listeners:
             self.loop.emit("env_shutdown", {"function": self.name, "env": env.id, "reason": reason})
@@ -208,7 +216,7 @@ class FunctionRuntime:
         env.cold = True
         self.cold_starts += 1
         env.needs_init = False
-        init = env.init_s = self.sample_init()
+        init = env.init_s = self.sample_init() if self.real is None else self._real_init(env, request)
         if env.state != INIT:  # a reset environment: Init runs again inside the invoke phase, on its clock
             self._invoke(env, now, init)
             return
@@ -226,6 +234,9 @@ class FunctionRuntime:
         self._invoke(env, self.loop.now, env.init_s if suppressed else 0.0)
 
     def _invoke(self, env: Environment, now: float, reinit: float) -> None:
+        if self.real is not None:
+            self._invoke_real(env, now, reinit)
+            return
         env.state = BUSY
         env.invoke_started_at = now
         run = reinit + self.sample_duration()
@@ -245,6 +256,33 @@ class FunctionRuntime:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
             env.error = None  # `timed_out` means something only when there is an error
+        if self._listeners:
+            self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
+        heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
+
+    # --- real code (lambdalab.engine.real_code): the same lifecycle, with the code's own outcome ---------
+
+    def _real_init(self, env: Environment, request: int) -> float:
+        """Start the environment's worker; the Init duration in seconds (the model's, when it gives one)."""
+        outcome = self.real.init(env.id, request)
+        env.real_init = outcome if outcome.error is not None else None
+        return self.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
+
+    def _invoke_real(self, env: Environment, now: float, reinit: float) -> None:
+        env.state = BUSY
+        env.invoke_started_at = now
+        outcome = env.real_init or self.real.invoke(env.id, env.event, env.request)
+        env.real_init = None
+        measured = outcome.duration_ms / 1000.0
+        run = reinit + (self.sample_duration() if self.config.code.modelled_timing else measured)
+        env.response, env.memory_used_mb = outcome.response, outcome.max_memory_mb
+        if outcome.timed_out or run > self.timeout:
+            run = self.timeout
+            env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+        elif outcome.error is not None:
+            env.error, env.error_message, env.timed_out = outcome.error["errorType"], outcome.error["errorMessage"], False
+        else:
+            env.error = None
         if self._listeners:
             self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
@@ -302,6 +340,7 @@ class FunctionRuntime:
             "function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold,
             "duration_ms": round(duration_ms, 3), "billed_ms": billed,
             "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None, "memory_mb": self.config.memory,
-            "max_memory_used_mb": self.config.memory if self.out_of_memory else self.max_memory_used,
+            "max_memory_used_mb": env.memory_used_mb if self.real is not None else
+                                  self.config.memory if self.out_of_memory else self.max_memory_used,
             "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.error is not None and env.timed_out,
         })

@@ -33,7 +33,7 @@ class AsyncEvent:
     """One event in the internal queue; its request ID stays the same across attempts."""
 
     __slots__ = ("number", "function", "payload", "received_at", "attempts", "backoff", "next_try", "waiting_for",
-                 "error", "error_message", "status_code")
+                 "error", "error_message", "status_code", "response")
 
     def __init__(self, number: int, function: FunctionRuntime, payload: Any, now: float):
         self.number = number
@@ -47,6 +47,7 @@ class AsyncEvent:
         self.error: str | None = None  # how the last attempt failed
         self.error_message: str | None = None
         self.status_code = 200  # the last attempt's HTTP status: 200 when the function ran, 429 when throttled
+        self.response = None  # what real code returned (a behaviour model returns nothing)
 
 
 class AsyncInvoker:
@@ -122,6 +123,7 @@ class AsyncInvoker:
         event = env.async_event
         fn = env.function
         event.error, event.error_message, event.status_code = env.error, env.error_message, 200
+        event.response = env.response
         async_config = fn.config.async_config
         if env.error is None:
             fn.succeeded += 1
@@ -163,7 +165,7 @@ class AsyncInvoker:
         record = invocation_record(
             now=now, request_id=self._id(event), function_arn=function_arn(self.region, self.account_id, fn.name, "$LATEST"),
             condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
-            error=event.error, error_message=event.error_message,
+            error=event.error, error_message=event.error_message, response=event.response,
         )
         ok = self.destinations.deliver(target, now, record)
         success = condition == "Success"

@@ -8,6 +8,7 @@ never re-checks input.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 
@@ -58,6 +59,16 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
+class RealCodeRef:
+    """A function's real code: a folder and `module.function`. With no behaviour model, Init and
+    Duration are measured from the code as it runs (so runs with real code repeat only as well as it does)."""
+
+    folder: Path
+    handler: str
+    modelled_timing: bool  # the scenario gave init and duration: virtual time follows them, not the measurement
+
+
+@dataclass(frozen=True)
 class AsyncConfig:
     maximum_retry_attempts: int
     maximum_event_age: float
@@ -80,6 +91,7 @@ class Function:
     async_config: AsyncConfig
     dead_letter_queue: str | None  # "queue:NAME" or "topic:NAME"
     description: str = ""
+    code: RealCodeRef | None = None  # real handler code, run in worker processes, instead of (or timed by) `behaviour`
 
     @property
     def claimed_concurrency(self) -> int:

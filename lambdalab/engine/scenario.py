@@ -19,7 +19,7 @@ from lambdalab.engine import limits
 from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
 from lambdalab.engine.model import (
     Account, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, Expectation, Function, Queue,
-    Scenario, Topic, Traffic,
+    RealCodeRef, Scenario, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
 from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
@@ -166,8 +166,10 @@ class _Builder:
         if reserved is not None and provisioned > reserved:
             self.fail((*path, "provisioned_concurrency"),
                       f"{provisioned} is more than reserved concurrency {reserved}: provisioned concurrency counts against the reservation ({limits.RESV})")
-        if "behaviour" not in data:
-            self.fail(path, "missing required key 'behaviour' (a model of the code: init, duration, errors)")
+        code = self.real_code(path, data)
+        if "behaviour" not in data and code is None:
+            self.fail(path, "missing required key 'behaviour' (a model of the code: init, duration, errors), "
+                            "or `code:` and `handler:` to run real code")
         behaviour = self.behaviour((*path, "behaviour"), data.get("behaviour") or {})
         return Function(
             name=name,
@@ -183,7 +185,23 @@ class _Builder:
             async_config=self.async_config((*path, "async"), data.get("async") or {}),
             dead_letter_queue=self.dead_letter_queue((*path, "dead_letter_queue"), data.get("dead_letter_queue")),
             description=data.get("description", ""),
+            code=code,
         )
+
+    def real_code(self, path: tuple, data: dict) -> RealCodeRef | None:
+        """`code:` (a folder, relative to the scenario file) and `handler:` go together."""
+        if "code" not in data and "handler" not in data:
+            return None
+        if "code" not in data or "handler" not in data:
+            missing = "handler" if "code" in data else "code"
+            self.fail(path, f"missing required key {missing!r}: real code needs both `code:` (a folder) and `handler:`")
+            return None
+        folder = Path(self.doc.name).resolve().parent / data["code"]
+        if not folder.is_dir():
+            self.fail((*path, "code"), f"{data['code']!r} is not a folder (it is read relative to the scenario file)")
+            return None
+        behaviour = data.get("behaviour") or {}
+        return RealCodeRef(folder, data["handler"], modelled_timing="duration" in behaviour)
 
     def in_range(self, path: tuple, value: int | float, low: float, high: float, unit: str, source: str) -> None:
         if value < low:

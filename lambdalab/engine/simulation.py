@@ -19,6 +19,7 @@ from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.metrics import SeriesSampler
+from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.traffic import Generator
 
@@ -66,8 +67,12 @@ class Snapshot:
 
 class Simulation:
     def __init__(self, scenario: Scenario, seed: int | None = None, series_step: float | None = None,
-                 until: float | None = None):
-        """`until` stops the run early: the report then covers virtual time 0 to `until`."""
+                 until: float | None = None, real_environments: int = DEFAULT_CAP):
+        """`until` stops the run early: the report then covers virtual time 0 to `until`.
+
+        Functions with real `code:` run it in worker processes, at most `real_environments` at once;
+        close() (or `with Simulation(...)`) stops them.
+        """
         self.scenario = scenario
         self.seed = scenario.seed if seed is None else seed
         self.end = scenario.duration if until is None else min(until, scenario.duration)
@@ -75,6 +80,11 @@ class Simulation:
         claimed = sum(f.claimed_concurrency for f in scenario.functions.values())
         self.account = AccountConcurrency(scenario.account.concurrency, claimed)
         self.functions = {name: FunctionRuntime(fn, loop, self.account) for name, fn in scenario.functions.items()}
+        self.real_pool = RealPool(real_environments)
+        for name, fn in scenario.functions.items():
+            if fn.code is not None:
+                self.functions[name].real = RealCode(fn, self.real_pool, self.seed, scenario.account.region,
+                                                     scenario.account.account_id)
         self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
         self.topics = {name: TopicState(t.fifo) for name, t in scenario.topics.items()}
         self.buses = {name: BusState() for name in scenario.buses}
@@ -141,6 +151,16 @@ class Simulation:
     def run(self) -> Simulation:
         self.advance_to(self.end)
         return self
+
+    def close(self) -> None:
+        """Stop every worker process running real code (a run without real code has none)."""
+        self.real_pool.close()
+
+    def __enter__(self) -> Simulation:
+        return self
+
+    def __exit__(self, *_: Any) -> None:
+        self.close()
 
     def subscribe(self, listener: Listener) -> Callable[[], None]:
         """Call `listener(time, kind, data)` for every engine event from now on; returns an unsubscribe function."""

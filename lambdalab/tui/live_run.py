@@ -111,6 +111,11 @@ class LiveRun:
         with self.lock:
             self.sim.step(events)
 
+    def close(self) -> None:
+        """Stop the worker processes of functions that run real code."""
+        with self.lock:
+            self.sim.close()
+
     @property
     def now(self) -> float:
         return self.sim.now

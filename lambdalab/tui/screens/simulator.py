@@ -20,6 +20,7 @@ from textual.widgets import Footer, Header, Log, Static
 from textual.worker import get_current_worker
 
 from lambdalab.course.model import Variation
+from lambdalab.engine.real_code import RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report
 from lambdalab.inputs import load_yaml
 from lambdalab.tui.knobs import KnobSettings, apply, scenario_from
@@ -110,7 +111,12 @@ class SimulatorScreen(Screen):
             elapsed, last = now - last, now
             run = self.run
             if self.playing and not run.finished:
-                run.advance_to(run.sim.end if self.to_end else run.now + elapsed * SPEEDS[self.speed_index])
+                try:
+                    run.advance_to(run.sim.end if self.to_end else run.now + elapsed * SPEEDS[self.speed_index])
+                except RealEnvironmentsExceeded as exc:
+                    self.playing = self.to_end = False
+                    self.app.call_from_thread(self.notify, str(exc), title="The run stopped", severity="error",
+                                              timeout=20)
 
     # --- the UI tick ----------------------------------------------------------------------------
 
@@ -235,7 +241,11 @@ class SimulatorScreen(Screen):
         report["changes"] = self.changes
         return report
 
+    def on_unmount(self) -> None:
+        self.run.close()
+
     def _replace_run(self, scenario) -> None:
+        self.run.close()
         self.scenario = scenario
         self.run = LiveRun(scenario)
         self._last_sample_time = -1.0

@@ -1,0 +1,71 @@
+"""Real handler code inside a simulation: each simulated environment of a `code:` function is one worker process.
+
+The engine keeps its virtual clock; the code runs on the wall clock, one
+invocation at a time, when the engine reaches it. Its Init and Duration become
+the virtual ones (unless the scenario's behaviour model gives them), and its
+response or error drives what follows: retries, destinations, resets.
+Real processes are expensive, so a run may hold only so many at once.
+"""
+
+from __future__ import annotations
+
+from lambdalab.engine.ids import request_id
+from lambdalab.engine.model import Function
+from lambdalab.runtime import ExecutionEnvironment, FunctionCode, Invocation
+
+DEFAULT_CAP = 16  # real environments alive at once, across all functions of a run
+
+
+class RealEnvironmentsExceeded(Exception):
+    """The scenario needs more real execution environments at once than the run allows."""
+
+
+class RealPool:
+    """Every worker process of one run, so that the run can count them and stop them all."""
+
+    def __init__(self, cap: int = DEFAULT_CAP):
+        self.cap = cap
+        self.workers: dict[tuple[str, int], ExecutionEnvironment] = {}
+
+    def close(self) -> None:
+        for worker in self.workers.values():
+            worker.shutdown()
+        self.workers.clear()
+
+
+class RealCode:
+    """One function's real code, one worker per simulated environment."""
+
+    def __init__(self, fn: Function, pool: RealPool, seed: int, region: str, account_id: str):
+        self.fn = fn
+        self.pool = pool
+        self.seed = seed
+        self.code = FunctionCode(
+            name=fn.name, code_dir=fn.code.folder, handler=fn.code.handler, memory_mb=fn.memory,
+            timeout_s=fn.timeout, ephemeral_mb=fn.ephemeral_storage, environment=dict(fn.environment),
+            region=region, account_id=account_id,
+        )
+
+    def _worker(self, env_id: int) -> ExecutionEnvironment:
+        key = (self.fn.name, env_id)
+        worker = self.pool.workers.get(key)
+        if worker is None:
+            if len(self.pool.workers) >= self.pool.cap:
+                raise RealEnvironmentsExceeded(
+                    f"function {self.fn.name!r} needs more than {self.pool.cap} real execution environments at once; "
+                    f"each is a process running your code. Give the function a behaviour model "
+                    f"(behaviour: {{init: ..., duration: ...}}) to simulate it at this scale, lower the traffic, "
+                    f"or allow more with --real-environments N")
+            worker = self.pool.workers[key] = ExecutionEnvironment(self.code, number=env_id)
+        return worker
+
+    def init(self, env_id: int, request: int) -> Invocation:
+        return self._worker(env_id).init(request_id(self.seed, request))
+
+    def invoke(self, env_id: int, event: object, request: int) -> Invocation:
+        return self._worker(env_id).invoke(event, request_id(self.seed, request))
+
+    def shutdown(self, env_id: int) -> None:
+        worker = self.pool.workers.pop((self.fn.name, env_id), None)
+        if worker is not None:
+            worker.shutdown()
