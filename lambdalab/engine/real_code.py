@@ -9,9 +9,13 @@ Real processes are expensive, so a run may hold only so many at once.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import Function
-from lambdalab.runtime import ExecutionEnvironment, FunctionCode, Invocation
+
+if TYPE_CHECKING:
+    from lambdalab.runtime import ExecutionEnvironment, Invocation
 
 DEFAULT_CAP = 16  # real environments alive at once, across all functions of a run
 
@@ -37,6 +41,10 @@ class RealCode:
     """One function's real code, one worker per simulated environment."""
 
     def __init__(self, fn: Function, pool: RealPool, seed: int, region: str, account_id: str):
+        # Imported here, not at the top: the runtime uses the engine's limits, and a run without real
+        # code never needs it.
+        from lambdalab.runtime import FunctionCode
+
         self.fn = fn
         self.pool = pool
         self.seed = seed
@@ -56,6 +64,8 @@ class RealCode:
                     f"each is a process running your code. Give the function a behaviour model "
                     f"(behaviour: {{init: ..., duration: ...}}) to simulate it at this scale, lower the traffic, "
                     f"or allow more with --real-environments N")
+            from lambdalab.runtime import ExecutionEnvironment
+
             worker = self.pool.workers[key] = ExecutionEnvironment(self.code, number=env_id)
         return worker
 

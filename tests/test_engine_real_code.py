@@ -1,0 +1,139 @@
+"""Scenarios that run learners' real handlers: one worker per simulated environment, outcomes from the code."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from conftest import run_cli
+
+HANDLERS = Path(__file__).parent / "handlers"
+
+
+def scenario(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "real.yaml"
+    path.write_text(body.replace("CODE", str(HANDLERS)))
+    return path
+
+
+def report(path: Path, *args: str) -> dict:
+    result = run_cli("sim", str(path), "--json", *args)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)
+
+
+def test_warm_environment_keeps_its_globals_across_simulated_invocations(tmp_path):
+    path = scenario(tmp_path, """\
+name: warm reuse with real code
+duration: 10s
+functions:
+  counter:
+    code: CODE
+    handler: app.counter
+    async: {on_success: "queue:done"}
+queues: {done: {}}
+traffic:
+  - {target: counter, invocation: async, rate: 1/s, for: 5s}
+""")
+    out = report(path)
+    fn = out["functions"]["counter"]
+    assert fn["metrics"]["ColdStarts"] == 1 and fn["outcomes"]["to_on_success"] == 5
+    payloads = [m["body"]["responsePayload"] for m in out["queues"]["done"]["messages"]]
+    assert [p["invocations"] for p in payloads] == [1, 2, 3, 4, 5]  # one environment, its global counting up
+    assert [p["tmp_lines"] for p in payloads] == [1, 2, 3, 4, 5]
+
+
+def test_the_codes_errors_drive_retries_and_the_on_failure_destination(tmp_path):
+    path = scenario(tmp_path, """\
+name: failing real code
+duration: 5m
+functions:
+  orders:
+    code: CODE
+    handler: app.fails
+    async: {maximum_retry_attempts: 1, on_failure: "queue:failed"}
+queues: {failed: {}}
+traffic:
+  - {target: orders, invocation: async, burst: 2, at: 0s}
+""")
+    out = report(path)
+    fn = out["functions"]["orders"]
+    assert fn["metrics"]["Invocations"] == 4 and fn["metrics"]["Errors"] == 4
+    assert fn["outcomes"]["retried"] == 2 and fn["outcomes"]["to_on_failure"] == 2
+    record = out["queues"]["failed"]["messages"][0]["body"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["responsePayload"]["errorType"] == "ValueError"
+    assert record["responsePayload"]["errorMessage"] == "the order has no id"
+
+
+def test_a_timeout_in_real_code_is_a_simulated_timeout_and_resets_the_environment(tmp_path):
+    path = scenario(tmp_path, """\
+name: real timeout
+duration: 20s
+functions:
+  stuck:
+    code: CODE
+    handler: app.loops_forever
+    timeout: 1s
+traffic:
+  - {target: stuck, invocation: sync, rate: 1/s, for: 2s}
+""")
+    fn = report(path)["functions"]["stuck"]
+    assert fn["outcomes"]["timed_out"] == 2 and fn["outcomes"]["failed"] == 2
+    assert fn["metrics"]["Duration"]["max"] == 1000.0
+    assert fn["metrics"]["ColdStarts"] == 2  # the reset environment paid Init again
+
+
+def test_a_behaviour_model_times_real_code_so_the_run_repeats(tmp_path):
+    path = scenario(tmp_path, """\
+name: modelled timing
+duration: 10s
+functions:
+  echo:
+    code: CODE
+    handler: app.echo
+    behaviour: {init: 200ms, duration: 50ms}
+traffic:
+  - {target: echo, invocation: sync, rate: 2/s, for: 3s}
+""")
+    first, second = report(path), report(path)
+    assert first == second
+    assert first["functions"]["echo"]["metrics"]["Duration"]["p50"] == 50.0
+    assert first["functions"]["echo"]["metrics"]["InitDuration"]["max"] == 200.0
+
+
+def test_more_real_environments_than_the_cap_stop_with_advice(tmp_path):
+    path = scenario(tmp_path, """\
+name: too many
+duration: 5s
+functions:
+  echo:
+    code: CODE
+    handler: slow_init.handler
+traffic:
+  - {target: echo, invocation: sync, burst: 5, at: 0s}
+""")
+    result = run_cli("sim", str(path), "--real-environments", "3")
+    assert result.returncode == 2
+    assert "needs more than 3 real execution environments at once" in result.stderr
+    assert "behaviour model" in result.stderr and "Traceback" not in result.stderr
+    assert report(path, "--real-environments", "5")["functions"]["echo"]["metrics"]["ColdStarts"] == 5
+
+
+def test_code_and_handler_are_validated(tmp_path):
+    path = scenario(tmp_path, """\
+name: bad
+duration: 5s
+functions:
+  a: {code: nowhere, handler: app.handler}
+  b: {code: CODE}
+""")
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2
+    assert "functions.a.code: 'nowhere' is not a folder (it is read relative to the scenario file)" in result.stderr
+    assert "functions.b: missing required key 'handler'" in result.stderr
+    path.write_text(path.read_text().replace("b: {code: " + str(HANDLERS) + "}",
+                                             "b: {code: " + str(HANDLERS) + ", handler: not-a-handler}"))
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2
+    assert "functions.b.handler: 'not-a-handler' is not module.function, e.g. app.handler" in result.stderr
