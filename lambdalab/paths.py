@@ -17,3 +17,9 @@ HOME_VARIABLE = "LAMBDALAB_HOME"
 def data_dir() -> Path:
     override = os.environ.get(HOME_VARIABLE)
     return Path(override).expanduser() if override else Path(platformdirs.user_data_dir("lambdalab", appauthor=False))
+
+
+def environments_dir() -> Path:
+    """Where execution environments keep their code copy and /tmp while they live: the user cache,
+    not /tmp itself, so that an environment's folder can be mounted over /tmp for its code."""
+    return Path(platformdirs.user_cache_dir("lambdalab", appauthor=False)) / "environments"

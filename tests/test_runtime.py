@@ -174,3 +174,36 @@ def test_no_worker_outlives_lambdalab_objects():
     env.shutdown()
     assert gone(pid) and env.folder is None
     assert os.getpid() != pid  # the handler never ran in this process
+
+
+def test_tmp_is_the_environments_own_and_survives_warm_invocations():
+    with ExecutionEnvironment(code("app.uses_literal_tmp")) as env:
+        first, second = env.invoke({}, "r1").response, env.invoke({}, "r2").response
+        folder = env.folder
+        kept = (folder / "tmp" / "lambdalab-cache.txt").read_text() if first["tmpdir"] == "/tmp" else None
+    with ExecutionEnvironment(code("app.uses_literal_tmp"), number=2) as fresh:
+        third = fresh.invoke({}, "r3").response
+    assert (first["size"], second["size"]) == (1, 2)
+    if first["tmpdir"] == "/tmp":  # Linux let the worker mount its own folder over /tmp
+        assert kept == "xx" and third["size"] == 1  # a new environment starts with an empty /tmp
+        assert not Path("/tmp/lambdalab-cache.txt").exists()
+    else:  # elsewhere the code gets its own folder through TMPDIR (the README says so)
+        assert first["tmpdir"].endswith("/tmp") and first["tmpdir"] != "/tmp"
+    assert not folder.exists()
+
+
+def test_ephemeral_storage_limits_what_the_code_can_write():
+    with ExecutionEnvironment(code("app.writes_a_big_file", ephemeral_mb=1)) as env:
+        result = env.invoke({}, "r1")
+    assert result.error["errorType"] == "OSError" and "File too large" in result.error["errorMessage"]
+
+
+def test_init_past_its_10_seconds_is_retried_inside_the_invoke(monkeypatch):
+    """AWS's suppressed init, with the 10 s shrunk to 0.1 s so that the test stays quick."""
+    monkeypatch.setattr("lambdalab.runtime.environment.limits.INIT_LIMIT_S", 0.1)
+    with ExecutionEnvironment(code("slow_init.handler", timeout_s=2.0)) as env:
+        retried = env.invoke({}, "r1")
+    assert retried.response == "ready" and retried.init_ms >= 300
+    with ExecutionEnvironment(code("slow_init.handler", timeout_s=0.2), number=2) as env:
+        too_slow = env.invoke({}, "r2")
+    assert too_slow.timed_out and too_slow.error["errorType"] == "Sandbox.Timedout"

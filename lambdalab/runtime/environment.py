@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab.engine import limits
+from lambdalab.paths import environments_dir
 
 WORKER = Path(__file__).with_name("worker.py")
 CODE_SIZE_LIMIT = 250 * 1024 * 1024  # unzipped deployment package (shared/reference/lambda-facts.md §5)
@@ -85,7 +86,9 @@ class ExecutionEnvironment:
     def _start(self, limit_s: float) -> dict | None:
         """Init: a fresh process imports the handler. The worker's `init` message, or None past `limit_s`."""
         if self.folder is None:
-            self.folder = Path(tempfile.mkdtemp(prefix=f"lambdalab-{self.code.name}-{self.number}-"))
+            root = environments_dir()
+            root.mkdir(parents=True, exist_ok=True)
+            self.folder = Path(tempfile.mkdtemp(prefix=f"{self.code.name}-{self.number}-", dir=root))
             _copy_code(self.code.code_dir, self.folder / "task")
             (self.folder / "tmp").mkdir()
         to_worker_r, to_worker_w = os.pipe()

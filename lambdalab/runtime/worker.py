@@ -127,6 +127,8 @@ def main():
             outbox.flush()
 
     config = json.loads(inbox.readline())
+    if private_tmp(config["tmp"]):  # before any thread starts: a threaded process may not unshare
+        config["environment"]["TMPDIR"] = config["tmp"] = "/tmp"
     output = Output(send)
     setup(config, output)
     handler, init_error, init_ms = load_handler(config["handler"])
@@ -169,6 +171,35 @@ def setup(config, output):
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
+
+
+def private_tmp(folder):
+    """Make /tmp this environment's own folder (a bind mount in a private mount namespace), where Linux
+    lets this user do so; False elsewhere, and the code then gets its folder through TMPDIR only.
+
+    The folder outlives this process, as /tmp outlives a reset on Lambda, and goes at shutdown.
+    """
+    if not sys.platform.startswith("linux") or os.path.realpath(folder).startswith("/tmp/"):
+        return False  # (a folder inside /tmp would hide the code's own folder once mounted over it)
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+        new_mount_ns, new_user_ns = 0x00020000, 0x10000000  # CLONE_NEWNS, CLONE_NEWUSER
+        uid, gid = os.getuid(), os.getgid()
+        if libc.unshare(new_mount_ns if uid == 0 else new_mount_ns | new_user_ns) != 0:
+            return False
+        if uid != 0:  # map this user onto itself inside the new user namespace
+            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+                with open(f"/proc/self/{name}", "w") as proc_file:
+                    proc_file.write(text)
+        recursive, private, bind = 0x4000, 1 << 18, 4096  # MS_REC, MS_PRIVATE, MS_BIND
+        if libc.mount(b"none", b"/", None, recursive | private, None) != 0:
+            return False
+        return libc.mount(folder.encode(), b"/tmp", None, bind, None) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def _vm_size_bytes():

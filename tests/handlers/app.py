@@ -101,3 +101,18 @@ def deletes_its_folder(event, context):
 
 def echo(event, context):
     return event
+
+
+def uses_literal_tmp(event, context):
+    """Code as learners write it: the literal path /tmp."""
+    path = "/tmp/lambdalab-cache.txt"
+    with open(path, "a") as cache:
+        cache.write("x")
+    with open(path) as cache:
+        return {"size": len(cache.read()), "tmpdir": os.environ.get("TMPDIR")}
+
+
+def writes_a_big_file(event, context):
+    with open(os.path.join(os.environ["TMPDIR"], "big.bin"), "wb") as big:
+        big.write(b"\0" * (3 * 1024 * 1024))
+    return "written"
