@@ -41,6 +41,11 @@ traffic:
     payloads = [m["body"]["responsePayload"] for m in out["queues"]["done"]["messages"]]
     assert [p["invocations"] for p in payloads] == [1, 2, 3, 4, 5]  # one environment, its global counting up
     assert [p["tmp_lines"] for p in payloads] == [1, 2, 3, 4, 5]
+    logs = tmp_path / "run.log"
+    assert run_cli("sim", str(path), "--logs", str(logs)).returncode == 0
+    lines = [line.split("\t", 2)[2] for line in logs.read_text().splitlines()]
+    start = next(i for i, line in enumerate(lines) if line.startswith("START"))
+    assert lines[start + 1] == "invocation 1" and lines[start + 3].startswith("END")  # the code's own output, in place
 
 
 def test_the_codes_errors_drive_retries_and_the_on_failure_destination(tmp_path):

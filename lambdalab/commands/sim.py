@@ -144,7 +144,7 @@ def _log_writer(sim: Simulation, out: IO[str]):
         )
         group = f"/aws/lambda/{data['function']}"
         started = timestamp(time - data["duration_ms"] / 1000.0)  # START is logged when the invoke phase begins
-        for n, line in enumerate(invocation_lines(report)):
+        for n, line in enumerate(invocation_lines(report, output=data["output"])):
             out.write(f"{started if n == 0 else report.timestamp}\t{group}\t{line}\n")
 
     return write

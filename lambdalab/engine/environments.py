@@ -40,7 +40,7 @@ class Environment:
     __slots__ = (
         "id", "function", "provisioned", "state", "created_at", "idle_since", "needs_init", "invocations",
         "ordinal", "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
-        "error", "error_message", "timed_out", "real_init", "response", "memory_used_mb",
+        "error", "error_message", "timed_out", "real_init", "response", "memory_used_mb", "output",
     )
 
     def __init__(self, env_id: int, function: FunctionRuntime, now: float, provisioned: bool):
@@ -68,6 +68,7 @@ class Environment:
         self.real_init: Invocation | None = None  # real code: an Init that failed, reported by the next invoke
         self.response: Any = None  # real code: what the handler returned
         self.memory_used_mb = 0  # real code: the peak measured
+        self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
 
 
 class FunctionRuntime:
@@ -275,7 +276,7 @@ class FunctionRuntime:
         env.real_init = None
         measured = outcome.duration_ms / 1000.0
         run = reinit + (self.sample_duration() if self.config.code.modelled_timing else measured)
-        env.response, env.memory_used_mb = outcome.response, outcome.max_memory_mb
+        env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log
         if outcome.timed_out or run > self.timeout:
             run = self.timeout
             env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
@@ -343,4 +344,5 @@ class FunctionRuntime:
             "max_memory_used_mb": env.memory_used_mb if self.real is not None else
                                   self.config.memory if self.out_of_memory else self.max_memory_used,
             "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.error is not None and env.timed_out,
+            "output": env.output,
         })

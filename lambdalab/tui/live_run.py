@@ -203,7 +203,7 @@ class LiveRun:
                 error_message=data["error_message"], timed_out=data["timed_out"],
                 timeout_s=self.sim.functions[fn].timeout, timestamp=stamp,
             )
-            return [f"{stamp}  {fn}: {line}" for line in invocation_lines(report)]
+            return [f"{stamp}  {fn}: {line}" for line in invocation_lines(report, output=data["output"])]
         if kind == "throttle":
             return [f"{stamp}  {fn}: {data['status']} {data['error']} ({data['reason']}), "
                     f"{data['invocation']} request {rid}"]
