@@ -13,7 +13,9 @@ CORE = ["lambdalab.engine", "lambdalab.engine.report", "lambdalab.engine.report_
         # plain mode is the accessible path: it must work without Textual (or rich)
         "lambdalab.course.loader", "lambdalab.course.rules", "lambdalab.course.quiz", "lambdalab.course.progress",
         "lambdalab.course.plain_text", "lambdalab.commands.lessons", "lambdalab.commands.read",
-        "lambdalab.commands.quiz", "lambdalab.commands.validate"]
+        "lambdalab.commands.quiz", "lambdalab.commands.validate",
+        # real handlers: the runtime, the engine's bridge to it, and the invoke command
+        "lambdalab.runtime", "lambdalab.engine.real_code", "lambdalab.commands.invoke"]
 
 
 def test_core_rooms_do_not_import_textual():
