@@ -179,8 +179,9 @@ def private_tmp(folder):
 
     The folder outlives this process, as /tmp outlives a reset on Lambda, and goes at shutdown.
     """
-    if not sys.platform.startswith("linux") or os.path.realpath(folder).startswith("/tmp/"):
-        return False  # (a folder inside /tmp would hide the code's own folder once mounted over it)
+    needed = [folder, sys.executable, sys.prefix, *sys.path]  # what must stay reachable once /tmp is covered
+    if not sys.platform.startswith("linux") or any(p and _under_tmp(p) for p in needed):
+        return False
     try:
         import ctypes
         import ctypes.util
@@ -200,6 +201,11 @@ def private_tmp(folder):
         return libc.mount(folder.encode(), b"/tmp", None, bind, None) == 0
     except (OSError, AttributeError):
         return False
+
+
+def _under_tmp(path):
+    return os.path.abspath(path) == "/tmp" or os.path.abspath(path).startswith("/tmp/") or \
+        os.path.realpath(path).startswith("/tmp/")
 
 
 def _vm_size_bytes():
