@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -177,19 +178,23 @@ def test_no_worker_outlives_lambdalab_objects():
 
 
 def test_tmp_is_the_environments_own_and_survives_warm_invocations():
-    with ExecutionEnvironment(code("app.uses_literal_tmp")) as env:
-        first, second = env.invoke({}, "r1").response, env.invoke({}, "r2").response
-        folder = env.folder
-        kept = (folder / "tmp" / "lambdalab-cache.txt").read_text() if first["tmpdir"] == "/tmp" else None
-    with ExecutionEnvironment(code("app.uses_literal_tmp"), number=2) as fresh:
-        third = fresh.invoke({}, "r3").response
-    assert (first["size"], second["size"]) == (1, 2)
-    if first["tmpdir"] == "/tmp":  # Linux let the worker mount its own folder over /tmp
-        assert kept == "xx" and third["size"] == 1  # a new environment starts with an empty /tmp
-        assert not Path("/tmp/lambdalab-cache.txt").exists()
-    else:  # elsewhere the code gets its own folder through TMPDIR (the README says so)
-        assert first["tmpdir"].endswith("/tmp") and first["tmpdir"] != "/tmp"
-    assert not folder.exists()
+    name = f"lambdalab-test-{uuid.uuid4().hex}.txt"
+    try:
+        with ExecutionEnvironment(code("app.uses_literal_tmp")) as env:
+            first, second = env.invoke({"file": name}, "r1").response, env.invoke({"file": name}, "r2").response
+            folder = env.folder
+            kept = (folder / "tmp" / name).read_text() if first["tmpdir"] == "/tmp" else None
+        with ExecutionEnvironment(code("app.uses_literal_tmp"), number=2) as fresh:
+            third = fresh.invoke({"file": name}, "r3").response
+        assert (first["size"], second["size"]) == (1, 2)
+        if first["tmpdir"] == "/tmp":  # Linux let the worker mount its own folder over /tmp
+            assert kept == "xx" and third["size"] == 1  # a new environment starts with an empty /tmp
+            assert not Path("/tmp", name).exists()
+        else:  # elsewhere (or with Python itself under /tmp) the code gets its own folder through TMPDIR
+            assert first["tmpdir"].endswith("/tmp") and first["tmpdir"] != "/tmp"
+        assert not folder.exists()
+    finally:
+        Path("/tmp", name).unlink(missing_ok=True)  # what a literal /tmp path wrote without a private /tmp
 
 
 def test_ephemeral_storage_limits_what_the_code_can_write():

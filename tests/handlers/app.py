@@ -105,7 +105,7 @@ def echo(event, context):
 
 def uses_literal_tmp(event, context):
     """Code as learners write it: the literal path /tmp."""
-    path = "/tmp/lambdalab-cache.txt"
+    path = "/tmp/" + event["file"]
     with open(path, "a") as cache:
         cache.write("x")
     with open(path) as cache:
