@@ -11,8 +11,8 @@ request takes the most recently used warm one.
 from __future__ import annotations
 
 from collections import deque
-from math import ceil as _ceil
 from heapq import heappush
+from math import ceil as _ceil
 from typing import TYPE_CHECKING, Any, Callable
 
 from lambdalab.engine import limits
@@ -23,10 +23,10 @@ from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
-    from lambdalab.engine.real_code import RealCode
-    from lambdalab.runtime import Invocation
     from lambdalab.engine.concurrency import AccountConcurrency
     from lambdalab.engine.invoke_async import AsyncEvent
+    from lambdalab.engine.real_code import RealCode
+    from lambdalab.runtime import Invocation
 
 INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
 TIMEOUT_ERROR = "Sandbox.Timedout"
@@ -244,8 +244,7 @@ class FunctionRuntime:
         if env.cold and self.sample_cold_extra is not None:
             run += self.sample_cold_extra()
         if run > self.timeout:
-            run = self.timeout
-            env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+            run = self._time_out(env)
         elif self.out_of_memory:
             env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
         elif (plain := self.plain_error) is not None:
@@ -260,6 +259,11 @@ class FunctionRuntime:
         if self._listeners:
             self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
+
+    def _time_out(self, env: Environment) -> float:
+        """The invocation ends at the timeout, with Lambda's timeout error; returns how long it ran."""
+        env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+        return self.timeout
 
     # --- real code (lambdalab.engine.real_code): the same lifecycle, with the code's own outcome ---------
 
@@ -278,8 +282,7 @@ class FunctionRuntime:
         run = reinit + (self.sample_duration() if self.config.code.modelled_timing else measured)
         env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log
         if outcome.timed_out or run > self.timeout:
-            run = self.timeout
-            env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+            run = self._time_out(env)
         elif outcome.error is not None:
             env.error, env.error_message, env.timed_out = outcome.error["errorType"], outcome.error["errorMessage"], False
         else:
