@@ -105,6 +105,9 @@ class ExecutionEnvironment:
         self._buffer = b""
         self._send(self._config())
         message = self._receive(time.monotonic() + limit_s)
+        if message is not None and message["type"] == "exit":  # died during Init, before a word
+            return {"type": "init", "init_ms": 0.0, "log": "", "error": {
+                "errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with error: exit status {self.process.wait()}"}}
         return message if message is not None and message.get("type") == "init" else None
 
     def _config(self) -> dict:
@@ -152,8 +155,8 @@ class ExecutionEnvironment:
         started = time.monotonic()
         message = self._receive(deadline)
         if message is None:
-            if self.alive:  # still running at the deadline
-                return self._time_out(result)
+            return self._time_out(result)
+        if message["type"] == "exit":
             return self._exited(result, started)
         result.log += self._take_log() + message["log"]
         result.duration_ms = message["duration_ms"]
@@ -307,7 +310,7 @@ class ExecutionEnvironment:
             pass  # the process is gone; the receive that follows says so
 
     def _receive(self, deadline: float) -> dict | None:
-        """The next message other than output, or None at the deadline or when the process has gone.
+        """The next message other than output; {"type": "exit"} when the process has gone; None at the deadline.
 
         Output (`log` messages) is kept on the way, so it is never lost, even when the deadline comes first.
         """
@@ -328,7 +331,7 @@ class ExecutionEnvironment:
                     if key.fileobj is self._inbox:
                         chunk = os.read(self._inbox, 1 << 20)
                         if not chunk:
-                            return None
+                            return {"type": "exit"}  # the process closed its end: it is exiting, or has
                         self._buffer += chunk
                     elif not self._stray_chunk():
                         selector.unregister(self.process.stdout)  # closed: nothing more will come that way
