@@ -13,10 +13,10 @@ import sys
 import traceback
 
 from lambdalab import __version__
-from lambdalab.commands import UsageError, invoke, lessons, quiz, read, serve, sim, validate
+from lambdalab.commands import UsageError, iam, invoke, lessons, quiz, read, serve, sim, validate
 from lambdalab.inputs import InputErrors
 
-COMMANDS = (sim, invoke, lessons, read, quiz, validate, serve)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
+COMMANDS = (sim, invoke, iam, lessons, read, quiz, validate, serve)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
 
 
 def build_parser() -> argparse.ArgumentParser:

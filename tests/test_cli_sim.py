@@ -48,7 +48,7 @@ def test_no_arguments_without_a_terminal_prints_help_listing_subcommands():
 
 
 def test_every_command_has_help_with_examples():
-    for command in ("sim", "invoke", "lessons", "read", "quiz", "validate", "serve"):
+    for command in ("sim", "invoke", "iam", "lessons", "read", "quiz", "validate", "serve"):
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "examples:" in result.stdout and f"lambdalab {command} " in result.stdout
 

@@ -15,7 +15,8 @@ CORE = ["lambdalab.engine", "lambdalab.engine.report", "lambdalab.engine.report_
         "lambdalab.course.plain_text", "lambdalab.commands.lessons", "lambdalab.commands.read",
         "lambdalab.commands.quiz", "lambdalab.commands.validate",
         # real handlers: the runtime, the engine's bridge to it, and the invoke command
-        "lambdalab.runtime", "lambdalab.engine.real_code", "lambdalab.commands.invoke"]
+        "lambdalab.runtime", "lambdalab.engine.real_code", "lambdalab.commands.invoke",
+        "lambdalab.iam", "lambdalab.commands.iam"]
 
 
 def test_core_rooms_do_not_import_textual():
