@@ -212,3 +212,13 @@ def test_init_past_its_10_seconds_is_retried_inside_the_invoke(monkeypatch):
     with ExecutionEnvironment(code("slow_init.handler", timeout_s=0.2), number=2) as env:
         too_slow = env.invoke({}, "r2")
     assert too_slow.timed_out and too_slow.error["errorType"] == "Sandbox.Timedout"
+
+
+def test_max_memory_is_the_codes_own_not_lambdalabs():
+    """A worker is forked from lambdalab: its peak must not start from lambdalab's own (a large TUI or test run)."""
+    ballast = bytearray(200 * 1024 * 1024)  # this process now has a peak far above the function's 128 MB
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    with ExecutionEnvironment(code("app.echo")) as env:
+        result = env.invoke({}, "r1")
+    assert result.error is None and 5 < result.max_memory_mb < 100
+    del ballast
