@@ -131,6 +131,7 @@ class FunctionRuntime:
         self.succeeded = 0
         self.failed = 0
         self.throttled = 0
+        self.denied = 0  # refused by the resource-based policy
         # asynchronous invocation
         self.async_received = 0
         self.async_alive = 0

@@ -21,6 +21,7 @@ from lambdalab.engine.concurrency import AccountConcurrency, admit
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record
 from lambdalab.engine.environments import Environment, FunctionRuntime
 from lambdalab.engine.ids import function_arn, request_id
+from lambdalab.engine.permissions import may_send
 
 RETRIES_EXHAUSTED = "RetriesExhausted"
 EVENT_AGE_EXCEEDED = "EventAgeExceeded"
@@ -59,6 +60,7 @@ class AsyncInvoker:
         self.seed = seed
         self.region = region
         self.account_id = account_id
+        self._sends: dict[tuple[str, str], bool] = {}
 
     def receive(self, fn: FunctionRuntime, payload: Any) -> None:
         """Lambda accepted the event (HTTP 202) and queued it."""
@@ -149,7 +151,7 @@ class AsyncInvoker:
         dlq = fn.config.dead_letter_queue
         if dlq:
             attributes = dead_letter_attributes(self._id(event), event.status_code, event.error_message)
-            ok = self.destinations.deliver(dlq, now, event.payload, attributes)
+            ok = self._may_send(fn, dlq) and self.destinations.deliver(dlq, now, event.payload, attributes)
             if ok:
                 fn.to_dlq += 1
             else:
@@ -167,7 +169,7 @@ class AsyncInvoker:
             condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
             error=event.error, error_message=event.error_message, response=event.response,
         )
-        ok = self.destinations.deliver(target, now, record)
+        ok = self._may_send(fn, target) and self.destinations.deliver(target, now, record)
         success = condition == "Success"
         if not ok:
             fn.destination_failures += 1
@@ -181,6 +183,13 @@ class AsyncInvoker:
         if self.loop.listeners:
             self.loop.emit("delivery", {"function": event.function.name, "request_id": event.number, "route": route,
                                         "target": target, "delivered": ok})
+
+    def _may_send(self, fn: FunctionRuntime, target: str) -> bool:
+        """The execution role's say on a delivery, decided once per function and target."""
+        key = (fn.name, target)
+        if key not in self._sends:
+            self._sends[key] = may_send(fn.config, target, self.region, self.account_id)
+        return self._sends[key]
 
     def _id(self, event: AsyncEvent) -> str:
         return request_id(self.seed, event.number)

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lambdalab.iam import Policy
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -92,6 +94,8 @@ class Function:
     dead_letter_queue: str | None  # "queue:NAME" or "topic:NAME"
     description: str = ""
     code: RealCodeRef | None = None  # real handler code, run in worker processes, instead of (or timed by) `behaviour`
+    resource_policy: Policy | None = None  # who may invoke it; None: only its own account's callers
+    role_policies: tuple[Policy, ...] | None = None  # the execution role's; None: no role given, nothing checked
 
     @property
     def claimed_concurrency(self) -> int:
@@ -135,6 +139,9 @@ class Traffic:
     poisson: bool = False
     burst: int = 0
     name: str = ""
+    principal: str = ""  # who calls, when it is not the function's own account (s3.amazonaws.com, an ARN, ...)
+    source_arn: str = ""
+    source_account: str = ""
 
 
 @dataclass(frozen=True)

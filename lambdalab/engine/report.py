@@ -96,7 +96,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "succeeded": fn.succeeded,
             "failed": fn.failed,
             "throttled": fn.throttled,
-            "denied": 0,  # resource-based policies arrive with the permissions feature
+            "denied": fn.denied,
             "dropped": fn.dropped,
             "in_flight": in_flight,
             "timed_out": fn.timeouts,

@@ -22,8 +22,11 @@ from lambdalab.engine.model import (
     RealCodeRef, Scenario, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
+from lambdalab.iam import Policy, Request, evaluate
+from lambdalab.iam.policies import parse_policy
 from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
+from lambdalab.inputs.yaml_source import dotted
 from lambdalab.inputs.schema_check import check, load_schema
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
@@ -186,7 +189,42 @@ class _Builder:
             dead_letter_queue=self.dead_letter_queue((*path, "dead_letter_queue"), data.get("dead_letter_queue")),
             description=data.get("description", ""),
             code=code,
+            resource_policy=self.resource_policy((*path, "resource_policy"), data.get("resource_policy")),
+            role_policies=self.role((*path, "role"), data.get("role")),
         )
+
+    def resource_policy(self, path: tuple, statements: list | None) -> Policy | None:
+        """The function's resource-based policy: its statements, checked as IAM checks a policy."""
+        if statements is None:
+            return None
+        return self.policy(path, {"Version": "2012-10-17", "Statement": statements}, "resource", as_list=True)
+
+    def role(self, path: tuple, data: dict | None) -> tuple[Policy, ...] | None:
+        """The execution role: its identity policies, and a trust policy that must let Lambda assume it."""
+        if data is None:
+            return None
+        trust = data.get("trust")
+        if trust is not None:
+            policy = self.policy((*path, "trust"), trust, "resource")
+            assume = Request("sts:AssumeRole", "*", "lambda.amazonaws.com")
+            if policy is not None and not evaluate(assume, resource=policy).allowed:
+                self.fail((*path, "trust"), "the trust policy does not let lambda.amazonaws.com assume the role "
+                                            "(sts:AssumeRole), so Lambda could not run the function with it "
+                                            f"({limits.ROLE})")
+        policies = [self.policy((*path, "policies", i), p, "identity") for i, p in enumerate(data.get("policies") or [])]
+        return tuple(p for p in policies if p is not None)
+
+    def policy(self, path: tuple, data: Any, kind: str, as_list: bool = False) -> Policy | None:
+        """A policy inside the scenario; its errors name the scenario's lines. `as_list`: `data` wraps
+        the statements found at `path`."""
+        doc = self.doc.sub(path, data, ("Statement",) if as_list else ())
+        try:
+            return parse_policy(doc, kind)
+        except InputErrors as exc:
+            for error in exc.errors:
+                key = error.path.removeprefix("Statement") if as_list else ("." + error.path if error.path else "")
+                self.errors.append(replace(error, path=dotted(path) + key))
+            return None
 
     def real_code(self, path: tuple, data: dict) -> RealCodeRef | None:
         """`code:` (a folder, relative to the scenario file) and `handler:` go together."""
@@ -414,6 +452,9 @@ class _Builder:
             poisson=data.get("arrivals") == "poisson",
             burst=data.get("burst", 0),
             name=data.get("name", ""),
+            principal=data.get("principal", ""),
+            source_arn=data.get("source_arn", ""),
+            source_account=str(data.get("source_account", "")),
         )
 
     def event(self, path: tuple, value: Any) -> Any:

@@ -21,6 +21,7 @@ from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.metrics import SeriesSampler
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.traffic import Generator
 
 CHART_COLUMNS = 60  # the text report's charts, and the default sampling step (duration / 60)
@@ -110,7 +111,20 @@ class Simulation:
             queue = self.queues[name]
             return lambda body: queue.send(self.loop.now, body)
         fn = self.functions[traffic.target]
+        decision = invoke_decision(fn.config, traffic, self.scenario.account.region, self.scenario.account.account_id)
+        if decision is not None and not decision.allowed:
+            return partial(self._deny, fn, traffic, decision)
         return partial(self.async_.receive if traffic.invocation == "async" else self.sync.request, fn)
+
+    def _deny(self, fn: FunctionRuntime, traffic: Any, decision: Any, _event: Any) -> None:
+        """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""
+        number = self.loop.next_id()  # a refused request still has its number, traced or not
+        fn.requests += 1
+        fn.denied += 1
+        if self.loop.listeners:
+            self.loop.emit("denied", {"function": fn.name, "request_id": number, "principal": traffic.principal,
+                                      "invocation": traffic.invocation, "status": 403, "error": "AccessDeniedException",
+                                      "reason": decision.explanation})
 
     def _sample(self, _: Any) -> None:
         """Close a step. Steps are [start, end): what happens at a boundary counts in the next step."""
@@ -192,7 +206,7 @@ class Simulation:
                 name=name, busy=fn.busy, reserved=fn.reserved, provisioned=fn.config.provisioned_concurrency,
                 environments=envs, waiting=waiting, waiting_count=len(fn.async_waiting),
                 counters={
-                    "invocations": fn.invocations, "errors": fn.errors, "throttles": fn.throttles,
+                    "invocations": fn.invocations, "errors": fn.errors, "throttles": fn.throttles, "denied": fn.denied,
                     "cold_starts": fn.cold_starts, "retried": fn.retried, "dropped": fn.dropped,
                     "succeeded": fn.succeeded, "to_dlq": fn.to_dlq, "to_on_failure": fn.to_on_failure,
                     "to_on_success": fn.to_on_success,

@@ -41,6 +41,14 @@ class Document:
             path = path[:-1]
         return self.positions.get(path, (1, 1))
 
+    def sub(self, prefix: Path_, data: Any, as_path: Path_ = ()) -> Document:
+        """The part of this document at `prefix`, as a document of its own rooted at `as_path`, keeping
+        positions (a policy inside a scenario reports the scenario's lines)."""
+        prefix, n = tuple(prefix), len(prefix)
+        positions = {(*as_path, *p[n:]): pos for p, pos in self.positions.items() if p[:n] == prefix}
+        positions.setdefault(tuple(as_path), self.position(prefix))
+        return Document(self.name, data, positions)
+
     def error(self, path: Path_, message: str) -> InputError:
         line, column = self.position(path)
         return InputError(self.name, line, column, dotted(path), message)

@@ -32,7 +32,7 @@ FORGET_AFTER_S = 60.0  # shut-down environments leave the timeline after a minut
 
 # Environment states on the timeline
 INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
-_LOGGED = ("invoke_end", "throttle", "async_wait", "async_drop", "delivery")
+_LOGGED = ("invoke_end", "throttle", "denied", "async_wait", "async_drop", "delivery")
 
 
 @dataclass
@@ -207,6 +207,9 @@ class LiveRun:
         if kind == "throttle":
             return [f"{stamp}  {fn}: {data['status']} {data['error']} ({data['reason']}), "
                     f"{data['invocation']} request {rid}"]
+        if kind == "denied":
+            return [f"{stamp}  {fn}: {data['status']} {data['error']}: {data['principal']} may not invoke it "
+                    f"({data['invocation']} request {rid})"]
         if kind == "async_wait":
             return [f"{stamp}  {fn}: event {rid} waits ({data['reason']}, {data['attempts']} attempt(s) so far), "
                     f"next try at {data['next_try_s']:.1f}s"]

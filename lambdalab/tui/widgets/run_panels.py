@@ -13,8 +13,8 @@ class Counters(Static):
     """Invocations, errors, throttles, cold starts, retries, drops, DLQ and cost so far: one column per function."""
 
     ROWS = (("busy now", None), ("invocations", "invocations"), ("errors", "errors"), ("throttles", "throttles"),
-            ("cold starts", "cold_starts"), ("retried", "retried"), ("dropped", "dropped"), ("to DLQ", "to_dlq"),
-            ("cost USD", None))
+            ("denied", "denied"), ("cold starts", "cold_starts"), ("retried", "retried"), ("dropped", "dropped"),
+            ("to DLQ", "to_dlq"), ("cost USD", None))
 
     def show(self, snapshot: Snapshot, costs: dict[str, float]) -> None:
         names = list(snapshot.functions)
