@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="lambdalab",
         description="Learn how AWS Lambda really behaves: offline, in virtual time.",
-        epilog="Run `lambdalab COMMAND --help` for a command's options and examples.",
+        epilog="Run `lambdalab` with no command to open the app, and `lambdalab COMMAND --help` for a command's "
+               "options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"lambdalab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")

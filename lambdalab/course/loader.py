@@ -21,7 +21,7 @@ from lambdalab.inputs.schema_check import check
 
 LESSON_FILE = "lesson.yaml"
 FOLDER_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
-MAX_PAGE_BYTES = 64 * 1024  # far above the 6,000-byte page rule: a guard against reading a data file as a page
+READ_LIMIT_BYTES = 64 * 1024  # far above the 6,000-byte page rule: a guard against reading a data file as a page
 DEFAULT_PASS_PERCENT = 70
 
 
@@ -109,7 +109,7 @@ def _step(folder: Path, data: dict, path: tuple) -> Step:
 def _read_page(path: Path) -> str:
     """The page's Markdown, or "" when it cannot be read (rules.py reports which, and where)."""
     try:
-        if path.stat().st_size > MAX_PAGE_BYTES:
+        if path.stat().st_size > READ_LIMIT_BYTES:
             return ""
         return path.read_text("utf-8")
     except (OSError, UnicodeDecodeError):

@@ -34,7 +34,7 @@ CLAIMS = (
            r"\b(3|1\.5)\s*GB\s+(max(imum)?|limit)", r"\b64\s*MB\s+(steps|increments)", r"(steps|increments) of 64\s*MB"),
     _claim("billing-100ms", "duration is billed rounded up to 1 ms (since December 2020; https://aws.amazon.com/lambda/pricing/)",
            rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b100\s*(ms|-?millisecond)",
-           rf"\b100\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|blocks|steps)"),
+           r"\b100\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|blocks|steps)"),
     _claim("timeout-5min", "the maximum timeout is 900 s, 15 minutes (since October 2018; "
            "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
            rf"\b(timeout|time out|time limit|run for|runs for|execution time){_NEAR}\b(5|five)[ -]minutes?\b",

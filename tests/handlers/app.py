@@ -1,6 +1,5 @@
 """Handlers the runtime tests call: well-behaved ones, and the hostile or careless kinds learners write."""
 
-import json
 import logging
 import os
 import subprocess
