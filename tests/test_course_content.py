@@ -68,3 +68,21 @@ def test_read_and_quiz_work_for_every_lesson(lesson):
     total = sum(len(quiz.questions) for quiz in lesson.quizzes)
     assert f"Score: {total}/{total} (100%): passed" in taken.stdout
     assert "Not quite" not in taken.stdout
+
+
+def _runnable_demo_files() -> list:
+    """Every lesson demo scenario the engine can run today (the others wait for a feature, as validate notes)."""
+    files = []
+    for lesson in COURSE.lessons:
+        for step in lesson.steps:
+            if isinstance(step, DemoStep) and step.scenario_file is not None:
+                found = check_course(COURSE, only=lesson.folder)
+                if not any(n.file.endswith(step.scenario_file.name) for n in found.notices):
+                    files.append(step.scenario_file)
+    return files
+
+
+@pytest.mark.parametrize("path", _runnable_demo_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_lesson_demo_scenarios_run_and_their_expectations_hold(path):
+    result = run_cli("sim", str(path), "--json")
+    assert result.returncode == 0, result.stderr or "an expectation in the demo failed"
