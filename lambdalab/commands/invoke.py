@@ -16,7 +16,7 @@ from lambdalab.commands import UsageError
 from lambdalab.engine import limits
 from lambdalab.engine.logs import InvocationReport, invocation_lines
 from lambdalab.engine.units import parse_duration
-from lambdalab.runtime import ExecutionEnvironment, FunctionCode, Invocation
+from lambdalab.runtime import CodeTooLarge, ExecutionEnvironment, FunctionCode, Invocation
 
 NAME = "invoke"
 HELP = "run a real Python handler in a fresh execution environment and print its logs and response"
@@ -61,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     results = []
     with ExecutionEnvironment(code) as environment:
         for _ in range(args.repeat):
-            invocation = environment.invoke(event, str(uuid.uuid4()))
+            try:
+                invocation = environment.invoke(event, str(uuid.uuid4()))
+            except CodeTooLarge as exc:
+                raise UsageError(str(exc)) from None
             results.append(invocation)
             if not args.json:
                 _print_text(code, invocation)

@@ -14,6 +14,7 @@ from lambdalab.engine import Simulation, load_scenario
 from lambdalab.engine.destinations import timestamp
 from lambdalab.engine.logs import InvocationReport, invocation_lines
 from lambdalab.engine.real_code import DEFAULT_CAP, RealEnvironmentsExceeded
+from lambdalab.runtime import CodeTooLarge
 from lambdalab.engine.report import build_report, to_json
 from lambdalab.engine.report_text import render
 from lambdalab.engine.units import parse_duration
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
             sim.subscribe(_log_writer(sim, logs))
         try:
             sim.run()
-        except RealEnvironmentsExceeded as exc:
+        except (RealEnvironmentsExceeded, CodeTooLarge) as exc:
             raise UsageError(f"{args.file}: stopped at {sim.now:g} s of virtual time: {exc}") from None
     report = build_report(sim)
     sys.stdout.write(to_json(report) + "\n" if args.json else render(sim, report))

@@ -32,6 +32,10 @@ SHUTDOWN_GRACE_S = 0.3
 EXTRA_PROCESSES = 32  # a handler may start this many processes beyond what the user already runs
 
 
+class CodeTooLarge(Exception):
+    """The function's folder is over Lambda's deployment-package limit."""
+
+
 @dataclass(frozen=True)
 class FunctionCode:
     """What an environment needs to run a function's real code."""
@@ -60,10 +64,6 @@ class Invocation:
     init_ms: float | None = None  # set on a cold start
     max_memory_mb: int = 0
     timed_out: bool = False
-
-    @property
-    def error_type(self) -> str | None:
-        return self.error["errorType"] if self.error else None
 
 
 class ExecutionEnvironment:
@@ -372,7 +372,8 @@ def _copy_code(source: Path, target: Path) -> None:
     """The function's own copy of its code, as Lambda unpacks the package into /var/task."""
     size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
     if size > CODE_SIZE_LIMIT:
-        raise ValueError(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped")
+        raise CodeTooLarge(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
+                           f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".git", ".venv", "node_modules"))
 
 
