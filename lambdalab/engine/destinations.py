@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from lambdalab.engine import limits
-from lambdalab.engine.model import Queue
+from lambdalab.engine.model import Bus, Queue, Topic
 
 KEEP_MESSAGES = 200  # messages kept per queue for the TUI and for checks; counts are always exact
 
@@ -55,24 +55,67 @@ class QueueState:
 
 
 class TopicState:
-    def __init__(self, fifo: bool):
-        self.fifo = fifo
+    """An SNS topic: what is published to it goes to each subscriber (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html)."""
+
+    def __init__(self, config: Topic):
+        self.config = config
+        self.fifo = config.fifo
         self.published = 0
 
 
 class BusState:
-    def __init__(self) -> None:
+    """An EventBridge bus whose one rule matches every event and sends it to its targets."""
+
+    def __init__(self, config: Bus) -> None:
+        self.config = config
         self.received = 0
 
 
-class Destinations:
-    """Delivers records and dead letters; says whether delivery worked."""
+Invoke = Callable[[str, Any, str, str], None]  # function name, event, principal, source ARN
 
-    def __init__(self, queues: dict[str, QueueState], topics: dict[str, TopicState], buses: dict[str, BusState]):
+
+class Destinations:
+    """Delivers records, dead letters and published messages; says whether delivery worked."""
+
+    def __init__(self, queues: dict[str, QueueState], topics: dict[str, TopicState], buses: dict[str, BusState],
+                 region: str, account_id: str):
         self.queues = queues
         self.topics = topics
         self.buses = buses
-        self.invoke_function: Callable[[str, Any], None] | None = None  # set by the simulation: async invoke
+        self.region = region
+        self.account_id = account_id
+        self.invoke_function: Invoke | None = None  # set by the simulation: an asynchronous invoke
+
+    def publish(self, target: str, now: float, body: Any) -> None:
+        """A message published to an SNS topic or an event put on a bus: each subscriber or target gets it."""
+        kind, _, name = target.partition(":")
+        if kind == "topic":
+            topic = self.topics[name]
+            topic.published += 1
+            arn = f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
+            self._fan_out(topic.config.subscribers, now, sns_notification(arn, topic.published, body, now),
+                          "sns.amazonaws.com", arn)
+        else:
+            bus = self.buses[name]
+            bus.received += 1
+            arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{name}/everything"
+            self._fan_out(bus.config.targets, now, self._event(name, bus.received, body, now), "events.amazonaws.com", arn)
+
+    def _fan_out(self, targets: tuple[str, ...], now: float, event: Any, principal: str, source_arn: str) -> None:
+        for target in targets:
+            kind, _, name = target.partition(":")
+            if kind == "function":
+                self.invoke_function(name, event, principal, source_arn)
+            else:
+                self.queues[name].send(now, event)
+
+    def _event(self, bus: str, number: int, body: Any, now: float) -> dict:
+        """An EventBridge event: the body as `detail`, unless it is already a whole event."""
+        if isinstance(body, dict) and "detail-type" in body:
+            return body
+        return {"version": "0", "id": _message_id("evt", number), "detail-type": "lambdalab scenario event",
+                "source": "lambdalab.scenario", "account": self.account_id, "time": timestamp(now)[:19] + "Z",
+                "region": self.region, "resources": [], "detail": body, "event-bus-name": bus}
 
     def deliver(self, target: str, now: float, body: Any, attributes: dict | None = None) -> bool:
         kind, _, name = target.partition(":")
@@ -83,18 +126,32 @@ class Destinations:
             queue.send(now, body, attributes)
             return True
         if kind == "topic":
-            topic = self.topics[name]
-            if topic.fifo:
+            if self.topics[name].fifo:  # a destination must be a standard topic
                 return False
-            topic.published += 1
+            self.publish(target, now, body)
             return True
         if kind == "bus":
-            self.buses[name].received += 1
+            self.publish(target, now, body)
             return True
         if kind == "function":
-            self.invoke_function(name, body)
+            self.invoke_function(name, body, "", "")
             return True
         raise ValueError(f"unknown destination {target!r}")
+
+
+def sns_notification(topic_arn: str, number: int, body: Any, now: float) -> dict:
+    """The event SNS sends a subscribed function (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html):
+    the message is text, so a structured body arrives as JSON."""
+    message = body if isinstance(body, str) else json.dumps(body)
+    return {"Records": [{
+        "EventVersion": "1.0", "EventSource": "aws:sns", "EventSubscriptionArn": f"{topic_arn}:lambdalab",
+        "Sns": {"Type": "Notification", "MessageId": _message_id("sns", number), "TopicArn": topic_arn,
+                "Subject": None, "Message": message, "Timestamp": timestamp(now), "MessageAttributes": {}},
+    }]}
+
+
+def _message_id(source: str, number: int) -> str:
+    return f"{source}-{number:08d}-0000-4000-8000-000000000000"[:36]
 
 
 def invocation_record(*, now: float, request_id: str, function_arn: str, condition: str, attempts: int,

@@ -118,11 +118,13 @@ class Queue:
 class Topic:
     name: str
     fifo: bool = False
+    subscribers: tuple[str, ...] = ()  # "function:NAME" (invoked asynchronously) or "queue:NAME"
 
 
 @dataclass(frozen=True)
 class Bus:
     name: str
+    targets: tuple[str, ...] = ()  # the targets of a rule that matches every event
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ sends to its DLQ and destinations with its execution role's permissions
 from __future__ import annotations
 
 from lambdalab.engine.ids import function_arn
-from lambdalab.engine.model import Function, Traffic
+from lambdalab.engine.model import Function
 from lambdalab.iam import IMPLICIT_DENY, Decision, Request, evaluate
 from lambdalab.iam.policies import Policy, Statement
 
@@ -29,19 +29,20 @@ _SEND = {
 }
 
 
-def invoke_decision(fn: Function, traffic: Traffic, region: str, account_id: str) -> Decision | None:
-    """The decision on traffic from another principal; None when it comes from the function's own account."""
-    if not traffic.principal:
+def invoke_decision(fn: Function, principal: str, source_arn: str, source_account: str, region: str,
+                    account_id: str) -> Decision | None:
+    """The decision on a call from another principal; None when it comes from the function's own account."""
+    if not principal:
         return None
     if fn.resource_policy is None:
         return Decision(IMPLICIT_DENY, (), f"{fn.name} has no resource-based policy, so only its own account's "
-                                           f"principals may invoke it; {traffic.principal} may not.")
+                                           f"principals may invoke it; {principal} may not.")
     context = {}
-    if traffic.source_arn:
-        context["aws:sourcearn"] = [traffic.source_arn]
-    if traffic.source_account:
-        context["aws:sourceaccount"] = [traffic.source_account]
-    request = Request("lambda:InvokeFunction", function_arn(region, account_id, fn.name), traffic.principal, context)
+    if source_arn:
+        context["aws:sourcearn"] = [source_arn]
+    if source_account:
+        context["aws:sourceaccount"] = [source_account]
+    request = Request("lambda:InvokeFunction", function_arn(region, account_id, fn.name), principal, context)
     return evaluate(request, [_CALLER_ALLOWS], fn.resource_policy)
 
 

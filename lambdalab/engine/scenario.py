@@ -102,12 +102,15 @@ class _Builder:
         data = self.data
         account = self.account(data.get("account") or {})
         queues = {name: self.queue(name, q or {}) for name, q in (data.get("queues") or {}).items()}
-        topics = {name: Topic(name, bool((t or {}).get("fifo"))) for name, t in (data.get("topics") or {}).items()}
+        self.targets = {"queue": queues, "function": data["functions"]}  # what topics and buses may deliver to
+        topics = {name: Topic(name, bool((t or {}).get("fifo")), self.fan_out(("topics", name, "subscribers"), (t or {}).get("subscribers")))
+                  for name, t in (data.get("topics") or {}).items()}
         for kind, things in (("queues", queues), ("topics", topics)):
             for name, thing in things.items():
                 self.check_fifo_name((kind, name), name, thing.fifo)
-        buses = {name: Bus(name) for name in data.get("buses") or {}}
-        self.targets = {"queue": queues, "topic": topics, "bus": buses, "function": data["functions"]}
+        buses = {name: Bus(name, self.fan_out(("buses", name, "targets"), (b or {}).get("targets")))
+                 for name, b in (data.get("buses") or {}).items()}
+        self.targets.update(topic=topics, bus=buses)
         functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
         self.check_account_concurrency(functions, account)
         for name, queue in queues.items():
@@ -336,6 +339,15 @@ class _Builder:
             return None
         return found[0], name
 
+    def fan_out(self, path: tuple, refs: list | None) -> tuple[str, ...]:
+        """An SNS topic's subscribers or an EventBridge rule's targets: functions (invoked asynchronously) or queues."""
+        out = []
+        for i, ref in enumerate(refs or []):
+            resolved = self.resolve((*path, i), ref, ("function", "queue"))
+            if resolved:
+                out.append(f"{resolved[0]}:{resolved[1]}")
+        return tuple(out)
+
     def destination(self, path: tuple, ref: str | None) -> str | None:
         resolved = self.resolve(path, ref, DESTINATION_KINDS) if ref else None
         return f"{resolved[0]}:{resolved[1]}" if resolved else None
@@ -404,11 +416,13 @@ class _Builder:
         path = ("traffic", index)
         target = data["target"]
         kind, _, name = target.partition(":")
-        if kind == "queue":
-            if name not in queues:
-                self.fail((*path, "target"), f"no queue named {name!r}{did_you_mean(name, list(queues))}")
+        if kind in ("queue", "topic", "bus"):
+            known = self.targets[kind]
+            if name not in known:
+                self.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
             if "invocation" in data:
-                self.fail((*path, "invocation"), "messages sent to a queue are not invocations; remove 'invocation'")
+                self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' "
+                                                 f"(a {kind}'s functions are invoked asynchronously)")
         elif ":" in target:
             self.fail((*path, "target"), f"{target!r}: versions and aliases (function:qualifier) are not simulated yet; "
                                          "this scenario waits for that feature")

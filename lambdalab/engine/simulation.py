@@ -87,13 +87,15 @@ class Simulation:
                 self.functions[name].real = RealCode(fn, self.real_pool, self.seed, scenario.account.region,
                                                      scenario.account.account_id)
         self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
-        self.topics = {name: TopicState(t.fifo) for name, t in scenario.topics.items()}
-        self.buses = {name: BusState() for name in scenario.buses}
-        self.destinations = Destinations(self.queues, self.topics, self.buses)
+        self.topics = {name: TopicState(t) for name, t in scenario.topics.items()}
+        self.buses = {name: BusState(b) for name, b in scenario.buses.items()}
+        self.destinations = Destinations(self.queues, self.topics, self.buses, scenario.account.region,
+                                         scenario.account.account_id)
         self.sync = SyncInvoker(loop, self.account)
         self.async_ = AsyncInvoker(loop, self.account, self.destinations, self.seed,
                                    scenario.account.region, scenario.account.account_id)
-        self.destinations.invoke_function = lambda name, payload: self.async_.receive(self.functions[name], payload)
+        self.destinations.invoke_function = self._invoke_from
+        self._decisions: dict[tuple, Any] = {}  # (function, principal, source ARN) -> IAM decision
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.functions.values()))
         self.series_requested = series_step is not None
         for fn in self.functions.values():
@@ -110,20 +112,40 @@ class Simulation:
         if kind == "queue":
             queue = self.queues[name]
             return lambda body: queue.send(self.loop.now, body)
+        if kind in ("topic", "bus"):
+            return lambda body: self.destinations.publish(traffic.target, self.loop.now, body)
         fn = self.functions[traffic.target]
-        decision = invoke_decision(fn.config, traffic, self.scenario.account.region, self.scenario.account.account_id)
+        decision = self._decision(fn, traffic.principal, traffic.source_arn, traffic.source_account)
         if decision is not None and not decision.allowed:
-            return partial(self._deny, fn, traffic, decision)
+            return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
         return partial(self.async_.receive if traffic.invocation == "async" else self.sync.request, fn)
 
-    def _deny(self, fn: FunctionRuntime, traffic: Any, decision: Any, _event: Any) -> None:
+    def _decision(self, fn: FunctionRuntime, principal: str, source_arn: str, source_account: str) -> Any:
+        """Whether the function's resource-based policy lets this caller invoke it: decided once per caller."""
+        key = (fn.name, principal, source_arn, source_account)
+        if key not in self._decisions:
+            account = self.scenario.account
+            self._decisions[key] = invoke_decision(fn.config, principal, source_arn, source_account,
+                                                   account.region, account.account_id)
+        return self._decisions[key]
+
+    def _invoke_from(self, name: str, event: Any, principal: str, source_arn: str) -> None:
+        """An asynchronous invoke by a destination, or by a topic or bus of this account (its SourceAccount)."""
+        fn = self.functions[name]
+        decision = self._decision(fn, principal, source_arn, self.scenario.account.account_id if principal else "")
+        if decision is not None and not decision.allowed:
+            self._deny(fn, principal, "async", decision, event)
+        else:
+            self.async_.receive(fn, event)
+
+    def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Any, _event: Any) -> None:
         """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""
         number = self.loop.next_id()  # a refused request still has its number, traced or not
         fn.requests += 1
         fn.denied += 1
         if self.loop.listeners:
-            self.loop.emit("denied", {"function": fn.name, "request_id": number, "principal": traffic.principal,
-                                      "invocation": traffic.invocation, "status": 403, "error": "AccessDeniedException",
+            self.loop.emit("denied", {"function": fn.name, "request_id": number, "principal": principal,
+                                      "invocation": invocation, "status": 403, "error": "AccessDeniedException",
                                       "reason": decision.explanation})
 
     def _sample(self, _: Any) -> None:
