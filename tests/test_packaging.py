@@ -39,3 +39,9 @@ def test_wheel_ships_content_and_runs_a_shipped_scenario(tmp_path: Path):
                                 capture_output=True, text=True, timeout=60)
         assert result.returncode == 0, (args, result.stdout[-1000:], result.stderr)
     assert "checked 11 lessons" in result.stdout
+    # Real handlers run from the wheel alone too: its worker script and its sample events are inside it.
+    handler = REPO / "tests" / "handlers" / "app.py"
+    result = subprocess.run([sys.executable, "-m", "lambdalab", "invoke", f"{handler}:echo", "--event", "s3-put", "--json"],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["response"]["Records"][0]["eventSource"] == "aws:s3"
