@@ -7,6 +7,7 @@ run repeats exactly. Distributions are built from `random()` alone (not from
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from statistics import NormalDist
@@ -96,6 +97,10 @@ def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCh
 
 
 def matches(match: EventMatch, event: Any) -> bool:
+    """Whether the event matches; on an SQS batch, whether any message's body does (one bad message fails
+    the batch)."""
+    if isinstance(event, dict) and _is_sqs_batch(event):
+        return any(matches(match, decoded(record.get("body"))) for record in event["Records"])
     value = lookup(event, match.path)
     if match.exists is not None and (value is not _MISSING) != match.exists:
         return False
@@ -122,3 +127,19 @@ def _same(a: Any, b: Any) -> bool:
     """Equality that keeps JSON types apart: 1 is not true, "1" is not 1."""
     return type(a) is type(b) and a == b or (
         isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+
+
+def _is_sqs_batch(event: dict) -> bool:
+    records = event.get("Records")
+    return isinstance(records, list) and bool(records) and isinstance(records[0], dict) and \
+        records[0].get("eventSource") == "aws:sqs"
+
+
+def decoded(body: Any) -> Any:
+    """An SQS message body as the code would read it: JSON when it is JSON."""
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body

@@ -10,11 +10,13 @@ DestinationDeliveryFailures counts it.
 from __future__ import annotations
 
 import json
+import zlib
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
 from lambdalab.engine import limits
+from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import Bus, Queue, Topic
 
 KEEP_MESSAGES = 200  # messages kept per queue for the TUI and for checks; counts are always exact
@@ -29,8 +31,22 @@ def timestamp(seconds: float) -> str:
 _EPOCH = datetime(2026, 1, 1)
 
 
+class Message:
+    """One SQS message, as an event source mapping sees it: received, hidden, returned, deleted or redriven."""
+
+    __slots__ = ("id", "body", "sent_at", "receive_count", "first_received_at")
+
+    def __init__(self, message_id: str, body: Any, sent_at: float):
+        self.id = message_id
+        self.body = body
+        self.sent_at = sent_at
+        self.receive_count = 0
+        self.first_received_at: float | None = None
+
+
 class QueueState:
-    """An SQS queue as seen by its producers: messages in, nothing consumed until event source mappings exist."""
+    """An SQS queue. With no event source mapping reading it, it only counts what arrives; with one, it keeps
+    its messages, visible (`ready`) or hidden while a batch is being processed (`not_visible`)."""
 
     def __init__(self, config: Queue):
         self.config = config
@@ -39,10 +55,19 @@ class QueueState:
         self.deleted = 0
         self.oldest_sent_at: float | None = None
         self.messages: deque[dict] = deque(maxlen=KEEP_MESSAGES)
+        self.consumer: Callable[[], None] | None = None  # an event source mapping's wake-up, when one reads the queue
+        self.ready: deque[Message] = deque()
+        self.not_visible = 0
+        self._ids = zlib.crc32(config.name.encode())  # message ids differ by queue, repeat by run
 
     @property
     def visible(self) -> int:
-        return self.sent - self.received
+        return len(self.ready) if self.consumer is not None else self.sent - self.received
+
+    def oldest_visible_at(self) -> float | None:
+        if self.consumer is None:
+            return self.oldest_sent_at if self.visible else None
+        return min((m.sent_at for m in self.ready), default=None)
 
     def send(self, now: float, body: Any, attributes: dict | None = None) -> None:
         self.sent += 1
@@ -52,6 +77,9 @@ class QueueState:
         if attributes:
             message["attributes"] = attributes
         self.messages.append(message)
+        if self.consumer is not None:
+            self.ready.append(Message(request_id(self._ids, self.sent), body, now))
+            self.consumer()
 
 
 class TopicState:

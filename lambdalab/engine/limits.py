@@ -71,6 +71,18 @@ SQS_MESSAGE_MAX_BYTES = 1024 * 1024
 # SQS default visibility timeout is 30 s (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html).
 SQS_VISIBILITY_DEFAULT_S = 30.0
 
+# SQS event source mappings (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html,
+# https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html,
+# https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)
+ESM = "https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html"
+SQS_BATCH_DEFAULT = 10
+SQS_BATCH_MAX = 10_000
+SQS_BATCH_WITHOUT_WINDOW_MAX = 10  # larger batches need a batching window of at least 1 s
+BATCHING_WINDOW_MAX_S = 300.0
+SQS_POLLERS_START = 5  # concurrent batches when messages first arrive
+SQS_POLLERS_PER_MINUTE = 300  # added each minute while messages remain
+SQS_POLLERS_MAX = 1_000  # batches in flight per mapping
+
 # Pricing, US East (N. Virginia), first tier (PRICE): requests and GB-seconds.
 PRICE_PER_REQUEST_USD = 0.20 / 1_000_000
 PRICE_PER_GB_SECOND_USD = {"x86_64": 0.0000166667, "arm64": 0.0000133334}

@@ -147,6 +147,20 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class EventSourceMapping:
+    """Lambda's pollers reading an SQS queue and invoking a function with batches of its messages."""
+
+    index: int
+    queue: str
+    function: str
+    batch_size: int = 10
+    batching_window: float = 0.0
+    report_batch_item_failures: bool = False
+    maximum_concurrency: int | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class Expectation:
     index: int
     metric: str
@@ -179,4 +193,5 @@ class Scenario:
     buses: dict[str, Bus] = field(default_factory=dict)
     traffic: tuple[Traffic, ...] = ()
     expect: tuple[Expectation, ...] = ()
+    event_source_mappings: tuple[EventSourceMapping, ...] = ()
     source: str = ""

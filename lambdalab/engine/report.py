@@ -110,14 +110,14 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
 
 
 def _queue(queue: Any, run_s: float) -> dict[str, Any]:
-    oldest = queue.oldest_sent_at
+    oldest = queue.oldest_visible_at()
     return {
         "NumberOfMessagesSent": queue.sent,
         "NumberOfMessagesReceived": queue.received,
         "NumberOfMessagesDeleted": queue.deleted,
         "ApproximateNumberOfMessagesVisible": queue.visible,
-        "ApproximateNumberOfMessagesNotVisible": 0,
-        "ApproximateAgeOfOldestMessage": round((run_s - oldest) * 1000, 3) if oldest is not None and queue.visible else 0,
+        "ApproximateNumberOfMessagesNotVisible": queue.not_visible,
+        "ApproximateAgeOfOldestMessage": round((run_s - oldest) * 1000, 3) if oldest is not None else 0,
         "messages": list(queue.messages),
     }
 

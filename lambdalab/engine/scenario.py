@@ -18,8 +18,8 @@ from lambdalab import content
 from lambdalab.engine import limits
 from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
 from lambdalab.engine.model import (
-    Account, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, Expectation, Function, Queue,
-    RealCodeRef, Scenario, Topic, Traffic,
+    Account, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, EventSourceMapping, Expectation,
+    Function, Queue, RealCodeRef, Scenario, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
 from lambdalab.iam import Policy, Request, evaluate
@@ -66,6 +66,9 @@ def _planned_features(doc: Document) -> list[InputError]:
         where.append((("functions", name), defs["function"]["properties"], fn))
     for i, item in enumerate(traffic if isinstance(traffic, list) else ()):
         where.append((("traffic", i), defs["traffic"]["properties"], item))
+    mappings = doc.data.get("event_source_mappings")
+    for i, item in enumerate(mappings if isinstance(mappings, list) else ()):
+        where.append((("event_source_mappings", i), defs["event_source_mapping"]["properties"], item))
     errors = []
     for path, properties, data in where:
         for key in data if isinstance(data, dict) else ():
@@ -120,6 +123,7 @@ class _Builder:
             self.fail(("duration",), "the run needs a duration above zero, such as 60s")
         traffic = tuple(self.traffic(i, t, functions, queues) for i, t in enumerate(data.get("traffic") or []))
         expect = tuple(self.expectation(i, e, functions, queues) for i, e in enumerate(data.get("expect") or []))
+        mappings = tuple(self.mapping(i, m, functions, queues) for i, m in enumerate(data.get("event_source_mappings") or []))
         return Scenario(
             name=data.get("name") or Path(self.doc.name).stem,
             description=data.get("description", "").strip(),
@@ -133,7 +137,39 @@ class _Builder:
             traffic=traffic,
             expect=expect,
             source=self.doc.name,
+            event_source_mappings=mappings,
         )
+
+    def mapping(self, index: int, data: dict, functions: dict[str, Function], queues: dict[str, Queue]) -> EventSourceMapping:
+        """An SQS event source mapping, with the checks CreateEventSourceMapping makes."""
+        path = ("event_source_mappings", index)
+        kind, _, name = data["source"].partition(":")
+        queue = queues.get(name) if kind == "queue" else None
+        if queue is None:
+            self.fail((*path, "source"), f"{data['source']!r} is not a queue of this scenario (write queue:NAME"
+                                         f"{did_you_mean(name, list(queues))}); streams wait for Kinesis and DynamoDB "
+                                         "Streams mappings")
+        elif queue.fifo:
+            error = self.doc.error((*path, "source"), "FIFO queues in event source mappings are not simulated yet; "
+                                                      "this scenario waits for that feature")
+            self.errors.append(replace(error, waits_for="FIFO queues in event source mappings"))
+        fn = functions.get(data["function"])
+        if fn is None:
+            self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
+        batch = data.get("batch_size", limits.SQS_BATCH_DEFAULT)
+        window = self.duration((*path, "batching_window"), data.get("batching_window"), 0.0)
+        if window > limits.BATCHING_WINDOW_MAX_S:
+            self.fail((*path, "batching_window"), f"{window:g} s is above the maximum of {limits.BATCHING_WINDOW_MAX_S:g} s ({limits.ESM})")
+        if batch > limits.SQS_BATCH_WITHOUT_WINDOW_MAX and window < 1:
+            self.fail((*path, "batch_size"), f"a batch size above {limits.SQS_BATCH_WITHOUT_WINDOW_MAX} needs a "
+                                             f"batching_window of at least 1s ({limits.ESM})")
+        if queue is not None and fn is not None and queue.visibility_timeout < fn.timeout:
+            # The error CreateEventSourceMapping returns (shared/reference/lambda-facts.md §2.2)
+            self.fail((*path, "source"), f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than "
+                                         f"Function timeout: {fn.timeout:g} seconds (AWS recommends 6 times the "
+                                         "function timeout; https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)")
+        return EventSourceMapping(index, name, data["function"], batch, window, bool(data.get("report_batch_item_failures")),
+                                  data.get("maximum_concurrency"), data.get("enabled", True))
 
     def account(self, data: dict) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)

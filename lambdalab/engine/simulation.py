@@ -20,6 +20,7 @@ from lambdalab.engine.invoke_async import AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.metrics import SeriesSampler
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
+from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.traffic import Generator
@@ -96,6 +97,11 @@ class Simulation:
                                    scenario.account.region, scenario.account.account_id)
         self.destinations.invoke_function = self._invoke_from
         self._decisions: dict[tuple, Any] = {}  # (function, principal, source ARN) -> IAM decision
+        self.mappings = [
+            SqsMapping(m, self.queues[m.queue], self.queues.get(self.queues[m.queue].config.dead_letter or ""),
+                       self.functions[m.function], loop, self.account, scenario.account.region, scenario.account.account_id)
+            for m in scenario.event_source_mappings if m.enabled
+        ]
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.functions.values()))
         self.series_requested = series_step is not None
         for fn in self.functions.values():

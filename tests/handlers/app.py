@@ -1,5 +1,6 @@
 """Handlers the runtime tests call: well-behaved ones, and the hostile or careless kinds learners write."""
 
+import json
 import logging
 import os
 import subprocess
@@ -115,3 +116,9 @@ def writes_a_big_file(event, context):
     with open(os.path.join(os.environ["TMPDIR"], "big.bin"), "wb") as big:
         big.write(b"\0" * (3 * 1024 * 1024))
     return "written"
+
+
+def sqs_partial(event, context):
+    """Reports the poison messages of an SQS batch, as a partial batch response."""
+    failures = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if json.loads(r["body"]).get("poison")]
+    return {"batchItemFailures": failures}

@@ -1,0 +1,201 @@
+"""SQS event source mappings: Lambda's pollers read batches of visible messages and invoke the function with them.
+
+As https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html and
+https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html describe it: a batch is hidden for
+the queue's visibility timeout while the function runs; on success Lambda deletes its messages; on a
+function error the whole batch comes back after the timeout, unless the mapping reports batch item
+failures and the function names only the failed messages; a message received maxReceiveCount times goes
+to the queue's dead-letter queue. Pollers start with 5 batches at once and add up to 300 a minute while
+messages remain, to at most 1,000 (or the mapping's maximum concurrency).
+
+A behaviour model's `when` rules look at each message's body: without batch item failures one bad
+message fails the batch (the invocation raises); with them, the modelled code names the bad messages
+and succeeds. Real code decides by itself, in its response.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from lambdalab.engine import limits
+from lambdalab.engine.behaviour import decoded, matches
+from lambdalab.engine.concurrency import admit
+from lambdalab.engine.destinations import Message, QueueState
+from lambdalab.engine.model import EventSourceMapping
+
+if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.environments import Environment, FunctionRuntime
+
+_EPOCH_MS = 1_767_225_600_000  # virtual time 0 (2026-01-01T00:00:00Z) in Unix milliseconds
+_SCALE_STEP_S = 60.0 / limits.SQS_POLLERS_PER_MINUTE  # one more concurrent batch this often while a backlog lasts
+
+
+class SqsMapping:
+    def __init__(self, config: EventSourceMapping, queue: QueueState, dlq: QueueState | None, fn: FunctionRuntime,
+                 loop: EventLoop, account: AccountConcurrency, region: str, account_id: str):
+        self.config = config
+        self.queue = queue
+        self.dlq = dlq
+        self.fn = fn
+        self.loop = loop
+        self.account = account
+        self.arn = f"arn:aws:sqs:{region}:{account_id}:{queue.config.name}"
+        self.region, self.account_id = region, account_id
+        self.cap = min(limits.SQS_POLLERS_MAX, config.maximum_concurrency or limits.SQS_POLLERS_MAX)
+        self.in_flight = 0  # batches being processed
+        self.backlog_since: float | None = None  # pollers grow from here while messages remain
+        self.poll_at: float | None = None  # the poll already scheduled, if any
+        self.batches: dict[int, tuple[list[Message], float, list[Message] | None]] = {}  # request -> batch, receive time, modelled failures
+        # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
+        self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
+        queue.consumer = self.wake
+
+    # --- polling --------------------------------------------------------------------------------
+
+    def limit(self, now: float) -> int:
+        start = min(limits.SQS_POLLERS_START, self.cap)
+        if self.backlog_since is None:
+            return start
+        return min(self.cap, start + int((now - self.backlog_since) / _SCALE_STEP_S))
+
+    def wake(self) -> None:
+        """Messages became visible: poll now, unless nothing could come of it yet (every poller busy: a
+        finished batch wakes it again; or a batching window still filling: its poll is already due)."""
+        now = self.loop.now
+        if self.in_flight >= self.limit(now):
+            if self.poll_at is None and self.limit(now) < self.cap:
+                self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
+            return
+        if self.poll_at is not None and self.config.batching_window > 0 and len(self.queue.ready) < self.config.batch_size:
+            return
+        self._poll_later(now)
+
+    def _poll_later(self, when: float) -> None:
+        if self.poll_at is None or when < self.poll_at:
+            self.poll_at = when
+            self.loop.at(when, self._poll, when)
+
+    def _poll(self, scheduled: float) -> None:
+        if scheduled != self.poll_at:
+            return  # a later, superseded poll
+        self.poll_at = None
+        now = self.loop.now
+        ready = self.queue.ready
+        if not ready:
+            self.backlog_since = None  # scaled back down once the queue is empty
+            return
+        if self.backlog_since is None:
+            self.backlog_since = now
+        size, window = self.config.batch_size, self.config.batching_window
+        while ready and self.in_flight < self.limit(now):
+            if window > 0 and len(ready) < size and now < ready[0].sent_at + window:
+                self._poll_later(ready[0].sent_at + window)  # wait for a fuller batch, at most the window
+                return
+            self._invoke([ready.popleft() for _ in range(min(size, len(ready)))], now)
+        if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
+            self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def _invoke(self, batch: list[Message], now: float) -> None:
+        queue, fn = self.queue, self.fn
+        for message in batch:
+            message.receive_count += 1
+            if message.first_received_at is None:
+                message.first_received_at = now
+        queue.received += len(batch)
+        queue.not_visible += len(batch)
+        number = self.loop.next_id()
+        fn.requests += 1
+        got = admit(fn, self.account, now)
+        if got.__class__ is str:  # throttled: the batch stays hidden and comes back after the visibility timeout
+            fn.throttles += 1
+            fn.throttled += 1
+            if self.loop.listeners:
+                self.loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sqs", "reason": got,
+                                            "status": 429, "error": "TooManyRequestsException"})
+            self.loop.at(now + queue.config.visibility_timeout, self._returned, batch)
+            return
+        self.in_flight += 1
+        fn.sync_in_flight += 1
+        event = self.event(batch)
+        modelled = None
+        if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
+            modelled = [m for m in batch if any(matches(rule.when, decoded(m.body)) for rule in self.item_rules)]
+            event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
+        self.batches[number] = (batch, now, modelled)
+        fn.begin(got, number, event, self._done)
+
+    def _done(self, env: Environment) -> None:
+        batch, received_at, modelled = self.batches.pop(env.request)
+        fn, queue = self.fn, self.queue
+        fn.sync_in_flight -= 1
+        self.in_flight -= 1
+        if env.error is not None:
+            fn.failed += 1
+            failed = batch
+        else:
+            fn.succeeded += 1
+            if not self.config.report_batch_item_failures:
+                failed = []
+            elif modelled is not None:
+                failed = modelled
+            else:
+                failed = reported_failures(env.response, batch)
+        kept = set(map(id, failed))
+        deleted = len(batch) - len(failed)
+        queue.deleted += deleted
+        queue.not_visible -= deleted
+        if failed:
+            self.loop.at(received_at + queue.config.visibility_timeout, self._returned, [m for m in batch if id(m) in kept])
+        self.wake()
+
+    def _returned(self, messages: list[Message]) -> None:
+        """The visibility timeout is over: visible again, or to the dead-letter queue after maxReceiveCount receives."""
+        queue, now = self.queue, self.loop.now
+        queue.not_visible -= len(messages)
+        most = queue.config.max_receive_count
+        for message in messages:
+            if most is not None and message.receive_count >= most and self.dlq is not None:
+                self.dlq.send(now, message.body)
+            else:
+                queue.ready.append(message)
+        if queue.ready:
+            self.wake()
+
+    def event(self, batch: list[Message]) -> dict:
+        """The event Lambda sends for a batch (shared/reference/lambda-facts.md §2.2)."""
+        records = []
+        for m in batch:
+            body = m.body if isinstance(m.body, str) else json.dumps(m.body)
+            records.append({
+                "messageId": m.id, "receiptHandle": f"{m.id}#{m.receive_count}", "body": body,
+                "attributes": {"ApproximateReceiveCount": str(m.receive_count),
+                               "SentTimestamp": str(_EPOCH_MS + int(m.sent_at * 1000)), "SenderId": self.account_id,
+                               "ApproximateFirstReceiveTimestamp": str(_EPOCH_MS + int(m.first_received_at * 1000))},
+                "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                "eventSource": "aws:sqs", "eventSourceARN": self.arn, "awsRegion": self.region,
+            })
+        return {"Records": records}
+
+
+def reported_failures(response: Any, batch: list[Message]) -> list[Message]:
+    """The messages a partial batch response names. Empty or null means all succeeded; anything malformed,
+    or an id not in the batch, fails the whole batch (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)."""
+    if not response:
+        return []
+    items = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not items:
+        return [] if isinstance(response, dict) and "batchItemFailures" in response else batch
+    by_id = {m.id: m for m in batch}
+    failed = []
+    for item in items:
+        identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+        if not identifier or identifier not in by_id:
+            return batch
+        failed.append(by_id[identifier])
+    return failed

@@ -1,0 +1,93 @@
+"""SQS event source mappings: batches, visibility timeout, redrive to the DLQ, partial batch responses, scaling."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_cli
+
+HANDLERS = Path(__file__).parent / "handlers"
+
+BASE = """\
+name: sqs
+duration: 10m
+queues:
+  orders: {visibility_timeout: 60s, max_receive_count: 3, dead_letter: dlq}
+  dlq: {}
+functions:
+  worker:
+    timeout: 10s
+    FUNCTION
+event_source_mappings:
+  - {source: queue:orders, function: worker, MAPPING}
+traffic:
+  - {target: queue:orders, TRAFFIC}
+"""
+MODEL = "behaviour: {init: 100ms, duration: 50ms, errors: {when: {path: $.poison, equals: true}}}"
+TEN_WITH_ONE_POISON = "burst: 10, at: 0s, events: [{n: 1}, {n: 2}, {n: 3}, {n: 4}, {n: 5}, {n: 6}, {n: 7}, {n: 8}, {n: 9}, {poison: true}]"
+
+
+def report(tmp_path, function=MODEL, mapping="batch_size: 10", traffic=TEN_WITH_ONE_POISON) -> dict:
+    path = tmp_path / "sqs.yaml"
+    path.write_text(BASE.replace("FUNCTION", function).replace("MAPPING", mapping).replace("TRAFFIC", traffic))
+    result = run_cli("sim", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_a_clean_batch_is_deleted(tmp_path):
+    out = report(tmp_path, traffic="burst: 10, at: 0s, event: {n: 1}")
+    queue = out["queues"]["orders"]
+    assert queue["NumberOfMessagesSent"] == queue["NumberOfMessagesReceived"] == queue["NumberOfMessagesDeleted"] == 10
+    assert out["functions"]["worker"]["metrics"]["Invocations"] == 1  # one batch of 10
+
+
+def test_a_failing_batch_comes_back_after_the_visibility_timeout_and_is_redriven(tmp_path):
+    out = report(tmp_path)
+    queue, dlq = out["queues"]["orders"], out["queues"]["dlq"]
+    fn = out["functions"]["worker"]
+    # all-or-nothing: the batch fails 3 times (receive count 3 = maxReceiveCount), then all 10 go to the DLQ
+    assert fn["metrics"]["Invocations"] == 3 and fn["metrics"]["Errors"] == 3
+    assert queue["NumberOfMessagesReceived"] == 30 and queue["NumberOfMessagesDeleted"] == 0
+    assert dlq["ApproximateNumberOfMessagesVisible"] == 10
+    times = [m["sent_at_s"] for m in dlq["messages"]]
+    assert min(times) == pytest.approx(180.0, abs=1.0)  # three receives, 60 s of visibility each
+
+
+def test_partial_batch_responses_delete_the_good_messages_at_once(tmp_path):
+    out = report(tmp_path, mapping="batch_size: 10, report_batch_item_failures: true")
+    queue, dlq = out["queues"]["orders"], out["queues"]["dlq"]
+    assert queue["NumberOfMessagesDeleted"] == 9 and dlq["NumberOfMessagesSent"] == 1
+    assert out["functions"]["worker"]["metrics"]["Errors"] == 0  # the code succeeded and named the bad message
+
+
+def test_real_code_names_its_failures(tmp_path):
+    out = report(tmp_path, function=f"code: {HANDLERS}\n    handler: app.sqs_partial",
+                 mapping="batch_size: 10, report_batch_item_failures: true")
+    assert out["queues"]["orders"]["NumberOfMessagesDeleted"] == 9
+    assert out["queues"]["dlq"]["NumberOfMessagesSent"] == 1
+    dead = out["queues"]["dlq"]["messages"][0]["body"]
+    assert dead == {"poison": True}
+
+
+def test_pollers_start_at_five_batches_and_grow_with_a_backlog(tmp_path):
+    slow = "behaviour: {init: 0ms, duration: 5s}"
+    early = report(tmp_path, function=slow, mapping="batch_size: 1", traffic="burst: 2000, at: 0s, event: {n: 1}")
+    assert early["functions"]["worker"]["metrics"]["ConcurrentExecutions"] > 5  # grew while the backlog lasted
+    capped = report(tmp_path, function=slow, mapping="batch_size: 1, maximum_concurrency: 5",
+                    traffic="burst: 2000, at: 0s, event: {n: 1}")
+    assert capped["functions"]["worker"]["metrics"]["ConcurrentExecutions"] == 5
+
+
+@pytest.mark.parametrize("mapping, queue, message", [
+    ("batch_size: 100", "{}", "a batch size above 10 needs a batching_window of at least 1s"),
+    ("batch_size: 10", "{visibility_timeout: 5s}", "Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds"),
+])
+def test_mappings_are_checked_as_aws_checks_them(tmp_path, mapping, queue, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASE.replace("FUNCTION", MODEL).replace("MAPPING", mapping).replace("TRAFFIC", TEN_WITH_ONE_POISON)
+                    .replace("orders: {visibility_timeout: 60s, max_receive_count: 3, dead_letter: dlq}", f"orders: {queue}"))
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and message in result.stderr
