@@ -14,6 +14,8 @@ from typing import Any
 from lambdalab import content
 from lambdalab.commands import UsageError
 from lambdalab.engine import limits
+from lambdalab.engine.edge import TRIGGERS, association_problems
+from lambdalab.engine.edge import outcome as edge_outcome
 from lambdalab.engine.logs import InvocationReport, invocation_lines
 from lambdalab.engine.units import parse_duration
 from lambdalab.runtime import CodeTooLarge, ExecutionEnvironment, FunctionCode, Invocation
@@ -27,6 +29,7 @@ EXAMPLES = """\
   echo '{"name": "Ada"}' | lambdalab invoke app.py:handler --event -
   lambdalab invoke app.py:handler --repeat 3              one cold start, then two warm invocations
   lambdalab invoke app.py:handler --env TABLE=orders --json
+  lambdalab invoke edge.py:handler --edge viewer-request    Lambda@Edge: CloudFront's event, its limits, its verdict
 
 exit status: 0 when every invocation succeeded, 1 when the function failed (its error document is printed),
 2 for bad input (no such file, an event that is not JSON, a setting out of Lambda's range)"""
@@ -47,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true",
                         help="print the result as JSON (one object; a list of them with --repeat)")
     parser.add_argument("--list-events", action="store_true", help="list the sample events and exit")
+    parser.add_argument("--edge", choices=TRIGGERS, metavar="TRIGGER",
+                        help=f"run as Lambda@Edge on this CloudFront trigger ({', '.join(TRIGGERS)}): its limits are "
+                             "checked, the event defaults to the trigger's sample, and the result is validated")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -55,7 +61,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"{name:<28} {path}")
         return 0
     code = _function(args)
-    event = _event(args.event)
+    if args.edge:
+        problems = association_problems(args.edge, code.memory_mb, code.timeout_s, code.environment)
+        if problems:
+            raise UsageError(f"--edge {args.edge}: " + "; ".join(problems))
+    event = _event(args.event if args.event or not args.edge else f"cloudfront-{args.edge}")
     if args.repeat < 1:
         raise UsageError("--repeat takes a number of invocations, 1 or more")
     results = []
@@ -68,10 +78,20 @@ def run(args: argparse.Namespace) -> int:
             results.append(invocation)
             if not args.json:
                 _print_text(code, invocation)
+    verdicts = [edge_outcome(args.edge, event, i.response, i.error, i.timed_out) for i in results] if args.edge else []
     if args.json:
         shaped = [_shape(code, invocation) for invocation in results]
+        for shape, verdict in zip(shaped, verdicts):
+            shape["edge"] = {"trigger": args.edge, "status": verdict.status, "valid": verdict.status == 200,
+                             "problems": list(verdict.problems), "summary": verdict.summary}
         print(json.dumps(shaped[0] if args.repeat == 1 else shaped, indent=2))
-    return 1 if any(invocation.error for invocation in results) else 0
+    else:
+        for verdict in verdicts[-1:]:
+            print(f"CloudFront ({args.edge}): {verdict.summary}")
+            for problem in verdict.problems:
+                print(f"  - {problem}")
+    failed = any(invocation.error for invocation in results) or any(v.status != 200 for v in verdicts)
+    return 1 if failed else 0
 
 
 def _function(args: argparse.Namespace) -> FunctionCode:

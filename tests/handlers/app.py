@@ -122,3 +122,36 @@ def sqs_partial(event, context):
     """Reports the poison messages of an SQS batch, as a partial batch response."""
     failures = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if json.loads(r["body"]).get("poison")]
     return {"batchItemFailures": failures}
+
+
+def edge_add_header(event, context):
+    """A viewer-response function that adds a security header, as CloudFront expects it."""
+    response = event["Records"][0]["cf"]["response"]
+    response["headers"]["strict-transport-security"] = [
+        {"key": "Strict-Transport-Security", "value": "max-age=63072000"}]
+    return response
+
+
+def edge_bad_header(event, context):
+    """Returns a header the wrong way: not lower-case, not a list."""
+    response = event["Records"][0]["cf"]["response"]
+    response["headers"]["X-Frame-Options"] = "DENY"
+    return response
+
+
+def edge_change_status(event, context):
+    response = event["Records"][0]["cf"]["response"]
+    response["status"] = "404"
+    return response
+
+
+def edge_redirect(event, context):
+    """A viewer-request function that answers by itself."""
+    return {"status": "302", "statusDescription": "Found",
+            "headers": {"location": [{"key": "Location", "value": "https://example.com/new"}]}}
+
+
+def edge_change_method(event, context):
+    request = event["Records"][0]["cf"]["request"]
+    request["method"] = "POST"
+    return request

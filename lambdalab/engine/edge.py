@@ -1,0 +1,125 @@
+"""Lambda@Edge: what CloudFront allows a function on each trigger, and whether what it returned is valid.
+
+From shared/reference/lambda-facts.md §8 (the CloudFront Developer Guide's quotas, restrictions and event
+structure pages): viewer triggers get 128 MB and 5 s, origin triggers Lambda's memory and 30 s; no
+environment variables; a generated response is at most 40 KB (viewer) or 1 MB (origin); `clientIp`,
+`method` and `config` are read-only; a viewer-response function cannot change the status code. CloudFront
+answers a function error with 500, an invalid result with 502 and a timeout or throttle with 503.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+TRIGGERS = ("viewer-request", "origin-request", "origin-response", "viewer-response")
+CF_QUOTAS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
+CF_RESTRICTIONS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html"
+CF_EVENTS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/lambda-event-structure.html"
+
+VIEWER_MEMORY_MB, VIEWER_TIMEOUT_S, ORIGIN_TIMEOUT_S = 128, 5, 30
+VIEWER_RESPONSE_BYTES, ORIGIN_RESPONSE_BYTES = 40 * 1024, 1024 * 1024
+REQUEST_FIELDS = ("clientIp", "method", "uri", "querystring", "headers", "body", "origin")
+RESPONSE_FIELDS = ("status", "statusDescription", "headers", "body", "bodyEncoding")
+
+
+@dataclass(frozen=True)
+class EdgeOutcome:
+    """What CloudFront does with the function's result."""
+
+    status: int  # 200 when the result is used; 500, 502 or 503 when CloudFront fails the request
+    problems: tuple[str, ...]  # why the result is invalid, in words
+    summary: str  # one sentence
+
+
+def association_problems(trigger: str, memory_mb: int, timeout_s: float, environment: dict) -> list[str]:
+    """Why CloudFront would refuse to associate this function with the trigger."""
+    viewer = trigger.startswith("viewer")
+    problems = []
+    if viewer and memory_mb > VIEWER_MEMORY_MB:
+        problems.append(f"a {trigger} function may have at most {VIEWER_MEMORY_MB} MB of memory, not {memory_mb} ({CF_QUOTAS})")
+    limit = VIEWER_TIMEOUT_S if viewer else ORIGIN_TIMEOUT_S
+    if timeout_s > limit:
+        problems.append(f"a {trigger} function may have a timeout of at most {limit} s, not {timeout_s:g} ({CF_QUOTAS})")
+    if environment:
+        problems.append(f"Lambda@Edge functions cannot have environment variables ({CF_RESTRICTIONS})")
+    return problems
+
+
+def outcome(trigger: str, event: dict, response: Any, error: dict | None, timed_out: bool) -> EdgeOutcome:
+    if timed_out:
+        return EdgeOutcome(503, ("the function timed out",), "CloudFront answers 503: the function timed out.")
+    if error is not None:
+        return EdgeOutcome(500, (f"{error.get('errorType')}: {error.get('errorMessage')}",),
+                           "CloudFront answers 500: the function raised an error.")
+    problems = result_problems(trigger, event, response)
+    if problems:
+        return EdgeOutcome(502, tuple(problems), "CloudFront answers 502 (LambdaValidationError): the result is invalid.")
+    kind = "a generated response" if trigger.endswith("request") and isinstance(response, dict) and "status" in response \
+        else "the request" if trigger.endswith("request") else "the response"
+    return EdgeOutcome(200, (), f"Valid for {trigger}: CloudFront uses {kind} the function returned.")
+
+
+def result_problems(trigger: str, event: dict, result: Any) -> list[str]:
+    cf = event["Records"][0]["cf"]
+    if not isinstance(result, dict):
+        return [f"the function must return an object (a request or a response), not {type(result).__name__}"]
+    if trigger.endswith("request") and "status" not in result:
+        return _request_problems(cf["request"], result)
+    problems = _response_problems(trigger, result)
+    if trigger == "viewer-response" and "status" in result and str(result["status"]) != str(cf["response"]["status"]):
+        problems.append(f"a viewer-response function cannot change the status code ({cf['response']['status']} to "
+                        f"{result['status']}) ({CF_EVENTS})")
+    return problems
+
+
+def _request_problems(original: dict, request: dict) -> list[str]:
+    unknown = [key for key in request if key not in REQUEST_FIELDS]
+    if unknown or "uri" not in request:
+        return [f"this is not a request (it has {', '.join(map(repr, unknown or ['no uri']))}); return the request "
+                f"(Records[0].cf.request, changed or not) or a response with a status ({CF_EVENTS})"]
+    problems = []
+    for field in ("clientIp", "method"):
+        if field in request and request[field] != original.get(field):
+            problems.append(f"request.{field} is read-only ({original.get(field)!r} became {request[field]!r}) ({CF_EVENTS})")
+    if "uri" in request and (not isinstance(request["uri"], str) or not request["uri"].startswith("/")):
+        problems.append(f"request.uri must be a path starting with /, not {request['uri']!r}")
+    problems += _header_problems("request", request.get("headers", {}))
+    return problems
+
+
+def _response_problems(trigger: str, response: dict) -> list[str]:
+    unknown = [key for key in response if key not in RESPONSE_FIELDS]
+    problems = [f"a response has no {key!r} field ({CF_EVENTS})" for key in unknown]
+    if "status" not in response:
+        problems.append("a response needs a status")
+    elif not str(response["status"]).isdigit() or not 100 <= int(response["status"]) <= 599:
+        problems.append(f"status must be an HTTP status code such as \"200\", not {response['status']!r}")
+    problems += _header_problems("response", response.get("headers", {}))
+    encoding = response.get("bodyEncoding", "text")
+    if encoding not in ("text", "base64"):
+        problems.append(f"bodyEncoding must be text or base64, not {encoding!r}")
+    size = len(json.dumps(response.get("headers", {})).encode()) + len(str(response.get("body", "")).encode())
+    limit = VIEWER_RESPONSE_BYTES if trigger.startswith("viewer") else ORIGIN_RESPONSE_BYTES
+    if trigger.endswith("request") and size > limit:
+        problems.append(f"a generated response is {size:,} bytes; a {trigger} function may generate at most {limit:,} "
+                        f"bytes of headers and body ({CF_QUOTAS})")
+    return problems
+
+
+def _header_problems(where: str, headers: Any) -> list[str]:
+    """Headers are lower-cased names, each with a list of {key, value}; the key matches its name."""
+    if not isinstance(headers, dict):
+        return [f"{where}.headers must be an object of lower-cased header names"]
+    problems = []
+    for name, values in headers.items():
+        if name != name.lower():
+            problems.append(f"{where}.headers: the name {name!r} must be lower-case ({name.lower()!r})")
+        if not isinstance(values, list) or not all(isinstance(v, dict) and "value" in v for v in values):
+            problems.append(f"{where}.headers[{name!r}] must be a list of {{\"key\": ..., \"value\": ...}} objects")
+            continue
+        for value in values:
+            if "key" in value and str(value["key"]).lower() != name.lower():
+                problems.append(f"{where}.headers[{name!r}] has the key {value['key']!r}, which names another header")
+    return problems
