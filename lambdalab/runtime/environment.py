@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,15 +90,19 @@ class ExecutionEnvironment:
             root = environments_dir()
             root.mkdir(parents=True, exist_ok=True)
             self.folder = Path(tempfile.mkdtemp(prefix=f"{self.code.name}-{self.number}-", dir=root))
+            # Even if nobody calls shutdown() (a crash, a forgotten environment), the folder goes when this
+            # object does, or when lambdalab exits.
+            self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
             _copy_code(self.code.code_dir, self.folder / "task")
             (self.folder / "tmp").mkdir()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
-        self.process = subprocess.Popen(
+        self.process = process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
             pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
         )
+        self._process_finalizer = weakref.finalize(self, _kill_group, process.pid)  # the same for its processes
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._outbox = os.fdopen(to_worker_w, "w", encoding="utf-8")
@@ -258,7 +263,7 @@ class ExecutionEnvironment:
                 pass
         self._kill()
         if self.folder is not None:
-            shutil.rmtree(self.folder, ignore_errors=True)
+            self._finalizer()  # removes the folder, once
             self.folder = None
 
     def __enter__(self) -> ExecutionEnvironment:
@@ -273,6 +278,7 @@ class ExecutionEnvironment:
         """Kill the process and everything it started (its process group), until none is left."""
         if self.process is None:
             return
+        self._process_finalizer.detach()  # killed here: a later exit must not kill a reused process group id
         group = self.process.pid
         try:
             os.killpg(group, signal.SIGKILL)
@@ -375,6 +381,13 @@ def _copy_code(source: Path, target: Path) -> None:
         raise CodeTooLarge(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
                            f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".git", ".venv", "node_modules"))
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _live_members(group: int) -> bool:
