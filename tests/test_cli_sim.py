@@ -184,8 +184,8 @@ BAD = {
         r"^{f}:4:5: functions\.api\.timeout: 960 is above the Lambda maximum of 900 seconds"),
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
-    "planned-feature": ("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n    aliases: {live: {}}\n",
-                        r"^{f}:5:5: functions\.api\.aliases: versions and aliases are not simulated yet"),
+    "planned-feature": ("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {shards: 2}}\n",
+                        r"^{f}:5:1: streams: streams \(Kinesis and DynamoDB Streams\) as event sources are not simulated yet"),
 }
 
 

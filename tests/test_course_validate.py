@@ -135,12 +135,12 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
     root = tmp_path / "lessons"
     folder = write_course(root, lesson)
     (folder / "demo.yaml").write_text(
-        "name: aliases\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
-        "    versions: {'1': {}}\n    aliases: {live: {version: '1'}}\n"
-        "traffic:\n  - {target: 'api:live', invocation: sync, rate: 1/s, for: 5s}\n")
+        "name: streams\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
+        "streams: {clicks: {shards: 2}}\n"
+        "traffic:\n  - {target: api, invocation: sync, rate: 1/s, for: 5s}\n")
     result = run_cli("validate", str(folder))
     assert result.returncode == 0, result.stdout
-    assert "note: " in result.stdout and "waits for versions and aliases, not simulated yet (functions.api.versions, functions.api.aliases)" in result.stdout
+    assert "note: " in result.stdout and "waits for streams (Kinesis and DynamoDB Streams) as event sources, not simulated yet (streams)" in result.stdout
     assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 
 

@@ -154,14 +154,14 @@ async def test_picker_palette_and_lesson_demo_open_the_simulator(app):
         await asyncio.sleep(0)
 
 
-async def test_a_scenario_that_waits_for_a_feature_is_reported_not_opened(app):
+async def test_a_scenario_that_waits_for_a_feature_is_reported_not_opened(app, tmp_path):
+    waiting = tmp_path / "streams.yaml"
+    waiting.write_text("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
+                       "streams: {clicks: {shards: 2}}\n")
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
-        lesson = app.course.get("versions-and-aliases")
-        demo = next(s for s in lesson.steps if s.__class__.__name__ == "DemoStep")
-        app.open_lesson(lesson, demo.id)
+        screen = app.screen
+        app.open_simulator(waiting)
         await pilot.pause()
-        await pilot.press("o")
-        await pilot.pause()
-        assert isinstance(app.screen, LessonScreen)
+        assert app.screen is screen
         assert any("not simulated yet" in n.message for n in app._notifications)

@@ -136,14 +136,14 @@ def _log_writer(sim: Simulation, out: IO[str]):
     def write(time: float, kind: str, data: dict) -> None:
         if kind != "invoke_end":
             return
-        function = sim.functions[data["function"]]
+        function = sim.runtimes[data["function"]]
         report = InvocationReport(
             request_id=sim.request_id(data["request_id"]), duration_ms=data["duration_ms"], billed_ms=data["billed_ms"],
             memory_mb=data["memory_mb"], max_memory_used_mb=data["max_memory_used_mb"], init_ms=data["init_ms"],
             error=data["error"], error_message=data["error_message"], timed_out=data["timed_out"],
-            timeout_s=function.timeout, timestamp=timestamp(time),
+            timeout_s=function.timeout, timestamp=timestamp(time), version=data["version"],
         )
-        group = f"/aws/lambda/{data['function']}"
+        group = f"/aws/lambda/{function.config.name}"  # one log group for all of a function's versions
         started = timestamp(time - data["duration_ms"] / 1000.0)  # START is logged when the invoke phase begins
         for n, line in enumerate(invocation_lines(report, output=data["output"])):
             out.write(f"{started if n == 0 else report.timestamp}\t{group}\t{line}\n")

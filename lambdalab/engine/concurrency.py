@@ -38,6 +38,17 @@ class AccountConcurrency:
         self.max_unreserved_busy = 0
 
 
+class Family:
+    """What a function's versions share: reserved concurrency is function-wide
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)."""
+
+    __slots__ = ("busy", "max_busy")
+
+    def __init__(self) -> None:
+        self.busy = 0
+        self.max_busy = 0
+
+
 class ScalingRate:
     """A token bucket of new environments: 1,000 at most, refilled at 100 a second."""
 
@@ -69,7 +80,7 @@ def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Envir
         return fn.warm_provisioned.pop()
     reserved = fn.reserved
     if reserved is not None:
-        if fn.busy >= reserved:
+        if (fn.busy if fn.family is None else fn.family.busy) >= reserved:
             return RESERVED_LIMIT
     elif account.unreserved_busy >= account.unreserved_capacity:
         return ACCOUNT_LIMIT

@@ -184,10 +184,10 @@ def _message_id(source: str, number: int) -> str:
 
 def invocation_record(*, now: float, request_id: str, function_arn: str, condition: str, attempts: int,
                       event: Any, status_code: int, error: str | None, error_message: str | None,
-                      response: Any = None) -> dict:
+                      response: Any = None, version: str = "$LATEST") -> dict:
     """What an on-success or on-failure destination receives: `response` is the function's own (real code's)
     on success. A throttled last attempt has no function response."""
-    response_context: dict[str, Any] = {"statusCode": status_code, "executedVersion": "$LATEST"}
+    response_context: dict[str, Any] = {"statusCode": status_code, "executedVersion": version}
     if error is not None and status_code == 200:
         response_context["functionError"] = "Unhandled"
         response = {"errorMessage": error_message, "errorType": error, "requestId": request_id, "stackTrace": []}

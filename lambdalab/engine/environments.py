@@ -23,7 +23,7 @@ from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
-    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.concurrency import AccountConcurrency, Family
     from lambdalab.engine.invoke_async import AsyncEvent
     from lambdalab.engine.real_code import RealCode
     from lambdalab.runtime import Invocation
@@ -72,13 +72,16 @@ class Environment:
 
 
 class FunctionRuntime:
-    """One function in a run: its environments, samplers and counters (the engine's hot state)."""
+    """One function (or one version of it) in a run: its environments, samplers and counters (the engine's hot state)."""
+
+    family: Family | None = None  # set on the versions of a function that has several (VersionRuntime)
 
     def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency):
         rng = loop.rng
         behaviour = fn.behaviour
         self.config = fn
-        self.name = fn.name
+        self.version = fn.version
+        self.name = fn.name if fn.version == "$LATEST" else f"{fn.name}:{fn.version}"  # what traces and the TUI show
         self.loop = loop
         self.account = account
         self.reserved = fn.reserved_concurrency
@@ -348,5 +351,27 @@ class FunctionRuntime:
             "max_memory_used_mb": env.memory_used_mb if self.real is not None else
                                   self.config.memory if self.out_of_memory else self.max_memory_used,
             "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.error is not None and env.timed_out,
-            "output": env.output,
+            "output": env.output, "version": self.version,
         })
+
+
+class VersionRuntime(FunctionRuntime):
+    """A version of a function with published versions: its own environments and code, the function's
+    concurrency shared with the others (its family). A subclass, so that functions without versions
+    pay nothing for it on the hot path."""
+
+    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, family: Family):
+        super().__init__(fn, loop, account)
+        self.family = family
+
+    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None] | None = None,
+              async_event: AsyncEvent | None = None) -> None:
+        family = self.family
+        family.busy += 1
+        if family.busy > family.max_busy:
+            family.max_busy = family.busy
+        super().begin(env, request, event, on_done, async_event)
+
+    def _invoke_done(self, env: Environment) -> None:
+        self.family.busy -= 1
+        super()._invoke_done(env)

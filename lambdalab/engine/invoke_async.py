@@ -165,7 +165,8 @@ class AsyncInvoker:
         fn = event.function
         now = self.loop.now
         record = invocation_record(
-            now=now, request_id=self._id(event), function_arn=function_arn(self.region, self.account_id, fn.name, "$LATEST"),
+            now=now, request_id=self._id(event), version=fn.version,
+            function_arn=function_arn(self.region, self.account_id, fn.config.name, fn.version),
             condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
             error=event.error, error_message=event.error_message, response=event.response,
         )

@@ -66,6 +66,17 @@ class Histogram:
         if ms < self.low:
             self.low = ms
 
+    @classmethod
+    def merged(cls, histograms: list[Histogram]) -> Histogram:
+        """One histogram of all the values of several (a function's versions, together)."""
+        out = cls()
+        for histogram in histograms:
+            for key, count in histogram.counts.items():
+                out.counts[key] = out.counts.get(key, 0) + count
+            out.low = min(out.low, histogram.low)
+            out.high = max(out.high, histogram.high)
+        return out
+
     def summary(self) -> dict[str, float | None]:
         """p50, p90, p99 and max in ms (two decimals, as in a REPORT line); None when empty."""
         total = sum(self.counts.values())

@@ -61,6 +61,16 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
+class Alias:
+    """A name for a version, or for two with weighted routing
+    (https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
+
+    name: str
+    version: str
+    routing: tuple[tuple[str, float], ...] = ()  # at most one (version, weight): that share goes to it
+
+
+@dataclass(frozen=True)
 class RealCodeRef:
     """A function's real code: a folder and `module.function`. With no behaviour model, Init and
     Duration are measured from the code as it runs (so runs with real code repeat only as well as it does)."""
@@ -96,6 +106,9 @@ class Function:
     code: RealCodeRef | None = None  # real handler code, run in worker processes, instead of (or timed by) `behaviour`
     resource_policy: Policy | None = None  # who may invoke it; None: only its own account's callers
     role_policies: tuple[Policy, ...] | None = None  # the execution role's; None: no role given, nothing checked
+    version: str = "$LATEST"  # which version this is
+    versions: dict[str, Function] = field(default_factory=dict)  # published versions, by number ($LATEST only)
+    aliases: dict[str, Alias] = field(default_factory=dict)
 
     @property
     def claimed_concurrency(self) -> int:
@@ -141,6 +154,7 @@ class Traffic:
     poisson: bool = False
     burst: int = 0
     name: str = ""
+    qualifier: str = ""  # a version or alias of the target function ("" or "$LATEST": $LATEST)
     principal: str = ""  # who calls, when it is not the function's own account (s3.amazonaws.com, an ARN, ...)
     source_arn: str = ""
     source_account: str = ""

@@ -12,6 +12,7 @@ import operator
 from typing import Any
 
 from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
 
@@ -20,7 +21,7 @@ OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": opera
 
 def build_report(sim: Simulation) -> dict[str, Any]:
     run_s = sim.now
-    functions = {name: _function(fn, run_s) for name, fn in sim.functions.items()}
+    functions = {name: _function_and_versions(sim, name, run_s) for name in sim.functions}
     queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
     on_demand = [f for name, f in functions.items() if not sim.functions[name].config.provisioned_concurrency]
     report: dict[str, Any] = {
@@ -50,6 +51,36 @@ def build_report(sim: Simulation) -> dict[str, Any]:
 
 def to_json(report: dict[str, Any]) -> str:
     return json.dumps(report, indent=2, ensure_ascii=False)
+
+
+def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str, Any]:
+    """A function's figures; for one with published versions, all of them together, with `by_version`
+    (CloudWatch's ExecutedVersion dimension)."""
+    members = [r for r in sim.runtimes.values() if r.config.name == name]
+    if len(members) == 1:
+        return _function(members[0], run_s)
+    parts = [_function(m, run_s) for m in members]
+    merged = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
+    metrics = merged["metrics"]
+    metrics["ConcurrentExecutions"] = members[0].family.max_busy
+    metrics["Duration"] = Histogram.merged([m.durations for m in members]).summary()
+    metrics["InitDuration"] = Histogram.merged([m.init_durations for m in members]).summary()
+    metrics["AsyncEventAge"] = max(p["metrics"]["AsyncEventAge"] for p in parts)
+    metrics["CostUSD"] = _usd(metrics["CostUSD"])
+    merged["cost"].update(architecture=members[0].config.architecture, memory_mb=members[0].config.memory)
+    merged["by_version"] = {m.version: {"Invocations": m.invocations, "Errors": m.errors} for m in members}
+    return merged
+
+
+def _sum(parts: list[Any]) -> Any:
+    """Numbers added up, key by key; anything else taken from the first part."""
+    first = parts[0]
+    if isinstance(first, dict):
+        return {key: _sum([p[key] for p in parts]) for key in first}
+    if isinstance(first, (int, float)) and not isinstance(first, bool) and all(isinstance(p, (int, float)) for p in parts):
+        total = sum(parts)
+        return round(total, 6) if isinstance(total, float) else total
+    return first
 
 
 def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
@@ -105,7 +136,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "to_on_failure": fn.to_on_failure,
             "to_on_success": fn.to_on_success,
         },
-        "by_version": {"$LATEST": {"Invocations": fn.invocations, "Errors": fn.errors}},
+        "by_version": {fn.version: {"Invocations": fn.invocations, "Errors": fn.errors}},
     }
 
 

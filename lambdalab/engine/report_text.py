@@ -68,8 +68,11 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     sampler = sim.sampler
     fn = sim.functions[name]
-    concurrency = resample(sampler.concurrency[name], CHART_COLUMNS)
-    throttles = resample(sampler.counts[name]["throttles"], CHART_COLUMNS, sum)
+    # A function with versions: its versions' steps added up (each step's peak, so at most a little high).
+    members = [r.name for r in sim.runtimes.values() if r.config.name == name]
+    concurrency = resample([sum(step) for step in zip(*(sampler.concurrency[m] for m in members))], CHART_COLUMNS)
+    all_throttles = [sum(step) for step in zip(*(sampler.counts[m]["throttles"] for m in members))]
+    throttles = resample(all_throttles, CHART_COLUMNS, sum)
     limits = {}
     if fn.reserved is not None:
         limits[f"reserved {fn.reserved}"] = fn.reserved
@@ -84,7 +87,7 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
              + "".join(f", {k}" for k in limits if k not in shown) + ")"]
     gutter = len(THROTTLE_LABEL)  # every row starts with a label this wide, then the axis
     lines += ["  " + row for row in column_chart(concurrency, CHART_HEIGHT, shown, label_width=gutter)]
-    total = sum(sampler.counts[name]["throttles"])
+    total = sum(all_throttles)
     if total:
         lines.append(f"  {THROTTLE_LABEL} ┆{strip(throttles)}  throttles ({total:,} in all)")
     lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(concurrency)))

@@ -18,7 +18,7 @@ from lambdalab import content
 from lambdalab.engine import limits
 from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
 from lambdalab.engine.model import (
-    Account, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, EventSourceMapping, Expectation,
+    Account, Alias, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, EventSourceMapping, Expectation,
     Function, Queue, RealCodeRef, Scenario, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
@@ -192,8 +192,9 @@ class _Builder:
 
     # --- functions ----------------------------------------------------------------------------
 
-    def function(self, name: str, data: dict, account: Account) -> Function:
-        path = ("functions", name)
+    def function(self, name: str, data: dict, account: Account, version: str = "$LATEST",
+                 path: tuple | None = None) -> Function:
+        path = path or ("functions", name)
         memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
         self.in_range((*path, "memory"), memory, limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB", limits.QUOTAS)
         timeout = self.timeout((*path, "timeout"), data.get("timeout"))
@@ -213,7 +214,7 @@ class _Builder:
             self.fail(path, "missing required key 'behaviour' (a model of the code: init, duration, errors), "
                             "or `code:` and `handler:` to run real code")
         behaviour = self.behaviour((*path, "behaviour"), data.get("behaviour") or {})
-        return Function(
+        fn = Function(
             name=name,
             memory=memory,
             timeout=timeout,
@@ -230,7 +231,42 @@ class _Builder:
             code=code,
             resource_policy=self.resource_policy((*path, "resource_policy"), data.get("resource_policy")),
             role_policies=self.role((*path, "role"), data.get("role")),
+            version=version,
         )
+        if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
+            fn = self.versions_and_aliases(fn, data, account, path)
+        return fn
+
+    def versions_and_aliases(self, fn: Function, data: dict, account: Account, path: tuple) -> Function:
+        """Published versions (a snapshot of $LATEST with what the scenario says differed then) and aliases
+        (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html)."""
+        latest = {k: v for k, v in data.items() if k not in ("versions", "aliases")}
+        versions = {str(number): self.function(fn.name, {**latest, **(overrides or {})}, account, version=str(number),
+                                               path=(*path, "versions", number))
+                    for number, overrides in (data.get("versions") or {}).items()}
+        aliases = {name: self.alias((*path, "aliases", name), name, spec, versions)
+                   for name, spec in (data.get("aliases") or {}).items()}
+        return replace(fn, versions=versions, aliases=aliases)
+
+    def alias(self, path: tuple, name: str, spec: dict, versions: dict[str, Function]) -> Alias:
+        """An alias points to one version, or splits requests between two published ones
+        (https://docs.aws.amazon.com/lambda/latest/api/API_AliasRoutingConfiguration.html)."""
+        version = str(spec["version"])
+        known = ["$LATEST", *versions]
+        if version not in known:
+            self.fail((*path, "version"), f"no version {version!r}{did_you_mean(version, known)}; versions: {', '.join(known)}")
+        routing = []
+        for other, weight in (spec.get("routing") or {}).items():
+            other = str(other)
+            if other not in versions:
+                self.fail((*path, "routing", other), f"no published version {other!r}; versions: {', '.join(versions) or 'none'}")
+            elif other == version:
+                self.fail((*path, "routing", other), f"the alias already points to version {other}; route to another one")
+            elif version == "$LATEST":
+                self.fail((*path, "version"), "weighted routing needs two published versions, and $LATEST is not one "
+                                              "(https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)")
+            routing.append((other, float(weight)))
+        return Alias(name, version, tuple(routing))
 
     def resource_policy(self, path: tuple, statements: list | None) -> Policy | None:
         """The function's resource-based policy: its statements, checked as IAM checks a policy."""
@@ -460,8 +496,14 @@ class _Builder:
                 self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' "
                                                  f"(a {kind}'s functions are invoked asynchronously)")
         elif ":" in target:
-            self.fail((*path, "target"), f"{target!r}: versions and aliases (function:qualifier) are not simulated yet; "
-                                         "this scenario waits for that feature")
+            function, _, qualifier = target.partition(":")
+            fn = functions.get(function)
+            if fn is None:
+                self.fail((*path, "target"), f"no function named {function!r}{did_you_mean(function, list(functions))}")
+            elif qualifier != "$LATEST" and qualifier not in fn.versions and qualifier not in fn.aliases:
+                known = ["$LATEST", *fn.versions, *fn.aliases]
+                self.fail((*path, "target"), f"{function} has no version or alias {qualifier!r}{did_you_mean(qualifier, known)}; "
+                                             f"it has {', '.join(known)}")
         elif target not in functions:
             self.fail((*path, "target"), f"no function named {target!r}{did_you_mean(target, list(functions))}; "
                                          "a queue target is written queue:NAME")
@@ -491,9 +533,11 @@ class _Builder:
                 rate = parse_rate(data["rate"])
             except ValueError as exc:
                 self.fail((*path, "rate"), str(exc))
+        base, _, qualifier = target.partition(":") if kind not in ("queue", "topic", "bus") else (target, "", "")
         return Traffic(
             index=index,
-            target=target,
+            target=base,
+            qualifier=qualifier,
             invocation=invocation,
             events=events,
             rate=rate,

@@ -12,9 +12,9 @@ from functools import partial
 from typing import Any, Callable
 
 from lambdalab.engine.clock import EventLoop, Listener
-from lambdalab.engine.concurrency import AccountConcurrency
+from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
-from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
@@ -81,12 +81,21 @@ class Simulation:
         loop = self.loop = EventLoop(self.seed)
         claimed = sum(f.claimed_concurrency for f in scenario.functions.values())
         self.account = AccountConcurrency(scenario.account.concurrency, claimed)
-        self.functions = {name: FunctionRuntime(fn, loop, self.account) for name, fn in scenario.functions.items()}
-        self.real_pool = RealPool(real_environments)
+        self.functions: dict[str, FunctionRuntime] = {}  # each function's $LATEST, by name
+        self.runtimes: dict[str, FunctionRuntime] = {}  # every version of every function, by "name" or "name:version"
         for name, fn in scenario.functions.items():
-            if fn.code is not None:
-                self.functions[name].real = RealCode(fn, self.real_pool, self.seed, scenario.account.region,
-                                                     scenario.account.account_id)
+            if fn.versions:
+                family = Family()
+                members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
+            else:
+                members = [FunctionRuntime(fn, loop, self.account)]
+            self.functions[name] = members[0]
+            self.runtimes.update((m.name, m) for m in members)
+        self.real_pool = RealPool(real_environments)
+        for runtime in self.runtimes.values():
+            if runtime.config.code is not None:
+                runtime.real = RealCode(runtime.config, self.real_pool, self.seed, scenario.account.region,
+                                        scenario.account.account_id)
         self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
         self.topics = {name: TopicState(t) for name, t in scenario.topics.items()}
         self.buses = {name: BusState(b) for name, b in scenario.buses.items()}
@@ -102,9 +111,9 @@ class Simulation:
                        self.functions[m.function], loop, self.account, scenario.account.region, scenario.account.account_id)
             for m in scenario.event_source_mappings if m.enabled
         ]
-        self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.functions.values()))
+        self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
         self.series_requested = series_step is not None
-        for fn in self.functions.values():
+        for fn in self.runtimes.values():
             fn.provision(fn.config.provisioned_concurrency)
         self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
         for generator in self.generators:
@@ -124,7 +133,21 @@ class Simulation:
         decision = self._decision(fn, traffic.principal, traffic.source_arn, traffic.source_account)
         if decision is not None and not decision.allowed:
             return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
-        return partial(self.async_.receive if traffic.invocation == "async" else self.sync.request, fn)
+        invoke = self.async_.receive if traffic.invocation == "async" else self.sync.request
+        config = fn.config
+        alias = config.aliases.get(traffic.qualifier)
+        if alias is not None and alias.routing:
+            (other, weight), = alias.routing
+            return partial(self._routed, invoke, self.runtimes[f"{config.name}:{alias.version}"],
+                           self.runtimes[f"{config.name}:{other}"], weight)
+        version = alias.version if alias is not None else traffic.qualifier
+        return partial(invoke, self.runtimes[config.name if version in ("", "$LATEST") else f"{config.name}:{version}"])
+
+    def _routed(self, invoke: Callable[[FunctionRuntime, Any], None], primary: FunctionRuntime,
+                other: FunctionRuntime, weight: float, event: Any) -> None:
+        """An alias with weighted routing: each request goes to the other version with probability `weight`
+        (a simple per-request draw, as AWS does: https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
+        invoke(other if self.loop.rng.random() < weight else primary, event)
 
     def _decision(self, fn: FunctionRuntime, principal: str, source_arn: str, source_account: str) -> Any:
         """Whether the function's resource-based policy lets this caller invoke it: decided once per caller."""
@@ -219,7 +242,7 @@ class Simulation:
         next few waiting events can ask for those alone: with thousands of either, that is most of the cost.
         """
         functions = {}
-        for name, fn in self.functions.items():
+        for name, fn in self.runtimes.items():
             envs = tuple(
                 EnvironmentView(env.id, env.state, env.provisioned,
                                 self.request_id(env.request) if env.state != "idle" else None,

@@ -89,7 +89,7 @@ class LiveRun:
         self.lock = threading.Lock()
         self._log_events: deque[tuple[float, str, dict]] = deque(maxlen=LOG_EVENTS_KEPT)
         self._log_new = 0  # events added since the UI last read
-        self.tracks: dict[str, dict[int, EnvironmentTrack]] = {name: {} for name in scenario.functions}
+        self.tracks: dict[str, dict[int, EnvironmentTrack]] = {name: {} for name in self.sim.runtimes}
         self.history: deque[Sample] = deque(maxlen=HISTORY_SAMPLES)
         self.sim.subscribe(self._on_event)
 
@@ -141,7 +141,7 @@ class LiveRun:
                                            {n: f.counters["throttles"] for n, f in snapshot.functions.items()}))
             run_s = max(self.sim.now, 1e-9)
             costs = {name: function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s).total_usd
-                     for name, fn in self.sim.functions.items()}
+                     for name, fn in self.sim.runtimes.items()}
             rows = sum(len(t) for t in self.tracks.values())
         return View(snapshot, rows, lines[-LOG_LINES_PER_TICK:], costs)
 
@@ -201,7 +201,7 @@ class LiveRun:
                 request_id=rid, duration_ms=data["duration_ms"], billed_ms=data["billed_ms"], memory_mb=data["memory_mb"],
                 max_memory_used_mb=data["max_memory_used_mb"], init_ms=data["init_ms"], error=data["error"],
                 error_message=data["error_message"], timed_out=data["timed_out"],
-                timeout_s=self.sim.functions[fn].timeout, timestamp=stamp,
+                timeout_s=self.sim.runtimes[fn].timeout, timestamp=stamp, version=data["version"],
             )
             return [f"{stamp}  {fn}: {line}" for line in invocation_lines(report, output=data["output"])]
         if kind == "throttle":

@@ -156,8 +156,12 @@ class SimulatorScreen(Screen):
     def _draw_chart(self) -> None:
         name = self.chart_function
         history = list(self.run.history)
-        busy = [s.busy.get(name, 0) for s in history]
-        throttled = [max(0, b.throttles.get(name, 0) - a.throttles.get(name, 0)) for a, b in zip(history, history[1:])]
+
+        def of_function(figures: dict[str, int]) -> int:  # all its versions together
+            return sum(v for k, v in figures.items() if k == name or k.startswith(name + ":"))
+
+        busy = [of_function(s.busy) for s in history]
+        throttled = [max(0, of_function(b.throttles) - of_function(a.throttles)) for a, b in zip(history, history[1:])]
         throttled.insert(0, 0)
         fn = self.scenario.functions[name]
         account = self.scenario.account.concurrency
