@@ -86,3 +86,58 @@ def test_aliases_are_checked_when_the_scenario_loads(tmp_path, change, message):
     path.write_text(text)
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and message in result.stderr
+
+
+DEPLOY = """\
+name: canary deployment
+duration: 15m
+functions:
+  checkout:
+    behaviour: {init: 100ms, duration: 100ms, errors: {rate: 0.2}}
+    versions:
+      "1": {behaviour: {init: 100ms, duration: 100ms, errors: {rate: 0}}}
+      "2": {}
+    aliases:
+      live: {version: "1"}
+deployments:
+  - {function: checkout, alias: live, to: "2", config: CONFIG, start: 1m ALARM}
+traffic:
+  - {target: "checkout:live", invocation: sync, rate: 20/s, for: 15m}
+"""
+
+
+def deploy(tmp_path, config: str, alarm: str = "") -> dict:
+    path = tmp_path / "deploy.yaml"
+    path.write_text(DEPLOY.replace("CONFIG", config).replace("ALARM", alarm))
+    result = run_cli("sim", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_canary_and_linear_shift_on_codedeploys_schedule(tmp_path):
+    canary = deploy(tmp_path, "Canary10Percent5Minutes")["deployments"][0]
+    assert canary["status"] == "succeeded"
+    assert [(s["t_s"], s["weight"]) for s in canary["steps"]] == [(60.0, 0.1), (360.0, 1.0)]
+    linear = deploy(tmp_path, "Linear10PercentEvery1Minute")["deployments"][0]
+    assert [s["weight"] for s in linear["steps"]] == [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0]
+    assert [s["t_s"] for s in linear["steps"]][-1] == 60.0 + 9 * 60.0
+    at_once = deploy(tmp_path, "AllAtOnce")
+    assert at_once["deployments"][0]["steps"] == [{"t_s": 60.0, "weight": 1.0}]
+    assert at_once["functions"]["checkout"]["by_version"]["2"]["Invocations"] == 20 * 14 * 60
+
+
+def test_an_alarm_rolls_the_alias_back(tmp_path):
+    out = deploy(tmp_path, "Canary10Percent5Minutes", ", alarm: {errors_over: 5}")
+    deployment = out["deployments"][0]
+    assert deployment["status"] == "rolled back"
+    assert deployment["steps"][-1]["t_s"] == 120.0 and deployment["steps"][-1]["weight"] == 0.0
+    assert "errors on version 2 in the last minute (more than 5)" in deployment["steps"][-1]["alarm"]
+    by_version = out["functions"]["checkout"]["by_version"]
+    assert by_version["2"]["Invocations"] < 200  # one minute of 10 %, then nothing
+
+
+def test_deployments_are_checked(tmp_path):
+    path = tmp_path / "deploy.yaml"
+    path.write_text(DEPLOY.replace("CONFIG", "Canary10Percent7Minutes").replace("ALARM", ""))
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and "'Canary10Percent7Minutes' is not a CodeDeploy configuration" in result.stderr

@@ -175,6 +175,18 @@ class EventSourceMapping:
 
 
 @dataclass(frozen=True)
+class DeploymentPlan:
+    """A CodeDeploy traffic shift of an alias to a version."""
+
+    function: str
+    alias: str
+    to: str
+    config: str
+    start: float = 0.0
+    errors_over: int | None = None
+
+
+@dataclass(frozen=True)
 class Expectation:
     index: int
     metric: str
@@ -208,4 +220,5 @@ class Scenario:
     traffic: tuple[Traffic, ...] = ()
     expect: tuple[Expectation, ...] = ()
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
+    deployments: tuple[DeploymentPlan, ...] = ()
     source: str = ""

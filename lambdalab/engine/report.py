@@ -43,6 +43,10 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         },
         "engine": {"events": sim.loop.events_run},
     }
+    if sim.deployments:
+        report["deployments"] = [{"function": plan.function, "alias": plan.alias, "to": plan.to, "config": plan.config,
+                                  "status": deployment.status, "steps": deployment.history}
+                                 for plan, deployment in zip(sim.scenario.deployments, sim.deployments)]
     report["expectations"] = [_expectation(e, report) for e in sim.scenario.expect]
     if sim.series_requested:
         report["series"] = sim.sampler.to_dict()

@@ -56,6 +56,11 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             f"Cost of this run: ${account['CostUSD']:.6f} before the free tier "
             f"(this run uses {tier['requests_share']:.4%} of a month's free requests and "
             f"{tier['gb_seconds_share']:.4%} of its free GB-seconds; the free tier is not subtracted)"]
+    for deployment in report.get("deployments", []):
+        moves = ", ".join(f"{step['weight']:.0%} at {format_duration(step['t_s'])}" for step in deployment["steps"])
+        out += ["", f"Deployment of {deployment['function']}:{deployment['alias']} to version {deployment['to']} "
+                    f"({deployment['config']}): {deployment['status']}" + (f"; shares to the new version: {moves}" if moves else "")]
+        out += [f"  alarm: {step['alarm']}, so the alias went back" for step in deployment["steps"] if "alarm" in step]
     if report["expectations"]:
         out += ["", "Expectations"]
         for e in report["expectations"]:

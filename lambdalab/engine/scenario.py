@@ -16,9 +16,11 @@ from typing import Any
 
 from lambdalab import content
 from lambdalab.engine import limits
+from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
 from lambdalab.engine.model import (
-    Account, Alias, AsyncConfig, Behaviour, Bus, Distribution, ErrorRule, EventMatch, EventSourceMapping, Expectation,
+    Account, Alias, AsyncConfig, Behaviour, Bus, DeploymentPlan, Distribution, ErrorRule, EventMatch, EventSourceMapping,
+    Expectation,
     Function, Queue, RealCodeRef, Scenario, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
@@ -124,6 +126,7 @@ class _Builder:
         traffic = tuple(self.traffic(i, t, functions, queues) for i, t in enumerate(data.get("traffic") or []))
         expect = tuple(self.expectation(i, e, functions, queues) for i, e in enumerate(data.get("expect") or []))
         mappings = tuple(self.mapping(i, m, functions, queues) for i, m in enumerate(data.get("event_source_mappings") or []))
+        deployments = tuple(self.deployment(i, d, functions) for i, d in enumerate(data.get("deployments") or []))
         return Scenario(
             name=data.get("name") or Path(self.doc.name).stem,
             description=data.get("description", "").strip(),
@@ -138,7 +141,27 @@ class _Builder:
             expect=expect,
             source=self.doc.name,
             event_source_mappings=mappings,
+            deployments=deployments,
         )
+
+    def deployment(self, index: int, data: dict, functions: dict[str, Function]) -> DeploymentPlan:
+        """A CodeDeploy shift: the alias, a published version to move to, and a known configuration."""
+        path = ("deployments", index)
+        fn = functions.get(data["function"])
+        if fn is None:
+            self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
+        elif data["alias"] not in fn.aliases:
+            self.fail((*path, "alias"), f"{fn.name} has no alias {data['alias']!r}{did_you_mean(data['alias'], list(fn.aliases))}")
+        elif str(data["to"]) not in fn.versions:
+            self.fail((*path, "to"), f"{fn.name} has no published version {data['to']!r}; versions: {', '.join(fn.versions) or 'none'}")
+        elif fn.aliases[data["alias"]].version == str(data["to"]):
+            self.fail((*path, "to"), f"alias {data['alias']} already points to version {data['to']}")
+        if data["config"] not in DEPLOYMENT_CONFIGS:
+            self.fail((*path, "config"), f"{data['config']!r} is not a CodeDeploy configuration"
+                                         f"{did_you_mean(data['config'], list(DEPLOYMENT_CONFIGS))}")
+        alarm = data.get("alarm") or {}
+        return DeploymentPlan(data["function"], data["alias"], str(data["to"]), data["config"],
+                              self.duration((*path, "start"), data.get("start"), 0.0), alarm.get("errors_over"))
 
     def mapping(self, index: int, data: dict, functions: dict[str, Function], queues: dict[str, Queue]) -> EventSourceMapping:
         """An SQS event source mapping, with the checks CreateEventSourceMapping makes."""

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from lambdalab.engine.clock import EventLoop, Listener
 from lambdalab.engine.concurrency import AccountConcurrency, Family
+from lambdalab.engine.deployments import AliasState, Deployment
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
 from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
@@ -115,6 +116,17 @@ class Simulation:
         self.series_requested = series_step is not None
         for fn in self.runtimes.values():
             fn.provision(fn.config.provisioned_concurrency)
+        self._rand = loop.rng.random
+        self.aliases: dict[tuple[str, str], AliasState] = {}
+        for name, fn in scenario.functions.items():
+            for alias in fn.aliases.values():
+                (other, weight), = alias.routing or ((None, 0.0),)
+                self.aliases[(name, alias.name)] = AliasState(self._version(name, alias.version),
+                                                              self._version(name, other) if other else None, weight)
+        self.deployments = [Deployment(self.aliases[(d.function, d.alias)], self._version(d.function, d.to), d.config,
+                                       d.start, d.errors_over, loop) for d in scenario.deployments]
+        for deployment in self.deployments:
+            deployment.schedule()
         self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
         for generator in self.generators:
             generator.start()
@@ -135,19 +147,18 @@ class Simulation:
             return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
         invoke = self.async_.receive if traffic.invocation == "async" else self.sync.request
         config = fn.config
-        alias = config.aliases.get(traffic.qualifier)
-        if alias is not None and alias.routing:
-            (other, weight), = alias.routing
-            return partial(self._routed, invoke, self.runtimes[f"{config.name}:{alias.version}"],
-                           self.runtimes[f"{config.name}:{other}"], weight)
-        version = alias.version if alias is not None else traffic.qualifier
-        return partial(invoke, self.runtimes[config.name if version in ("", "$LATEST") else f"{config.name}:{version}"])
+        if traffic.qualifier in config.aliases:
+            return partial(self._routed, invoke, self.aliases[(config.name, traffic.qualifier)])
+        return partial(invoke, self._version(config.name, traffic.qualifier))
 
-    def _routed(self, invoke: Callable[[FunctionRuntime, Any], None], primary: FunctionRuntime,
-                other: FunctionRuntime, weight: float, event: Any) -> None:
-        """An alias with weighted routing: each request goes to the other version with probability `weight`
-        (a simple per-request draw, as AWS does: https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
-        invoke(other if self.loop.rng.random() < weight else primary, event)
+    def _version(self, function: str, version: str) -> FunctionRuntime:
+        return self.runtimes[function if version in ("", "$LATEST") else f"{function}:{version}"]
+
+    def _routed(self, invoke: Callable[[FunctionRuntime, Any], None], alias: AliasState, event: Any) -> None:
+        """Through an alias: with weighted routing each request goes to the other version with the alias's
+        probability (a simple per-request draw, as AWS does:
+        https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
+        invoke(alias.pick(self._rand), event)
 
     def _decision(self, fn: FunctionRuntime, principal: str, source_arn: str, source_account: str) -> Any:
         """Whether the function's resource-based policy lets this caller invoke it: decided once per caller."""
