@@ -274,7 +274,8 @@ class Simulation:
                     "to_on_success": fn.to_on_success,
                 },
             )
-        queues = {name: {"visible": q.visible, "sent": q.sent} for name, q in self.queues.items()}
+        queues = {name: {"visible": q.visible, "sent": q.sent, "in_flight": q.not_visible, "deleted": q.deleted}
+                  for name, q in self.queues.items()}
         account = {"busy": self.account.busy, "limit": self.account.limit,
                    "unreserved_busy": self.account.unreserved_busy, "unreserved_capacity": self.account.unreserved_capacity}
         return Snapshot(self.loop.now, self.finished, functions, queues, account)

@@ -48,5 +48,6 @@ class AsyncPanel(Static):
         if not lines:
             lines.append("No asynchronous event is waiting for a retry.")
         for name, queue in snapshot.queues.items():
-            lines.append(f"queue {name}: {queue['visible']:,} message(s) visible, {queue['sent']:,} sent in all")
+            being_read = f", {queue['in_flight']:,} in flight, {queue['deleted']:,} deleted" if queue["in_flight"] or queue["deleted"] else ""
+            lines.append(f"queue {name}: {queue['visible']:,} visible{being_read}, {queue['sent']:,} sent in all")
         self.update(Content("\n".join(lines)))
