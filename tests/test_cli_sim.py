@@ -77,7 +77,7 @@ def test_json_is_one_object_and_byte_identical_across_runs(scenario: Path):
     assert first.returncode == 0
     assert first.stdout == second.stdout
     report = json.loads(first.stdout)
-    assert list(report)[:8] == ["scenario", "seed", "virtual_time_s", "functions", "queues", "topics", "buses", "account"]
+    assert list(report)[:9] == ["scenario", "seed", "virtual_time_s", "functions", "queues", "topics", "buses", "streams", "account"]
     assert report["functions"]["api"]["metrics"]["ConcurrentExecutions"] == 3
 
 
@@ -184,8 +184,9 @@ BAD = {
         r"^{f}:4:5: functions\.api\.timeout: 960 is above the Lambda maximum of 900 seconds"),
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
-    "planned-feature": ("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {shards: 2}}\n",
-                        r"^{f}:5:1: streams: streams \(Kinesis and DynamoDB Streams\) as event sources are not simulated yet"),
+    "planned-feature": ("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {type: kinesis}}\n"
+                        "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
+                        r"^{f}:7:71: event_source_mappings\[0\].tumbling_window: tumbling windows are not simulated yet"),
 }
 
 

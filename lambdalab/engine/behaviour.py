@@ -7,7 +7,6 @@ run repeats exactly. Distributions are built from `random()` alone (not from
 
 from __future__ import annotations
 
-import json
 import math
 import random
 from statistics import NormalDist
@@ -15,10 +14,11 @@ from typing import Any, Callable
 
 from lambdalab.engine import limits
 from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch
+from lambdalab.engine.records import batch_payloads
 
 Sampler = Callable[[], float]
 _Z99 = NormalDist().inv_cdf(0.99)
-_MISSING = object()
+MISSING = object()
 
 
 def sampler(dist: Distribution, rng: random.Random, scale: float = 1.0) -> Sampler:
@@ -97,16 +97,17 @@ def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCh
 
 
 def matches(match: EventMatch, event: Any) -> bool:
-    """Whether the event matches; on an SQS batch, whether any message's body does (one bad message fails
-    the batch)."""
-    if isinstance(event, dict) and _is_sqs_batch(event):
-        return any(matches(match, decoded(record.get("body"))) for record in event["Records"])
+    """Whether the event matches; on a batch from SQS or a stream, whether any record's payload does (one
+    bad record fails the batch)."""
+    payloads = batch_payloads(event)
+    if payloads is not None:
+        return any(matches(match, payload) for payload in payloads)
     value = lookup(event, match.path)
-    if match.exists is not None and (value is not _MISSING) != match.exists:
+    if match.exists is not None and (value is not MISSING) != match.exists:
         return False
-    if match.has_equals and (value is _MISSING or not _same(value, match.equals)):
+    if match.has_equals and (value is MISSING or not _same(value, match.equals)):
         return False
-    if match.one_of is not None and (value is _MISSING or not any(_same(value, v) for v in match.one_of)):
+    if match.one_of is not None and (value is MISSING or not any(_same(value, v) for v in match.one_of)):
         return False
     return True
 
@@ -116,9 +117,9 @@ def lookup(event: Any, path: tuple) -> Any:
     for part in path:
         if isinstance(part, int):
             if not isinstance(event, list) or not -len(event) <= part < len(event):
-                return _MISSING
+                return MISSING
         elif not isinstance(event, dict) or part not in event:
-            return _MISSING
+            return MISSING
         event = event[part]
     return event
 
@@ -127,19 +128,3 @@ def _same(a: Any, b: Any) -> bool:
     """Equality that keeps JSON types apart: 1 is not true, "1" is not 1."""
     return type(a) is type(b) and a == b or (
         isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
-
-
-def _is_sqs_batch(event: dict) -> bool:
-    records = event.get("Records")
-    return isinstance(records, list) and bool(records) and isinstance(records[0], dict) and \
-        records[0].get("eventSource") == "aws:sqs"
-
-
-def decoded(body: Any) -> Any:
-    """An SQS message body as the code would read it: JSON when it is JSON."""
-    if isinstance(body, str):
-        try:
-            return json.loads(body)
-        except ValueError:
-            return body
-    return body

@@ -29,19 +29,115 @@ def timestamp(seconds: float) -> str:
 
 
 _EPOCH = datetime(2026, 1, 1)
+EPOCH_MS = 1_767_225_600_000  # virtual time 0 in Unix milliseconds
 
 
 class Message:
     """One SQS message, as an event source mapping sees it: received, hidden, returned, deleted or redriven."""
 
-    __slots__ = ("id", "body", "sent_at", "receive_count", "first_received_at")
+    __slots__ = ("id", "body", "sent_at", "receive_count", "first_received_at", "group", "number")
 
-    def __init__(self, message_id: str, body: Any, sent_at: float):
+    def __init__(self, message_id: str, body: Any, sent_at: float, group: str | None = None, number: int = 0):
         self.id = message_id
         self.body = body
         self.sent_at = sent_at
         self.receive_count = 0
         self.first_received_at: float | None = None
+        self.group = group  # a FIFO queue's message group id
+        self.number = number  # its place in the queue: 1, 2, ... (a FIFO message's SequenceNumber)
+
+
+class VisibleMessages:
+    """A standard queue's visible messages, oldest first (SQS keeps no strict order, so returned ones go last)."""
+
+    __slots__ = ("messages",)
+
+    def __init__(self) -> None:
+        self.messages: deque[Message] = deque()
+
+    def __len__(self) -> int:
+        return len(self.messages)
+
+    def __iter__(self):
+        return iter(self.messages)
+
+    def append(self, message: Message) -> None:
+        self.messages.append(message)
+
+    def first_sent_at(self) -> float | None:
+        return self.messages[0].sent_at if self.messages else None
+
+    def take(self, size: int) -> list[Message]:
+        messages = self.messages
+        return [messages.popleft() for _ in range(min(size, len(messages)))]
+
+    def put_back(self, messages: list[Message]) -> None:
+        self.messages.extend(messages)
+
+    def release(self, _batch: list[Message], _failed: list[Message]) -> None:
+        """Nothing to unlock in a standard queue."""
+
+
+class MessageGroups:
+    """A FIFO queue's visible messages, in order within each message group. A group with messages in a batch
+    (being processed, or failed and hidden until they return) is locked: its next messages wait, so that
+    order holds (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, deque[Message]] = {}
+        self.available: deque[str] = deque()  # unlocked groups with visible messages, in turn
+        self.locked: set[str] = set()
+        self.count = 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        return (m for queue in self.groups.values() for m in queue)
+
+    def append(self, message: Message) -> None:
+        queue = self.groups.get(message.group)
+        if queue is None:
+            queue = self.groups[message.group] = deque()
+            if message.group not in self.locked:
+                self.available.append(message.group)
+        queue.append(message)
+        self.count += 1
+
+    def first_sent_at(self) -> float | None:
+        return self.groups[self.available[0]][0].sent_at if self.available else None
+
+    def take(self, size: int) -> list[Message]:
+        """A batch from the unlocked groups, in turn: it may hold several groups, and locks each."""
+        batch: list[Message] = []
+        while self.available and len(batch) < size:
+            group = self.available.popleft()
+            self.locked.add(group)
+            queue = self.groups[group]
+            while queue and len(batch) < size:
+                batch.append(queue.popleft())
+            if not queue:
+                del self.groups[group]
+        self.count -= len(batch)
+        return batch
+
+    def put_back(self, messages: list[Message]) -> None:
+        """Failed messages back at the front of their groups, ahead of the ones that waited."""
+        for message in reversed(messages):
+            queue = self.groups.get(message.group)
+            if queue is None:
+                queue = self.groups[message.group] = deque()
+            queue.appendleft(message)
+        self.count += len(messages)
+
+    def release(self, batch: list[Message], failed: list[Message]) -> None:
+        """Unlock the batch's groups, except those with failed messages still hidden."""
+        holding = {m.group for m in failed}
+        for group in dict.fromkeys(m.group for m in batch):
+            if group in self.locked and group not in holding:
+                self.locked.discard(group)
+                if group in self.groups:
+                    self.available.append(group)
 
 
 class QueueState:
@@ -56,7 +152,7 @@ class QueueState:
         self.oldest_sent_at: float | None = None
         self.messages: deque[dict] = deque(maxlen=KEEP_MESSAGES)
         self.consumer: Callable[[], None] | None = None  # an event source mapping's wake-up, when one reads the queue
-        self.ready: deque[Message] = deque()
+        self.ready: VisibleMessages | MessageGroups = MessageGroups() if config.fifo else VisibleMessages()
         self.not_visible = 0
         self._ids = zlib.crc32(config.name.encode())  # message ids differ by queue, repeat by run
 
@@ -69,7 +165,7 @@ class QueueState:
             return self.oldest_sent_at if self.visible else None
         return min((m.sent_at for m in self.ready), default=None)
 
-    def send(self, now: float, body: Any, attributes: dict | None = None) -> None:
+    def send(self, now: float, body: Any, attributes: dict | None = None, group: str | None = None) -> None:
         self.sent += 1
         if self.oldest_sent_at is None:
             self.oldest_sent_at = now
@@ -78,7 +174,7 @@ class QueueState:
             message["attributes"] = attributes
         self.messages.append(message)
         if self.consumer is not None:
-            self.ready.append(Message(request_id(self._ids, self.sent), body, now))
+            self.ready.append(Message(request_id(self._ids, self.sent), body, now, group, self.sent))
             self.consumer()
 
 

@@ -146,6 +146,9 @@ class FunctionRuntime:
         self.to_on_success = 0
         self.dead_letter_errors = 0
         self.destination_failures = 0
+        # streams: IteratorAge, once a stream mapping reads for this function
+        self.iterator_age_ms: float | None = None
+        self.step_iterator_age_ms = -1.0  # the highest in this series step; -1: no batch ended in it
 
     # --- environments -------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from lambdalab.engine.concurrency import AccountConcurrency, admit
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record
 from lambdalab.engine.environments import Environment, FunctionRuntime
 from lambdalab.engine.ids import function_arn, request_id
-from lambdalab.engine.permissions import may_send
+from lambdalab.engine.permissions import may_send as role_may_send
 
 RETRIES_EXHAUSTED = "RetriesExhausted"
 EVENT_AGE_EXCEEDED = "EventAgeExceeded"
@@ -151,7 +151,7 @@ class AsyncInvoker:
         dlq = fn.config.dead_letter_queue
         if dlq:
             attributes = dead_letter_attributes(self._id(event), event.status_code, event.error_message)
-            ok = self._may_send(fn, dlq) and self.destinations.deliver(dlq, now, event.payload, attributes)
+            ok = self.may_send(fn, dlq) and self.destinations.deliver(dlq, now, event.payload, attributes)
             if ok:
                 fn.to_dlq += 1
             else:
@@ -170,7 +170,7 @@ class AsyncInvoker:
             condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
             error=event.error, error_message=event.error_message, response=event.response,
         )
-        ok = self._may_send(fn, target) and self.destinations.deliver(target, now, record)
+        ok = self.may_send(fn, target) and self.destinations.deliver(target, now, record)
         success = condition == "Success"
         if not ok:
             fn.destination_failures += 1
@@ -185,11 +185,11 @@ class AsyncInvoker:
             self.loop.emit("delivery", {"function": event.function.name, "request_id": event.number, "route": route,
                                         "target": target, "delivered": ok})
 
-    def _may_send(self, fn: FunctionRuntime, target: str) -> bool:
+    def may_send(self, fn: FunctionRuntime, target: str) -> bool:
         """The execution role's say on a delivery, decided once per function and target."""
         key = (fn.name, target)
         if key not in self._sends:
-            self._sends[key] = may_send(fn.config, target, self.region, self.account_id)
+            self._sends[key] = role_may_send(fn.config, target, self.region, self.account_id)
         return self._sends[key]
 
     def _id(self, event: AsyncEvent) -> str:

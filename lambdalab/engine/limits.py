@@ -97,3 +97,19 @@ PC_BILLING_INCREMENT_S = 300.0
 # Free tier: 1 M requests and 400,000 GB-seconds a month, permanent; not for PC-enabled functions (PRICE).
 FREE_TIER_REQUESTS = 1_000_000
 FREE_TIER_GB_SECONDS = 400_000
+
+# Kinesis and DynamoDB Streams event source mappings (KIN, DDB, ESM).
+KIN = "https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html"
+DDB = "https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html"
+STREAM_POLL_S = {"kinesis": 1.0, "dynamodb": 0.25}  # each shard polled once a second (Kinesis), 4 times (DynamoDB)
+STREAM_BATCH_DEFAULT = 100
+PARALLELIZATION_FACTOR_MAX = 10
+STREAM_RETRY_ATTEMPTS_MAX = 10_000
+STREAM_RECORD_AGE_MAX_S = 604_800.0  # 7 days
+# Kinesis keeps records 24 hours by default, up to 365 days
+# (https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html); DynamoDB Streams keep
+# them 24 hours (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html).
+STREAM_RETENTION_DEFAULT_S = 86_400.0
+KINESIS_RETENTION_MAX_S = 365 * 86_400.0
+# A FIFO queue's mapping takes at most 10 messages a batch (ESM).
+SQS_FIFO_BATCH_MAX = 10

@@ -34,6 +34,9 @@ EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {name: () for name in (
     "NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted",
     "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage",
 )}
+EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {name: () for name in (
+    "IncomingRecords", "IteratorAge", "processed", "to_on_failure", "discarded", "expired", "skipped", "in_flight", "unread",
+)}
 EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {name: () for name in (
     "ConcurrentExecutions", "UnreservedConcurrentExecutions", "CostUSD",
 )}
@@ -122,6 +125,7 @@ class SeriesSampler:
         self.waiting: dict[str, list[int]] = {f.name: [] for f in functions}
         self.counts: dict[str, dict[str, list[int]]] = {f.name: {c: [] for c in self.COUNTERS} for f in functions}
         self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
+        self.iterator_age: dict[str, list[int | None]] = {}  # functions a stream mapping reads for
 
     def sample(self, end_of_step: float) -> None:
         """Close the step that ends now."""
@@ -135,6 +139,10 @@ class SeriesSampler:
             for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
                 self.counts[f.name][counter].append(value - before)
             self._last[f.name] = now
+            if f.iterator_age_ms is not None:
+                age = f.step_iterator_age_ms
+                self.iterator_age.setdefault(f.name, []).append(round(age) if age >= 0 else None)
+                f.step_iterator_age_ms = -1.0
 
     def to_dict(self) -> dict:
         return {
@@ -149,6 +157,7 @@ class SeriesSampler:
                     "Errors": self.counts[name]["errors"],
                     "Throttles": self.counts[name]["throttles"],
                     "ColdStarts": self.counts[name]["cold_starts"],
+                    **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
                 }
                 for name in self.concurrency
             },

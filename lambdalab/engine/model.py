@@ -141,6 +141,29 @@ class Bus:
 
 
 @dataclass(frozen=True)
+class Stream:
+    """A Kinesis data stream or a DynamoDB table's stream: records spread over shards by partition key."""
+
+    name: str
+    kind: str  # "kinesis" or "dynamodb"
+    shards: int = 1
+    retention: float = 86_400.0
+    backlog: int = 0  # records already in the stream when the run starts ...
+    backlog_over: float = 0.0  # ... written evenly over this long before it
+    backlog_event: Any = None
+
+
+@dataclass(frozen=True)
+class KeyRule:
+    """How a traffic generator picks each record's partition key (or each FIFO message's group id):
+    from the event at a JSON path, one fixed key, a cycle of `count` keys, or (all empty) a new key each time."""
+
+    path: tuple | None = None
+    fixed: str = ""
+    count: int = 0
+
+
+@dataclass(frozen=True)
 class Traffic:
     """One generator of requests: a steady or Poisson rate over a window, or a burst at one instant."""
 
@@ -158,20 +181,30 @@ class Traffic:
     principal: str = ""  # who calls, when it is not the function's own account (s3.amazonaws.com, an ARN, ...)
     source_arn: str = ""
     source_account: str = ""
+    key: KeyRule | None = None  # a stream's partition key or a FIFO queue's message group; None for the rest
 
 
 @dataclass(frozen=True)
 class EventSourceMapping:
-    """Lambda's pollers reading an SQS queue and invoking a function with batches of its messages."""
+    """Lambda's pollers reading an SQS queue or a stream and invoking a function with batches of its records.
+    The stream-only settings keep AWS's defaults (-1: retry and keep records until they expire)."""
 
     index: int
-    queue: str
+    kind: str  # "queue" or "stream"
+    source: str  # the queue's or stream's name
     function: str
     batch_size: int = 10
     batching_window: float = 0.0
     report_batch_item_failures: bool = False
     maximum_concurrency: int | None = None
     enabled: bool = True
+    parallelization_factor: int = 1
+    bisect_on_error: bool = False
+    maximum_retry_attempts: int = -1
+    maximum_record_age: float = -1.0
+    on_failure: str | None = None  # "queue:NAME" or "topic:NAME"
+    starting_position: str = "TRIM_HORIZON"
+    starting_position_time: float = 0.0  # AT_TIMESTAMP: virtual seconds (negative: before the run)
 
 
 @dataclass(frozen=True)
@@ -195,6 +228,7 @@ class Expectation:
     function: str | None = None
     queue: str | None = None
     why: str = ""
+    stream: str | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +251,7 @@ class Scenario:
     queues: dict[str, Queue] = field(default_factory=dict)
     topics: dict[str, Topic] = field(default_factory=dict)
     buses: dict[str, Bus] = field(default_factory=dict)
+    streams: dict[str, Stream] = field(default_factory=dict)
     traffic: tuple[Traffic, ...] = ()
     expect: tuple[Expectation, ...] = ()
     event_source_mappings: tuple[EventSourceMapping, ...] = ()

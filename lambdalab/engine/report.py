@@ -32,6 +32,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "queues": queues,
         "topics": {name: {"NumberOfMessagesPublished": t.published} for name, t in sim.topics.items()},
         "buses": {name: {"events_received": b.received} for name, b in sim.buses.items()},
+        "streams": {name: _stream(stream, run_s) for name, stream in sim.streams.items()},
         "account": {
             "ConcurrentExecutions": sim.account.max_busy,
             "UnreservedConcurrentExecutions": sim.account.max_unreserved_busy,
@@ -106,7 +107,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "AsyncEventsDropped": fn.dropped,
             "DeadLetterErrors": fn.dead_letter_errors,
             "DestinationDeliveryFailures": fn.destination_failures,
-            "IteratorAge": None,  # streams arrive with event source mappings
+            "IteratorAge": round(fn.iterator_age_ms, 3) if fn.iterator_age_ms is not None else None,  # streams only
             "ColdStarts": fn.cold_starts,
             "InitDuration": fn.init_durations.summary(),
             "BilledDurationMs": fn.billed_ms + fn.billed_ms_provisioned,
@@ -157,10 +158,26 @@ def _queue(queue: Any, run_s: float) -> dict[str, Any]:
     }
 
 
-def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None) -> Any:
+def _stream(stream: Any, run_s: float) -> dict[str, Any]:
+    """A stream's records: written (Kinesis's IncomingRecords), and where each one is at the end."""
+    mapping = stream.consumer
+    return {
+        "type": stream.kind,
+        "shards": stream.config.shards,
+        "IncomingRecords": stream.written,
+        "IteratorAge": round(mapping.fn.iterator_age_ms, 3) if mapping else None,
+        "records": mapping.figures(run_s) if mapping else {"unread": stream.written},
+    }
+
+
+def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None,
+                  stream: str | None = None) -> Any:
     """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max"."""
     if queue is not None:
         return report["queues"][queue].get(metric)
+    if stream is not None:
+        figures = report["streams"][stream]
+        return figures.get(metric, figures["records"].get(metric))
     if function is None:
         return report["account"].get(metric)
     fn = report["functions"][function]
@@ -175,13 +192,15 @@ def lookup_figure(report: dict[str, Any], metric: str, function: str | None = No
 
 
 def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
-    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue)
+    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue, expectation.stream)
     passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
     out: dict[str, Any] = {"metric": expectation.metric}
     if expectation.function is not None:
         out["function"] = expectation.function
     if expectation.queue is not None:
         out["queue"] = expectation.queue
+    if expectation.stream is not None:
+        out["stream"] = expectation.stream
     out.update({"op": expectation.op, "value": expectation.value, "actual": actual, "passed": passed})
     if expectation.why:
         out["why"] = expectation.why

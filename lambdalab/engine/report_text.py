@@ -47,6 +47,13 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             ["queue", "sent", "visible", "oldest age ms"],
             [[name, q["NumberOfMessagesSent"], q["ApproximateNumberOfMessagesVisible"], q["ApproximateAgeOfOldestMessage"]]
              for name, q in report["queues"].items()])]
+    if report["streams"]:
+        out += ["", "Streams (where each record is at the end)", *table(
+            ["stream", "shards", "records", "processed", "on failure", "discarded", "expired", "in flight", "unread",
+             "max IteratorAge ms"],
+            [[name, st["shards"], st["IncomingRecords"], *(st["records"].get(k, 0) for k in
+              ("processed", "to_on_failure", "discarded", "expired", "in_flight", "unread")), st["IteratorAge"] or 0]
+             for name, st in report["streams"].items()])]
     for name in functions:
         out += ["", *_charts(sim, name, report)]
     account = report["account"]
@@ -64,7 +71,8 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
     if report["expectations"]:
         out += ["", "Expectations"]
         for e in report["expectations"]:
-            subject = f" of {e['function']}" if "function" in e else f" of queue {e['queue']}" if "queue" in e else ""
+            subject = next((f" of {key if key != 'function' else ''} {e[key]}".replace("  ", " ") for key in
+                            ("function", "queue", "stream") if key in e), "")
             line = f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  (actual {e['actual']})"
             out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
     return "\n".join(out) + "\n"
@@ -96,6 +104,12 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     if total:
         lines.append(f"  {THROTTLE_LABEL} ┆{strip(throttles)}  throttles ({total:,} in all)")
     lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(concurrency)))
+    ages = [a or 0 for a in sampler.iterator_age.get(name, ())]
+    if any(ages):
+        ages = resample(ages, CHART_COLUMNS)
+        lines += [f"IteratorAge of {name}, ms (the age of each batch's last record when it ends; rising: falling behind)"]
+        lines += ["  " + row for row in column_chart(ages, CHART_HEIGHT, label_width=gutter)]
+        lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(ages)))
     return lines
 
 

@@ -11,17 +11,18 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from lambdalab import content
 from lambdalab.engine import limits
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
-from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE
+from lambdalab.engine.behaviour import MISSING, lookup
+from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE, EXPECTABLE_STREAM
 from lambdalab.engine.model import (
     Account, Alias, AsyncConfig, Behaviour, Bus, DeploymentPlan, Distribution, ErrorRule, EventMatch, EventSourceMapping,
-    Expectation,
-    Function, Queue, RealCodeRef, Scenario, Topic, Traffic,
+    Expectation, Function, KeyRule, Queue, RealCodeRef, Scenario, Stream, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
 from lambdalab.iam import Policy, Request, evaluate
@@ -32,6 +33,17 @@ from lambdalab.inputs.yaml_source import dotted
 from lambdalab.inputs.schema_check import check, load_schema
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
+STREAM_ONLY = ("parallelization_factor", "bisect_on_error", "maximum_retry_attempts", "maximum_record_age", "on_failure",
+               "starting_position", "starting_position_timestamp")
+# What a mapping's role needs to read its source: the actions of AWS's managed policies
+# AWSLambdaSQSQueueExecutionRole, AWSLambdaKinesisExecutionRole and AWSLambdaDynamoDBExecutionRole.
+READ_ACTIONS = {
+    "SQS": ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"),
+    "Kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"),
+    "DynamoDB": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"),
+}
+SENT_TO = ("queue", "topic", "bus", "stream")  # traffic targets that are not functions
+RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -105,7 +117,7 @@ class _Builder:
 
     def scenario(self) -> Scenario:
         data = self.data
-        account = self.account(data.get("account") or {})
+        account = self.account_model = self.account(data.get("account") or {})
         queues = {name: self.queue(name, q or {}) for name, q in (data.get("queues") or {}).items()}
         self.targets = {"queue": queues, "function": data["functions"]}  # what topics and buses may deliver to
         topics = {name: Topic(name, bool((t or {}).get("fifo")), self.fan_out(("topics", name, "subscribers"), (t or {}).get("subscribers")))
@@ -115,7 +127,8 @@ class _Builder:
                 self.check_fifo_name((kind, name), name, thing.fifo)
         buses = {name: Bus(name, self.fan_out(("buses", name, "targets"), (b or {}).get("targets")))
                  for name, b in (data.get("buses") or {}).items()}
-        self.targets.update(topic=topics, bus=buses)
+        streams = {name: self.stream(name, st) for name, st in (data.get("streams") or {}).items()}
+        self.targets.update(topic=topics, bus=buses, stream=streams)
         functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
         self.check_account_concurrency(functions, account)
         for name, queue in queues.items():
@@ -123,9 +136,10 @@ class _Builder:
         duration = self.duration(("duration",), data["duration"])
         if duration <= 0:
             self.fail(("duration",), "the run needs a duration above zero, such as 60s")
-        traffic = tuple(self.traffic(i, t, functions, queues) for i, t in enumerate(data.get("traffic") or []))
-        expect = tuple(self.expectation(i, e, functions, queues) for i, e in enumerate(data.get("expect") or []))
-        mappings = tuple(self.mapping(i, m, functions, queues) for i, m in enumerate(data.get("event_source_mappings") or []))
+        traffic = tuple(self.traffic(i, t, functions) for i, t in enumerate(data.get("traffic") or []))
+        expect = tuple(self.expectation(i, e, functions) for i, e in enumerate(data.get("expect") or []))
+        mappings = tuple(self.mapping(i, m, functions) for i, m in enumerate(data.get("event_source_mappings") or []))
+        self.check_one_mapping_per_source(mappings)
         deployments = tuple(self.deployment(i, d, functions) for i, d in enumerate(data.get("deployments") or []))
         return Scenario(
             name=data.get("name") or Path(self.doc.name).stem,
@@ -137,6 +151,7 @@ class _Builder:
             queues=queues,
             topics=topics,
             buses=buses,
+            streams=streams,
             traffic=traffic,
             expect=expect,
             source=self.doc.name,
@@ -163,27 +178,37 @@ class _Builder:
         return DeploymentPlan(data["function"], data["alias"], str(data["to"]), data["config"],
                               self.duration((*path, "start"), data.get("start"), 0.0), alarm.get("errors_over"))
 
-    def mapping(self, index: int, data: dict, functions: dict[str, Function], queues: dict[str, Queue]) -> EventSourceMapping:
-        """An SQS event source mapping, with the checks CreateEventSourceMapping makes."""
+    def mapping(self, index: int, data: dict, functions: dict[str, Function]) -> EventSourceMapping:
+        """An SQS or stream event source mapping, with the checks CreateEventSourceMapping makes (ESM)."""
         path = ("event_source_mappings", index)
-        kind, _, name = data["source"].partition(":")
-        queue = queues.get(name) if kind == "queue" else None
-        if queue is None:
-            self.fail((*path, "source"), f"{data['source']!r} is not a queue of this scenario (write queue:NAME"
-                                         f"{did_you_mean(name, list(queues))}); streams wait for Kinesis and DynamoDB "
-                                         "Streams mappings")
-        elif queue.fifo:
-            error = self.doc.error((*path, "source"), "FIFO queues in event source mappings are not simulated yet; "
-                                                      "this scenario waits for that feature")
-            self.errors.append(replace(error, waits_for="FIFO queues in event source mappings"))
+        resolved = self.resolve((*path, "source"), data["source"], ("queue", "stream"))
+        kind, name = resolved or ("queue", "")
+        source = self.targets[kind].get(name)
         fn = functions.get(data["function"])
         if fn is None:
             self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
-        batch = data.get("batch_size", limits.SQS_BATCH_DEFAULT)
+        wrong = STREAM_ONLY if kind == "queue" else ("maximum_concurrency",)
+        for key in wrong:
+            if key in data:
+                self.fail((*path, key), f"{key} applies only to {'Kinesis and DynamoDB Streams' if kind == 'queue' else 'SQS'} "
+                                        f"mappings ({limits.ESM})")
         window = self.duration((*path, "batching_window"), data.get("batching_window"), 0.0)
         if window > limits.BATCHING_WINDOW_MAX_S:
             self.fail((*path, "batching_window"), f"{window:g} s is above the maximum of {limits.BATCHING_WINDOW_MAX_S:g} s ({limits.ESM})")
-        if batch > limits.SQS_BATCH_WITHOUT_WINDOW_MAX and window < 1:
+        common = dict(index=index, kind=kind, source=name, function=data["function"], batching_window=window,
+                      report_batch_item_failures=bool(data.get("report_batch_item_failures")), enabled=data.get("enabled", True))
+        if source is not None and fn is not None:
+            self.check_role_reads(path, fn, kind, source)
+        if kind == "queue":
+            return self.queue_mapping(path, data, fn, source, common)
+        return self.stream_mapping(path, data, source, common)
+
+    def queue_mapping(self, path: tuple, data: dict, fn: Function | None, queue: Queue | None, common: dict) -> EventSourceMapping:
+        fifo = queue is not None and queue.fifo
+        batch = data.get("batch_size", limits.SQS_BATCH_DEFAULT)
+        if fifo and batch > limits.SQS_FIFO_BATCH_MAX:
+            self.fail((*path, "batch_size"), f"{batch} is above the maximum of {limits.SQS_FIFO_BATCH_MAX} for a FIFO queue ({limits.ESM})")
+        elif batch > limits.SQS_BATCH_WITHOUT_WINDOW_MAX and common["batching_window"] < 1:
             self.fail((*path, "batch_size"), f"a batch size above {limits.SQS_BATCH_WITHOUT_WINDOW_MAX} needs a "
                                              f"batching_window of at least 1s ({limits.ESM})")
         if queue is not None and fn is not None and queue.visibility_timeout < fn.timeout:
@@ -191,8 +216,92 @@ class _Builder:
             self.fail((*path, "source"), f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than "
                                          f"Function timeout: {fn.timeout:g} seconds (AWS recommends 6 times the "
                                          "function timeout; https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)")
-        return EventSourceMapping(index, name, data["function"], batch, window, bool(data.get("report_batch_item_failures")),
-                                  data.get("maximum_concurrency"), data.get("enabled", True))
+        return EventSourceMapping(**common, batch_size=batch, maximum_concurrency=data.get("maximum_concurrency"))
+
+    def stream_mapping(self, path: tuple, data: dict, stream: Stream | None, common: dict) -> EventSourceMapping:
+        position = data.get("starting_position")
+        if position is None:
+            self.fail(path, "missing required key 'starting_position': TRIM_HORIZON (the oldest record kept), "
+                            f"LATEST (only new ones) or AT_TIMESTAMP; a stream mapping must say where to start ({limits.ESM})")
+        at = 0.0
+        if position == "AT_TIMESTAMP":
+            if stream is not None and stream.kind != "kinesis":
+                self.fail((*path, "starting_position"), f"AT_TIMESTAMP is for Kinesis streams only ({limits.ESM})")
+            at = self.virtual_time((*path, "starting_position_timestamp"), data.get("starting_position_timestamp"))
+        elif "starting_position_timestamp" in data:
+            self.fail((*path, "starting_position_timestamp"), "goes only with starting_position: AT_TIMESTAMP")
+        age = data.get("maximum_record_age", -1)
+        age = -1.0 if age == -1 else self.duration((*path, "maximum_record_age"), age)
+        if age > limits.STREAM_RECORD_AGE_MAX_S:
+            self.fail((*path, "maximum_record_age"), f"{age:g} s is above the maximum of 7 days (604800 s) ({limits.ESM})")
+        on_failure = None
+        if "on_failure" in data:
+            resolved = self.resolve((*path, "on_failure"), data["on_failure"], ("queue", "topic"))
+            on_failure = f"{resolved[0]}:{resolved[1]}" if resolved else None
+        return EventSourceMapping(
+            **common, batch_size=data.get("batch_size", limits.STREAM_BATCH_DEFAULT),
+            parallelization_factor=data.get("parallelization_factor", 1), bisect_on_error=bool(data.get("bisect_on_error")),
+            maximum_retry_attempts=data.get("maximum_retry_attempts", -1), maximum_record_age=age, on_failure=on_failure,
+            starting_position=position or "TRIM_HORIZON", starting_position_time=at)
+
+    def virtual_time(self, path: tuple, value: Any) -> float:
+        """An ISO 8601 moment as virtual seconds: the run starts at 2026-01-01T00:00:00Z."""
+        if value is None:
+            self.fail(path[:-1], "AT_TIMESTAMP needs starting_position_timestamp, such as 2025-12-31T23:30:00Z")
+            return 0.0
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(path, f"{value!r} is not an ISO 8601 time such as 2025-12-31T23:30:00Z")
+            return 0.0
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return (moment - RUN_START).total_seconds()
+
+    def check_role_reads(self, path: tuple, fn: Function, kind: str, source: Queue | Stream) -> None:
+        """Lambda reads the source with the function's execution role: without the permissions, the mapping
+        cannot be created (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, with-kinesis.html, with-ddb.html)."""
+        if fn.role_policies is None:
+            return
+        region, account_id = self.account_model.region, self.account_model.account_id
+        if kind == "queue":
+            service, arn = "SQS", f"arn:aws:sqs:{region}:{account_id}:{source.name}"
+        elif source.kind == "kinesis":
+            service, arn = "Kinesis", f"arn:aws:kinesis:{region}:{account_id}:stream/{source.name}"
+        else:
+            service, arn = "DynamoDB", f"arn:aws:dynamodb:{region}:{account_id}:table/{source.name}/stream/*"
+        for action in READ_ACTIONS[service]:
+            if not evaluate(Request(action, arn), list(fn.role_policies)).allowed:
+                self.fail((*path, "source"), f"The provided execution role does not have permissions to call "
+                                             f"{action.split(':')[1]} on {service} (CreateEventSourceMapping refuses the "
+                                             f"mapping; the role of {fn.name} needs {', '.join(READ_ACTIONS[service])})")
+                return
+
+    def check_one_mapping_per_source(self, mappings: tuple[EventSourceMapping, ...]) -> None:
+        seen: set[tuple[str, str]] = set()
+        for m in mappings:
+            if (m.kind, m.source) in seen and m.source:
+                error = self.doc.error(("event_source_mappings", m.index, "source"),
+                                       f"a second mapping reading {m.kind} {m.source} is not simulated yet; this scenario waits for that feature")
+                self.errors.append(replace(error, waits_for="several mappings on one source"))
+            seen.add((m.kind, m.source))
+
+    def stream(self, name: str, data: dict) -> Stream:
+        path = ("streams", name)
+        kind = data["type"]
+        retention = self.duration((*path, "retention"), data.get("retention"), limits.STREAM_RETENTION_DEFAULT_S)
+        if kind == "dynamodb" and "retention" in data:
+            self.fail((*path, "retention"), "a DynamoDB stream keeps records for 24 hours; that cannot be changed "
+                                            "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)")
+        elif not limits.STREAM_RETENTION_DEFAULT_S <= retention <= limits.KINESIS_RETENTION_MAX_S:
+            self.fail((*path, "retention"), "a Kinesis stream keeps records from 24 hours up to 365 days "
+                                            "(https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html)")
+        backlog = data.get("backlog") or {}
+        over = self.duration((*path, "backlog", "over"), backlog.get("over"), 0.0)
+        if over > retention:
+            self.fail((*path, "backlog", "over"), f"records older than the retention ({retention / 3600:g} h) are no longer in the stream")
+        return Stream(name, kind, data.get("shards", 1), retention, backlog.get("records", 0), over,
+                      self.event((*path, "backlog", "message"), backlog.get("message", {})))
 
     def account(self, data: dict) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
@@ -399,8 +508,7 @@ class _Builder:
         when = data.get("when")
         match = None
         if when:
-            path_parts = tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(when["path"]))
-            match = EventMatch(path_parts, when.get("equals"), "equals" in when,
+            match = EventMatch(_json_path(when["path"]), when.get("equals"), "equals" in when,
                                tuple(when["in"]) if "in" in when else None, when.get("exists"))
         return ErrorRule(data.get("rate"), data.get("every"), data.get("on_cold_start"), match,
                          data.get("type", "Exception"), data.get("message", "Simulated failure"))
@@ -507,17 +615,17 @@ class _Builder:
 
     # --- traffic and expectations -------------------------------------------------------------
 
-    def traffic(self, index: int, data: dict, functions: dict[str, Function], queues: dict[str, Queue]) -> Traffic:
+    def traffic(self, index: int, data: dict, functions: dict[str, Function]) -> Traffic:
         path = ("traffic", index)
         target = data["target"]
         kind, _, name = target.partition(":")
-        if kind in ("queue", "topic", "bus"):
+        if kind in SENT_TO:
             known = self.targets[kind]
             if name not in known:
                 self.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
             if "invocation" in data:
-                self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' "
-                                                 f"(a {kind}'s functions are invoked asynchronously)")
+                how = "its mapping reads them" if kind == "stream" else f"a {kind}'s functions are invoked asynchronously"
+                self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' ({how})")
         elif ":" in target:
             function, _, qualifier = target.partition(":")
             fn = functions.get(function)
@@ -556,7 +664,7 @@ class _Builder:
                 rate = parse_rate(data["rate"])
             except ValueError as exc:
                 self.fail((*path, "rate"), str(exc))
-        base, _, qualifier = target.partition(":") if kind not in ("queue", "topic", "bus") else (target, "", "")
+        base, _, qualifier = target.partition(":") if kind not in SENT_TO else (target, "", "")
         return Traffic(
             index=index,
             target=base,
@@ -572,7 +680,39 @@ class _Builder:
             principal=data.get("principal", ""),
             source_arn=data.get("source_arn", ""),
             source_account=str(data.get("source_account", "")),
+            key=self.key_rule(path, data, kind, self.targets.get(kind, {}).get(name), events),
         )
+
+    def key_rule(self, path: tuple, data: dict, kind: str, target: Any, events: tuple) -> KeyRule | None:
+        """A stream record's partition key, or a FIFO message's group id: from the event, fixed, or cycling."""
+        fifo = kind == "queue" and target is not None and target.fifo
+        names = ("partition_key", "partition_keys") if kind == "stream" else ("message_group", "message_groups") if fifo else ()
+        for key in ("partition_key", "partition_keys", "message_group", "message_groups"):
+            if key in data and key not in names:
+                self.fail((*path, key), f"{key} is for traffic to a {'stream' if key.startswith('partition') else 'FIFO queue'}")
+        if not names:
+            return None
+        by, count = names
+        if by in data and count in data:
+            self.fail((*path, count), f"'{count}' does not go with '{by}'")
+        if count in data:
+            return KeyRule(count=data[count])
+        value = data.get(by)
+        if value is None:
+            if fifo:
+                self.fail(path, "every message sent to a FIFO queue needs a message group id: give message_group "
+                                "(a JSON path such as $.customer, or one fixed id) or message_groups: N")
+            return KeyRule()
+        if not value.startswith("$"):
+            return KeyRule(fixed=value)
+        parts = _json_path(value)
+        for i, event in enumerate(events):
+            found = lookup(event, parts)
+            if found is MISSING or found is None or isinstance(found, (dict, list)):
+                self.fail((*path, by), f"{'event ' + str(i) + ' of events' if len(events) > 1 else 'the event'} has no "
+                                       f"text or number at {value} to use as the {by.replace('_', ' ')}")
+                break
+        return KeyRule(path=parts)
 
     def event(self, path: tuple, value: Any) -> Any:
         """An inline event, or the name of a sample event shipped in assets/events/."""
@@ -585,22 +725,21 @@ class _Builder:
             return {}
         return json.loads(samples[value].read_text("utf-8"))
 
-    def expectation(self, index: int, data: dict, functions: dict, queues: dict) -> Expectation:
+    def expectation(self, index: int, data: dict, functions: dict) -> Expectation:
         path = ("expect", index)
         metric = data["metric"]
         head = metric.split(".")[0]
-        if "function" in data and "queue" in data:
-            self.fail(path, "an expectation is about one function or one queue, not both")
-        if "function" in data:
-            if data["function"] not in functions:
-                self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
-            known = EXPECTABLE_FUNCTION
-        elif "queue" in data:
-            if data["queue"] not in queues:
-                self.fail((*path, "queue"), f"no queue named {data['queue']!r}{did_you_mean(data['queue'], list(queues))}")
-            known = EXPECTABLE_QUEUE
-        else:
-            known = EXPECTABLE_ACCOUNT
+        about = [key for key in ("function", "queue", "stream") if key in data]
+        if len(about) > 1:
+            self.fail(path, f"an expectation is about one function, queue or stream, not {' and '.join(about)}")
+        known = EXPECTABLE_ACCOUNT
+        for key, things, figures in (("function", functions, EXPECTABLE_FUNCTION), ("queue", self.targets["queue"], EXPECTABLE_QUEUE),
+                                     ("stream", self.targets["stream"], EXPECTABLE_STREAM)):
+            if key in data:
+                if data[key] not in things:
+                    self.fail((*path, key), f"no {key} named {data[key]!r}{did_you_mean(data[key], list(things))}")
+                known = figures
+                break
         if head not in known:
             self.fail((*path, "metric"), f"unknown metric {metric!r}{did_you_mean(head, list(known))}")
         elif known[head] and metric == head:
@@ -610,7 +749,13 @@ class _Builder:
         value = data["value"]
         if isinstance(value, float) and not math.isfinite(value):
             self.fail((*path, "value"), "must be a finite number")
-        return Expectation(index, metric, data["op"], value, data.get("function"), data.get("queue"), data.get("why", ""))
+        return Expectation(index, metric, data["op"], value, data.get("function"), data.get("queue"), data.get("why", ""),
+                           data.get("stream"))
+
+
+def _json_path(path: str) -> tuple:
+    """"$.Records[0].body" -> ("Records", 0, "body")."""
+    return tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(path))
 
 
 def _json_path_parts(path: str) -> list[str]:

@@ -21,8 +21,10 @@ from lambdalab.engine.invoke_async import AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.metrics import SeriesSampler
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
-from lambdalab.engine.sources import SqsMapping
+from lambdalab.engine.keys import key_picker
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.sources import SqsMapping
+from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.traffic import Generator
 
@@ -60,12 +62,23 @@ class FunctionView:
 
 
 @dataclass(frozen=True)
+class StreamView:
+    name: str
+    kind: str  # kinesis or dynamodb
+    written: int
+    records: dict[str, int]  # where the records are: processed, in_flight, unread, ... (empty with no mapping)
+    shards: tuple[dict[str, Any], ...]  # per shard: waiting, busy, attempts, behind_ms
+    iterator_age_ms: int  # the highest IteratorAge so far
+
+
+@dataclass(frozen=True)
 class Snapshot:
     time_s: float
     finished: bool
     functions: dict[str, FunctionView]
     queues: dict[str, dict[str, int]]
     account: dict[str, int] = field(default_factory=dict)
+    streams: dict[str, StreamView] = field(default_factory=dict)
 
 
 class Simulation:
@@ -107,11 +120,11 @@ class Simulation:
                                    scenario.account.region, scenario.account.account_id)
         self.destinations.invoke_function = self._invoke_from
         self._decisions: dict[tuple, Any] = {}  # (function, principal, source ARN) -> IAM decision
-        self.mappings = [
-            SqsMapping(m, self.queues[m.queue], self.queues.get(self.queues[m.queue].config.dead_letter or ""),
-                       self.functions[m.function], loop, self.account, scenario.account.region, scenario.account.account_id)
-            for m in scenario.event_source_mappings if m.enabled
-        ]
+        region, account_id = scenario.account.region, scenario.account.account_id
+        self.streams = {name: StreamState(st, region, account_id) for name, st in scenario.streams.items()}
+        self.mappings = [self._mapping(m) for m in scenario.event_source_mappings if m.enabled]
+        for stream in self.streams.values():
+            stream.write_backlog(key_picker(None))
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
         self.series_requested = series_step is not None
         for fn in self.runtimes.values():
@@ -134,11 +147,27 @@ class Simulation:
         if self.sampler.step < self.end:
             loop.at(self.sampler.step, self._sample)
 
+    def _mapping(self, m: Any) -> SqsMapping | StreamMapping:
+        region, account_id = self.scenario.account.region, self.scenario.account.account_id
+        fn = self.functions[m.function]
+        if m.kind == "queue":
+            queue = self.queues[m.source]
+            return SqsMapping(m, queue, self.queues.get(queue.config.dead_letter or ""), fn, self.loop, self.account,
+                              region, account_id)
+        return StreamMapping(m, self.streams[m.source], fn, self.loop, self.account, self.destinations,
+                             self.async_.may_send, self.seed, region, account_id)
+
     def _sender(self, traffic: Any) -> Callable[[Any], None]:
         kind, _, name = traffic.target.partition(":")
         if kind == "queue":
             queue = self.queues[name]
+            if traffic.key is not None:  # a FIFO queue: each message has a group
+                group = key_picker(traffic.key)
+                return lambda body: queue.send(self.loop.now, body, group=group(body))
             return lambda body: queue.send(self.loop.now, body)
+        if kind == "stream":
+            stream, partition_key = self.streams[name], key_picker(traffic.key)
+            return lambda body: stream.put(self.loop.now, body, partition_key(body))
         if kind in ("topic", "bus"):
             return lambda body: self.destinations.publish(traffic.target, self.loop.now, body)
         fn = self.functions[traffic.target]
@@ -276,9 +305,17 @@ class Simulation:
             )
         queues = {name: {"visible": q.visible, "sent": q.sent, "in_flight": q.not_visible, "deleted": q.deleted}
                   for name, q in self.queues.items()}
+        now = self.loop.now
+        streams = {}
+        for name, stream in self.streams.items():
+            mapping = stream.consumer
+            streams[name] = StreamView(
+                name, stream.kind, stream.written, mapping.figures(now) if mapping else {},
+                tuple(mapping.shard_views(now)) if mapping else (),
+                round(mapping.fn.iterator_age_ms) if mapping else 0)
         account = {"busy": self.account.busy, "limit": self.account.limit,
                    "unreserved_busy": self.account.unreserved_busy, "unreserved_capacity": self.account.unreserved_capacity}
-        return Snapshot(self.loop.now, self.finished, functions, queues, account)
+        return Snapshot(self.loop.now, self.finished, functions, queues, account, streams)
 
 
 def _next_try(event: Any) -> tuple[float, int]:

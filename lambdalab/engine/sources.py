@@ -8,6 +8,11 @@ failures and the function names only the failed messages; a message received max
 to the queue's dead-letter queue. Pollers start with 5 batches at once and add up to 300 a minute while
 messages remain, to at most 1,000 (or the mapping's maximum concurrency).
 
+A FIFO queue keeps order within each message group: a group with messages in a batch (being processed, or
+failed and waiting to become visible again) gets no other batch, so concurrency grows only with the number
+of active groups; modelled code with batch item failures stops at its first failure and reports it and
+every message after it, as AWS asks FIFO handlers to.
+
 A behaviour model's `when` rules look at each message's body: without batch item failures one bad
 message fails the batch (the invocation raises); with them, the modelled code names the bad messages
 and succeeds. Real code decides by itself, in its response.
@@ -20,9 +25,10 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
-from lambdalab.engine.behaviour import decoded, matches
+from lambdalab.engine.behaviour import matches
+from lambdalab.engine.records import decoded
 from lambdalab.engine.concurrency import admit
-from lambdalab.engine.destinations import Message, QueueState
+from lambdalab.engine.destinations import EPOCH_MS, Message, QueueState
 from lambdalab.engine.model import EventSourceMapping
 
 if TYPE_CHECKING:
@@ -30,7 +36,6 @@ if TYPE_CHECKING:
     from lambdalab.engine.concurrency import AccountConcurrency
     from lambdalab.engine.environments import Environment, FunctionRuntime
 
-_EPOCH_MS = 1_767_225_600_000  # virtual time 0 (2026-01-01T00:00:00Z) in Unix milliseconds
 _SCALE_STEP_S = 60.0 / limits.SQS_POLLERS_PER_MINUTE  # one more concurrent batch this often while a backlog lasts
 
 
@@ -52,6 +57,7 @@ class SqsMapping:
         self.batches: dict[int, tuple[list[Message], float, list[Message] | None]] = {}  # request -> batch, receive time, modelled failures
         # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
+        self.fifo = queue.config.fifo
         queue.consumer = self.wake
 
     # --- polling --------------------------------------------------------------------------------
@@ -92,10 +98,13 @@ class SqsMapping:
             self.backlog_since = now
         size, window = self.config.batch_size, self.config.batching_window
         while ready and self.in_flight < self.limit(now):
-            if window > 0 and len(ready) < size and now < ready[0].sent_at + window:
-                self._poll_later(ready[0].sent_at + window)  # wait for a fuller batch, at most the window
+            first = ready.first_sent_at()
+            if first is None:
+                return  # a FIFO queue whose every group with messages has a batch out: a finished batch wakes it
+            if window > 0 and len(ready) < size and now < first + window:
+                self._poll_later(first + window)  # wait for a fuller batch, at most the window
                 return
-            self._invoke([ready.popleft() for _ in range(min(size, len(ready)))], now)
+            self._invoke(ready.take(size), now)
         if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
             self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
 
@@ -126,6 +135,8 @@ class SqsMapping:
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
             modelled = [m for m in batch if any(matches(rule.when, decoded(m.body)) for rule in self.item_rules)]
+            if modelled and self.fifo:  # FIFO code stops at the first failure and reports it and all after it
+                modelled = batch[batch.index(modelled[0]):]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
         self.batches[number] = (batch, now, modelled)
         fn.begin(got, number, event, self._done)
@@ -150,6 +161,7 @@ class SqsMapping:
         deleted = len(batch) - len(failed)
         queue.deleted += deleted
         queue.not_visible -= deleted
+        queue.ready.release(batch, failed)
         if failed:
             self.loop.at(received_at + queue.config.visibility_timeout, self._returned, [m for m in batch if id(m) in kept])
         self.wake()
@@ -159,11 +171,14 @@ class SqsMapping:
         queue, now = self.queue, self.loop.now
         queue.not_visible -= len(messages)
         most = queue.config.max_receive_count
+        back = []
         for message in messages:
             if most is not None and message.receive_count >= most and self.dlq is not None:
-                self.dlq.send(now, message.body)
+                self.dlq.send(now, message.body, group=message.group)
             else:
-                queue.ready.append(message)
+                back.append(message)
+        queue.ready.put_back(back)
+        queue.ready.release(messages, [])  # a FIFO group is free again once its failed messages are back (or redriven)
         if queue.ready:
             self.wake()
 
@@ -175,11 +190,14 @@ class SqsMapping:
             records.append({
                 "messageId": m.id, "receiptHandle": f"{m.id}#{m.receive_count}", "body": body,
                 "attributes": {"ApproximateReceiveCount": str(m.receive_count),
-                               "SentTimestamp": str(_EPOCH_MS + int(m.sent_at * 1000)), "SenderId": self.account_id,
-                               "ApproximateFirstReceiveTimestamp": str(_EPOCH_MS + int(m.first_received_at * 1000))},
+                               "SentTimestamp": str(EPOCH_MS + int(m.sent_at * 1000)), "SenderId": self.account_id,
+                               "ApproximateFirstReceiveTimestamp": str(EPOCH_MS + int(m.first_received_at * 1000))},
                 "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
                 "eventSource": "aws:sqs", "eventSourceARN": self.arn, "awsRegion": self.region,
             })
+            if self.fifo:  # content-based deduplication: the id is the body's SHA-256
+                records[-1]["attributes"].update(MessageGroupId=m.group, SequenceNumber=f"{m.number:020d}",
+                                                 MessageDeduplicationId=hashlib.sha256(body.encode()).hexdigest())
         return {"Records": records}
 
 

@@ -1,0 +1,82 @@
+"""What the records of a batch event carry: SQS bodies, Kinesis data and DynamoDB images, read back as
+the code would read them, so that a behaviour model's `when` rule can look at each one."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from typing import Any
+
+_SOURCES = ("aws:sqs", "aws:kinesis", "aws:dynamodb")
+
+
+def batch_payloads(event: Any) -> list[Any] | None:
+    """Each record's payload when `event` is a batch from SQS, Kinesis or DynamoDB Streams; None otherwise."""
+    if not isinstance(event, dict):
+        return None
+    records = event.get("Records")
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        return None
+    source = records[0].get("eventSource")
+    if source not in _SOURCES:
+        return None
+    if source == "aws:sqs":
+        return [decoded(r.get("body")) for r in records]
+    if source == "aws:kinesis":
+        return [decoded(_base64_text(r.get("kinesis", {}).get("data", ""))) for r in records]
+    return [from_dynamodb(r.get("dynamodb", {}).get("NewImage", {})) for r in records]
+
+
+def decoded(body: Any) -> Any:
+    """A message body as the code would read it: JSON when it is JSON."""
+    if isinstance(body, str):
+        try:
+            return json.loads(body)
+        except ValueError:
+            return body
+    return body
+
+
+def _base64_text(data: str) -> str:
+    try:
+        return base64.b64decode(data).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return data
+
+
+def to_dynamodb(item: dict) -> dict:
+    """A plain item in DynamoDB's attribute-value JSON, as a stream's NewImage carries it."""
+    return {key: _attribute(value) for key, value in item.items()}
+
+
+def _attribute(value: Any) -> dict:
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, (int, float)):
+        return {"N": json.dumps(value)}
+    if isinstance(value, list):
+        return {"L": [_attribute(v) for v in value]}
+    if isinstance(value, dict):
+        return {"M": to_dynamodb(value)}
+    return {"S": str(value)}
+
+
+def from_dynamodb(image: dict) -> dict:
+    """The plain item back from attribute values."""
+    return {key: _plain(value) for key, value in image.items()}
+
+
+def _plain(attribute: dict) -> Any:
+    (kind, value), = attribute.items()
+    if kind == "N":
+        return json.loads(value)
+    if kind == "L":
+        return [_plain(v) for v in value]
+    if kind == "M":
+        return from_dynamodb(value)
+    if kind == "NULL":
+        return None
+    return value

@@ -1,0 +1,418 @@
+"""Kinesis and DynamoDB Streams: records on shards, and the event source mapping that reads them in order.
+
+As https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html and
+https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html describe it: each shard is read in order, one
+batch at a time (or `parallelization_factor` batches, order kept per partition key); a batch that fails
+is retried whole and holds up its shard until it succeeds, its records pass `maximum_record_age` or the
+stream's retention, or `maximum_retry_attempts` run out; `bisect_on_error` halves a failed batch
+without using up retries; a partial batch response checkpoints at the lowest failed sequence number;
+a batch given up on sends a record describing it (not its data) to the on-failure destination.
+Throttled batches never reached the function, so they are retried without counting as attempts.
+
+Model choices where AWS documents no timing: a failed batch (or its bisected first half) is tried again as
+soon as the attempt ends, a throttled one at the shard's next poll; a shard with records waiting takes its
+next batch as soon as the last one ends.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import zlib
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from lambdalab.engine import limits
+from lambdalab.engine.behaviour import matches
+from lambdalab.engine.concurrency import admit
+from lambdalab.engine.destinations import EPOCH_MS, timestamp
+from lambdalab.engine.ids import function_arn, request_id
+from lambdalab.engine.keys import shard_for
+from lambdalab.engine.model import EventSourceMapping, Stream
+from lambdalab.engine.records import to_dynamodb
+
+if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.destinations import Destinations
+    from lambdalab.engine.environments import Environment, FunctionRuntime
+
+RETRY_EXHAUSTED = "RetryAttemptsExhausted"
+# The condition for records older than maximum_record_age is not in AWS's documentation; this is the value
+# other emulators send (shared/reference/lambda-facts.md §2.3 marks it unconfirmed).
+RECORD_AGE_EXCEEDED = "MaximumRecordAgeExceeded"
+
+
+class StreamRecord:
+    __slots__ = ("shard", "number", "key", "body", "arrived_at", "insert")
+
+    def __init__(self, shard: int, number: int, key: str, body: Any, arrived_at: float, insert: bool):
+        self.shard = shard
+        self.number = number  # its position in the shard: 1, 2, ...
+        self.key = key
+        self.body = body
+        self.arrived_at = arrived_at
+        self.insert = insert  # DynamoDB: the item's first write (INSERT) or a later one (MODIFY)
+
+
+class StreamState:
+    """A stream: records spread over shards by partition key and kept for the retention period. With no
+    mapping reading it, it only counts what is written."""
+
+    def __init__(self, config: Stream, region: str, account_id: str):
+        self.config = config
+        self.kind = config.kind
+        if config.kind == "kinesis":
+            self.arn = f"arn:aws:kinesis:{region}:{account_id}:stream/{config.name}"
+        else:  # a table's stream is named by the time it was enabled: here, virtual time 0
+            self.arn = f"arn:aws:dynamodb:{region}:{account_id}:table/{config.name}/stream/{timestamp(0.0)[:-1]}"
+        self.written = 0
+        self.per_shard = [0] * config.shards
+        self.consumer: StreamMapping | None = None
+        self._items: set[str] | None = set() if config.kind == "dynamodb" else None  # keys written so far
+
+    def put(self, now: float, body: Any, key: str) -> None:
+        shard = shard_for(key, self.config.shards) if self.config.shards > 1 else 0
+        self.per_shard[shard] = number = self.per_shard[shard] + 1
+        self.written += 1
+        insert = True
+        if self._items is not None:
+            insert = key not in self._items
+            self._items.add(key)
+        if self.consumer is not None:
+            self.consumer.receive(StreamRecord(shard, number, key, body, now, insert))
+
+    def write_backlog(self, put_key: Any) -> None:
+        """The records already in the stream when the run starts, evenly over `backlog_over` before it."""
+        config = self.config
+        for i in range(config.backlog):
+            self.put(-config.backlog_over + i * config.backlog_over / config.backlog, config.backlog_event,
+                     put_key(config.backlog_event))
+
+    def sequence_number(self, record: StreamRecord) -> str:
+        """Fixed-width digits, growing along each shard, shaped like the service's."""
+        if self.kind == "kinesis":
+            return f"4966{record.shard:06d}{record.number:046d}"
+        return f"44{record.shard:06d}{record.number:020d}"
+
+    def shard_id(self, shard: int) -> str:
+        return f"shardId-{shard:012d}"
+
+
+class Lane:
+    """What one poller reads in order: a shard, or one of its `parallelization_factor` parts (records of a
+    partition key always land in the same part)."""
+
+    __slots__ = ("shard", "pending", "batches", "busy", "attempts", "poll_at", "last_request")
+
+    def __init__(self, shard: int):
+        self.shard = shard
+        self.pending: deque[StreamRecord] = deque()  # not read yet
+        self.batches: deque[list[StreamRecord]] = deque()  # read, not done: a batch to retry, or a bisected batch's halves
+        self.busy = False  # a batch is being processed
+        self.attempts = 0  # failed attempts of batches[0] that count against maximum_retry_attempts
+        self.poll_at: float | None = None
+        self.last_request = 0
+
+
+class StreamMapping:
+    def __init__(self, config: EventSourceMapping, stream: StreamState, fn: FunctionRuntime, loop: EventLoop,
+                 account: AccountConcurrency, destinations: Destinations, may_send: Any, seed: int, region: str,
+                 account_id: str):
+        self.config = config
+        self.stream = stream
+        self.fn = fn
+        self.loop = loop
+        self.account = account
+        self.destinations = destinations
+        self.may_send = may_send  # (function, target) -> whether its role lets it send there
+        self.seed = seed
+        self.region, self.account_id = region, account_id
+        self.role_arn = f"arn:aws:iam::{account_id}:role/{fn.config.name}-role"  # the event's invokeIdentityArn
+        self.factor = config.parallelization_factor
+        self.lanes = [Lane(s) for s in range(stream.config.shards) for _ in range(self.factor)]
+        self.interval = limits.STREAM_POLL_S[stream.kind]
+        self.retention = stream.config.retention
+        self.start_from = {"TRIM_HORIZON": float("-inf"), "LATEST": 0.0}.get(config.starting_position,
+                                                                             config.starting_position_time)
+        self.batches: dict[int, tuple[Lane, list[StreamRecord], int | None]] = {}  # request -> lane, batch, modelled failure
+        self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
+        self.needs_event = fn.real is not None or bool(self.item_rules)  # otherwise nothing reads the event
+        # Records, each counted in exactly one of these or still in a lane (in flight or unread).
+        self.processed = 0
+        self.to_on_failure = 0
+        self.discarded = 0  # given up on, with no on-failure destination (or delivery to it failed)
+        self.expired = 0  # past the stream's retention before they were processed
+        self.skipped = 0  # before the starting position
+        fn.iterator_age_ms = 0.0
+        stream.consumer = self
+
+    # --- reading the shards ---------------------------------------------------------------------
+
+    def receive(self, record: StreamRecord) -> None:
+        if record.arrived_at < self.start_from:
+            self.skipped += 1
+            return
+        factor = self.factor
+        lane = self.lanes[record.shard * factor + (zlib.crc32(record.key.encode()) % factor if factor > 1 else 0)]
+        lane.pending.append(record)
+        if not lane.busy:
+            self._poll_at(lane, self._next_poll(max(self.loop.now, 0.0)))
+
+    def _next_poll(self, now: float) -> float:
+        """Shards are polled on a fixed beat (once a second for Kinesis, four times for DynamoDB)."""
+        beats = -(-now // self.interval)
+        return beats * self.interval
+
+    def _poll_at(self, lane: Lane, when: float) -> None:
+        if lane.poll_at is None or when < lane.poll_at:
+            lane.poll_at = when
+            self.loop.at(when, self._poll, (lane, when))
+
+    def _poll(self, scheduled: tuple[Lane, float]) -> None:
+        lane, when = scheduled
+        if lane.poll_at != when:
+            return  # superseded by an earlier poll
+        lane.poll_at = None
+        if lane.busy:
+            return
+        now = self.loop.now
+        self._drop_old(lane, now)
+        if not lane.batches:
+            pending = lane.pending
+            if not pending:
+                return
+            size, window = self.config.batch_size, self.config.batching_window
+            if window > 0 and len(pending) < size and now < pending[0].arrived_at + window:
+                self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
+                return
+            lane.batches.append([pending.popleft() for _ in range(min(size, len(pending)))])
+            lane.attempts = 0
+        self._invoke(lane, lane.batches[0], now)
+
+    def _drop_old(self, lane: Lane, now: float) -> None:
+        """Records past the retention are gone from the stream; records past the mapping's maximum age are
+        given up on. Both are the oldest ones, at the front of the lane."""
+        gone = now - self.retention
+        old = now - self.config.maximum_record_age if self.config.maximum_record_age >= 0 else None
+        too_old: list[StreamRecord] = []
+        for queue in (*lane.batches, lane.pending):
+            while queue and (queue[0].arrived_at <= gone or old is not None and queue[0].arrived_at < old):
+                record = queue.pop(0) if isinstance(queue, list) else queue.popleft()
+                if record.arrived_at <= gone:
+                    self.expired += 1
+                else:
+                    too_old.append(record)
+            if queue:
+                break
+        while lane.batches and not lane.batches[0]:
+            lane.batches.popleft()
+            lane.attempts = 0
+        if too_old:
+            self._give_up(lane, too_old, RECORD_AGE_EXCEEDED, lane.attempts)
+
+    # --- one batch ------------------------------------------------------------------------------
+
+    def _invoke(self, lane: Lane, batch: list[StreamRecord], now: float) -> None:
+        fn = self.fn
+        number = lane.last_request = self.loop.next_id()
+        fn.requests += 1
+        got = admit(fn, self.account, now)
+        if got.__class__ is str:  # throttled: never reached the function, so not an attempt
+            fn.throttles += 1
+            fn.throttled += 1
+            if self.loop.listeners:
+                self.loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": self.stream.kind,
+                                            "reason": got, "status": 429, "error": "TooManyRequestsException"})
+            self._poll_at(lane, self._next_poll(now + self.interval / 2))
+            return
+        lane.busy = True
+        fn.sync_in_flight += 1
+        event = self.event(batch) if self.needs_event else None
+        modelled = None
+        if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
+            # The modelled code reports the first record it fails on; no `when` rule fails the invocation.
+            modelled = next((i for i, r in enumerate(batch) if any(matches(rule.when, r.body) for rule in self.item_rules)), None)
+            event = None
+        self.batches[number] = (lane, batch, modelled)
+        if self.loop.listeners:
+            self.loop.emit("batch", {"function": fn.name, "request_id": number, "stream": self.stream.config.name,
+                                     "shard": lane.shard, "records": [r.number for r in batch],
+                                     "keys": [r.key for r in batch]})
+        fn.begin(got, number, event, self._done)
+
+    def _done(self, env: Environment) -> None:
+        lane, batch, modelled = self.batches.pop(env.request)
+        fn, now = self.fn, self.loop.now
+        fn.sync_in_flight -= 1
+        lane.busy = False
+        age = (now - batch[-1].arrived_at) * 1000.0
+        if age > fn.iterator_age_ms:
+            fn.iterator_age_ms = age
+        if age > fn.step_iterator_age_ms:
+            fn.step_iterator_age_ms = age
+        if env.error is not None:
+            fn.failed += 1
+            failed_from: int | None = 0
+        else:
+            fn.succeeded += 1
+            if not self.config.report_batch_item_failures:
+                failed_from = None
+            elif modelled is not None or fn.real is None:
+                failed_from = modelled
+            else:
+                failed_from = self._reported(env.response, batch)
+        if failed_from is None:
+            lane.batches.popleft()
+            self.processed += len(batch)
+            lane.attempts = 0
+            if lane.batches or lane.pending:
+                self._poll_at(lane, now)
+            return
+        self.processed += failed_from
+        rest = batch[failed_from:]
+        fn.retried += 1
+        if self.config.bisect_on_error and len(rest) > 1:
+            half = len(rest) // 2  # splitting does not use up retry attempts
+            lane.batches[0] = rest[half:]
+            lane.batches.appendleft(rest[:half])
+            lane.attempts = 0
+        else:
+            lane.batches[0] = rest
+            lane.attempts += 1
+            limit = self.config.maximum_retry_attempts
+            if 0 <= limit < lane.attempts:
+                fn.retried -= 1  # no retry after all
+                lane.batches.popleft()
+                self._give_up(lane, rest, RETRY_EXHAUSTED, lane.attempts)
+                lane.attempts = 0
+        if lane.batches or lane.pending:
+            self._poll_at(lane, now)
+
+    def _reported(self, response: Any, batch: list[StreamRecord]) -> int | None:
+        """Where a partial batch response makes Lambda retry from: the lowest sequence number it names.
+        Empty or null means success; anything malformed, or a number not in the batch, fails it all."""
+        if not response:
+            return None
+        items = response.get("batchItemFailures") if isinstance(response, dict) else None
+        if not items:
+            return None if isinstance(response, dict) and "batchItemFailures" in response else 0
+        position = {self.stream.sequence_number(r): i for i, r in enumerate(batch)}
+        lowest = len(batch)
+        for item in items:
+            identifier = item.get("itemIdentifier") if isinstance(item, dict) else None
+            if identifier not in position:
+                return 0
+            lowest = min(lowest, position[identifier])
+        return lowest
+
+    def _give_up(self, lane: Lane, records: list[StreamRecord], condition: str, attempts: int) -> None:
+        """Skip records and move on: the on-failure destination gets a record describing them."""
+        fn, target = self.fn, self.config.on_failure
+        if self.loop.listeners:
+            self.loop.emit("batch_discarded", {"function": fn.name, "stream": self.stream.config.name, "shard": lane.shard,
+                                               "records": [r.number for r in records], "condition": condition})
+        if target is None:
+            self.discarded += len(records)
+            return
+        record = self.failure_record(lane, records, condition, attempts)
+        if self.may_send(fn, target) and self.destinations.deliver(target, self.loop.now, record):
+            fn.to_on_failure += 1
+            self.to_on_failure += len(records)
+        else:
+            fn.destination_failures += 1
+            self.discarded += len(records)
+
+    # --- what the function and the destination receive -----------------------------------------
+
+    def failure_record(self, lane: Lane, records: list[StreamRecord], condition: str, attempts: int) -> dict:
+        """The on-failure record: the batch's place in the stream, not its data
+        (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html)."""
+        stream, fn = self.stream, self.fn
+        first, last = records[0], records[-1]
+        info_key = "KinesisBatchInfo" if stream.kind == "kinesis" else "DDBStreamBatchInfo"
+        return {
+            "requestContext": {"requestId": request_id(self.seed, lane.last_request),
+                               "functionArn": function_arn(self.region, self.account_id, fn.config.name, fn.version),
+                               "condition": condition, "approximateInvokeCount": attempts},
+            "responseContext": {"statusCode": 200, "executedVersion": fn.version, "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": timestamp(self.loop.now),
+            info_key: {
+                "shardId": stream.shard_id(lane.shard),
+                "startSequenceNumber": stream.sequence_number(first),
+                "endSequenceNumber": stream.sequence_number(last),
+                "approximateArrivalOfFirstRecord": timestamp(first.arrived_at),
+                "approximateArrivalOfLastRecord": timestamp(last.arrived_at),
+                "batchSize": len(records),
+                "streamArn": stream.arn,
+            },
+        }
+
+    def event(self, batch: list[StreamRecord]) -> dict:
+        """The event Lambda sends for a batch (the shapes in assets/events/kinesis.json and dynamodb-stream.json)."""
+        stream = self.stream
+        records = []
+        for r in batch:
+            sequence = stream.sequence_number(r)
+            arrived_s = (EPOCH_MS + r.arrived_at * 1000.0) / 1000.0
+            if stream.kind == "kinesis":
+                data = base64.b64encode(_json(r.body).encode()).decode()
+                records.append({
+                    "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": r.key, "sequenceNumber": sequence,
+                                "data": data, "approximateArrivalTimestamp": round(arrived_s, 3)},
+                    "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{stream.shard_id(r.shard)}:{sequence}",
+                    "eventName": "aws:kinesis:record", "invokeIdentityArn": self.role_arn, "awsRegion": self.region,
+                    "eventSourceARN": stream.arn,
+                })
+            else:
+                image = to_dynamodb(r.body if isinstance(r.body, dict) else {"value": r.body})
+                records.append({
+                    "eventID": hashlib.md5(sequence.encode()).hexdigest(), "eventVersion": "1.1",
+                    "dynamodb": {"ApproximateCreationDateTime": int(arrived_s), "Keys": {"pk": {"S": r.key}},
+                                 "NewImage": image, "SequenceNumber": sequence,
+                                 "SizeBytes": len(_json(image).encode()), "StreamViewType": "NEW_IMAGE"},
+                    "awsRegion": self.region, "eventName": "INSERT" if r.insert else "MODIFY",
+                    "eventSourceARN": stream.arn, "eventSource": "aws:dynamodb",
+                })
+        return {"Records": records}
+
+    # --- what the report and the TUI read -------------------------------------------------------
+
+    def figures(self, now: float) -> dict[str, int]:
+        """Where every record is now; the counts add up to the records written."""
+        in_flight = sum(len(b) for lane in self.lanes for b in lane.batches)
+        gone = now - self.retention
+        expired_unread = sum(_count_older(lane.pending, gone) for lane in self.lanes)
+        unread = sum(len(lane.pending) for lane in self.lanes) - expired_unread
+        return {"processed": self.processed, "to_on_failure": self.to_on_failure, "discarded": self.discarded,
+                "expired": self.expired + expired_unread, "skipped": self.skipped, "in_flight": in_flight,
+                "unread": unread}
+
+    def shard_views(self, now: float) -> list[dict[str, Any]]:
+        """Per shard: records waiting, batches in flight, failed attempts so far, and the age of its oldest unread record."""
+        views = []
+        factor = self.factor
+        for shard in range(self.stream.config.shards):
+            lanes = self.lanes[shard * factor:(shard + 1) * factor]
+            oldest = min((q[0].arrived_at for lane in lanes for q in (*lane.batches, lane.pending) if q), default=None)
+            views.append({"shard": self.stream.shard_id(shard),
+                          "waiting": sum(len(lane.pending) + sum(map(len, lane.batches)) for lane in lanes),
+                          "busy": sum(lane.busy for lane in lanes),
+                          "attempts": max(lane.attempts for lane in lanes),
+                          "behind_ms": round((now - oldest) * 1000.0) if oldest is not None else 0})
+        return views
+
+
+def _count_older(records: deque[StreamRecord], cutoff: float) -> int:
+    count = 0
+    for record in records:
+        if record.arrived_at > cutoff:
+            break
+        count += 1
+    return count
+
+
+def _json(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
