@@ -139,6 +139,9 @@ class SqsMapping:
                 modelled = batch[batch.index(modelled[0]):]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
         self.batches[number] = (batch, now, modelled)
+        if self.loop.listeners:
+            self.loop.emit("batch", {"function": fn.name, "request_id": number, "queue": queue.config.name,
+                                     "messages": [m.number for m in batch], "groups": [m.group for m in batch]})
         fn.begin(got, number, event, self._done)
 
     def _done(self, env: Environment) -> None:

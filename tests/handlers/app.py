@@ -1,5 +1,6 @@
 """Handlers the runtime tests call: well-behaved ones, and the hostile or careless kinds learners write."""
 
+import base64
 import json
 import logging
 import os
@@ -122,6 +123,42 @@ def sqs_partial(event, context):
     """Reports the poison messages of an SQS batch, as a partial batch response."""
     failures = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if json.loads(r["body"]).get("poison")]
     return {"batchItemFailures": failures}
+
+
+def stream_partial(event, context):
+    """Reports the first poison record of a Kinesis or DynamoDB batch by its sequence number, and those after it."""
+    for record in event["Records"]:
+        if "kinesis" in record:
+            sequence, item = record["kinesis"]["sequenceNumber"], json.loads(base64.b64decode(record["kinesis"]["data"]))
+        else:
+            sequence, item = record["dynamodb"]["SequenceNumber"], record["dynamodb"]["NewImage"]
+            item = {key: value.get("BOOL", value.get("S")) for key, value in item.items()}
+        if item.get("poison"):
+            return {"batchItemFailures": [{"itemIdentifier": sequence}]}
+    return {"batchItemFailures": []}
+
+
+def stream_event_shape(event, context):
+    """Fails unless the event has the fields AWS documents for its stream (so a scenario can check the shape)."""
+    record = event["Records"][0]
+    if record["eventSource"] == "aws:kinesis":
+        assert set(record["kinesis"]) == {"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data",
+                                          "approximateArrivalTimestamp"}
+        assert record["eventID"] == f"shardId-000000000000:{record['kinesis']['sequenceNumber']}"
+        assert json.loads(base64.b64decode(record["kinesis"]["data"])) == {"user": "ana"}
+    else:
+        assert record["eventName"] == "INSERT" and record["dynamodb"]["NewImage"] == {"user": {"S": "ana"}}
+        assert record["eventSourceARN"].startswith("arn:aws:dynamodb:us-east-1:123456789012:table/")
+    return None
+
+
+def fifo_event_shape(event, context):
+    """Fails unless each FIFO message carries its group id, deduplication id and sequence number."""
+    for record in event["Records"]:
+        attributes = record["attributes"]
+        assert attributes["MessageGroupId"] == json.loads(record["body"])["customer"]
+        assert len(attributes["MessageDeduplicationId"]) == 64 and attributes["SequenceNumber"].isdigit()
+    return None
 
 
 def edge_add_header(event, context):
