@@ -166,3 +166,20 @@ async def test_a_scenario_that_waits_for_a_feature_is_reported_not_opened(app, t
         await pilot.pause()
         assert app.screen is screen
         assert any("not simulated yet" in n.message for n in app._notifications)
+
+
+async def test_stream_shards_and_iterator_age_are_shown(app):
+    demo = content.content_root() / "lessons" / "05-event-source-mappings" / "demo-kinesis-poison.yaml"
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        app.open_simulator(demo, autoplay=False)
+        await pilot.pause()
+        screen = app.screen
+        await pilot.press("e")
+        await wait_until(pilot, lambda: screen.run.finished)
+        await pilot.pause(0.3)
+        panel = str(screen.query_one("#async", Static).content)
+        stuck = screen.run.sim.streams["views-default"].consumer
+        assert f"{stuck.figures(screen.run.now)['unread']:,} unread" in panel
+        assert "shardId-000000000000:" in panel and "failed" in panel and "time(s) in a row" in panel
+        assert "IteratorAge max 539.9 s" in panel

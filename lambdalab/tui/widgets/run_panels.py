@@ -1,11 +1,12 @@
-"""The simulator's text panels: counters per function, and asynchronous events waiting to be retried."""
+"""The simulator's text panels: counters per function; asynchronous events waiting to be retried, queues and
+stream shards."""
 
 from __future__ import annotations
 
 from textual.content import Content
 from textual.widgets import Static
 
-from lambdalab.engine.simulation import Snapshot
+from lambdalab.engine.simulation import Snapshot, StreamView
 from lambdalab.tables import table
 
 
@@ -32,7 +33,8 @@ class Counters(Static):
 
 
 class AsyncPanel(Static):
-    """Lambda's internal queue: each waiting event's attempts and next try; queues (DLQs, destinations) filling."""
+    """Lambda's internal queue: each waiting event's attempts and next try; queues (DLQs, destinations) filling;
+    each stream shard's backlog, retries and how far behind it is."""
 
     def show(self, snapshot: Snapshot) -> None:
         lines = []
@@ -50,4 +52,23 @@ class AsyncPanel(Static):
         for name, queue in snapshot.queues.items():
             being_read = f", {queue['in_flight']:,} in flight, {queue['deleted']:,} deleted" if queue["in_flight"] or queue["deleted"] else ""
             lines.append(f"queue {name}: {queue['visible']:,} visible{being_read}, {queue['sent']:,} sent in all")
+        for stream in snapshot.streams.values():
+            lines += stream_lines(stream)
         self.update(Content("\n".join(lines)))
+
+
+def stream_lines(stream: StreamView) -> list[str]:
+    """A stream's records in words, then one line per shard: a shard retrying the same batch is one that is stuck."""
+    records = stream.records
+    if not records:
+        return [f"stream {stream.name} ({stream.kind}): {stream.written:,} written, no mapping reads it"]
+    given_up = records["to_on_failure"] + records["discarded"]
+    lines = [f"stream {stream.name} ({stream.kind}): {stream.written:,} written, {records['processed']:,} processed, "
+             f"{records['in_flight']:,} in a batch, {records['unread']:,} unread"
+             + (f", {given_up:,} given up" if given_up else "") + (f", {records['expired']:,} expired" if records["expired"] else "")
+             + f"; IteratorAge max {stream.iterator_age_ms / 1000:,.1f} s"]
+    for shard in stream.shards:
+        retrying = f", failed {shard['attempts']} time(s) in a row" if shard["attempts"] else ""
+        behind = f", oldest {shard['behind_ms'] / 1000:,.1f} s old" if shard["waiting"] else ""
+        lines.append(f"  {shard['shard']}: {shard['waiting']:,} waiting, {shard['busy']} batch(es) running{retrying}{behind}")
+    return lines
