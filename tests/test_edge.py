@@ -52,3 +52,82 @@ def test_association_limits_are_checked_before_running(args, message):
 def test_origin_triggers_allow_more():
     result, out = edge("edge_redirect", "origin-request", "--memory", "1024", "--timeout", "30s")
     assert result.returncode == 0 and out["edge"]["status"] == 200
+
+
+# --- Lambda@Edge associations inside a scenario ---------------------------------------------------
+
+HANDLERS = Path(__file__).parent / "handlers"
+EDGE_SCENARIO = """\
+duration: 20s
+account: {region: REGION}
+functions:
+  router:
+    timeout: 5s
+    FUNCTION
+    versions: {"1": {}}
+    aliases: {live: {version: "1"}}
+edge:
+  - {trigger: TRIGGER, function: "QUALIFIED"}
+traffic:
+  - {target: "edge:TRIGGER", rate: 10/s, for: 10s}
+"""
+
+
+def edge_scenario(tmp_path, *, trigger="viewer-request", function="behaviour: {init: 0ms, duration: 20ms}",
+                  qualified="router:1", region="us-east-1"):
+    path = tmp_path / "edge.yaml"
+    path.write_text(EDGE_SCENARIO.replace("FUNCTION", function).replace("TRIGGER", trigger)
+                    .replace("QUALIFIED", qualified).replace("REGION", region))
+    return run_cli("sim", str(path), "--json")
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"qualified": "router"}, "a trigger needs a published version such as router:1, not $LATEST"),
+    ({"qualified": "router:live"}, "not the alias live"),
+    ({"region": "eu-west-1"}, "Lambda@Edge functions must be in us-east-1, not eu-west-1"),
+    ({"function": "architecture: arm64\n    behaviour: {init: 0ms, duration: 20ms}"}, "Lambda@Edge does not support arm64"),
+    ({"function": "reserved_concurrency: 5\n    behaviour: {init: 0ms, duration: 20ms}"}, "does not support reserved or provisioned concurrency"),
+    ({"function": "environment: {A: b}\n    behaviour: {init: 0ms, duration: 20ms}"}, "cannot have environment variables"),
+    ({"function": "role: {trust: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, "
+                  "Action: 'sts:AssumeRole'}]}}\n    behaviour: {init: 0ms, duration: 20ms}"},
+     "must let edgelambda.amazonaws.com assume it"),
+    ({"function": "memory: 512\n    behaviour: {init: 0ms, duration: 20ms}"}, "at most 128 MB of memory, not 512"),
+])
+def test_associations_are_refused_as_cloudfront_refuses_them(tmp_path, change, message):
+    result = edge_scenario(tmp_path, **change)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_a_trust_policy_with_both_services_is_accepted(tmp_path):
+    trust = ("role: {trust: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: [lambda.amazonaws.com, "
+             "edgelambda.amazonaws.com]}, Action: 'sts:AssumeRole'}]}}\n    behaviour: {init: 0ms, duration: 20ms}")
+    assert edge_scenario(tmp_path, function=trust).returncode == 0
+
+
+@pytest.mark.parametrize("function, answers", [
+    ("behaviour: {init: 0ms, duration: 20ms}", {"200": 100}),
+    ("behaviour: {init: 0ms, duration: 20ms, errors: {every: 2}}", {"200": 50, "500": 50}),
+    ("behaviour: {init: 0ms, duration: 6s}", {"503": 100}),  # every call times out at 5 s
+    ("reserved_concurrency: 1\n    behaviour: {init: 0ms, duration: 20ms}", None),  # refused: no reserved concurrency
+    (f"code: {HANDLERS}\n    handler: app.edge_redirect", {"200": 100}),
+    (f"code: {HANDLERS}\n    handler: app.echo", {"502": 100}),
+])
+def test_cloudfront_answers_each_call_in_a_run(tmp_path, function, answers):
+    result = edge_scenario(tmp_path, function=function)
+    if answers is None:
+        assert result.returncode == 2
+        return
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    statuses = {code: n for code, n in report["edge"]["viewer-request"]["status"].items() if n}
+    assert statuses == answers
+    assert report["functions"]["router"]["by_version"]["1"]["Invocations"] == report["functions"]["router"]["outcomes"]["requests"]
+
+
+def test_a_second_function_on_one_trigger_is_refused(tmp_path):
+    path = tmp_path / "two.yaml"
+    path.write_text(EDGE_SCENARIO.replace("FUNCTION", "behaviour: {init: 0ms, duration: 20ms}").replace("TRIGGER", "origin-request")
+                    .replace("QUALIFIED", "router:1").replace("REGION", "us-east-1")
+                    .replace("traffic:", "  - {trigger: origin-request, function: 'router:1'}\ntraffic:"))
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and "at most one function on origin-request" in result.stderr

@@ -11,7 +11,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from lambdalab.engine.concurrency import admit
+
+if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.environments import Environment, FunctionRuntime
+    from lambdalab.engine.model import Function
 
 TRIGGERS = ("viewer-request", "origin-request", "origin-response", "viewer-response")
 CF_QUOTAS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-limits.html"
@@ -44,6 +52,30 @@ def association_problems(trigger: str, memory_mb: int, timeout_s: float, environ
         problems.append(f"a {trigger} function may have a timeout of at most {limit} s, not {timeout_s:g} ({CF_QUOTAS})")
     if environment:
         problems.append(f"Lambda@Edge functions cannot have environment variables ({CF_RESTRICTIONS})")
+    return problems
+
+
+EDGE_SERVICE = "edgelambda.amazonaws.com"
+EDGE_REGION = "us-east-1"
+EPHEMERAL_MAX_MB = 512
+
+
+def lambda_at_edge_problems(trigger: str, fn: Function, region: str, trusted: bool) -> list[str]:
+    """Why CloudFront would refuse to associate this published version with the trigger (CF_RESTRICTIONS)."""
+    problems = association_problems(trigger, fn.memory, fn.timeout, fn.environment)
+    if region != EDGE_REGION:
+        problems.append(f"Lambda@Edge functions must be in {EDGE_REGION}, not {region} ({CF_RESTRICTIONS})")
+    if fn.architecture != "x86_64":
+        problems.append(f"Lambda@Edge does not support {fn.architecture}; use x86_64 ({CF_RESTRICTIONS})")
+    if fn.reserved_concurrency is not None or fn.provisioned_concurrency:
+        problems.append(f"Lambda@Edge does not support reserved or provisioned concurrency ({CF_RESTRICTIONS})")
+    if fn.dead_letter_queue is not None:
+        problems.append(f"Lambda@Edge does not support dead-letter queues ({CF_RESTRICTIONS})")
+    if fn.ephemeral_storage > EPHEMERAL_MAX_MB:
+        problems.append(f"Lambda@Edge allows at most {EPHEMERAL_MAX_MB} MB of ephemeral storage ({CF_RESTRICTIONS})")
+    if not trusted:
+        problems.append(f"the execution role's trust policy must let {EDGE_SERVICE} assume it, as well as "
+                        f"lambda.amazonaws.com ({CF_RESTRICTIONS})")
     return problems
 
 
@@ -123,3 +155,52 @@ def _header_problems(where: str, headers: Any) -> list[str]:
             if "key" in value and str(value["key"]).lower() != name.lower():
                 problems.append(f"{where}.headers[{name!r}] has the key {value['key']!r}, which names another header")
     return problems
+
+
+class EdgeTrigger:
+    """CloudFront calling a Lambda@Edge function version on one trigger during a run, and how it answers each
+    request: 200 when it can use the result, 500 for a function error, 502 for an invalid result, 503 for a
+    throttle or a timeout. Modelled code always returns a valid result; real code's result is checked."""
+
+    def __init__(self, trigger: str, fn: FunctionRuntime, loop: EventLoop, account: AccountConcurrency):
+        self.trigger = trigger
+        self.fn = fn
+        self.loop = loop
+        self.account = account
+        self.statuses = {200: 0, 500: 0, 502: 0, 503: 0}
+        self.events: dict[int, Any] = {}  # request -> its event, while it runs
+
+    def request(self, event: Any) -> None:
+        fn, loop = self.fn, self.loop
+        number = loop.next_id()
+        fn.requests += 1
+        got = admit(fn, self.account, loop.now)
+        if got.__class__ is str:
+            fn.throttles += 1
+            fn.throttled += 1
+            self._answer(number, 503, ("Lambda throttled the function",))
+            return
+        fn.sync_in_flight += 1
+        self.events[number] = event
+        fn.begin(got, number, event, self._done)
+
+    def _done(self, env: Environment) -> None:
+        fn = self.fn
+        event = self.events.pop(env.request)
+        fn.sync_in_flight -= 1
+        if env.error is None:
+            fn.succeeded += 1
+        else:
+            fn.failed += 1
+        if env.error is None and fn.real is None:
+            self._answer(env.request, 200, ())
+            return
+        error = {"errorType": env.error, "errorMessage": env.error_message} if env.error is not None else None
+        verdict = outcome(self.trigger, event, env.response, error, env.error is not None and env.timed_out)
+        self._answer(env.request, verdict.status, verdict.problems)
+
+    def _answer(self, number: int, status: int, problems: tuple[str, ...]) -> None:
+        self.statuses[status] += 1
+        if self.loop.listeners:
+            self.loop.emit("edge_answer", {"function": self.fn.name, "request_id": number, "trigger": self.trigger,
+                                           "status": status, "problems": list(problems)})

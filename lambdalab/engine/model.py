@@ -106,6 +106,7 @@ class Function:
     code: RealCodeRef | None = None  # real handler code, run in worker processes, instead of (or timed by) `behaviour`
     resource_policy: Policy | None = None  # who may invoke it; None: only its own account's callers
     role_policies: tuple[Policy, ...] | None = None  # the execution role's; None: no role given, nothing checked
+    role_trust: Policy | None = None  # the role's trust policy, when the scenario gives one
     version: str = "$LATEST"  # which version this is
     versions: dict[str, Function] = field(default_factory=dict)  # published versions, by number ($LATEST only)
     aliases: dict[str, Alias] = field(default_factory=dict)
@@ -220,6 +221,15 @@ class DeploymentPlan:
 
 
 @dataclass(frozen=True)
+class EdgeAssociation:
+    """A CloudFront cache behaviour's trigger and the Lambda@Edge function version it runs."""
+
+    trigger: str  # viewer-request, origin-request, origin-response or viewer-response
+    function: str
+    version: str
+
+
+@dataclass(frozen=True)
 class Expectation:
     index: int
     metric: str
@@ -256,4 +266,5 @@ class Scenario:
     expect: tuple[Expectation, ...] = ()
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
     deployments: tuple[DeploymentPlan, ...] = ()
+    edge: dict[str, EdgeAssociation] = field(default_factory=dict)  # by trigger
     source: str = ""

@@ -44,6 +44,10 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         },
         "engine": {"events": sim.loop.events_run},
     }
+    if sim.edge:
+        report["edge"] = {trigger: {"function": f"{t.fn.config.name}:{t.fn.version}", "answered": sum(t.statuses.values()),
+                                    "status": {str(code): count for code, count in t.statuses.items()}}
+                          for trigger, t in sim.edge.items()}
     if sim.deployments:
         report["deployments"] = [{"function": plan.function, "alias": plan.alias, "to": plan.to, "config": plan.config,
                                   "status": deployment.status, "steps": deployment.history}

@@ -63,6 +63,9 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             f"Cost of this run: ${account['CostUSD']:.6f} before the free tier "
             f"(this run uses {tier['requests_share']:.4%} of a month's free requests and "
             f"{tier['gb_seconds_share']:.4%} of its free GB-seconds; the free tier is not subtracted)"]
+    for trigger, answers in report.get("edge", {}).items():
+        counts = ", ".join(f"{count:,} x {code}" for code, count in answers["status"].items() if count)
+        out += ["", f"CloudFront's answers on {trigger} ({answers['function']}): {counts or 'none yet'}"]
     for deployment in report.get("deployments", []):
         moves = ", ".join(f"{step['weight']:.0%} at {format_duration(step['t_s'])}" for step in deployment["steps"])
         out += ["", f"Deployment of {deployment['function']}:{deployment['alias']} to version {deployment['to']} "

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab import content
-from lambdalab.engine import limits
+from lambdalab.engine import edge, limits
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE, EXPECTABLE_STREAM
 from lambdalab.engine.model import (
     Account, Alias, AsyncConfig, Behaviour, Bus, DeploymentPlan, Distribution, ErrorRule, EventMatch, EventSourceMapping,
-    Expectation, Function, KeyRule, Queue, RealCodeRef, Scenario, Stream, Topic, Traffic,
+    EdgeAssociation, Expectation, Function, KeyRule, Queue, RealCodeRef, Scenario, Stream, Topic, Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
 from lambdalab.iam import Policy, Request, evaluate
@@ -42,7 +42,7 @@ READ_ACTIONS = {
     "Kinesis": ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListShards"),
     "DynamoDB": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"),
 }
-SENT_TO = ("queue", "topic", "bus", "stream")  # traffic targets that are not functions
+SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
 RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
 
 
@@ -136,6 +136,8 @@ class _Builder:
         duration = self.duration(("duration",), data["duration"])
         if duration <= 0:
             self.fail(("duration",), "the run needs a duration above zero, such as 60s")
+        edge = self.edge_associations(data.get("edge") or [], functions)
+        self.targets["edge"] = edge
         traffic = tuple(self.traffic(i, t, functions) for i, t in enumerate(data.get("traffic") or []))
         expect = tuple(self.expectation(i, e, functions) for i, e in enumerate(data.get("expect") or []))
         mappings = tuple(self.mapping(i, m, functions) for i, m in enumerate(data.get("event_source_mappings") or []))
@@ -157,7 +159,33 @@ class _Builder:
             source=self.doc.name,
             event_source_mappings=mappings,
             deployments=deployments,
+            edge=edge,
         )
+
+    def edge_associations(self, items: list, functions: dict[str, Function]) -> dict[str, EdgeAssociation]:
+        """Lambda@Edge associations, refused as CloudFront refuses them (edge.association_problems)."""
+        found: dict[str, EdgeAssociation] = {}
+        for index, item in enumerate(items):
+            path = ("edge", index)
+            trigger, (name, _, version) = item["trigger"], item["function"].partition(":")
+            if trigger in found:
+                self.fail((*path, "trigger"), f"a cache behaviour has at most one function on {trigger} ({edge.CF_RESTRICTIONS})")
+            fn = functions.get(name)
+            if fn is None:
+                self.fail((*path, "function"), f"no function named {name!r}{did_you_mean(name, list(functions))}")
+                continue
+            if version not in fn.versions:
+                given = "$LATEST" if version in ("", "$LATEST") else f"the alias {version}" if version in fn.aliases else repr(version)
+                self.fail((*path, "function"), f"a trigger needs a published version such as {name}:1, not {given}; "
+                                               f"{name} has {'version(s) ' + ', '.join(fn.versions) if fn.versions else 'no published versions'} "
+                                               f"({edge.CF_RESTRICTIONS})")
+                continue
+            published = fn.versions[version]
+            trusted = published.role_trust is None or trusts(published.role_trust, edge.EDGE_SERVICE)
+            for problem in edge.lambda_at_edge_problems(trigger, published, self.account_model.region, trusted):
+                self.fail((*path, "function"), f"{item['function']}: {problem}")
+            found[trigger] = EdgeAssociation(trigger, name, version)
+        return found
 
     def deployment(self, index: int, data: dict, functions: dict[str, Function]) -> DeploymentPlan:
         """A CodeDeploy shift: the alias, a published version to move to, and a known configuration."""
@@ -333,6 +361,7 @@ class _Builder:
         storage = data.get("ephemeral_storage", limits.EPHEMERAL_MIN_MB)
         self.in_range((*path, "ephemeral_storage"), storage, limits.EPHEMERAL_MIN_MB, limits.EPHEMERAL_MAX_MB, "MB", limits.QUOTAS)
         environment = {k: str(v) for k, v in (data.get("environment") or {}).items()}
+        role_policies, role_trust = self.role((*path, "role"), data.get("role"))
         size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
         if size > limits.ENVIRONMENT_MAX_BYTES:
             self.fail((*path, "environment"), f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all ({limits.QUOTAS})")
@@ -362,7 +391,8 @@ class _Builder:
             description=data.get("description", ""),
             code=code,
             resource_policy=self.resource_policy((*path, "resource_policy"), data.get("resource_policy")),
-            role_policies=self.role((*path, "role"), data.get("role")),
+            role_policies=role_policies,
+            role_trust=role_trust,
             version=version,
         )
         if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
@@ -406,20 +436,20 @@ class _Builder:
             return None
         return self.policy(path, {"Version": "2012-10-17", "Statement": statements}, "resource", as_list=True)
 
-    def role(self, path: tuple, data: dict | None) -> tuple[Policy, ...] | None:
+    def role(self, path: tuple, data: dict | None) -> tuple[tuple[Policy, ...] | None, Policy | None]:
         """The execution role: its identity policies, and a trust policy that must let Lambda assume it."""
         if data is None:
-            return None
+            return None, None
         trust = data.get("trust")
+        policy = None
         if trust is not None:
             policy = self.policy((*path, "trust"), trust, "resource")
-            assume = Request("sts:AssumeRole", "*", "lambda.amazonaws.com")
-            if policy is not None and not evaluate(assume, resource=policy).allowed:
+            if policy is not None and not trusts(policy, "lambda.amazonaws.com"):
                 self.fail((*path, "trust"), "the trust policy does not let lambda.amazonaws.com assume the role "
                                             "(sts:AssumeRole), so Lambda could not run the function with it "
                                             f"({limits.ROLE})")
         policies = [self.policy((*path, "policies", i), p, "identity") for i, p in enumerate(data.get("policies") or [])]
-        return tuple(p for p in policies if p is not None)
+        return tuple(p for p in policies if p is not None), policy
 
     def policy(self, path: tuple, data: Any, kind: str, as_list: bool = False) -> Policy | None:
         """A policy inside the scenario; its errors name the scenario's lines. `as_list`: `data` wraps
@@ -624,7 +654,8 @@ class _Builder:
             if name not in known:
                 self.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
             if "invocation" in data:
-                how = "its mapping reads them" if kind == "stream" else f"a {kind}'s functions are invoked asynchronously"
+                how = ("its mapping reads them" if kind == "stream" else "CloudFront calls the function synchronously"
+                       if kind == "edge" else f"a {kind}'s functions are invoked asynchronously")
                 self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' ({how})")
         elif ":" in target:
             function, _, qualifier = target.partition(":")
@@ -647,8 +678,9 @@ class _Builder:
             if a in data and b in data:
                 self.fail((*path, b), f"'{b}' does not go with '{a}'")
         invocation = data.get("invocation", "sync")
+        default = f"cloudfront-{name}" if kind == "edge" and name in edge.TRIGGERS else {}  # CloudFront's event for the trigger
         events = tuple(self.event((*path, "events", i), e) for i, e in enumerate(data["events"])) if "events" in data else (
-            self.event((*path, "message" if "message" in data else "event"), data.get("message", data.get("event", {}))),)
+            self.event((*path, "message" if "message" in data else "event"), data.get("message", data.get("event", default))),)
         if invocation == "async":
             for i, event in enumerate(events):
                 size = len(json.dumps(event, separators=(",", ":")).encode())
@@ -775,3 +807,7 @@ def _json_path_parts(path: str) -> list[str]:
         parts.append(token)
     return parts
 
+
+def trusts(policy: Policy, service: str) -> bool:
+    """Whether a role's trust policy lets `service` assume the role."""
+    return evaluate(Request("sts:AssumeRole", "*", service), resource=policy).allowed
