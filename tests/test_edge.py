@@ -131,3 +131,44 @@ def test_a_second_function_on_one_trigger_is_refused(tmp_path):
                     .replace("traffic:", "  - {trigger: origin-request, function: 'router:1'}\ntraffic:"))
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and "at most one function on origin-request" in result.stderr
+
+
+def test_cloudfront_functions_answer_viewer_requests_without_lambda(tmp_path):
+    path = tmp_path / "cff.yaml"
+    path.write_text("""\
+duration: 10s
+functions:
+  router: {timeout: 30s, versions: {"1": {}}, behaviour: {init: 0ms, duration: 20ms}}
+edge:
+  - {trigger: viewer-request, cloudfront_function: {name: add-headers, size: 2KB}}
+  - {trigger: origin-request, function: "router:1"}
+traffic:
+  - {target: "edge:viewer-request", rate: 100/s, for: 10s}
+  - {target: "edge:origin-request", rate: 10/s, for: 10s}
+""")
+    result = run_cli("sim", str(path), "--json")
+    report = json.loads(result.stdout)
+    viewer, origin = report["edge"]["viewer-request"], report["edge"]["origin-request"]
+    assert viewer == {"function": "add-headers", "kind": "cloudfront-function", "answered": 1000, "status": {"200": 1000},
+                      "CostUSD": 0.0001}  # $0.10 per million
+    assert origin["kind"] == "lambda@edge" and origin["status"]["200"] == 100
+    assert report["functions"]["router"]["metrics"]["Invocations"] == 100  # only the origin trigger runs Lambda
+
+
+@pytest.mark.parametrize("edge_section, message", [
+    ("[{trigger: origin-request, cloudfront_function: {name: js}}]", "CloudFront Functions run only on viewer-request and viewer-response"),
+    ("[{trigger: viewer-request, cloudfront_function: {name: js, size: 11KB}}]", "at most 10 KB of code"),
+    ("[{trigger: viewer-request, cloudfront_function: {name: js}}, {trigger: viewer-response, function: 'router:1'}]",
+     "cannot share a cache behaviour's viewer triggers"),
+    ("[{trigger: viewer-request}]", "give either function (Lambda@Edge, NAME:VERSION) or cloudfront_function"),
+])
+def test_cloudfront_functions_are_refused_where_they_do_not_belong(tmp_path, edge_section, message):
+    path = tmp_path / "cff.yaml"
+    path.write_text(f"""\
+duration: 10s
+functions:
+  router: {{timeout: 5s, versions: {{"1": {{}}}}, behaviour: {{init: 0ms, duration: 20ms}}}}
+edge: {edge_section}
+""")
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and message in result.stderr, result.stderr

@@ -55,6 +55,24 @@ def association_problems(trigger: str, memory_mb: int, timeout_s: float, environ
     return problems
 
 
+# CloudFront Functions: viewer triggers only, at most 10 KB of code; they cannot share a cache behaviour's
+# viewer triggers with Lambda@Edge (shared/reference/lambda-facts.md §8.4, §8.1).
+CLOUDFRONT_FUNCTIONS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/cloudfront-functions.html"
+CLOUDFRONT_FUNCTION_MAX_BYTES = 10 * 1024
+
+
+def cloudfront_function_problems(trigger: str, size: int) -> list[str]:
+    """Why CloudFront would refuse this CloudFront Function on the trigger."""
+    problems = []
+    if not trigger.startswith("viewer"):
+        problems.append(f"CloudFront Functions run only on viewer-request and viewer-response, not {trigger}; "
+                        f"origin triggers need Lambda@Edge ({CLOUDFRONT_FUNCTIONS})")
+    if size > CLOUDFRONT_FUNCTION_MAX_BYTES:
+        problems.append(f"a CloudFront Function is at most {CLOUDFRONT_FUNCTION_MAX_BYTES // 1024} KB of code, not "
+                        f"{size:,} bytes; larger logic belongs in Lambda@Edge ({CF_QUOTAS})")
+    return problems
+
+
 EDGE_SERVICE = "edgelambda.amazonaws.com"
 EDGE_REGION = "us-east-1"
 EPHEMERAL_MAX_MB = 512
@@ -204,3 +222,16 @@ class EdgeTrigger:
         if self.loop.listeners:
             self.loop.emit("edge_answer", {"function": self.fn.name, "request_id": number, "trigger": self.trigger,
                                            "status": status, "problems": list(problems)})
+
+
+class CloudFrontFunctionTrigger:
+    """A CloudFront Function on a viewer trigger: CloudFront runs it itself in well under a millisecond, with no
+    Lambda concurrency, environments or retries, so every request is simply answered."""
+
+    def __init__(self, trigger: str, name: str):
+        self.trigger = trigger
+        self.name = name
+        self.statuses = {200: 0}
+
+    def request(self, _event: Any) -> None:
+        self.statuses[200] += 1

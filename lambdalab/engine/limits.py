@@ -94,6 +94,8 @@ PRICE_PC_PER_GB_SECOND_USD = {"x86_64": 0.0000041667, "arm64": 0.0000041667 * _A
 PRICE_PC_DURATION_PER_GB_SECOND_USD = {"x86_64": 0.0000097222, "arm64": 0.0000097222 * _ARM_RATIO}
 # Provisioned concurrency is charged in 5-minute increments (PRICE).
 PC_BILLING_INCREMENT_S = 300.0
+# CloudFront Functions: $0.10 per million invocations (shared/reference/lambda-facts.md §9, secondary sources).
+CLOUDFRONT_FUNCTION_PRICE_USD = 0.10 / 1_000_000
 # Free tier: 1 M requests and 400,000 GB-seconds a month, permanent; not for PC-enabled functions (PRICE).
 FREE_TIER_REQUESTS = 1_000_000
 FREE_TIER_GB_SECONDS = 400_000

@@ -225,8 +225,9 @@ class EdgeAssociation:
     """A CloudFront cache behaviour's trigger and the Lambda@Edge function version it runs."""
 
     trigger: str  # viewer-request, origin-request, origin-response or viewer-response
-    function: str
-    version: str
+    function: str  # a Lambda@Edge function, or a CloudFront Function's name
+    version: str  # "" for a CloudFront Function
+    cloudfront_function: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import operator
 from typing import Any
 
 from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
+from lambdalab.engine.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
@@ -45,9 +47,7 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "engine": {"events": sim.loop.events_run},
     }
     if sim.edge:
-        report["edge"] = {trigger: {"function": f"{t.fn.config.name}:{t.fn.version}", "answered": sum(t.statuses.values()),
-                                    "status": {str(code): count for code, count in t.statuses.items()}}
-                          for trigger, t in sim.edge.items()}
+        report["edge"] = {trigger: _edge(t) for trigger, t in sim.edge.items()}
     if sim.deployments:
         report["deployments"] = [{"function": plan.function, "alias": plan.alias, "to": plan.to, "config": plan.config,
                                   "status": deployment.status, "steps": deployment.history}
@@ -172,6 +172,16 @@ def _stream(stream: Any, run_s: float) -> dict[str, Any]:
         "IteratorAge": round(mapping.fn.iterator_age_ms, 3) if mapping else None,
         "records": mapping.figures(run_s) if mapping else {"unread": stream.written},
     }
+
+
+def _edge(trigger: EdgeTrigger | CloudFrontFunctionTrigger) -> dict[str, Any]:
+    """CloudFront's answers on one trigger; a CloudFront Function's cost is CloudFront's, per invocation."""
+    answered = sum(trigger.statuses.values())
+    if isinstance(trigger, CloudFrontFunctionTrigger):
+        return {"function": trigger.name, "kind": "cloudfront-function", "answered": answered,
+                "status": {"200": answered}, "CostUSD": _usd(answered * CLOUDFRONT_FUNCTION_PRICE_USD)}
+    return {"function": f"{trigger.fn.config.name}:{trigger.fn.version}", "kind": "lambda@edge", "answered": answered,
+            "status": {str(code): count for code, count in trigger.statuses.items()}}
 
 
 def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None,

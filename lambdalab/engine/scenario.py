@@ -167,9 +167,16 @@ class _Builder:
         found: dict[str, EdgeAssociation] = {}
         for index, item in enumerate(items):
             path = ("edge", index)
-            trigger, (name, _, version) = item["trigger"], item["function"].partition(":")
+            trigger = item["trigger"]
             if trigger in found:
                 self.fail((*path, "trigger"), f"a cache behaviour has at most one function on {trigger} ({edge.CF_RESTRICTIONS})")
+            if ("function" in item) == ("cloudfront_function" in item):
+                self.fail(path, "give either function (Lambda@Edge, NAME:VERSION) or cloudfront_function")
+                continue
+            if "cloudfront_function" in item:
+                found[trigger] = self.cloudfront_function((*path, "cloudfront_function"), trigger, item["cloudfront_function"])
+                continue
+            name, _, version = item["function"].partition(":")
             fn = functions.get(name)
             if fn is None:
                 self.fail((*path, "function"), f"no function named {name!r}{did_you_mean(name, list(functions))}")
@@ -185,7 +192,22 @@ class _Builder:
             for problem in edge.lambda_at_edge_problems(trigger, published, self.account_model.region, trusted):
                 self.fail((*path, "function"), f"{item['function']}: {problem}")
             found[trigger] = EdgeAssociation(trigger, name, version)
+        kinds = {a.cloudfront_function for t, a in found.items() if t.startswith("viewer")}
+        if len(kinds) > 1:
+            self.fail(("edge",), "CloudFront Functions and Lambda@Edge functions cannot share a cache behaviour's viewer "
+                                 f"triggers; use one kind for both ({edge.CF_RESTRICTIONS})")
         return found
+
+    def cloudfront_function(self, path: tuple, trigger: str, data: dict) -> EdgeAssociation:
+        size = 0
+        if "size" in data:
+            try:
+                size = parse_size(data["size"])
+            except ValueError as exc:
+                self.fail((*path, "size"), str(exc))
+        for problem in edge.cloudfront_function_problems(trigger, size):
+            self.fail(path, problem)
+        return EdgeAssociation(trigger, data["name"], "", cloudfront_function=True)
 
     def deployment(self, index: int, data: dict, functions: dict[str, Function]) -> DeploymentPlan:
         """A CodeDeploy shift: the alias, a published version to move to, and a known configuration."""
@@ -651,7 +673,10 @@ class _Builder:
         kind, _, name = target.partition(":")
         if kind in SENT_TO:
             known = self.targets[kind]
-            if name not in known:
+            if name not in known and kind == "edge":
+                self.fail((*path, "target"), f"no function is associated with the {name!r} trigger; the edge section has "
+                                             f"{', '.join(known) or 'none'}")
+            elif name not in known:
                 self.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
             if "invocation" in data:
                 how = ("its mapping reads them" if kind == "stream" else "CloudFront calls the function synchronously"

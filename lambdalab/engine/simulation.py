@@ -14,7 +14,7 @@ from typing import Any, Callable
 from lambdalab.engine.clock import EventLoop, Listener
 from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.deployments import AliasState, Deployment
-from lambdalab.engine.edge import EdgeTrigger
+from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
 from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
@@ -141,7 +141,8 @@ class Simulation:
                                        d.start, d.errors_over, loop) for d in scenario.deployments]
         for deployment in self.deployments:
             deployment.schedule()
-        self.edge = {trigger: EdgeTrigger(trigger, self._version(a.function, a.version), loop, self.account)
+        self.edge = {trigger: CloudFrontFunctionTrigger(trigger, a.function) if a.cloudfront_function else
+                     EdgeTrigger(trigger, self._version(a.function, a.version), loop, self.account)
                      for trigger, a in scenario.edge.items()}
         self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
         for generator in self.generators:
