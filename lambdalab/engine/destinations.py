@@ -67,9 +67,13 @@ class VisibleMessages:
     def first_sent_at(self) -> float | None:
         return self.messages[0].sent_at if self.messages else None
 
-    def take(self, size: int) -> list[Message]:
+    def take(self, size: int, admits: Callable[[Any], bool]) -> list[Message]:
+        """Up to `size` messages, as many as the batch's payload room `admits`."""
         messages = self.messages
-        return [messages.popleft() for _ in range(min(size, len(messages)))]
+        batch: list[Message] = []
+        while messages and len(batch) < size and admits(messages[0].body):
+            batch.append(messages.popleft())
+        return batch
 
     def put_back(self, messages: list[Message]) -> None:
         self.messages.extend(messages)
@@ -107,14 +111,18 @@ class MessageGroups:
     def first_sent_at(self) -> float | None:
         return self.groups[self.available[0]][0].sent_at if self.available else None
 
-    def take(self, size: int) -> list[Message]:
-        """A batch from the unlocked groups, in turn: it may hold several groups, and locks each."""
+    def take(self, size: int, admits: Callable[[Any], bool]) -> list[Message]:
+        """A batch from the unlocked groups, in turn: it may hold several groups, and locks each. It ends
+        at `size` messages or when the payload room `admits` no more."""
         batch: list[Message] = []
         while self.available and len(batch) < size:
+            queue = self.groups[self.available[0]]
+            if not admits(queue[0].body):
+                break  # the group stays unlocked, first in turn for the next batch
             group = self.available.popleft()
             self.locked.add(group)
-            queue = self.groups[group]
-            while queue and len(batch) < size:
+            batch.append(queue.popleft())
+            while queue and len(batch) < size and admits(queue[0].body):
                 batch.append(queue.popleft())
             if not queue:
                 del self.groups[group]

@@ -82,6 +82,9 @@ BATCHING_WINDOW_MAX_S = 300.0
 SQS_POLLERS_START = 5  # concurrent batches when messages first arrive
 SQS_POLLERS_PER_MINUTE = 300  # added each minute while messages remain
 SQS_POLLERS_MAX = 1_000  # batches in flight per mapping
+# A mapping's batch is cut off before its payload passes 6 MB, the synchronous invocation limit (ESM):
+# https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
+BATCH_PAYLOAD_MAX_BYTES = 6 * 1024 * 1024
 
 # Pricing, US East (N. Virginia), first tier (PRICE): requests and GB-seconds.
 PRICE_PER_REQUEST_USD = 0.20 / 1_000_000

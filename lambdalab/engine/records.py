@@ -6,9 +6,56 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any
+from typing import Any, Callable
+
+from lambdalab.engine.limits import BATCH_PAYLOAD_MAX_BYTES
 
 _SOURCES = ("aws:sqs", "aws:kinesis", "aws:dynamodb")
+_MEMO_MAX = 4096
+
+
+class PayloadRoom:
+    """Lambda cuts a batch before its payload passes 6 MB, the synchronous invocation limit
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html). An item costs its
+    body as the event carries it plus its record's fixed envelope, measured once from the mapping's own
+    event. Traffic sends the same few objects again and again, so body sizes are remembered by identity
+    (holding the object, so its id cannot be reused while remembered)."""
+
+    def __init__(self, body_bytes: Callable[[Any], int], envelope: int, limit: int = BATCH_PAYLOAD_MAX_BYTES):
+        self.body_bytes = body_bytes
+        self.envelope = envelope
+        self.limit = limit
+        self.left = limit
+        self.memo: dict[int, tuple[Any, int]] = {}
+
+    def start(self) -> PayloadRoom:
+        """An empty batch."""
+        self.left = self.limit
+        return self
+
+    def admits(self, body: Any) -> bool:
+        """Whether one more item fits, and if so count it; the first always does, as a batch is never empty."""
+        known = self.memo.get(id(body))
+        if known is not None and known[0] is body:
+            size = known[1]
+        else:
+            size = self.body_bytes(body) + self.envelope
+            if len(self.memo) < _MEMO_MAX:
+                self.memo[id(body)] = (body, size)
+        if size > self.left and self.left < self.limit:
+            return False
+        self.left -= size
+        return True
+
+
+def json_bytes(body: Any) -> int:
+    """A body's bytes as a message carries it: text as it is, anything else as JSON."""
+    return len((body if isinstance(body, str) else json.dumps(body)).encode())
+
+
+def base64_bytes(body: Any) -> int:
+    """A Kinesis record's data: its JSON, base64-encoded."""
+    return 4 * -(-json_bytes(body) // 3)
 
 
 def batch_payloads(event: Any) -> list[Any] | None:

@@ -26,9 +26,10 @@ from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.behaviour import matches
-from lambdalab.engine.records import decoded
+from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
 from lambdalab.engine.concurrency import admit
 from lambdalab.engine.destinations import EPOCH_MS, Message, QueueState
+from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping
 
 if TYPE_CHECKING:
@@ -58,7 +59,14 @@ class SqsMapping:
         # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
+        self.room = self._payload_room()
         queue.consumer = self.wake
+
+    def _payload_room(self) -> PayloadRoom:
+        """Each message costs its body and the envelope around it, measured on this mapping's own event."""
+        probe = Message(request_id(0, 0), "", 0.0, "" if self.fifo else None)
+        probe.first_received_at = 0.0
+        return PayloadRoom(json_bytes, len(json.dumps(self.event([probe])["Records"][0])) + 2)  # 2: ", "
 
     # --- polling --------------------------------------------------------------------------------
 
@@ -104,7 +112,7 @@ class SqsMapping:
             if window > 0 and len(ready) < size and now < first + window:
                 self._poll_later(first + window)  # wait for a fuller batch, at most the window
                 return
-            self._invoke(ready.take(size), now)
+            self._invoke(ready.take(size, self.room.start().admits), now)
         if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
             self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
 

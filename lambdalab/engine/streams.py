@@ -30,7 +30,7 @@ from lambdalab.engine.destinations import EPOCH_MS, timestamp
 from lambdalab.engine.ids import function_arn, request_id
 from lambdalab.engine.keys import shard_for
 from lambdalab.engine.model import EventSourceMapping, Stream
-from lambdalab.engine.records import to_dynamodb
+from lambdalab.engine.records import PayloadRoom, base64_bytes, to_dynamodb
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
@@ -145,8 +145,16 @@ class StreamMapping:
         self.discarded = 0  # given up on, with no on-failure destination (or delivery to it failed)
         self.expired = 0  # past the stream's retention before they were processed
         self.skipped = 0  # before the starting position
+        self.room = self._payload_room()
         fn.iterator_age_ms = 0.0
         stream.consumer = self
+
+    def _payload_room(self) -> PayloadRoom:
+        """Each record costs its data and the envelope around it, measured on this mapping's own event."""
+        data_bytes = base64_bytes if self.stream.kind == "kinesis" else _image_bytes
+        probe = StreamRecord(0, 0, "", "", 0.0, True)
+        envelope = len(json.dumps(self.event([probe])["Records"][0])) + 2 - data_bytes(probe.body)  # 2: ", "
+        return PayloadRoom(data_bytes, envelope)
 
     # --- reading the shards ---------------------------------------------------------------------
 
@@ -187,7 +195,10 @@ class StreamMapping:
             if window > 0 and len(pending) < size and now < pending[0].arrived_at + window:
                 self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
                 return
-            lane.batches.append([pending.popleft() for _ in range(min(size, len(pending)))])
+            admits, batch = self.room.start().admits, []
+            while pending and len(batch) < size and admits(pending[0].body):
+                batch.append(pending.popleft())
+            lane.batches.append(batch)
             lane.attempts = 0
         self._invoke(lane, lane.batches[0], now)
 
@@ -412,6 +423,11 @@ def _count_older(records: deque[StreamRecord], cutoff: float) -> int:
             break
         count += 1
     return count
+
+
+def _image_bytes(body: Any) -> int:
+    """A DynamoDB record's NewImage, as the event carries it."""
+    return len(_json(to_dynamodb(body if isinstance(body, dict) else {"value": body})).encode())
 
 
 def _json(value: Any) -> str:
