@@ -560,7 +560,7 @@ class _Builder:
         when = data.get("when")
         match = None
         if when:
-            match = EventMatch(_json_path(when["path"]), when.get("equals"), "equals" in when,
+            match = EventMatch(json_path(when["path"]), when.get("equals"), "equals" in when,
                                tuple(when["in"]) if "in" in when else None, when.get("exists"))
         return ErrorRule(data.get("rate"), data.get("every"), data.get("on_cold_start"), match,
                          data.get("type", "Exception"), data.get("message", "Simulated failure"))
@@ -762,7 +762,7 @@ class _Builder:
             return KeyRule()
         if not value.startswith("$"):
             return KeyRule(fixed=value)
-        parts = _json_path(value)
+        parts = json_path(value)
         for i, event in enumerate(events):
             found = lookup(event, parts)
             if found is MISSING or found is None or isinstance(found, (dict, list)):
@@ -810,7 +810,7 @@ class _Builder:
                            data.get("stream"))
 
 
-def _json_path(path: str) -> tuple:
+def json_path(path: str) -> tuple:
     """"$.Records[0].body" -> ("Records", 0, "body")."""
     return tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(path))
 

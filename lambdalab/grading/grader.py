@@ -1,0 +1,79 @@
+"""Grade one exercise folder: run every check (hidden ones too), in authored order, each isolated from the
+others, and build the result model. `lambdalab check` and `lambdalab grade` both come here."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+import yaml
+
+from lambdalab import __version__
+from lambdalab.grading import assertions
+from lambdalab.grading.exercises import Check, Exercise
+from lambdalab.grading.handler_check import CheckCannotRun, observe
+from lambdalab.grading.policy_check import decide_requests
+from lambdalab.grading.results import ERROR, FAIL, PASS, CheckResult, ExerciseResult, capped
+from lambdalab.grading.scenario_check import run_scenario
+from lambdalab.grading.workspace import files_sha256
+
+Progress = Callable[[Check, CheckResult], None]
+
+
+def exercise_seed(exercise: Exercise) -> int:
+    """The same for every learner and every run, so the same submission always gets the same grade."""
+    return int(hashlib.sha256(exercise.id.encode()).hexdigest()[:8], 16)
+
+
+def grade_exercise(exercise: Exercise, folder: Path, progress: Progress | None = None) -> ExerciseResult:
+    seed = exercise_seed(exercise)
+    started = time.monotonic()
+    result = ExerciseResult(
+        exercise_id=exercise.id, title=exercise.title, lesson=exercise.lesson, tool_version=__version__,
+        content_sha256=exercise.content_sha256(), seed=seed,
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_s=0.0, files_sha256=files_sha256(folder),
+    )
+    if not folder.is_dir():
+        result.message = f"{folder.name}/ is missing from the workspace: `lambdalab start` creates it"
+    else:
+        for check in exercise.checks:
+            outcome = run_check(check, folder, seed)
+            result.checks.append(outcome)
+            if progress:
+                progress(check, outcome)
+    result.duration_s = round(time.monotonic() - started, 3)
+    return result
+
+
+def run_check(check: Check, folder: Path, seed: int) -> CheckResult:
+    started = time.monotonic()
+    outcome = CheckResult(id=check.id, name=check.name, order=check.order, status=PASS, score=check.points,
+                          max_score=check.points, hidden=check.hidden, tags=(check.kind,),
+                          test_code=yaml.safe_dump(list(check.expect), sort_keys=False, width=100).strip())
+    try:
+        failures, output = _failures(check, folder, seed)
+    except CheckCannotRun as exc:
+        outcome.status, outcome.score, outcome.message = ERROR, 0.0, str(exc)
+    else:
+        outcome.output = capped(output)
+        if failures:
+            outcome.status, outcome.score = FAIL, 0.0
+            outcome.message = "\n".join(failures) + f"\nWhy it matters: {check.why}"
+    outcome.duration_s = round(time.monotonic() - started, 3)
+    return outcome
+
+
+def _failures(check: Check, folder: Path, seed: int) -> tuple[list[str], str]:
+    """What went wrong (nothing when the check passes) and what the learner's code printed."""
+    if check.kind in ("handler", "edge"):
+        seen, invocations = observe(check.setup, folder, seed, check.setup.get("trigger"))
+        failures = list(dict.fromkeys(f for f in (assertions.evaluate(item, seen) for item in check.expect) if f))
+        return failures, "".join(i.log for i in invocations)
+    if check.kind == "scenario":
+        failures, _ = run_scenario(check.setup, check.expect, folder, seed)
+        return failures, ""
+    return decide_requests(check.setup, check.expect, folder), ""

@@ -1,0 +1,98 @@
+"""One result model for every report: `check`, `grade` and each export format derive from it
+(shared/spec/grade-exports.md §1), so the formats can never disagree."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
+OUTPUT_LIMIT = 4000  # characters of learner-produced text kept per check
+
+
+@dataclass
+class CheckResult:
+    id: str
+    name: str
+    order: int
+    status: str  # pass, fail, error (the check could not run), skip
+    score: float
+    max_score: float
+    hidden: bool
+    message: str = ""  # why it failed, in the engine's terms
+    output: str = ""  # what the learner's code printed, capped
+    test_code: str = ""  # what was asserted
+    tags: tuple[str, ...] = ()
+    duration_s: float = 0.0
+
+
+@dataclass
+class ExerciseResult:
+    exercise_id: str
+    title: str
+    lesson: str
+    tool_version: str
+    content_sha256: str
+    seed: int
+    started_at: str
+    duration_s: float
+    files_sha256: dict[str, str]
+    checks: list[CheckResult] = field(default_factory=list)
+    message: str = ""  # why no check ran, when none did
+
+    @property
+    def status(self) -> str:
+        """error only if no check ran; otherwise fail if any check failed or errored."""
+        ran = [c for c in self.checks if c.status != SKIP]
+        if not ran:
+            return ERROR
+        return PASS if all(c.status == PASS for c in ran) else FAIL
+
+    @property
+    def score(self) -> float:
+        return round(sum(c.score for c in self.checks), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(c.max_score for c in self.checks), 4)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data.update(status=self.status, score=self.score, max_score=self.max_score)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> ExerciseResult:
+        fields = {k: v for k, v in data.items() if k not in ("status", "score", "max_score", "checks")}
+        checks = [CheckResult(**{**c, "tags": tuple(c.get("tags", ()))}) for c in data.get("checks", [])]
+        return cls(**fields, checks=checks)
+
+
+@dataclass
+class WorkspaceResult:
+    """One learner's workspace: a result per exercise, in course order."""
+
+    workspace: str
+    exercises: list[ExerciseResult]
+    message: str = ""  # why the workspace could not be graded at all (not a workspace, timed out)
+
+    @property
+    def score(self) -> float:
+        return round(sum(e.score for e in self.exercises), 4)
+
+    @property
+    def max_score(self) -> float:
+        return round(sum(e.max_score for e in self.exercises), 4)
+
+    def to_dict(self) -> dict:
+        return {"workspace": self.workspace, "score": self.score, "max_score": self.max_score,
+                "message": self.message, "exercises": [e.to_dict() for e in self.exercises]}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> WorkspaceResult:
+        return cls(data["workspace"], [ExerciseResult.from_dict(e) for e in data["exercises"]], data.get("message", ""))
+
+
+def capped(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n... ({len(text) - limit:,} more characters cut: print less)"

@@ -1,0 +1,121 @@
+"""Scenario checks: the learner's scenario file, with the check's `override` merged over it (so the traffic
+and the code model under test stay the course's), run on the engine with the check's seed; the check's
+`expect` items are the scenario's own expectations. A failed one is explained from the run's trace:
+which request, when, and why."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from lambdalab.engine import Simulation, load_scenario, parse_scenario
+from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
+from lambdalab.engine.report import build_report
+from lambdalab.grading.handler_check import CheckCannotRun
+from lambdalab.inputs import InputErrors, load_yaml
+
+# Which trace events explain a figure that came out wrong.
+_EXPLAINED_BY = {
+    "Throttles": "throttle", "throttled": "throttle", "AsyncEventsDropped": "async_drop", "dropped": "async_drop",
+    "to_dlq": "async_drop", "to_on_failure": "async_drop", "denied": "denied", "Errors": "failure", "failed": "failure",
+    "DestinationDeliveryFailures": "delivery", "DeadLetterErrors": "delivery", "discarded": "batch_discarded",
+}
+_KEPT_PER_KIND = 3
+
+
+def merged(base: Any, override: Any) -> Any:
+    """`override` over `base`: mappings merge key by key, anything else (lists too) is replaced."""
+    if isinstance(base, dict) and isinstance(override, dict):
+        out = dict(base)
+        for key, value in override.items():
+            out[key] = merged(base.get(key), value)
+        return out
+    return override
+
+
+def run_scenario(setup: dict, expect: tuple[dict, ...], folder: Path, seed: int) -> tuple[list[str], dict]:
+    """The failed expectations, each explained, and the report."""
+    path = folder / setup["file"]
+    if not path.is_file():
+        raise CheckCannotRun(f"{folder.name}/{setup['file']} is missing")
+    try:
+        load_scenario(path)  # the learner's file must stand on its own: its errors name its own lines
+        data = load_yaml(path).data
+        scenario = parse_scenario(yaml.safe_dump({**merged(data, setup.get("override", {})), "expect": list(expect)},
+                                                 sort_keys=False), name=str(path))
+    except InputErrors as exc:
+        raise CheckCannotRun(str(exc)) from None
+    sim = Simulation(scenario, seed=setup.get("seed", seed))
+    trace = _Trace()
+    sim.subscribe(trace)
+    sim.run()
+    report = build_report(sim)
+    failures = []
+    for item in report["expectations"]:
+        if not item["passed"]:
+            failures.append(_said(item) + trace.explain(item, scenario))
+    return failures, report
+
+
+def _said(item: dict) -> str:
+    owner = item.get("function") or item.get("queue") or item.get("stream") or "the account"
+    return f"{item['metric']} of {owner} was {item['actual']}; expected {item['op']} {item['value']}."
+
+
+class _Trace:
+    """The first few trace events of each kind that can explain a figure (a run may have millions)."""
+
+    def __init__(self) -> None:
+        self.kept: dict[tuple[str, str], list[tuple[float, dict]]] = {}
+
+    def __call__(self, time: float, kind: str, data: dict) -> None:
+        if kind == "invoke_end":
+            if not data.get("error"):
+                return
+            kind = "failure"
+        elif kind == "delivery" and data.get("delivered"):
+            return
+        elif kind not in ("throttle", "async_drop", "denied", "batch_discarded", "delivery"):
+            return
+        events = self.kept.setdefault((kind, data.get("function", "")), [])
+        if len(events) < _KEPT_PER_KIND:
+            events.append((time, dict(data)))
+
+    def explain(self, item: dict, scenario: Any) -> str:
+        kind = _EXPLAINED_BY.get(item["metric"])
+        if kind is None:
+            return ""
+        function = item.get("function")
+        events = [e for (k, f), found in self.kept.items() if k == kind and function in (None, f) for e in found]
+        if not events:
+            return ""
+        time, data = min(events, key=lambda e: e[0])
+        return " " + _sentence(kind, time, data, scenario)
+
+
+def _sentence(kind: str, time: float, data: dict, scenario: Any) -> str:
+    request = f"request {data.get('request_id')} to {data.get('function')}"
+    at = f"at t={time:.2f} s"
+    if kind == "throttle":
+        reason = data.get("reason")
+        fn = scenario.functions.get(str(data.get("function", "")).partition(":")[0])
+        if reason == RESERVED_LIMIT and fn is not None:
+            why = (f"reserved concurrency {fn.reserved_concurrency} was reached while {fn.reserved_concurrency} "
+                   f"environments were busy")
+        elif reason == ACCOUNT_LIMIT:
+            why = "the account's unreserved concurrency was all in use"
+        else:
+            why = "the function was adding environments faster than Lambda's scaling rate allows"
+        return f"First: {request} ({data.get('invocation')}) was throttled {at} because {why} ({reason})."
+    if kind == "async_drop":
+        return (f"First: {request} was given up {at} after {data.get('attempts')} attempt(s): "
+                f"{data.get('condition')}.")
+    if kind == "denied":
+        return f"First: {request} from {data.get('principal')} was denied {at}: {data.get('reason')}"
+    if kind == "failure":
+        return f"First: {request} failed {at} with {data.get('error')}."
+    if kind == "delivery":
+        return f"First: {request}'s record could not be delivered to {data.get('target')} {at}."
+    return f"First: a batch of {data.get('function')} was discarded {at}."
