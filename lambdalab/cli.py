@@ -13,10 +13,12 @@ import sys
 import traceback
 
 from lambdalab import __version__
-from lambdalab.commands import UsageError, iam, invoke, lessons, quiz, read, serve, sim, validate
+from lambdalab.commands import (
+    UsageError, check, grade, hint, iam, invoke, lessons, quiz, read, run_exercise, serve, sim, start, validate, watch,
+)
 from lambdalab.inputs import InputErrors
 
-COMMANDS = (sim, invoke, iam, lessons, read, quiz, validate, serve)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
+COMMANDS = (sim, invoke, iam, lessons, read, quiz, validate, start, run_exercise, check, watch, hint, grade, serve)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
 
 
 def build_parser() -> argparse.ArgumentParser:

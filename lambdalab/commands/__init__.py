@@ -22,3 +22,29 @@ def lesson_named(key: str) -> Lesson:
         return load_course().get(key)
     except LookupError as exc:
         raise UsageError(str(exc)) from None
+
+
+def exercise_named(key: str):
+    """The shipped exercise with this id, folder name or number; a UsageError listing them when there is none."""
+    from lambdalab.grading.exercises import load_catalogue
+
+    try:
+        return load_catalogue().get(key)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def add_workspace_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--workspace", metavar="DIR", help="the workspace (default: the one this folder is in)")
+
+
+def workspace_from(args: argparse.Namespace):
+    """The workspace folder: --workspace, or the one the current folder is inside."""
+    from pathlib import Path
+
+    from lambdalab.grading.workspace import NotAWorkspace, find_workspace
+
+    try:
+        return find_workspace(Path(args.workspace or "."))
+    except NotAWorkspace as exc:
+        raise UsageError(str(exc)) from None

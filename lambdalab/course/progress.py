@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 FORMAT = 1
 FILE_NAME = "progress.json"
 
-Data = dict[str, Any]  # {"format": 1, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {...}}}}
+Data = dict[str, Any]  # {"format": 1, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {...}}},
+#                        "exercises": {id: {"best", "max", "passed", "attempts", "hints", ...}}}
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,21 @@ class ProgressStore:
             data["last_lesson"] = lesson_id
         return self.update(change)
 
+    def record_check(self, exercise_id: str, score: float, max_score: float, passed: bool) -> Data:
+        def change(data: Data) -> None:
+            exercise = _exercise(data, exercise_id)
+            exercise.update(last=score, best=max(score, exercise.get("best", 0)), max=max_score,
+                            passed=passed or bool(exercise.get("passed")), attempts=exercise.get("attempts", 0) + 1,
+                            at=_now())
+        return self.update(change)
+
+    def record_hint(self, exercise_id: str, shown: int) -> Data:
+        """How many hints of the ladder the learner has revealed (never fewer than before)."""
+        def change(data: Data) -> None:
+            exercise = _exercise(data, exercise_id)
+            exercise["hints"] = max(shown, exercise.get("hints", 0))
+        return self.update(change)
+
     # --- the file -------------------------------------------------------------------------------
 
     @contextlib.contextmanager
@@ -155,6 +171,15 @@ def _lesson(data: Data, lesson_id: str) -> dict[str, Any]:
     lesson.setdefault("read", [])
     lesson.setdefault("quizzes", {})
     return lesson
+
+
+def _exercise(data: Data, exercise_id: str) -> dict[str, Any]:
+    return data.setdefault("exercises", {}).setdefault(exercise_id, {})
+
+
+def exercise_progress(data: Data, exercise_id: str) -> dict[str, Any]:
+    """What the learner has done in one exercise: best, max, passed, attempts, hints (all optional)."""
+    return data.get("exercises", {}).get(exercise_id, {})
 
 
 def _now() -> str:

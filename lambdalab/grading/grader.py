@@ -16,7 +16,7 @@ from lambdalab.grading import assertions
 from lambdalab.grading.exercises import Check, Exercise
 from lambdalab.grading.handler_check import CheckCannotRun, observe
 from lambdalab.grading.policy_check import decide_requests
-from lambdalab.grading.results import ERROR, FAIL, PASS, CheckResult, ExerciseResult, capped
+from lambdalab.grading.results import ERROR, FAIL, PASS, SKIP, CheckResult, ExerciseResult, capped
 from lambdalab.grading.scenario_check import run_scenario
 from lambdalab.grading.workspace import files_sha256
 
@@ -29,24 +29,35 @@ def exercise_seed(exercise: Exercise) -> int:
 
 
 def grade_exercise(exercise: Exercise, folder: Path, progress: Progress | None = None) -> ExerciseResult:
-    seed = exercise_seed(exercise)
     started = time.monotonic()
-    result = ExerciseResult(
-        exercise_id=exercise.id, title=exercise.title, lesson=exercise.lesson, tool_version=__version__,
-        content_sha256=exercise.content_sha256(), seed=seed,
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        duration_s=0.0, files_sha256=files_sha256(folder),
-    )
+    result = blank_result(exercise, folder)
     if not folder.is_dir():
-        result.message = f"{folder.name}/ is missing from the workspace: `lambdalab start` creates it"
+        not_run(result, exercise, f"{folder.name}/ is missing from the workspace: `lambdalab start` creates it")
     else:
         for check in exercise.checks:
-            outcome = run_check(check, folder, seed)
+            outcome = run_check(check, folder, result.seed)
             result.checks.append(outcome)
             if progress:
                 progress(check, outcome)
     result.duration_s = round(time.monotonic() - started, 3)
     return result
+
+
+def not_run(result: ExerciseResult, exercise: Exercise, why: str) -> ExerciseResult:
+    """An exercise none of whose checks could run still counts for its full points (scoring zero)."""
+    result.message = why
+    result.checks = [CheckResult(id=c.id, name=c.name, order=c.order, status=SKIP, score=0.0, max_score=c.points,
+                                 hidden=c.hidden, message=why, tags=(c.kind,)) for c in exercise.checks]
+    return result
+
+
+def blank_result(exercise: Exercise, folder: Path) -> ExerciseResult:
+    return ExerciseResult(
+        exercise_id=exercise.id, title=exercise.title, lesson=exercise.lesson, tool_version=__version__,
+        content_sha256=exercise.content_sha256(), seed=exercise_seed(exercise),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_s=0.0, files_sha256=files_sha256(folder),
+    )
 
 
 def run_check(check: Check, folder: Path, seed: int) -> CheckResult:
@@ -74,6 +85,6 @@ def _failures(check: Check, folder: Path, seed: int) -> tuple[list[str], str]:
         failures = list(dict.fromkeys(f for f in (assertions.evaluate(item, seen) for item in check.expect) if f))
         return failures, "".join(i.log for i in invocations)
     if check.kind == "scenario":
-        failures, _ = run_scenario(check.setup, check.expect, folder, seed)
+        failures, _, _ = run_scenario(check.setup, check.expect, folder, seed)
         return failures, ""
     return decide_requests(check.setup, check.expect, folder), ""

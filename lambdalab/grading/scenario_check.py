@@ -35,8 +35,8 @@ def merged(base: Any, override: Any) -> Any:
     return override
 
 
-def run_scenario(setup: dict, expect: tuple[dict, ...], folder: Path, seed: int) -> tuple[list[str], dict]:
-    """The failed expectations, each explained, and the report."""
+def run_scenario(setup: dict, expect: tuple[dict, ...], folder: Path, seed: int) -> tuple[list[str], Simulation, dict]:
+    """The failed expectations, each explained; the run and its report."""
     path = folder / setup["file"]
     if not path.is_file():
         raise CheckCannotRun(f"{folder.name}/{setup['file']} is missing")
@@ -56,7 +56,7 @@ def run_scenario(setup: dict, expect: tuple[dict, ...], folder: Path, seed: int)
     for item in report["expectations"]:
         if not item["passed"]:
             failures.append(_said(item) + trace.explain(item, scenario))
-    return failures, report
+    return failures, sim, report
 
 
 def _said(item: dict) -> str:
