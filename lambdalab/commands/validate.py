@@ -12,15 +12,18 @@ from lambdalab import content
 from lambdalab.commands import UsageError
 from lambdalab.course.loader import LESSON_FILE, lessons_dir, load_course
 from lambdalab.course.rules import Findings, ScenarioChecker, check_course
+from lambdalab.grading.exercises import EXERCISE_FILE, exercises_dir
+from lambdalab.grading.validation import check_exercises
 from lambdalab.inputs import InputError
 
 NAME = "validate"
-HELP = "check lessons and scenarios against the schemas, the Lambda limits and the course rules"
+HELP = "check lessons, exercises and scenarios against the schemas, the Lambda limits and the course rules"
 EXAMPLES = """\
   lambdalab validate                                   the whole shipped course and its scenarios
   lambdalab validate lessons/03-concurrency-and-throttling   one lesson (links resolve against its siblings)
   lambdalab validate lessons                           every lesson in a folder
   lambdalab validate my-scenario.yaml                  one scenario
+  lambdalab validate exercises/01-proxy-response       one exercise: its reference solution must pass, its starter fail
   lambdalab validate --json                            the findings as JSON, for CI
 
 exit status: 0 when nothing is wrong (demos that wait for an engine feature are notes, not errors),
@@ -69,10 +72,20 @@ def validate(path: Path | None) -> tuple[dict[str, int], Findings]:
     """What was checked (a count per kind) and what was found."""
     courses: list[tuple[Path, Path | None]] = []  # (lessons root, the one lesson folder to check or None for all)
     scenario_files: list[Path] = []
+    exercise_sets: list[tuple[Path, Path | None]] = []  # (exercises root, the one exercise folder or None for all)
+    if path is not None and path.exists():
+        folder = (path.parent if path.is_file() else path).resolve()
+        if (folder / EXERCISE_FILE).is_file():
+            exercise_sets = [(folder.parent, folder)]
+        elif any(folder.glob(f"*/{EXERCISE_FILE}")):
+            exercise_sets = [(folder, None)]
     if path is None:
         courses, scenario_files = [(lessons_dir(), None)], list(content.shipped_scenarios().values())
+        exercise_sets = [(exercises_dir(), None)]
     elif not path.exists():
         raise UsageError(f"{path}: no such file or folder")
+    elif exercise_sets:
+        pass  # an exercise folder, or a folder of them: nothing else to check there
     elif path.is_file() and path.name != LESSON_FILE:
         scenario_files = [path]
     else:
@@ -83,7 +96,7 @@ def validate(path: Path | None) -> tuple[dict[str, int], Findings]:
             courses, scenario_files = [(folder, None)], sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
 
     scenarios, found = ScenarioChecker(), Findings()
-    checked = {"lessons": 0, "scenarios": 0}
+    checked = {"lessons": 0, "scenarios": 0, "exercises": 0}
     for root, only in courses:
         course = load_course(root)
         checked["lessons"] += sum(only is None or lesson.folder == only for lesson in course.lessons)
@@ -92,4 +105,8 @@ def validate(path: Path | None) -> tuple[dict[str, int], Findings]:
     for scenario in scenario_files:
         checked["scenarios"] += 1
         found.extend(scenarios.check(scenario))
+    for root, only in exercise_sets:
+        count, errors = check_exercises(root, only)
+        checked["exercises"] += count
+        found.errors.extend(errors)
     return checked, found

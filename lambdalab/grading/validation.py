@@ -1,0 +1,70 @@
+"""Course rules for exercises, for `lambdalab validate`: the schema, each `expect` item, the lesson it
+belongs to, and the proof that the checks mean something: the reference solution passes every check
+(hidden ones too) and the starter fails at least one."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from lambdalab.course.loader import load_course
+from lambdalab.grading import assertions
+from lambdalab.grading.exercises import Exercise, load_catalogue
+from lambdalab.grading.grader import grade_exercise
+from lambdalab.grading.results import PASS
+from lambdalab.inputs import InputError, load_yaml
+
+
+def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple[int, list[InputError]]:
+    """(exercises checked, problems found)."""
+    catalogue = load_catalogue(root)
+    errors = [e for e in catalogue.errors if only is None or Path(e.file).parent == only]
+    lessons = {lesson.id for lesson in load_course().lessons}
+    exercises = [e for e in catalogue.exercises if only is None or e.folder == only]
+    ids: dict[str, Path] = {}
+    for exercise in exercises:
+        doc = load_yaml(exercise.folder / "exercise.yaml")
+        if exercise.id in ids:
+            errors.append(doc.error(("id",), f"{ids[exercise.id].name} has the same id"))
+        ids[exercise.id] = exercise.folder
+        if exercise.lesson not in lessons:
+            errors.append(doc.error(("lesson",), f"no lesson with the id {exercise.lesson!r}"))
+        for check in exercise.checks:
+            for index, item in enumerate(check.expect):
+                for problem in _expect_problems(check.kind, item):
+                    errors.append(doc.error(("checks", check.order - 1, "expect", index), problem))
+        errors.extend(proof_problems(exercise, doc))
+    return len(exercises) + len({e.file for e in catalogue.errors}), errors
+
+
+def _expect_problems(kind: str, item: dict) -> list[str]:
+    if kind in ("handler", "edge"):
+        return assertions.problems(item)
+    if kind == "policy":
+        wanted = [k for k in ("allow", "deny") if k in item]
+        if len(wanted) != 1 or not isinstance(item[wanted[0]], dict) or "action" not in item[wanted[0]]:
+            return ["a policy expectation is {allow: {action, resource, ...}} or {deny: {...}}"]
+        return []
+    return [] if "metric" in item and "op" in item and "value" in item else \
+        ["a scenario expectation is {metric, function|queue|stream, op, value} as in a scenario's expect"]
+
+
+def proof_problems(exercise: Exercise, doc) -> list[InputError]:
+    problems = []
+    with tempfile.TemporaryDirectory(prefix="lambdalab-proof-") as scratch:
+        for role in ("starter", "solution"):
+            folder = Path(scratch) / role / exercise.folder.name
+            folder.mkdir(parents=True)
+            for name in exercise.starter:
+                source = exercise.starter_path(name) if role == "starter" else exercise.solution_path(name)
+                shutil.copyfile(source, folder / name)
+            result = grade_exercise(exercise, folder)
+            if role == "solution" and result.status != PASS:
+                failed = [c for c in result.checks if c.status != PASS]
+                for check in failed:
+                    problems.append(doc.error(("checks", check.order - 1),
+                                              f"the reference solution does not pass {check.id!r}: {check.message.splitlines()[0] if check.message else check.status}"))
+            if role == "starter" and result.status == PASS:
+                problems.append(doc.error(("starter",), "the starter already passes every check: the exercise teaches nothing"))
+    return problems
