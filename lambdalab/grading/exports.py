@@ -189,11 +189,12 @@ def exercism(result: WorkspaceResult) -> dict:
                 test["output"] = c.output if len(c.output) <= EXERCISM_OUTPUT_LIMIT else \
                     c.output[:EXERCISM_OUTPUT_LIMIT - 60] + "\n[output cut at 500 characters: print less]"
             tests.append(test)
-    ran = [c for e in result.exercises for c in e.checks]
-    if not ran:
-        reasons = "; ".join(m for m in [result.message, *(e.message for e in result.exercises)] if m)
-        return {"version": 3, "status": "error", "message": reasons[:EXERCISM_MESSAGE_LIMIT] or "no check ran", "tests": []}
-    status = "pass" if all(c.status == PASS for c in ran) else "fail"
+    if all(e.status == ERROR for e in result.exercises):
+        reasons = [result.message, *(e.message or next((c.message for c in e.checks if c.message), "")
+                                     for e in result.exercises)]
+        message = "; ".join(dict.fromkeys(r for r in reasons if r)) or "no check ran"
+        return {"version": 3, "status": "error", "message": message[:EXERCISM_MESSAGE_LIMIT], "tests": tests}
+    status = "pass" if all(e.status == PASS for e in result.exercises) else "fail"
     return {"version": 3, "status": status, "message": None, "tests": tests}
 
 

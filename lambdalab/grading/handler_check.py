@@ -17,6 +17,7 @@ from lambdalab.engine.ids import request_id
 from lambdalab.engine.units import parse_duration
 from lambdalab.grading.assertions import Observed, lookup
 from lambdalab.inputs import InputErrors, load_yaml
+from lambdalab.paths import environments_dir
 from lambdalab.runtime import CodeTooLarge, ExecutionEnvironment, FunctionCode, Invocation
 from lambdalab.services import writes
 
@@ -32,7 +33,9 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
     """Run the handler on the setup's events; `trigger` makes it a Lambda@Edge function on that trigger."""
     code = _function(setup, folder, trigger)
     events = list(_events(setup, trigger))
-    services = tempfile.TemporaryDirectory(prefix="lambdalab-services-")
+    # Not under /tmp: each environment sees its own private /tmp, and the tables are shared by all of them.
+    environments_dir().mkdir(parents=True, exist_ok=True)
+    services = tempfile.TemporaryDirectory(prefix="services-", dir=environments_dir())
     code = FunctionCode(**{**code.__dict__, "environment": {**code.environment, "LAMBDALAB_SERVICES": services.name}})
     invocations: list[Invocation] = []
     tmp_files: dict[str, str] = {}

@@ -41,11 +41,11 @@ class ExerciseResult:
 
     @property
     def status(self) -> str:
-        """error only if no check ran; otherwise fail if any check failed or errored."""
-        ran = [c for c in self.checks if c.status != SKIP]
-        if not ran:
+        """error only if no check ran (each was skipped or could not run); otherwise fail if any check failed
+        or errored."""
+        if not any(c.status in (PASS, FAIL) for c in self.checks):
             return ERROR
-        return PASS if all(c.status == PASS for c in ran) else FAIL
+        return PASS if all(c.status == PASS for c in self.checks) else FAIL
 
     @property
     def score(self) -> float:
