@@ -16,6 +16,7 @@ from lambdalab.course.progress import ProgressStore
 from lambdalab.inputs import InputErrors
 from lambdalab.tui.palette import LessonCommands, ScenarioCommands
 from lambdalab.tui.screens.course_map import CourseMapScreen
+from lambdalab.tui.screens.exercises import ExercisesScreen
 from lambdalab.tui.screens.help import HelpScreen
 from lambdalab.tui.screens.lesson import LessonScreen
 from lambdalab.tui.screens.progress import ProgressScreen
@@ -40,6 +41,7 @@ class LambdalabApp(App):
         Binding("f2", "course_map", "Course map"),
         Binding("f3", "progress", "Progress"),
         Binding("f4", "simulator", "Simulator"),
+        Binding("f5", "exercises", "Exercises"),
     ]
 
     def __init__(self, course: Course | None = None, store: ProgressStore | None = None):
@@ -97,6 +99,10 @@ class LambdalabApp(App):
         if not isinstance(self.screen, SimulatorScreen):
             self.push_screen(ScenarioPickerScreen(), lambda path: path and self.open_simulator(path))
 
+    def action_exercises(self, exercise_id: str | None = None) -> None:
+        if not isinstance(self.screen, ExercisesScreen):
+            self.push_screen(ExercisesScreen(exercise_id))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen())
@@ -114,4 +120,5 @@ class LambdalabApp(App):
         yield SystemCommand("Course map", "Go back to the list of lessons (F2)", self.action_course_map)
         yield SystemCommand("Progress", "Your progress per topic, and what is left (F3)", self.action_progress)
         yield SystemCommand("Simulator", "Run a scenario in virtual time and watch it (F4)", self.action_simulator)
+        yield SystemCommand("Exercises", "Graded exercises: instructions, checks, hints (F5)", self.action_exercises)
         yield SystemCommand("Help", "Keys and how the app works (F1)", self.action_help)

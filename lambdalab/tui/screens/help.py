@@ -57,6 +57,13 @@ your score is saved when the quiz ends; r takes it again.
 The timeline shows each environment: ▒ init, █ busy, · idle, ❄ where a cold start began,
 blank once shut down. The chart draws the limits as lines and marks throttles with ▲.
 
+## Exercises (F5, or o on a lesson's exercise step)
+
+Your files live in a workspace (`lambdalab start` makes one; s makes `./lambdalab-exercises` here).
+c checks the exercise (the same checks as `lambdalab check` and as your instructor's grading), h shows
+the next hint, e opens the file in $EDITOR and checks when you come back, w re-checks on every save.
+Hidden checks show only their name and whether they pass.
+
 ## Themes
 
 Ctrl+P, then "theme": lambdalab (default), lambdalab-high-contrast and

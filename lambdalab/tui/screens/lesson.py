@@ -26,6 +26,7 @@ class LessonScreen(Screen):
         Binding("p", "previous", "Previous step"),
         Binding("t", "toggle_toc", "Contents"),
         Binding("o", "open_demo", "Run the demo"),
+        Binding("o", "open_exercise", "Open the exercise"),
         Binding("r", "retake", "Retake quiz", show=False),
         Binding("escape", "app.pop_screen", "Course map"),
     ]
@@ -75,6 +76,8 @@ class LessonScreen(Screen):
             text = step.markdown if isinstance(step, TextStep) else f"## {step.title}\n\n{step_markdown(self.lesson, step)}"
             if isinstance(step, DemoStep):
                 text += "\n\n**Press o to run it here, in the simulator.**"
+            elif isinstance(step, ExerciseStep):
+                text += "\n\n**Press o to open it here: instructions, checks and hints.**"
             holder.mount(Markdown(text, open_links=False))
             holder.scroll_home(animate=False)
         if isinstance(step, TextStep):
@@ -85,6 +88,8 @@ class LessonScreen(Screen):
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "open_demo":
             return isinstance(self.step, DemoStep)  # shown in the footer only on a demo step
+        if action == "open_exercise":
+            return isinstance(self.step, ExerciseStep)
         return True
 
     def action_open_demo(self) -> None:
@@ -93,6 +98,10 @@ class LessonScreen(Screen):
             path = content.shipped_scenarios()[step.scenario] if step.scenario else step.scenario_file
             # Paused: the learner reads what to watch and predicts before pressing Space.
             self.app.open_simulator(path, autoplay=False, watch=step.watch, tries=step.try_)
+
+    def action_open_exercise(self) -> None:
+        if isinstance(self.step, ExerciseStep):
+            self.app.action_exercises(self.step.exercise)
 
     def action_next(self) -> None:
         if self.index + 1 < len(self.lesson.steps):
