@@ -47,7 +47,7 @@ def test_a_failed_invocation_is_named_when_a_response_was_expected():
 def test_counting_log_lines_and_table_writes():
     observed = seen({}, {}, logs=["creating client\n", "creating client\n"], tables={"charges": [{"id": 1}, {"id": 1}]})
     assert evaluate({"logs": True, "count": "creating client", "equals": 1}, observed) == \
-        "lines matching 'creating client' in logs is 2 (integer); expected 1 (integer)"
+        "matches of /creating client/ in logs is 2 (integer); expected 1 (integer)"
     assert evaluate({"table": "charges", "length": 1}, observed).startswith("table charges is [")
 
 

@@ -81,8 +81,10 @@ def evaluate(item: dict, seen: Observed) -> str | None:
         return None
     if target == "logs":
         which = item.get("invocation")
-        text = seen.logs[which - 1] if isinstance(which, int) and 0 < which <= len(seen.logs) else "".join(seen.logs)
-        return _holds(item, target, text, None)
+        if isinstance(which, int) and 0 < which <= len(seen.logs):
+            failure = _holds(item, target, seen.logs[which - 1], None)
+            return f"invocation {which}: {failure}" if failure else None
+        return _holds(item, target, "".join(seen.logs), None)
     if target == "tmp":
         return _holds({**item, "tmp": "$"}, f"/tmp/{item['tmp']}", seen.tmp_files.get(str(item["tmp"]), MISSING), None)
     return _holds({**item, "table": "$"}, f"table {item['table']}", seen.tables.get(str(item["table"]), []), None)
@@ -92,14 +94,14 @@ def _holds(item: dict, target: str, source: Any, error: dict | None) -> str | No
     path = item.get(target, "$") if isinstance(item.get(target), str) and item[target].startswith("$") else "$"
     if source is None and target in ("response", "error"):
         other = f"it failed: {error_line(error)}" if target == "response" else "it succeeded"
-        return f"expected a {target}, but {other}"
+        return f"expected {'a response' if target == 'response' else 'an error'}, but {other}"
     value = lookup(source, path)
     label = target if path == "$" else f"{target} {path}"
     if "count" in item:
         if value is MISSING:
             return f"{label} is missing"
         value = len(re.findall(str(item["count"]), value if isinstance(value, str) else json.dumps(value)))
-        label = f"lines matching {item['count']!r} in {label}"
+        label = f"matches of /{item['count']}/ in {label}"
     op = next(o for o in OPERATORS if o in item)
     expected = item[op]
     if op == "exists":
@@ -110,6 +112,10 @@ def _holds(item: dict, target: str, source: Any, error: dict | None) -> str | No
         return f"{label} is missing{whole}; expected {_wanted(op, expected)}"
     if _passes(op, value, expected):
         return None
+    if op == "schema":
+        first = next(iter(jsonschema.Draft202012Validator(expected).iter_errors(value)))
+        where = "".join(f"[{p!r}]" for p in first.absolute_path)
+        return f"{label} is {show(value)}; not valid for the expected schema: {where + ': ' if where else ''}{first.message}"
     return f"{label} is {show(value)}; expected {_wanted(op, expected)}"
 
 
@@ -179,7 +185,7 @@ def show(value: Any, limit: int = 160) -> str:
 
 def _wanted(op: str, expected: Any) -> str:
     words = {"equals": "", "not_equals": "anything but ", "matches": "text matching ", "contains": "something containing ",
-             "not_contains": "nothing containing ", "type": "a value of type ", "schema": "a value valid for the schema ",
+             "not_contains": "nothing containing ", "type": "a value of type ", "schema": "",
              "length": "length ", "at_least": "at least ", "at_most": "at most ", "less_than": "less than ",
              "greater_than": "more than "}
     return words[op] + (str(expected) if op in ("type", "length") else show(expected) if op != "schema" else "")

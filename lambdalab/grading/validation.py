@@ -35,7 +35,7 @@ def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple
                 for problem in _expect_problems(check.kind, item):
                     errors.append(doc.error(("checks", check.order - 1, "expect", index), problem))
         errors.extend(proof_problems(exercise, doc))
-    return len(exercises) + len({e.file for e in catalogue.errors}), errors
+    return len(exercises) + len({e.file for e in errors if e in catalogue.errors}), errors
 
 
 def _expect_problems(kind: str, item: dict) -> list[str]:
