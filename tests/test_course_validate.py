@@ -167,7 +167,7 @@ def test_validate_json_and_missing_path(tmp_path):
     folder = write_course(tmp_path / "lessons", broken(minutes=0))
     result = run_cli("validate", str(folder), "--json")
     data = json.loads(result.stdout)
-    assert result.returncode == 1 and data["checked"] == {"lessons": 1, "scenarios": 0}
+    assert result.returncode == 1 and data["checked"] == {"lessons": 1, "scenarios": 0, "exercises": 0}
     assert data["errors"][0]["path"] == "minutes" and "below the minimum of 1" in data["errors"][0]["message"]
     missing = run_cli("validate", str(tmp_path / "nowhere"))
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr

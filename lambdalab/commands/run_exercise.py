@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             for table, writes in seen.tables.items():
                 print(f"table {table}: {len(writes)} write(s): " + ", ".join(json.dumps(w) for w in writes[:10]))
         elif kind == "scenario":
-            _, sim, report = run_scenario(setup, (), folder, seed)
+            _, sim, report = run_scenario(setup, None, folder, seed)
             print(render(sim, report), end="")
         else:
             _show_policy(setup, folder)

@@ -33,6 +33,8 @@ def decide_requests(setup: dict, expect: tuple[dict, ...], folder: Path) -> list
         decision = evaluate(request, identity, resource)
         if decision.allowed != (wanted == "allow"):
             who = f" from {principal}" if principal else ""
+            keys = asked.get("context", {})
+            who += f" (with {', '.join(f'{k}={v}' for k, v in keys.items())})" if keys else ""
             wrong.append(f"{request.action} on {request.resource}{who} must be {'allowed' if wanted == 'allow' else 'denied'}, "
                          f"but it is {decision.decision}: {decision.explanation}")
     return wrong

@@ -35,16 +35,18 @@ def merged(base: Any, override: Any) -> Any:
     return override
 
 
-def run_scenario(setup: dict, expect: tuple[dict, ...], folder: Path, seed: int) -> tuple[list[str], Simulation, dict]:
-    """The failed expectations, each explained; the run and its report."""
+def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, seed: int) -> tuple[list[str], Simulation, dict]:
+    """The failed expectations, each explained; the run and its report. `expect` None keeps the learner's own."""
     path = folder / setup["file"]
     if not path.is_file():
         raise CheckCannotRun(f"{folder.name}/{setup['file']} is missing")
     try:
         load_scenario(path)  # the learner's file must stand on its own: its errors name its own lines
         data = load_yaml(path).data
-        scenario = parse_scenario(yaml.safe_dump({**merged(data, setup.get("override", {})), "expect": list(expect)},
-                                                 sort_keys=False), name=str(path))
+        combined = merged(data, setup.get("override", {}))
+        if expect is not None:
+            combined["expect"] = list(expect)
+        scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=str(path))
     except InputErrors as exc:
         raise CheckCannotRun(str(exc)) from None
     sim = Simulation(scenario, seed=setup.get("seed", seed))
