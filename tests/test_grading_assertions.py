@@ -78,3 +78,11 @@ def test_each_shipped_exercise_is_proved(folder):
     count, errors = check_exercises(exercises_dir(), exercises_dir() / folder)
     assert count == 1
     assert not errors, "\n".join(str(e) for e in errors)
+
+
+def test_a_check_override_replaces_and_removes_what_the_learner_wrote():
+    from lambdalab.grading.scenario_check import merged
+
+    learner = {"functions": {"f": {"code": ".", "handler": "app.handler", "memory": 128}}, "traffic": [{"rate": "1/s"}]}
+    override = {"functions": {"f": {"code": None, "handler": None, "timeout": "3s"}}, "traffic": [{"rate": "9/s"}]}
+    assert merged(learner, override) == {"functions": {"f": {"memory": 128, "timeout": "3s"}}, "traffic": [{"rate": "9/s"}]}

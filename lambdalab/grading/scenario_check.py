@@ -26,11 +26,15 @@ _KEPT_PER_KIND = 3
 
 
 def merged(base: Any, override: Any) -> Any:
-    """`override` over `base`: mappings merge key by key, anything else (lists too) is replaced."""
+    """`override` over `base`: mappings merge key by key, anything else (lists too) is replaced, and a key
+    set to null is removed (so a check can take out what a learner added, such as `code:`)."""
     if isinstance(base, dict) and isinstance(override, dict):
         out = dict(base)
         for key, value in override.items():
-            out[key] = merged(base.get(key), value)
+            if value is None:
+                out.pop(key, None)
+            else:
+                out[key] = merged(base.get(key), value)
         return out
     return override
 
