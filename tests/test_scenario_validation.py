@@ -124,13 +124,13 @@ def test_traffic_needs_rate_with_for_or_a_burst():
 
 def test_async_payload_over_one_megabyte_is_refused():
     # A megabyte cannot be written inline (YAML files stop at 1 MB), but a sample event can be that large.
-    from lambdalab.engine.scenario import _build
+    from lambdalab.engine.scenario import build_scenario
     from lambdalab.inputs import Document
 
     data = {"duration": 60, "functions": {"api": {"behaviour": {"init": 0.1, "duration": 0.05}}},
             "traffic": [{"target": "api", "invocation": "async", "burst": 1, "event": {"blob": "x" * (1024 * 1024)}}]}
     with pytest.raises(InputErrors) as caught:
-        _build(Document("s.yaml", data, {}))
+        build_scenario(Document("s.yaml", data, {}))
     [error] = caught.value.errors
     assert error.path == "traffic[0].event"  # {"blob":"<1048576 x>"} is 9 + 1048576 + 2 bytes
     assert error.message == "1048587 bytes is above the asynchronous payload limit of 1048576 bytes"

@@ -48,15 +48,16 @@ RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
 
 def load_scenario(path: str | Path) -> Scenario:
     """Read, check and build a scenario file; InputErrors lists every problem."""
-    return _build(load_yaml(path))
+    return build_scenario(load_yaml(path))
 
 
 def parse_scenario(text: str, name: str = "<scenario>") -> Scenario:
     """The same as load_scenario, for text already in memory (the TUI's editor, tests)."""
-    return _build(load_yaml(name, text=text, name=name))
+    return build_scenario(load_yaml(name, text=text, name=name))
 
 
-def _build(doc: Document) -> Scenario:
+def build_scenario(doc: Document) -> Scenario:
+    """A scenario from YAML already read (with positions), checked; InputErrors lists every problem."""
     if not isinstance(doc.data, dict):
         raise InputErrors([doc.error((), "a scenario is a mapping of keys (name, duration, functions, traffic, ...)")])
     errors = check(doc, "scenario")

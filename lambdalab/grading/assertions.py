@@ -75,23 +75,27 @@ def evaluate(item: dict, seen: Observed) -> str | None:
             if not 1 <= number <= count:
                 return f"there is no invocation {number} (the check made {count})"
             source = {"response": seen.responses, "error": seen.errors, "cloudfront": seen.verdicts}[target][number - 1]
-            failure = _holds(item, target, source, seen.errors[number - 1])
+            failure = _holds(item, target, _path(item[target]), source, seen.errors[number - 1])
             if failure:
                 return f"invocation {number}: {failure}" if count > 1 else failure
         return None
     if target == "logs":
         which = item.get("invocation")
         if isinstance(which, int) and 0 < which <= len(seen.logs):
-            failure = _holds(item, target, seen.logs[which - 1], None)
+            failure = _holds(item, target, "$", seen.logs[which - 1], None)
             return f"invocation {which}: {failure}" if failure else None
-        return _holds(item, target, "".join(seen.logs), None)
+        return _holds(item, target, "$", "".join(seen.logs), None)
     if target == "tmp":
-        return _holds({**item, "tmp": "$"}, f"/tmp/{item['tmp']}", seen.tmp_files.get(str(item["tmp"]), MISSING), None)
-    return _holds({**item, "table": "$"}, f"table {item['table']}", seen.tables.get(str(item["table"]), []), None)
+        return _holds(item, f"/tmp/{item['tmp']}", "$", seen.tmp_files.get(str(item["tmp"]), MISSING), None)
+    return _holds(item, f"table {item['table']}", "$", seen.tables.get(str(item["table"]), []), None)
 
 
-def _holds(item: dict, target: str, source: Any, error: dict | None) -> str | None:
-    path = item.get(target, "$") if isinstance(item.get(target), str) and item[target].startswith("$") else "$"
+def _path(value: Any) -> str:
+    """A target's JSON path; `response: true` (or any non-path) means the whole value."""
+    return value if isinstance(value, str) and value.startswith("$") else "$"
+
+
+def _holds(item: dict, target: str, path: str, source: Any, error: dict | None) -> str | None:
     if source is None and target in ("response", "error"):
         other = f"it failed: {error_line(error)}" if target == "response" else "it succeeded"
         return f"expected {'a response' if target == 'response' else 'an error'}, but {other}"

@@ -50,7 +50,7 @@ def grade_submission(folder: Path, exercises: list[Exercise], limit_s: float) ->
         except (ValueError, TypeError, KeyError):
             continue
         finished[result.exercise_id] = result
-    if process.returncode < 0 or process.returncode == -signal.SIGKILL:
+    if process.returncode < 0:  # killed: by the time limit
         why = f"grading stopped after the {limit_s:g} s time limit for a submission"
     elif process.returncode != 0:
         why = f"the grader failed on this submission: {(err.strip().splitlines() or ['no message'])[-1]}"

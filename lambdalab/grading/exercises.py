@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,10 @@ class Exercise:
         solved = self.folder / "solution" / name
         return solved if solved.is_file() else self.starter_path(name)
 
+    @cached_property
     def content_sha256(self) -> str:
-        """The course's side of the exercise (its YAML, starters and solutions), so a result names what graded it."""
+        """The course's side of the exercise (its YAML, starters and solutions), so a result names what graded it;
+        read once per process, however many submissions it grades."""
         digest = hashlib.sha256()
         for path in sorted(p for p in self.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes() + b"\0")

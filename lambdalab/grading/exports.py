@@ -182,7 +182,7 @@ def exercism(result: WorkspaceResult) -> dict:
             if c.hidden:
                 continue  # Exercism shows tests to students: hidden checks stay out
             test = {"name": f"{e.exercise_id}: {c.name}", "status": _classroom_status(c), "test_code": c.test_code,
-                    "task_id": e.checks.index(c) + 1}
+                    "task_id": c.order}
             if c.status != PASS:
                 test["message"] = c.message[:EXERCISM_MESSAGE_LIMIT]
             if c.output:

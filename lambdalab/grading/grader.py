@@ -54,7 +54,7 @@ def not_run(result: ExerciseResult, exercise: Exercise, why: str) -> ExerciseRes
 def blank_result(exercise: Exercise, folder: Path) -> ExerciseResult:
     return ExerciseResult(
         exercise_id=exercise.id, title=exercise.title, lesson=exercise.lesson, tool_version=__version__,
-        content_sha256=exercise.content_sha256(), seed=exercise_seed(exercise),
+        content_sha256=exercise.content_sha256, seed=exercise_seed(exercise),
         started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=0.0, files_sha256=files_sha256(folder),
     )

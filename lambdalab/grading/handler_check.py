@@ -5,6 +5,7 @@ returned, raised, logged, left in /tmp and put in simulated tables becomes an `O
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import tempfile
 from pathlib import Path
@@ -36,7 +37,7 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
     # Not under /tmp: each environment sees its own private /tmp, and the tables are shared by all of them.
     environments_dir().mkdir(parents=True, exist_ok=True)
     services = tempfile.TemporaryDirectory(prefix="services-", dir=environments_dir())
-    code = FunctionCode(**{**code.__dict__, "environment": {**code.environment, "LAMBDALAB_SERVICES": services.name}})
+    code = dataclasses.replace(code, environment={**code.environment, "LAMBDALAB_SERVICES": services.name})
     invocations: list[Invocation] = []
     tmp_files: dict[str, str] = {}
     environment: ExecutionEnvironment | None = None
@@ -95,7 +96,7 @@ def _learner_environment(path: Path) -> dict[str, str]:
     values = doc.data.get("environment") if isinstance(doc.data, dict) else None
     if not isinstance(values, dict):
         raise CheckCannotRun(f"{path.name}: expected an `environment:` mapping of NAME: value")
-    bad = [k for k, v in values.items() if not isinstance(v, (str, int, float, bool)) or isinstance(v, bool)]
+    bad = [k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, (str, int, float))]
     if bad:
         line = doc.position(("environment", bad[0]))[0]
         raise CheckCannotRun(f"{path.name}:{line}: environment.{bad[0]}: environment variables are text; quote the value")
@@ -129,7 +130,7 @@ def _event(item: dict, trigger: str | None) -> Any:
 def _set(event: Any, path: str, value: Any) -> None:
     """Change one value of a sample event; the path's parent must exist."""
     parent_path, _, last = path.rpartition(".")
-    parent = lookup(event, parent_path or "$") if parent_path not in ("", "$") else event
+    parent = lookup(event, parent_path or "$")
     if isinstance(parent, dict):
         parent[last] = value
     elif isinstance(parent, list) and last.strip("[]").isdigit():

@@ -10,7 +10,8 @@ from typing import Any
 
 import yaml
 
-from lambdalab.engine import Simulation, load_scenario, parse_scenario
+from lambdalab.engine import Simulation, parse_scenario
+from lambdalab.engine.scenario import build_scenario
 from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
 from lambdalab.engine.report import build_report
 from lambdalab.grading.handler_check import CheckCannotRun
@@ -45,9 +46,9 @@ def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, see
     if not path.is_file():
         raise CheckCannotRun(f"{folder.name}/{setup['file']} is missing")
     try:
-        load_scenario(path)  # the learner's file must stand on its own: its errors name its own lines
-        data = load_yaml(path).data
-        combined = merged(data, setup.get("override", {}))
+        doc = load_yaml(path)
+        build_scenario(doc)  # the learner's file must stand on its own: its errors name its own lines
+        combined = merged(doc.data, setup.get("override", {}))
         if expect is not None:
             combined["expect"] = list(expect)
         scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=str(path))

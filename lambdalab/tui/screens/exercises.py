@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shlex
 import subprocess
-import time
 from pathlib import Path
 
 from textual import on, work
@@ -24,7 +23,7 @@ from lambdalab.grading.exercises import Exercise, load_catalogue
 from lambdalab.grading.feedback import exercise_lines
 from lambdalab.grading.grader import grade_exercise
 from lambdalab.grading.results import PASS, ExerciseResult
-from lambdalab.grading.watcher import POLL_S, changed_files, snapshot
+from lambdalab.grading.watcher import watch
 from lambdalab.grading.workspace import NotAWorkspace, find_workspace, start_workspace
 from lambdalab.tui import glyphs
 
@@ -53,7 +52,6 @@ class ExercisesScreen(Screen):
         self.index = next((i for i, e in enumerate(self.exercises) if e.id == exercise_id), 0)
         self.workspace = self._find_workspace()
         self.watching = False
-        self.hints_shown: dict[str, int] = {}
 
     @staticmethod
     def _find_workspace() -> Path | None:
@@ -103,15 +101,16 @@ class ExercisesScreen(Screen):
         self.query_one("#exercise-instructions", Markdown).update(
             f"# {exercise.title}\n\n*{exercise.difficulty}, {exercise.points:g} points, lesson `{exercise.lesson}`: "
             f"{status}.* Your files: {where}\n\n{exercise.instructions}")
-        self.hints_shown[exercise.id] = done.get("hints", 0)
         self._draw_hints()
         self.query_one("#exercise-results", Static).update("Press c to check, h for a hint, e to edit, w to re-check on every save.")
         bar = self.query_one("#exercise-progress", ProgressBar)
         bar.update(total=len(exercise.checks), progress=0)
 
+    def _hints_shown(self) -> int:
+        return exercise_progress(self.app.progress, self.exercise.id).get("hints", 0)
+
     def _draw_hints(self) -> None:
-        shown = self.hints_shown.get(self.exercise.id, 0)
-        hints = self.exercise.hints[:shown]
+        hints = self.exercise.hints[:self._hints_shown()]
         text = "\n".join(f"Hint {n}: {h}" for n, h in enumerate(hints, 1))
         self.query_one("#exercise-hints", Static).update(text)
 
@@ -139,8 +138,7 @@ class ExercisesScreen(Screen):
 
     def action_hint(self) -> None:
         exercise = self.exercise
-        shown = min(self.hints_shown.get(exercise.id, 0) + 1, len(exercise.hints))
-        self.hints_shown[exercise.id] = shown
+        shown = min(self._hints_shown() + 1, len(exercise.hints))
         self.app.progress = self.app.store.record_hint(exercise.id, shown)
         self._draw_hints()
 
@@ -189,17 +187,7 @@ class ExercisesScreen(Screen):
 
     @work(thread=True, exclusive=True, group="watch")
     def watch_files(self) -> None:
-        """Poll the current exercise's folder; a settled change starts a check."""
+        """The workspace watched as `lambdalab watch` does: a settled save checks the exercise shown."""
         worker = get_current_worker()
-        folder = self.workspace / self.exercise.folder.name
-        seen = snapshot(folder)
-        while self.watching and not worker.is_cancelled:
-            time.sleep(POLL_S)
-            current = self.workspace / self.exercise.folder.name
-            if current != folder:
-                folder, seen = current, snapshot(current)
-                continue
-            now = snapshot(folder)
-            if changed_files(seen, now):
-                seen = now
-                self.app.call_from_thread(self.action_check)
+        watch(self.workspace, lambda _changed: self.app.call_from_thread(self.action_check),
+              stop=lambda: not self.watching or worker.is_cancelled)
