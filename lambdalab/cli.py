@@ -8,20 +8,24 @@ traceback for bad input.
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import traceback
 
 from lambdalab import __version__
-from lambdalab.commands import (
-    UsageError, check, grade, hint, iam, invoke, lessons, quiz, read, run_exercise, serve, sim, start, validate, watch,
-)
+from lambdalab.commands import UsageError
 from lambdalab.inputs import InputErrors
 
-COMMANDS = (sim, invoke, iam, lessons, read, quiz, validate, start, run_exercise, check, watch, hint, grade, serve)  # each module has NAME, HELP, EXAMPLES, add_arguments(parser) and run(args) -> exit status
+# Command name -> its module in lambdalab/commands/, which has NAME, HELP, EXAMPLES, add_arguments(parser) and
+# run(args) -> exit status. A command imports only its own module, so that `check` does not pay for `sim`.
+COMMANDS = {"sim": "sim", "invoke": "invoke", "iam": "iam", "lessons": "lessons", "read": "read", "quiz": "quiz",
+            "validate": "validate", "start": "start", "run": "run_exercise", "check": "check", "watch": "watch",
+            "hint": "hint", "grade": "grade", "serve": "serve"}
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole command line, or, when `only` names a command, the parser with just that one."""
     parser = argparse.ArgumentParser(
         prog="lambdalab",
         description="Learn how AWS Lambda really behaves: offline, in virtual time.",
@@ -30,7 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"lambdalab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
-    for command in COMMANDS:
+    for name in [only] if only else COMMANDS:
+        command = importlib.import_module(f"lambdalab.commands.{COMMANDS[name]}")
         child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP,
                                epilog="examples:\n" + command.EXAMPLES,
                                formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -40,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         if not (sys.stdin.isatty() and sys.stdout.isatty()):

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import run_cli
 from lambdalab import content
+from lambdalab.cli import COMMANDS
 
 SCENARIO = textwrap.dedent("""\
     name: cli-test
@@ -41,22 +42,21 @@ def scenario(tmp_path: Path) -> Path:
 def test_no_arguments_without_a_terminal_prints_help_listing_subcommands():
     result = run_cli()
     assert result.returncode == 0
-    for command in ("sim", "lessons", "read", "quiz", "validate"):
+    for command in COMMANDS:
         assert f"    {command} " in result.stdout
     assert "Run `lambdalab` in a terminal to open the app." in result.stdout
     assert result.stderr == ""
 
 
 def test_every_command_has_help_with_examples():
-    for command in ("sim", "invoke", "iam", "lessons", "read", "quiz", "validate", "serve"):
+    for command in COMMANDS:
         result = run_cli(command, "--help")
         assert result.returncode == 0 and "examples:" in result.stdout and f"lambdalab {command} " in result.stdout
 
 
-def test_every_subcommand_help_has_an_example():
-    result = run_cli("sim", "--help")
-    assert result.returncode == 0
-    assert "examples:" in result.stdout and "lambdalab sim " in result.stdout
+def test_an_unknown_command_is_a_usage_error_naming_the_choices():
+    result = run_cli("simulate", "x.yaml")
+    assert result.returncode == 2 and "invalid choice: 'simulate'" in result.stderr and "'sim'" in result.stderr
 
 
 def test_text_report_has_tables_charts_and_expectations(scenario: Path):

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from lambdalab.course.loader import load_course
-from lambdalab.course.model import Lesson
+if TYPE_CHECKING:
+    from lambdalab.course.model import Lesson
 
 
 class UsageError(Exception):
@@ -18,6 +19,8 @@ def add_lesson_argument(parser: argparse.ArgumentParser) -> None:
 
 def lesson_named(key: str) -> Lesson:
     """The shipped lesson with this id or number; a UsageError that lists them when there is none."""
+    from lambdalab.course.loader import load_course
+
     try:
         return load_course().get(key)
     except LookupError as exc:
