@@ -41,11 +41,13 @@ async def test_check_from_the_screen_records_progress(tmp_path, monkeypatch):
         text = await wait_for_results(pilot, "not yet")
         assert "response $.statusCode is missing" in text and "a hidden check" in text
         assert exercise_progress(store.load(), "proxy-response")["attempts"] == 1
+        assert "best 0/8." in screen.query_one("#exercise-instructions").source
 
         shutil.copyfile(SOLUTION, tmp_path / DEFAULT_WORKSPACE / "01-proxy-response" / "app.py")
         await pilot.press("c")
         await wait_for_results(pilot, "All checks pass")
         assert exercise_progress(store.load(), "proxy-response")["passed"] is True
+        assert ": passed." in screen.query_one("#exercise-instructions").source
         bar = screen.query_one("#exercise-progress")
         assert bar.progress == bar.total == 3
 

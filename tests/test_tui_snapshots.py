@@ -1,7 +1,7 @@
 """Snapshots of the key screens at 80x24 and 120x40 (pytest-textual-snapshot; review the SVGs when they change).
 
-The simulator is paused at a fixed virtual time, and progress starts empty, so
-every picture is the same on every run.
+The simulator is paused at a fixed virtual time, progress starts empty, and the exercise screen shows its
+workspace relative to the current folder, so every picture is the same on every run.
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from course_helpers import write_course
 from lambdalab import content
 from lambdalab.course.loader import load_course
 from lambdalab.course.progress import ProgressStore
+from lambdalab.grading.exercises import load_catalogue
+from lambdalab.grading.workspace import start_workspace
 from lambdalab.tui.app import LambdalabApp
+from lambdalab.tui.screens.exercises import DEFAULT_WORKSPACE
 
 SIZES = [(80, 24), (120, 40)]
 
@@ -63,3 +66,22 @@ def test_simulator_paused_after_a_burst(snap_compare, tmp_path, size):
 
 def test_help(snap_compare, tmp_path):
     assert snap_compare(make_app(tmp_path), terminal_size=(120, 40), press=["f1"])
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_exercise_checked(snap_compare, tmp_path, size, monkeypatch):
+    """The first exercise's starter, checked: failed checks with what was expected, a hidden one, the bar full."""
+    monkeypatch.chdir(tmp_path)
+    start_workspace(tmp_path / DEFAULT_WORKSPACE, load_catalogue().exercises)
+
+    async def checked(pilot):
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("c")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "not yet" in str(pilot.app.screen.query_one("#exercise-results").render()):
+                return
+        raise AssertionError("the checks did not finish")
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=checked)

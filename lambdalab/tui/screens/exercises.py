@@ -36,6 +36,14 @@ def status_glyph(done: dict) -> str:
     return glyphs.STARTED if done.get("attempts") else glyphs.NOT_STARTED
 
 
+def _near(path: Path) -> Path:
+    """The path as the learner would type it from here: relative to the current folder when inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
+
+
 class ExercisesScreen(Screen):
     BINDINGS = [
         Binding("c", "check", "Check"),
@@ -93,18 +101,22 @@ class ExercisesScreen(Screen):
 
     def show(self, index: int) -> None:
         self.index = index
+        self._draw_instructions()
+        self._draw_hints()
+        self.query_one("#exercise-results", Static).update("Press c to check, h for a hint, e to edit, w to re-check on every save.")
+        bar = self.query_one("#exercise-progress", ProgressBar)
+        bar.update(total=len(self.exercise.checks), progress=0)
+
+    def _draw_instructions(self) -> None:
+        """Title, status and where the files are, then the instructions."""
         exercise = self.exercise
-        where = (f"`{self.workspace / exercise.folder.name}`" if self.workspace
+        where = (f"`{_near(self.workspace / exercise.folder.name)}`" if self.workspace
                  else f"no workspace yet: press **s** to create `./{DEFAULT_WORKSPACE}`")
         done = exercise_progress(self.app.progress, exercise.id)
         status = "passed" if done.get("passed") else f"best {done['best']:g}/{exercise.points:g}" if "best" in done else "not tried"
         self.query_one("#exercise-instructions", Markdown).update(
             f"# {exercise.title}\n\n*{exercise.difficulty}, {exercise.points:g} points, lesson `{exercise.lesson}`: "
             f"{status}.* Your files: {where}\n\n{exercise.instructions}")
-        self._draw_hints()
-        self.query_one("#exercise-results", Static).update("Press c to check, h for a hint, e to edit, w to re-check on every save.")
-        bar = self.query_one("#exercise-progress", ProgressBar)
-        bar.update(total=len(exercise.checks), progress=0)
 
     def _hints_shown(self) -> int:
         return exercise_progress(self.app.progress, self.exercise.id).get("hints", 0)
@@ -182,6 +194,7 @@ class ExercisesScreen(Screen):
     def _checked(self, exercise: Exercise, result: ExerciseResult) -> None:
         self.app.progress = self.app.store.record_check(exercise.id, result.score, result.max_score, result.status == PASS)
         if exercise is self.exercise:
+            self._draw_instructions()
             self.query_one("#exercise-results", Static).update("\n".join(exercise_lines(result)))
         self._draw_list()
 
