@@ -45,7 +45,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    except BrokenPipeError:  # `lambdalab sim x | head`: the reader left; nothing to say
+        _quiet_stdout()
+        return 0
+
+
+def _main(argv: list[str]) -> int:
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
@@ -69,15 +76,21 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # `lambdalab sim x | head`: the reader left; nothing to say
-        sys.stderr.close()
-        return 0
+    except BrokenPipeError:
+        raise
     except Exception as exc:  # a bug in lambdalab, not in the user's input
         print(f"lambdalab {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         print("This is a bug in lambdalab; set LAMBDALAB_DEBUG=1 to see the traceback.", file=sys.stderr)
         if os.environ.get("LAMBDALAB_DEBUG"):
             traceback.print_exc()
         return 70
+
+
+def _quiet_stdout() -> None:
+    """Python flushes stdout again at exit, into the closed pipe, and complains: point it at nothing
+    (as https://docs.python.org/3/library/signal.html#note-on-sigpipe advises)."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 if __name__ == "__main__":
