@@ -81,6 +81,47 @@ def test_pollers_start_at_five_batches_and_grow_with_a_backlog(tmp_path):
     assert capped["functions"]["worker"]["metrics"]["ConcurrentExecutions"] == 5
 
 
+CAPPED = "reserved_concurrency: 5\n    behaviour: {init: 100ms, duration: 1s}"
+BACKLOG = "burst: 3000, at: 0s, event: {n: 1}"
+
+
+def outcomes(out: dict) -> tuple[dict, dict, dict]:
+    fn = out["functions"]["worker"]
+    return fn["metrics"], fn["outcomes"], out["queues"]
+
+
+def test_a_throttled_batch_stays_with_its_poller_and_is_tried_again(tmp_path):
+    """Pollers outgrow reserved concurrency 5 and keep reading; with the 6x visibility timeout every held
+    batch gets in before its messages would reappear: many throttles, nothing lost, nothing received twice."""
+    metrics, ends, queues = outcomes(report(tmp_path, function=CAPPED, traffic=BACKLOG))
+    assert metrics["Throttles"] > 100 and metrics["ConcurrentExecutions"] == 5
+    assert metrics["Invocations"] == ends["requests"] == ends["succeeded"] == 300 and ends["throttled"] == 0
+    assert queues["orders"]["NumberOfMessagesReceived"] == queues["orders"]["NumberOfMessagesDeleted"] == 3000
+    assert queues["dlq"]["NumberOfMessagesSent"] == 0
+
+
+def test_throttling_alone_sends_messages_to_the_dlq_when_the_visibility_timeout_is_short(tmp_path):
+    """A batch still throttled when its visibility timeout ends goes back with a receive spent; after
+    maxReceiveCount such receives, healthy messages land in the DLQ. Every batch ends once."""
+    path = tmp_path / "short.yaml"
+    path.write_text(BASE.replace("visibility_timeout: 60s", "visibility_timeout: 10s").replace("FUNCTION", CAPPED)
+                    .replace("MAPPING", "batch_size: 10").replace("TRAFFIC", BACKLOG))
+    result = run_cli("sim", str(path), "--json")
+    assert result.returncode == 0, result.stderr
+    metrics, ends, queues = outcomes(json.loads(result.stdout))
+    assert ends["throttled"] > 0 and queues["dlq"]["NumberOfMessagesSent"] > 0
+    assert ends["requests"] == ends["succeeded"] + ends["throttled"] and ends["in_flight"] == 0
+    assert queues["orders"]["NumberOfMessagesDeleted"] + queues["dlq"]["NumberOfMessagesSent"] == 3000
+    assert queues["orders"]["NumberOfMessagesReceived"] > 3000
+
+
+def test_reserved_concurrency_zero_runs_nothing_and_redrives_everything(tmp_path):
+    zero = CAPPED.replace("reserved_concurrency: 5", "reserved_concurrency: 0")
+    metrics, ends, queues = outcomes(report(tmp_path, function=zero, traffic=BACKLOG))
+    assert metrics["Invocations"] == 0 and metrics["Throttles"] >= ends["requests"] == ends["throttled"]
+    assert queues["orders"]["NumberOfMessagesReceived"] == 3 * 3000  # maxReceiveCount 3
+    assert queues["dlq"]["NumberOfMessagesSent"] == 3000
+
 @pytest.mark.parametrize("mapping, queue, message", [
     ("batch_size: 100", "{}", "a batch size above 10 needs a batching_window of at least 1s"),
     ("batch_size: 10", "{visibility_timeout: 5s}", "Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds"),

@@ -8,6 +8,15 @@ failures and the function names only the failed messages; a message received max
 to the queue's dead-letter queue. Pollers start with 5 batches at once and add up to 300 a minute while
 messages remain, to at most 1,000 (or the mapping's maximum concurrency).
 
+Pollers do not know the function's concurrency limits ("event source mappings don't account for reserved
+concurrency and can process more messages off your queue than can be sent to your function":
+https://repost.aws/knowledge-center/lambda-sqs-scaling). A throttled batch stays with its poller, hidden, and
+Lambda tries it again while the visibility timeout lasts (which is why AWS asks for a visibility timeout of six
+times the function's timeout: https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html); past
+it, the messages are visible again, one receive spent. AWS does not say how often a poller retries: here a
+held batch is tried again, oldest first, whenever the mapping might get in (a batch of its own ends, messages
+arrive or come back), each throttled try counted in Throttles.
+
 A FIFO queue keeps order within each message group: a group with messages in a batch (being processed, or
 failed and waiting to become visible again) gets no other batch, so concurrency grows only with the number
 of active groups; modelled code with batch item failures stops at its first failure and reports it and
@@ -56,6 +65,7 @@ class SqsMapping:
         self.backlog_since: float | None = None  # pollers grow from here while messages remain
         self.poll_at: float | None = None  # the poll already scheduled, if any
         self.batches: dict[int, tuple[list[Message], float, list[Message] | None]] = {}  # request -> batch, receive time, modelled failures
+        self.held: dict[int, tuple[list[Message], float]] = {}  # throttled batches, oldest first: request -> batch, receive time
         # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
@@ -98,6 +108,9 @@ class SqsMapping:
             return  # a later, superseded poll
         self.poll_at = None
         now = self.loop.now
+        for number, (batch, received_at) in list(self.held.items()):
+            if not self._try(number, batch, received_at):
+                break  # still throttled: the younger held batches would be too
         ready = self.queue.ready
         if not ready:
             self.backlog_since = None  # scaled back down once the queue is empty
@@ -112,14 +125,15 @@ class SqsMapping:
             if window > 0 and len(ready) < size and now < first + window:
                 self._poll_later(first + window)  # wait for a fuller batch, at most the window
                 return
-            self._invoke(ready.take(size, self.room.start().admits), now)
+            self._receive(ready.take(size, self.room.start().admits), now)
         if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
             self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def _invoke(self, batch: list[Message], now: float) -> None:
-        queue, fn = self.queue, self.fn
+    def _receive(self, batch: list[Message], now: float) -> None:
+        """A poller takes a batch: hidden from now for the visibility timeout, and tried on the function."""
+        queue = self.queue
         for message in batch:
             message.receive_count += 1
             if message.first_received_at is None:
@@ -127,18 +141,39 @@ class SqsMapping:
         queue.received += len(batch)
         queue.not_visible += len(batch)
         number = self.loop.next_id()
-        fn.requests += 1
-        got = admit(fn, self.account, now)
-        if got.__class__ is str:  # throttled: the batch stays hidden and comes back after the visibility timeout
-            fn.throttles += 1
-            fn.throttled += 1
-            if self.loop.listeners:
-                self.loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sqs", "reason": got,
-                                            "status": 429, "error": "TooManyRequestsException"})
-            self.loop.at(now + queue.config.visibility_timeout, self._returned, batch)
-            return
+        self.fn.requests += 1
+        self.fn.sync_in_flight += 1  # until the batch ends, or its poller gives up on it
         self.in_flight += 1
-        fn.sync_in_flight += 1
+        self._try(number, batch, now)
+
+    def _try(self, number: int, batch: list[Message], received_at: float) -> bool:
+        """Invoke the function with a batch its poller holds; a throttled batch stays held (False)."""
+        fn, loop = self.fn, self.loop
+        got = admit(fn, self.account, loop.now)
+        if got.__class__ is str:
+            fn.throttles += 1
+            if loop.listeners:
+                loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sqs", "reason": got,
+                                       "status": 429, "error": "TooManyRequestsException"})
+            if number not in self.held:
+                self.held[number] = (batch, received_at)
+                loop.at(received_at + self.queue.config.visibility_timeout, self._give_up, number)
+            return False
+        self.held.pop(number, None)
+        self._invoke(got, number, batch, received_at)
+        return True
+
+    def _give_up(self, number: int) -> None:
+        """The visibility timeout of a batch still throttled is over: its messages are visible again."""
+        if number in self.held:
+            batch, _ = self.held.pop(number)
+            self.in_flight -= 1
+            self.fn.sync_in_flight -= 1
+            self.fn.throttled += 1  # the request's outcome: it never ran
+            self._returned(batch)
+
+    def _invoke(self, env: Environment, number: int, batch: list[Message], now: float) -> None:
+        queue, fn = self.queue, self.fn
         event = self.event(batch)
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
@@ -150,7 +185,7 @@ class SqsMapping:
         if self.loop.listeners:
             self.loop.emit("batch", {"function": fn.name, "request_id": number, "queue": queue.config.name,
                                      "messages": [m.number for m in batch], "groups": [m.group for m in batch]})
-        fn.begin(got, number, event, self._done)
+        fn.begin(env, number, event, self._done)
 
     def _done(self, env: Environment) -> None:
         batch, received_at, modelled = self.batches.pop(env.request)
