@@ -361,6 +361,7 @@ def test_an_event_whose_retry_would_come_after_its_maximum_age_is_dropped_with_e
     assert record["requestContext"]["condition"] == "EventAgeExceeded"
     assert record["requestContext"]["approximateInvokeCount"] == 1
     assert record["responseContext"]["functionError"] == "Unhandled"
+    assert run.outcomes()["retried"] == 0  # the retry never happened: the event's age came first
 
 
 def test_an_sns_topic_can_be_the_dead_letter_queue():

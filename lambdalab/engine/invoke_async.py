@@ -81,6 +81,8 @@ class AsyncInvoker:
         fn = event.function
         now = loop.now
         if event.waiting_for:
+            if event.waiting_for == "retry":  # counted when it happens: a retry the event's age pre-empts is none
+                fn.retried += 1
             del fn.async_waiting[event.number]
             event.waiting_for = ""
         got = admit(fn, self.account, now)
@@ -134,7 +136,6 @@ class AsyncInvoker:
                 self._record(event, async_config.on_success, "Success")
             return
         if event.attempts <= async_config.maximum_retry_attempts:
-            fn.retried += 1
             self._wait(event, limits.ASYNC_RETRY_DELAYS_S[event.attempts - 1], "retry")
             return
         self.discard(event, RETRIES_EXHAUSTED)
