@@ -23,6 +23,9 @@ def edge(handler: str, trigger: str, *args: str):
     ("edge_bad_header", "viewer-response", 502, "the name 'X-Frame-Options' must be lower-case"),
     ("edge_change_status", "viewer-response", 502, "cannot change the status code (200 to 404)"),
     ("edge_change_method", "origin-request", 502, "request.method is read-only ('GET' became 'POST')"),
+    ("edge_change_host", "viewer-request", 502, "request.headers['host'] is read-only on viewer-request: the function changed it"),
+    ("edge_change_host", "origin-request", 200, None),
+    ("edge_add_x_cache", "origin-response", 502, "'x-cache' is a header edge functions may not add"),
     ("fails", "viewer-request", 500, "ValueError: the order has no id"),
 ])
 def test_cloudfront_judges_the_result(handler, trigger, status, problem):

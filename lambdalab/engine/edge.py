@@ -5,6 +5,10 @@ structure pages): viewer triggers get 128 MB and 5 s, origin triggers Lambda's m
 environment variables; a generated response is at most 40 KB (viewer) or 1 MB (origin); `clientIp`,
 `method` and `config` are read-only; a viewer-response function cannot change the status code. CloudFront
 answers a function error with 500, an invalid result with 502 and a timeout or throttle with 503.
+
+Headers (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html):
+disallowed headers are never shown to a function, which may not add them; read-only headers, which depend on
+the trigger, may be read but not added, changed or deleted. Either mistake is a 502.
 """
 
 from __future__ import annotations
@@ -28,6 +32,22 @@ CF_EVENTS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
 
 VIEWER_MEMORY_MB, VIEWER_TIMEOUT_S, ORIGIN_TIMEOUT_S = 128, 5, 30
 VIEWER_RESPONSE_BYTES, ORIGIN_RESPONSE_BYTES = 40 * 1024, 1024 * 1024
+CF_HEADERS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html"
+DISALLOWED_HEADERS = frozenset((
+    "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "trailer",
+    "upgrade", "x-accel-buffering", "x-accel-charset", "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth",
+    "x-amzn-cf-billing", "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
+    "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag", "x-amzn-requestid", "x-cache",
+    "x-forwarded-proto", "x-real-ip",
+))
+DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
+READ_ONLY_HEADERS = {
+    "viewer-request": frozenset(("content-length", "host", "transfer-encoding", "via")),
+    "origin-request": frozenset(("accept-encoding", "content-length", "if-modified-since", "if-none-match", "if-range",
+                                 "if-unmodified-since", "range", "transfer-encoding", "via")),
+    "origin-response": frozenset(("transfer-encoding", "via")),
+    "viewer-response": frozenset(("content-encoding", "content-length", "transfer-encoding", "warning", "via")),
+}
 REQUEST_FIELDS = ("clientIp", "method", "uri", "querystring", "headers", "body", "origin")
 RESPONSE_FIELDS = ("status", "statusDescription", "headers", "body", "bodyEncoding")
 
@@ -116,8 +136,10 @@ def result_problems(trigger: str, event: dict, result: Any) -> list[str]:
     if not isinstance(result, dict):
         return [f"the function must return an object (a request or a response), not {type(result).__name__}"]
     if trigger.endswith("request") and "status" not in result:
-        return _request_problems(cf["request"], result)
+        return _request_problems(cf["request"], result) + _read_only_problems(trigger, "request", cf["request"], result)
     problems = _response_problems(trigger, result)
+    if trigger.endswith("response"):
+        problems += _read_only_problems(trigger, "response", cf["response"], result)
     if trigger == "viewer-response" and "status" in result and str(result["status"]) != str(cf["response"]["status"]):
         problems.append(f"a viewer-response function cannot change the status code ({cf['response']['status']} to "
                         f"{result['status']}) ({CF_EVENTS})")
@@ -158,11 +180,32 @@ def _response_problems(trigger: str, response: dict) -> list[str]:
     return problems
 
 
+def _read_only_problems(trigger: str, where: str, original: dict, result: dict) -> list[str]:
+    """The trigger's read-only headers, as CloudFront sent them: none added, changed or deleted."""
+    before, after = original.get("headers", {}), result.get("headers")
+    if not isinstance(after, dict):
+        return []  # no headers at all: _header_problems says so when they are malformed
+    problems = []
+    for name in sorted(READ_ONLY_HEADERS[trigger] & (set(before) | {n.lower() for n in after})):
+        if _values(before.get(name)) != _values(after.get(name)):
+            change = "added" if name not in before else "deleted" if name not in after else "changed"
+            problems.append(f"{where}.headers[{name!r}] is read-only on {trigger}: the function {change} it ({CF_HEADERS})")
+    return problems
+
+
+def _values(values: Any) -> list:
+    return [v.get("value") if isinstance(v, dict) else v for v in values] if isinstance(values, list) else [values]
+
+
 def _header_problems(where: str, headers: Any) -> list[str]:
-    """Headers are lower-cased names, each with a list of {key, value}; the key matches its name."""
+    """Headers are lower-cased names, each with a list of {key, value}; the key matches its name; none of them
+    is one CloudFront keeps to itself."""
     if not isinstance(headers, dict):
         return [f"{where}.headers must be an object of lower-cased header names"]
     problems = []
+    for name in headers:
+        if name.lower() in DISALLOWED_HEADERS or name.lower().startswith(DISALLOWED_PREFIXES):
+            problems.append(f"{where}.headers: {name.lower()!r} is a header edge functions may not add ({CF_HEADERS})")
     for name, values in headers.items():
         if name != name.lower():
             problems.append(f"{where}.headers: the name {name!r} must be lower-case ({name.lower()!r})")

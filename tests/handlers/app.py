@@ -188,6 +188,20 @@ def edge_redirect(event, context):
             "headers": {"location": [{"key": "Location", "value": "https://example.com/new"}]}}
 
 
+def edge_change_host(event, context):
+    """Points the request at another host: read-only on viewer-request, allowed on origin-request."""
+    request = event["Records"][0]["cf"]["request"]
+    request["headers"]["host"] = [{"key": "Host", "value": "other.example.com"}]
+    return request
+
+
+def edge_add_x_cache(event, context):
+    """Adds a header that CloudFront keeps to itself."""
+    response = event["Records"][0]["cf"]["response"]
+    response["headers"]["x-cache"] = [{"key": "X-Cache", "value": "Hit from lambdalab"}]
+    return response
+
+
 def edge_change_method(event, context):
     request = event["Records"][0]["cf"]["request"]
     request["method"] = "POST"
