@@ -111,6 +111,8 @@ def test_responses_lambda_cannot_send(handler, error_type, message):
     ("broken_syntax", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken_syntax'"),
     ("bad_import", "Runtime.ImportModuleError",
      "Unable to import module 'bad_import': No module named 'a_module_that_does_not_exist'"),
+    ("init_raises", "KeyError", "'DATABASE_URL'"),  # any other exception keeps its own type, as on AWS
+    ("init_exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
 ])
 def test_init_errors(module, error_type, message):
     with ExecutionEnvironment(code(f"{module}.handler")) as env:

@@ -233,7 +233,8 @@ def _vm_size_bytes():
 
 
 def load_handler(name):
-    """Import the module and find the function: the Init phase. Errors as the Python runtime names them."""
+    """Import the module and find the function: the Init phase. Errors as the Python runtime (awslambdaric's
+    bootstrap) names them: an ImportError or SyntaxError gets a Runtime.* type, any other exception its own."""
     started = time.perf_counter()
     module_name, _, function_name = name.rpartition(".")
     error = None
@@ -251,11 +252,22 @@ def load_handler(name):
                  "errorMessage": f"Syntax error in module '{module_name}': {exc}"}
     except MemoryError:
         error = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
-    except BaseException as exc:  # anything at import, SystemExit included: the module cannot be loaded
+    except ImportError as exc:
         error = {"errorType": "Runtime.ImportModuleError",
                  "errorMessage": f"Unable to import module '{module_name}': {exc}",
                  "stackTrace": traceback.format_tb(exc.__traceback__)[1:]}
+    except SystemExit as exc:
+        error = {"errorType": "Runtime.ExitError",
+                 "errorMessage": f"Runtime exited with error: exit status {_exit_status(exc)}"}
+    except Exception as exc:  # raised by the module's own code: the runtime reports it under its own type
+        error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
+                 "stackTrace": traceback.format_tb(exc.__traceback__)[1:]}
     return handler, error, (time.perf_counter() - started) * 1000
+
+
+def _exit_status(exc: SystemExit) -> int:
+    """What the process would exit with: sys.exit() is 0, sys.exit("why") is 1."""
+    return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 
 
 def invoke(config, handler, message, output):
@@ -279,7 +291,7 @@ def invoke(config, handler, message, output):
         result["error"] = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
         result["exit"] = "killed"
     except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+        code = _exit_status(exc)
         result["error"] = {"errorType": "Runtime.ExitError",
                            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
         result["exit"] = code
