@@ -1,4 +1,5 @@
-"""The grader runs an exercise's checks at once and still reports them in authored order."""
+"""The grader runs an exercise's checks at once and still reports them in authored order; a scenario check explains
+a failed expectation from the run's trace."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 from lambdalab.grading.exercises import load_exercise
 from lambdalab.grading.grader import grade_exercise
+from lambdalab.grading.scenario_check import run_scenario
 from lambdalab.paths import environments_dir
 
 # Each invocation leaves its name in a shared folder (not under /tmp, which is each environment's own), then waits (up to 2 s) for the other's: it meets the other
@@ -64,3 +66,56 @@ def test_the_checks_of_an_exercise_run_at_once_and_keep_their_order(tmp_path):
         shutil.rmtree(meeting)
     assert [(c.id, c.status) for c in result.checks] == [("first", "pass"), ("second", "pass")]
     assert sorted(heard) == ["first", "second"]
+
+
+# --- scenario checks explain a failed expectation from the run's own trace ---------------------------------
+
+def explained(tmp_path: Path, scenario: str, expect: dict) -> str:
+    (tmp_path / "scenario.yaml").write_text(textwrap.dedent(scenario))
+    failures, _, _ = run_scenario({"file": "scenario.yaml"}, (expect,), tmp_path, seed=1)
+    (failure,) = failures
+    return failure
+
+
+def test_a_throttle_is_explained_with_the_reservation_that_caused_it(tmp_path):
+    failure = explained(tmp_path, """\
+        duration: 10s
+        functions:
+          api: {reserved_concurrency: 5, behaviour: {init: 0ms, duration: 1s}}
+        traffic:
+          - {target: api, invocation: sync, burst: 8, at: 1.2s}
+        """, {"metric": "Throttles", "function": "api", "op": "==", "value": 0})
+    assert failure.startswith("Throttles of api was 3; expected == 0.")
+    assert "(sync) was throttled at t=1.20 s because reserved concurrency 5 was reached while 5 environments " \
+           "were busy (ReservedFunctionConcurrentInvocationLimitExceeded)" in failure
+
+
+def test_an_error_on_a_version_explains_the_functions_figure(tmp_path):
+    failure = explained(tmp_path, """\
+        duration: 10s
+        functions:
+          checkout:
+            behaviour: {init: 0ms, duration: 100ms}
+            versions:
+              "1": {}
+              "2": {behaviour: {init: 0ms, duration: 100ms, errors: {rate: 1}}}
+        traffic:
+          - {target: "checkout:2", invocation: sync, burst: 2, at: 3s}
+        """, {"metric": "Errors", "function": "checkout", "op": "==", "value": 0})
+    assert "to checkout:2 failed at t=3." in failure
+
+
+def test_records_a_stream_gave_up_are_explained(tmp_path):
+    failure = explained(tmp_path, """\
+        duration: 1m
+        functions:
+          f: {behaviour: {init: 0ms, duration: 100ms, errors: {when: {path: $.poison, equals: true}}}}
+        queues: {skipped: {}}
+        streams: {clicks: {type: kinesis}}
+        event_source_mappings:
+          - {source: stream:clicks, function: f, starting_position: TRIM_HORIZON, maximum_retry_attempts: 0,
+             on_failure: queue:skipped}
+        traffic:
+          - {target: stream:clicks, burst: 2, at: 0s, partition_key: one, events: [{n: 1}, {poison: true}]}
+        """, {"metric": "to_on_failure", "stream": "clicks", "op": "==", "value": 0})
+    assert "records 1, 2 of stream clicks (shard 0) were given up by f at t=" in failure

@@ -91,15 +91,23 @@ class _Trace:
             events.append((time, dict(data)))
 
     def explain(self, item: dict, scenario: Any) -> str:
-        kind = _EXPLAINED_BY.get(item["metric"])
+        stream = item.get("stream")
+        kind = "batch_discarded" if stream and item["metric"] in ("to_on_failure", "discarded") \
+            else _EXPLAINED_BY.get(item["metric"])
         if kind is None:
             return ""
         function = item.get("function")
-        events = [e for (k, f), found in self.kept.items() if k == kind and function in (None, f) for e in found]
+        events = [e for (k, f), found in self.kept.items() if k == kind and _names(function, f) for e in found
+                  if stream in (None, e[1].get("stream"))]
         if not events:
             return ""
         time, data = min(events, key=lambda e: e[0])
         return " " + _sentence(kind, time, data, scenario)
+
+
+def _names(function: str | None, traced: str) -> bool:
+    """Whether an expectation about `function` (any function when None) covers a traced name, versions included."""
+    return function is None or traced == function or traced.startswith(f"{function}:")
 
 
 def _sentence(kind: str, time: float, data: dict, scenario: Any) -> str:
@@ -125,4 +133,6 @@ def _sentence(kind: str, time: float, data: dict, scenario: Any) -> str:
         return f"First: {request} failed {at} with {data.get('error')}."
     if kind == "delivery":
         return f"First: {request}'s record could not be delivered to {data.get('target')} {at}."
-    return f"First: a batch of {data.get('function')} was discarded {at}."
+    records = ", ".join(map(str, data.get("records", [])))
+    return (f"First: records {records} of stream {data.get('stream')} (shard {data.get('shard')}) were given up by "
+            f"{data.get('function')} {at}: {data.get('condition')}.")
