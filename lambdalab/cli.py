@@ -76,7 +76,7 @@ def _main(argv: list[str]) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
+    except BrokenPipeError:  # not a bug: main() ends quietly
         raise
     except Exception as exc:  # a bug in lambdalab, not in the user's input
         print(f"lambdalab {args.command}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)

@@ -172,7 +172,7 @@ class SqsMapping:
             self.fn.throttled += 1  # the request's outcome: it never ran
             self._returned(batch)
 
-    def _invoke(self, env: Environment, number: int, batch: list[Message], now: float) -> None:
+    def _invoke(self, env: Environment, number: int, batch: list[Message], received_at: float) -> None:
         queue, fn = self.queue, self.fn
         event = self.event(batch)
         modelled = None
@@ -181,7 +181,7 @@ class SqsMapping:
             if modelled and self.fifo:  # FIFO code stops at the first failure and reports it and all after it
                 modelled = batch[batch.index(modelled[0]):]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
-        self.batches[number] = (batch, now, modelled)
+        self.batches[number] = (batch, received_at, modelled)
         if self.loop.listeners:
             self.loop.emit("batch", {"function": fn.name, "request_id": number, "queue": queue.config.name,
                                      "messages": [m.number for m in batch], "groups": [m.group for m in batch]})
