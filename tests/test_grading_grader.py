@@ -8,8 +8,11 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import pytest
+
 from lambdalab.grading.exercises import load_exercise
 from lambdalab.grading.grader import grade_exercise
+from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.grading.scenario_check import run_scenario
 from lambdalab.paths import environments_dir
 
@@ -119,3 +122,15 @@ def test_records_a_stream_gave_up_are_explained(tmp_path):
           - {target: stream:clicks, burst: 2, at: 0s, partition_key: one, events: [{n: 1}, {poison: true}]}
         """, {"metric": "to_on_failure", "stream": "clicks", "op": "==", "value": 0})
     assert "records 1, 2 of stream clicks (shard 0) were given up by f at t=" in failure
+
+
+def test_a_check_whose_changes_break_the_learners_scenario_says_so(tmp_path):
+    """The learner's file is valid alone; with the course's override it is not: the message must not send the
+    learner to lines of their file that hold no such thing."""
+    (tmp_path / "scenario.yaml").write_text("duration: 10s\nfunctions:\n  api: {reserved_concurrency: 850, behaviour: {init: 0ms, duration: 10ms}}\n"
+                                           "traffic:\n  - {target: api, invocation: sync, burst: 1, at: 0s}\n")
+    override = {"functions": {"api": {"reserved_concurrency": 950}}}
+    with pytest.raises(CheckCannotRun) as caught:
+        run_scenario({"file": "scenario.yaml", "override": override}, None, tmp_path, seed=1)
+    assert str(caught.value).startswith("scenario.yaml with this check's changes:")
+    assert "reserved_concurrency" in str(caught.value)

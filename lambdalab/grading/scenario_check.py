@@ -51,7 +51,8 @@ def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, see
         combined = merged(doc.data, setup.get("override", {}))
         if expect is not None:
             combined["expect"] = list(expect)
-        scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=str(path))
+        # Lines from here on are the combined document's, not the learner's: the name says so.
+        scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=f"{path.name} with this check's changes")
     except InputErrors as exc:
         raise CheckCannotRun(str(exc)) from None
     sim = Simulation(scenario, seed=setup.get("seed", seed))
