@@ -48,13 +48,16 @@ def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, see
     try:
         doc = load_yaml(path)
         build_scenario(doc)  # the learner's file must stand on its own: its errors name its own lines
-        combined = merged(doc.data, setup.get("override", {}))
-        if expect is not None:
-            combined["expect"] = list(expect)
-        # Lines from here on are the combined document's, not the learner's: the name says so.
-        scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=f"{path.name} with this check's changes")
     except InputErrors as exc:
         raise CheckCannotRun(str(exc)) from None
+    combined = merged(doc.data, setup.get("override", {}))
+    if expect is not None:
+        combined["expect"] = list(expect)
+    try:  # named as the learner's file, which `code:` paths are relative to
+        scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=str(path))
+    except InputErrors as exc:  # the course's changes broke a valid file: their lines are not the learner's
+        raise CheckCannotRun(f"{path.name}, with this check's changes: "
+                             + "; ".join(f"{e.path}: {e.message}" for e in exc.errors)) from None
     sim = Simulation(scenario, seed=setup.get("seed", seed))
     trace = _Trace()
     sim.subscribe(trace)
