@@ -8,9 +8,11 @@ import base64
 import csv
 import io
 import json
+import queue
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -265,10 +267,23 @@ def test_watch_rechecks_on_save(tmp_path):
 
 
 def _read_until(process: subprocess.Popen, marker: str, timeout: float) -> str:
+    """The output up to the line with `marker`; an AssertionError after `timeout` even if nothing is printed."""
+    lines = _lines_of(process)
     seen, deadline = "", time.monotonic() + timeout
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
+        try:
+            line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            break
         seen += line
         if marker in line:
             return seen
     raise AssertionError(f"no {marker!r} within {timeout} s; saw:\n{seen}")
+
+
+def _lines_of(process: subprocess.Popen) -> queue.Queue:
+    """The process's output lines, read by a thread of their own (one per process), so a wait can time out."""
+    if not hasattr(process, "lines"):
+        process.lines = queue.Queue()
+        threading.Thread(target=lambda: [process.lines.put(line) for line in process.stdout], daemon=True).start()
+    return process.lines

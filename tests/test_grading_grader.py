@@ -134,3 +134,16 @@ def test_a_check_whose_changes_break_the_learners_scenario_says_so(tmp_path):
         run_scenario({"file": "scenario.yaml", "override": override}, None, tmp_path, seed=1)
     assert str(caught.value).startswith("scenario.yaml, with this check's changes: functions.api.reserved_concurrency: "
                                         "950 would leave 50 unreserved")
+
+
+def test_a_save_made_while_the_first_check_runs_is_not_missed(tmp_path):
+    """`lambdalab watch` checks once, then watches: changes count from before that first check."""
+    from lambdalab.grading.watcher import snapshot, watch
+
+    (tmp_path / "app.py").write_text("starter")
+    baseline = snapshot(tmp_path)
+    (tmp_path / "app.py").write_text("the learner's fix")  # saved while the first check was running
+    heard: list[list[str]] = []
+    polls = iter(range(20))
+    watch(tmp_path, heard.append, stop=lambda: bool(heard) or next(polls) == 19, since=baseline)
+    assert heard == [[str(tmp_path / "app.py")]]

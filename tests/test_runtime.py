@@ -19,13 +19,26 @@ def code(handler: str, **settings) -> FunctionCode:
     return FunctionCode(name="orders", code_dir=HANDLERS, handler=handler, **settings)
 
 
+def state(pid: int) -> str:
+    """The process's state letter (R running, S sleeping, Z zombie, ...); "X" when there is no such process."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "X"
+
+
+def cpu_seconds(pid: int) -> float:
+    """User CPU time the process has used so far (0 when it is gone)."""
+    try:
+        ticks = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11])
+    except OSError:
+        return 0.0
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def gone(pid: int) -> bool:
     """No such process, or only its zombie (killed, waiting to be reaped by whoever adopted it)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return True
-    return state in ("Z", "X")
+    return state(pid) in ("Z", "X")
 
 
 def test_warm_invocations_reuse_globals_and_tmp_a_new_environment_starts_fresh():
@@ -224,3 +237,39 @@ def test_max_memory_is_the_codes_own_not_lambdalabs():
         result = env.invoke({}, "r1")
     assert result.error is None and 5 < result.max_memory_mb < 100
     del ballast
+
+
+def test_an_environment_ends_with_the_process_that_started_it(tmp_path):
+    """If lambdalab dies without shutting an environment down (a grading time limit kills it), a handler that
+    never returns must not live on, burning a core: the worker follows its parent."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "parent.py"
+    script.write_text(
+        "import sys, threading, time\n"
+        "from pathlib import Path\n"
+        f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
+        "from lambdalab.runtime import ExecutionEnvironment, FunctionCode\n"
+        f"env = ExecutionEnvironment(FunctionCode(name='orders', code_dir=Path({str(HANDLERS)!r}), "
+        "handler='app.spins_silently', timeout_s=60))\n"
+        "threading.Thread(target=env.invoke, args=({}, 'r1'), daemon=True).start()\n"
+        "for _ in range(500):\n    if env.process is None:\n        time.sleep(0.01)\n"
+        "print(env.process.pid if env.process else 'no worker', flush=True)\n"
+        "time.sleep(60)\n")
+    parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    worker = int(parent.stdout.readline())
+    deadline = time.monotonic() + 10
+    while cpu_seconds(worker) < 0.5 and time.monotonic() < deadline:  # Init takes far less: the handler spins
+        time.sleep(0.05)
+    assert cpu_seconds(worker) >= 0.5
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 10
+    while not gone(worker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    try:
+        assert gone(worker)
+    finally:
+        if not gone(worker):
+            os.kill(worker, 9)  # a failed test must not leave a spinning process behind

@@ -13,7 +13,7 @@ from lambdalab.grading.exercises import Exercise, load_catalogue
 from lambdalab.grading.feedback import first_failure_lines
 from lambdalab.grading.grader import grade_exercise
 from lambdalab.grading.results import PASS
-from lambdalab.grading.watcher import watch
+from lambdalab.grading.watcher import snapshot, watch
 
 NAME = "watch"
 HELP = "re-check the exercise you are on each time you save a file (Ctrl+C to stop)"
@@ -57,9 +57,10 @@ def run(args: argparse.Namespace) -> int:
                 print("\nThat was the last exercise. Well done.")
         print(f"\nWatching {workspace} for saves... (Ctrl+C to stop)", flush=True)
 
+    baseline = snapshot(workspace)  # before the first check: a save while it runs is seen
     check()
     try:
-        watch(workspace, check)
+        watch(workspace, check, since=baseline)
     except KeyboardInterrupt:
         print()
     return 0

@@ -30,9 +30,10 @@ def changed_files(before: dict, after: dict) -> list[str]:
 
 
 def watch(folder: Path, on_change: Callable[[list[str]], None], stop: Callable[[], bool] = lambda: False,
-          sleep: Callable[[float], None] = time.sleep) -> None:
-    """Call `on_change` with the changed paths once a burst of saves has settled; until `stop()`."""
-    seen = snapshot(folder)
+          sleep: Callable[[float], None] = time.sleep, since: dict[str, tuple[int, int]] | None = None) -> None:
+    """Call `on_change` with the changed paths once a burst of saves has settled; until `stop()`. Changes are
+    counted from `since` (a snapshot taken earlier, so that a save during a first check is not missed)."""
+    seen = snapshot(folder) if since is None else since
     pending: list[str] = []
     settled_at = 0.0
     while not stop():

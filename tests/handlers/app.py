@@ -53,6 +53,12 @@ def loops_forever(event, context):
         pass
 
 
+def spins_silently(event, context):
+    """Never returns and never prints: only the parent, at the timeout, stops it."""
+    while True:
+        pass
+
+
 def eats_memory(event, context):
     hog = []
     while True:
