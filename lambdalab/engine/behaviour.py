@@ -7,6 +7,7 @@ run repeats exactly. Distributions are built from `random()` alone (not from
 
 from __future__ import annotations
 
+import json
 import math
 import random
 from statistics import NormalDist
@@ -112,9 +113,15 @@ def matches(match: EventMatch, event: Any) -> bool:
     return True
 
 
-def lookup(event: Any, path: tuple) -> Any:
-    """The value at a JSON path in the event, or a marker when it is absent."""
+def lookup(event: Any, path: tuple, decode_text: bool = False) -> Any:
+    """The value at a JSON path in the event, or a marker when it is absent. With `decode_text`, a JSON text met
+    on the way is decoded (an API response's body, for grading)."""
     for part in path:
+        if decode_text and isinstance(event, str):
+            try:
+                event = json.loads(event)
+            except ValueError:
+                return MISSING
         if isinstance(part, int):
             if not isinstance(event, list) or not -len(event) <= part < len(event):
                 return MISSING

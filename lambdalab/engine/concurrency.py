@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from lambdalab.engine import limits
 
 if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.environments import Environment, FunctionRuntime
 
 # TooManyRequestsException reasons (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
@@ -68,6 +69,14 @@ class ScalingRate:
             return False
         self.tokens -= 1.0
         return True
+
+
+def count_throttle(fn: FunctionRuntime, loop: EventLoop, number: int, invocation: str, reason: str) -> None:
+    """One invoke attempt refused with a 429 (the Throttles metric), told to whoever follows the trace."""
+    fn.throttles += 1
+    if loop.listeners:
+        loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": invocation, "reason": reason,
+                               "status": 429, "error": "TooManyRequestsException"})
 
 
 def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Environment | str:

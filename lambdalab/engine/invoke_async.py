@@ -17,7 +17,7 @@ from typing import Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.clock import EventLoop
-from lambdalab.engine.concurrency import AccountConcurrency, admit
+from lambdalab.engine.concurrency import AccountConcurrency, admit, count_throttle
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record
 from lambdalab.engine.environments import Environment, FunctionRuntime
 from lambdalab.engine.ids import function_arn, request_id
@@ -87,14 +87,11 @@ class AsyncInvoker:
             event.waiting_for = ""
         got = admit(fn, self.account, now)
         if got.__class__ is str:
-            fn.throttles += 1
+            count_throttle(fn, loop, event.number, "async", got)
             event.error, event.error_message, event.status_code = THROTTLED
             # Backoff from 1 s up to 5 min, with seeded jitter so that a throttled burst does not return in lockstep.
             event.backoff = min(limits.ASYNC_BACKOFF_MAX_S, max(limits.ASYNC_BACKOFF_MIN_S, event.backoff * 2.0))
             delay = min(limits.ASYNC_BACKOFF_MAX_S, event.backoff * (1.0 + 0.5 * loop.rng.random()))
-            if loop.listeners:
-                loop.emit("throttle", {"function": fn.name, "request_id": event.number, "invocation": "async", "reason": got,
-                                       "status": 429, "error": "TooManyRequestsException"})
             self._wait(event, delay, "throttle")
             return
         age_ms = (now - event.received_at) * 1000.0

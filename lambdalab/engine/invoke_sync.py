@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdalab.engine.clock import EventLoop
-from lambdalab.engine.concurrency import AccountConcurrency, admit
+from lambdalab.engine.concurrency import AccountConcurrency, admit, count_throttle
 from lambdalab.engine.environments import FunctionRuntime
 
 
@@ -26,11 +26,8 @@ class SyncInvoker:
         fn.requests += 1
         got = admit(fn, self.account, loop.now)
         if got.__class__ is str:
-            fn.throttles += 1
+            count_throttle(fn, loop, number, "sync", got)
             fn.throttled += 1
-            if loop.listeners:
-                loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sync", "reason": got,
-                                       "status": 429, "error": "TooManyRequestsException"})
             return
         fn.sync_in_flight += 1
         fn.begin(got, number, event)  # no callback: FunctionRuntime counts a synchronous outcome itself

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 from lambdalab.engine import limits
 from lambdalab.engine.behaviour import matches
 from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
-from lambdalab.engine.concurrency import admit
+from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, Message, QueueState
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping
@@ -151,10 +151,7 @@ class SqsMapping:
         fn, loop = self.fn, self.loop
         got = admit(fn, self.account, loop.now)
         if got.__class__ is str:
-            fn.throttles += 1
-            if loop.listeners:
-                loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": "sqs", "reason": got,
-                                       "status": 429, "error": "TooManyRequestsException"})
+            count_throttle(fn, loop, number, "sqs", got)
             if number not in self.held:
                 self.held[number] = (batch, received_at)
                 loop.at(received_at + self.queue.config.visibility_timeout, self._give_up, number)

@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.behaviour import matches
-from lambdalab.engine.concurrency import admit
+from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, timestamp
 from lambdalab.engine.ids import function_arn, request_id
 from lambdalab.engine.keys import shard_for
@@ -231,11 +231,8 @@ class StreamMapping:
         fn.requests += 1
         got = admit(fn, self.account, now)
         if got.__class__ is str:  # throttled: never reached the function, so not an attempt
-            fn.throttles += 1
+            count_throttle(fn, self.loop, number, self.stream.kind, got)
             fn.throttled += 1
-            if self.loop.listeners:
-                self.loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": self.stream.kind,
-                                            "reason": got, "status": 429, "error": "TooManyRequestsException"})
             self._poll_at(lane, self._next_poll(now + self.interval / 2))
             return
         lane.busy = True

@@ -22,6 +22,7 @@ from typing import Any
 
 import jsonschema
 
+from lambdalab.engine import behaviour
 from lambdalab.engine.behaviour import MISSING
 from lambdalab.engine.scenario import json_path
 
@@ -148,20 +149,8 @@ def _passes(op: str, value: Any, expected: Any) -> bool:
 
 
 def lookup(value: Any, path: str) -> Any:
-    """The value at a JSON path; a JSON text met on the way is decoded (an API response's body)."""
-    for part in json_path(path):
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                return MISSING
-        if isinstance(part, int):
-            if not isinstance(value, list) or not -len(value) <= part < len(value):
-                return MISSING
-        elif not isinstance(value, dict) or part not in value:
-            return MISSING
-        value = value[part]
-    return value
+    """The value at a JSON path (as text); a JSON text met on the way is decoded (an API response's body)."""
+    return behaviour.lookup(value, json_path(path), decode_text=True)
 
 
 def same(a: Any, b: Any) -> bool:
