@@ -108,7 +108,8 @@ class SqsMapping:
             return  # a later, superseded poll
         self.poll_at = None
         now = self.loop.now
-        for number, (batch, received_at) in list(self.held.items()):
+        while self.held:  # the oldest held batch first; one that gets in leaves `held`
+            number, (batch, received_at) = next(iter(self.held.items()))
             if not self._try(number, batch, received_at):
                 break  # still throttled: the younger held batches would be too
         ready = self.queue.ready
