@@ -72,11 +72,30 @@ class Environment:
 
 
 class FunctionRuntime:
-    """One function (or one version of it) in a run: its environments, samplers and counters (the engine's hot state)."""
+    """One function (or one version of it) in a run: its environments, samplers and counters (the engine's hot state).
 
-    family: Family | None = None  # set on the versions of a function that has several (VersionRuntime)
+    Slots, because CPython 3.11 reads a slot by its offset, while an instance dict of more than 30 keys
+    cannot share its keys and is searched by hash on every access (4 % of a run). The hot path copies
+    callables held in slots (samplers, the random source) to a local before calling them, as
+    `self.sampler()` is a method lookup that CPython cannot specialise.
+    """
+
+    __slots__ = (
+        "config", "version", "name", "loop", "account", "reserved", "timeout", "idle_expiry", "family",
+        "sample_init", "sample_duration", "sample_cold_extra", "plain_error", "failure", "_rand", "out_of_memory",
+        "max_memory_used", "scaling", "real", "has_provisioned", "pooled", "_heap", "_seq", "_listeners",
+        "_on_init_done", "_on_invoke_done", "environments", "warm_provisioned", "warm", "reaper_armed",
+        "async_waiting", "busy", "step_max_busy", "max_busy", "max_environments", "environments_created",
+        "requests", "invocations", "errors", "throttles", "cold_starts", "timeouts", "provisioned_invocations",
+        "spillover_invocations", "billed_ms", "billed_ms_provisioned", "durations", "_add_duration",
+        "init_durations", "busy_seconds", "alive_seconds", "sync_in_flight", "succeeded", "failed", "throttled",
+        "denied", "async_received", "async_alive", "async_max_age_ms", "retried", "dropped", "to_dlq",
+        "to_on_failure", "to_on_success", "dead_letter_errors", "destination_failures", "iterator_age_ms",
+        "step_iterator_age_ms",
+    )
 
     def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency):
+        self.family: Family | None = None  # set on the versions of a function that has several (VersionRuntime)
         rng = loop.rng
         behaviour = fn.behaviour
         self.config = fn
@@ -247,7 +266,8 @@ class FunctionRuntime:
             return
         env.state = BUSY
         env.invoke_started_at = now
-        run = reinit + self.sample_duration()
+        sample_duration = self.sample_duration  # to a local first: see the class's docstring
+        run = reinit + sample_duration()
         if env.cold and self.sample_cold_extra is not None:
             run += self.sample_cold_extra()
         if run > self.timeout:
@@ -255,7 +275,8 @@ class FunctionRuntime:
         elif self.out_of_memory:
             env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
         elif (plain := self.plain_error) is not None:
-            if self._rand() < plain.rate:
+            rand = self._rand
+            if rand() < plain.rate:
                 env.error, env.error_message, env.timed_out = plain.error_type, plain.message, False
             else:
                 env.error = None
@@ -306,7 +327,8 @@ class FunctionRuntime:
         # Virtual times are float sums, so 150 ms may arrive as 150.0000000001: a nanosecond of slack
         # keeps that from being billed 151 ms.
         billed = _ceil(duration_ms + env.init_phase_s * 1000.0 - BILLING_SLACK_MS)
-        self._add_duration(duration_ms)
+        add_duration = self._add_duration
+        add_duration(duration_ms)
         if env.cold:
             self.init_durations.add(env.init_s * 1000.0)
         if env.error is not None:
@@ -362,6 +384,8 @@ class VersionRuntime(FunctionRuntime):
     """A version of a function with published versions: its own environments and code, the function's
     concurrency shared with the others (its family). A subclass, so that functions without versions
     pay nothing for it on the hot path."""
+
+    __slots__ = ()
 
     def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, family: Family):
         super().__init__(fn, loop, account)

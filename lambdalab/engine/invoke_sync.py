@@ -22,7 +22,8 @@ class SyncInvoker:
 
     def request(self, fn: FunctionRuntime, event: Any) -> None:
         loop = self.loop
-        number = loop.next_id()
+        next_id = loop.next_id  # a callable in a slot, called from a local (see FunctionRuntime)
+        number = next_id()
         fn.requests += 1
         got = admit(fn, self.account, loop.now)
         if got.__class__ is str:

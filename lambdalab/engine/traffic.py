@@ -44,8 +44,8 @@ class Generator:
         return -math.log(1.0 - self._rand()) / self.spec.rate
 
     def _arrive(self, _: Any) -> None:
-        sent = self.sent
-        self.send(self.events[sent % self.count] if self.count > 1 else self.events[0])
+        sent, send = self.sent, self.send  # a callable in a slot, called from a local (see FunctionRuntime)
+        send(self.events[sent % self.count] if self.count > 1 else self.events[0])
         self.sent = sent = sent + 1
         # Uniform times are computed from the start, not accumulated, so rounding cannot drift over a long run.
         nxt = self.loop.now + self._gap() if self._poisson else self._start + sent / self._rate
