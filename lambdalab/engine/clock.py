@@ -48,12 +48,12 @@ class EventLoop:
         while True:
             if count == max_events or not heap:
                 break
-            item = heappop(heap)
-            if item[0] > end:  # not yet: back where it was (its sequence number keeps its place)
-                heappush(heap, item)
+            time, seq, action, arg = heappop(heap)
+            if time > end:  # not yet: back where it was (its sequence number keeps its place)
+                heappush(heap, (time, seq, action, arg))
                 break
-            self.now = item[0]
-            item[2](item[3])
+            self.now = time
+            action(arg)
             count += 1
         if count != max_events and self.now < end:
             self.now = end

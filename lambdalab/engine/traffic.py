@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from heapq import heappush
 from typing import Any, Callable
@@ -15,15 +16,14 @@ Send = Callable[[Any], None]  # takes one event payload
 class Generator:
     """Arrivals at a steady or Poisson rate over [start, end), or a burst of N at one instant."""
 
-    __slots__ = ("spec", "loop", "send", "events", "count", "sent", "_rand", "_on_arrive",
+    __slots__ = ("spec", "loop", "send", "payloads", "sent", "_rand", "_on_arrive",
                  "_heap", "_seq", "_start", "_end", "_rate", "_poisson")
 
     def __init__(self, spec: Traffic, loop: EventLoop, send: Send):
         self.spec = spec
         self.loop = loop
         self.send = send
-        self.events = spec.events
-        self.count = len(spec.events)
+        self.payloads = itertools.cycle(spec.events)  # each arrival sends the next, round and round
         self.sent = 0
         self._rand = loop.rng.random
         # Read on every arrival, so bound once.
@@ -45,7 +45,7 @@ class Generator:
 
     def _arrive(self, _: Any) -> None:
         sent, send = self.sent, self.send  # a callable in a slot, called from a local (see FunctionRuntime)
-        send(self.events[sent % self.count] if self.count > 1 else self.events[0])
+        send(next(self.payloads))
         self.sent = sent = sent + 1
         # Uniform times are computed from the start, not accumulated, so rounding cannot drift over a long run.
         nxt = self.loop.now + self._gap() if self._poisson else self._start + sent / self._rate
@@ -53,7 +53,7 @@ class Generator:
             heappush(self._heap, (nxt, next(self._seq), self._on_arrive, None))
 
     def _burst(self, _: Any) -> None:
-        send, events, count = self.send, self.events, self.count
-        for i in range(self.spec.burst):
-            send(events[i % count])
+        send, payloads = self.send, self.payloads
+        for _ in range(self.spec.burst):
+            send(next(payloads))
         self.sent += self.spec.burst
