@@ -18,6 +18,7 @@ from typing import Any, Callable
 from lambdalab.engine import limits
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import Bus, Queue, Topic
+from lambdalab.engine.records import PayloadRoom
 
 KEEP_MESSAGES = 200  # messages kept per queue for the TUI and for checks; counts are always exact
 
@@ -35,7 +36,7 @@ EPOCH_MS = 1_767_225_600_000  # virtual time 0 in Unix milliseconds
 class Message:
     """One SQS message, as an event source mapping sees it: received, hidden, returned, deleted or redriven."""
 
-    __slots__ = ("id", "body", "sent_at", "receive_count", "first_received_at", "group", "number")
+    __slots__ = ("id", "body", "sent_at", "receive_count", "first_received_at", "group", "number", "size")
 
     def __init__(self, message_id: str, body: Any, sent_at: float, group: str | None = None, number: int = 0):
         self.id = message_id
@@ -45,15 +46,25 @@ class Message:
         self.first_received_at: float | None = None
         self.group = group  # a FIFO queue's message group id
         self.number = number  # its place in the queue: 1, 2, ... (a FIFO message's SequenceNumber)
+        self.size = 0  # what it weighs in a batch, once a mapping reads the queue
+
+
+def _weightless(_body: Any) -> int:
+    return 0
 
 
 class VisibleMessages:
-    """A standard queue's visible messages, oldest first (SQS keeps no strict order, so returned ones go last)."""
+    """A standard queue's visible messages, oldest first (SQS keeps no strict order, so returned ones go last).
 
-    __slots__ = ("messages",)
+    `payload` is what they would weigh in a batch, by the `cost` the queue's event source mapping gives.
+    """
+
+    __slots__ = ("messages", "cost", "payload")
 
     def __init__(self) -> None:
         self.messages: deque[Message] = deque()
+        self.cost: Callable[[Any], int] = _weightless
+        self.payload = 0
 
     def __len__(self) -> int:
         return len(self.messages)
@@ -63,20 +74,25 @@ class VisibleMessages:
 
     def append(self, message: Message) -> None:
         self.messages.append(message)
+        message.size = self.cost(message.body)
+        self.payload += message.size
 
     def first_sent_at(self) -> float | None:
         return self.messages[0].sent_at if self.messages else None
 
-    def take(self, size: int, admits: Callable[[Any], bool]) -> list[Message]:
-        """Up to `size` messages, as many as the batch's payload room `admits`."""
+    def take(self, size: int, room: PayloadRoom) -> list[Message]:
+        """Up to `size` messages, as many as the batch's payload `room` admits."""
+        admits = room.start().admits
         messages = self.messages
         batch: list[Message] = []
-        while messages and len(batch) < size and admits(messages[0].body):
+        while messages and len(batch) < size and admits(messages[0].size):
             batch.append(messages.popleft())
+        self.payload -= room.used()
         return batch
 
     def put_back(self, messages: list[Message]) -> None:
         self.messages.extend(messages)
+        self.payload += sum(m.size for m in messages)
 
     def release(self, _batch: list[Message], _failed: list[Message]) -> None:
         """Nothing to unlock in a standard queue."""
@@ -85,13 +101,16 @@ class VisibleMessages:
 class MessageGroups:
     """A FIFO queue's visible messages, in order within each message group. A group with messages in a batch
     (being processed, or failed and hidden until they return) is locked: its next messages wait, so that
-    order holds (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)."""
+    order holds (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html). `payload` as in
+    VisibleMessages: the messages of every group, locked or not."""
 
     def __init__(self) -> None:
         self.groups: dict[str, deque[Message]] = {}
         self.available: deque[str] = deque()  # unlocked groups with visible messages, in turn
         self.locked: set[str] = set()
         self.count = 0
+        self.cost: Callable[[Any], int] = _weightless
+        self.payload = 0
 
     def __len__(self) -> int:
         return self.count
@@ -107,26 +126,30 @@ class MessageGroups:
                 self.available.append(message.group)
         queue.append(message)
         self.count += 1
+        message.size = self.cost(message.body)
+        self.payload += message.size
 
     def first_sent_at(self) -> float | None:
         return self.groups[self.available[0]][0].sent_at if self.available else None
 
-    def take(self, size: int, admits: Callable[[Any], bool]) -> list[Message]:
+    def take(self, size: int, room: PayloadRoom) -> list[Message]:
         """A batch from the unlocked groups, in turn: it may hold several groups, and locks each. It ends
-        at `size` messages or when the payload room `admits` no more."""
+        at `size` messages or when the payload `room` admits no more."""
+        admits = room.start().admits
         batch: list[Message] = []
         while self.available and len(batch) < size:
             queue = self.groups[self.available[0]]
-            if not admits(queue[0].body):
+            if not admits(queue[0].size):
                 break  # the group stays unlocked, first in turn for the next batch
             group = self.available.popleft()
             self.locked.add(group)
             batch.append(queue.popleft())
-            while queue and len(batch) < size and admits(queue[0].body):
+            while queue and len(batch) < size and admits(queue[0].size):
                 batch.append(queue.popleft())
             if not queue:
                 del self.groups[group]
         self.count -= len(batch)
+        self.payload -= room.used()
         return batch
 
     def put_back(self, messages: list[Message]) -> None:
@@ -137,6 +160,7 @@ class MessageGroups:
                 queue = self.groups[message.group] = deque()
             queue.appendleft(message)
         self.count += len(messages)
+        self.payload += sum(m.size for m in messages)
 
     def release(self, batch: list[Message], failed: list[Message]) -> None:
         """Unlock the batch's groups, except those with failed messages still hidden."""

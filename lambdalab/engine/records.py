@@ -18,8 +18,9 @@ class PayloadRoom:
     """Lambda cuts a batch before its payload passes 6 MB, the synchronous invocation limit
     (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html). An item costs its
     body as the event carries it plus its record's fixed envelope, measured once from the mapping's own
-    event. Traffic sends the same few objects again and again, so body sizes are remembered by identity
-    (holding the object, so its id cannot be reused while remembered)."""
+    event. An item's cost is measured once, when it starts to wait (`cost`), and kept with it. Traffic
+    sends the same few objects again and again, so body sizes are remembered by identity (holding the
+    object, so its id cannot be reused while remembered)."""
 
     def __init__(self, body_bytes: Callable[[Any], int], envelope: int, limit: int = BATCH_PAYLOAD_MAX_BYTES):
         self.body_bytes = body_bytes
@@ -33,19 +34,32 @@ class PayloadRoom:
         self.left = self.limit
         return self
 
-    def admits(self, body: Any) -> bool:
-        """Whether one more item fits, and if so count it; the first always does, as a batch is never empty."""
+    def cost(self, body: Any) -> int:
+        """The bytes one item adds to a batch."""
         known = self.memo.get(id(body))
         if known is not None and known[0] is body:
-            size = known[1]
-        else:
-            size = self.body_bytes(body) + self.envelope
-            if len(self.memo) < _MEMO_MAX:
-                self.memo[id(body)] = (body, size)
+            return known[1]
+        size = self.body_bytes(body) + self.envelope
+        if len(self.memo) < _MEMO_MAX:
+            self.memo[id(body)] = (body, size)
+        return size
+
+    def admits(self, size: int) -> bool:
+        """Whether one more item of `size` bytes fits, and if so count it; the first always does, as a batch
+        is never empty."""
         if size > self.left and self.left < self.limit:
             return False
         self.left -= size
         return True
+
+    def used(self) -> int:
+        """The bytes of the batch admitted since start()."""
+        return self.limit - self.left
+
+    def overflows(self, waiting_bytes: int) -> bool:
+        """Whether items of this many bytes in all would not fit in one batch: a batching window then ends
+        at once, since Lambda invokes when the payload reaches 6 MB, whatever the window has left."""
+        return waiting_bytes > self.limit
 
 
 def json_bytes(body: Any) -> int:

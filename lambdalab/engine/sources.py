@@ -37,7 +37,7 @@ from lambdalab.engine import limits
 from lambdalab.engine.behaviour import matches
 from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
 from lambdalab.engine.concurrency import admit, count_throttle
-from lambdalab.engine.destinations import EPOCH_MS, Message, QueueState
+from lambdalab.engine.destinations import EPOCH_MS, Message, MessageGroups, QueueState, VisibleMessages
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping
 
@@ -70,6 +70,7 @@ class SqsMapping:
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
         self.room = self._payload_room()
+        queue.ready.cost = self.room.cost
         queue.consumer = self.wake
 
     def _payload_room(self) -> PayloadRoom:
@@ -94,9 +95,14 @@ class SqsMapping:
             if self.poll_at is None and self.limit(now) < self.cap:
                 self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
             return
-        if self.poll_at is not None and self.config.batching_window > 0 and len(self.queue.ready) < self.config.batch_size:
+        if self.poll_at is not None and self._window_open(self.queue.ready):
             return
         self._poll_later(now)
+
+    def _window_open(self, ready: VisibleMessages | MessageGroups) -> bool:
+        """Whether a batching window may wait for more: neither the batch size nor 6 MB of payload is there yet."""
+        return (self.config.batching_window > 0 and len(ready) < self.config.batch_size
+                and not self.room.overflows(ready.payload))
 
     def _poll_later(self, when: float) -> None:
         if self.poll_at is None or when < self.poll_at:
@@ -123,10 +129,10 @@ class SqsMapping:
             first = ready.first_sent_at()
             if first is None:
                 return  # a FIFO queue whose every group with messages has a batch out: a finished batch wakes it
-            if window > 0 and len(ready) < size and now < first + window:
+            if self._window_open(ready) and now < first + window:
                 self._poll_later(first + window)  # wait for a fuller batch, at most the window
                 return
-            self._receive(ready.take(size, self.room.start().admits), now)
+            self._receive(ready.take(size, self.room), now)
         if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
             self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
 

@@ -45,7 +45,7 @@ RECORD_AGE_EXCEEDED = "MaximumRecordAgeExceeded"
 
 
 class StreamRecord:
-    __slots__ = ("shard", "number", "key", "body", "arrived_at", "insert")
+    __slots__ = ("shard", "number", "key", "body", "arrived_at", "insert", "size")
 
     def __init__(self, shard: int, number: int, key: str, body: Any, arrived_at: float, insert: bool):
         self.shard = shard
@@ -54,6 +54,7 @@ class StreamRecord:
         self.body = body
         self.arrived_at = arrived_at
         self.insert = insert  # DynamoDB: the item's first write (INSERT) or a later one (MODIFY)
+        self.size = 0  # what it weighs in a batch, once a mapping reads it
 
 
 class StreamState:
@@ -104,11 +105,12 @@ class Lane:
     """What one poller reads in order: a shard, or one of its `parallelization_factor` parts (records of a
     partition key always land in the same part)."""
 
-    __slots__ = ("shard", "pending", "batches", "busy", "attempts", "poll_at", "last_request")
+    __slots__ = ("shard", "pending", "pending_bytes", "batches", "busy", "attempts", "poll_at", "last_request")
 
     def __init__(self, shard: int):
         self.shard = shard
         self.pending: deque[StreamRecord] = deque()  # not read yet
+        self.pending_bytes = 0  # what they would weigh in a batch
         self.batches: deque[list[StreamRecord]] = deque()  # read, not done: a batch to retry, or a bisected batch's halves
         self.busy = False  # a batch is being processed
         self.attempts = 0  # failed attempts of batches[0] that count against maximum_retry_attempts
@@ -165,6 +167,8 @@ class StreamMapping:
         factor = self.factor
         lane = self.lanes[record.shard * factor + (zlib.crc32(record.key.encode()) % factor if factor > 1 else 0)]
         lane.pending.append(record)
+        record.size = self.room.cost(record.body)
+        lane.pending_bytes += record.size
         if not lane.busy:
             self._poll_at(lane, self._next_poll(max(self.loop.now, 0.0)))
 
@@ -192,12 +196,14 @@ class StreamMapping:
             if not pending:
                 return
             size, window = self.config.batch_size, self.config.batching_window
-            if window > 0 and len(pending) < size and now < pending[0].arrived_at + window:
+            if (window > 0 and len(pending) < size and not self.room.overflows(lane.pending_bytes)
+                    and now < pending[0].arrived_at + window):
                 self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
                 return
             admits, batch = self.room.start().admits, []
-            while pending and len(batch) < size and admits(pending[0].body):
+            while pending and len(batch) < size and admits(pending[0].size):
                 batch.append(pending.popleft())
+            lane.pending_bytes -= self.room.used()
             lane.batches.append(batch)
             lane.attempts = 0
         self._invoke(lane, lane.batches[0], now)
@@ -210,7 +216,11 @@ class StreamMapping:
         too_old: list[StreamRecord] = []
         for queue in (*lane.batches, lane.pending):
             while queue and (queue[0].arrived_at <= gone or old is not None and queue[0].arrived_at < old):
-                record = queue.pop(0) if isinstance(queue, list) else queue.popleft()
+                if queue is lane.pending:
+                    record = queue.popleft()
+                    lane.pending_bytes -= record.size
+                else:
+                    record = queue.pop(0)
                 if record.arrived_at <= gone:
                     self.expired += 1
                 else:
