@@ -88,6 +88,43 @@ def test_aliases_are_checked_when_the_scenario_loads(tmp_path, change, message):
     assert result.returncode == 2 and message in result.stderr
 
 
+def test_an_expectation_can_name_one_version(tmp_path):
+    traffic = "{target: 'checkout:live', invocation: sync, rate: 100/s, for: 100s}"
+    expect = """
+expect:
+  - {metric: Invocations, function: checkout, version: "2", op: ">", value: 800}
+  - {metric: Errors, function: checkout, version: "1", op: "==", value: 0}
+  - {metric: Invocations, function: checkout, version: $LATEST, op: ">", value: 0, why: nothing calls $LATEST here}
+"""
+    path = tmp_path / "versions.yaml"
+    path.write_text(BASE.replace("TRAFFIC", traffic).replace("RESERVED", "") + expect)
+    result = run_cli("sim", str(path), "--json")
+    assert result.returncode == 1, result.stderr  # the third one fails
+    out = json.loads(result.stdout)
+    by_version = out["functions"]["checkout"]["by_version"]
+    assert [(e["version"], e["actual"], e["passed"]) for e in out["expectations"]] == [
+        ("2", by_version["2"]["Invocations"], True), ("1", 0, True), ("$LATEST", 0, False)]
+    text = run_cli("sim", str(path)).stdout
+    assert "PASS  Invocations of checkout version 2 > 800" in text
+    assert "FAIL  Invocations of checkout version $LATEST > 0  (actual 0)  nothing calls $LATEST here" in text
+
+
+@pytest.mark.parametrize("item, message", [
+    ('{metric: Invocations, function: checkout, version: "3", op: ">", value: 0}',
+     "expect[0].version: checkout has no version '3'; it has $LATEST, 1, 2"),
+    ('{metric: Invocations, version: "2", op: ">", value: 0}', "expect[0].version: a version belongs to a function"),
+    ('{metric: Throttles, function: checkout, version: "2", op: ">", value: 0}',
+     "expect[0].metric: unknown metric 'Throttles' for one version, which has only Invocations and Errors"),
+    ('{metric: Invocations, function: checkout, version: 2, op: ">", value: 0}', "expect[0].version"),
+])
+def test_version_expectations_are_checked(tmp_path, item, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASE.replace("RESERVED", "").replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}")
+                    + f"expect:\n  - {item}\n")
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
 DEPLOY = """\
 name: canary deployment
 duration: 15m

@@ -108,6 +108,23 @@ def test_an_error_on_a_version_explains_the_functions_figure(tmp_path):
     assert "to checkout:2 failed at t=3." in failure
 
 
+@pytest.mark.parametrize("version, first", [("2", "to checkout:2 failed at t=3."), ("$LATEST", "to checkout failed at t=5.")])
+def test_an_expectation_about_one_version_is_explained_by_that_version(tmp_path, version, first):
+    failure = explained(tmp_path, """\
+        duration: 10s
+        functions:
+          checkout:
+            behaviour: {init: 0ms, duration: 100ms, errors: {rate: 1}}
+            versions:
+              "2": {}
+        traffic:
+          - {target: "checkout:2", invocation: sync, burst: 2, at: 3s}
+          - {target: checkout, invocation: sync, burst: 2, at: 5s}
+        """, {"metric": "Errors", "function": "checkout", "version": version, "op": "==", "value": 0})
+    assert failure.startswith(f"Errors of checkout version {version} was 2; expected == 0.")
+    assert first in failure
+
+
 def test_records_a_stream_gave_up_are_explained(tmp_path):
     failure = explained(tmp_path, """\
         duration: 1m

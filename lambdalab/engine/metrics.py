@@ -30,6 +30,7 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
     "InitDuration": PERCENTILES,
     "environments": ("created", "max", "time_average", "busy_time_average"),
 }
+EXPECTABLE_VERSION: dict[str, tuple[str, ...]] = {"Invocations": (), "Errors": ()}  # the report's by_version
 EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {name: () for name in (
     "NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted",
     "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage",

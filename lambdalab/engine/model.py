@@ -240,6 +240,7 @@ class Expectation:
     queue: str | None = None
     why: str = ""
     stream: str | None = None
+    version: str | None = None  # one version of `function`: its figure in the report's by_version
 
 
 @dataclass(frozen=True)

@@ -185,8 +185,10 @@ def _edge(trigger: EdgeTrigger | CloudFrontFunctionTrigger) -> dict[str, Any]:
 
 
 def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None,
-                  stream: str | None = None) -> Any:
+                  stream: str | None = None, version: str | None = None) -> Any:
     """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max"."""
+    if version is not None:
+        return report["functions"][function]["by_version"].get(version, {}).get(metric)
     if queue is not None:
         return report["queues"][queue].get(metric)
     if stream is not None:
@@ -206,11 +208,14 @@ def lookup_figure(report: dict[str, Any], metric: str, function: str | None = No
 
 
 def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
-    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue, expectation.stream)
+    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue, expectation.stream,
+                           expectation.version)
     passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
     out: dict[str, Any] = {"metric": expectation.metric}
     if expectation.function is not None:
         out["function"] = expectation.function
+    if expectation.version is not None:
+        out["version"] = expectation.version
     if expectation.queue is not None:
         out["queue"] = expectation.queue
     if expectation.stream is not None:

@@ -76,6 +76,7 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
         for e in report["expectations"]:
             subject = next((f" of {key if key != 'function' else ''} {e[key]}".replace("  ", " ") for key in
                             ("function", "queue", "stream") if key in e), "")
+            subject += f" version {e['version']}" if "version" in e else ""
             line = f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  (actual {e['actual']})"
             out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
     return "\n".join(out) + "\n"

@@ -19,7 +19,8 @@ from lambdalab import content
 from lambdalab.engine import edge, limits
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.behaviour import MISSING, lookup
-from lambdalab.engine.metrics import EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE, EXPECTABLE_STREAM
+from lambdalab.engine.metrics import (EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE, EXPECTABLE_STREAM,
+                                      EXPECTABLE_VERSION)
 from lambdalab.engine.model import (
     Account, Alias, AsyncConfig, Behaviour, Bus, DeploymentPlan, Distribution, ErrorRule, EventMatch, EventSourceMapping,
     EdgeAssociation, Expectation, Function, KeyRule, Queue, RealCodeRef, Scenario, Stream, Topic, Traffic,
@@ -798,8 +799,11 @@ class _Builder:
                     self.fail((*path, key), f"no {key} named {data[key]!r}{did_you_mean(data[key], list(things))}")
                 known = figures
                 break
+        if "version" in data:
+            known = self.expected_version(path, data, functions)
         if head not in known:
-            self.fail((*path, "metric"), f"unknown metric {metric!r}{did_you_mean(head, list(known))}")
+            per_version = " for one version, which has only Invocations and Errors" if "version" in data else ""
+            self.fail((*path, "metric"), f"unknown metric {metric!r}{per_version}{did_you_mean(head, list(known))}")
         elif known[head] and metric == head:
             self.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
         elif "." in metric and metric.split(".", 1)[1] not in known[head]:
@@ -808,7 +812,18 @@ class _Builder:
         if isinstance(value, float) and not math.isfinite(value):
             self.fail((*path, "value"), "must be a finite number")
         return Expectation(index, metric, data["op"], value, data.get("function"), data.get("queue"), data.get("why", ""),
-                           data.get("stream"))
+                           data.get("stream"), data.get("version"))
+
+    def expected_version(self, path: tuple, data: dict, functions: dict) -> dict[str, tuple[str, ...]]:
+        """An expectation about one version of a function: the figures the report keeps per version."""
+        fn = functions.get(data.get("function"))
+        if "function" not in data:
+            self.fail((*path, "version"), "a version belongs to a function: add function: NAME")
+        elif fn is not None and data["version"] not in ("$LATEST", *fn.versions):
+            versions = ["$LATEST", *fn.versions]
+            self.fail((*path, "version"), f"{data['function']} has no version {data['version']!r}; "
+                                          f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}")
+        return EXPECTABLE_VERSION
 
 
 def json_path(path: str) -> tuple:

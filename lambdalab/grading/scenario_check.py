@@ -72,6 +72,8 @@ def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, see
 
 def _said(item: dict) -> str:
     owner = item.get("function") or item.get("queue") or item.get("stream") or "the account"
+    if "version" in item:
+        owner += f" version {item['version']}"
     return f"{item['metric']} of {owner} was {item['actual']}; expected {item['op']} {item['value']}."
 
 
@@ -100,8 +102,8 @@ class _Trace:
             else _EXPLAINED_BY.get(item["metric"])
         if kind is None:
             return ""
-        function = item.get("function")
-        events = [e for (k, f), found in self.kept.items() if k == kind and _names(function, f) for e in found
+        function, version = item.get("function"), item.get("version")
+        events = [e for (k, f), found in self.kept.items() if k == kind and _names(function, version, f) for e in found
                   if stream in (None, e[1].get("stream"))]
         if not events:
             return ""
@@ -109,8 +111,11 @@ class _Trace:
         return " " + _sentence(kind, time, data, scenario)
 
 
-def _names(function: str | None, traced: str) -> bool:
-    """Whether an expectation about `function` (any function when None) covers a traced name, versions included."""
+def _names(function: str | None, version: str | None, traced: str) -> bool:
+    """Whether an expectation about `function` (any function when None) covers a traced name: every version
+    of it, or the one `version` named."""
+    if version is not None:
+        return traced == (function if version == "$LATEST" else f"{function}:{version}")
     return function is None or traced == function or traced.startswith(f"{function}:")
 
 
