@@ -72,13 +72,16 @@ def test_real_code_sees_the_fifo_attributes():
     assert run.metrics()["Errors"] == 0 and run.queue("orders.fifo")["NumberOfMessagesDeleted"] == 3
 
 
+BIG_BODY = "{n: 1, blob: " + "x" * 700_000 + "}"  # nine fit in a 6 MB batch: the payload limit cuts batches of ten
+
+
 @settings(max_examples=20, deadline=None)
 @given(groups=st.integers(1, 6), batch=st.integers(1, 10), rate=st.sampled_from([0.0, 0.3]), partial=st.booleans(),
-       seed=st.integers(0, 1000))
-def test_each_group_is_processed_in_order_and_nothing_is_lost(groups, batch, rate, partial, seed):
+       window=st.sampled_from(["", ", batching_window: 2s"]), big=st.booleans(), seed=st.integers(0, 1000))
+def test_each_group_is_processed_in_order_and_nothing_is_lost(groups, batch, rate, partial, window, big, seed):
     errors = f", errors: {{rate: {rate}}}" if rate else ""
-    run = fifo_run(f"rate: 10/s, for: 10s, message_groups: {groups}, event: {{n: 1}}",
-                   mapping=f"batch_size: {batch}, report_batch_item_failures: {str(partial).lower()}",
+    run = fifo_run(f"rate: 10/s, for: 10s, message_groups: {groups}, event: {BIG_BODY if big else '{n: 1}'}",
+                   mapping=f"batch_size: {batch}, report_batch_item_failures: {str(partial).lower()}{window}",
                    behaviour=f"{{init: 0ms, duration: 200ms{errors}}}", duration="4h", seed=seed)
     queue, dlq = run.queue("orders.fifo"), run.queue("dlq.fifo")
     assert queue["NumberOfMessagesDeleted"] + dlq["NumberOfMessagesSent"] == 100

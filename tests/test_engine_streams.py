@@ -213,17 +213,22 @@ def test_iterator_age_is_a_series_and_an_expectation():
     assert all(e["passed"] for e in run.report["expectations"])
 
 
+BIG_DATA = "{n: 1, blob: " + "x" * 700_000 + "}"  # base64 makes it 0.93 MB: six fit in a 6 MB batch
+
+
 @settings(max_examples=25, deadline=None)
 @given(shards=st.integers(1, 3), factor=st.integers(1, 3), batch=st.integers(1, 20), keys=st.integers(1, 12),
        error_rate=st.sampled_from([0.0, 0.2, 0.5]), bisect=st.booleans(), retries=st.sampled_from([-1, 0, 2]),
-       seed=st.integers(0, 1000))
-def test_no_record_is_lost_or_processed_out_of_order(shards, factor, batch, keys, error_rate, bisect, retries, seed):
+       window=st.sampled_from(["", ", batching_window: 3s"]), big=st.booleans(), seed=st.integers(0, 1000))
+def test_no_record_is_lost_or_processed_out_of_order(shards, factor, batch, keys, error_rate, bisect, retries, window,
+                                                     big, seed):
     """Whatever the settings: every record ends in one place, and each key's records succeed in the order written."""
     errors = f", errors: {{rate: {error_rate}}}" if error_rate else ""
     run = stream_run(f"batch_size: {batch}, parallelization_factor: {factor}, bisect_on_error: {str(bisect).lower()}, "
-                     f"maximum_retry_attempts: {retries}, on_failure: queue:failures",
+                     f"maximum_retry_attempts: {retries}, on_failure: queue:failures{window}",
                      behaviour=f"{{init: 0ms, duration: 50ms{errors}}}", stream=f"{{type: kinesis, shards: {shards}}}",
-                     traffic=f"rate: 20/s, for: 10s, partition_keys: {keys}, event: {{n: 1}}", duration="10m", seed=seed)
+                     traffic=f"rate: 20/s, for: 10s, partition_keys: {keys}, event: {BIG_DATA if big else '{n: 1}'}",
+                     duration="10m", seed=seed)
     figures = records(run)
     assert sum(figures.values()) == run.report["streams"]["clicks"]["IncomingRecords"] == 200
     assert figures["in_flight"] == figures["unread"] == 0  # ten minutes is long enough to finish
