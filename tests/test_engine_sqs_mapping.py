@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from engine_helpers import simulate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 HANDLERS = Path(__file__).parent / "handlers"
 
@@ -132,3 +135,36 @@ def test_mappings_are_checked_as_aws_checks_them(tmp_path, mapping, queue, messa
                     .replace("orders: {visibility_timeout: 60s, max_receive_count: 3, dead_letter: dlq}", f"orders: {queue}"))
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and message in result.stderr
+
+
+BIG_BODY = "{n: 1, blob: " + "x" * 700_000 + "}"  # nine fit in a 6 MB batch
+
+
+@settings(max_examples=20, deadline=None)
+@given(batch=st.integers(1, 30), window=st.sampled_from(["", ", batching_window: 2s"]), partial=st.booleans(),
+       rate=st.sampled_from([0.0, 0.3]), reserved=st.sampled_from([None, 0, 2]), big=st.booleans(),
+       seed=st.integers(0, 1000))
+def test_every_message_is_deleted_or_redriven(batch, window, partial, rate, reserved, big, seed):
+    """Whatever the settings (throttled batches held by their pollers included): nothing is lost or left behind."""
+    window = window or (", batching_window: 1s" if batch > 10 else "")  # AWS needs a window above 10
+    errors = f", errors: {{rate: {rate}}}" if rate else ""
+    run = simulate(f"""
+        duration: 2h
+        functions:
+          worker:
+            timeout: 5s
+            {"" if reserved is None else f"reserved_concurrency: {reserved}"}
+            behaviour: {{init: 0ms, duration: 300ms{errors}}}
+        queues:
+          orders: {{visibility_timeout: 30s, max_receive_count: 3, dead_letter: dlq}}
+          dlq: {{}}
+        event_source_mappings:
+          - {{source: queue:orders, function: worker, batch_size: {batch}, report_batch_item_failures: {str(partial).lower()}{window}}}
+        traffic:
+          - {{target: queue:orders, rate: 10/s, for: 20s, event: {BIG_BODY if big else '{n: 1}'}}}
+        """, seed=seed, listen=False)
+    queue, dlq = run.queue("orders"), run.queue("dlq")
+    assert queue["NumberOfMessagesDeleted"] + dlq["NumberOfMessagesSent"] == queue["NumberOfMessagesSent"] == 200
+    assert queue["ApproximateNumberOfMessagesVisible"] == queue["ApproximateNumberOfMessagesNotVisible"] == 0
+    if reserved == 0:
+        assert dlq["NumberOfMessagesSent"] == 200  # nothing ever runs
