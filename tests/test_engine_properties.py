@@ -79,9 +79,18 @@ def scenarios(draw) -> dict:
             fn["async"] = async_config
         if draw(st.booleans()):
             fn["dead_letter_queue"] = "dlq"
+        targets = [name]
+        if draw(st.integers(0, 3)) == 0:  # published versions, and an alias that splits traffic between them
+            fn["versions"] = {"1": {"behaviour": {"init": draw(init_model), "duration": draw(duration_model)}}, "2": {}}
+            # Provisioned concurrency lives on versions, all of it within the reservation.
+            fn["versions"]["1"]["provisioned_concurrency"] = fn.pop("provisioned_concurrency", 0)
+            room = 3 if reserved is None else reserved - fn["versions"]["1"]["provisioned_concurrency"]
+            fn["versions"]["2"]["provisioned_concurrency"] = draw(st.integers(0, min(room, 3)))
+            fn["aliases"] = {"live": {"version": "1", "routing": {"2": draw(st.sampled_from([0.1, 0.5]))}}}
+            targets += [f"{name}:live", f"{name}:2"]
         functions[name] = fn
         for _ in range(draw(st.integers(1, 2))):
-            item: dict = {"target": name, "invocation": draw(st.sampled_from(["sync", "async"]))}
+            item: dict = {"target": draw(st.sampled_from(targets)), "invocation": draw(st.sampled_from(["sync", "async"]))}
             if draw(st.booleans()):
                 item["rate"] = f"{draw(st.integers(1, 40))}/s"
                 item["for"] = f"{draw(st.integers(1, 20))}s"
@@ -139,6 +148,8 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
             assert o["to_dlq"] == 0
         assert envs["max"] <= envs["created"]
         assert 0 <= envs["busy_time_average"] <= envs["time_average"] + 1e-9
+        assert sum(v["Invocations"] for v in fn["by_version"].values()) == m["Invocations"], name
+        assert sum(v["Errors"] for v in fn["by_version"].values()) == m["Errors"], name
     account = report["account"]
     assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
@@ -157,6 +168,9 @@ def test_series_add_up_to_the_totals(data, step):
         assert sum(series["Errors"]) == m["Errors"], name
         assert sum(series["ColdStarts"]) == m["ColdStarts"], name
         assert max(series["ConcurrentExecutions"], default=0) == m["ConcurrentExecutions"], name
+        for version, figures in series.get("by_version", {}).items():  # a function with versions: each of them too
+            assert sum(figures["Invocations"]) == fn["by_version"][version]["Invocations"], (name, version)
+            assert sum(figures["Errors"]) == fn["by_version"][version]["Errors"], (name, version)
 
 
 @SETTINGS

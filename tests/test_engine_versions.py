@@ -88,6 +88,62 @@ def test_aliases_are_checked_when_the_scenario_loads(tmp_path, change, message):
     assert result.returncode == 2 and message in result.stderr
 
 
+PROVISIONED = """\
+name: provisioned versions
+duration: 10s
+ACCOUNT
+functions:
+  checkout:
+    RESERVED
+    behaviour: {init: 100ms, duration: 1s}
+    versions:
+      "1": {provisioned_concurrency: ONE}
+      "2": {provisioned_concurrency: TWO}
+traffic:
+  - {target: "checkout:2", invocation: sync, burst: 2, at: 0s}
+  - {target: "checkout:1", invocation: sync, burst: 1, at: 0.5s}
+"""
+
+
+def provisioned(tmp_path, one: int = 1, two: int = 0, reserved: str = "reserved_concurrency: 2", account: str = ""):
+    path = tmp_path / "provisioned.yaml"
+    path.write_text(PROVISIONED.replace("ONE", str(one)).replace("TWO", str(two)).replace("RESERVED", reserved)
+                    .replace("ACCOUNT", account))
+    return run_cli("sim", str(path), "--json")
+
+
+def test_a_versions_provisioned_environments_keep_their_seats_in_the_reservation(tmp_path):
+    """Reserved 2 with one environment provisioned on version 1: version 2 may run only one request on
+    demand, so version 1's request still finds its environment and the function never passes 2."""
+    result = provisioned(tmp_path)
+    assert result.returncode == 0, result.stderr
+    fn = json.loads(result.stdout)["functions"]["checkout"]
+    assert fn["metrics"]["ConcurrentExecutions"] == 2 and fn["outcomes"]["throttled"] == 1
+    assert fn["metrics"]["ProvisionedConcurrencyInvocations"] == 1
+    assert {v: c["Invocations"] for v, c in fn["by_version"].items()} == {"$LATEST": 0, "1": 1, "2": 1}
+
+
+@pytest.mark.parametrize("case, message", [
+    (dict(one=2, two=1), "functions.checkout.versions: 3 provisioned in all is more than reserved concurrency 2: "
+                         "every version's provisioned concurrency counts against the function's reservation"),
+    (dict(one=450, two=451, reserved="", account="account: {concurrency: 1000}"),
+     "functions.checkout.provisioned_concurrency: 901 would leave 99 unreserved of the account's 1000"),
+])
+def test_provisioned_concurrency_on_versions_is_checked(tmp_path, case, message):
+    result = provisioned(tmp_path, **case)
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+
+
+def test_provisioned_concurrency_is_never_on_latest_once_there_are_versions(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text(BASE.replace("RESERVED", "provisioned_concurrency: 2")
+                    .replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}"))
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2
+    assert "functions.checkout.provisioned_concurrency: with published versions, provisioned concurrency goes on a " \
+           "version" in result.stderr
+
+
 def test_an_expectation_can_name_one_version(tmp_path):
     traffic = "{target: 'checkout:live', invocation: sync, rate: 100/s, for: 100s}"
     expect = """

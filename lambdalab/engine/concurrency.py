@@ -40,14 +40,17 @@ class AccountConcurrency:
 
 
 class Family:
-    """What a function's versions share: reserved concurrency is function-wide
+    """What a function's versions share: reserved concurrency is function-wide, and the provisioned
+    environments of every version hold their seats in it, busy or not
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)."""
 
-    __slots__ = ("busy", "max_busy")
+    __slots__ = ("busy", "max_busy", "step_max_busy", "idle_provisioned")
 
     def __init__(self) -> None:
         self.busy = 0
         self.max_busy = 0
+        self.step_max_busy = 0  # the highest in this series step
+        self.idle_provisioned = 0  # seats on-demand requests may not take
 
 
 class ScalingRate:
@@ -89,7 +92,10 @@ def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Envir
         return fn.warm_provisioned.pop()
     reserved = fn.reserved
     if reserved is not None:
-        if (fn.busy if fn.family is None else fn.family.busy) >= reserved:
+        # A function alone reaches here only when its provisioned environments are all busy; a version may
+        # not take the seats of its siblings' idle ones.
+        family = fn.family
+        if (fn.busy if family is None else family.busy + family.idle_provisioned) >= reserved:
             return RESERVED_LIMIT
     elif account.unreserved_busy >= account.unreserved_capacity:
         return ACCOUNT_LIMIT

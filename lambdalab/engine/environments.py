@@ -391,14 +391,25 @@ class VersionRuntime(FunctionRuntime):
         super().__init__(fn, loop, account)
         self.family = family
 
+    def provision(self, count: int) -> None:
+        super().provision(count)
+        self.family.idle_provisioned += count
+
     def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None] | None = None,
               async_event: AsyncEvent | None = None) -> None:
         family = self.family
-        family.busy += 1
-        if family.busy > family.max_busy:
-            family.max_busy = family.busy
+        busy = family.busy = family.busy + 1
+        if busy > family.step_max_busy:
+            family.step_max_busy = busy
+            if busy > family.max_busy:
+                family.max_busy = busy
+        if env.provisioned:
+            family.idle_provisioned -= 1
         super().begin(env, request, event, on_done, async_event)
 
     def _invoke_done(self, env: Environment) -> None:
-        self.family.busy -= 1
+        family = self.family
+        family.busy -= 1
+        if env.provisioned:
+            family.idle_provisioned += 1
         super()._invoke_done(env)

@@ -8,6 +8,7 @@ pages; see shared/reference/lambda-facts.md for the dated history of each.
 QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
 SCALE = "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html"
 RESV = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html"
+PROV = "https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html"
 ROLE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html"
 RBP = "https://docs.aws.amazon.com/lambda/latest/dg/access-control-resource-based.html"
 ASYNC_ERR = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"

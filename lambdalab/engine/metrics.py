@@ -112,7 +112,10 @@ class SeriesSampler:
     """Samples every function at a fixed step of virtual time, for charts and `--series`.
 
     Concurrency is the maximum within each step (CloudWatch's advice for
-    concurrency metrics is the Maximum statistic); counts are per step.
+    concurrency metrics is the Maximum statistic); counts are per step. A
+    function with versions is sampled per version and as a whole, as the
+    report shows it: its concurrency is the function's own peak in each step
+    (the versions share it), not the sum of their peaks.
     """
 
     COUNTERS = ("invocations", "errors", "throttles", "cold_starts")
@@ -120,6 +123,9 @@ class SeriesSampler:
     def __init__(self, step: float, functions: list[FunctionRuntime]):
         self.step = step
         self.functions = functions
+        self.members: dict[str, list[FunctionRuntime]] = {}  # function name -> its runtimes ($LATEST first)
+        for f in functions:
+            self.members.setdefault(f.config.name, []).append(f)
         self.times: list[float] = []
         self.concurrency: dict[str, list[int]] = {f.name: [] for f in functions}
         self.environments: dict[str, list[int]] = {f.name: [] for f in functions}
@@ -127,6 +133,7 @@ class SeriesSampler:
         self.counts: dict[str, dict[str, list[int]]] = {f.name: {c: [] for c in self.COUNTERS} for f in functions}
         self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
         self.iterator_age: dict[str, list[int | None]] = {}  # functions a stream mapping reads for
+        self.family_concurrency: dict[str, list[int]] = {name: [] for name, m in self.members.items() if len(m) > 1}
 
     def sample(self, end_of_step: float) -> None:
         """Close the step that ends now."""
@@ -144,22 +151,39 @@ class SeriesSampler:
                 age = f.step_iterator_age_ms
                 self.iterator_age.setdefault(f.name, []).append(round(age) if age >= 0 else None)
                 f.step_iterator_age_ms = -1.0
+        for name, peaks in self.family_concurrency.items():
+            family = self.members[name][0].family
+            peaks.append(family.step_max_busy)
+            family.step_max_busy = family.busy
+
+    def function_series(self, name: str) -> dict:
+        """One function's series, as the report's `functions.NAME`: all its versions together, and `by_version`."""
+        members = self.members[name]
+        if len(members) == 1:
+            return self._runtime_series(members[0].name)
+        parts = [self._runtime_series(m.name) for m in members]
+        whole = {key: [sum(step) for step in zip(*(p[key] for p in parts))] for key in parts[0] if key != "IteratorAge"}
+        whole["ConcurrentExecutions"] = self.family_concurrency[name]
+        if "IteratorAge" in parts[0]:  # a mapping reads for the function's $LATEST
+            whole["IteratorAge"] = parts[0]["IteratorAge"]
+        whole["by_version"] = {m.version: part for m, part in zip(members, parts)}
+        return whole
+
+    def _runtime_series(self, name: str) -> dict:
+        return {
+            "ConcurrentExecutions": self.concurrency[name],
+            "environments": self.environments[name],
+            "async_waiting": self.waiting[name],
+            "Invocations": self.counts[name]["invocations"],
+            "Errors": self.counts[name]["errors"],
+            "Throttles": self.counts[name]["throttles"],
+            "ColdStarts": self.counts[name]["cold_starts"],
+            **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
+        }
 
     def to_dict(self) -> dict:
         return {
             "step_s": self.step,
             "t_s": [round(t, 6) for t in self.times],
-            "functions": {
-                name: {
-                    "ConcurrentExecutions": self.concurrency[name],
-                    "environments": self.environments[name],
-                    "async_waiting": self.waiting[name],
-                    "Invocations": self.counts[name]["invocations"],
-                    "Errors": self.counts[name]["errors"],
-                    "Throttles": self.counts[name]["throttles"],
-                    "ColdStarts": self.counts[name]["cold_starts"],
-                    **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
-                }
-                for name in self.concurrency
-            },
+            "functions": {name: self.function_series(name) for name in self.members},
         }

@@ -114,8 +114,11 @@ class Function:
     @property
     def claimed_concurrency(self) -> int:
         """What this function takes out of the account's unreserved pool: its reservation, or else its
-        provisioned concurrency (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html)."""
-        return self.reserved_concurrency if self.reserved_concurrency is not None else self.provisioned_concurrency
+        provisioned concurrency, its versions' included
+        (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html)."""
+        if self.reserved_concurrency is not None:
+            return self.reserved_concurrency
+        return self.provisioned_concurrency + sum(v.provisioned_concurrency for v in self.versions.values())
 
 
 @dataclass(frozen=True)

@@ -83,12 +83,10 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
 
 
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
-    sampler = sim.sampler
+    series = sim.sampler.function_series(name)  # a function with versions: all of them
     fn = sim.functions[name]
-    # A function with versions: its versions' steps added up (each step's peak, so at most a little high).
-    members = [r.name for r in sim.runtimes.values() if r.config.name == name]
-    concurrency = resample([sum(step) for step in zip(*(sampler.concurrency[m] for m in members))], CHART_COLUMNS)
-    all_throttles = [sum(step) for step in zip(*(sampler.counts[m]["throttles"] for m in members))]
+    concurrency = resample(series["ConcurrentExecutions"], CHART_COLUMNS)
+    all_throttles = series["Throttles"]
     throttles = resample(all_throttles, CHART_COLUMNS, sum)
     limits = {}
     if fn.reserved is not None:
@@ -108,7 +106,7 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     if total:
         lines.append(f"  {THROTTLE_LABEL} ┆{strip(throttles)}  throttles ({total:,} in all)")
     lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(concurrency)))
-    ages = [a or 0 for a in sampler.iterator_age.get(name, ())]
+    ages = [a or 0 for a in series.get("IteratorAge", ())]
     if any(ages):
         ages = resample(ages, CHART_COLUMNS)
         lines += [f"IteratorAge of {name}, ms (the age of each batch's last record when it ends; rising: falling behind)"]

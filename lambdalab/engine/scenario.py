@@ -425,11 +425,24 @@ class _Builder:
 
     def versions_and_aliases(self, fn: Function, data: dict, account: Account, path: tuple) -> Function:
         """Published versions (a snapshot of $LATEST with what the scenario says differed then) and aliases
-        (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html)."""
-        latest = {k: v for k, v in data.items() if k not in ("versions", "aliases")}
+        (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
+
+        Provisioned concurrency is set on a published version, never on $LATEST, and all of it together
+        counts against the function's reservation."""
+        if fn.provisioned_concurrency and data.get("versions"):
+            self.fail((*path, "provisioned_concurrency"), "with published versions, provisioned concurrency goes on a "
+                      "version (versions: {\"1\": {provisioned_concurrency: N}}), never on $LATEST "
+                      f"({limits.PROV})")
+        latest = {k: v for k, v in data.items() if k not in ("versions", "aliases", "provisioned_concurrency")}
         versions = {str(number): self.function(fn.name, {**latest, **(overrides or {})}, account, version=str(number),
                                                path=(*path, "versions", number))
                     for number, overrides in (data.get("versions") or {}).items()}
+        provisioned, reserved = sum(v.provisioned_concurrency for v in versions.values()), fn.reserved_concurrency
+        each_fits = all(v.provisioned_concurrency <= (reserved or 0) for v in versions.values())  # else said per version
+        if reserved is not None and provisioned > reserved and each_fits:
+            self.fail((*path, "versions"), f"{provisioned} provisioned in all is more than reserved concurrency "
+                      f"{reserved}: every version's provisioned concurrency counts against the "
+                      f"function's reservation ({limits.RESV})")
         aliases = {name: self.alias((*path, "aliases", name), name, spec, versions)
                    for name, spec in (data.get("aliases") or {}).items()}
         return replace(fn, versions=versions, aliases=aliases)
