@@ -45,6 +45,7 @@ def scenarios(draw) -> dict:
     queues = {"dlq": {}, "failures": {}, "done": {}, "ordered.fifo": {"fifo": True}}
     functions: dict = {}
     traffic: list = []
+    deployments: list = []
     for name in names:
         fn: dict = {
             "memory": draw(st.sampled_from([128, 256, 1024, 2048])),
@@ -88,6 +89,12 @@ def scenarios(draw) -> dict:
             fn["versions"]["2"]["provisioned_concurrency"] = draw(st.integers(0, min(room, 3)))
             fn["aliases"] = {"live": {"version": "1", "routing": {"2": draw(st.sampled_from([0.1, 0.5]))}}}
             targets += [f"{name}:live", f"{name}:2"]
+            if draw(st.booleans()):  # CodeDeploy shifts the alias, and its alarm may roll it back
+                fn["aliases"]["live"] = {"version": "1"}
+                deployments.append({"function": name, "alias": "live", "to": "2", "start": f"{draw(st.integers(0, 30))}s",
+                                    "config": draw(st.sampled_from(["Canary10Percent5Minutes", "Linear10PercentEvery1Minute",
+                                                                    "AllAtOnce"])),
+                                    **({"alarm": {"errors_over": draw(st.integers(0, 5))}} if draw(st.booleans()) else {})})
         functions[name] = fn
         for _ in range(draw(st.integers(1, 2))):
             item: dict = {"target": draw(st.sampled_from(targets)), "invocation": draw(st.sampled_from(["sync", "async"]))}
@@ -102,6 +109,15 @@ def scenarios(draw) -> dict:
                 item["at"] = f"{draw(st.integers(0, 20))}s"
             item["events"] = [{"kind": "a"}, {"kind": "b"}, {"kind": "c"}][: draw(st.integers(1, 3))]
             traffic.append(item)
+    mappings = []
+    if draw(st.integers(0, 3)) == 0:  # a queue read by one of the functions, with a dead-letter queue behind it
+        queues["jobs"] = {"visibility_timeout": "30s", "max_receive_count": 2, "dead_letter": "jobs-dlq"}
+        queues["jobs-dlq"] = {}
+        mappings.append({"source": "queue:jobs", "function": draw(st.sampled_from(names)),
+                         "batch_size": draw(st.integers(1, 10)), "report_batch_item_failures": draw(st.booleans()),
+                         **({"batching_window": "1s"} if draw(st.booleans()) else {})})
+        traffic.append({"target": "queue:jobs", "rate": f"{draw(st.integers(1, 40))}/s", "for": "10s",
+                        "events": [{"kind": "a"}, {"kind": "b"}]})
     return {
         "seed": draw(st.integers(0, 2**31)),
         "duration": f"{draw(st.integers(5, 240))}s",
@@ -109,6 +125,8 @@ def scenarios(draw) -> dict:
         "functions": functions,
         "queues": queues,
         "traffic": traffic,
+        **({"deployments": deployments} if deployments else {}),
+        **({"event_source_mappings": mappings} if mappings else {}),
     }
 
 
@@ -154,6 +172,11 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
     assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
     assert report["queues"]["ordered.fifo"]["NumberOfMessagesSent"] == 0  # never a destination's or DLQ's target
+    if "jobs" in report["queues"]:  # every message is deleted, redriven, or still in the queue
+        jobs, redriven = report["queues"]["jobs"], report["queues"]["jobs-dlq"]["NumberOfMessagesSent"]
+        assert jobs["NumberOfMessagesSent"] == (jobs["NumberOfMessagesDeleted"] + redriven
+                                                + jobs["ApproximateNumberOfMessagesVisible"]
+                                                + jobs["ApproximateNumberOfMessagesNotVisible"])
 
 
 @SETTINGS
