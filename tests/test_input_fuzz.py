@@ -1,9 +1,12 @@
-"""Bad input never gives a traceback: any shipped scenario, with any one value replaced by something of the
-wrong kind or out of range, either loads or is refused with positioned messages (InputErrors), and what
-loads runs."""
+"""Bad input never gives a traceback: any shipped scenario, lesson, exercise or policy, with a few values
+replaced by something of the wrong kind or out of range (or removed), either loads or is refused with
+positioned messages (InputErrors); a scenario that loads also runs."""
 
 from __future__ import annotations
 
+import json
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +14,10 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from lambdalab.course.loader import load_lesson
 from lambdalab.engine import Simulation, parse_scenario
+from lambdalab.grading.exercises import load_exercise
+from lambdalab.iam.policies import load_policy
 from lambdalab.inputs.errors import InputErrors
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,10 +52,9 @@ def _replace(data, path, value):
     holder[path[-1]] = value
 
 
-@st.composite
-def mutated(draw):
-    name = draw(st.sampled_from(sorted(DOCUMENTS)))
-    data = yaml.safe_load(yaml.safe_dump(DOCUMENTS[name]))  # a fresh copy
+def mutate(draw, document):
+    """A copy of `document` with one to three values replaced by a wrong one, or their keys left out."""
+    data = json.loads(json.dumps(document))
     for _ in range(draw(st.integers(1, 3))):
         paths = list(_paths(data))
         if not paths:
@@ -62,7 +67,19 @@ def mutated(draw):
             del holder[path[-1]]  # a key left out
         else:
             _replace(data, path, draw(WRONG_VALUES))
-    return name, data
+    return data
+
+
+@st.composite
+def mutated(draw):
+    name = draw(st.sampled_from(sorted(DOCUMENTS)))
+    return name, mutate(draw, DOCUMENTS[name])
+
+
+def _refused_with_positions(refused: InputErrors, file: str) -> None:
+    assert refused.errors
+    for error in refused.errors:
+        assert error.file.endswith(file) and error.message
 
 
 def test_the_fuzz_has_scenarios_to_mutate():
@@ -77,9 +94,7 @@ def test_a_mutated_scenario_loads_or_is_refused_with_positions(case):
     try:
         scenario = parse_scenario(text, name=name)
     except InputErrors as refused:
-        assert refused.errors
-        for error in refused.errors:
-            assert error.file == name and error.message
+        _refused_with_positions(refused, name)
         return
     with Simulation(scenario, until=min(scenario.duration, 5.0)) as sim:  # what loads runs (a few seconds of it)
         sim.run()
@@ -90,3 +105,45 @@ def test_malformed_documents_are_refused_with_positions(text):
     with pytest.raises(InputErrors) as refused:
         parse_scenario(text, name="bad.yaml")
     assert all(e.file == "bad.yaml" for e in refused.value.errors)
+
+
+LESSONS = sorted(p.parent for p in (REPO / "lessons").glob("*/lesson.yaml"))
+EXERCISES = sorted(p.parent for p in (REPO / "exercises").glob("*/exercise.yaml"))
+POLICIES = sorted((REPO / "assets").rglob("*policy*.json")) + sorted((REPO / "exercises").rglob("*policy*.json"))
+
+
+@pytest.mark.parametrize("folders, filename, load", [
+    (LESSONS, "lesson.yaml", load_lesson), (EXERCISES, "exercise.yaml", load_exercise),
+], ids=["lesson", "exercise"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                                                 HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_mutated_lesson_or_exercise_loads_or_is_refused_with_positions(folders, filename, load, data):
+    source = data.draw(st.sampled_from(folders))
+    document = mutate(data.draw, yaml.safe_load((source / filename).read_text()))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / source.name
+        shutil.copytree(source, folder)
+        (folder / filename).write_text(yaml.safe_dump(document, sort_keys=False, allow_unicode=True))
+        try:
+            load(folder)
+        except InputErrors as refused:
+            _refused_with_positions(refused, filename)
+
+
+def test_the_fuzz_has_policies_to_mutate():
+    assert len(POLICIES) >= 3 and len(LESSONS) >= 10 and len(EXERCISES) >= 20
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_a_mutated_policy_loads_or_is_refused_with_positions(data):
+    source = data.draw(st.sampled_from(POLICIES))
+    document = mutate(data.draw, json.loads(source.read_text()))
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / source.name
+        path.write_text(json.dumps(document, indent=2))
+        try:
+            load_policy(path, data.draw(st.sampled_from(["identity", "resource"])))
+        except InputErrors as refused:
+            _refused_with_positions(refused, source.name)
