@@ -70,10 +70,12 @@ def scenarios(draw) -> dict:
             async_config["maximum_retry_attempts"] = draw(st.integers(0, 2))
         if draw(st.booleans()):
             async_config["maximum_event_age"] = f"{draw(st.integers(60, 400))}s"
-        on_failure = draw(st.sampled_from([None, "failures", "ordered.fifo"]))
+        # Destinations may also be functions further down the list (a chain, never a loop).
+        later = [f"function:{other}" for other in names[names.index(name) + 1:]]
+        on_failure = draw(st.sampled_from([None, "failures", "ordered.fifo", *later]))
         if on_failure:
             async_config["on_failure"] = on_failure
-        on_success = draw(st.sampled_from([None, "done", "ordered.fifo"]))
+        on_success = draw(st.sampled_from([None, "done", "ordered.fifo", *later]))
         if on_success:
             async_config["on_success"] = on_success
         if async_config:
@@ -96,7 +98,8 @@ def scenarios(draw) -> dict:
                                                                     "AllAtOnce"])),
                                     **({"alarm": {"errors_over": draw(st.integers(0, 5))}} if draw(st.booleans()) else {})})
         functions[name] = fn
-        for _ in range(draw(st.integers(1, 2))):
+        first = names.index(name) == 0
+        for _ in range(draw(st.integers(1 if first else 0, 2))):  # later ones may be fed by destinations alone
             item: dict = {"target": draw(st.sampled_from(targets)), "invocation": draw(st.sampled_from(["sync", "async"]))}
             if draw(st.booleans()):
                 item["rate"] = f"{draw(st.integers(1, 40))}/s"
@@ -172,6 +175,14 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
     assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
     assert report["queues"]["ordered.fifo"]["NumberOfMessagesSent"] == 0  # never a destination's or DLQ's target
+    fed_otherwise = {t["target"].partition(":")[0] for t in data["traffic"]} | {
+        m["function"] for m in data.get("event_source_mappings", [])}
+    for name, fn in report["functions"].items():  # a function fed by destinations alone gets what they delivered
+        routes = [(source, route) for source, f in data["functions"].items() for route in ("on_success", "on_failure")
+                  if (f.get("async") or {}).get(route) == f"function:{name}"]
+        if routes and name not in fed_otherwise:
+            sent = sum(report["functions"][source]["outcomes"][f"to_{route}"] for source, route in routes)
+            assert fn["outcomes"]["requests"] == fn["metrics"]["AsyncEventsReceived"] == sent, name
     if "jobs" in report["queues"]:  # every message is deleted, redriven, or still in the queue
         jobs, redriven = report["queues"]["jobs"], report["queues"]["jobs-dlq"]["NumberOfMessagesSent"]
         assert jobs["NumberOfMessagesSent"] == (jobs["NumberOfMessagesDeleted"] + redriven
