@@ -177,3 +177,20 @@ def test_json_path_error_rules_are_parsed():
     first, second = scenario.functions["api"].behaviour.errors
     assert first.when.path == ("Records", 0, "body") and first.when.equals == "poison" and first.when.has_equals
     assert (second.every, second.on_cold_start, second.error_type) == (3, False, "Runtime.ExitError")
+
+
+def test_a_run_has_bounds_so_a_typo_is_an_error_not_a_run_that_never_ends():
+    msgs = problems(f"""\
+        duration: 1m
+        account: {{concurrency: 1000000000}}
+        functions: {{api: {{{FUNCTION}}}, zero: {{behaviour: {{init: 0ms, duration: 0ms}}}}}}
+        traffic:
+          - {{target: api, invocation: sync, rate: 100000/s, for: 1m}}
+          - {{target: api, invocation: sync, rate: 1000000000/s, for: 1m}}
+          - {{target: api, invocation: sync, burst: 20000000, at: 1s}}
+        """)
+    assert "account.concurrency: 1,000,000,000 is more than lambdalab simulates (100,000; AWS's default is 1,000)" in msgs[0]
+    assert "functions.zero.behaviour.duration: an invocation takes some time: give at least 1ms" in msgs[1]
+    assert ("traffic[1].rate: 60,000,000,000 requests here, 60,006,000,000 in all, is more than one run simulates "
+            "(10,000,000): a lower rate or a shorter 'for'") in msgs[2]
+    assert len(msgs) == 3  # counted until the first item over the bound, which is enough to know what to fix

@@ -45,6 +45,10 @@ READ_ACTIONS = {
 }
 SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
 RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
+# lambdalab's own bounds on one run, not AWS's: past them a typo (a rate of 1e9/s) would run for days
+# instead of being an error. The engine handles about 250,000 requests and 1,000 environments a second.
+MAX_REQUESTS = 10_000_000
+MAX_ACCOUNT_CONCURRENCY = 100_000
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -141,6 +145,7 @@ class _Builder:
         edge = self.edge_associations(data.get("edge") or [], functions)
         self.targets["edge"] = edge
         traffic = tuple(self.traffic(i, t, functions) for i, t in enumerate(data.get("traffic") or []))
+        self.check_traffic_volume(traffic, duration)
         expect = tuple(self.expectation(i, e, functions) for i, e in enumerate(data.get("expect") or []))
         mappings = tuple(self.mapping(i, m, functions) for i, m in enumerate(data.get("event_source_mappings") or []))
         self.check_one_mapping_per_source(mappings)
@@ -357,6 +362,9 @@ class _Builder:
 
     def account(self, data: dict) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
+        if concurrency > MAX_ACCOUNT_CONCURRENCY:
+            self.fail(("account", "concurrency"), f"{concurrency:,} is more than lambdalab simulates "
+                                                  f"({MAX_ACCOUNT_CONCURRENCY:,}; AWS's default is 1,000)")
         minimum = data.get("unreserved_minimum", limits.UNRESERVED_MINIMUM_DEFAULT)
         if minimum > concurrency:
             self.fail(("account", "unreserved_minimum"), f"{minimum} is more than the account concurrency of {concurrency}")
@@ -540,9 +548,14 @@ class _Builder:
         rules = tuple(self.error_rule((*path, "errors", i) if isinstance(errors, list) else (*path, "errors"), rule)
                       for i, rule in enumerate(errors if isinstance(errors, list) else [errors]))
         extra = data.get("cold_start_extra")
+        duration = self.distribution((*path, "duration"), data.get("duration", 0))
+        if "duration" in data and max(duration.a, duration.b) <= 0:
+            # Every invocation takes some time; at zero, a stream's failing batch would be retried forever
+            # without virtual time moving.
+            self.fail((*path, "duration"), "an invocation takes some time: give at least 1ms")
         return Behaviour(
             init=self.distribution((*path, "init"), data.get("init", 0)),
-            duration=self.distribution((*path, "duration"), data.get("duration", 0)),
+            duration=duration,
             cold_start_extra=self.distribution((*path, "cold_start_extra"), extra) if extra is not None else None,
             cpu_bound=float(data.get("cpu_bound", 0.0)),
             measured_at=data.get("measured_at", limits.MEMORY_MIN_MB),
@@ -754,6 +767,19 @@ class _Builder:
             source_account=str(data.get("source_account", "")),
             key=self.key_rule(path, data, kind, self.targets.get(kind, {}).get(name), events),
         )
+
+    def check_traffic_volume(self, traffic: tuple[Traffic, ...], duration: float) -> None:
+        """What the traffic sends within the run, in all, stays within what one run simulates."""
+        total = 0.0
+        for item in traffic:
+            count = item.burst if item.burst else item.rate * max(0.0, min(item.end, duration) - item.start)
+            total += count
+            if total > MAX_REQUESTS:
+                others = f" here, {total:,.0f} in all," if total > count else ""
+                fix = "a smaller burst" if item.burst else "a lower rate or a shorter 'for'"
+                self.fail(("traffic", item.index, "burst" if item.burst else "rate"),
+                          f"{count:,.0f} requests{others} is more than one run simulates ({MAX_REQUESTS:,}): {fix}")
+                return
 
     def key_rule(self, path: tuple, data: dict, kind: str, target: Any, events: tuple) -> KeyRule | None:
         """A stream record's partition key, or a FIFO message's group id: from the event, fixed, or cycling."""
