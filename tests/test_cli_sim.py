@@ -265,6 +265,8 @@ def test_bad_option_values(scenario: Path, tmp_path: Path):
     assert result.returncode == 2 and result.stderr.startswith("lambdalab sim: --series: 'often' is not a duration")
     result = run_cli("sim", str(scenario), "--trace", str(tmp_path / "missing-dir" / "t.jsonl"))
     assert result.returncode == 2 and "--trace" in result.stderr and "No such file or directory" in result.stderr
+    result = run_cli("sim", "warm-reuse-idle-expiry", "--series", "1ms")  # hours of virtual time in milliseconds
+    assert result.returncode == 2 and "lambdalab keeps at most 100,000: give a step of at least" in result.stderr
 
 
 def test_logs_mark_only_the_invocations_that_timed_out(tmp_path: Path):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import IO, Any
@@ -17,9 +18,10 @@ from lambdalab.engine.real_code import DEFAULT_CAP, RealEnvironmentsExceeded
 from lambdalab.runtime import CodeTooLarge
 from lambdalab.engine.report import build_report, to_json
 from lambdalab.engine.report_text import render
-from lambdalab.engine.units import parse_duration
+from lambdalab.engine.units import format_duration, parse_duration
 
 NAME = "sim"
+MAX_SERIES_STEPS = 100_000  # samples of one run: beyond, a typo (--series 1ms on 6 h) would fill memory
 HELP = "run a scenario in virtual time and report concurrency, throttles, retries and cost"
 EXAMPLES = """\
   lambdalab sim --list                              the example scenarios shipped with lambdalab
@@ -56,6 +58,12 @@ def run(args: argparse.Namespace) -> int:
     if series_step is not None and series_step <= 0:
         raise UsageError("--series needs a step above zero, such as 1s")
     until = _duration_option("--until", args.until) if args.until else None
+    if series_step is not None:
+        end = scenario.duration if until is None else min(until, scenario.duration)
+        if end / series_step > MAX_SERIES_STEPS:
+            raise UsageError(f"--series {args.series} would take {end / series_step:,.0f} samples of this run; "
+                             f"lambdalab keeps at most {MAX_SERIES_STEPS:,}: give a step of at least "
+                             f"{format_duration(math.ceil(end / MAX_SERIES_STEPS * 1000) / 1000)}")
     if args.real_environments < 1:
         raise UsageError("--real-environments takes a number of processes, 1 or more")
     sim = Simulation(scenario, seed=args.seed, series_step=series_step, until=until,
