@@ -25,10 +25,18 @@ def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("bad", ["3 sec", "-1s", "s", "", True, None, [1]])
+@pytest.mark.parametrize("bad", ["3 sec", "-1s", "s", "", True, None, [1], float("nan"), float("inf"), 1e302,
+                                 "9000h"])
 def test_bad_durations(bad):
     with pytest.raises(ValueError):
         parse_duration(bad)
+
+
+@pytest.mark.parametrize("parse", [parse_rate, parse_size])
+def test_rates_and_sizes_are_finite(parse):
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="is not a number"):
+            parse(bad)
 
 
 def test_rates_sizes_and_formatting():

@@ -46,7 +46,7 @@ READ_ACTIONS = {
 SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
 RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
 # lambdalab's own bounds on one run, not AWS's: past them a typo (a rate of 1e9/s) would run for days
-# instead of being an error. The engine handles about 250,000 requests and 1,000 environments a second.
+# instead of being an error (the engine runs about 250,000 requests a second: benchmarks/engine.py).
 MAX_REQUESTS = 10_000_000
 MAX_ACCOUNT_CONCURRENCY = 100_000
 
@@ -446,8 +446,8 @@ class _Builder:
                                                path=(*path, "versions", number))
                     for number, overrides in (data.get("versions") or {}).items()}
         provisioned, reserved = sum(v.provisioned_concurrency for v in versions.values()), fn.reserved_concurrency
-        each_fits = all(v.provisioned_concurrency <= (reserved or 0) for v in versions.values())  # else said per version
-        if reserved is not None and provisioned > reserved and each_fits:
+        if reserved is not None and provisioned > reserved and all(  # a version over it alone is said already
+                v.provisioned_concurrency <= reserved for v in versions.values()):
             self.fail((*path, "versions"), f"{provisioned} provisioned in all is more than reserved concurrency "
                       f"{reserved}: every version's provisioned concurrency counts against the "
                       f"function's reservation ({limits.RESV})")
@@ -772,7 +772,7 @@ class _Builder:
         """What the traffic sends within the run, in all, stays within what one run simulates."""
         total = 0.0
         for item in traffic:
-            count = item.burst if item.burst else item.rate * max(0.0, min(item.end, duration) - item.start)
+            count = requests_sent(item, duration)
             total += count
             if total > MAX_REQUESTS:
                 others = f" here, {total:,.0f} in all," if total > count else ""
@@ -863,6 +863,11 @@ class _Builder:
             self.fail((*path, "version"), f"{data['function']} has no version {data['version']!r}; "
                                           f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}")
         return EXPECTABLE_VERSION
+
+
+def requests_sent(traffic: Traffic, duration: float) -> float:
+    """About how many requests a traffic item sends in a run of `duration` seconds."""
+    return traffic.burst if traffic.burst else traffic.rate * max(0.0, min(traffic.end, duration) - traffic.start)
 
 
 def json_path(path: str) -> tuple:
