@@ -12,6 +12,7 @@ from pathlib import Path
 import platformdirs
 
 HOME_VARIABLE = "LAMBDALAB_HOME"
+ENVIRONMENTS_VARIABLE = "LAMBDALAB_ENVIRONMENTS"  # set by the grader: each submission's environments in a folder of its own
 
 
 def data_dir() -> Path:
@@ -22,4 +23,5 @@ def data_dir() -> Path:
 def environments_dir() -> Path:
     """Where execution environments keep their code copy and /tmp while they live: the user cache,
     not /tmp itself, so that an environment's folder can be mounted over /tmp for its code."""
-    return Path(platformdirs.user_cache_dir("lambdalab", appauthor=False)) / "environments"
+    override = os.environ.get(ENVIRONMENTS_VARIABLE)
+    return Path(override) if override else Path(platformdirs.user_cache_dir("lambdalab", appauthor=False)) / "environments"

@@ -5,14 +5,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
+from lambdalab import __version__
 from lambdalab.commands import UsageError, exercise_named
 from lambdalab.engine.units import parse_duration
 from lambdalab.grading import exports
 from lambdalab.grading.bulk import grade_submissions
 from lambdalab.grading.exercises import load_catalogue
+from lambdalab.grading.isolation import LAYERS, Isolation
+from lambdalab.grading.journal import Journal, write_atomically
 from lambdalab.grading.workspace import MARKER
 
 NAME = "grade"
@@ -24,11 +28,16 @@ EXAMPLES = """\
   lambdalab grade /autograder/submission --format gradescope --out /autograder/results    inside Gradescope
   lambdalab grade . --format github >> "$GITHUB_OUTPUT"          a GitHub Classroom grader step
   lambdalab grade submissions/ --exercise proxy-response --jobs 4 --time-limit 5m
+  lambdalab grade submissions/ --key ~/class-key --format json,csv --out grades/ --resume
 
-SUBMISSIONS is one workspace (it holds lambdalab-workspace.json) or a folder of them, one per learner.
-Checks come from the installed course, never from the workspaces. With --out, each format is written
-there (results.json, junit.xml, grades.csv, ... per learner); without it, one format goes to stdout.
-exit status: 0 when graded (whatever the scores), 2 for bad input"""
+SUBMISSIONS is one workspace (it holds lambdalab-workspace.json or exercise folders) or a folder of them,
+one per learner. Checks come from the installed course, or from the answer key (--key), never from the
+workspaces. Each submission is graded from a private copy, in a process of its own, with student code
+shut in as far as this machine allows (the first line says how: see the README's "Grading a class").
+With --out, each format is written there (results.json, junit.xml, grades.csv, ... per learner), once
+every submission is graded; each graded submission is also kept in DIR/.lambdalab-graded/ as it finishes,
+so an interrupted run continues with --resume. Without --out, one format goes to stdout.
+exit status: 0 when graded (whatever the scores), 2 for bad input, 130 when interrupted"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -39,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="submissions at once (default: cores)")
     parser.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
     parser.add_argument("--assignment", default="lambdalab", help="the assignment name in the CSV")
+    parser.add_argument("--key", metavar="KEYDIR", default=os.environ.get("LAMBDALAB_KEY"),
+                        help="the answer key to grade with (`lambdalab classroom init`; default $LAMBDALAB_KEY)")
+    parser.add_argument("--resume", action="store_true", help="keep what an interrupted run with the same --out graded")
+    parser.add_argument("--isolation", default=",".join(LAYERS), metavar="LAYERS",
+                        help=f"the isolation layers to use where the machine allows them (default all: {','.join(LAYERS)})")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -52,19 +66,38 @@ def run(args: argparse.Namespace) -> int:
         limit = parse_duration(args.time_limit)
     except ValueError as exc:
         raise UsageError(f"--time-limit {args.time_limit}: {exc}") from None
+    layers = tuple(x.strip() for x in args.isolation.split(",") if x.strip())
+    if any(x not in LAYERS for x in layers):
+        raise UsageError(f"--isolation {args.isolation}: choose from {', '.join(LAYERS)}")
     root = Path(args.submissions)
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
-    single = (root / MARKER).is_file()
-    folders = [root] if single else sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    catalogue = load_catalogue()
+    exercises = [exercise_named(e) for e in args.exercise] or catalogue.exercises
+    folders = _submissions(root, {e.folder.name for e in catalogue.exercises})
     if not folders:
         raise UsageError(f"{root}: no workspaces in it")
-    exercises = [exercise_named(e) for e in args.exercise] or load_catalogue().exercises
-    if args.out:
-        print(f"Grading {len(folders)} submission(s) x {len(exercises)} exercise(s), {args.jobs} at once...", file=sys.stderr)
-    results = grade_submissions(folders, exercises, args.jobs, limit,
-                                done=(lambda r: print(f"  {Path(r.workspace).name}: {r.score:g}/{r.max_score:g}",
-                                                      file=sys.stderr)) if args.out else None)
+    key = Path(args.key).resolve() if args.key else None
+    out = Path(args.out).resolve() if args.out else None
+    journal = Journal(out, {"lambdalab": __version__, "exercises": [(e.id, e.content_sha256) for e in exercises],
+                            "key": str(key), "time_limit": limit}, {e.id: e.folder.name for e in exercises},
+                      args.resume) if out else None
+    hidden = tuple(str(p) for p in (key, root.resolve(), out) if p)
+    say = (lambda text: print(text, file=sys.stderr)) if out else (lambda text: None)
+    say(f"Grading {len(folders)} submission(s) x {len(exercises)} exercise(s), {args.jobs} at once...")
+    previous = signal.signal(signal.SIGTERM, _interrupted)
+    try:
+        results = grade_submissions(
+            folders, exercises, args.jobs, limit, key=key, hidden=hidden, layers=layers, journal=journal,
+            started=lambda isolation: say(_isolation_said(isolation)),
+            done=lambda r, kept: say(f"  {Path(r.workspace).name}: {r.score:g}/{r.max_score:g}" + (" (kept)" if kept else "")))
+    except KeyboardInterrupt:
+        kept = f"{journal.count()} graded submission(s) are kept in {journal.folder}; run the same command with " \
+               f"--resume to grade the rest" if journal else "nothing was written"
+        print(f"lambdalab grade: interrupted: {kept}.", file=sys.stderr)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     max_score = sum(e.points for e in exercises)
     rendered = {fmt: _render(fmt, results, exercises, args.assignment, max_score) for fmt in formats}
     if not args.out:
@@ -73,14 +106,29 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--format {formats[0]} writes a file per learner: give --out DIR")
         sys.stdout.write(files[0][1])
         return 0
-    out = Path(args.out)
     for files in rendered.values():
         for name, text in files:
-            path = out / name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, "utf-8")
-            print(f"wrote {path}", file=sys.stderr)
+            write_atomically(out / name, text)
+            print(f"wrote {out / name}", file=sys.stderr)
     return 0
+
+
+def _submissions(root: Path, exercise_folders: set[str]) -> list[Path]:
+    """One workspace (marked, or holding exercise folders: a submission need not carry the marker), or a
+    folder of them."""
+    if (root / MARKER).is_file() or any((root / name).is_dir() for name in exercise_folders):
+        return [root]
+    return sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def _isolation_said(isolation: Isolation) -> str:
+    layers = ", ".join(isolation.layers) or "none of pid-namespace, view, user"
+    gaps = "".join(f"\n  not closed here: {gap}" for gap in isolation.missing())
+    return f"Isolation: private copies, signed results, every process ended; with {layers}.{gaps}"
+
+
+def _interrupted(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def _render(fmt: str, results, exercises, assignment: str, max_score: float) -> list[tuple[str, str]]:

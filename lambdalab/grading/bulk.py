@@ -1,68 +1,81 @@
-"""Grade a class: each submission in its own process, several at once, each with a time limit. A
-submission that runs past it keeps the exercises it finished; the rest score zero, with the reason."""
+"""Grade a class: each submission in a grading process of its own (submission.py), several at once, with
+the isolation this machine allows (isolation.py), each graded submission kept as it finishes (journal.py)
+so an interrupted run resumes where it stopped."""
 
 from __future__ import annotations
 
-import json
 import os
-import signal
-import subprocess
-import sys
-import threading
+import queue
+import shutil
+import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
 from lambdalab.grading.exercises import Exercise
-from lambdalab.grading.grader import blank_result, not_run
-from lambdalab.grading.results import ExerciseResult, WorkspaceResult
+from lambdalab.grading.isolation import LAYERS, Isolation, probe
+from lambdalab.grading.journal import Journal
+from lambdalab.grading.results import WorkspaceResult
+from lambdalab.grading.submission import Run, grade_submission
+from lambdalab.paths import environments_dir
+from lambdalab.runtime import linux
 
 
-def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float,
-                      done: Callable[[WorkspaceResult], None] | None = None) -> list[WorkspaceResult]:
-    lock = threading.Lock()
-
-    def one(folder: Path) -> WorkspaceResult:
-        result = grade_submission(folder, exercises, limit_s)
-        if done:
-            with lock:
-                done(result)
-        return result
-
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        return list(pool.map(one, folders))
-
-
-def grade_submission(folder: Path, exercises: list[Exercise], limit_s: float) -> WorkspaceResult:
-    command = [sys.executable, "-m", "lambdalab.grading.one", str(folder), *(e.id for e in exercises)]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               start_new_session=True)
-    timer = threading.Timer(limit_s, _kill_group, (process,))
-    timer.start()
+def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float, *,
+                      key: Path | None = None, hidden: tuple[str, ...] = (), layers: tuple[str, ...] = LAYERS,
+                      journal: Journal | None = None, started: Callable[[Isolation], None] | None = None,
+                      done: Callable[[WorkspaceResult, bool], None] | None = None) -> list[WorkspaceResult]:
+    """Every submission's result, in the order given. `started` hears which isolation the run has; `done`
+    hears of each submission as it ends (and whether it was kept from an interrupted run). Interrupted
+    (KeyboardInterrupt), it ends every grading process and lets the exception through: what was finished is
+    in the journal."""
+    if linux.available():
+        linux.become_subreaper()  # a grading process killed at its time limit leaves its orphans to this one
+        linux.set_dumpable(False)
+    work = _scratch()
+    run = Run(exercises, limit_s, Isolation(), work, key, hidden)
     try:
-        out, err = process.communicate()
+        run.isolation = probe(layers, work)
+        if started:
+            started(run.isolation)
+        slots: queue.Queue[int] = queue.Queue()
+        for slot in range(max(1, jobs)):
+            slots.put(slot)
+
+        def one(folder: Path) -> WorkspaceResult:
+            kept = journal.kept(folder) if journal else None
+            if kept is not None:
+                result = kept
+            else:
+                slot = slots.get()
+                try:
+                    result = grade_submission(folder, run, slot)
+                finally:
+                    slots.put(slot)
+                if run.stopping.is_set():
+                    return result
+                if journal:
+                    journal.keep(folder, result)
+            if done:
+                done(result, kept is not None)
+            return result
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            futures = [pool.submit(one, folder) for folder in folders]
+            try:
+                return [future.result() for future in futures]
+            except KeyboardInterrupt:
+                run.stop()
+                for future in futures:
+                    future.cancel()
+                raise
     finally:
-        timer.cancel()
-    finished: dict[str, ExerciseResult] = {}
-    for line in out.splitlines():
-        try:
-            result = ExerciseResult.from_dict(json.loads(line))
-        except (ValueError, TypeError, KeyError):
-            continue
-        finished[result.exercise_id] = result
-    if process.returncode < 0:  # killed: by the time limit
-        why = f"grading stopped after the {limit_s:g} s time limit for a submission"
-    elif process.returncode != 0:
-        why = f"the grader failed on this submission: {(err.strip().splitlines() or ['no message'])[-1]}"
-    else:
-        why = "not graded"
-    results = [finished.get(e.id) or not_run(blank_result(e, folder / e.folder.name), e, why) for e in exercises]
-    message = why if len(finished) < len(exercises) else ""
-    return WorkspaceResult(str(folder), results, message)
+        shutil.rmtree(work, ignore_errors=True)
 
 
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+def _scratch() -> Path:
+    """This run's scratch folder. As root, under /var/tmp: a submission's own user must be able to reach its
+    folders, and root's cache (/root/.cache) is closed to other users; otherwise beside the environments."""
+    base = Path("/var/tmp") if os.geteuid() == 0 and os.path.isdir("/var/tmp") else environments_dir().parent
+    base.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix="lambdalab-grade-", dir=base))

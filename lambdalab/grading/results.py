@@ -74,6 +74,8 @@ class WorkspaceResult:
     workspace: str
     exercises: list[ExerciseResult]
     message: str = ""  # why the workspace could not be graded at all (not a workspace, timed out)
+    isolation: list[str] = field(default_factory=list)  # the isolation layers it was graded with (grading/isolation.py)
+    alerts: list[str] = field(default_factory=list)  # what an instructor must look at: an attempt to forge results
 
     @property
     def score(self) -> float:
@@ -85,11 +87,13 @@ class WorkspaceResult:
 
     def to_dict(self) -> dict:
         return {"workspace": self.workspace, "score": self.score, "max_score": self.max_score,
-                "message": self.message, "exercises": [e.to_dict() for e in self.exercises]}
+                "message": self.message, "isolation": self.isolation, "alerts": self.alerts,
+                "exercises": [e.to_dict() for e in self.exercises]}
 
     @classmethod
     def from_dict(cls, data: dict) -> WorkspaceResult:
-        return cls(data["workspace"], [ExerciseResult.from_dict(e) for e in data["exercises"]], data.get("message", ""))
+        return cls(data["workspace"], [ExerciseResult.from_dict(e) for e in data["exercises"]], data.get("message", ""),
+                   data.get("isolation", []), data.get("alerts", []))
 
 
 def capped(text: str, limit: int = OUTPUT_LIMIT) -> str:

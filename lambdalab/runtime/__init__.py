@@ -1,5 +1,5 @@
 """Real handlers: each execution environment is a worker process running the learner's Python code. No Textual."""
 
-from lambdalab.runtime.environment import CodeTooLarge, ExecutionEnvironment, FunctionCode, Invocation
+from lambdalab.runtime.environment import CodeTooLarge, ConfinementFailed, ExecutionEnvironment, FunctionCode, Invocation
 
-__all__ = ["CodeTooLarge", "ExecutionEnvironment", "FunctionCode", "Invocation"]
+__all__ = ["CodeTooLarge", "ConfinementFailed", "ExecutionEnvironment", "FunctionCode", "Invocation"]

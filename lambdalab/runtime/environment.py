@@ -26,15 +26,21 @@ from typing import Any
 
 from lambdalab.engine import limits
 from lambdalab.paths import environments_dir
+from lambdalab.runtime import confinement, linux
 
 WORKER = Path(__file__).with_name("worker.py")
 CODE_SIZE_LIMIT = 250 * 1024 * 1024  # unzipped deployment package (shared/reference/lambda-facts.md §5)
 SHUTDOWN_GRACE_S = 0.3
 EXTRA_PROCESSES = 32  # a handler may start this many processes beyond what the user already runs
+NOT_CODE = ("__pycache__", ".git", ".venv", "node_modules")  # folders never copied with a function's code
 
 
 class CodeTooLarge(Exception):
     """The function's folder is over Lambda's deployment-package limit."""
+
+
+class ConfinementFailed(Exception):
+    """The environment could not be shut in as the grader asked: not the code's fault, and its code never ran."""
 
 
 @dataclass(frozen=True)
@@ -68,9 +74,10 @@ class Invocation:
 
 
 class ExecutionEnvironment:
-    def __init__(self, code: FunctionCode, number: int = 1):
+    def __init__(self, code: FunctionCode, number: int = 1, shut_in: confinement.Confinement | None = None):
         self.code = code
         self.number = number
+        self.shut_in = shut_in or confinement.current()
         self.folder: Path | None = None
         self.process: subprocess.Popen | None = None
         self._inbox = self._outbox = None
@@ -95,6 +102,7 @@ class ExecutionEnvironment:
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
             _copy_code(self.code.code_dir, self.folder / "task")
             (self.folder / "tmp").mkdir()
+            self._hand_over()
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.process = process = subprocess.Popen(
@@ -110,10 +118,40 @@ class ExecutionEnvironment:
         self._buffer = b""
         self._send(self._config())
         message = self._receive(time.monotonic() + limit_s)
-        if message is not None and message["type"] == "exit":  # died during Init, before a word
+        if message is not None and message["type"] in ("exit", GARBLED):  # died during Init, or broke the channel
+            if message["type"] == GARBLED:
+                self._kill()
+            how = GARBLED_WHY if message["type"] == GARBLED else f"exit status {self.process.wait()}"
             return {"type": "init", "init_ms": 0.0, "log": "", "error": {
-                "errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with error: exit status {self.process.wait()}"}}
-        return message if message is not None and message.get("type") == "init" else None
+                "errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with error: {how}"}}
+        if message is None or message["type"] != "init":
+            return None
+        if message["error"] and message["error"].get("errorType") == linux.CONFINEMENT_FAILED:
+            self._kill()
+            raise ConfinementFailed(message["error"]["errorMessage"])
+        return message
+
+    def _hand_over(self) -> None:
+        """The code's folders belong to the user the code runs as, when that is another one."""
+        shut_in = self.shut_in
+        if shut_in.uid is None:
+            return
+        for path in (self.folder, *self.folder.rglob("*")):
+            os.lchown(path, shut_in.uid, shut_in.gid)
+        services = self.code.environment.get("LAMBDALAB_SERVICES")
+        if services:
+            os.chown(services, shut_in.uid, shut_in.gid)
+
+    def _confinement(self) -> dict:
+        shut_in = self.shut_in
+        settings: dict = {"user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None, "view": None}
+        if shut_in.view:
+            scratch = self.folder / "view"
+            scratch.mkdir(exist_ok=True)
+            services = self.code.environment.get("LAMBDALAB_SERVICES")
+            settings["view"] = {"scratch": str(scratch), **confinement.view_plan(
+                shut_in, self.folder / "task", self.folder / "tmp", [Path(services)] if services else [])}
+        return settings
 
     def _config(self) -> dict:
         code = self.code
@@ -135,7 +173,8 @@ class ExecutionEnvironment:
             "type": "config", "handler": code.handler, "function_name": code.name, "version": code.version,
             "memory_mb": code.memory_mb, "ephemeral_mb": code.ephemeral_mb, "log_group": log_group,
             "log_stream": self.log_stream, "task_root": str(folder / "task"), "tmp": str(folder / "tmp"),
-            "environment": env, "max_processes": _user_processes() + EXTRA_PROCESSES,
+            "environment": env, "max_processes": _user_processes(self.shut_in.uid) + EXTRA_PROCESSES,
+            **self._confinement(),
         }
 
     def init(self, request_id: str) -> Invocation:
@@ -161,15 +200,15 @@ class ExecutionEnvironment:
         message = self._receive(deadline)
         if message is None:
             return self._time_out(result)
-        if message["type"] == "exit":
-            return self._exited(result, started)
+        if message["type"] in ("exit", GARBLED):
+            return self._exited(result, started, message["type"] == GARBLED)
         result.log += self._take_log() + message["log"]
         result.duration_ms = message["duration_ms"]
         result.max_memory_mb = max(1, round(message["max_memory_kb"] / 1024))
         if message["error"] is not None:
             result.error = {**message["error"], "requestId": request_id}
         else:
-            result.response = json.loads(message["response"])
+            result.response = message["response"]
         if result.max_memory_mb > code.memory_mb and result.error is None:
             result.error = {"errorType": "Runtime.OutOfMemory", "requestId": request_id,
                             "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
@@ -223,12 +262,17 @@ class ExecutionEnvironment:
         result.log += self._take_log() + self._take_stray()
         return result
 
-    def _exited(self, result: Invocation, started: float) -> Invocation:
-        """The process ended during the invoke (os._exit, a signal): AWS's runtime-exit error."""
-        status = self.process.wait()
-        how = f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}" if status < 0 else f"exit status {status}"
-        if status == -signal.SIGKILL:
-            how = "signal: killed"
+    def _exited(self, result: Invocation, started: float, garbled: bool = False) -> Invocation:
+        """The process ended during the invoke (os._exit, a signal), or broke the runtime's channel and is
+        ended for it: AWS's runtime-exit error."""
+        if garbled:
+            self._kill()
+            how = GARBLED_WHY
+        else:
+            status = self.process.wait()
+            how = f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}" if status < 0 else f"exit status {status}"
+            if status == -signal.SIGKILL:
+                how = "signal: killed"
         result.duration_ms = (time.monotonic() - started) * 1000
         result.error = {"errorType": "Runtime.ExitError", "requestId": result.request_id,
                         "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: {how}"}
@@ -326,7 +370,7 @@ class ExecutionEnvironment:
             while True:
                 while b"\n" in self._buffer:
                     line, _, self._buffer = self._buffer.partition(b"\n")
-                    message = json.loads(line)
+                    message = _runtime_message(line)
                     if message["type"] != "log":
                         return message
                     self._log += message["data"]
@@ -374,13 +418,40 @@ class ExecutionEnvironment:
         return stray.decode("utf-8", "replace")
 
 
+# What each message from a worker must hold. The code runs in that process and may break its side of the
+# channel (replace `json`, write to the descriptor): anything else is GARBLED, and the environment ends.
+_MESSAGE_FIELDS = {
+    "log": {"data": (str,)},
+    "init": {"init_ms": (int, float), "log": (str,), "error": (dict, type(None))},
+    "result": {"duration_ms": (int, float), "max_memory_kb": (int, float), "log": (str,), "error": (dict, type(None)),
+               "response": (str, type(None)), "exit": (int, str, type(None))},
+}
+GARBLED = "garbled"
+GARBLED_WHY = ("lambdalab could not read the runtime's message (did the code replace the json module, or write "
+               "to the runtime's own file descriptor?)")
+
+
+def _runtime_message(line: bytes) -> dict:
+    try:
+        message = json.loads(line)
+        fields = _MESSAGE_FIELDS[message["type"]]
+        if all(isinstance(message[k], kinds) for k, kinds in fields.items()):
+            if message["type"] == "result" and message["error"] is None:
+                message["response"] = json.loads(message["response"])
+            if message.get("error") is None or all(isinstance(v, (str, list)) for v in message["error"].values()):
+                return message
+    except (ValueError, TypeError, KeyError, AttributeError):
+        pass
+    return {"type": GARBLED}
+
+
 def _copy_code(source: Path, target: Path) -> None:
     """The function's own copy of its code, as Lambda unpacks the package into /var/task."""
     size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
     if size > CODE_SIZE_LIMIT:
         raise CodeTooLarge(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
                            f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
-    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", ".git", ".venv", "node_modules"))
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_CODE))
 
 
 def _kill_group(group: int) -> None:
@@ -407,15 +478,17 @@ def _live_members(group: int) -> bool:
     return False
 
 
-def _user_processes() -> int:
-    """How many processes this user runs now (RLIMIT_NPROC counts them all)."""
-    uid = os.getuid()
+def _user_processes(uid: int | None = None) -> int:
+    """How many processes this user (or `uid`) runs now: RLIMIT_NPROC counts them all."""
+    if not Path("/proc").is_dir():
+        return 256  # cannot count: a generous allowance
+    uid = os.getuid() if uid is None else uid
     count = 0
-    for entry in Path("/proc").iterdir() if Path("/proc").is_dir() else ():
+    for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
                 if entry.stat().st_uid == uid:
                     count += 1
             except OSError:
                 pass
-    return count or 256
+    return count

@@ -11,7 +11,7 @@ and one `result` per invoke. What the code prints goes back inside those answers
 invocation's log lines land between its START and END.
 """
 
-import importlib
+import importlib.util
 import json
 import logging
 import os
@@ -128,7 +128,16 @@ def main():
             outbox.flush()
 
     config = json.loads(inbox.readline())
-    if private_tmp(config["tmp"]):  # before any thread starts: a threaded process may not unshare
+    linux = load_linux()
+    # Before any thread starts: a threaded process may not unshare.
+    if config.get("view") or config.get("user"):
+        try:
+            shut_in(config, linux)
+        except OSError as exc:
+            send({"type": "init", "init_ms": 0.0, "log": "", "error": {
+                "errorType": linux.CONFINEMENT_FAILED, "errorMessage": f"lambdalab could not shut this environment in: {exc}"}})
+            return
+    elif private_tmp(config["tmp"], linux):
         config["environment"]["TMPDIR"] = config["tmp"] = "/tmp"
     output = Output(send)
     end_with_parent()
@@ -189,34 +198,45 @@ def setup(config, output):
     root.handlers[:] = [handler]
 
 
-def private_tmp(folder):
+def private_tmp(folder, linux):
     """Make /tmp this environment's own folder (a bind mount in a private mount namespace), where Linux
     lets this user do so; False elsewhere, and the code then gets its folder through TMPDIR only.
 
     The folder outlives this process, as /tmp outlives a reset on Lambda, and goes at shutdown.
     """
     needed = [folder, sys.executable, sys.prefix, *sys.path]  # what must stay reachable once /tmp is covered
-    if not sys.platform.startswith("linux") or any(p and _under_tmp(p) for p in needed):
+    if not linux.available() or any(p and _under_tmp(p) for p in needed):
         return False
     try:
-        import ctypes
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        new_mount_ns, new_user_ns = 0x00020000, 0x10000000  # CLONE_NEWNS, CLONE_NEWUSER
-        uid, gid = os.getuid(), os.getgid()
-        if libc.unshare(new_mount_ns if uid == 0 else new_mount_ns | new_user_ns) != 0:
-            return False
-        if uid != 0:  # map this user onto itself inside the new user namespace
-            for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
-                with open(f"/proc/self/{name}", "w") as proc_file:
-                    proc_file.write(text)
-        recursive, private, bind = 0x4000, 1 << 18, 4096  # MS_REC, MS_PRIVATE, MS_BIND
-        if libc.mount(b"none", b"/", None, recursive | private, None) != 0:
-            return False
-        return libc.mount(folder.encode(), b"/tmp", None, bind, None) == 0
-    except (OSError, AttributeError):
+        linux.enter_namespaces(linux.CLONE_NEWNS)
+        linux.make_private()
+        linux.mount(folder, "/tmp", None, linux.MS_BIND)
+        return True
+    except OSError:
         return False
+
+
+def shut_in(config, linux):
+    """The grader's confinement: a filesystem view holding only what the code needs, then an unprivileged
+    user (or, where lambdalab cannot switch users, no capabilities), and no way to gain privileges back."""
+    view = config.get("view")
+    if view:
+        linux.enter_namespaces(linux.CLONE_NEWNS)
+        linux.build_view(view["scratch"], view["binds"], view["hidden"], view["links"])
+        config["environment"]["TMPDIR"] = config["tmp"] = "/tmp"
+    if config.get("user"):
+        linux.drop_to_user(*config["user"])
+    elif view or os.getuid() == 0:
+        linux.drop_capabilities()
+    linux.no_new_privileges()
+
+
+def load_linux():
+    """lambdalab/runtime/linux.py, beside this script (which `python -I` cannot import as a package)."""
+    spec = importlib.util.spec_from_file_location("lambdalab_linux", os.path.join(os.path.dirname(__file__), "linux.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _under_tmp(path):

@@ -1,0 +1,82 @@
+"""A submission's private copy: only its exercise folders, with symbolic links resolved inside the
+workspace. The grader never runs anything in the learner's own folder, so code cannot change what the
+learner handed in, and a link cannot bring in a file from elsewhere (the course's reference solution, a
+classmate's work). A folder that cannot be copied is that exercise's problem alone, said in words."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from pathlib import Path
+
+from lambdalab.runtime.environment import CODE_SIZE_LIMIT, NOT_CODE
+
+FILES_LIMIT = 5000  # files in one exercise folder
+
+
+class CannotStage(Exception):
+    """Why one exercise folder cannot be graded (a link out of the workspace, a loop, too much)."""
+
+
+def stage(workspace: Path, folder_names: list[str], target: Path) -> dict[str, str]:
+    """Copy each exercise folder of `workspace` that exists into `target`; {folder name: why not} for the
+    ones that cannot be copied (nothing of them is left in `target`)."""
+    root = workspace.resolve()
+    target.mkdir(parents=True, exist_ok=True)
+    problems = {}
+    for name in folder_names:
+        source = workspace / name
+        if not os.path.lexists(source):
+            continue
+        copier = _Copier(root, name)
+        try:
+            copier.copy(source, target / name, set())
+        except CannotStage as exc:
+            problems[name] = str(exc)
+            shutil.rmtree(target / name, ignore_errors=True)
+    return problems
+
+
+class _Copier:
+    def __init__(self, root: Path, name: str):
+        self.root, self.name = root, name
+        self.files = self.size = 0
+
+    def copy(self, source: Path, destination: Path, open_folders: set[str]) -> None:
+        """`source` (a file or folder, perhaps a link) into `destination`; `open_folders` holds the real
+        folders being copied above this one, so a link back to one of them is seen as the loop it is."""
+        real = self._resolve(source)
+        info = os.stat(real)
+        if stat.S_ISDIR(info.st_mode):
+            if real in open_folders:
+                raise CannotStage(f"{self._shown(source)} links back to a folder that contains it (a loop)")
+            destination.mkdir(exist_ok=True)
+            for entry in sorted(os.listdir(real)):
+                if entry not in NOT_CODE:
+                    self.copy(source / entry, destination / entry, open_folders | {real})
+        elif stat.S_ISREG(info.st_mode):
+            self.files += 1
+            self.size += info.st_size
+            if self.files > FILES_LIMIT:
+                raise CannotStage(f"{self.name}/ holds more than {FILES_LIMIT:,} files")
+            if self.size > CODE_SIZE_LIMIT:
+                raise CannotStage(f"{self.name}/ holds more than {CODE_SIZE_LIMIT // 2**20} MB (Lambda's limit for "
+                                  f"code, unzipped: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
+            shutil.copyfile(real, destination)
+        # anything else (a pipe, a socket, a device) is not code: left out
+
+    def _resolve(self, path: Path) -> str:
+        try:
+            real = os.path.realpath(path, strict=True)
+        except OSError as exc:
+            if exc.errno == 40:  # ELOOP
+                raise CannotStage(f"{self._shown(path)} is a symbolic link loop") from None
+            raise CannotStage(f"{self._shown(path)} is a link to {os.readlink(path)}, which does not exist") from None
+        if real != str(self.root) and not real.startswith(str(self.root) + os.sep):
+            raise CannotStage(f"{self._shown(path)} is a link to {real}, outside the workspace: hand in the file itself")
+        return real
+
+    def _shown(self, path: Path) -> str:
+        parts = path.parts
+        return "/".join(parts[parts.index(self.name):]) if self.name in parts else str(path)

@@ -1,0 +1,185 @@
+"""One submission, graded in a process of its own: a private copy of the learner's files, a grading
+process (`lambdalab.grading.one`) with a time limit, its results read from a signed channel, and every
+process the submission started ended, and its scratch folder removed, before its grade is returned."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from lambdalab.grading import channel, processes
+from lambdalab.grading.exercises import Exercise
+from lambdalab.grading.grader import blank_result, not_run
+from lambdalab.grading.isolation import Isolation
+from lambdalab.grading.results import ExerciseResult, WorkspaceResult
+from lambdalab.grading.staging import stage
+from lambdalab.runtime import linux
+
+LOG_TAIL = 4096  # bytes of the grading process's own error output kept to explain a failure
+
+
+@dataclass
+class Run:
+    """What every submission of one `lambdalab grade` shares."""
+
+    exercises: list[Exercise]
+    limit_s: float
+    isolation: Isolation
+    work: Path  # this run's scratch folder
+    key: Path | None = None
+    hidden: tuple[str, ...] = ()  # folders student code must never see: the key, the submissions, the outputs
+    stopping: threading.Event = field(default_factory=threading.Event)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _grading: set[int] = field(default_factory=set)  # grading processes alive now
+
+    @contextmanager
+    def starting(self):
+        """Start a grading process with no sweep in between: a sweep ends every descendant it is not told of."""
+        with self._lock:
+            yield self._grading
+
+    def sweep(self, ended: int) -> None:
+        """After a grading process ends: processes re-parented to `lambdalab grade` (a subreaper) came from
+        a grading process that is gone, since a live one adopts its own orphans, and are ended."""
+        with self._lock:
+            self._grading.discard(ended)
+            if linux.available():
+                processes.end_descendants(keep=frozenset(self._grading))
+
+    def stop(self) -> None:
+        """Interrupted: end every grading process now (their submissions are not recorded as graded)."""
+        self.stopping.set()
+        with self._lock:
+            for pid in self._grading:
+                _kill_group(pid)
+
+
+def grade_submission(folder: Path, run: Run, slot: int) -> WorkspaceResult:
+    scratch = run.work / f"job-{slot}"
+    _remove(scratch)
+    scratch.mkdir(parents=True)
+    try:
+        return _grade(folder, run, slot, scratch)
+    finally:
+        _remove(scratch)
+
+
+def _grade(folder: Path, run: Run, slot: int, scratch: Path) -> WorkspaceResult:
+    staged = scratch / "submission"
+    problems = stage(folder, [e.folder.name for e in run.exercises], staged)
+    to_grade = [e.id for e in run.exercises if e.folder.name not in problems]
+    confinement = run.isolation.confinement(slot, run.hidden)
+    (scratch / "environments").mkdir()
+    if confinement.uid is not None:
+        os.chmod(scratch, 0o711)
+        os.chmod(run.work, 0o711)
+    secret = os.urandom(32)
+    settings = {"workspace": str(staged), "exercises": to_grade, "secret": secret.hex(),
+                "environments": str(scratch / "environments"), "pid_namespace": run.isolation.pid_namespace,
+                "confinement": {"view": confinement.view, "uid": confinement.uid, "gid": confinement.gid,
+                                "hidden": list(confinement.hidden)},
+                "key": str(run.key) if run.key else None}
+    finished: dict[str, ExerciseResult] = {}
+    forged = 0
+    started = time.monotonic()
+    limit_reached = threading.Event()
+    read_end, write_end = os.pipe()
+    with open(scratch / "grader.log", "w+b") as log:
+        with run.starting() as grading:
+            process = subprocess.Popen([sys.executable, "-I", "-m", "lambdalab.grading.one"], stdin=subprocess.PIPE,
+                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True, cwd=scratch)
+            grading.add(process.pid)
+        os.close(write_end)
+        settings["channel"] = write_end
+        try:
+            process.stdin.write(json.dumps(settings).encode())
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
+
+        def read() -> None:
+            nonlocal forged
+            with os.fdopen(read_end, "r", encoding="utf-8", errors="replace") as lines:
+                for line in lines:
+                    body = channel.verify(secret, line)
+                    if body is None:
+                        forged += 1
+                        continue
+                    result = ExerciseResult.from_dict(json.loads(body))
+                    finished[result.exercise_id] = result
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        timer = threading.Timer(run.limit_s, lambda: (limit_reached.set(), _kill_group(process.pid)))
+        timer.start()
+        try:
+            process.wait()
+        finally:
+            timer.cancel()
+        elapsed = time.monotonic() - started
+        if confinement.uid is not None:
+            processes.end_user(confinement.uid)
+        run.sweep(process.pid)
+        reader.join()
+        log.seek(max(0, log.seek(0, os.SEEK_END) - LOG_TAIL))
+        tail = log.read().decode("utf-8", "replace").strip().splitlines()
+    why = _why_unfinished(process.returncode, limit_reached.is_set(), run, elapsed, tail)
+    results = []
+    for exercise in run.exercises:
+        name = exercise.folder.name
+        if name in problems:
+            results.append(not_run(blank_result(exercise, staged / name), exercise, problems[name]))
+        else:
+            results.append(finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise, why))
+    alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
+              f"report results of its own): ignored"] if forged else []
+    message = why if len(finished) < len(to_grade) else ""
+    return WorkspaceResult(str(folder), results, message, isolation=run.isolation.layers, alerts=alerts)
+
+
+def _why_unfinished(returncode: int, limit_reached: bool, run: Run, elapsed: float, tail: list[str]) -> str:
+    if limit_reached:
+        return f"grading stopped after the {run.limit_s:g} s time limit for a submission"
+    if run.stopping.is_set():
+        return "grading was interrupted before this submission was done"
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        return (f"the grading process was killed by {name} after {elapsed:.1f} s, before its time limit "
+                f"(out of memory, or stopped from outside lambdalab)")
+    if returncode != 0:
+        return f"the grader failed on this submission: {(tail or ['no message'])[-1]}"
+    return "not graded"
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _remove(path: Path) -> None:
+    """rmtree, after opening every folder up again: student code may have made one unreadable or unwritable."""
+    def open_up(folder: str) -> None:
+        try:
+            os.chmod(folder, stat.S_IRWXU)
+            entries = list(os.scandir(folder))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                open_up(entry.path)
+
+    if os.path.lexists(path):
+        open_up(str(path))
+        shutil.rmtree(path, ignore_errors=True)
