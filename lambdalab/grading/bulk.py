@@ -5,7 +5,6 @@ so an interrupted run resumes where it stopped."""
 from __future__ import annotations
 
 import os
-import queue
 import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
@@ -19,6 +18,8 @@ from lambdalab.grading.results import WorkspaceResult
 from lambdalab.grading.submission import Run, grade_submission
 from lambdalab.paths import environments_dir
 from lambdalab.runtime import linux
+
+SCRATCH_PREFIX = "lambdalab-grade-"
 
 
 def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float, *,
@@ -38,20 +39,12 @@ def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int,
         run.isolation = probe(layers, work)
         if started:
             started(run.isolation)
-        slots: queue.Queue[int] = queue.Queue()
-        for slot in range(max(1, jobs)):
-            slots.put(slot)
-
         def one(folder: Path) -> WorkspaceResult:
             kept = journal.kept(folder) if journal else None
             if kept is not None:
                 result = kept
             else:
-                slot = slots.get()
-                try:
-                    result = grade_submission(folder, run, slot)
-                finally:
-                    slots.put(slot)
+                result = grade_submission(folder, run)
                 if run.stopping.is_set():
                     return result
                 if journal:
@@ -74,8 +67,23 @@ def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int,
 
 
 def _scratch() -> Path:
-    """This run's scratch folder. As root, under /var/tmp: a submission's own user must be able to reach its
-    folders, and root's cache (/root/.cache) is closed to other users; otherwise beside the environments."""
+    """This run's scratch folder, named after this process. As root, under /var/tmp: a submission's own user
+    must be able to reach its folders, and root's cache (/root/.cache) is closed to other users; otherwise
+    beside the environments. A run killed outright (SIGKILL) cannot remove its own: the next run does."""
     base = Path("/var/tmp") if os.geteuid() == 0 and os.path.isdir("/var/tmp") else environments_dir().parent
     base.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix="lambdalab-grade-", dir=base))
+    for old in base.glob(f"{SCRATCH_PREFIX}*-*"):
+        owner = old.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
+        if owner.isdigit() and not _running(int(owner)):
+            shutil.rmtree(old, ignore_errors=True)
+    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base))
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True

@@ -20,12 +20,12 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from lambdalab.grading.users import claimed_user
 from lambdalab.paths import ENVIRONMENTS_VARIABLE
 from lambdalab.runtime import linux
 from lambdalab.runtime.confinement import Confinement
 
 LAYERS = ("pid-namespace", "view", "user")
-UID_BASE = 1_900_000_000  # submission users: far above any real account; one per job at once
 _PROBE_HANDLER = "import os\ndef handler(event, context):\n    return os.getuid()\n"
 
 
@@ -39,8 +39,9 @@ class Isolation:
     def layers(self) -> list[str]:
         return [name for name, on in zip(LAYERS, (self.pid_namespace, self.view, self.user)) if on]
 
-    def confinement(self, slot: int, hidden: tuple[str, ...]) -> Confinement:
-        uid = UID_BASE + slot if self.user else None
+    def confinement(self, uid: int | None, hidden: tuple[str, ...]) -> Confinement:
+        """`uid`: the submission's own user (users.claimed_user), when this isolation has that layer."""
+        uid = uid if self.user else None
         return Confinement(view=self.view, uid=uid, gid=uid, hidden=hidden)
 
     def missing(self) -> list[str]:
@@ -67,7 +68,8 @@ def probe(allowed: tuple[str, ...] = LAYERS, work: Path | None = None) -> Isolat
     view = "view" in allowed and _environment_works(Confinement(view=True), work) is not None
     user = False
     if "user" in allowed and os.geteuid() == 0:
-        user = _environment_works(Isolation(view=view, user=True).confinement(0, ()), work) == UID_BASE
+        with claimed_user() as uid:
+            user = _environment_works(Isolation(view=view, user=True).confinement(uid, ()), work) == uid
     return Isolation(pid_namespace, view, user)
 
 

@@ -11,6 +11,7 @@ import signal
 import stat
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from contextlib import contextmanager
@@ -23,6 +24,7 @@ from lambdalab.grading.grader import blank_result, not_run
 from lambdalab.grading.isolation import Isolation
 from lambdalab.grading.results import ExerciseResult, WorkspaceResult
 from lambdalab.grading.staging import stage
+from lambdalab.grading.users import claimed_user
 from lambdalab.runtime import linux
 
 LOG_TAIL = 4096  # bytes of the grading process's own error output kept to explain a failure
@@ -64,21 +66,22 @@ class Run:
                 _kill_group(pid)
 
 
-def grade_submission(folder: Path, run: Run, slot: int) -> WorkspaceResult:
-    scratch = run.work / f"job-{slot}"
-    _remove(scratch)
-    scratch.mkdir(parents=True)
+def grade_submission(folder: Path, run: Run) -> WorkspaceResult:
+    scratch = Path(tempfile.mkdtemp(prefix="submission-", dir=run.work))
     try:
-        return _grade(folder, run, slot, scratch)
+        if run.isolation.user:
+            with claimed_user() as uid:
+                return _grade(folder, run, uid, scratch)
+        return _grade(folder, run, None, scratch)
     finally:
         _remove(scratch)
 
 
-def _grade(folder: Path, run: Run, slot: int, scratch: Path) -> WorkspaceResult:
+def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceResult:
     staged = scratch / "submission"
     problems = stage(folder, [e.folder.name for e in run.exercises], staged)
     to_grade = [e.id for e in run.exercises if e.folder.name not in problems]
-    confinement = run.isolation.confinement(slot, run.hidden)
+    confinement = run.isolation.confinement(uid, run.hidden)
     (scratch / "environments").mkdir()
     if confinement.uid is not None:
         os.chmod(scratch, 0o711)
@@ -127,8 +130,6 @@ def _grade(folder: Path, run: Run, slot: int, scratch: Path) -> WorkspaceResult:
         finally:
             timer.cancel()
         elapsed = time.monotonic() - started
-        if confinement.uid is not None:
-            processes.end_user(confinement.uid)
         run.sweep(process.pid)
         reader.join()
         log.seek(max(0, log.seek(0, os.SEEK_END) - LOG_TAIL))
