@@ -4,7 +4,6 @@ submissions, each export parsed back by a validator for its format."""
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import json
@@ -15,11 +14,15 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
+from datetime import datetime, timezone
 from pathlib import Path
 
 import jsonschema
 import pytest
 from conftest import REPO, run_cli
+from test_grading_exports import EXERCISM_V3, GRADESCOPE_SCHEMA, JUNIT_XSD, decoded, reporter
+
+from lambdalab.grading.exports import EXERCISM_HIDDEN
 
 EXERCISE = "01-proxy-response"
 SOLUTION = REPO / "exercises" / EXERCISE / "solution" / "app.py"
@@ -159,7 +162,7 @@ def test_the_same_submission_always_gets_the_same_grade(graded_class, tmp_path):
 
 
 def test_text_table_and_csv(graded_class):
-    _, out = graded_class
+    subs, out = graded_class
     table = (out / "grades.txt").read_text()
     assert "good" in table and "8/8" in table
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
@@ -168,13 +171,16 @@ def test_text_table_and_csv(graded_class):
     by_student = {r["student_id"]: r for r in rows}
     assert by_student["good"]["score"] == "8" and by_student["missing"]["score"] == "0"
     assert all(r["max_score"] == "8" for r in rows)
+    saved = (subs / "good" / EXERCISE / "app.py").stat().st_mtime  # the newest of good's files: copied in last
+    assert by_student["good"]["timestamp"] == datetime.fromtimestamp(saved, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_junit_is_well_formed_and_counts_match(graded_class):
+def test_junit_is_valid_against_jenkins_xsd_and_counts_match(graded_class):
     _, out = graded_class
     for name in ("good", "bad", "broken", "missing", "tampering"):
+        JUNIT_XSD.validate(str(out / "junit" / name / "junit.xml"))
         root = ET.parse(out / "junit" / name / "junit.xml").getroot()
-        assert root.tag == "testsuites"
+        assert root.tag == "testsuites" and "skipped" not in root.attrib
         for suite in root.findall("testsuite"):
             cases = suite.findall("testcase")
             assert int(suite.get("tests")) == len(cases)
@@ -188,21 +194,6 @@ def test_junit_is_well_formed_and_counts_match(graded_class):
     bad = ET.parse(out / "junit" / "bad" / "junit.xml").getroot()
     hidden = [c for c in bad.iter("testcase") if c.get("name").startswith("answers 400")]
     assert hidden[0].find("failure").text == "hidden check failed"  # no hidden detail in the report
-
-
-GRADESCOPE_SCHEMA = {
-    "type": "object", "required": ["score", "tests"],
-    "properties": {
-        "score": {"type": "number"}, "execution_time": {"type": "number"}, "output": {"type": "string"},
-        "output_format": {"enum": ["text", "html", "simple_format", "md", "ansi"]},
-        "stdout_visibility": {"enum": ["visible", "hidden", "after_due_date", "after_published"]},
-        "tests": {"type": "array", "items": {
-            "type": "object", "required": ["score", "max_score", "status", "name"],
-            "properties": {"status": {"enum": ["passed", "failed"]}, "number": {"type": "string"},
-                           "visibility": {"enum": ["visible", "after_due_date", "after_published"]},
-                           "tags": {"type": "array", "items": {"type": "string"}}}}},
-    },
-}
 
 
 def test_gradescope_results_json(graded_class):
@@ -222,9 +213,10 @@ def test_github_classroom_output_and_the_reporters_arithmetic(graded_class):
     for name, expected in (("good", 8), ("bad", 0)):
         line = (out / "github" / name / "github-output.txt").read_text().strip()
         assert line.startswith("result=")
-        data = json.loads(base64.b64decode(line.removeprefix("result=")))
+        data = decoded(line)
         assert data["version"] == 1 and data["max_score"] == 8
-        assert sum(t["score"] for t in data["tests"]) == expected  # what the reporter posts
+        table, posted, _ = reporter([data])
+        assert posted == expected and f"{table:.2f}" == f"{expected:.2f}"  # what the reporter posts and prints
         assert data["status"] == ("pass" if expected else "fail")
         assert all({"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"} <= t.keys()
                    for t in data["tests"])
@@ -232,13 +224,18 @@ def test_github_classroom_output_and_the_reporters_arithmetic(graded_class):
 
 def test_exercism_results_json(graded_class):
     _, out = graded_class
-    bad = json.loads((out / "exercism" / "bad" / "results.json").read_text())
+    results = {name: json.loads((out / "exercism" / name / "proxy-response" / "results.json").read_text())
+               for name in ("good", "bad", "broken", "missing", "tampering")}
+    for data in results.values():
+        jsonschema.Draft202012Validator(EXERCISM_V3).validate(data)
+    assert results["good"]["status"] == "pass"
+    bad = results["bad"]
     assert bad["version"] == 3 and bad["status"] == "fail"
-    assert not any("answers 400" in t["name"] for t in bad["tests"])  # hidden checks stay out
-    assert all(t["status"] in ("pass", "fail", "error") and "test_code" in t for t in bad["tests"])
-    assert all(len(t.get("output", "")) <= 500 for t in bad["tests"])
-    missing = json.loads((out / "exercism" / "missing" / "results.json").read_text())
-    assert missing["status"] == "error" and missing["message"]
+    hidden = next(t for t in bad["tests"] if "answers 400" in t["name"])
+    assert hidden == {"name": hidden["name"], "status": "fail", "message": EXERCISM_HIDDEN, "task_id": 2}  # no details
+    assert [t.get("task_id") for t in bad["tests"]] == [1, 1, 2]
+    missing = results["missing"]
+    assert missing["status"] == "error" and "app.py is missing" in missing["message"]
 
 
 def test_a_submission_past_its_time_limit_keeps_nothing_it_did_not_finish(tmp_path):

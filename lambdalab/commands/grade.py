@@ -139,13 +139,18 @@ def _render(fmt: str, results, exercises, assignment: str, max_score: float) -> 
         return [("grades.json", json.dumps(exports.grade_json(results), indent=2) + "\n")]
     if fmt == "csv":
         return [("grades.csv", exports.roll_up_csv(results, assignment, max_score))]
+    single = len(results) == 1 and (Path(results[0].workspace) / MARKER).is_file()
+    if fmt == "exercism":  # Exercism's runner reports one exercise: exercism/[learner/]exercise-id/results.json
+        tasks = {e.id: {c.id: c.task for c in e.checks} for e in exercises}
+        return [(f"exercism/{'' if single else Path(r.workspace).name + '/'}{e.exercise_id}/results.json",
+                 json.dumps(exports.exercism(e, tasks.get(e.exercise_id)), indent=2) + "\n")
+                for r in results for e in r.exercises]
     per_learner = {
         "junit": ("junit.xml", exports.junit_xml),
         "gradescope": ("results.json", lambda r: json.dumps(exports.gradescope(r), indent=2) + "\n"),
         "github": ("github-output.txt", exports.classroom_output),
-        "exercism": ("results.json", lambda r: json.dumps(exports.exercism(r), indent=2) + "\n"),
     }
     name, render = per_learner[fmt]
-    if len(results) == 1 and (Path(results[0].workspace) / MARKER).is_file():
+    if single:
         return [(name, render(results[0]))]
     return [(f"{fmt}/{Path(r.workspace).name}/{name}", render(r)) for r in results]

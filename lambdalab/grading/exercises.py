@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab import content
+from lambdalab.course.markdown import blocks
 from lambdalab.inputs import InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
 from lambdalab.inputs.schema_check import check
@@ -22,6 +23,7 @@ from lambdalab.inputs.schema_check import check
 EXERCISE_FILE = "exercise.yaml"
 FOLDER_NAME = re.compile(r"^(\d{2})-([a-z0-9]+(?:-[a-z0-9]+)*)$")
 KINDS = ("handler", "edge", "scenario", "policy")
+TASK = re.compile(r"\d+[.)]\s")  # a numbered step: `1. ...` at the start of a line, or a `## 1. ...` heading
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Check:
     setup: dict[str, Any]
     expect: tuple[dict[str, Any], ...]
     order: int  # 1-based, as authored
+    task: int | None = None  # the instructions' numbered step it tests (Exercism's task_id)
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,13 @@ class Exercise:
     @property
     def points(self) -> float:
         return sum(c.points for c in self.checks)
+
+    @property
+    def tasks(self) -> int:
+        """How many steps the instructions number, so a check's `task` names one of them: top-level `1.` items,
+        or `## 1.` headings (Exercism's convention), never an indented item or one in a code block."""
+        return sum(1 for b in blocks(self.instructions) if TASK.match(b.text)
+                   and (b.kind == "list_item" or b.kind == "heading" and b.level == 2))
 
     @property
     def number(self) -> int:
@@ -115,7 +125,7 @@ def load_exercise(folder: Path) -> Exercise:
             errors.append(doc.error(("checks", index, kind, "file"), f"{named!r} is not one of the starter files "
                                                                      f"({', '.join(data['starter'])})"))
         checks.append(Check(item["id"], item["name"], float(item["points"]), bool(item.get("hidden", False)),
-                            item["why"].strip(), kind, setup, tuple(item["expect"]), index + 1))
+                            item["why"].strip(), kind, setup, tuple(item["expect"]), index + 1, item.get("task")))
     if errors:
         raise InputErrors(errors)
     run = next(iter(data["run"].items())) if "run" in data else (checks[0].kind, checks[0].setup)

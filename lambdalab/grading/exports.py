@@ -8,15 +8,24 @@ import base64
 import csv
 import io
 import json
+import math
 import re
+from datetime import datetime, timezone
+from fractions import Fraction
+from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
+from lambdalab.grading.exercises import FOLDER_NAME
 from lambdalab.grading.results import ERROR, FAIL, PASS, SKIP, CheckResult, ExerciseResult, WorkspaceResult
 
 _STATUS_WORDS = {PASS: "passed", FAIL: "failed", ERROR: "error"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# Everything outside XML 1.0's Char production: C0 controls but tab, LF and CR, lone surrogates, U+FFFE, U+FFFF.
+_NOT_XML = re.compile(r"[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 EXERCISM_OUTPUT_LIMIT = 500
-EXERCISM_MESSAGE_LIMIT = 65_535
+EXERCISM_OUTPUT_NOTE = "Output was truncated. Please limit to 500 chars"  # the interface's suggested note
+EXERCISM_MESSAGE_LIMIT = 65_535  # bytes of UTF-8: fewer characters when some are multibyte
+EXERCISM_HIDDEN = "a hidden check: its details are not shown"
+_EXERCISM_STATUS = {PASS: "pass", FAIL: "fail", ERROR: "error", SKIP: "error"}  # a skipped check did not run
 
 
 def _learner_message(check: CheckResult) -> str:
@@ -44,7 +53,7 @@ def grade_json(results: list[WorkspaceResult]) -> list[dict]:
     out = []
     for result in results:
         data = learner_json(result)
-        data["message"] = result.message
+        data.update(message=result.message, isolation=result.isolation, alerts=result.alerts)
         for exercise, shaped in zip(result.exercises, data["exercises"]):
             for check, test in zip(exercise.checks, shaped["tests"]):
                 test.update(message=check.message, output=check.output, id=check.id)
@@ -72,53 +81,59 @@ def text_table(results: list[WorkspaceResult], exercise_ids: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- JUnit XML (Ant/Surefire XSD) ---------------------------------------------------------------------
+# --- JUnit XML (Jenkins xUnit's junit-10.xsd) ----------------------------------------------------------
 
 def junit_xml(result: WorkspaceResult) -> str:
-    suites = []
+    """An exercise is a <testsuite>, a check a <testcase>. Valid against junit-10.xsd, which refuses `skipped`
+    on <testsuites> (each suite still counts its own); every text goes through `_clean`, so nothing a
+    handler prints can make the file unparseable."""
+    suites, tests, failures, errors = [], 0, 0, 0
     for e in result.exercises:
+        classname = f"lambdalab.{e.lesson}.{e.exercise_id}"
         counts = {s: sum(c.status == s for c in e.checks) for s in (FAIL, ERROR, SKIP)}
-        properties = "".join(f'<property name={quoteattr(k)} value={quoteattr(str(v))}/>' for k, v in (
+        properties = "".join(f"<property name={_attr(k)} value={_attr(v)}/>" for k, v in (
             ("score", f"{e.score:g}"), ("max_score", f"{e.max_score:g}"), ("seed", e.seed), ("lambdalab", e.tool_version),
             ("content_sha256", e.content_sha256), *((f"sha256:{p}", h) for p, h in e.files_sha256.items())))
-        cases = [_junit_case(e, c) for c in e.checks]
+        cases = [_junit_case(classname, c) for c in e.checks]
         if not e.checks:  # no check ran: a synthetic testcase carries the error
             counts[ERROR] = 1
-            cases.append(f'<testcase name="exercise could not be checked" classname="lambdalab.{e.lesson}.{e.exercise_id}" '
-                         f'time="0"><error message={quoteattr(_clean(e.message))} type="error"/></testcase>')
+            cases.append(f'<testcase name="exercise could not be checked" classname={_attr(classname)} time="0">'
+                         f'<error message={_attr(e.message)} type="error"/></testcase>')
         suites.append(
-            f'<testsuite name={quoteattr(e.exercise_id)} tests="{len(cases)}" failures="{counts[FAIL]}" '
+            f'<testsuite name={_attr(e.exercise_id)} tests="{len(cases)}" failures="{counts[FAIL]}" '
             f'errors="{counts[ERROR]}" skipped="{counts[SKIP]}" time="{e.duration_s:.3f}" '
-            f'timestamp={quoteattr(e.started_at.rstrip("Z"))} hostname="lambdalab" id="{len(suites)}" '
-            f'package={quoteattr(f"lambdalab.{e.lesson}")}><properties>{properties}</properties>{"".join(cases)}</testsuite>')
-    total = sum(max(len(e.checks), 1) for e in result.exercises)
-    failures = sum(c.status == FAIL for e in result.exercises for c in e.checks)
-    errors = sum(c.status == ERROR for e in result.exercises for c in e.checks) + sum(not e.checks for e in result.exercises)
-    skipped = sum(c.status == SKIP for e in result.exercises for c in e.checks)
+            f'timestamp={_attr(e.started_at.rstrip("Z"))} hostname="lambdalab" id="{len(suites)}" '
+            f'package={_attr(f"lambdalab.{e.lesson}")}><properties>{properties}</properties>{"".join(cases)}</testsuite>')
+        tests, failures, errors = tests + len(cases), failures + counts[FAIL], errors + counts[ERROR]
     time = sum(e.duration_s for e in result.exercises)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites name={quoteattr(result.workspace)} tests="{total}" failures="{failures}" errors="{errors}" '
-            f'skipped="{skipped}" time="{time:.3f}">' + "".join(suites) + "</testsuites>\n")
+            f'<testsuites name={_attr(result.workspace)} tests="{tests}" failures="{failures}" errors="{errors}" '
+            f'time="{time:.3f}">' + "".join(suites) + "</testsuites>\n")
 
 
-def _junit_case(e: ExerciseResult, c: CheckResult) -> str:
-    head = f'<testcase name={quoteattr(c.name)} classname={quoteattr(f"lambdalab.{e.lesson}.{e.exercise_id}")} time="{c.duration_s:.3f}">'
+def _junit_case(classname: str, c: CheckResult) -> str:
+    head = f'<testcase name={_attr(c.name)} classname={_attr(classname)} time="{c.duration_s:.3f}">'
     body = ""
-    message = _clean(_learner_message(c) or ("hidden check failed" if c.hidden and c.status != PASS else ""))
+    message = "hidden check failed" if c.hidden and c.status in (FAIL, ERROR) else _clean(_learner_message(c))
+    first_line = message.splitlines()[0] if message else ""
     if c.status == FAIL:
-        body = f'<failure message={quoteattr(message.splitlines()[0] if message else "failed")} type="AssertionError">{escape(message)}</failure>'
+        body = f'<failure message={_attr(first_line or "failed")} type="AssertionError">{escape(message)}</failure>'
     elif c.status == ERROR:
-        body = f'<error message={quoteattr(message.splitlines()[0] if message else "error")} type="CheckCannotRun">{escape(message)}</error>'
+        body = f'<error message={_attr(first_line or "error")} type="CheckCannotRun">{escape(message)}</error>'
     elif c.status == SKIP:
-        body = "<skipped/>"
+        body = f"<skipped message={_attr(first_line)}/>" if first_line else "<skipped/>"
     if c.output and not c.hidden:
         body += f"<system-out>{escape(_clean(c.output))}</system-out>"
     return head + body + "</testcase>"
 
 
 def _clean(text: str) -> str:
-    """XML 1.0 has no place for control characters."""
-    return _CONTROL.sub("", text)
+    """Only the characters XML 1.0 allows: one control character or lone surrogate would make the file unparseable."""
+    return _NOT_XML.sub("", text)
+
+
+def _attr(value: object) -> str:
+    return quoteattr(_clean(str(value)))
 
 
 # --- Gradescope results.json --------------------------------------------------------------------------
@@ -151,16 +166,32 @@ def gradescope(result: WorkspaceResult) -> dict:
 # --- GitHub Classroom (grader step output) ------------------------------------------------------------
 
 def classroom(result: WorkspaceResult) -> dict:
-    """The reporter posts the sum of the tests' `score` fields out of the runner's `max_score`: each test
-    scores its check's points, so the posted total is lambdalab's. (Its console table shows passing tests /
-    all tests x max_score, which differs from the total when checks weigh differently.)"""
-    tests = [{"name": f"{e.exercise_id}: {c.name}", "status": _classroom_status(c), "score": c.score,
-              "message": _learner_message(c) or e.message, "test_code": "" if c.hidden else c.test_code,
-              "filename": "", "line_no": 0, "duration": round(c.duration_s * 1000)}
-             for e in result.exercises for c in e.checks]
-    statuses = [t["status"] for t in tests]
-    status = ERROR if not tests else "fail" if any(s != "pass" for s in statuses) else "pass"
+    """The reporter's table scores a runner as passing tests / all tests x `max_score`, while the points it posts
+    are the sum of the tests' `score`: both equal lambdalab's score only when every test weighs the same. So a check
+    becomes one test per unit of its points (the unit being the greatest common divisor of the checks' points),
+    each passing or failing with its check; a check worth nothing adds no test, as it would skew the table."""
+    weighted = [(e, c) for e in result.exercises for c in e.checks if c.max_score]
+    unit = _common_unit([c.max_score for _, c in weighted])
+    tests = []
+    for e, c in weighted:
+        units = int(Fraction(str(c.max_score)) / unit)
+        for n in range(1, units + 1):
+            first = n == 1  # details once, not once per unit
+            tests.append({
+                "name": f"{e.exercise_id}: {c.name}" + (f" ({n} of {units})" if units > 1 else ""),
+                "status": _classroom_status(c), "score": float(unit) if c.status == PASS else 0,
+                "message": (_learner_message(c) or e.message) if first else "",
+                "test_code": c.test_code if first and not c.hidden else "",
+                "filename": "", "line_no": 0, "duration": round(c.duration_s * 1000) if first else 0})
+    statuses = {e.status for e in result.exercises}
+    status = "error" if statuses <= {ERROR} else "pass" if statuses == {PASS} else "fail"
     return {"version": 1, "status": status, "max_score": result.max_score, "tests": tests}
+
+
+def _common_unit(points: list[float]) -> Fraction:
+    """The largest score that each of `points` is a whole number of: 2 for 4, 2 and 2; 0.5 for 1.5 and 2."""
+    exact = [Fraction(str(p)) for p in points]
+    return Fraction(math.gcd(*(f.numerator for f in exact)), math.lcm(*(f.denominator for f in exact)))
 
 
 def _classroom_status(check: CheckResult) -> str:
@@ -175,27 +206,36 @@ def classroom_output(result: WorkspaceResult) -> str:
 
 # --- Exercism results.json (version 3) ----------------------------------------------------------------
 
-def exercism(result: WorkspaceResult) -> dict:
-    tests = []
-    for e in result.exercises:
-        for c in e.checks:
-            if c.hidden:
-                continue  # Exercism shows tests to students: hidden checks stay out
-            test = {"name": f"{e.exercise_id}: {c.name}", "status": _classroom_status(c), "test_code": c.test_code,
-                    "task_id": c.order}
+def exercism(exercise: ExerciseResult, tasks: dict[str, int | None] | None = None) -> dict:
+    """Exercism's test runner reports one exercise: its results.json, version 3. `tasks` maps a check's id to the
+    instructions' step it tests (`task_id`). Hidden checks are listed by name and status only, so the overall
+    status agrees with the tests a learner sees; it is `error` only when no check ran."""
+    tasks, tests = tasks or {}, []
+    for c in exercise.checks:
+        test: dict = {"name": c.name, "status": _EXERCISM_STATUS[c.status]}
+        if c.hidden:
             if c.status != PASS:
-                test["message"] = c.message[:EXERCISM_MESSAGE_LIMIT]
+                test["message"] = EXERCISM_HIDDEN
+        else:
+            test["test_code"] = c.test_code
+            if c.status != PASS:
+                test["message"] = _cap_utf8(c.message or "the check did not pass", EXERCISM_MESSAGE_LIMIT)
             if c.output:
                 test["output"] = c.output if len(c.output) <= EXERCISM_OUTPUT_LIMIT else \
-                    c.output[:EXERCISM_OUTPUT_LIMIT - 60] + "\n[output cut at 500 characters: print less]"
-            tests.append(test)
-    if all(e.status == ERROR for e in result.exercises):
-        reasons = [result.message, *(e.message or next((c.message for c in e.checks if c.message), "")
-                                     for e in result.exercises)]
-        message = "; ".join(dict.fromkeys(r for r in reasons if r)) or "no check ran"
-        return {"version": 3, "status": "error", "message": message[:EXERCISM_MESSAGE_LIMIT], "tests": tests}
-    status = "pass" if all(e.status == PASS for e in result.exercises) else "fail"
-    return {"version": 3, "status": status, "message": None, "tests": tests}
+                    c.output[:EXERCISM_OUTPUT_LIMIT - len(EXERCISM_OUTPUT_NOTE) - 1] + "\n" + EXERCISM_OUTPUT_NOTE
+        if tasks.get(c.id) is not None:
+            test["task_id"] = tasks[c.id]
+        tests.append(test)
+    if exercise.status == ERROR:
+        why = exercise.message or next((c.message for c in exercise.checks if c.message and not c.hidden), "")
+        return {"version": 3, "status": "error", "message": _cap_utf8(why or "no check could run", EXERCISM_MESSAGE_LIMIT),
+                "tests": tests}
+    return {"version": 3, "status": "pass" if exercise.status == PASS else "fail", "message": None, "tests": tests}
+
+
+def _cap_utf8(text: str, limit: int) -> str:
+    data = text.encode("utf-8", "replace")
+    return text if len(data) <= limit else data[:limit - 20].decode("utf-8", "ignore") + "\n[message cut]"
 
 
 # --- class roll-up CSV (nbgrader's columns) -----------------------------------------------------------
@@ -205,13 +245,26 @@ CSV_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", 
 
 
 def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: float) -> str:
-    """One row per submission; a submission that could not be graded scores zero out of the full maximum."""
+    """One row per submission; a submission that could not be graded scores zero out of the full maximum.
+    `timestamp` is when the learner submitted: the newest modification time of the files graded (each
+    exercise's `files_sha256`, in its NN-id folder of the workspace), in ISO 8601 UTC; the time grading
+    started when none of those files is there."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for result in results:
         student = result.workspace.rstrip("/").rsplit("/", 1)[-1]
-        stamps = [e.started_at for e in result.exercises]
-        writer.writerow([assignment, "", max(stamps) if stamps else "", student, "", "", "", f"{result.score:g}", "0",
+        writer.writerow([assignment, "", _submitted_at(result), student, "", "", "", f"{result.score:g}", "0",
                          f"{max(0.0, result.score):g}", f"{max_score:g}"])
     return out.getvalue()
+
+
+def _submitted_at(result: WorkspaceResult) -> str:
+    workspace = Path(result.workspace)
+    folders = {m.group(2): p for p in workspace.iterdir() if p.is_dir() and (m := FOLDER_NAME.match(p.name))} \
+        if workspace.is_dir() else {}
+    times = [path.stat().st_mtime for e in result.exercises if e.exercise_id in folders
+             for name in e.files_sha256 if (path := folders[e.exercise_id] / name).is_file()]
+    if not times:
+        return min((e.started_at for e in result.exercises), default="")
+    return datetime.fromtimestamp(max(times), timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

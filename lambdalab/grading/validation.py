@@ -1,6 +1,6 @@
 """Course rules for exercises, for `lambdalab validate`: the schema, each `expect` item, the lesson it
-belongs to, and the proof that the checks mean something: the reference solution passes every check
-(hidden ones too) and the starter fails at least one."""
+belongs to, each check's `task` (a step the instructions number), and the proof that the checks mean
+something: the reference solution passes every check (hidden ones too) and the starter fails at least one."""
 
 from __future__ import annotations
 
@@ -31,6 +31,10 @@ def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple
         if exercise.lesson not in lessons:
             errors.append(doc.error(("lesson",), f"no lesson with the id {exercise.lesson!r}"))
         for check in exercise.checks:
+            if check.task is not None and check.task > exercise.tasks:
+                errors.append(doc.error(("checks", check.order - 1, "task"),
+                                        f"task {check.task}, but the instructions number {exercise.tasks} step(s) "
+                                        "(top-level `1.` items or `## 1.` headings)"))
             for index, item in enumerate(check.expect):
                 for problem in _expect_problems(check.kind, item):
                     errors.append(doc.error(("checks", check.order - 1, "expect", index), problem))
