@@ -21,7 +21,7 @@ from lambdalab.inputs import InputErrors
 # run(args) -> exit status. A command imports only its own module, so that `check` does not pay for `sim`.
 COMMANDS = {"sim": "sim", "invoke": "invoke", "iam": "iam", "lessons": "lessons", "read": "read", "quiz": "quiz",
             "validate": "validate", "start": "start", "run": "run_exercise", "check": "check", "watch": "watch",
-            "hint": "hint", "grade": "grade", "serve": "serve"}
+            "hint": "hint", "grade": "grade", "classroom": "classroom", "serve": "serve"}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -17,13 +17,13 @@ def cell(value: Any) -> str:
     return str(value)
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ") -> list[str]:
-    """Lines of a table; the first column is left-aligned, the others right-aligned."""
+def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], indent: str = "  ", left: int = 1) -> list[str]:
+    """Lines of a table; the first `left` columns (names) are left-aligned, the others right-aligned."""
     text = [[cell(v) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in text)) if text else len(h) for i, h in enumerate(headers)]
 
     def line(values: Sequence[str]) -> str:
-        parts = [values[0].ljust(widths[0])] + [v.rjust(w) for v, w in zip(values[1:], widths[1:])]
+        parts = [v.ljust(w) if i < left else v.rjust(w) for i, (v, w) in enumerate(zip(values, widths))]
         return (indent + "  ".join(parts)).rstrip()
 
     return [line(list(headers)), indent + "  ".join("-" * w for w in widths)] + [line(r) for r in text]

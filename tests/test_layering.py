@@ -16,7 +16,10 @@ CORE = ["lambdalab.engine", "lambdalab.engine.report", "lambdalab.engine.report_
         "lambdalab.commands.quiz", "lambdalab.commands.validate",
         # real handlers: the runtime, the engine's bridge to it, and the invoke command
         "lambdalab.runtime", "lambdalab.engine.real_code", "lambdalab.commands.invoke",
-        "lambdalab.iam", "lambdalab.commands.iam"]
+        "lambdalab.iam", "lambdalab.commands.iam",
+        # class analytics: an instructor's report, on any machine that can run `lambdalab grade`
+        "lambdalab.grading.class_report", "lambdalab.grading.class_report_html", "lambdalab.grading.class_report_text",
+        "lambdalab.commands.classroom"]
 
 
 def test_core_rooms_do_not_import_textual():
