@@ -144,7 +144,8 @@ def test_grades_in_json(graded_class):
     assert grades["bad"]["score"] == 0
     assert grades["tampering"]["score"] == 0  # printing, fake results files and patching earn nothing
     broken = grades["broken"]["exercises"][0]["tests"]
-    assert all(t["status"] == "failed" for t in broken) and "SyntaxError" in broken[0]["message"]
+    assert all(t["status"] == "error" for t in broken) and "does not load" in broken[0]["message"]
+    assert "SyntaxError" in broken[0]["message"]
     missing = grades["missing"]["exercises"][0]
     assert missing["status"] == "error" and "app.py is missing" in missing["tests"][0]["message"]
     hidden = next(t for t in grades["bad"]["exercises"][0]["tests"] if t["hidden"])

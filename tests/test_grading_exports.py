@@ -8,11 +8,9 @@ import base64
 import csv
 import io
 import json
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import replace
-from datetime import datetime, timezone
 
 import jsonschema
 import pytest
@@ -25,7 +23,6 @@ from lambdalab.grading import exports
 from lambdalab.grading.exercises import load_catalogue
 from lambdalab.grading.results import ERROR, FAIL, PASS, SKIP, CheckResult, ExerciseResult, WorkspaceResult
 from lambdalab.grading.validation import check_exercises
-from lambdalab.grading.workspace import MARKER
 
 # Jenkins' xUnit plugin's schema (see the comment at its top for where it comes from).
 JUNIT_XSD = xmlschema.XMLSchema(REPO / "tests" / "data" / "junit-10.xsd")
@@ -259,7 +256,7 @@ def test_exercism_writes_one_results_json_per_exercise_with_the_tasks_of_the_cou
         path=str(path))
     for name in ("ada", "grace"):
         (tmp_path / "subs" / name).mkdir(parents=True)
-    files = dict(_render("exercism", [graded(tmp_path / "subs" / n) for n in ("ada", "grace")], course, "a", 18))
+    files = dict(_render("exercism", [graded(tmp_path / "subs" / n) for n in ("ada", "grace")], course, "a", 18, False))
     assert sorted(files) == [f"exercism/{n}/{e}/results.json" for n in ("ada", "grace")
                              for e in ("proxy-response", "remaining-time")]
     proxy = valid_exercism(json.loads(files["exercism/ada/proxy-response/results.json"]))
@@ -267,10 +264,7 @@ def test_exercism_writes_one_results_json_per_exercise_with_the_tasks_of_the_cou
     assert [t.get("task_id") for t in proxy["tests"]] == [c.task for c in course[0].checks] == [1, 1, 2]
     assert valid_exercism(json.loads(files["exercism/grace/remaining-time/results.json"]))["status"] == "fail"
 
-    alone = tmp_path / "alone"
-    alone.mkdir()
-    (alone / MARKER).write_text("{}")
-    single = dict(_render("exercism", [graded(alone)], course, "a", 18))
+    single = dict(_render("exercism", [graded(tmp_path / "alone")], course, "a", 18, True))
     assert sorted(single) == ["exercism/proxy-response/results.json", "exercism/remaining-time/results.json"]
 
 
@@ -336,22 +330,14 @@ def test_gradescope_uses_only_documented_keys():
 
 # --- CSV ---------------------------------------------------------------------------------------------------------
 
-def test_the_csv_timestamp_is_the_newest_graded_file(tmp_path):
-    ws = tmp_path / "ada"
-    for folder, name, stamp in (("01-proxy-response", "app.py", 1_900_000_000), ("01-proxy-response", "README.md", 1_800_000_000),
-                                ("02-remaining-time", "app.py", 1_900_000_100), ("02-remaining-time", "later.txt", 2_000_000_000)):
-        (ws / folder).mkdir(parents=True, exist_ok=True)
-        (ws / folder / name).write_text("x")
-        os.utime(ws / folder / name, (stamp, stamp))
-    graded = workspace(exercise([check("a")], files={"app.py": "a", "README.md": "b"}),
-                       exercise([check("b")], "remaining-time", files={"app.py": "a"}),  # later.txt was not graded
-                       path=str(ws))
+def test_the_csv_timestamp_is_when_the_learner_submitted():
+    graded = workspace(exercise([check("a")]), path="/class/ada")
+    graded.submitted_at = "2030-03-17T17:48:20Z"
     never_submitted = workspace(exercise([check("a")], started_at="2030-01-02T03:04:05Z"),
                                 exercise([check("b")], "remaining-time", started_at="2030-01-02T03:05:00Z"),
-                                path=str(tmp_path / "nobody"))
+                                path="/class/nobody")
     rows = list(csv.DictReader(io.StringIO(exports.roll_up_csv([graded, never_submitted], "lab", 4))))
-    expected = datetime.fromtimestamp(1_900_000_100, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    assert rows[0]["timestamp"] == expected == "2030-03-17T17:48:20Z"
+    assert rows[0]["timestamp"] == "2030-03-17T17:48:20Z"
     assert rows[1]["timestamp"] == "2030-01-02T03:04:05Z"  # no file: when grading started
 
 

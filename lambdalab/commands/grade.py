@@ -99,7 +99,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGTERM, previous)
     max_score = sum(e.points for e in exercises)
-    rendered = {fmt: _render(fmt, results, exercises, args.assignment, max_score) for fmt in formats}
+    single = folders == [root]
+    rendered = {fmt: _render(fmt, results, exercises, args.assignment, max_score, single) for fmt in formats}
     if not args.out:
         files = next(iter(rendered.values()))
         if len(files) > 1:
@@ -131,15 +132,15 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _render(fmt: str, results, exercises, assignment: str, max_score: float) -> list[tuple[str, str]]:
-    """(file name under --out, text) for one format; several files when the format is per learner."""
+def _render(fmt: str, results, exercises, assignment: str, max_score: float, single: bool) -> list[tuple[str, str]]:
+    """(file name under --out, text) for one format; several files when the format is per learner, except for
+    a `single` workspace graded alone (Gradescope's /autograder/results/results.json)."""
     if fmt == "text":
         return [("grades.txt", exports.text_table(results, [e.id for e in exercises]))]
     if fmt == "json":
         return [("grades.json", json.dumps(exports.grade_json(results), indent=2) + "\n")]
     if fmt == "csv":
         return [("grades.csv", exports.roll_up_csv(results, assignment, max_score))]
-    single = len(results) == 1 and (Path(results[0].workspace) / MARKER).is_file()
     if fmt == "exercism":  # Exercism's runner reports one exercise: exercism/[learner/]exercise-id/results.json
         tasks = {e.id: {c.id: c.task for c in e.checks} for e in exercises}
         return [(f"exercism/{'' if single else Path(r.workspace).name + '/'}{e.exercise_id}/results.json",

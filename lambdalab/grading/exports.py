@@ -10,12 +10,9 @@ import io
 import json
 import math
 import re
-from datetime import datetime, timezone
 from fractions import Fraction
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from lambdalab.grading.exercises import FOLDER_NAME
 from lambdalab.grading.results import ERROR, FAIL, PASS, SKIP, CheckResult, ExerciseResult, WorkspaceResult
 
 _STATUS_WORDS = {PASS: "passed", FAIL: "failed", ERROR: "error"}
@@ -246,25 +243,14 @@ CSV_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", 
 
 def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: float) -> str:
     """One row per submission; a submission that could not be graded scores zero out of the full maximum.
-    `timestamp` is when the learner submitted: the newest modification time of the files graded (each
-    exercise's `files_sha256`, in its NN-id folder of the workspace), in ISO 8601 UTC; the time grading
-    started when none of those files is there."""
+    `timestamp` is when the learner submitted: the newest modification time of the files graded, in ISO 8601
+    UTC; the time grading started when there were none."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for result in results:
         student = result.workspace.rstrip("/").rsplit("/", 1)[-1]
-        writer.writerow([assignment, "", _submitted_at(result), student, "", "", "", f"{result.score:g}", "0",
+        submitted = result.submitted_at or min((e.started_at for e in result.exercises), default="")
+        writer.writerow([assignment, "", submitted, student, "", "", "", f"{result.score:g}", "0",
                          f"{max(0.0, result.score):g}", f"{max_score:g}"])
     return out.getvalue()
-
-
-def _submitted_at(result: WorkspaceResult) -> str:
-    workspace = Path(result.workspace)
-    folders = {m.group(2): p for p in workspace.iterdir() if p.is_dir() and (m := FOLDER_NAME.match(p.name))} \
-        if workspace.is_dir() else {}
-    times = [path.stat().st_mtime for e in result.exercises if e.exercise_id in folders
-             for name in e.files_sha256 if (path := folders[e.exercise_id] / name).is_file()]
-    if not times:
-        return min((e.started_at for e in result.exercises), default="")
-    return datetime.fromtimestamp(max(times), timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")

@@ -89,6 +89,9 @@ def run_check(check: Check, folder: Path, seed: int) -> CheckResult:
         failures, output = _failures(check, folder, seed)
     except CheckCannotRun as exc:
         outcome.status, outcome.score, outcome.message = ERROR, 0.0, str(exc)
+    except Exception as exc:  # noqa: BLE001 - a bug or a broken setup stays this check's alone
+        outcome.status, outcome.score = ERROR, 0.0
+        outcome.message = f"lambdalab could not run this check ({type(exc).__name__}: {exc})"
     else:
         outcome.output = capped(output)
         if failures:

@@ -19,10 +19,13 @@ from lambdalab.engine.units import parse_duration
 from lambdalab.grading.assertions import Observed, lookup
 from lambdalab.inputs import InputErrors, load_yaml
 from lambdalab.paths import environments_dir
-from lambdalab.runtime import CodeTooLarge, ExecutionEnvironment, FunctionCode, Invocation
+from lambdalab.runtime import CodeTooLarge, ConfinementFailed, ExecutionEnvironment, FunctionCode, Invocation
 from lambdalab.services import writes
 
 TMP_FILE_LIMIT = 64 * 1024  # bytes of each /tmp file a check reads
+# Init errors that mean the code never loaded: the check could not run (an error, in every export), as
+# opposed to code that loads and then fails, which is the check's to judge.
+DOES_NOT_LOAD = ("Runtime.UserCodeSyntaxError", "Runtime.ImportModuleError", "Runtime.HandlerNotFound")
 
 
 class CheckCannotRun(Exception):
@@ -50,13 +53,16 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
                 environment = ExecutionEnvironment(code, number)
             invocations.append(environment.invoke(event, request_id(seed, number)))
         tmp_files.update(_tmp_files(environment))
-    except CodeTooLarge as exc:
+    except (CodeTooLarge, ConfinementFailed) as exc:
         raise CheckCannotRun(str(exc)) from None
     finally:
         if environment is not None:
             environment.shutdown()
         tables = {p.stem: writes(p) for p in Path(services.name).glob("*.jsonl")}
         services.cleanup()
+    first_error = invocations[0].error if invocations else None
+    if first_error and first_error.get("errorType") in DOES_NOT_LOAD:
+        raise CheckCannotRun(f"the code does not load: {first_error['errorType']}: {first_error.get('errorMessage', '')}")
     verdicts: list[dict | None] = [None] * len(invocations)
     if trigger:
         verdicts = []

@@ -76,6 +76,7 @@ class WorkspaceResult:
     message: str = ""  # why the workspace could not be graded at all (not a workspace, timed out)
     isolation: list[str] = field(default_factory=list)  # the isolation layers it was graded with (grading/isolation.py)
     alerts: list[str] = field(default_factory=list)  # what an instructor must look at: an attempt to forge results
+    submitted_at: str = ""  # ISO 8601 UTC: the newest modification time of the learner's graded files
 
     @property
     def score(self) -> float:
@@ -88,12 +89,13 @@ class WorkspaceResult:
     def to_dict(self) -> dict:
         return {"workspace": self.workspace, "score": self.score, "max_score": self.max_score,
                 "message": self.message, "isolation": self.isolation, "alerts": self.alerts,
+                "submitted_at": self.submitted_at,
                 "exercises": [e.to_dict() for e in self.exercises]}
 
     @classmethod
     def from_dict(cls, data: dict) -> WorkspaceResult:
         return cls(data["workspace"], [ExerciseResult.from_dict(e) for e in data["exercises"]], data.get("message", ""),
-                   data.get("isolation", []), data.get("alerts", []))
+                   data.get("isolation", []), data.get("alerts", []), data.get("submitted_at", ""))
 
 
 def capped(text: str, limit: int = OUTPUT_LIMIT) -> str:

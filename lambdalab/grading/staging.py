@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from lambdalab.runtime.environment import CODE_SIZE_LIMIT, NOT_CODE
@@ -19,12 +20,18 @@ class CannotStage(Exception):
     """Why one exercise folder cannot be graded (a link out of the workspace, a loop, too much)."""
 
 
-def stage(workspace: Path, folder_names: list[str], target: Path) -> dict[str, str]:
-    """Copy each exercise folder of `workspace` that exists into `target`; {folder name: why not} for the
-    ones that cannot be copied (nothing of them is left in `target`)."""
+@dataclass
+class Staged:
+    problems: dict[str, str] = field(default_factory=dict)  # folder name -> why it cannot be graded
+    newest: float | None = None  # the newest modification time of the files copied: when the learner handed in
+
+
+def stage(workspace: Path, folder_names: list[str], target: Path) -> Staged:
+    """Copy each exercise folder of `workspace` that exists into `target`; nothing is left in `target` of a
+    folder that cannot be copied."""
     root = workspace.resolve()
     target.mkdir(parents=True, exist_ok=True)
-    problems = {}
+    staged = Staged()
     for name in folder_names:
         source = workspace / name
         if not os.path.lexists(source):
@@ -33,15 +40,18 @@ def stage(workspace: Path, folder_names: list[str], target: Path) -> dict[str, s
         try:
             copier.copy(source, target / name, set())
         except CannotStage as exc:
-            problems[name] = str(exc)
+            staged.problems[name] = str(exc)
             shutil.rmtree(target / name, ignore_errors=True)
-    return problems
+        else:
+            staged.newest = max(filter(None, (staged.newest, copier.newest)), default=None)
+    return staged
 
 
 class _Copier:
     def __init__(self, root: Path, name: str):
         self.root, self.name = root, name
         self.files = self.size = 0
+        self.newest: float | None = None
 
     def copy(self, source: Path, destination: Path, open_folders: set[str]) -> None:
         """`source` (a file or folder, perhaps a link) into `destination`; `open_folders` holds the real
@@ -63,6 +73,7 @@ class _Copier:
             if self.size > CODE_SIZE_LIMIT:
                 raise CannotStage(f"{self.name}/ holds more than {CODE_SIZE_LIMIT // 2**20} MB (Lambda's limit for "
                                   f"code, unzipped: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
+            self.newest = max(self.newest or 0.0, info.st_mtime)
             shutil.copyfile(real, destination)
         # anything else (a pipe, a socket, a device) is not code: left out
 

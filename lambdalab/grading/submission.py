@@ -16,6 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 
 from lambdalab.grading import channel, processes
@@ -79,7 +80,8 @@ def grade_submission(folder: Path, run: Run) -> WorkspaceResult:
 
 def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceResult:
     staged = scratch / "submission"
-    problems = stage(folder, [e.folder.name for e in run.exercises], staged)
+    copied = stage(folder, [e.folder.name for e in run.exercises], staged)
+    problems = copied.problems
     to_grade = [e.id for e in run.exercises if e.folder.name not in problems]
     confinement = run.isolation.confinement(uid, run.hidden)
     (scratch / "environments").mkdir()
@@ -145,7 +147,10 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
               f"report results of its own): ignored"] if forged else []
     message = why if len(finished) < len(to_grade) else ""
-    return WorkspaceResult(str(folder), results, message, isolation=run.isolation.layers, alerts=alerts)
+    submitted = datetime.fromtimestamp(copied.newest, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") \
+        if copied.newest else ""
+    return WorkspaceResult(str(folder), results, message, isolation=run.isolation.layers, alerts=alerts,
+                           submitted_at=submitted)
 
 
 def _why_unfinished(returncode: int, limit_reached: bool, run: Run, elapsed: float, tail: list[str]) -> str:
