@@ -384,22 +384,25 @@ def test_an_interrupted_grade_says_how_to_resume(tmp_path):
 def test_student_code_runs_as_its_own_user_in_a_view_of_its_own(tmp_path):
     subs = tmp_path / "subs"
     ws = start(subs / "looker")
+    key = tmp_path / "key"
+    assert subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
     (ws / PROXY / "app.py").write_text(handler(f'''
         import json, os
         def handler(event, context):
             print("SEEN", json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")),
                                       "submissions": os.path.exists({str(subs)!r}),
                                       "course": os.path.exists({str(REPO / "exercises")!r}),
+                                      "key": os.path.exists({str(key)!r}),
                                       "processes": [p for p in os.listdir("/proc") if p.isdigit()]}}))
             return {{}}
         '''))
     out = tmp_path / "grades"
-    result = grade(str(subs), "--exercise", "proxy-response", "--format", "json", "--out", str(out))
+    result = grade(str(subs), "--exercise", "proxy-response", "--format", "json", "--out", str(out), "--key", str(key))
     assert "with pid-namespace, view, user." in result.stderr
     output = graded(out)["looker"]["exercises"][0]["tests"][0]["output"]
     seen = json.loads(output.split("SEEN ", 1)[1].splitlines()[0])
     assert seen["uid"] >= 1_900_000_000 and seen["uid"] != os.getuid()
-    assert not seen["submissions"] and not seen["course"]
+    assert not seen["submissions"] and not seen["course"] and not seen["key"]
     assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "sbin", "tmp",
                                  "usr", "var", "work", "opt", "home"}
     assert len(seen["processes"]) < 10  # its own PID namespace: the grader and this submission's environments

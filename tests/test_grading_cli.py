@@ -162,13 +162,18 @@ def test_the_same_submission_always_gets_the_same_grade(graded_class, tmp_path):
     assert first["exercises"][0]["seed"] == second["exercises"][0]["seed"]
 
 
+def by_student_row(rows: list[dict], name: str) -> dict:
+    return next(r for r in rows if r["student_id"] == name)
+
+
 def test_text_table_and_csv(graded_class):
     subs, out = graded_class
     table = (out / "grades.txt").read_text()
     assert "good" in table and "8/8" in table
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
     assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                             "raw_score", "late_submission_penalty", "score", "max_score"]
+                             "raw_score", "late_submission_penalty", "score", "max_score", "flags"]
+    assert "identical to the reference" in by_student_row(rows, "good")["flags"]  # the solution, copied in
     by_student = {r["student_id"]: r for r in rows}
     assert by_student["good"]["score"] == "8" and by_student["missing"]["score"] == "0"
     assert all(r["max_score"] == "8" for r in rows)

@@ -4,7 +4,9 @@ documented keys, and GitHub Classroom's reporter, its arithmetic re-implemented 
 
 from __future__ import annotations
 
+import argparse
 import base64
+import copy
 import csv
 import io
 import json
@@ -84,8 +86,7 @@ GRADESCOPE_SCHEMA = {
                 "name": {"type": "string"}, "name_format": _FORMAT, "number": {"type": "string"},
                 "output": {"type": "string"}, "output_format": _FORMAT,
                 "tags": {"type": "array", "items": {"type": "string"}},
-                # `hidden` would not hide the total: lambdalab never uses it for a scored check
-                "visibility": {"enum": ["visible", "after_due_date", "after_published"]},
+                "visibility": _VISIBILITY,
                 "extra_data": {"type": "object"}}}},
     },
 }
@@ -256,7 +257,7 @@ def test_exercism_writes_one_results_json_per_exercise_with_the_tasks_of_the_cou
         path=str(path))
     for name in ("ada", "grace"):
         (tmp_path / "subs" / name).mkdir(parents=True)
-    files = dict(_render("exercism", [graded(tmp_path / "subs" / n) for n in ("ada", "grace")], course, "a", 18, False))
+    files = dict(_render("exercism", [graded(tmp_path / "subs" / n) for n in ("ada", "grace")], course, _options(), 18, False))
     assert sorted(files) == [f"exercism/{n}/{e}/results.json" for n in ("ada", "grace")
                              for e in ("proxy-response", "remaining-time")]
     proxy = valid_exercism(json.loads(files["exercism/ada/proxy-response/results.json"]))
@@ -264,8 +265,12 @@ def test_exercism_writes_one_results_json_per_exercise_with_the_tasks_of_the_cou
     assert [t.get("task_id") for t in proxy["tests"]] == [c.task for c in course[0].checks] == [1, 1, 2]
     assert valid_exercism(json.loads(files["exercism/grace/remaining-time/results.json"]))["status"] == "fail"
 
-    single = dict(_render("exercism", [graded(tmp_path / "alone")], course, "a", 18, True))
+    single = dict(_render("exercism", [graded(tmp_path / "alone")], course, _options(), 18, True))
     assert sorted(single) == ["exercism/proxy-response/results.json", "exercism/remaining-time/results.json"]
+
+
+def _options(**given) -> argparse.Namespace:
+    return argparse.Namespace(**{"assignment": "a", "hidden_checks": "after_due_date", **given})
 
 
 # --- GitHub Classroom --------------------------------------------------------------------------------------------
@@ -322,10 +327,28 @@ def test_gradescope_uses_only_documented_keys():
     assert data["score"] == sum(t["score"] for t in data["tests"]) == EVERY_STATUS.score
     hidden = next(t for t in data["tests"] if t["name"].endswith("bad request"))
     assert hidden["visibility"] == "after_due_date" and hidden["status"] == "failed"
+    # `hidden` would not hide the total: by default no scored test uses it
+    assert all(t["max_score"] == 0 for t in data["tests"] if t["visibility"] == "hidden")
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "tests": [{**data["tests"][0], "hidden": True}]}, GRADESCOPE_SCHEMA)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**data, "max_score": 8}, GRADESCOPE_SCHEMA)
+
+
+def test_gradescope_hidden_checks_as_the_instructor_chooses_and_flags_for_instructors_only():
+    flagged = copy.deepcopy(EVERY_STATUS)
+    flagged.alerts = ["2 line(s) on the results channel were not written by the grader"]
+    flagged.exercises[0].flags = [{"kind": "reference-copy", "file": "app.py", "how": "identical", "with": "the reference"}]
+    for choice in exports.HIDDEN_VISIBILITY:
+        data = exports.gradescope(flagged, choice)
+        jsonschema.validate(data, GRADESCOPE_SCHEMA)
+        assert {t["visibility"] for t in data["tests"] if t["name"].endswith("bad request")} == {choice}
+    notes = [t for t in exports.gradescope(flagged)["tests"] if t["name"].startswith("for the instructor")]
+    assert [t["name"] for t in notes] == [
+        "for the instructor: 2 line(s) on the results channel were not written by the grader",
+        f"for the instructor: {flagged.exercises[0].exercise_id}/app.py is identical to the reference"]
+    assert all(t["visibility"] == "hidden" and t["max_score"] == 0 and t["status"] == "failed" for t in notes)
+    assert exports.gradescope(flagged)["score"] == flagged.score  # a flag never changes the score
 
 
 # --- CSV ---------------------------------------------------------------------------------------------------------

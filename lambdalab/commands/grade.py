@@ -13,6 +13,7 @@ from lambdalab import __version__
 from lambdalab.commands import UsageError, exercise_named
 from lambdalab.engine.units import parse_duration
 from lambdalab.grading import exports
+from lambdalab.grading.answer_key import load_key
 from lambdalab.grading.bulk import grade_submissions
 from lambdalab.grading.exercises import load_catalogue
 from lambdalab.grading.isolation import LAYERS, Isolation
@@ -50,6 +51,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--assignment", default="lambdalab", help="the assignment name in the CSV")
     parser.add_argument("--key", metavar="KEYDIR", default=os.environ.get("LAMBDALAB_KEY"),
                         help="the answer key to grade with (`lambdalab classroom init`; default $LAMBDALAB_KEY)")
+    parser.add_argument("--hidden-checks", choices=exports.HIDDEN_VISIBILITY, default="after_due_date",
+                        help="how Gradescope shows hidden checks to students: after the due date (default; the total "
+                             "too), after grades are published, or never (with the total visible)")
     parser.add_argument("--resume", action="store_true", help="keep what an interrupted run with the same --out graded")
     parser.add_argument("--isolation", default=",".join(LAYERS), metavar="LAYERS",
                         help=f"the isolation layers to use where the machine allows them (default all: {','.join(LAYERS)})")
@@ -77,13 +81,19 @@ def run(args: argparse.Namespace) -> int:
     folders = _submissions(root, {e.folder.name for e in catalogue.exercises})
     if not folders:
         raise UsageError(f"{root}: no workspaces in it")
-    key = Path(args.key).resolve() if args.key else None
+    key = load_key(Path(args.key).resolve()) if args.key else None
     out = Path(args.out).resolve() if args.out else None
-    journal = Journal(out, {"lambdalab": __version__, "exercises": [(e.id, e.content_sha256) for e in exercises],
-                            "key": str(key), "time_limit": limit}, {e.id: e.folder.name for e in exercises},
-                      args.resume) if out else None
-    hidden = tuple(str(p) for p in (key, root.resolve(), out) if p)
+    graded_with = [key.applied(e) if key else e for e in exercises]
+    journal = Journal(out, {"lambdalab": __version__, "exercises": [(e.id, e.content_sha256) for e in graded_with],
+                            "time_limit": limit}, {e.id: e.folder.name for e in exercises}, args.resume) if out else None
+    hidden = tuple(str(p) for p in (key and key.folder, root.resolve(), out) if p)
     say = (lambda text: print(text, file=sys.stderr)) if out else (lambda text: None)
+    if key is None:
+        print("lambdalab grade: no answer key: the hidden checks are the course's examples, which every learner can "
+              "read (make a key with `lambdalab classroom init KEYDIR`)", file=sys.stderr)
+    elif key.stale(exercises):
+        print(f"lambdalab grade: the key was made for another version of {', '.join(key.stale(exercises))}: its hidden "
+              f"checks may not fit; make a new key with `lambdalab classroom init`", file=sys.stderr)
     say(f"Grading {len(folders)} submission(s) x {len(exercises)} exercise(s), {args.jobs} at once...")
     previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
@@ -98,9 +108,9 @@ def run(args: argparse.Namespace) -> int:
         return 130
     finally:
         signal.signal(signal.SIGTERM, previous)
-    max_score = sum(e.points for e in exercises)
+    max_score = sum(e.points for e in graded_with)
     single = folders == [root]
-    rendered = {fmt: _render(fmt, results, exercises, args.assignment, max_score, single) for fmt in formats}
+    rendered = {fmt: _render(fmt, results, graded_with, args, max_score, single) for fmt in formats}
     if not args.out:
         files = next(iter(rendered.values()))
         if len(files) > 1:
@@ -132,7 +142,7 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _render(fmt: str, results, exercises, assignment: str, max_score: float, single: bool) -> list[tuple[str, str]]:
+def _render(fmt: str, results, exercises, args: argparse.Namespace, max_score: float, single: bool) -> list[tuple[str, str]]:
     """(file name under --out, text) for one format; several files when the format is per learner, except for
     a `single` workspace graded alone (Gradescope's /autograder/results/results.json)."""
     if fmt == "text":
@@ -140,7 +150,7 @@ def _render(fmt: str, results, exercises, assignment: str, max_score: float, sin
     if fmt == "json":
         return [("grades.json", json.dumps(exports.grade_json(results), indent=2) + "\n")]
     if fmt == "csv":
-        return [("grades.csv", exports.roll_up_csv(results, assignment, max_score))]
+        return [("grades.csv", exports.roll_up_csv(results, args.assignment, max_score))]
     if fmt == "exercism":  # Exercism's runner reports one exercise: exercism/[learner/]exercise-id/results.json
         tasks = {e.id: {c.id: c.task for c in e.checks} for e in exercises}
         return [(f"exercism/{'' if single else Path(r.workspace).name + '/'}{e.exercise_id}/results.json",
@@ -148,7 +158,7 @@ def _render(fmt: str, results, exercises, assignment: str, max_score: float, sin
                 for r in results for e in r.exercises]
     per_learner = {
         "junit": ("junit.xml", exports.junit_xml),
-        "gradescope": ("results.json", lambda r: json.dumps(exports.gradescope(r), indent=2) + "\n"),
+        "gradescope": ("results.json", lambda r: json.dumps(exports.gradescope(r, args.hidden_checks), indent=2) + "\n"),
         "github": ("github-output.txt", exports.classroom_output),
     }
     name, render = per_learner[fmt]

@@ -11,6 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
 
+from lambdalab.grading import copies
+from lambdalab.grading.answer_key import AnswerKey
 from lambdalab.grading.exercises import Exercise
 from lambdalab.grading.isolation import LAYERS, Isolation, probe
 from lambdalab.grading.journal import Journal
@@ -23,7 +25,7 @@ SCRATCH_PREFIX = "lambdalab-grade-"
 
 
 def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float, *,
-                      key: Path | None = None, hidden: tuple[str, ...] = (), layers: tuple[str, ...] = LAYERS,
+                      key: AnswerKey | None = None, hidden: tuple[str, ...] = (), layers: tuple[str, ...] = LAYERS,
                       journal: Journal | None = None, started: Callable[[Isolation], None] | None = None,
                       done: Callable[[WorkspaceResult, bool], None] | None = None) -> list[WorkspaceResult]:
     """Every submission's result, in the order given. `started` hears which isolation the run has; `done`
@@ -34,7 +36,7 @@ def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int,
         linux.become_subreaper()  # a grading process killed at its time limit leaves its orphans to this one
         linux.set_dumpable(False)
     work = _scratch()
-    run = Run(exercises, limit_s, Isolation(), work, key, hidden)
+    run = Run(exercises, limit_s, Isolation(), work, key.folder if key else None, hidden)
     try:
         run.isolation = probe(layers, work)
         if started:
@@ -56,14 +58,23 @@ def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int,
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
             futures = [pool.submit(one, folder) for folder in folders]
             try:
-                return [future.result() for future in futures]
+                results = [future.result() for future in futures]
             except KeyboardInterrupt:
                 run.stop()
                 for future in futures:
                     future.cancel()
                 raise
+        copies.flag(results, {e.id: copies.reference_fingerprints(_solution(e, key)) for e in exercises})
+        return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _solution(exercise: Exercise, key: AnswerKey | None) -> dict[str, Path]:
+    """The reference's files: the answer key's, else the course's (a starter file the solution leaves alone is
+    no answer to flag)."""
+    folder = key.solution_folder(exercise) if key else exercise.folder / "solution"
+    return {name: folder / name for name in exercise.starter}
 
 
 def _scratch() -> Path:

@@ -38,6 +38,17 @@ class Check:
     expect: tuple[dict[str, Any], ...]
     order: int  # 1-based, as authored
     task: int | None = None  # the instructions' numbered step it tests (Exercism's task_id)
+    guard: bool = False  # passes on the starter: scores only once one of the exercise's other checks passes
+    vary: tuple[dict[str, Any], ...] = ()  # what an answer key draws afresh for a class (variation.py)
+
+    def item(self) -> dict[str, Any]:
+        """The check as it would be authored (the inverse of check_from)."""
+        item: dict[str, Any] = {"id": self.id, "name": self.name, "points": self.points}
+        item.update({k: v for k, v in (("hidden", self.hidden), ("task", self.task), ("guard", self.guard)) if v})
+        item.update({"why": self.why, self.kind: self.setup, "expect": list(self.expect)})
+        if self.vary:
+            item["vary"] = list(self.vary)
+        return item
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,7 @@ class Exercise:
     run: tuple[str, dict[str, Any]]  # (kind, setup) for `lambdalab run`
     checks: tuple[Check, ...]
     folder: Path
+    key_text: str = ""  # the answer key's hidden checks, when a key replaced the course's examples
 
     @property
     def points(self) -> float:
@@ -80,11 +92,13 @@ class Exercise:
 
     @cached_property
     def content_sha256(self) -> str:
-        """The course's side of the exercise (its YAML, starters and solutions), so a result names what graded it;
-        read once per process, however many submissions it grades."""
+        """The course's side of the exercise (its YAML, starters and solutions, and an answer key's hidden checks),
+        so a result names what graded it; read once per process, however many submissions it grades."""
         digest = hashlib.sha256()
         for path in sorted(p for p in self.folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
             digest.update(str(path.relative_to(self.folder)).encode() + b"\0" + path.read_bytes() + b"\0")
+        if self.key_text:
+            digest.update(b"key\0" + self.key_text.encode())
         return digest.hexdigest()
 
 
@@ -118,19 +132,25 @@ def load_exercise(folder: Path) -> Exercise:
         if item["id"] in seen:
             errors.append(doc.error(("checks", index, "id"), f"two checks have the id {item['id']!r}"))
         seen.add(item["id"])
-        kind = next(k for k in KINDS if k in item)
-        setup = item[kind]
-        named = setup.get("file") or setup.get("environment_from")
+        built = check_from(item, index + 1)
+        named = built.setup.get("file") or built.setup.get("environment_from")
         if named and named not in data["starter"]:
-            errors.append(doc.error(("checks", index, kind, "file"), f"{named!r} is not one of the starter files "
-                                                                     f"({', '.join(data['starter'])})"))
-        checks.append(Check(item["id"], item["name"], float(item["points"]), bool(item.get("hidden", False)),
-                            item["why"].strip(), kind, setup, tuple(item["expect"]), index + 1, item.get("task")))
+            errors.append(doc.error(("checks", index, built.kind, "file"), f"{named!r} is not one of the starter files "
+                                                                           f"({', '.join(data['starter'])})"))
+        checks.append(built)
     if errors:
         raise InputErrors(errors)
     run = next(iter(data["run"].items())) if "run" in data else (checks[0].kind, checks[0].setup)
     return Exercise(data["id"], data["title"], data["lesson"], data["difficulty"], int(data.get("minutes", 15)),
                     data["instructions"], tuple(data["starter"]), tuple(data["hints"]), run, tuple(checks), folder)
+
+
+def check_from(item: dict[str, Any], order: int) -> Check:
+    """A check as authored (an item of `checks:`, already valid against the schema)."""
+    kind = next(k for k in KINDS if k in item)
+    return Check(item["id"], item["name"], float(item["points"]), bool(item.get("hidden", False)), item["why"].strip(),
+                 kind, item[kind], tuple(item["expect"]), order, item.get("task"), bool(item.get("guard", False)),
+                 tuple(item.get("vary", ())))
 
 
 @dataclass

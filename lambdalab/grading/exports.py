@@ -25,6 +25,16 @@ EXERCISM_HIDDEN = "a hidden check: its details are not shown"
 _EXERCISM_STATUS = {PASS: "pass", FAIL: "fail", ERROR: "error", SKIP: "error"}  # a skipped check did not run
 
 
+def flag_words(exercise: ExerciseResult) -> list[str]:
+    """Each copy flag in words, for an instructor: "app.py is identical to the reference"."""
+    return [f"{exercise.exercise_id}/{f['file']} is {'identical to' if f['how'] == 'identical' else 'the same program as'} "
+            f"{f['with'] if f['kind'] == 'reference-copy' else f['with'] + chr(39) + 's'}" for f in exercise.flags]
+
+
+def _instructor_notes(result: WorkspaceResult) -> list[str]:
+    return [*result.alerts, *(words for e in result.exercises for words in flag_words(e))]
+
+
 def _learner_message(check: CheckResult) -> str:
     return "" if check.hidden or check.status == PASS else check.message
 
@@ -52,6 +62,7 @@ def grade_json(results: list[WorkspaceResult]) -> list[dict]:
         data = learner_json(result)
         data.update(message=result.message, isolation=result.isolation, alerts=result.alerts)
         for exercise, shaped in zip(result.exercises, data["exercises"]):
+            shaped["flags"] = exercise.flags
             for check, test in zip(exercise.checks, shaped["tests"]):
                 test.update(message=check.message, output=check.output, id=check.id)
         out.append(data)
@@ -71,10 +82,10 @@ def text_table(results: list[WorkspaceResult], exercise_ids: list[str]) -> str:
         for exercise_id in exercise_ids:
             e = by_id.get(exercise_id)
             cells.append(f"{'-' if e is None else f'{e.score:g}/{e.max_score:g}':>16}")
-        name = result.workspace.rstrip("/").rsplit("/", 1)[-1][:23]
-        lines.append(f"{name:<24}" + "".join(cells) + f"{result.score:>7g}/{result.max_score:g}")
+        lines.append(f"{result.learner[:23]:<24}" + "".join(cells) + f"{result.score:>7g}/{result.max_score:g}")
         if result.message:
             lines.append(f"  {result.message}")
+        lines += [f"  look at this: {note}" for note in _instructor_notes(result)]
     return "\n".join(lines) + "\n"
 
 
@@ -90,7 +101,8 @@ def junit_xml(result: WorkspaceResult) -> str:
         counts = {s: sum(c.status == s for c in e.checks) for s in (FAIL, ERROR, SKIP)}
         properties = "".join(f"<property name={_attr(k)} value={_attr(v)}/>" for k, v in (
             ("score", f"{e.score:g}"), ("max_score", f"{e.max_score:g}"), ("seed", e.seed), ("lambdalab", e.tool_version),
-            ("content_sha256", e.content_sha256), *((f"sha256:{p}", h) for p, h in e.files_sha256.items())))
+            ("content_sha256", e.content_sha256), *((f"sha256:{p}", h) for p, h in e.files_sha256.items()),
+            *(("flag", words) for words in flag_words(e))))
         cases = [_junit_case(classname, c) for c in e.checks]
         if not e.checks:  # no check ran: a synthetic testcase carries the error
             counts[ERROR] = 1
@@ -135,19 +147,27 @@ def _attr(value: object) -> str:
 
 # --- Gradescope results.json --------------------------------------------------------------------------
 
-def gradescope(result: WorkspaceResult) -> dict:
-    """Status set on every test (a failed zero-point test would show as passed otherwise); scored hidden
-    checks are `after_due_date`, never `hidden`, which would not hide the total."""
+HIDDEN_VISIBILITY = ("after_due_date", "after_published", "hidden")
+
+
+def gradescope(result: WorkspaceResult, hidden_visibility: str = "after_due_date") -> dict:
+    """Status set on every test (a failed zero-point test would show as passed otherwise). Hidden checks are
+    `after_due_date` by default, which also hides the total until then; `hidden` shows the total but never
+    the checks (Gradescope meant it for checks worth nothing). Copy flags and forged-result alerts are tests
+    worth nothing that only instructors see."""
     tests = []
     for n, e in enumerate(result.exercises, start=1):
         for c in e.checks:
             test = {"number": f"{n}.{c.order}", "name": f"{e.exercise_id}: {c.name}", "score": c.score,
                     "max_score": c.max_score, "status": "passed" if c.status == PASS else "failed",
-                    "visibility": "after_due_date" if c.hidden else "visible", "tags": [e.lesson, *c.tags]}
+                    "visibility": hidden_visibility if c.hidden else "visible", "tags": [e.lesson, *c.tags]}
             if c.status != PASS:
                 test.update(output=c.message + (f"\n\nYour code printed:\n{c.output}" if c.output else ""),
                             output_format="text")
             tests.append(test)
+    for note in _instructor_notes(result):
+        tests.append({"name": f"for the instructor: {note}", "score": 0, "max_score": 0, "status": "failed",
+                      "visibility": "hidden", "tags": ["integrity"]})
     header = ", ".join(f"{e.exercise_id} seed {e.seed}" for e in result.exercises)
     return {
         "score": result.score, "execution_time": round(sum(e.duration_s for e in result.exercises), 3),
@@ -156,7 +176,8 @@ def gradescope(result: WorkspaceResult) -> dict:
                   + "".join(f"\n\n{e.exercise_id}: {e.message}" for e in result.exercises if e.message),
         "output_format": "md", "stdout_visibility": "hidden", "tests": tests,
         "extra_data": {e.exercise_id: {"seed": e.seed, "lambdalab": e.tool_version, "content_sha256": e.content_sha256,
-                                       "files_sha256": e.files_sha256} for e in result.exercises},
+                                       "files_sha256": e.files_sha256, "flags": e.flags} for e in result.exercises}
+                      | {"alerts": result.alerts, "isolation": result.isolation},
     }
 
 
@@ -182,7 +203,9 @@ def classroom(result: WorkspaceResult) -> dict:
                 "filename": "", "line_no": 0, "duration": round(c.duration_s * 1000) if first else 0})
     statuses = {e.status for e in result.exercises}
     status = "error" if statuses <= {ERROR} else "pass" if statuses == {PASS} else "fail"
-    return {"version": 1, "status": status, "max_score": result.max_score, "tests": tests}
+    data = {"version": 1, "status": status, "max_score": result.max_score, "tests": tests}
+    notes = _instructor_notes(result)
+    return {**data, "flags": notes} if notes else data  # the reporter reads no more than it knows
 
 
 def _common_unit(points: list[float]) -> Fraction:
@@ -238,7 +261,7 @@ def _cap_utf8(text: str, limit: int) -> str:
 # --- class roll-up CSV (nbgrader's columns) -----------------------------------------------------------
 
 CSV_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
-               "late_submission_penalty", "score", "max_score")
+               "late_submission_penalty", "score", "max_score", "flags")  # nbgrader's, and lambdalab's copy flags
 
 
 def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: float) -> str:
@@ -252,5 +275,5 @@ def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: floa
         student = result.workspace.rstrip("/").rsplit("/", 1)[-1]
         submitted = result.submitted_at or min((e.started_at for e in result.exercises), default="")
         writer.writerow([assignment, "", submitted, student, "", "", "", f"{result.score:g}", "0",
-                         f"{max(0.0, result.score):g}", f"{max_score:g}"])
+                         f"{max(0.0, result.score):g}", f"{max_score:g}", "; ".join(_instructor_notes(result))])
     return out.getvalue()

@@ -29,6 +29,8 @@ from lambdalab.grading.workspace import files_sha256
 Progress = Callable[[Check, CheckResult], None]
 
 CHECKS_AT_ONCE = 8
+UNEARNED = ("This check passes on the untouched starter too: it counts once one of this exercise's own checks "
+            "passes (no credit without solving).")
 
 
 def exercise_seed(exercise: Exercise) -> int:
@@ -36,15 +38,29 @@ def exercise_seed(exercise: Exercise) -> int:
     return int(hashlib.sha256(exercise.id.encode()).hexdigest()[:8], 16)
 
 
-def grade_exercise(exercise: Exercise, folder: Path, progress: Progress | None = None) -> ExerciseResult:
+def grade_exercise(exercise: Exercise, folder: Path, progress: Progress | None = None,
+                   earned_only: bool = True) -> ExerciseResult:
+    """`earned_only` off shows what each check says alone (validate proves which checks the starter passes)."""
     started = time.monotonic()
     result = blank_result(exercise, folder)
     if not folder.is_dir():
         not_run(result, exercise, f"{folder.name}/ is missing from the workspace: `lambdalab start` creates it")
     else:
         result.checks = _run_checks(exercise.checks, folder, result.seed, progress)
+        if earned_only:
+            _withhold_unearned(exercise.checks, result.checks)
     result.duration_s = round(time.monotonic() - started, 3)
     return result
+
+
+def _withhold_unearned(checks: tuple[Check, ...], outcomes: list[CheckResult]) -> None:
+    """Guard checks pass on the untouched starter: a blank submission would score them. They count once
+    one of the exercise's own checks passes."""
+    if any(o.status == PASS for c, o in zip(checks, outcomes) if not c.guard):
+        return
+    for check, outcome in zip(checks, outcomes):
+        if check.guard and outcome.status == PASS:
+            outcome.status, outcome.score, outcome.message = FAIL, 0.0, UNEARNED
 
 
 def _run_checks(checks: tuple[Check, ...], folder: Path, seed: int,

@@ -38,6 +38,8 @@ class ExerciseResult:
     files_sha256: dict[str, str]
     checks: list[CheckResult] = field(default_factory=list)
     message: str = ""  # why no check ran, when none did
+    fingerprints: dict[str, list[str]] = field(default_factory=dict)  # file -> [sha256, program digest] (copies.py)
+    flags: list[dict[str, str]] = field(default_factory=list)  # copies of the reference or of a classmate
 
     @property
     def status(self) -> str:
@@ -85,6 +87,11 @@ class WorkspaceResult:
     @property
     def max_score(self) -> float:
         return round(sum(e.max_score for e in self.exercises), 4)
+
+    @property
+    def learner(self) -> str:
+        """The workspace folder's name: a learner's name or id in a class."""
+        return self.workspace.rstrip("/").rsplit("/", 1)[-1]
 
     def to_dict(self) -> dict:
         return {"workspace": self.workspace, "score": self.score, "max_score": self.max_score,

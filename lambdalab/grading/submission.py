@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lambdalab.grading import channel, processes
+from lambdalab.grading import channel, copies, processes
 from lambdalab.grading.exercises import Exercise
 from lambdalab.grading.grader import blank_result, not_run
 from lambdalab.grading.isolation import Isolation
@@ -82,6 +82,7 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     staged = scratch / "submission"
     copied = stage(folder, [e.folder.name for e in run.exercises], staged)
     problems = copied.problems
+    prints = {e.id: copies.fingerprints(staged / e.folder.name, e) for e in run.exercises}  # before any code runs
     to_grade = [e.id for e in run.exercises if e.folder.name not in problems]
     confinement = run.isolation.confinement(uid, run.hidden)
     (scratch / "environments").mkdir()
@@ -141,9 +142,11 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     for exercise in run.exercises:
         name = exercise.folder.name
         if name in problems:
-            results.append(not_run(blank_result(exercise, staged / name), exercise, problems[name]))
+            result = not_run(blank_result(exercise, staged / name), exercise, problems[name])
         else:
-            results.append(finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise, why))
+            result = finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise, why)
+        result.fingerprints = prints[exercise.id]
+        results.append(result)
     alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
               f"report results of its own): ignored"] if forged else []
     message = why if len(finished) < len(to_grade) else ""

@@ -4,14 +4,15 @@ something: the reference solution passes every check (hidden ones too) and the s
 
 from __future__ import annotations
 
+import random
 import shutil
 import tempfile
 from pathlib import Path
 
 from lambdalab.course.loader import load_course
-from lambdalab.grading import assertions
+from lambdalab.grading import assertions, variation
 from lambdalab.grading.exercises import Exercise, load_catalogue
-from lambdalab.grading.grader import grade_exercise
+from lambdalab.grading.grader import grade_exercise, run_check
 from lambdalab.grading.results import PASS
 from lambdalab.inputs import InputError, load_yaml
 
@@ -38,6 +39,8 @@ def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple
             for index, item in enumerate(check.expect):
                 for problem in _expect_problems(check.kind, item):
                     errors.append(doc.error(("checks", check.order - 1, "expect", index), problem))
+            for where, problem in variation.problems(check):
+                errors.append(doc.error(("checks", check.order - 1, *where), problem))
         errors.extend(proof_problems(exercise, doc))
     return len(exercises) + len({e.file for e in errors if e in catalogue.errors}), errors
 
@@ -54,6 +57,23 @@ def _expect_problems(kind: str, item: dict) -> list[str]:
         ["a scenario expectation is {metric, function|queue|stream, op, value} as in a scenario's expect"]
 
 
+DRAWS_PROVED = 2  # draws of each `vary` the reference must pass, besides what `classroom init` draws
+
+
+def _draw_problems(exercise: Exercise, folder: Path, seed: int, doc) -> list[InputError]:
+    """A hidden check's draws must stay solvable: the reference passes a few of them."""
+    problems = []
+    for check in (c for c in exercise.checks if c.vary):
+        for number in range(1, DRAWS_PROVED + 1):
+            outcome = run_check(variation.drawn(check, random.Random(number)), folder, seed)
+            if outcome.status != PASS:
+                first = outcome.message.splitlines()[0] if outcome.message else outcome.status
+                problems.append(doc.error(("checks", check.order - 1, "vary"),
+                                          f"the reference solution fails draw {number} of {check.id!r}: {first}"))
+                break
+    return problems
+
+
 def proof_problems(exercise: Exercise, doc) -> list[InputError]:
     problems = []
     with tempfile.TemporaryDirectory(prefix="lambdalab-proof-") as scratch:
@@ -63,7 +83,16 @@ def proof_problems(exercise: Exercise, doc) -> list[InputError]:
             for name in exercise.starter:
                 source = exercise.starter_path(name) if role == "starter" else exercise.solution_path(name)
                 shutil.copyfile(source, folder / name)
-            result = grade_exercise(exercise, folder)
+            result = grade_exercise(exercise, folder, earned_only=False)
+            if role == "starter":
+                for check, outcome in zip(exercise.checks, result.checks):
+                    if (outcome.status == PASS) != check.guard:
+                        problems.append(doc.error(("checks", check.order - 1), (
+                            f"{check.id!r} passes on the untouched starter: mark it `guard: true`, so a blank submission "
+                            "does not score it") if check.guard is False else (
+                            f"{check.id!r} is a guard but fails on the starter: a guard is a check the starter passes")))
+            if role == "solution":
+                problems.extend(_draw_problems(exercise, folder, result.seed, doc))
             if role == "solution" and result.status != PASS:
                 failed = [c for c in result.checks if c.status != PASS]
                 for check in failed:

@@ -37,17 +37,21 @@ def load_schema(name: str) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=None)
-def _validator(name: str) -> jsonschema.protocols.Validator:
+def _validator(name: str, definition: str | None = None) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
+    if definition:  # one of the schema's $defs as the whole document
+        schema = {**schema, "$ref": f"#/$defs/{definition}", "properties": {}, "required": [],
+                  "additionalProperties": True}
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
 
 
-def check(doc: Document, schema_name: str) -> list[InputError]:
-    """Every schema problem in `doc`, one message per place, in file order."""
+def check(doc: Document, schema_name: str, definition: str | None = None) -> list[InputError]:
+    """Every schema problem in `doc` (against the whole schema, or one of its $defs), one message per place,
+    in file order."""
     errors: dict[tuple, InputError] = {}
-    for error in _validator(schema_name).iter_errors(doc.data):
+    for error in _validator(schema_name, definition).iter_errors(doc.data):
         for path, message in _explain(error):
             errors.setdefault(path, doc.error(path, message))
     return sorted(errors.values(), key=lambda e: (e.line, e.column))
