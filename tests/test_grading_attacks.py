@@ -406,3 +406,36 @@ def test_student_code_runs_as_its_own_user_in_a_view_of_its_own(tmp_path):
     assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "root", "sbin", "tmp",
                                  "usr", "var", "work", "opt", "home"}
     assert len(seen["processes"]) < 10  # its own PID namespace: the grader and this submission's environments
+
+
+PEEKER = '''
+import os
+def handler(event, context):
+    seen = b""
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()] + ["self"]:
+        for name in ("environ", "cmdline"):
+            try:
+                seen += open(f"/proc/{pid}/{name}", "rb").read()
+            except OSError:
+                pass
+    if b"lambdalab-key:" not in seen:
+        return {"statusCode": 500}
+    return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"photo": "p-1001"}'}
+'''
+
+
+def test_a_packed_key_in_the_environment_never_reaches_student_code(tmp_path):
+    """Without a user of its own, code can read its own process's first environment: the grader never
+    passes the instructor's on (LAMBDALAB_KEY may hold the whole key, as in GitHub Classroom)."""
+    key = tmp_path / "key"
+    assert subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
+    packed = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from lambdalab.grading."
+                             "answer_key import pack_key; print(pack_key(Path(sys.argv[1])))", str(key)],
+                            capture_output=True, text=True).stdout.strip()
+    ws = start(tmp_path / "peeker")
+    (ws / PROXY / "app.py").write_text(PEEKER)
+    result = subprocess.run([str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json",
+                             "--isolation", "pid-namespace,view"], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "LAMBDALAB_KEY": packed})
+    tests = json.loads(result.stdout)[0]["exercises"][0]["tests"]
+    assert next(t for t in tests if t["name"].startswith("answers 200"))["status"] == "failed"

@@ -1,5 +1,6 @@
 """`lambdalab classroom`: an instructor's tools around a graded class, one subcommand per action, each
-with its own --help and examples: `init` makes an answer key, `report` writes class analytics."""
+with its own --help and examples: `init` makes an answer key, `gradescope` and `github` the deployment
+kits built on it, `report` writes class analytics."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from pathlib import Path
 from lambdalab.commands import UsageError
 
 NAME = "classroom"
-HELP = "an instructor's tools for a graded class: an answer key (init), class analytics (report)"
+HELP = "an instructor's tools for a graded class: answer key, Gradescope and GitHub Classroom kits, analytics"
 EXAMPLES = """\
   lambdalab classroom init ~/keys/fall-2026                   an answer key for this class: keep it private
   lambdalab grade submissions/ --key ~/keys/fall-2026 --format json,csv --out grades/
+  lambdalab classroom gradescope ~/keys/fall-2026 --out autograder.zip
+  lambdalab classroom github ~/keys/fall-2026 --out lambdalab-template/
   lambdalab classroom report grades/                          grades/report.html, and a summary here
 
 `lambdalab classroom ACTION --help` shows an action's options and examples."""
@@ -46,8 +49,46 @@ key folder is readable by you only: never put it where students can read it. Gra
 exit status: 0 when the key is made, 2 for bad input (the folder already holds something)"""
 
 
+GRADESCOPE_HELP = "write a Gradescope autograder zip that grades with the answer key"
+GRADESCOPE_EXAMPLES = """\
+  lambdalab classroom gradescope ~/keys/fall-2026 --out autograder.zip
+  lambdalab classroom gradescope ~/keys/lab-3 --exercise proxy-response --hidden-checks hidden --out lab-3.zip
+
+Upload the zip on the assignment's "Configure Autograder" page (Ubuntu base image). It holds setup.sh
+(installs lambdalab from the wheel in the zip), run_autograder (grades /autograder/submission, whatever
+its layout: a workspace, a folder holding one, an exercise's files, and always writes
+/autograder/results/results.json), and the key, readable by root only in the image.
+exit status: 0 when the zip is written, 2 for bad input"""
+
+GITHUB_HELP = "write a GitHub Classroom template repository that grades each push with the answer key"
+GITHUB_EXAMPLES = """\
+  lambdalab classroom github ~/keys/fall-2026 --out lambdalab-template/
+
+Push the template to a repository of your Classroom organization and make it the assignment's template.
+Its workflow grades each push and posts the points with Classroom's reporter; the key comes from the
+organization secret LAMBDALAB_KEY, whose value is written beside the template (TEMPLATE.LAMBDALAB_KEY.txt):
+  gh secret set LAMBDALAB_KEY --org YOUR-ORG --visibility all < lambdalab-template.LAMBDALAB_KEY.txt
+A student can edit the workflow of their own repository: see the README's "Grading a class" for what
+that allows and how to grade authoritatively.
+exit status: 0 when the template is written, 2 for bad input"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
+    for name, help_text, examples, run_action, out_help in (
+            ("gradescope", GRADESCOPE_HELP, GRADESCOPE_EXAMPLES, _gradescope, "the zip to write (autograder.zip)"),
+            ("github", GITHUB_HELP, GITHUB_EXAMPLES, _github, "a new folder for the template repository")):
+        kit = actions.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        kit.add_argument("keydir", metavar="KEYDIR", help="the answer key (`lambdalab classroom init`)")
+        kit.add_argument("--out", required=True, metavar="PATH", help=out_help)
+        kit.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
+        if name == "gradescope":
+            kit.add_argument("--hidden-checks", default="after_due_date",
+                             choices=("after_due_date", "after_published", "hidden"),
+                             help="when students see hidden checks (default after the due date)")
+            kit.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
+        kit.set_defaults(action_run=run_action)
     init = actions.add_parser("init", help=INIT_HELP, description=INIT_HELP, epilog="examples:\n" + INIT_EXAMPLES,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     init.add_argument("keydir", metavar="KEYDIR", help="a new, empty folder for the key")
@@ -63,6 +104,52 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return args.action_run(args)
+
+
+def _kit_inputs(args: argparse.Namespace):
+    """The key and the exercises a kit is built from, checked: bad input is exit status 2, before anything is written."""
+    from lambdalab.commands import exercise_named
+    from lambdalab.grading.answer_key import load_key
+    from lambdalab.grading.exercises import load_catalogue
+
+    key = load_key(Path(args.keydir))
+    exercises = [exercise_named(e) for e in args.exercise] or load_catalogue().exercises
+    missing = [e.id for e in exercises if e.id not in key.hidden]
+    if missing:
+        raise UsageError(f"the key {args.keydir} was made without {', '.join(missing)}: make a key for them, "
+                         f"or leave them out with --exercise")
+    return key, exercises
+
+
+def _gradescope(args: argparse.Namespace) -> int:
+    from lambdalab.engine.units import parse_duration
+    from lambdalab.grading.kits import gradescope
+
+    key, exercises = _kit_inputs(args)
+    try:
+        parse_duration(args.time_limit)
+    except ValueError as exc:
+        raise UsageError(f"--time-limit {args.time_limit}: {exc}") from None
+    out = gradescope.build(key, [e.id for e in exercises], args.hidden_checks, args.time_limit, Path(args.out))
+    print(f"Wrote {out}: upload it on the assignment's Configure Autograder page (base image: Ubuntu).\n"
+          f"It holds the answer key: keep the zip where students cannot read it.")
+    return 0
+
+
+def _github(args: argparse.Namespace) -> int:
+    from lambdalab.grading.kits import github
+
+    key, exercises = _kit_inputs(args)
+    folder = Path(args.out)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} already exists and is not an empty folder: the template goes in a new one")
+    secret = github.build(key, exercises, folder, only=bool(args.exercise))
+    print(f"Wrote the template repository {folder}/ and, beside it, the packed key {secret} (readable by you only).\n"
+          f"1. Store the key as an organization secret the assignment's repositories can read:\n"
+          f"     gh secret set LAMBDALAB_KEY --org YOUR-ORG --visibility all < {secret}\n"
+          f"2. Push {folder}/ to a repository of the organization, mark it a template, and use it for the assignment.\n"
+          f"Never commit {secret.name}.")
+    return 0
 
 
 def _init(args: argparse.Namespace) -> int:

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 from lambdalab import __version__
 from lambdalab.commands import UsageError, exercise_named
 from lambdalab.engine.units import parse_duration
 from lambdalab.grading import exports
-from lambdalab.grading.answer_key import load_key
+from lambdalab.grading.answer_key import PACKED, load_key, unpack_key
 from lambdalab.grading.bulk import grade_submissions
 from lambdalab.grading.exercises import load_catalogue
 from lambdalab.grading.isolation import LAYERS, Isolation
@@ -50,7 +52,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
     parser.add_argument("--assignment", default="lambdalab", help="the assignment name in the CSV")
     parser.add_argument("--key", metavar="KEYDIR", default=os.environ.get("LAMBDALAB_KEY"),
-                        help="the answer key to grade with (`lambdalab classroom init`; default $LAMBDALAB_KEY)")
+                        help="the answer key to grade with: its folder (`lambdalab classroom init`), or the packed key a CI "
+                             "secret holds (`lambdalab classroom github`); default $LAMBDALAB_KEY")
     parser.add_argument("--hidden-checks", choices=exports.HIDDEN_VISIBILITY, default="after_due_date",
                         help="how Gradescope shows hidden checks to students: after the due date (default; the total "
                              "too), after grades are published, or never (with the total visible)")
@@ -60,6 +63,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    with contextlib.ExitStack() as stack:
+        return _run(args, stack)
+
+
+def _answer_key(given: str, stack: contextlib.ExitStack):
+    """A key folder, or a packed key (a CI secret's text), unpacked for this run only."""
+    if not given.startswith(PACKED):
+        return load_key(Path(given).resolve())
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lambdalab-key-")))
+    try:
+        return load_key(unpack_key(given, folder))
+    except ValueError as exc:
+        raise UsageError(f"--key: {exc}") from None
+
+
+def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     formats = [f.strip() for f in args.format.split(",") if f.strip()]
     unknown = [f for f in formats if f not in FORMATS]
     if unknown or not formats:
@@ -81,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     folders = _submissions(root, {e.folder.name for e in catalogue.exercises})
     if not folders:
         raise UsageError(f"{root}: no workspaces in it")
-    key = load_key(Path(args.key).resolve()) if args.key else None
+    key = _answer_key(args.key, stack) if args.key else None
     out = Path(args.out).resolve() if args.out else None
     graded_with = [key.applied(e) if key else e for e in exercises]
     journal = Journal(out, {"lambdalab": __version__, "exercises": [(e.id, e.content_sha256) for e in graded_with],

@@ -13,13 +13,17 @@ references in KEYDIR, readable by its owner only:
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import io
 import json
 import os
 import shutil
+import tarfile
 import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from lzma import LZMAError
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +37,7 @@ from lambdalab.inputs import InputError, InputErrors, load_yaml
 from lambdalab.inputs.schema_check import check as schema_check
 
 KEY_FILE = "lambdalab-key.json"
+PACKED = "lambdalab-key:"  # a whole key as one line of text, for a CI secret: this, then base64 of a tar.xz
 HIDDEN_FILE = "hidden.yaml"
 DRAWS = 8  # draws tried for a hidden check before its `vary` is called unsolvable
 
@@ -100,6 +105,32 @@ def load_key(folder: Path) -> AnswerKey:
         hidden[checks_doc.data["exercise"]] = tuple(check_from(item, n) for n, item in enumerate(items, start=1))
         texts[checks_doc.data["exercise"]] = file.read_text("utf-8")
     return AnswerKey(folder, secret, str(data.get("lambdalab", "")), dict(data.get("course") or {}), hidden, texts)
+
+
+def pack_key(folder: Path) -> str:
+    """The key as one line of text (a GitHub secret holds up to 48 KB)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:xz") as archive:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                archive.add(path, arcname=str(path.relative_to(folder)), recursive=False)
+    return PACKED + base64.b64encode(buffer.getvalue()).decode()
+
+
+def unpack_key(text: str, into: Path) -> Path:
+    """A packed key, unpacked into `into` (readable by its owner only); ValueError when it is not one."""
+    try:
+        data = base64.b64decode(text.strip().removeprefix(PACKED), validate=True)
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:xz") as archive:
+            members = archive.getmembers()
+            if any(not m.isfile() or m.name.startswith(("/", "..")) or "/../" in m.name for m in members):
+                raise ValueError("a packed key holds plain files only")
+            archive.extractall(into, members=members)
+    except (ValueError, tarfile.TarError, EOFError, LZMAError) as exc:
+        raise ValueError(f"not a packed answer key ({exc}): use the text `lambdalab classroom github` wrote") from None
+    for path in (into, *into.rglob("*")):
+        os.chmod(path, 0o700 if path.is_dir() else 0o600)
+    return into
 
 
 # --- making a key --------------------------------------------------------------------------------------

@@ -28,6 +28,7 @@ from lambdalab.grading.staging import stage
 from lambdalab.grading.users import claimed_user
 from lambdalab.runtime import linux
 
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "LAMBDALAB_HOME")
 LOG_TAIL = 4096  # bytes of the grading process's own error output kept to explain a failure
 
 
@@ -103,7 +104,8 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     with open(scratch / "grader.log", "w+b") as log:
         with run.starting() as grading:
             process = subprocess.Popen([sys.executable, "-I", "-m", "lambdalab.grading.one"], stdin=subprocess.PIPE,
-                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True, cwd=scratch)
+                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True, cwd=scratch,
+                                       env=_environment())
             grading.add(process.pid)
         os.close(write_end)
         settings["channel"] = write_end
@@ -154,6 +156,12 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
         if copied.newest else ""
     return WorkspaceResult(str(folder), results, message, isolation=run.isolation.layers, alerts=alerts,
                            submitted_at=submitted)
+
+
+def _environment() -> dict[str, str]:
+    """What the grading process inherits: never the instructor's whole environment (LAMBDALAB_KEY may hold a
+    packed key, and a process's first environment stays readable in /proc/PID/environ)."""
+    return {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
 
 
 def _why_unfinished(returncode: int, limit_reached: bool, run: Run, elapsed: float, tail: list[str]) -> str:

@@ -109,6 +109,7 @@ class ExecutionEnvironment:
             [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
             pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},  # /proc/self/environ shows
         )
         self._process_finalizer = weakref.finalize(self, _kill_group, process.pid)  # the same for its processes
         os.close(to_worker_r)
