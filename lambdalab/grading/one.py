@@ -30,13 +30,14 @@ def main() -> int:
     secret = bytes.fromhex(settings["secret"])
     results = os.fdopen(settings["channel"], "w", encoding="utf-8")
     if linux.available():
-        linux.set_dumpable(False)
         linux.become_subreaper()
     if settings["pid_namespace"]:
         linux.die_with_parent()  # the thread of `lambdalab grade` that started this one waits for it to end
         _enter_pid_namespace()
     else:
         _end_with_parent()
+    if linux.available():  # only now: a process that is not dumpable cannot write its own user namespace's maps
+        linux.set_dumpable(False)
     os.environ[ENVIRONMENTS_VARIABLE] = settings["environments"]
     shut_in = settings["confinement"]
     set_confinement(Confinement(view=shut_in["view"], uid=shut_in["uid"], gid=shut_in["gid"],
@@ -68,12 +69,12 @@ def _enter_pid_namespace() -> None:
     linux.enter_namespaces(linux.CLONE_NEWPID | linux.CLONE_NEWNS)
     child = os.fork()
     if child:  # (it cannot start threads any more: they would not share its children's PID namespace)
+        linux.set_dumpable(False)
         _, status = os.waitpid(child, 0)
         os._exit(os.waitstatus_to_exitcode(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
     linux.die_with_parent()
     linux.make_private()
     linux.mount_proc()
-    linux.set_dumpable(False)
 
 
 def _end_with_parent() -> None:
