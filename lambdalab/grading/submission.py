@@ -30,6 +30,7 @@ from lambdalab.runtime import linux
 
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TZ", "HOME", "TMPDIR", "LAMBDALAB_HOME")
 LOG_TAIL = 4096  # bytes of the grading process's own error output kept to explain a failure
+READER_GRACE_S = 10.0
 
 
 @dataclass
@@ -82,51 +83,68 @@ def grade_submission(folder: Path, run: Run) -> WorkspaceResult:
 def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceResult:
     staged = scratch / "submission"
     copied = stage(folder, [e.folder.name for e in run.exercises], staged)
-    problems = copied.problems
     prints = {e.id: copies.fingerprints(staged / e.folder.name, e) for e in run.exercises}  # before any code runs
-    to_grade = [e.id for e in run.exercises if e.folder.name not in problems]
+    to_grade = [e.id for e in run.exercises if e.folder.name not in copied.problems]
     confinement = run.isolation.confinement(uid, run.hidden)
     (scratch / "environments").mkdir()
-    if confinement.uid is not None:
+    if confinement.uid is not None:  # the submission's user must reach its environments' folders
         os.chmod(scratch, 0o711)
         os.chmod(run.work, 0o711)
-    secret = os.urandom(32)
-    settings = {"workspace": str(staged), "exercises": to_grade, "secret": secret.hex(),
-                "environments": str(scratch / "environments"), "pid_namespace": run.isolation.pid_namespace,
-                "confinement": {"view": confinement.view, "uid": confinement.uid, "gid": confinement.gid,
-                                "hidden": list(confinement.hidden)},
-                "key": str(run.key) if run.key else None}
+    finished, forged, why = _grading_process(run, scratch, {
+        "workspace": str(staged), "exercises": to_grade, "environments": str(scratch / "environments"),
+        "pid_namespace": run.isolation.pid_namespace, "key": str(run.key) if run.key else None,
+        "confinement": {"view": confinement.view, "uid": confinement.uid, "gid": confinement.gid,
+                        "hidden": list(confinement.hidden)}})
+    results = []
+    for exercise in run.exercises:
+        name = exercise.folder.name
+        result = finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise,
+                                                      copied.problems.get(name, why))
+        result.fingerprints = prints[exercise.id]
+        results.append(result)
+    alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
+              f"report results of its own): ignored"] if forged else []
+    submitted = datetime.fromtimestamp(copied.newest, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") \
+        if copied.newest else ""
+    return WorkspaceResult(str(folder), results, why if len(finished) < len(to_grade) else "",
+                           isolation=run.isolation.layers, alerts=alerts, submitted_at=submitted)
+
+
+def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str, ExerciseResult], int, str]:
+    """Run `lambdalab.grading.one` on `settings` until it ends or its time is up; the results it signed, how
+    many lines were forged, and why it did not finish, if it did not."""
     finished: dict[str, ExerciseResult] = {}
     forged = 0
+    secret = os.urandom(32)
+    read_end, write_end = os.pipe()
+    settings = {**settings, "secret": secret.hex(), "channel": write_end}  # the descriptor keeps its number
+
+    def read() -> None:
+        nonlocal forged
+        with os.fdopen(read_end, "r", encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                body = channel.verify(secret, line)
+                if body is None:
+                    forged += 1
+                else:
+                    result = ExerciseResult.from_dict(json.loads(body))
+                    finished[result.exercise_id] = result
+
     started = time.monotonic()
     limit_reached = threading.Event()
-    read_end, write_end = os.pipe()
     with open(scratch / "grader.log", "w+b") as log:
         with run.starting() as grading:
             process = subprocess.Popen([sys.executable, "-I", "-m", "lambdalab.grading.one"], stdin=subprocess.PIPE,
-                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True, cwd=scratch,
-                                       env=_environment())
+                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True,
+                                       cwd=scratch, env=_environment())
             grading.add(process.pid)
         os.close(write_end)
-        settings["channel"] = write_end
         try:
             process.stdin.write(json.dumps(settings).encode())
             process.stdin.close()
         except BrokenPipeError:
             pass
-
-        def read() -> None:
-            nonlocal forged
-            with os.fdopen(read_end, "r", encoding="utf-8", errors="replace") as lines:
-                for line in lines:
-                    body = channel.verify(secret, line)
-                    if body is None:
-                        forged += 1
-                        continue
-                    result = ExerciseResult.from_dict(json.loads(body))
-                    finished[result.exercise_id] = result
-
-        reader = threading.Thread(target=read)
+        reader = threading.Thread(target=read, daemon=True)
         reader.start()
         timer = threading.Timer(run.limit_s, lambda: (limit_reached.set(), _kill_group(process.pid)))
         timer.start()
@@ -136,26 +154,10 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
             timer.cancel()
         elapsed = time.monotonic() - started
         run.sweep(process.pid)
-        reader.join()
+        reader.join(READER_GRACE_S)  # every writer is gone by now; the grace is for the unforeseen
         log.seek(max(0, log.seek(0, os.SEEK_END) - LOG_TAIL))
         tail = log.read().decode("utf-8", "replace").strip().splitlines()
-    why = _why_unfinished(process.returncode, limit_reached.is_set(), run, elapsed, tail)
-    results = []
-    for exercise in run.exercises:
-        name = exercise.folder.name
-        if name in problems:
-            result = not_run(blank_result(exercise, staged / name), exercise, problems[name])
-        else:
-            result = finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise, why)
-        result.fingerprints = prints[exercise.id]
-        results.append(result)
-    alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
-              f"report results of its own): ignored"] if forged else []
-    message = why if len(finished) < len(to_grade) else ""
-    submitted = datetime.fromtimestamp(copied.newest, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") \
-        if copied.newest else ""
-    return WorkspaceResult(str(folder), results, message, isolation=run.isolation.layers, alerts=alerts,
-                           submitted_at=submitted)
+    return dict(finished), forged, _why_unfinished(process.returncode, limit_reached.is_set(), run, elapsed, tail)
 
 
 def _environment() -> dict[str, str]:
