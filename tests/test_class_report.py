@@ -9,6 +9,7 @@ import shutil
 import struct
 import subprocess
 from collections import Counter
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 from conftest import REPO, run_cli
 
 from lambdalab import cli
+from lambdalab.course.loader import load_course
 from lambdalab.grading import class_report, exports
 from lambdalab.grading.class_report_html import render_html
 from lambdalab.grading.class_report_text import render_text
@@ -66,14 +68,32 @@ FLAGS = {("cleo", "proxy-response"): {"kind": "classmate-copy", "file": "app.py"
          ("ben", "tmp-cache"): {"kind": "reference-copy", "file": "app.py", "how": "identical", "with": "the reference"}}
 QUIZ = {"best": 9, "total": 10, "passed": True, "attempts": 1, "last": 9}
 PROGRESS = {
-    "ana": {"format": 1, "last_lesson": None, "lessons": {
-        "the-lambda-model": {"read": [], "quizzes": {"check": QUIZ}},
-        "concurrency-and-throttling": {"quizzes": {"check": {**QUIZ, "best": 6, "total": 12, "passed": False, "attempts": 3}}}},
+    "ana": {"format": 2, "last_lesson": None, "lessons": {
+        "the-lambda-model": {"read": [], "quizzes": {"check": {
+            **QUIZ, "missed": ["which-arn"], "missed_ever": {"which-arn": 2, "module-level-client": 1}}}},
+        "concurrency-and-throttling": {"quizzes": {"check": {
+            **QUIZ, "best": 6, "total": 12, "passed": False, "attempts": 3, "last": 10,
+            "missed": ["region-burst", "sizing-rate-times-duration"],
+            "missed_ever": {"region-burst": 2, "sizing-rate-times-duration": 2, "retired-question": 3}}}}},
         "exercises": {"proxy-response": {"hints": 1, "best": 8, "max": 8, "passed": True}}},
-    "ben": {"format": 1, "lessons": {
-        "the-lambda-model": {"quizzes": {"check": {**QUIZ, "best": 10, "attempts": 2}}},
+    "ben": {"format": 2, "lessons": {
+        "the-lambda-model": {"quizzes": {"check": {**QUIZ, "best": 10, "attempts": 2, "last": 10, "missed": [],
+                                                   "missed_ever": {"which-arn": 1}}}},
+        # taken before lambdalab recorded missed questions: not counted in the questions' figures
         "concurrency-and-throttling": {"quizzes": {"check": {**QUIZ, "best": 5, "total": 12, "passed": False}}}},
         "exercises": {"proxy-response": {"hints": 3}, "tmp-cache": {"hints": 2}}},
+}
+SCORES_ONLY = {name: {**data, "format": 1, "lessons": {
+    lesson_id: {**lesson, "quizzes": {quiz_id: {k: v for k, v in quiz.items() if not k.startswith("missed")}
+                                      for quiz_id, quiz in lesson["quizzes"].items()}}
+    for lesson_id, lesson in data["lessons"].items()}} for name, data in PROGRESS.items()}
+LONG = "A checkout API receives a steady 250 requests per second, and each request takes 400 ms: " * 3
+PROMPTS = {  # in course order, as class_report.course_prompts gives them
+    ("the-lambda-model", "check", "module-level-client"): "Where should the database client be created?",
+    ("the-lambda-model", "check", "which-arn"):
+        'Which member tells a call through <code>live</code> from a "plain" one?',
+    ("concurrency-and-throttling", "check", "sizing-rate-times-duration"): LONG,
+    ("concurrency-and-throttling", "check", "region-burst"): "Myth or fact: functions in a Region share a burst.",
 }
 LADDERS = {"proxy-response": 3}
 
@@ -101,7 +121,7 @@ def write_class(folder: Path, flags: bool = True, progress: dict | None = None) 
 
 @pytest.fixture
 def report() -> class_report.ClassReport:
-    return class_report.build("grades", grades(), PROGRESS, LADDERS)
+    return class_report.build("grades", grades(), PROGRESS, LADDERS, PROMPTS)
 
 
 # --- the figures ---------------------------------------------------------------------------------------
@@ -140,7 +160,7 @@ def test_copy_flags_are_listed_and_their_absence_is_said(report):
         ("cleo", "proxy-response", "classmate-copy", "eve"),
         ("eve", "proxy-response", "classmate-copy", 'cleo" onmouseover="x'),
         ("ben", "tmp-cache", "reference-copy", "the reference")]
-    unchecked = class_report.build("grades", grades(flags=False), {}, {})
+    unchecked = class_report.build("grades", grades(flags=False), {}, {}, {})
     assert not unchecked.flags_checked and "grades.json carries no copy checks" in render_text(unchecked)
     assert "Copied solutions (3 flag(s))" in render_text(report)
 
@@ -164,19 +184,89 @@ def test_quizzes_most_missed_and_hints_most_revealed(report):
     assert ["proxy-response", "2", "4", "3", "1"] in rows and ["tmp-cache", "1", "2", "-", "-"] in rows
 
 
+def test_questions_most_missed_on_the_last_attempt_then_in_all_then_in_course_order(report):
+    assert [(q.lesson, q.id, q.prompt, q.missed, q.learners, q.missed_ever) for q in report.questions] == [
+        ("the-lambda-model", "which-arn", PROMPTS["the-lambda-model", "check", "which-arn"], 1, 2, 3),
+        # a tie: course order, not the ids' order
+        ("concurrency-and-throttling", "sizing-rate-times-duration", LONG, 1, 1, 2),
+        ("concurrency-and-throttling", "region-burst", PROMPTS["concurrency-and-throttling", "check", "region-burst"],
+         1, 1, 2),
+        ("concurrency-and-throttling", "retired-question", None, 0, 1, 3),
+        ("the-lambda-model", "module-level-client", PROMPTS["the-lambda-model", "check", "module-level-client"],
+         0, 2, 1)]
+    assert report.missed_recorded
+
+
+@pytest.mark.parametrize("width", [80, 100])
+def test_questions_most_missed_in_the_terminal_fit_its_width(report, width):
+    lines = render_text(report, width).splitlines()
+    table = lines[lines.index("Questions most missed") + 1:]
+    rows = [line for line in table[:table.index("")] if "  check  " in line]
+    assert all(len(line) <= width for line in lines)
+    assert [line.split()[-3:] for line in rows] == [["1", "2", "3"], ["1", "1", "2"], ["1", "1", "2"], ["0", "1", "3"],
+                                                    ["0", "2", "1"]]  # the counts are never cut off
+    assert "Which member tells" in rows[0] and "A checkout API rec" in rows[1] and "…" in rows[1]
+    assert "retired-question" in rows[3]
+
+
+def test_questions_most_missed_in_a_wide_terminal(report):
+    wide = render_text(report, 140)
+    assert "retired-question (not in the course)" in wide
+    assert 'Which member tells a call through <code>live</code> from a "plain" one?' in wide and LONG not in wide
+
+
+def test_the_terminal_lists_the_first_ten_questions_and_the_page_all():
+    quiz = {**QUIZ, "missed": [], "missed_ever": {f"q{n:02d}": 20 - n for n in range(12)}}
+    many = class_report.build("grades", grades(), {"ana": {"format": 2, "lessons": {"x": {"quizzes": {"check": quiz}}}}},
+                              LADDERS, PROMPTS)
+    assert [q.id for q in many.questions] == [f"q{n:02d}" for n in range(12)]
+    text = render_text(many, 100)
+    assert "Questions most missed (the first 10 of 12; report.html lists all)" in text
+    assert "q09 (not in the course)" in text and "q10" not in text
+    assert "q11 (not in the course) 0 1 9" in " ".join(" ".join(parse(render_html(many)).text).split())
+
+
+def test_questions_most_missed_in_the_page_are_escaped(report):
+    html = render_html(report)
+    text = " ".join(" ".join(parse(html).text).split())
+    assert ('the-lambda-model check Which member tells a call through <code>live</code> from a "plain" one? 1 2 3'
+            in text)
+    assert "concurrency-and-throttling check retired-question (not in the course) 0 1 3" in text
+    assert "&lt;code&gt;live&lt;/code&gt; from a &quot;plain&quot; one?" in html and "<code>live" not in html
+    assert "(not which questions)" not in html and "best score per quiz" not in html
+
+
+def test_progress_files_from_before_missed_questions_say_so(report):
+    old = class_report.build("grades", grades(), SCORES_ONLY, LADDERS, PROMPTS)
+    assert not old.missed_recorded and old.questions == ()
+    assert old.quizzes == report.quizzes  # the per-quiz table is the same
+    assert class_report.NOT_RECORDED in " ".join(render_text(old).split())
+    html = render_html(old)
+    assert f"<p>{class_report.NOT_RECORDED}</p>" in html and "Most missed first" not in html
+    assert "Most missed first" in render_html(report)
+
+
 # --- reading files -------------------------------------------------------------------------------------
 
 def test_progress_files_are_read_and_a_damaged_one_is_skipped_with_a_note(tmp_path):
+    newer = class_report.PROGRESS_FORMAT + 1
     folder = write_class(tmp_path / "grades", progress={
         **PROGRESS, "cleo": '{"format": 1,\n "lessons": {', "dev": {"format": 1, "lessons": {"x": {"quizzes": {
-            "check": {"best": "nine", "total": 10}}}}}, "fay": {"format": 2, "lessons": {}}})
+            "check": {"best": "nine", "total": 10}}}}}, "fay": {"format": newer, "lessons": {}},
+        "gus": {"format": 2, "lessons": {"x": {"quizzes": {"check": {"best": 1, "total": 2, "missed": "which-arn"}}}}}})
     report = class_report.load(folder, LADDERS)
     assert report.progress_files == 2 and report.quizzes[0].missed == 13
     assert report.notes == (f"skipped {folder}/progress/cleo.json: line 2, column 14: not valid JSON "
                             "(Expecting property name enclosed in double quotes)",
                             f"skipped {folder}/progress/dev.json: $.lessons.x.quizzes.check.best: expected a whole "
                             'number, found "nine"',
-                            f"skipped {folder}/progress/fay.json: a newer lambdalab wrote it (format 2)")
+                            f"skipped {folder}/progress/fay.json: a newer lambdalab wrote it (format {newer})",
+                            f"skipped {folder}/progress/gus.json: $.lessons.x.quizzes.check.missed: expected a list, "
+                            'found "which-arn"')
+    # The prompts are the installed course's; a question it does not have is kept, by id.
+    prompts = class_report.course_prompts(load_course())
+    assert report.questions[0].prompt == prompts["the-lambda-model", "check", "which-arn"]
+    assert report.questions[3].id == "retired-question" and report.questions[3].prompt is None
 
 
 @pytest.mark.parametrize(("content", "said"), [
@@ -336,10 +426,13 @@ def test_grade_a_tiny_class_then_report_on_it(tmp_path):
     assert "3 learner(s), mean 33%, median 0%, 0 could not be graded" in result.stdout
     assert "proxy-response       3       1        33%       2.7/8" in result.stdout
     assert "Quizzes most missed (from 1 progress file(s)" in result.stdout
+    which_arn = class_report.course_prompts(load_course())["the-lambda-model", "check", "which-arn"]
+    assert which_arn[:19] in result.stdout  # the command reads the prompts from the installed course
     html = (out / "report.html").read_text()
     page = parse(html)
     assert page.tags["script"] == 0 and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "proxy-response 3 1 33%" in " ".join(" ".join(page.text).split())
+    assert f"<td>{escape(which_arn)}</td>" in html
 
 
 @pytest.mark.skipif(not shutil.which("chromium"), reason="headless Chromium is not installed")

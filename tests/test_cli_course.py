@@ -47,6 +47,21 @@ def test_a_passed_quiz_is_scored_and_recorded():
     assert row["quiz_best"] == total - 1 and row["quiz_passed"] is passed
 
 
+def test_the_quiz_records_which_questions_were_missed(_lambdalab_home):
+    def take(wrong: set[int]) -> dict:
+        """Answer the questions numbered in `wrong` wrongly and the rest rightly; what was saved of the quiz."""
+        answers = [(wrong_answer if n in wrong else right_answer)(q, LESSON) for n, q in enumerate(QUESTIONS)]
+        assert run_cli("quiz", LESSON.id, input="\n".join(answers) + "\n").stdout.count("Not quite") == len(wrong)
+        saved = json.loads((_lambdalab_home / "progress.json").read_text())
+        return saved["lessons"][LESSON.id]["quizzes"][LESSON.quizzes[0].id]
+
+    first = take({4, 1})
+    assert first["missed"] == [QUESTIONS[1].id, QUESTIONS[4].id]
+    assert first["missed_ever"] == {QUESTIONS[1].id: 1, QUESTIONS[4].id: 1}
+    second = take({4})
+    assert second["missed"] == [QUESTIONS[4].id] and second["missed_ever"] == {QUESTIONS[1].id: 1, QUESTIONS[4].id: 2}
+
+
 def test_a_failed_quiz_exits_1_and_invalid_answers_are_asked_again():
     answers = ["nonsense"] + [wrong_answer(q, LESSON) for q in QUESTIONS]
     result = run_cli("quiz", LESSON.id, input="\n".join(answers) + "\n")

@@ -16,11 +16,37 @@ from lambdalab.course.progress import FORMAT, ProgressStore
 
 def test_quiz_scores_keep_the_best_and_count_attempts(tmp_path):
     store = ProgressStore(tmp_path)
-    store.record_quiz("lesson-a", "check", 5, 9, False)
-    store.record_quiz("lesson-a", "check", 8, 9, True)
-    saved = store.record_quiz("lesson-a", "check", 6, 9, False)["lessons"]["lesson-a"]["quizzes"]["check"]
+    store.record_quiz("lesson-a", "check", 5, 9, False, ["q1", "q2", "q3", "q4"])
+    store.record_quiz("lesson-a", "check", 8, 9, True, ["q2"])
+    data = store.record_quiz("lesson-a", "check", 6, 9, False, ["q2", "q5", "q6"])
+    saved = data["lessons"]["lesson-a"]["quizzes"]["check"]
     assert (saved["last"], saved["best"], saved["attempts"], saved["passed"]) == (6, 8, 3, True)
     assert ProgressStore(tmp_path).load()["last_lesson"] == "lesson-a"
+
+
+def test_missed_questions_are_the_last_attempts_and_counted_over_all(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.record_quiz("lesson-a", "check", 7, 9, False, ["q2", "q5"])
+    store.record_quiz("lesson-a", "check", 9, 9, True, [])
+    store.record_quiz("lesson-a", "check", 8, 9, True, ["q5"])
+    saved = ProgressStore(tmp_path).load()["lessons"]["lesson-a"]["quizzes"]["check"]
+    assert saved["missed"] == ["q5"] and saved["missed_ever"] == {"q2": 1, "q5": 2}
+
+
+def test_a_format_1_file_loads_and_its_next_save_is_the_current_format(tmp_path):
+    scores_only = {"last": 5, "best": 6, "total": 9, "passed": False, "attempts": 2, "at": "2025-01-01T00:00:00+00:00"}
+    old = {"format": 1, "last_lesson": "lesson-a",
+           "lessons": {"lesson-a": {"read": ["p"], "quizzes": {"check": scores_only}}}}
+    (tmp_path / "progress.json").write_text(json.dumps(old))
+    store = ProgressStore(tmp_path)
+    assert store.load() == old and store.notes == []
+    saved = store.record_quiz("lesson-a", "check", 7, 9, True, ["q3", "q1"])
+    assert saved["format"] == FORMAT and saved["lessons"]["lesson-a"]["read"] == ["p"]
+    quiz = saved["lessons"]["lesson-a"]["quizzes"]["check"]
+    assert quiz == {**scores_only, "last": 7, "best": 7, "passed": True, "attempts": 3, "at": quiz["at"],
+                    "missed": ["q3", "q1"], "missed_ever": {"q3": 1, "q1": 1}}
+    assert json.loads((tmp_path / "progress.json").read_text()) == saved
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith("progress.json.")] == ["progress.json.lock"]
 
 
 def test_reading_marks_pages_once(tmp_path):

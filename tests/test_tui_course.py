@@ -121,6 +121,40 @@ async def test_quiz_right_and_wrong_answers_explained_and_scored(store, sample_c
         assert "Passed: 4/5" in str(view.query_one("#quiz-prompt", Static).content)
 
 
+def keys_for(question, lesson, right: bool) -> list[str]:
+    """The keys that answer a question in the quiz view, from what a plain-mode learner would type."""
+    typed = (right_answer if right else wrong_answer)(question, lesson)
+    if question.type == "numeric":
+        return [*typed, "enter"]
+    if question.type == "true_false":
+        return ["1" if typed == "t" else "2"]
+    numbers = [str(quiz.LETTERS.index(letter) + 1) for letter in typed.split()]
+    return numbers + (["enter"] if question.type == "multiple" else [])
+
+
+async def test_the_quiz_records_the_questions_missed_on_each_attempt(store, sample_course):
+    app = LambdalabApp(course=sample_course, store=store)
+    lesson = sample_course.get("sample-lesson")
+    quiz_step = lesson.quizzes[0]
+
+    async def take(pilot, wrong: set[str]) -> dict:
+        for question in quiz_step.questions:
+            await pilot.press(*keys_for(question, lesson, question.id not in wrong), "enter")
+        await pilot.pause()
+        return store.load()["lessons"][lesson.id]["quizzes"][quiz_step.id]
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_lesson(lesson, quiz_step.id)
+        await pilot.pause()
+        first = await take(pilot, {"sources", "init-free"})
+        assert first["missed"] == ["init-free", "sources"] and first["last"] == 3
+        await pilot.press("r")
+        second = await take(pilot, {"cap"})
+        assert second["missed"] == ["cap"] and second["attempts"] == 2
+        assert second["missed_ever"] == {"init-free": 1, "sources": 1, "cap": 1}
+
+
 async def test_lesson_links_open_lessons_inside_the_app(store):
     app = LambdalabApp(store=store)
     async with app.run_test(size=(120, 40)) as pilot:

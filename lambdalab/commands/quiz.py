@@ -35,14 +35,16 @@ def run(args: argparse.Namespace) -> int:
     store = ProgressStore()
     passed_all = True
     for step in lesson.quizzes:
-        score = _ask_all(lesson, step, styled)
-        if score is None:
+        missed = _ask_all(lesson, step, styled)
+        if missed is None:
             print("\nQuiz stopped before the end: nothing was recorded.")
             return 1
         total = len(step.questions)
+        score = total - len(missed)
         passed = score * 100 >= step.pass_percent * total
         passed_all &= passed
-        saved = store.record_quiz(lesson.id, step.id, score, total, passed)["lessons"][lesson.id]["quizzes"][step.id]
+        data = store.record_quiz(lesson.id, step.id, score, total, passed, missed)
+        saved = data["lessons"][lesson.id]["quizzes"][step.id]
         print(f"\nScore: {score}/{total} ({round(100 * score / total)}%): "
               f"{'passed' if passed else 'not passed yet'} ({step.pass_percent}% needed). "
               f"Best so far: {saved['best']}/{total}, in {saved['attempts']} attempt(s).")
@@ -51,16 +53,17 @@ def run(args: argparse.Namespace) -> int:
     return 0 if passed_all else 1
 
 
-def _ask_all(lesson: Lesson, step: QuizStep, styled: bool) -> int | None:
-    """Ask every question of one quiz; the number answered right, or None when stdin ends first."""
+def _ask_all(lesson: Lesson, step: QuizStep, styled: bool) -> list[str] | None:
+    """Ask every question of one quiz; the ids of those answered wrongly, or None when stdin ends first."""
     print(f"{lesson.title}: {step.title} ({len(step.questions)} questions)")
-    score = 0
+    missed = []
     for n, question in enumerate(step.questions, 1):
         right = _ask(lesson, question, n, len(step.questions), styled)
         if right is None:
             return None
-        score += right
-    return score
+        if not right:
+            missed.append(question.id)
+    return missed
 
 
 def _ask(lesson: Lesson, question: Question, n: int, total: int, styled: bool) -> bool | None:

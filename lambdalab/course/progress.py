@@ -5,6 +5,11 @@ recording at once both land), written to a temporary file, fsynced and renamed
 over the old one (a process killed mid-write leaves the previous file whole).
 A file that cannot be read, or that a newer lambdalab wrote, is moved aside
 with a one-line note, never overwritten and never a crash.
+
+FORMAT goes up whenever an older lambdalab would lose something by rewriting a
+newer file: that older lambdalab then keeps the file aside instead. Older files
+load as they are and are saved in the current format. Format 2 added each
+quiz's missed questions ("missed", "missed_ever").
 """
 
 from __future__ import annotations
@@ -12,20 +17,22 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
 
 from lambdalab.paths import data_dir
 
 if TYPE_CHECKING:
     from lambdalab.course.model import Lesson
 
-FORMAT = 1
+FORMAT = 2
 FILE_NAME = "progress.json"
 
-Data = dict[str, Any]  # {"format": 1, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {...}}},
+Data = dict[str, Any]  # {"format": 2, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {id: {"last",
+#                        "best", "total", "passed", "attempts", "at", "missed": [ids], "missed_ever": {id: times}}}}},
 #                        "exercises": {id: {"best", "max", "passed", "attempts", "hints", ...}}}
 
 
@@ -73,6 +80,7 @@ class ProgressStore:
         with self._locked():
             data = self._read()
             change(data)
+            data["format"] = FORMAT  # an older file may now hold what only this format has
             self._write(data)
             return data
 
@@ -85,13 +93,16 @@ class ProgressStore:
             data["last_lesson"] = lesson_id
         return self.update(change)
 
-    def record_quiz(self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool) -> Data:
+    def record_quiz(self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool,
+                    missed: Sequence[str]) -> Data:
+        """One attempt; `missed` (the ids of the questions answered wrongly) shows instructors what to reteach."""
         def change(data: Data) -> None:
             quizzes = _lesson(data, lesson_id)["quizzes"]
             old = quizzes.get(quiz_id, {})
             quizzes[quiz_id] = {
                 "last": score, "best": max(score, old.get("best", 0)), "total": total,
                 "passed": passed or bool(old.get("passed")), "attempts": old.get("attempts", 0) + 1, "at": _now(),
+                "missed": list(missed), "missed_ever": dict(Counter(old.get("missed_ever", {})) + Counter(missed)),
             }
             data["last_lesson"] = lesson_id
         return self.update(change)

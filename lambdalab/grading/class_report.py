@@ -1,6 +1,6 @@
 """Class analytics for instructors: GRADES/grades.json (and learners' collected progress files) ->
 one ClassReport, which class_report_html and class_report_text draw. Plain data, no Textual, no clock:
-the same files always give the same report."""
+the same files (and installed course, for the quiz questions' prompts) always give the same report."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import statistics
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
 
+from lambdalab.course.loader import Course, load_course
 from lambdalab.course.progress import FORMAT as PROGRESS_FORMAT
 
 GRADES_FILE = "grades.json"
@@ -21,7 +22,11 @@ REPORT_FILE = "report.html"
 STATUSES = ("passed", "failed", "error", "skip")
 BUCKETS = tuple(f"{n}–{n + 9}%" for n in range(0, 100, 10)) + ("100%",)
 NO_MESSAGE = "(no message)"
+NOT_RECORDED = ("No progress file says which quiz questions were missed: they were written by a lambdalab that kept "
+                "only scores. Quizzes taken from now on record them.")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+QuestionKey = tuple[str, str, str]  # (lesson, quiz, question) ids
 
 
 class BadInput(Exception):
@@ -94,6 +99,22 @@ class QuizStats:
 
 
 @dataclass(frozen=True)
+class QuestionStats:
+    lesson: str
+    quiz: str
+    id: str
+    prompt: str | None  # None when the installed course has no such question
+    missed: int  # learners who missed it on their last attempt
+    learners: int  # learners whose last attempt at the quiz records what they missed
+    missed_ever: int  # times missed over every recorded attempt
+
+    @property
+    def shown(self) -> str:
+        """What a table shows of the question: its prompt, or its id when the course no longer has it."""
+        return self.prompt if self.prompt is not None else f"{self.id} (not in the course)"
+
+
+@dataclass(frozen=True)
 class HintStats:
     exercise: str
     learners: int  # who revealed at least one hint
@@ -115,6 +136,8 @@ class ClassReport:
     ungraded: tuple[tuple[str, str], ...]  # (learner, why)
     progress_files: int
     quizzes: tuple[QuizStats, ...]  # most missed first
+    questions: tuple[QuestionStats, ...]  # most missed first
+    missed_recorded: bool  # some progress file records which questions were missed (older ones do not)
     hints: tuple[HintStats, ...]  # most revealed first
     notes: tuple[str, ...]  # progress files skipped, and why
 
@@ -127,12 +150,19 @@ class ClassReport:
 # --- reading --------------------------------------------------------------------------------------------
 
 def load(folder: Path, hint_ladders: Mapping[str, int]) -> ClassReport:
-    """The report of a GRADES folder; BadInput for a missing folder or a bad grades.json."""
+    """The report of a GRADES folder, with the installed course's quiz prompts; BadInput for a missing folder or a
+    bad grades.json."""
     if not folder.is_dir():
         raise BadInput(f"{folder}: no such folder (give the --out folder of `lambdalab grade --format json`)")
     grades = read_grades(folder / GRADES_FILE)
     progress, notes = read_progress(folder / PROGRESS_FOLDER)
-    return build(folder.resolve().name, grades, progress, hint_ladders, notes)
+    return build(folder.resolve().name, grades, progress, hint_ladders, course_prompts(load_course()), notes)
+
+
+def course_prompts(course: Course) -> dict[QuestionKey, str]:
+    """Every quiz question's prompt on one line, in course order (the order ties are listed in)."""
+    return {(lesson.id, quiz.id, question.id): " ".join(question.prompt.split())
+            for lesson in course.lessons for quiz in lesson.quizzes for question in quiz.questions}
 
 
 def read_grades(path: Path) -> list[dict]:
@@ -184,7 +214,8 @@ EXERCISE_SHAPE = {"id": (TEXT, True), "status": (TEXT, True), "score": (NUMBER, 
                   "tests": ([TEST_SHAPE], True), "flags": ([COPY_SHAPE], False)}
 GRADES_SHAPE = [{"workspace": (TEXT, True), "score": (NUMBER, True), "max_score": (NUMBER, True),
                  "message": (TEXT, False), "exercises": ([EXERCISE_SHAPE], True)}]
-QUIZ_SHAPE = {"best": (WHOLE, True), "total": (WHOLE, True), "passed": (BOOL, False), "attempts": (WHOLE, False)}
+QUIZ_SHAPE = {"best": (WHOLE, True), "total": (WHOLE, True), "passed": (BOOL, False), "attempts": (WHOLE, False),
+              "missed": ([TEXT], False), "missed_ever": ({"*": (WHOLE, True)}, False)}
 PROGRESS_SHAPE = {"format": (WHOLE, True),
                   "lessons": ({"*": ({"quizzes": ({"*": (QUIZ_SHAPE, True)}, False)}, True)}, True),
                   "exercises": ({"*": ({"hints": (WHOLE, False)}, True)}, False)}
@@ -223,7 +254,7 @@ def _expect(ok: bool, value: Any, wanted: str, where: str) -> None:
 # --- figures ---------------------------------------------------------------------------------------------
 
 def build(title: str, grades: list[dict], progress: Mapping[str, dict], hint_ladders: Mapping[str, int],
-          notes: Sequence[str] = ()) -> ClassReport:
+          prompts: Mapping[QuestionKey, str], notes: Sequence[str] = ()) -> ClassReport:
     percents = [100 * w["score"] / w["max_score"] for w in grades if w["max_score"] > 0]
     return ClassReport(
         title=title, learners=len(grades), histogram=histogram(percents),
@@ -235,7 +266,9 @@ def build(title: str, grades: list[dict], progress: Mapping[str, dict], hint_lad
                            key=lambda f: (f.exercise, f.kind, f.learner, f.file, f.with_))),
         flags_checked=any("flags" in e for w in grades for e in w["exercises"]),
         ungraded=tuple(sorted((learner_name(w["workspace"]), w["message"]) for w in grades if w.get("message"))),
-        progress_files=len(progress), quizzes=_quizzes(progress), hints=_hints(progress, hint_ladders),
+        progress_files=len(progress), quizzes=_quizzes(progress), questions=_questions(progress, prompts),
+        missed_recorded=any("missed" in quiz for _, _, quiz in _quiz_records(progress)),
+        hints=_hints(progress, hint_ladders),
         notes=tuple(notes),
     )
 
@@ -298,17 +331,39 @@ def _checks(exercise_id: str, shown: list[dict]) -> tuple[CheckStats, ...]:
     return tuple(out)
 
 
-def _quizzes(progress: Mapping[str, dict]) -> tuple[QuizStats, ...]:
-    taken: dict[tuple[str, str], list[dict]] = {}
+def _quiz_records(progress: Mapping[str, dict]) -> Iterator[tuple[str, str, dict]]:
+    """(lesson, quiz, what one learner's file records of it), learner by learner."""
     for learner in sorted(progress):
         for lesson_id, lesson in progress[learner]["lessons"].items():
             for quiz_id, quiz in lesson.get("quizzes", {}).items():
-                taken.setdefault((lesson_id, quiz_id), []).append(quiz)
+                yield lesson_id, quiz_id, quiz
+
+
+def _quizzes(progress: Mapping[str, dict]) -> tuple[QuizStats, ...]:
+    taken: dict[tuple[str, str], list[dict]] = {}
+    for lesson_id, quiz_id, quiz in _quiz_records(progress):
+        taken.setdefault((lesson_id, quiz_id), []).append(quiz)
     stats = [QuizStats(lesson, quiz, len(runs), sum(bool(q.get("passed")) for q in runs),
                        sum(max(0, q["total"] - q["best"]) for q in runs), sum(q["total"] for q in runs),
                        sum(q.get("attempts", 1) for q in runs))
              for (lesson, quiz), runs in taken.items()]
     return tuple(sorted(stats, key=lambda q: (-q.miss_rate, -q.missed, q.lesson, q.quiz)))
+
+
+def _questions(progress: Mapping[str, dict], prompts: Mapping[QuestionKey, str]) -> tuple[QuestionStats, ...]:
+    """Every question missed at least once: most learners missing it on their last attempt first, then most
+    times missed in all, then course order (questions the course does not have last, by id)."""
+    learners: Counter[tuple[str, str]] = Counter()
+    last: Counter[QuestionKey] = Counter()
+    ever: Counter[QuestionKey] = Counter()
+    for lesson_id, quiz_id, quiz in _quiz_records(progress):
+        if "missed" in quiz:
+            learners[lesson_id, quiz_id] += 1
+            last.update((lesson_id, quiz_id, question) for question in set(quiz["missed"]))
+        ever.update({(lesson_id, quiz_id, question): n for question, n in quiz.get("missed_ever", {}).items()})
+    order = {key: n for n, key in enumerate(prompts)}
+    missed = sorted(+last | +ever, key=lambda k: (-last[k], -ever[k], order.get(k, len(order)), k))
+    return tuple(QuestionStats(*key, prompts.get(key), last[key], learners[key[:2]], ever[key]) for key in missed)
 
 
 def _hints(progress: Mapping[str, dict], ladders: Mapping[str, int]) -> tuple[HintStats, ...]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from html import escape
 
-from lambdalab.grading.class_report import PROGRESS_FOLDER, CheckStats, ClassReport, percent, printable
+from lambdalab.grading.class_report import NOT_RECORDED, PROGRESS_FOLDER, CheckStats, ClassReport, percent, printable
 from lambdalab.tables import cell
 
 TOP_CHECKS = 10
@@ -58,6 +58,7 @@ def render_html(report: ClassReport) -> str:
         ("most-failed", "Most failed checks", _most_failed(report)),
         ("copies", "Copied solutions", _flags(report)),
         ("ungraded", "Could not be graded", _ungraded(report)),
+        ("questions", "Questions most missed", _questions(report)),
         ("quizzes", "Quizzes most missed", _quizzes(report)),
         ("hints", "Hints most revealed", _hints(report)),
     ] + ([("notes", "Notes", "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>")]
@@ -175,12 +176,25 @@ def _quizzes(report: ClassReport) -> str:
         return _no_progress()
     if not report.quizzes:
         return "<p>No learner has taken a quiz.</p>"
-    return _table(f"From {report.progress_files} progress file(s), which keep each learner's best score per quiz "
-                  "(not which questions): questions missed on that best attempt",
+    return _table(f"From {report.progress_files} progress file(s): questions missed on each learner's best attempt",
                   ["lesson", "quiz", "learners", "passed", "questions missed", "questions asked", "miss rate",
                    "attempts each"],
                   [[q.lesson, q.quiz, q.learners, q.passed, q.missed, q.asked, percent(q.miss_rate),
                     q.attempts / q.learners] for q in report.quizzes])
+
+
+def _questions(report: ClassReport) -> str:
+    if not report.progress_files:
+        return _no_progress()
+    if not report.missed_recorded:
+        return f"<p>{NOT_RECORDED}</p>"
+    if not report.questions:
+        return "<p>No learner has missed a question.</p>"
+    return _table("Most missed first: learners who got each question wrong on their last attempt, of the learners "
+                  "who took its quiz with a lambdalab that records missed questions, and the times it was missed "
+                  "over all their attempts",
+                  ["lesson", "quiz", "question", "missed on last attempt", "of learners", "times missed in all"],
+                  [[q.lesson, q.quiz, q.shown, q.missed, q.learners, q.missed_ever] for q in report.questions])
 
 
 def _hints(report: ClassReport) -> str:

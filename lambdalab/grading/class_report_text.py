@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lambdalab.grading.class_report import PROGRESS_FOLDER, ClassReport, percent, printable
+import textwrap
+
+from lambdalab.grading.class_report import NOT_RECORDED, PROGRESS_FOLDER, ClassReport, percent, printable
 from lambdalab.tables import table
 
 TOP_CHECKS = 5
@@ -30,7 +32,7 @@ def render_text(report: ClassReport, width: int = 100) -> str:
     if not report.most_failed:
         out.append("  every check passed for every learner who ran it")
     out += ["", "Score distribution (percent of the maximum)", *_histogram(report, width)]
-    out += ["", *_flags(report), "", *_ungraded(report), "", *_progress(report)]
+    out += ["", *_flags(report), "", *_ungraded(report), "", *_progress(report, width)]
     return "\n".join(_cut(printable(line), width) for line in out) + "\n"
 
 
@@ -65,20 +67,45 @@ def _ungraded(report: ClassReport) -> list[str]:
     return [f"Could not be graded ({len(report.ungraded)})", *(f"  {name}: {why}" for name, why in report.ungraded)]
 
 
-def _progress(report: ClassReport) -> list[str]:
+def _progress(report: ClassReport, width: int) -> list[str]:
     if not report.progress_files:
-        return [f"Quizzes and hints: no progress files (collect them as {PROGRESS_FOLDER}/<learner>.json "
-                f"beside grades.json)"]
+        return [f"Quizzes, questions and hints: no progress files (collect them as "
+                f"{PROGRESS_FOLDER}/<learner>.json beside grades.json)"]
     out = [f"Quizzes most missed (from {report.progress_files} progress file(s); questions missed on each "
            "learner's best attempt)"]
     out += table(["lesson", "quiz", "learners", "passed", "missed", "asked", "miss rate", "attempts each"], [
         [q.lesson, q.quiz, q.learners, q.passed, q.missed, q.asked, percent(q.miss_rate), q.attempts / q.learners]
         for q in report.quizzes[:TOP_ROWS]], left=2) if report.quizzes else ["  no quiz taken"]
+    out += ["", *_questions(report, width)]
     out += ["", "Hints most revealed"]
     out += table(["exercise", "learners", "hints revealed", "hints in ladder", "revealed all"], [
         [h.exercise, h.learners, h.revealed, h.ladder, h.whole_ladder]
         for h in report.hints[:TOP_ROWS]]) if report.hints else ["  no hint revealed"]
     return out
+
+
+def _questions(report: ClassReport, width: int) -> list[str]:
+    if not report.missed_recorded:
+        return ["Questions most missed", *_wrap(NOT_RECORDED, width)]
+    if not report.questions:
+        return ["Questions most missed: none missed"]
+    shown = report.questions[:TOP_ROWS]
+    names = max(len(q.lesson) for q in shown) + max(4, *(len(q.quiz) for q in shown))
+    prompt_width = max(10, width - 30 - names)  # what the other columns leave: the counts stay in view
+    heading = "Questions most missed"
+    if report.questions[TOP_ROWS:]:
+        heading += f" (the first {TOP_ROWS} of {len(report.questions)}; report.html lists all)"
+    legend = ("missed: learners who missed it on their last attempt, of the learners who took the quiz; "
+              "in all: the times it was missed")
+    return [heading, *_wrap(legend, width),
+            *table(["lesson", "quiz", "question", "missed", "of", "in all"], [
+                [q.lesson, q.quiz, _cut(q.shown, prompt_width), q.missed, q.learners, q.missed_ever] for q in shown],
+                left=3)]
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """A sentence that must be read whole: wrapped, where a table row would be cut."""
+    return textwrap.wrap(text, width, initial_indent="  ", subsequent_indent="  ")
 
 
 def _cut(text: str, width: int) -> str:

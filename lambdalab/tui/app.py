@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -77,8 +77,9 @@ class LambdalabApp(App):
     def mark_read(self, lesson: Lesson, step_id: str) -> None:
         self.progress = self.store.mark_read(lesson.id, [step_id])
 
-    def record_quiz(self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool) -> None:
-        self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed)
+    def record_quiz(self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool,
+                    missed: Sequence[str]) -> None:
+        self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed, missed)
 
     # --- navigation -------------------------------------------------------------------------------
 

@@ -128,7 +128,7 @@ class LessonScreen(Screen):
 
     @on(QuizView.Finished)
     def _quiz_done(self, event: QuizView.Finished) -> None:
-        self.app.record_quiz(self.lesson, self.step.id, event.score, event.total, event.passed)
+        self.app.record_quiz(self.lesson, self.step.id, event.score, event.total, event.passed, event.missed)
         self._draw_toc()
 
     @on(Markdown.LinkClicked)

@@ -32,9 +32,11 @@ class QuizView(Vertical, can_focus=False):
     ]
 
     class Finished(Message):
-        def __init__(self, score: int, total: int, passed: bool):
+        """The quiz is over; `missed` holds the ids of the questions answered wrongly, in quiz order."""
+
+        def __init__(self, score: int, total: int, passed: bool, missed: tuple[str, ...]):
             super().__init__()
-            self.score, self.total, self.passed = score, total, passed
+            self.score, self.total, self.passed, self.missed = score, total, passed, missed
 
     def __init__(self, lesson: Lesson, step: QuizStep, **kwargs):
         super().__init__(**kwargs)
@@ -42,6 +44,7 @@ class QuizView(Vertical, can_focus=False):
         self.step = step
         self.index = 0
         self.score = 0
+        self.missed: list[str] = []  # ids of the questions answered wrongly so far
         self.picked: list[int] = []  # multiple: chosen options; ordering: items in the order chosen
         self.answered = False  # feedback is showing; Enter goes on
         self.finished = False
@@ -179,6 +182,8 @@ class QuizView(Vertical, can_focus=False):
     def _grade(self, answer: list[int] | float) -> None:
         feedback = quiz.grade(self.question, self.shown, answer)
         self.score += feedback.correct
+        if not feedback.correct:
+            self.missed.append(self.question.id)
         self.answered = True
         verdict = glyphs.RIGHT if feedback.correct else glyphs.WRONG
         last = self.index + 1 == len(self.step.questions)
@@ -204,10 +209,10 @@ class QuizView(Vertical, can_focus=False):
         self.query_one("#quiz-number", Input).display = False
         self.query_one("#quiz-hint", Static).update("Press n for the next step, or r to take the quiz again.")
         self.query_one("#quiz-feedback", Static).update("")
-        self.post_message(self.Finished(self.score, total, passed))
+        self.post_message(self.Finished(self.score, total, passed, tuple(self.missed)))
 
     def restart(self) -> None:
-        self.index, self.score, self.finished = 0, 0, False
+        self.index, self.score, self.missed, self.finished = 0, 0, [], False
         self._show_question()
 
 
