@@ -123,3 +123,13 @@ def test_a_writer_killed_mid_write_leaves_the_old_file_whole(tmp_path):
     after = ProgressStore(tmp_path).mark_read("lesson-c", ["z"])
     assert time.monotonic() - started < 5
     assert set(after["lessons"]) == {"lesson-a", "lesson-c"}
+
+
+def test_damaged_miss_counts_are_dropped_not_a_crash(tmp_path):
+    store = ProgressStore(tmp_path)
+    store.record_quiz("the-lambda-model", "quiz", 1, 2, False, ["q1"])
+    data = json.loads((tmp_path / "progress.json").read_text())
+    data["lessons"]["the-lambda-model"]["quizzes"]["quiz"]["missed_ever"] = {"q1": "two", "q2": 3, "q3": -1}
+    (tmp_path / "progress.json").write_text(json.dumps(data))
+    saved = store.record_quiz("the-lambda-model", "quiz", 1, 2, False, ["q1"])
+    assert saved["lessons"]["the-lambda-model"]["quizzes"]["quiz"]["missed_ever"] == {"q2": 3, "q1": 1}

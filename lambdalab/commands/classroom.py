@@ -22,7 +22,8 @@ EXAMPLES = """\
 
 `lambdalab classroom ACTION --help` shows an action's options and examples."""
 
-REPORT_HELP = "class analytics from a graded class: pass rates, failure reasons, scores, copy flags, quizzes, hints"
+REPORT_HELP = ("class analytics from a graded class: pass rates, failure reasons, scores, copy flags, quiz questions "
+               "most missed, hints")
 REPORT_EXAMPLES = """\
   lambdalab grade submissions/ --format json --out grades/
   mkdir grades/progress && cp collected/alice/progress.json grades/progress/alice.json    (optional)

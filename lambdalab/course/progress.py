@@ -102,7 +102,7 @@ class ProgressStore:
             quizzes[quiz_id] = {
                 "last": score, "best": max(score, old.get("best", 0)), "total": total,
                 "passed": passed or bool(old.get("passed")), "attempts": old.get("attempts", 0) + 1, "at": _now(),
-                "missed": list(missed), "missed_ever": dict(Counter(old.get("missed_ever", {})) + Counter(missed)),
+                "missed": list(missed), "missed_ever": dict(_counts(old.get("missed_ever")) + Counter(missed)),
             }
             data["last_lesson"] = lesson_id
         return self.update(change)
@@ -191,6 +191,13 @@ def _exercise(data: Data, exercise_id: str) -> dict[str, Any]:
 def exercise_progress(data: Data, exercise_id: str) -> dict[str, Any]:
     """What the learner has done in one exercise: best, max, passed, attempts, hints (all optional)."""
     return data.get("exercises", {}).get(exercise_id, {})
+
+
+def _counts(value: Any) -> Counter:
+    """A quiz's earlier misses; whatever in them is damaged (hand-edited, say) counts as none, so recording goes on."""
+    if not isinstance(value, dict):
+        return Counter()
+    return Counter({k: v for k, v in value.items() if isinstance(k, str) and isinstance(v, int) and v > 0})
 
 
 def _now() -> str:
