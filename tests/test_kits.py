@@ -129,6 +129,15 @@ def test_files_that_fit_no_exercise_are_told_so(autograder):
     assert results["score"] == 0 and "notes.txt (belongs to no exercise here)" in results["output"]
 
 
+def test_a_link_in_the_upload_is_never_followed(autograder):
+    solution = autograder / "source" / "key" / "exercises" / PROXY / "solution" / "app.py"
+    results = submit(autograder, lambda s: (s / "app.py").symlink_to(solution))
+    assert results["score"] == 0 and "app.py (a link: upload the file itself)" in results["output"]
+    linked = submit(autograder, lambda s: (solved_workspace(s / "ws"), (s / "ws" / PROXY / "app.py").unlink(),
+                                           (s / "ws" / PROXY / "app.py").symlink_to(solution)))
+    assert linked["score"] == 0 and "outside the workspace" in json.dumps(linked)
+
+
 def test_run_autograder_writes_results_even_when_setup_failed(autograder, tmp_path):
     broken = tmp_path / "autograder"
     shutil.copytree(autograder / "source", broken / "source")

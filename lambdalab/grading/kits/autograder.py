@@ -61,8 +61,8 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
             if any((candidate / name).is_dir() for name in folders):
                 shown = candidate.relative_to(upload).as_posix()
                 return candidate, f"Graded the exercise folders in {'your upload' if shown == '.' else shown + '/'}."
-    files = [p for p in upload.rglob("*") if p.is_file() and not IGNORED & set(p.relative_to(upload).parts)] \
-        if upload.is_dir() else []
+    files = [p for p in upload.rglob("*") if (p.is_file() or p.is_symlink())
+             and not IGNORED & set(p.relative_to(upload).parts)] if upload.is_dir() else []
     if not files:
         return None, ("Your submission is empty. Upload your workspace folder (the one holding "
                       f"{', '.join(sorted(folders)[:2])}, ...), or the files of an exercise.")
@@ -70,7 +70,9 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
     placed, unplaced = [], []
     for path in files:
         owners = [e for e in exercises if path.name in e.starter]
-        if len(owners) == 1:
+        if path.is_symlink():  # never followed: it could lead anywhere on this machine, the key included
+            unplaced.append(f"{path.name} (a link: upload the file itself)")
+        elif len(owners) == 1:
             (workspace / owners[0].folder.name).mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, workspace / owners[0].folder.name / path.name)
             placed.append(f"{path.name} as {owners[0].folder.name}/{path.name}")
