@@ -141,9 +141,7 @@ def _github(args: argparse.Namespace) -> int:
     from lambdalab.grading.kits import github
 
     key, exercises = _kit_inputs(args)
-    folder = Path(args.out)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UsageError(f"{folder} already exists and is not an empty folder: the template goes in a new one")
+    folder = _new_folder(args.out, "the template")
     secret = github.build(key, exercises, folder, only=bool(args.exercise))
     print(f"Wrote the template repository {folder}/ and, beside it, the packed key {secret} (readable by you only).\n"
           f"1. Store the key as an organization secret the assignment's repositories can read:\n"
@@ -153,14 +151,19 @@ def _github(args: argparse.Namespace) -> int:
     return 0
 
 
+def _new_folder(given: str, what: str) -> Path:
+    folder = Path(given)
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        raise UsageError(f"{folder} already exists and is not an empty folder: {what} goes in a new one")
+    return folder
+
+
 def _init(args: argparse.Namespace) -> int:
     from lambdalab.commands import exercise_named
     from lambdalab.grading.answer_key import make_key
     from lambdalab.grading.exercises import load_catalogue
 
-    folder = Path(args.keydir)
-    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
-        raise UsageError(f"{folder} already exists and is not an empty folder: a key goes in a new one")
+    folder = _new_folder(args.keydir, "a key")
     try:
         secret = bytes.fromhex(args.secret) if args.secret else None
     except ValueError:

@@ -66,7 +66,7 @@ class Run:
         self.stopping.set()
         with self._lock:
             for pid in self._grading:
-                _kill_group(pid)
+                linux.kill_group(pid)
 
 
 def grade_submission(folder: Path, run: Run) -> WorkspaceResult:
@@ -146,7 +146,7 @@ def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str,
             pass
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        timer = threading.Timer(run.limit_s, lambda: (limit_reached.set(), _kill_group(process.pid)))
+        timer = threading.Timer(run.limit_s, lambda: (limit_reached.set(), linux.kill_group(process.pid)))
         timer.start()
         try:
             process.wait()
@@ -179,12 +179,6 @@ def _why_unfinished(returncode: int, limit_reached: bool, run: Run, elapsed: flo
         return f"the grader failed on this submission: {(tail or ['no message'])[-1]}"
     return "not graded"
 
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _remove(path: Path) -> None:

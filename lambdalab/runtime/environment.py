@@ -111,7 +111,7 @@ class ExecutionEnvironment:
             stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},  # /proc/self/environ shows
         )
-        self._process_finalizer = weakref.finalize(self, _kill_group, process.pid)  # the same for its processes
+        self._process_finalizer = weakref.finalize(self, linux.kill_group, process.pid)  # the same for its processes
         os.close(to_worker_r)
         os.close(from_worker_w)
         self._outbox = os.fdopen(to_worker_w, "w", encoding="utf-8")
@@ -454,12 +454,6 @@ def _copy_code(source: Path, target: Path) -> None:
                            f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_CODE))
 
-
-def _kill_group(group: int) -> None:
-    try:
-        os.killpg(group, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _live_members(group: int) -> bool:

@@ -113,6 +113,14 @@ def drop_capabilities():
     _check(_c().capset(header, data), "capset")
 
 
+def kill_group(group):
+    """SIGKILL a process group, if it is still there."""
+    try:
+        os.killpg(group, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def drop_to_user(uid, gid):
     """Become uid/gid with no supplementary groups; a root process loses its capabilities on the way."""
     os.setgroups([])
