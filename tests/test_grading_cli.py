@@ -290,3 +290,13 @@ def _lines_of(process: subprocess.Popen) -> queue.Queue:
         process.lines = queue.Queue()
         threading.Thread(target=lambda: [process.lines.put(line) for line in process.stdout], daemon=True).start()
     return process.lines
+
+
+def test_a_workspace_without_its_marker_is_graded_as_one_workspace(tmp_path):
+    ws = workspace(tmp_path, "handed-in")
+    (ws / "lambdalab-workspace.json").unlink()  # a submission made of exercise folders only
+    shutil.copyfile(SOLUTION, ws / EXERCISE / "app.py")
+    result = run_cli("grade", str(ws), "--exercise", "proxy-response", "--format", "gradescope", "--out",
+                     str(tmp_path / "results"), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "results" / "results.json").read_text())["score"] == 8  # where Gradescope looks

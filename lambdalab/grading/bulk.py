@@ -36,11 +36,11 @@ def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int,
         linux.become_subreaper()  # a grading process killed at its time limit leaves its orphans to this one
         linux.set_dumpable(False)
     work = _scratch()
-    run = Run(exercises, limit_s, Isolation(), work, key.folder if key else None, hidden)
     try:
-        run.isolation = probe(layers, work)
+        run = Run(exercises, limit_s, probe(layers, work), work, key.folder if key else None, hidden)
         if started:
             started(run.isolation)
+
         def one(folder: Path) -> WorkspaceResult:
             kept = journal.kept(folder) if journal else None
             if kept is not None:

@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 from lambdalab.grading import channel, processes
+from lambdalab.grading.answer_key import exercises_for
 from lambdalab.grading.exercises import Exercise
 from lambdalab.grading.grader import blank_result, grade_exercise, not_run
 from lambdalab.paths import ENVIRONMENTS_VARIABLE
@@ -42,8 +43,6 @@ def main() -> int:
     shut_in = settings["confinement"]
     set_confinement(Confinement(view=shut_in["view"], uid=shut_in["uid"], gid=shut_in["gid"],
                                 hidden=tuple(shut_in["hidden"])))
-    from lambdalab.grading.answer_key import exercises_for  # the course, with the key's checks if there is one
-
     workspace = Path(settings["workspace"])
     for exercise in exercises_for(settings["exercises"], settings["key"]):
         result = _graded(exercise, workspace)
