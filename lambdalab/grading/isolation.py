@@ -56,6 +56,9 @@ class Isolation:
                         "and keep keys readable by the grading user only")
         if not self.user and os.geteuid() != 0:
             gaps.append("student code runs as the grading user: grade as root (sudo, a container) for a user of its own")
+        if not self.user and os.geteuid() == 0:
+            gaps.append("student code runs as root (without capabilities inside the view, with all of them otherwise): "
+                        "leave the user layer on")
         return gaps
 
 
@@ -74,7 +77,7 @@ def probe(allowed: tuple[str, ...] = LAYERS, work: Path | None = None) -> Isolat
 
 
 def _pid_namespace_works() -> bool:
-    probe_code = ("from lambdalab.grading.one import _enter_pid_namespace; _enter_pid_namespace(); "
+    probe_code = ("from lambdalab.grading.one import enter_pid_namespace; enter_pid_namespace(); "
                   "import os; os._exit(0 if os.getpid() == 1 else 3)")
     try:
         return subprocess.run([sys.executable, "-I", "-c", probe_code], capture_output=True, timeout=30).returncode == 0

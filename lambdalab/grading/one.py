@@ -34,7 +34,7 @@ def main() -> int:
         linux.become_subreaper()
     if settings["pid_namespace"]:
         linux.die_with_parent()  # the thread of `lambdalab grade` that started this one waits for it to end
-        _enter_pid_namespace()
+        enter_pid_namespace()
     else:
         _end_with_parent()
     if linux.available():  # only now: a process that is not dumpable cannot write its own user namespace's maps
@@ -62,7 +62,7 @@ def _graded(exercise: Exercise, workspace: Path):
                        f"lambdalab could not grade this exercise ({type(exc).__name__}: {exc}); the other exercises were graded")
 
 
-def _enter_pid_namespace() -> None:
+def enter_pid_namespace() -> None:
     """Become PID 1 of a new PID namespace (with a /proc that shows only it): when it ends, the kernel ends
     every process in it. The process outside only waits and passes the exit status on."""
     linux.enter_namespaces(linux.CLONE_NEWPID | linux.CLONE_NEWNS)

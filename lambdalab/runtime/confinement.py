@@ -60,7 +60,9 @@ def view_plan(confinement: Confinement, task: Path, tmp: Path, writable: list[Pa
     for entry in sys.path:  # a wheel leaves a copy of the course beside an editable install
         hidden.add(os.path.join(entry, "lambdalab", "_content"))
     binds = [(p, p, False) for p in sorted(_outermost(readable))]
-    binds += [(str(p), str(p), True) for p in (task, tmp, *writable)] + [(str(tmp), "/tmp", True)]
+    binds += [(str(tmp), "/tmp", True)] + [(str(p), str(p), True) for p in (task, *writable)]
+    # Outer places first: lambdalab installed under /tmp (a CI checkout) is bound inside the environment's /tmp.
+    binds.sort(key=lambda bind: (bind[1].count("/"), bind[1]))
     inside = [b[1] for b in binds]
     return {"binds": binds, "links": links,
             "hidden": sorted(h for h in hidden if os.path.isdir(h) and not any(p.startswith(h + "/") for p in inside))}
@@ -69,11 +71,11 @@ def view_plan(confinement: Confinement, task: Path, tmp: Path, writable: list[Pa
 def _python_paths() -> set[str]:
     """The interpreter and what it imports from: prefixes and the import path, minus any folder that holds
     the course itself (an editable install puts the repository on the path: only its package is needed)."""
-    course = str(content.content_root())
+    course = content.content_root().resolve()
     found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable))}
     found.update(p for p in sys.path if p and os.path.exists(p))
-    return {os.path.realpath(p) for p in found if not course.startswith(os.path.realpath(p))}
+    return {os.path.realpath(p) for p in found if not course.is_relative_to(os.path.realpath(p))}
 
 
 def _outermost(paths: set[str]) -> set[str]:
