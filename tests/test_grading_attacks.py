@@ -309,6 +309,19 @@ def test_a_symbolic_link_loop_zeroes_its_exercise_alone(tmp_path):
     assert exercises["config-from-environment"]["score"] == exercises["config-from-environment"]["max_score"]
 
 
+def test_folders_too_deep_or_unreadable_zero_their_exercise_alone(tmp_path):
+    ws = start(tmp_path / "burrower")
+    solve(ws, CONFIG)
+    deep = ws / PROXY
+    for _ in range(200):
+        deep = deep / "d"
+    deep.mkdir(parents=True)
+    result = grade(str(ws), "--exercise", "proxy-response", "--exercise", "config-from-environment", "--format", "json")
+    exercises = {e["id"]: e for e in json.loads(result.stdout)[0]["exercises"]}
+    assert exercises["proxy-response"]["score"] == 0 and "more than 64 deep" in exercises["proxy-response"]["message"]
+    assert exercises["config-from-environment"]["score"] == exercises["config-from-environment"]["max_score"]
+
+
 def test_a_handler_that_replaces_json_breaks_its_own_exercise_only(tmp_path):
     ws = start(tmp_path / "patcher")
     solve(ws, CONFIG)

@@ -14,6 +14,7 @@ from pathlib import Path
 from lambdalab.runtime.environment import CODE_SIZE_LIMIT, NOT_CODE
 
 FILES_LIMIT = 5000  # files in one exercise folder
+DEPTH_LIMIT = 64  # folders within folders
 
 
 class CannotStage(Exception):
@@ -39,8 +40,9 @@ def stage(workspace: Path, folder_names: list[str], target: Path) -> Staged:
         copier = _Copier(root, name)
         try:
             copier.copy(source, target / name, set())
-        except CannotStage as exc:
-            staged.problems[name] = str(exc)
+        except (CannotStage, OSError) as exc:  # OSError: a name too long, a file unreadable, ...
+            staged.problems[name] = str(exc) if isinstance(exc, CannotStage) else \
+                f"{name}/ could not be copied: {exc.strerror or exc} ({exc.filename or name})"
             shutil.rmtree(target / name, ignore_errors=True)
         else:
             staged.newest = max(filter(None, (staged.newest, copier.newest)), default=None)
@@ -61,6 +63,8 @@ class _Copier:
         if stat.S_ISDIR(info.st_mode):
             if real in open_folders:
                 raise CannotStage(f"{self._shown(source)} links back to a folder that contains it (a loop)")
+            if len(open_folders) >= DEPTH_LIMIT:
+                raise CannotStage(f"{self.name}/ has folders more than {DEPTH_LIMIT} deep")
             destination.mkdir(exist_ok=True)
             for entry in sorted(os.listdir(real)):
                 if entry not in NOT_CODE:
