@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from lambdalab.commands import UsageError
+from lambdalab.grading.exports import HIDDEN_VISIBILITY
 
 NAME = "classroom"
 HELP = "an instructor's tools for a graded class: answer key, Gradescope and GitHub Classroom kits, analytics"
@@ -76,6 +77,13 @@ exit status: 0 when the template is written, 2 for bad input"""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
+    init = actions.add_parser("init", help=INIT_HELP, description=INIT_HELP, epilog="examples:\n" + INIT_EXAMPLES,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    init.add_argument("keydir", metavar="KEYDIR", help="a new, empty folder for the key")
+    init.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
+    init.add_argument("--secret", metavar="HEX", help="make the key from this 64-hex-digit secret (the same secret "
+                                                     "and course make the same key); default: a new random one")
+    init.set_defaults(action_run=_init)
     for name, help_text, examples, run_action, out_help in (
             ("gradescope", GRADESCOPE_HELP, GRADESCOPE_EXAMPLES, _gradescope, "the zip to write (autograder.zip)"),
             ("github", GITHUB_HELP, GITHUB_EXAMPLES, _github, "a new folder for the template repository")):
@@ -85,18 +93,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         kit.add_argument("--out", required=True, metavar="PATH", help=out_help)
         kit.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
         if name == "gradescope":
-            kit.add_argument("--hidden-checks", default="after_due_date",
-                             choices=("after_due_date", "after_published", "hidden"),
+            kit.add_argument("--hidden-checks", default="after_due_date", choices=HIDDEN_VISIBILITY,
                              help="when students see hidden checks (default after the due date)")
             kit.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
         kit.set_defaults(action_run=run_action)
-    init = actions.add_parser("init", help=INIT_HELP, description=INIT_HELP, epilog="examples:\n" + INIT_EXAMPLES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
-    init.add_argument("keydir", metavar="KEYDIR", help="a new, empty folder for the key")
-    init.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
-    init.add_argument("--secret", metavar="HEX", help="make the key from this 64-hex-digit secret (the same secret "
-                                                     "and course make the same key); default: a new random one")
-    init.set_defaults(action_run=_init)
     report = actions.add_parser("report", help=REPORT_HELP, description=REPORT_HELP,
                                 epilog="examples:\n" + REPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     report.add_argument("grades", metavar="GRADES", help="the folder holding grades.json")
