@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
@@ -273,3 +275,18 @@ def test_an_environment_ends_with_the_process_that_started_it(tmp_path):
     finally:
         if not gone(worker):
             os.kill(worker, 9)  # a failed test must not leave a spinning process behind
+
+
+def test_a_folder_left_by_a_process_killed_outright_goes_with_the_next_one(tmp_path):
+    from lambdalab.paths import process_folder
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    left = tmp_path / f"orders-{dead.pid}-abc12345"
+    alive = tmp_path / f"orders-{os.getpid()}-def67890"
+    other = tmp_path / f"billing-{dead.pid}-abc12345"
+    for folder in (left, alive, other):
+        folder.mkdir()
+    made = process_folder(tmp_path, "orders")
+    assert not left.exists() and alive.exists() and other.exists()  # other labels are another owner's business
+    assert made.name.startswith(f"orders-{os.getpid()}-")

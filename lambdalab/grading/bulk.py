@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Callable
@@ -18,10 +17,10 @@ from lambdalab.grading.isolation import LAYERS, Isolation, probe
 from lambdalab.grading.journal import Journal
 from lambdalab.grading.results import WorkspaceResult
 from lambdalab.grading.submission import Run, grade_submission
-from lambdalab.paths import environments_dir
+from lambdalab.paths import environments_dir, process_folder
 from lambdalab.runtime import linux
 
-SCRATCH_PREFIX = "lambdalab-grade-"
+SCRATCH_LABEL = "lambdalab-grade"
 
 
 def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float, *,
@@ -78,23 +77,7 @@ def _solution(exercise: Exercise, key: AnswerKey | None) -> dict[str, Path]:
 
 
 def _scratch() -> Path:
-    """This run's scratch folder, named after this process. As root, under /var/tmp: a submission's own user
-    must be able to reach its folders, and root's cache (/root/.cache) is closed to other users; otherwise
-    beside the environments. A run killed outright (SIGKILL) cannot remove its own: the next run does."""
+    """This run's scratch folder. As root, under /var/tmp: a submission's own user must be able to reach its
+    folders, and root's cache (/root/.cache) is closed to other users; otherwise beside the environments."""
     base = Path("/var/tmp") if os.geteuid() == 0 and os.path.isdir("/var/tmp") else environments_dir().parent
-    base.mkdir(parents=True, exist_ok=True)
-    for old in base.glob(f"{SCRATCH_PREFIX}*-*"):
-        owner = old.name.removeprefix(SCRATCH_PREFIX).split("-")[0]
-        if owner.isdigit() and not _running(int(owner)):
-            shutil.rmtree(old, ignore_errors=True)
-    return Path(tempfile.mkdtemp(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-", dir=base))
-
-
-def _running(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    return process_folder(base, SCRATCH_LABEL)

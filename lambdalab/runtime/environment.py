@@ -17,7 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import weakref
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab.engine import limits
-from lambdalab.paths import environments_dir
+from lambdalab.paths import environments_dir, process_folder
 from lambdalab.runtime import confinement, linux
 
 WORKER = Path(__file__).with_name("worker.py")
@@ -94,9 +93,7 @@ class ExecutionEnvironment:
     def _start(self, limit_s: float) -> dict | None:
         """Init: a fresh process imports the handler. The worker's `init` message, or None past `limit_s`."""
         if self.folder is None:
-            root = environments_dir()
-            root.mkdir(parents=True, exist_ok=True)
-            self.folder = Path(tempfile.mkdtemp(prefix=f"{self.code.name}-{self.number}-", dir=root))
+            self.folder = process_folder(environments_dir(), self.code.name)
             # Even if nobody calls shutdown() (a crash, a forgotten environment), the folder goes when this
             # object does, or when lambdalab exits.
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
