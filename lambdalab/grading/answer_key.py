@@ -137,7 +137,8 @@ def unpack_key(text: str, into: Path) -> Path:
 
 @dataclass
 class Made:
-    key: AnswerKey
+    """What making a key did, for the instructor to read."""
+
     drawn: int = 0  # hidden checks drawn afresh
     redrawn: int = 0  # draws the reference failed, drawn again
     kept: int = 0  # hidden checks without `vary`, kept as shipped
@@ -149,7 +150,7 @@ def make_key(folder: Path, exercises: list[Exercise], said: Callable[[str], None
     reference passes (an authoring problem `lambdalab validate` reports too). The same `secret` and course
     make the same key (co-instructors, or a key lost with its secret kept)."""
     secret = secret or os.urandom(32)
-    made = Made(AnswerKey(folder, secret, __version__, {}, {}, {}))
+    made = Made()
     drawn_for: dict[str, list[Check]] = {}
     with tempfile.TemporaryDirectory(prefix="lambdalab-key-") as scratch:
         for exercise in exercises:
@@ -175,7 +176,6 @@ def make_key(folder: Path, exercises: list[Exercise], said: Callable[[str], None
                 drawn_for[exercise.id].append(candidate)
             said(f"  {exercise.id}: {len(drawn_for[exercise.id])} hidden check(s)")
     _write(folder, secret, exercises, drawn_for)
-    made.key = load_key(folder)
     return made
 
 

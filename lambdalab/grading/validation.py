@@ -87,10 +87,10 @@ def proof_problems(exercise: Exercise, doc) -> list[InputError]:
             if role == "starter":
                 for check, outcome in zip(exercise.checks, result.checks):
                     if (outcome.status == PASS) != check.guard:
-                        problems.append(doc.error(("checks", check.order - 1), (
-                            f"{check.id!r} passes on the untouched starter: mark it `guard: true`, so a blank submission "
-                            "does not score it") if check.guard is False else (
-                            f"{check.id!r} is a guard but fails on the starter: a guard is a check the starter passes")))
+                        said = (f"{check.id!r} is a guard but fails on the starter: a guard is a check the starter "
+                                "passes") if check.guard else (f"{check.id!r} passes on the untouched starter: mark it "
+                                                               "`guard: true`, so a blank submission does not score it")
+                        problems.append(doc.error(("checks", check.order - 1), said))
             if role == "solution":
                 problems.extend(_draw_problems(exercise, folder, result.seed, doc))
             if role == "solution" and result.status != PASS:

@@ -106,7 +106,9 @@ class ExecutionEnvironment:
             [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
             pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},  # /proc/self/environ shows
+            # Never lambdalab's own environment: the code can read its process's first one in /proc/self/environ
+            # (a grader's may hold an answer key); the worker sets the function's from the config.
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
         )
         self._process_finalizer = weakref.finalize(self, linux.kill_group, process.pid)  # the same for its processes
         os.close(to_worker_r)
@@ -450,7 +452,6 @@ def _copy_code(source: Path, target: Path) -> None:
         raise CodeTooLarge(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
                            f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_CODE))
-
 
 
 def _live_members(group: int) -> bool:

@@ -10,6 +10,7 @@ import ctypes
 import ctypes.util
 import os
 import platform
+import signal
 
 CLONE_NEWNS = 0x00020000
 CLONE_NEWUSER = 0x10000000
@@ -98,7 +99,7 @@ def become_subreaper():
 def die_with_parent():
     """SIGKILL this process when the thread that started it ends (its parent, seen from a PID namespace it
     cannot see out of, is always 0, so it cannot watch for that itself)."""
-    prctl(PR_SET_PDEATHSIG, 9)
+    prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def no_new_privileges():
@@ -116,7 +117,7 @@ def drop_capabilities():
 def kill_group(group):
     """SIGKILL a process group, if it is still there."""
     try:
-        os.killpg(group, 9)
+        os.killpg(group, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
