@@ -491,3 +491,19 @@ def test_a_packed_key_in_the_environment_never_reaches_student_code(tmp_path):
                             env={**os.environ, "LAMBDALAB_KEY": packed})
     tests = json.loads(result.stdout)[0]["exercises"][0]["tests"]
     assert next(t for t in tests if t["name"].startswith("answers 200"))["status"] == "failed"
+
+
+@pytest.mark.parametrize("isolation", [None, ""], ids=["all-layers", "no-layers"])
+def test_student_code_holds_no_capability_and_cannot_gain_one(tmp_path, isolation):
+    ws = start(tmp_path / "subs" / "climber")
+    (ws / PROXY / "app.py").write_text(handler('''
+        def handler(event, context):
+            status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+            print("SEEN", status["CapEff"].strip(), status["NoNewPrivs"].strip())
+            return {}
+        '''))
+    out = tmp_path / "grades"
+    extra = [] if isolation is None else ["--isolation", isolation]
+    grade(str(tmp_path / "subs"), "--exercise", "proxy-response", "--format", "json", "--out", str(out), *extra)
+    output = graded(out)["climber"]["exercises"][0]["tests"][0]["output"]
+    assert output.split("SEEN ", 1)[1].split()[:2] == ["0000000000000000", "1"]

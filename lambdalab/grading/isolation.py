@@ -42,7 +42,7 @@ class Isolation:
     def confinement(self, uid: int | None, hidden: tuple[str, ...]) -> Confinement:
         """`uid`: the submission's own user (users.claimed_user), when this isolation has that layer."""
         uid = uid if self.user else None
-        return Confinement(view=self.view, uid=uid, gid=uid, hidden=hidden)
+        return Confinement(view=self.view, uid=uid, gid=uid, hidden=hidden, graded=True)
 
     def missing(self) -> list[str]:
         """What student code could still do here, and how an instructor closes it."""
@@ -57,8 +57,8 @@ class Isolation:
         if not self.user and os.geteuid() != 0:
             gaps.append("student code runs as the grading user: grade as root (sudo, a container) for a user of its own")
         if not self.user and os.geteuid() == 0:
-            gaps.append("student code runs as root (without capabilities inside the view, with all of them otherwise): "
-                        "leave the user layer on")
+            gaps.append("student code runs as root, without capabilities but able to signal (and so stop or kill) "
+                        "every root process of this machine: leave the user layer on")
         return gaps
 
 

@@ -42,7 +42,7 @@ def main() -> int:
     os.environ[ENVIRONMENTS_VARIABLE] = settings["environments"]
     shut_in = settings["confinement"]
     set_confinement(Confinement(view=shut_in["view"], uid=shut_in["uid"], gid=shut_in["gid"],
-                                hidden=tuple(shut_in["hidden"])))
+                                hidden=tuple(shut_in["hidden"]), graded=True))
     workspace = Path(settings["workspace"])
     for exercise in exercises_for(settings["exercises"], settings["key"]):
         result = _graded(exercise, workspace)

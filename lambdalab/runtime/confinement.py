@@ -23,12 +23,7 @@ class Confinement:
     uid: int | None = None  # run the code as this user (lambdalab must be root to switch)
     gid: int | None = None
     hidden: tuple[str, ...] = ()  # folders that stay out of reach even inside something the view shows
-
-    def describe(self) -> list[str]:
-        said = ["a filesystem view of its own"] if self.view else []
-        if self.uid is not None:
-            said.append(f"an unprivileged user of its own (uid {self.uid})")
-        return said
+    graded: bool = False  # the grader's: whatever else is on, the code never keeps a capability or gains one
 
 
 _current = Confinement()

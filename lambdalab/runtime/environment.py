@@ -144,7 +144,8 @@ class ExecutionEnvironment:
 
     def _confinement(self) -> dict:
         shut_in = self.shut_in
-        settings: dict = {"user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None, "view": None}
+        settings: dict = {"user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None, "view": None,
+                          "unprivileged": shut_in.graded}
         if shut_in.view:
             scratch = self.folder / "view"
             scratch.mkdir(exist_ok=True)

@@ -130,7 +130,7 @@ def main():
     config = json.loads(inbox.readline())
     linux = load_linux()
     # Before any thread starts: a threaded process may not unshare.
-    if config.get("view") or config.get("user"):
+    if config.get("view") or config.get("user") or config.get("unprivileged"):
         try:
             shut_in(config, linux)
         except OSError as exc:
@@ -217,8 +217,9 @@ def private_tmp(folder, linux):
 
 
 def shut_in(config, linux):
-    """The grader's confinement: a filesystem view holding only what the code needs, then an unprivileged
-    user (or, where lambdalab cannot switch users, no capabilities), and no way to gain privileges back."""
+    """The grader's confinement: a filesystem view holding only what the code needs (where asked), then an
+    unprivileged user (or, where lambdalab cannot switch users, no capabilities), and no way to gain
+    privileges back."""
     view = config.get("view")
     if view:
         linux.enter_namespaces(linux.CLONE_NEWNS)
