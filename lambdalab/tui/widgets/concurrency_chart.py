@@ -75,4 +75,4 @@ class ConcurrencyChart(Widget):
             return throttle if ch == THROTTLE else axis
 
         segments = [Segment("".join(run), style) for style, run in groupby(text, key=style_of)]
-        return Strip(segments).crop_extend(0, width, None)
+        return Strip(segments).crop_extend(0, width, self.rich_style)

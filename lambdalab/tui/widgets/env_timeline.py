@@ -10,7 +10,6 @@ from __future__ import annotations
 from itertools import groupby
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding
 from textual.geometry import Region, Size
@@ -25,7 +24,6 @@ LABEL_WIDTH = 16
 GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " ", "cold": "❄"}
 LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
 WINDOW_S = 30.0  # virtual seconds across the row
-NO_STYLE = Style()
 
 
 class EnvironmentTimeline(ScrollView, can_focus=True):
@@ -94,7 +92,7 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
         if row is None:
             return Strip.blank(width, self.rich_style)
         styles = {state: self.get_component_rich_style(f"timeline--{state}") for state in (INIT, BUSY, IDLE)}
-        styles["cold"], styles[GONE] = styles[INIT], NO_STYLE
+        styles["cold"], styles[GONE] = styles[INIT], self.rich_style
         label_style = self.get_component_rich_style("timeline--label")
         if index == self.cursor and self.has_focus:
             label_style = label_style + self.get_component_rich_style("timeline--cursor")
@@ -102,4 +100,4 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
         # One segment per run of equal cells: a busy row is one segment, not a hundred.
         segments += [Segment(GLYPH[state] * len(list(run)), styles[state]) for state, run in groupby(row.cells)]
-        return Strip(segments).crop_extend(0, width, None)
+        return Strip(segments).crop_extend(0, width, self.rich_style)
