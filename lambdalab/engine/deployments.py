@@ -77,7 +77,7 @@ class Deployment:
             self.status = "succeeded"
         else:
             self.alias.other, self.alias.weight = self.new, weight
-        self.history.append({"t_s": round(self.loop.now, 6), "weight": weight})
+        self._record({"t_s": round(self.loop.now, 6), "weight": weight})
 
     def _check_alarm(self, _: Any) -> None:
         if self.status != "in progress":
@@ -89,8 +89,16 @@ class Deployment:
         if errors > self.errors_over:
             self.alias.primary, self.alias.other, self.alias.weight = self._old, None, 0.0
             self.status = "rolled back"
-            self.history.append({"t_s": round(self.loop.now, 6), "weight": 0.0,
-                                 "alarm": f"{errors} errors on version {self.new.version} in the last minute "
-                                          f"(more than {self.errors_over})"})
+            self._record({"t_s": round(self.loop.now, 6), "weight": 0.0,
+                          "alarm": f"{errors} errors on version {self.new.version} in the last minute "
+                                   f"(more than {self.errors_over})"})
             return
         self.loop.at(self.loop.now + ALARM_PERIOD_S, self._check_alarm)
+
+    def _record(self, step: dict[str, Any]) -> None:
+        """A shift (or the rollback) in the deployment's history, and in the trace for whoever follows it."""
+        self.history.append(step)
+        if self.loop.listeners:
+            self.loop.emit("deployment", {"function": self.new.config.name, "version": self.new.version,
+                                          "from_version": (self._old or self.alias.primary).version,
+                                          "config": self.config, "status": self.status, **step})

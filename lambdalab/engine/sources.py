@@ -207,6 +207,10 @@ class SqsMapping:
                 failed = modelled
             else:
                 failed = reported_failures(env.response, batch)
+        if self.loop.listeners:
+            self.loop.emit("batch_done", {"function": fn.name, "request_id": env.request, "queue": queue.config.name,
+                                          "messages": [m.number for m in batch], "failed": [m.number for m in failed],
+                                          "groups": [m.group for m in failed]})
         kept = set(map(id, failed))
         deleted = len(batch) - len(failed)
         queue.deleted += deleted
@@ -225,6 +229,10 @@ class SqsMapping:
         for message in messages:
             if most is not None and message.receive_count >= most and self.dlq is not None:
                 self.dlq.send(now, message.body, group=message.group)
+                if self.loop.listeners:
+                    self.loop.emit("redrive", {"function": self.fn.name, "queue": queue.config.name,
+                                               "dlq": self.dlq.config.name, "message": message.number,
+                                               "receive_count": message.receive_count, "group": message.group})
             else:
                 back.append(message)
         queue.ready.put_back(back)

@@ -105,10 +105,11 @@ class Lane:
     """What one poller reads in order: a shard, or one of its `parallelization_factor` parts (records of a
     partition key always land in the same part)."""
 
-    __slots__ = ("shard", "pending", "pending_bytes", "batches", "busy", "attempts", "poll_at", "last_request")
+    __slots__ = ("shard", "part", "pending", "pending_bytes", "batches", "busy", "attempts", "poll_at", "last_request")
 
-    def __init__(self, shard: int):
+    def __init__(self, shard: int, part: int):
         self.shard = shard
+        self.part = part  # which of the shard's parallelization parts
         self.pending: deque[StreamRecord] = deque()  # not read yet
         self.pending_bytes = 0  # what they would weigh in a batch
         self.batches: deque[list[StreamRecord]] = deque()  # read, not done: a batch to retry, or a bisected batch's halves
@@ -133,7 +134,7 @@ class StreamMapping:
         self.region, self.account_id = region, account_id
         self.role_arn = f"arn:aws:iam::{account_id}:role/{fn.config.name}-role"  # the event's invokeIdentityArn
         self.factor = config.parallelization_factor
-        self.lanes = [Lane(s) for s in range(stream.config.shards) for _ in range(self.factor)]
+        self.lanes = [Lane(s, p) for s in range(stream.config.shards) for p in range(self.factor)]
         self.interval = limits.STREAM_POLL_S[stream.kind]
         self.retention = stream.config.retention
         self.start_from = {"TRIM_HORIZON": float("-inf"), "LATEST": 0.0}.get(config.starting_position,
@@ -256,7 +257,7 @@ class StreamMapping:
         self.batches[number] = (lane, batch, modelled)
         if self.loop.listeners:
             self.loop.emit("batch", {"function": fn.name, "request_id": number, "stream": self.stream.config.name,
-                                     "shard": lane.shard, "records": [r.number for r in batch],
+                                     "shard": lane.shard, "part": lane.part, "records": [r.number for r in batch],
                                      "keys": [r.key for r in batch]})
         fn.begin(got, number, event, self._done)
 
@@ -285,28 +286,37 @@ class StreamMapping:
             lane.batches.popleft()
             self.processed += len(batch)
             lane.attempts = 0
-            if lane.batches or lane.pending:
-                self._poll_at(lane, now)
-            return
-        self.processed += failed_from
-        rest = batch[failed_from:]
+            outcome = "processed"
+        else:
+            outcome = self._failed(lane, batch[failed_from:])
+            self.processed += failed_from
+        if self.loop.listeners:
+            self.loop.emit("batch_done", {"function": fn.name, "request_id": env.request, "stream": self.stream.config.name,
+                                          "shard": lane.shard, "part": lane.part, "records": [r.number for r in batch],
+                                          "failed_from": failed_from, "outcome": outcome, "attempts": lane.attempts})
+        if lane.batches or lane.pending:
+            self._poll_at(lane, now)
+
+    def _failed(self, lane: Lane, rest: list[StreamRecord]) -> str:
+        """A batch failed from `rest` on: split it, retry it or give it up. Returns which, for the trace."""
+        fn = self.fn
         fn.retried += 1
         if self.config.bisect_on_error and len(rest) > 1:
             half = len(rest) // 2  # splitting does not use up retry attempts
             lane.batches[0] = rest[half:]
             lane.batches.appendleft(rest[:half])
             lane.attempts = 0
-        else:
-            lane.batches[0] = rest
-            lane.attempts += 1
-            limit = self.config.maximum_retry_attempts
-            if 0 <= limit < lane.attempts:
-                fn.retried -= 1  # no retry after all
-                lane.batches.popleft()
-                self._give_up(lane, rest, RETRY_EXHAUSTED, lane.attempts)
-                lane.attempts = 0
-        if lane.batches or lane.pending:
-            self._poll_at(lane, now)
+            return "bisected"
+        lane.batches[0] = rest
+        lane.attempts += 1
+        limit = self.config.maximum_retry_attempts
+        if 0 <= limit < lane.attempts:
+            fn.retried -= 1  # no retry after all
+            lane.batches.popleft()
+            self._give_up(lane, rest, RETRY_EXHAUSTED, lane.attempts)
+            lane.attempts = 0
+            return "given_up"
+        return "retrying"
 
     def _reported(self, response: Any, batch: list[StreamRecord]) -> int | None:
         """Where a partial batch response makes Lambda retry from: the lowest sequence number it names.
@@ -330,7 +340,8 @@ class StreamMapping:
         fn, target = self.fn, self.config.on_failure
         if self.loop.listeners:
             self.loop.emit("batch_discarded", {"function": fn.name, "stream": self.stream.config.name, "shard": lane.shard,
-                                               "records": [r.number for r in records], "condition": condition})
+                                               "part": lane.part, "records": [r.number for r in records],
+                                               "condition": condition})
         if target is None:
             self.discarded += len(records)
             return

@@ -12,7 +12,7 @@ import yaml
 
 from lambdalab.engine import Simulation, parse_scenario
 from lambdalab.engine.scenario import build_scenario
-from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
+from lambdalab.engine.explain import sentence
 from lambdalab.engine.report import build_report
 from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.inputs import InputErrors, load_yaml
@@ -108,7 +108,7 @@ class _Trace:
         if not events:
             return ""
         time, data = min(events, key=lambda e: e[0])
-        return " " + _sentence(kind, time, data, scenario)
+        return " First: " + sentence(kind, time, data, scenario)
 
 
 def _names(function: str | None, version: str | None, traced: str) -> bool:
@@ -117,31 +117,3 @@ def _names(function: str | None, version: str | None, traced: str) -> bool:
     if version is not None:
         return traced == (function if version == "$LATEST" else f"{function}:{version}")
     return function is None or traced == function or traced.startswith(f"{function}:")
-
-
-def _sentence(kind: str, time: float, data: dict, scenario: Any) -> str:
-    request = f"request {data.get('request_id')} to {data.get('function')}"
-    at = f"at t={time:.2f} s"
-    if kind == "throttle":
-        reason = data.get("reason")
-        fn = scenario.functions.get(str(data.get("function", "")).partition(":")[0])
-        if reason == RESERVED_LIMIT and fn is not None:
-            why = (f"reserved concurrency {fn.reserved_concurrency} was reached while {fn.reserved_concurrency} "
-                   f"environments were busy")
-        elif reason == ACCOUNT_LIMIT:
-            why = "the account's unreserved concurrency was all in use"
-        else:
-            why = "the function was adding environments faster than Lambda's scaling rate allows"
-        return f"First: {request} ({data.get('invocation')}) was throttled {at} because {why} ({reason})."
-    if kind == "async_drop":
-        return (f"First: {request} was given up {at} after {data.get('attempts')} attempt(s): "
-                f"{data.get('condition')}.")
-    if kind == "denied":
-        return f"First: {request} from {data.get('principal')} was denied {at}: {data.get('reason')}"
-    if kind == "failure":
-        return f"First: {request} failed {at} with {data.get('error')}."
-    if kind == "delivery":
-        return f"First: {request}'s record could not be delivered to {data.get('target')} {at}."
-    records = ", ".join(map(str, data.get("records", [])))
-    return (f"First: records {records} of stream {data.get('stream')} (shard {data.get('shard')}) were given up by "
-            f"{data.get('function')} {at}: {data.get('condition')}.")
