@@ -55,3 +55,36 @@ def strip(values: Sequence[float]) -> str:
     if peak <= 0:
         return " " * len(values)
     return "".join(" " if v <= 0 else BLOCKS[max(1, round(v / peak * 8))] for v in values)
+
+
+TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
+              172800, 604800)
+TICK_ROOM = 9  # columns a tick's label needs, with its gap
+
+
+def time_label(seconds: float, tick: float) -> str:
+    """A tick's label in the unit its spacing suggests: 12s, 1.5min, 2h, 3d."""
+    for unit, name in ((86400, "d"), (3600, "h"), (60, "min")):
+        if tick >= unit:
+            return f"{seconds / unit:g}{name}"
+    return f"{seconds:g}s"
+
+
+def time_axis(start: float, end: float, columns: int) -> tuple[str, str]:
+    """An x axis for virtual time from `start` to `end` over `columns`: a rule with ┬ at each tick and a row of
+    labels under them, ticks as far apart as their labels need (s, min, h or d, as the span suggests)."""
+    span = max(end - start, 1e-9)
+    per_column = span / max(columns, 1)
+    tick = next((t for t in TICK_STEPS if t / per_column >= TICK_ROOM), TICK_STEPS[-1])
+    rule, labels = ["─"] * columns, [" "] * columns
+    first = -(-start // tick) * tick
+    t = first
+    while t <= end + 1e-9:
+        column = min(columns - 1, int(round((t - start) / per_column)))
+        rule[column] = "┬"
+        text = time_label(round(t, 6), tick)
+        at = min(column, columns - len(text))
+        if at >= 0 and all(c == " " for c in labels[max(0, at - 1):at + len(text)]):
+            labels[at:at + len(text)] = text
+        t += tick
+    return "".join(rule), "".join(labels)

@@ -7,7 +7,7 @@ learner reads the same sentence in a check's feedback and on screen.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
 
@@ -16,9 +16,13 @@ EXPLAINED = ("throttle", "async_wait", "async_drop", "denied", "failure", "deliv
              "batch_done", "redrive", "deployment", "edge_answer")
 
 
-def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any) -> str:
-    """The event as one sentence, starting with what happened (a caller may put "First: " before it)."""
-    request = f"request {data.get('request_id')} to {data.get('function')}"
+def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any,
+             name: Callable[[Any], str] = str) -> str:
+    """The event as one sentence, starting with what happened (a caller may put "First: " before it).
+
+    `name` turns a request's number into what the reader knows it by (the simulator adds its RequestId,
+    which its log lines show)."""
+    request = f"request {name(data.get('request_id'))} to {data.get('function')}"
     at = f"at t={time:.2f} s"
     if kind == "throttle":
         return f"{request} ({data.get('invocation')}) was throttled {at} because {_why_throttled(data, scenario)}."

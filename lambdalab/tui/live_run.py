@@ -2,10 +2,11 @@
 
 No Textual here. The engine publishes every event; this keeps only what a
 screen can show, bounded in size, behind one lock: each environment's recent
-history, the last few hundred log events (formatted only when shown), and a
-concurrency sample per UI tick. Readers ask for what is on screen (the rows
-of the timeline in view, the next waiting events), so a thousand environments
-cost the UI what forty do.
+history, the latest log events (formatted only when shown), the engine's series
+sampled on a fine grid of virtual time, and the Recorder's counts, spans and
+events for the concept views. Readers ask for what is on screen (the rows of
+the timeline in view, the log lines up to the cursor), so a thousand
+environments cost the UI what forty do.
 """
 
 from __future__ import annotations
@@ -16,19 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdalab.engine import Simulation
-from lambdalab.engine.destinations import timestamp
 from lambdalab.engine.logs import InvocationReport, invocation_lines
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.pricing import function_cost
 from lambdalab.engine.simulation import Snapshot
+from lambdalab.tui.recorder import Recorder, step_for
+from lambdalab.tui.window import Window
 
-LOG_EVENTS_KEPT = 200  # more than a log panel shows
-LOG_LINES_PER_TICK = 20  # at high speed, the newest lines only: the panel shows a handful, nobody reads faster
+LOG_EVENTS_KEPT = 2_000  # the log can follow the cursor back this many events
 SLICE_EVENTS = 5_000  # engine events per lock hold: a UI tick waits at most this much work
-HISTORY_SAMPLES = 600  # concurrency samples kept for the chart (a minute of ticks at 10/s)
-SPANS_KEPT = 64  # per environment: enough to fill a timeline row
+SPANS_KEPT = 256  # per environment: enough to fill a wide timeline row, zoomed out
 WAITING_SHOWN = 8
-FORGET_AFTER_S = 60.0  # shut-down environments leave the timeline after a minute of virtual time
+FORGET_AFTER_S = 300.0  # shut-down environments leave the timeline after five minutes of virtual time
 
 # Environment states on the timeline
 INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
@@ -66,46 +66,43 @@ class TimelineRow:
 
 
 @dataclass(frozen=True)
-class Sample:
-    """What the chart needs at one UI tick."""
-
-    time_s: float
-    busy: dict[str, int]
-    throttles: dict[str, int]  # cumulative
-
-
-@dataclass(frozen=True)
 class View:
     snapshot: Snapshot
     environments: int  # timeline rows in all
-    log_lines: list[str]  # new since the last read (the newest, at most LOG_LINES_PER_TICK)
+    logged: int  # log events so far: the log panel redraws when this or its cursor changes
     costs: dict[str, float]
 
 
 class LiveRun:
     def __init__(self, scenario: Scenario, seed: int | None = None):
         self.scenario = scenario
-        self.sim = Simulation(scenario, seed=seed)
+        step = step_for(scenario.duration)
+        self.sim = Simulation(scenario, seed=seed, series_step=step)
         self.lock = threading.Lock()
         self._log_events: deque[tuple[float, str, dict]] = deque(maxlen=LOG_EVENTS_KEPT)
-        self._log_new = 0  # events added since the UI last read
+        self._logged = 0
         self.tracks: dict[str, dict[int, EnvironmentTrack]] = {name: {} for name in self.sim.runtimes}
-        self.history: deque[Sample] = deque(maxlen=HISTORY_SAMPLES)
+        self.recorder = Recorder(step)
+        self._next_sample = step
         self.sim.subscribe(self._on_event)
+        self.sim.subscribe(self.recorder)
 
     # --- driving (worker thread) ------------------------------------------------------------------
 
     def advance_to(self, time_s: float) -> None:
         """Run up to virtual `time_s`, a slice at a time so that readers get the lock in between."""
-        sim = self.sim
+        sim, recorder = self.sim, self.recorder
         target = min(time_s, sim.end)
         while True:
             with self.lock:
                 if sim.finished or sim.now >= target:
                     break
-                if sim.loop.run_until(target, max_events=SLICE_EVENTS) < SLICE_EVENTS:
-                    sim.advance_to(target)  # moves the clock to `target` and closes the run at the end
-                    break
+                boundary = min(target, self._next_sample)
+                if sim.loop.run_until(boundary, max_events=SLICE_EVENTS) < SLICE_EVENTS:
+                    sim.advance_to(boundary)  # moves the clock to `boundary` and closes the run at the end
+                    if sim.now >= self._next_sample:  # a step of the recorder's grid is over
+                        recorder.sample(sim)
+                        self._next_sample = (int(sim.now / recorder.step + 1e-9) + 1) * recorder.step
 
     def step(self, events: int = 1) -> None:
         with self.lock:
@@ -126,27 +123,29 @@ class LiveRun:
 
     # --- reading (UI thread) ----------------------------------------------------------------------
 
-    def read(self, sample: bool = True) -> View:
-        """A consistent view of counters, new log lines and cost so far.
-
-        With `sample`, the concurrency now is also added to `history` (once per UI tick that saw time move).
-        """
+    def read(self) -> View:
+        """A consistent view of counters and cost so far."""
         with self.lock:
             snapshot = self.sim.snapshot(environments=False, waiting_limit=WAITING_SHOWN)
-            fresh = list(self._log_events)[-min(self._log_new, LOG_LINES_PER_TICK):] if self._log_new else []
-            self._log_new = 0
-            lines = [line for event in fresh for line in self._log_lines(*event)]
-            if sample:
-                self.history.append(Sample(snapshot.time_s, {n: f.busy for n, f in snapshot.functions.items()},
-                                           {n: f.counters["throttles"] for n, f in snapshot.functions.items()}))
             run_s = max(self.sim.now, 1e-9)
             costs = {name: function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s).total_usd
                      for name, fn in self.sim.runtimes.items()}
             rows = sum(len(t) for t in self.tracks.values())
-        return View(snapshot, rows, lines[-LOG_LINES_PER_TICK:], costs)
+        return View(snapshot, rows, self._logged, costs)
 
-    def timeline_rows(self, first: int, count: int, window_s: float, columns: int) -> list[TimelineRow]:
-        """Rows `first` to `first + count` of the timeline (environments by function, then age)."""
+    def log_lines(self, until: float, count: int) -> list[tuple[float, str, str]]:
+        """The last `count` log lines stamped at or before virtual time `until`: (time, function, text)."""
+        with self.lock:
+            events = [e for e in self._log_events if e[0] <= until]
+            lines: list[tuple[float, str, str]] = []
+            for event in reversed(events):
+                lines[:0] = self._log_lines(*event)
+                if len(lines) >= count:
+                    break
+        return sorted(lines, key=lambda line: line[0])[-count:]
+
+    def timeline_rows(self, first: int, count: int, window: Window) -> list[TimelineRow]:
+        """Rows `first` to `first + count` of the timeline (environments by function, then age) over `window`."""
         with self.lock:
             now = self.sim.now
             out: list[TimelineRow] = []
@@ -157,8 +156,7 @@ class LiveRun:
                     continue
                 for track in list(tracks.values())[skip:skip + count - len(out)]:
                     out.append(TimelineRow(track.function, track.env, track.provisioned, track.state,
-                                           self.request_id(track.request_id),
-                                           timeline_cells(track, now, window_s, columns)))
+                                           self.request_id(track.request_id), timeline_cells(track, now, window)))
                 skip = 0
                 if len(out) >= count:
                     break
@@ -188,52 +186,61 @@ class LiveRun:
                 del tracks[env]
         if kind in _LOGGED:
             self._log_events.append((now, kind, data))
-            self._log_new += 1
+            self._logged += 1
 
     def request_id(self, number: int | None) -> str | None:
         return None if number is None else self.sim.request_id(number)
 
-    def _log_lines(self, now: float, kind: str, data: dict[str, Any]) -> list[str]:
-        """The log lines for one engine event, as a CloudWatch-minded reader would want them."""
-        stamp, fn, rid = timestamp(now), data["function"], self.sim.request_id(data["request_id"])
+    def _log_lines(self, now: float, kind: str, data: dict[str, Any]) -> list[tuple[float, str, str]]:
+        """The log lines of one engine event, each stamped at its own virtual time: an invocation's START at
+        its start, its END and REPORT at its end."""
+        fn, rid = data["function"], self.sim.request_id(data["request_id"])
         if kind == "invoke_end":
             report = InvocationReport(
                 request_id=rid, duration_ms=data["duration_ms"], billed_ms=data["billed_ms"], memory_mb=data["memory_mb"],
                 max_memory_used_mb=data["max_memory_used_mb"], init_ms=data["init_ms"], error=data["error"],
                 error_message=data["error_message"], timed_out=data["timed_out"],
-                timeout_s=self.sim.runtimes[fn].timeout, timestamp=stamp, version=data["version"],
+                timeout_s=self.sim.runtimes[fn].timeout, timestamp=clock(now), version=data["version"],
             )
-            return [f"{stamp}  {fn}: {line}" for line in invocation_lines(report, output=data["output"])]
+            lines = invocation_lines(report, output=data["output"])
+            started = now - data["duration_ms"] / 1000.0
+            return [(started if n == 0 else now, fn, line) for n, line in enumerate(lines)]
         if kind == "throttle":
-            return [f"{stamp}  {fn}: {data['status']} {data['error']} ({data['reason']}), "
-                    f"{data['invocation']} request {rid}"]
-        if kind == "denied":
-            return [f"{stamp}  {fn}: {data['status']} {data['error']}: {data['principal']} may not invoke it "
-                    f"({data['invocation']} request {rid})"]
-        if kind == "async_wait":
-            return [f"{stamp}  {fn}: event {rid} waits ({data['reason']}, {data['attempts']} attempt(s) so far), "
-                    f"next try at {data['next_try_s']:.1f}s"]
-        if kind == "async_drop":
-            return [f"{stamp}  {fn}: event {rid} dropped ({data['condition']}) after {data['attempts']} attempt(s)"]
-        verdict = "delivered to" if data["delivered"] else "could not be delivered to"
-        return [f"{stamp}  {fn}: {data['route']} record {verdict} {data['target']}"]
+            text = f"{data['status']} {data['error']} ({data['reason']}), {data['invocation']} request {rid}"
+        elif kind == "denied":
+            text = (f"{data['status']} {data['error']}: {data['principal']} may not invoke it "
+                    f"({data['invocation']} request {rid})")
+        elif kind == "async_wait":
+            text = (f"event {rid} waits ({data['reason']}, {data['attempts']} attempt(s) so far), "
+                    f"next try at {data['next_try_s']:.1f}s")
+        elif kind == "async_drop":
+            text = f"event {rid} dropped ({data['condition']}) after {data['attempts']} attempt(s)"
+        else:
+            verdict = "delivered to" if data["delivered"] else "could not be delivered to"
+            text = f"{data['route']} record {verdict} {data['target']}"
+        return [(now, fn, text)]
 
 
-def timeline_cells(track: EnvironmentTrack, now: float, window_s: float, columns: int) -> tuple[str, ...]:
-    """A state per column over the last `window_s` of virtual time; busy wins a shared column (it is what you
-    look for), and the column where an Init began says "cold"."""
-    start = now - window_s
-    per_column = window_s / columns
+def clock(seconds: float) -> str:
+    """Virtual time as a run clock, HH:MM:SS.mmm (a log line's stamp; days past 24 h are added to the hours)."""
+    ms = round(seconds * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"
+
+
+def timeline_cells(track: EnvironmentTrack, now: float, window: Window) -> tuple[str, ...]:
+    """A state per column of `window` (up to `now`); busy wins a shared column (it is what you look for), and
+    the column where an Init began says "cold"."""
+    start, columns, per_column = window.start, window.columns, window.per_column
     cells = [GONE] * columns
     for begin, end, state in [*track.spans, (track.since, now, track.state)]:
-        if end < start or (end == start and state != "cold"):
+        if end < start or (end == start and state != "cold") or begin > window.end:
             continue
         first = max(0, int((begin - start) / per_column))
         if state == "cold":
             if first < columns:
                 cells[first] = "cold"
             continue
-        last = min(columns - 1, int((end - start) / per_column - 1e-9))
+        last = min(columns - 1, int((min(end, window.end) - start) / per_column - 1e-9))
         for c in range(first, last + 1):
             if cells[c] == "cold":
                 continue

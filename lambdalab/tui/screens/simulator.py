@@ -1,13 +1,17 @@
 """The simulator: a scenario running in virtual time, shown live, with play, pause, step, speed and knobs.
 
 The engine runs in a worker thread (LiveRun slices its work so the UI thread
-never waits long); the screen samples it ten times a second and never redraws
-per engine event.
+never waits long); the screen reads it ten times a second and never redraws
+per engine event. Every view shows the same window of virtual time, so a
+column is one instant in each; a time cursor (keys or a click) pins the
+window, and the inspector tells what happened under it in the words the
+graded checks use (lambdalab.engine.explain).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from pathlib import Path
 
 from textual import on, work
@@ -16,38 +20,73 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Log, Static
+from textual.widgets import Footer, Header, RichLog, Static
 from textual.worker import get_current_worker
 
+from rich.text import Text
+
+from lambdalab.charts import time_axis
 from lambdalab.course.model import Variation
+from lambdalab.engine.explain import EXPLAINED, sentence
 from lambdalab.engine.real_code import RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report
 from lambdalab.inputs import load_yaml
 from lambdalab.tui.knobs import KnobSettings, apply, scenario_from
-from lambdalab.tui.live_run import LiveRun
+from lambdalab.tui.live_run import LiveRun, clock
 from lambdalab.tui.screens.compare import CompareScreen
 from lambdalab.tui.screens.knobs import KnobsScreen
+from lambdalab.tui import views
+from lambdalab.tui.views import LABEL_WIDTH
 from lambdalab.tui.widgets.concurrency_chart import ConcurrencyChart
 from lambdalab.tui.widgets.env_timeline import LEGEND, EnvironmentTimeline
+from lambdalab.tui.widgets.lane_view import CursorAt, LaneView
 from lambdalab.tui.widgets.run_panels import AsyncPanel, Counters
+from lambdalab.tui.window import Window
 
 SPEEDS = (0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100, 250, 500, 1000)
 TICK_S = 0.1  # the UI samples the engine ten times a second
 DEFAULT_SPEED = 1
 OFF_SCALE = 4  # a limit more than this many times the chart's highest value is named, not drawn
+SPANS = (10, 30, 60, 120, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)  # the window's widths, zooming
+DEFAULT_SPAN = 120  # the whole of a short demo; a longer run's last two minutes until zoomed out
+LOG_LINES = 40  # up to the cursor (or now): more than the panel shows, to scroll back a little
+SHOWN_EVENTS = 5  # the inspector's sentences for one column; the rest are counted
+VIEW_NAMES = {"environments": "Environments", "concurrency": "Concurrency", "async": "Async", "sqs": "SQS",
+              "streams": "Streams", "versions": "Versions", "access": "Access", "numbers": "Numbers"}
+MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
+LANES_MIN_HEIGHT = 5
+JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
+INTEREST = ("throttle", "denied", "async_drop", "redrive", "batch_discarded", "deployment", "async_wait", "failure",
+            "delivery", "batch_done", "edge_answer", "cold_start")  # the inspector's order, most telling first
+KIND_NAMES = {"throttle": "throttled", "denied": "denied", "async_drop": "given up", "redrive": "redriven",
+              "batch_discarded": "records given up", "deployment": "deployment step", "async_wait": "retry wait",
+              "failure": "failed", "delivery": "destination record", "batch_done": "batch ended",
+              "edge_answer": "CloudFront answer", "cold_start": "cold start"}
 
 
 class SimulatorScreen(Screen):
+    CSS_PATH = "simulator.tcss"
     BINDINGS = [
         Binding("space", "toggle_play", "Play/pause"),
-        Binding("full_stop", "step", "Step"),
+        Binding("full_stop", "step", "Step", show=False),
         Binding("plus,equals_sign", "faster", "Faster"),
         Binding("minus", "slower", "Slower"),
-        Binding("e", "run_to_end", "Run to end"),
-        Binding("r", "restart", "Restart"),
+        Binding("left", "cursor(-1)", "Cursor", priority=True),
+        Binding("right", "cursor(1)", "Cursor right", priority=True, show=False),
+        Binding("shift+left", "cursor(-10)", "Cursor 10 left", show=False, priority=True),
+        Binding("shift+right", "cursor(10)", "Cursor 10 right", show=False, priority=True),
+        Binding("l", "live", "Live edge", show=False),
+        Binding("t", "jump('throttle')", "Next throttle"),
+        Binding("y", "jump('retry')", "Next retry", show=False),
+        Binding("s", "jump('cold start')", "Next cold start", show=False),
+        Binding("v", "next_view", "Next view"),
+        Binding("left_square_bracket", "zoom(-1)", "Zoom in", show=False),
+        Binding("right_square_bracket", "zoom(1)", "Zoom out", show=False),
+        Binding("e", "run_to_end", "Run to end", show=False),
+        Binding("r", "restart", "Restart", show=False),
         Binding("k", "knobs", "Knobs"),
-        Binding("c", "compare", "Compare"),
-        Binding("f", "next_function", "Chart: next function"),
+        Binding("c", "compare", "Compare", show=False),
+        Binding("f", "next_function", "Chart: next function", show=False),
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
@@ -66,21 +105,33 @@ class SimulatorScreen(Screen):
         self.to_end = False
         self.previous: dict | None = None  # the last run's report, for the comparison
         self.chart_function = next(iter(self.scenario.functions))
-        self._last_sample_time = -1.0
+        self.views = views.features(self.scenario)
+        self.first_view = 0  # the views shown start here (all of them when the screen is tall enough)
+        self.span = min((s for s in SPANS if s >= min(DEFAULT_SPAN, self.scenario.duration)), default=SPANS[-1])
+        self.cursor_t: float | None = None  # None: the window follows the run's live edge
+        self.window = Window(0.0, float(self.span), 1)
+        self._log_key: tuple = ()
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(id="sim-status")
+        yield Static(id="view-tabs")
         with Horizontal(id="sim-main"):
-            with Vertical(id="sim-left"):
-                yield EnvironmentTimeline(id="timeline")
-                yield Static(Content(LEGEND), id="timeline-legend")
-                yield ConcurrencyChart(id="chart")
+            with Vertical(id="sim-views"):
+                with Vertical(id="view-environments", classes="view"):
+                    yield Static(id="timeline-title", classes="view-title")
+                    yield EnvironmentTimeline(id="timeline")
+                    yield Static(Content(LEGEND), id="timeline-legend")
+                    yield Static(id="timeline-axis")
+                yield ConcurrencyChart(id="chart", classes="view")
+                for name in self.views[2:]:
+                    yield LaneView(id=f"view-{name}", classes="view")
+                yield Static(id="inspect")
             with Vertical(id="sim-right"):
                 yield Counters(id="counters")
                 yield AsyncPanel(id="async")
                 yield Static(Content(self._guide()), id="guide")
-        yield Log(id="sim-log", max_lines=400)
+        yield RichLog(id="sim-log", max_lines=LOG_LINES * 4, wrap=True, markup=False, highlight=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -121,20 +172,97 @@ class SimulatorScreen(Screen):
     # --- the UI tick ----------------------------------------------------------------------------
 
     def _tick(self) -> None:
-        view = self.run.read(sample=self.run.now > self._last_sample_time)
+        view = self.run.read()
         snapshot = view.snapshot
-        self._last_sample_time = snapshot.time_s
         if snapshot.finished:
             self.playing = self.to_end = False
+        self.window = self._place_window(snapshot.time_s)
+        column = self.window.column_of(self.cursor_t) if self.cursor_t is not None else None
         with self.app.batch_update():
-            self.query_one("#timeline", EnvironmentTimeline).show(self.run, view.environments)
-            self._draw_chart()
+            self.query_one("#timeline", EnvironmentTimeline).show(self.run, view.environments, self.window, column)
+            self._draw_axis()
+            self._draw_chart(column)
+            wanted = {"environments": min(16, max(2, view.environments)) + 2, "concurrency": 10}
+            with self.run.lock:
+                for name in self.views[2:]:
+                    built = views.BUILDERS[name](self.run, self.window)
+                    self.query_one(f"#view-{name}", LaneView).show(built, self.window, column)
+                    wanted[name] = len(built.lanes) + 2
+            self._size_views(wanted)
             self.query_one("#counters", Counters).show(snapshot, view.costs)
             self.query_one("#async", AsyncPanel).show(snapshot)
-            if view.log_lines:
-                self.query_one("#sim-log", Log).write_lines(view.log_lines)
+            self._draw_log(view.logged)
             self.query_one("#sim-status", Static).update(Content(self._status(snapshot.time_s, snapshot.finished)))
-            self.query_one("#timeline-legend", Static).update(Content(self._selection()))
+            self.query_one("#timeline-title", Static).update(Content(self._selection()))
+            self.query_one("#inspect", Static).update(Content(self._inspect()))
+            self.query_one("#view-tabs", Static).update(self._tabs())
+
+    # --- the shared window and its cursor --------------------------------------------------------
+
+    def _place_window(self, now: float) -> Window:
+        """Following the live edge, the window ends now; with a cursor, it stays put unless the cursor leaves it."""
+        columns = max(1, self.query_one("#sim-views").size.width - LABEL_WIDTH)
+        span = float(min(self.span, max(SPANS[0], self.scenario.duration)))
+        if self.cursor_t is None:
+            end = max(now, span)
+            return Window(end - span, end, columns)
+        start = self.window.start
+        if not start <= self.cursor_t < start + span:
+            start = self.cursor_t - span / 2
+        start = max(0.0, min(start, max(now, span) - span))
+        return Window(start, start + span, columns)
+
+    def _draw_axis(self) -> None:
+        rule, labels = time_axis(self.window.start, self.window.end, self.window.columns)
+        self.query_one("#timeline-axis", Static).update(
+            Content(" " * (LABEL_WIDTH - 1) + "└" + rule + "\n" + " " * LABEL_WIDTH + labels))
+
+    def _inspect(self) -> str:
+        """The story under the cursor, in the graded checks' words; or how to get one."""
+        if self.cursor_t is None:
+            return ("Live: the views follow the run. ← → put a time cursor on them (or click a column); t, y, s jump "
+                    "to the next throttle, retry or cold start; [ ] zoom; l back to live.")
+        t0, t1 = self.window.bucket(self.window.column_of(self.cursor_t) or 0)
+        with self.run.lock:
+            found = self.run.recorder.between(EXPLAINED, t0, t1)
+        found.sort(key=lambda event: (INTEREST.index(event[1]), event[0]))  # the rare and telling first
+        kinds = Counter(kind for _, kind, _ in found)
+        head = f"Cursor at t = {t0:,.2f}–{t1:,.2f} s: " + (
+            ", ".join(f"{n} {KIND_NAMES[kind]}" for kind, n in kinds.most_common()) + "." if found
+            else "nothing happened here.")
+        lines = [head, *(sentence(kind, t, data, self.scenario, self._request_name) for t, kind, data in found[:SHOWN_EVENTS])]
+        if len(found) > SHOWN_EVENTS:
+            lines.append(f"… and {len(found) - SHOWN_EVENTS} more in this column ([ zooms in).")
+        return "\n".join(lines)
+
+    def _request_name(self, number: int | None) -> str:
+        """A request by its number and the start of its RequestId, as the log shows it."""
+        return str(number) if number is None else f"{number} ({self.run.sim.request_id(number)[:8]})"
+
+    def _draw_log(self, logged: int) -> None:
+        """The log up to the cursor (or now), each line at its own time; redrawn only when that changes."""
+        until = self.cursor_t if self.cursor_t is not None else self.run.now
+        key = (logged, self.cursor_t)
+        if key == self._log_key:
+            return
+        self._log_key = key
+        log = self.query_one("#sim-log", RichLog)
+        log.clear()
+        width = log.scrollable_content_region.width or None  # wrapped to the panel, not to an 80-column console
+        for time_s, function, text in self.run.log_lines(until, LOG_LINES):
+            log.write(Text(f"{clock(time_s)}  {function}: {text.replace(chr(9), '  ')}"), width=width)
+
+    def _tabs(self) -> Text:
+        tabs = Text("Views: ", style="dim")
+        shown = self._shown_views()
+        for name in self._view_names():
+            tabs.append(f" {VIEW_NAMES[name]} ", style="reverse" if name in shown else "")
+        tabs.append(f"  v: next · {self._span_label()} window, [ ] zoom", style="dim")
+        return tabs
+
+    def _span_label(self) -> str:
+        span = min(self.span, max(SPANS[0], self.scenario.duration))
+        return f"{span / 3600:g} h" if span >= 3600 else f"{span / 60:g} min" if span >= 60 else f"{span:g} s"
 
     def _status(self, now: float, finished: bool) -> str:
         state = "finished" if finished else ("running to the end" if self.to_end else
@@ -146,23 +274,23 @@ class SimulatorScreen(Screen):
                 f"   seed {self.run.sim.seed}   settings: {self.changes}")
 
     def _selection(self) -> str:
-        """The legend line, with the environment under the cursor and the request it serves."""
+        """The timeline's title: the environment picked with ↑↓ and the request it serves."""
         selected = self.query_one("#timeline", EnvironmentTimeline).selected
         if selected is None:
-            return LEGEND
+            return "Environments: one row each (↑↓ pick one)"
         serving = f" serving {selected.request_id}" if selected.request_id and selected.state in ("busy", "init") else ""
-        return f"{LEGEND}   | {selected.function}#{selected.env}: {selected.state}{serving}"
+        return f"Environments: {selected.function}#{selected.env} is {selected.state}{serving} (↑↓ pick)"
 
-    def _draw_chart(self) -> None:
+    def _draw_chart(self, column: int | None) -> None:
         name = self.chart_function
-        history = list(self.run.history)
-
-        def of_function(figures: dict[str, int]) -> int:  # all its versions together
-            return sum(v for k, v in figures.items() if k == name or k.startswith(name + ":"))
-
-        busy = [of_function(s.busy) for s in history]
-        throttled = [max(0, of_function(b.throttles) - of_function(a.throttles)) for a, b in zip(history, history[1:])]
-        throttled.insert(0, 0)
+        sim, step = self.run.sim, self.run.recorder.step
+        with self.run.lock:
+            sampler = sim.sampler
+            members = sampler.members[name]
+            peaks = sampler.family_concurrency.get(name) or sampler.concurrency[members[0].name]
+            busy = views.levels(peaks, step, self.window)
+            throttled = [sum(c) for c in zip(*(views.counts(sampler.counts[m.name]["throttles"], step, self.window)
+                                               for m in members))]
         fn = self.scenario.functions[name]
         account = self.scenario.account.concurrency
         limits = {f"account {account:,}": account}
@@ -172,18 +300,88 @@ class SimulatorScreen(Screen):
             unreserved = self.run.sim.account.unreserved_capacity
             if unreserved != account:
                 limits[f"unreserved {unreserved:,}"] = unreserved
+        if fn.provisioned_concurrency:
+            limits[f"provisioned {fn.provisioned_concurrency:,}"] = fn.provisioned_concurrency
         # A limit far above everything else would squash the columns to a line: name it instead of drawing it.
         scale = max([*busy, *(v for k, v in limits.items() if not k.startswith("account")), 1])
         off_scale = {k: v for k, v in limits.items() if v > OFF_SCALE * scale}
-        title = f"{name} concurrency"
+        title = f"Concurrency of {name} (f: next function)"
         if off_scale:
-            title += f" ({', '.join(off_scale)} above)"
+            title += f", {', '.join(off_scale)} above"
         self.query_one("#chart", ConcurrencyChart).show(
-            title, busy, throttled, {k: v for k, v in limits.items() if k not in off_scale})
+            title, busy, throttled, {k: v for k, v in limits.items() if k not in off_scale}, self.window, column)
 
     @on(EnvironmentTimeline.Moved)
     def _moved(self) -> None:
-        self.query_one("#timeline-legend", Static).update(Content(self._selection()))
+        self.query_one("#timeline-title", Static).update(Content(self._selection()))
+
+    @on(CursorAt)
+    def _clicked(self, event: CursorAt) -> None:
+        self._put_cursor(event.time)
+
+    # --- which views are on screen -----------------------------------------------------------------
+
+    @property
+    def narrow(self) -> bool:
+        """Below 110 columns the side panel of numbers is a view of its own, not a column beside the views."""
+        return self.size.width < 110
+
+    def _view_names(self) -> list[str]:
+        return [*self.views, "numbers"] if self.narrow else list(self.views)
+
+    def _shown_views(self) -> list[str]:
+        """As many views as fit the height, from the one chosen with v: all of them on a tall screen."""
+        names = self._view_names()
+        room = self.query_one("#sim-views").size.height - max(3, self.query_one("#inspect").size.height)
+        shown: list[str] = []
+        for name in names[self.first_view:] + names[:self.first_view]:
+            need = MIN_HEIGHT.get(name, LANES_MIN_HEIGHT)
+            if shown and (name == "numbers" or "numbers" in shown or need + 2 > room):
+                break
+            shown.append(name)
+            room -= need
+        return shown
+
+    def _lay_out(self) -> None:
+        shown = self._shown_views()
+        numbers_only = shown == ["numbers"]
+        for name in self.views:
+            widget = self.query_one("#chart" if name == "concurrency" else f"#view-{name}")
+            widget.display = name in shown
+        self.query_one("#sim-right").display = not self.narrow or numbers_only
+        self.query_one("#sim-views").display = not numbers_only
+        last = shown[-1]  # the lowest view draws the time axis they all share
+        self.query_one("#timeline-axis").display = last == "environments"
+        self.query_one("#chart", ConcurrencyChart).with_axis = last == "concurrency"
+        for name in self.views[2:]:
+            self.query_one(f"#view-{name}", LaneView).with_axis = last == name
+
+    def _size_views(self, wanted: dict[str, int]) -> None:
+        """Share the height among the views on screen: each its minimum, then what it wants in turn from the
+        room left, the concurrency chart last (it draws well at any height)."""
+        shown = [name for name in self._shown_views() if name != "numbers"]
+        room = self.query_one("#sim-views").size.height - self.query_one("#inspect").outer_size.height
+        heights = {name: MIN_HEIGHT.get(name, LANES_MIN_HEIGHT) + 2 * (name == shown[-1]) for name in shown}
+        left = room - sum(heights.values())
+        for name in sorted(shown, key=lambda n: n == "concurrency"):
+            extra = max(0, min(left, wanted[name] + 2 * (name == shown[-1]) - heights[name]))
+            heights[name] += extra
+            left -= extra
+        if "concurrency" in heights:
+            heights["concurrency"] += max(0, left)
+        for name, height in heights.items():
+            widget = self.query_one("#chart" if name == "concurrency" else f"#view-{name}")
+            if widget.styles.height is None or widget.styles.height.value != height:
+                widget.styles.height = height
+
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self._relayout)
+
+    def _relayout(self) -> None:
+        self._log_key = ()  # rewrap the log to its new width
+        self._lay_out()
+        self._tick()
 
     # --- actions --------------------------------------------------------------------------------
 
@@ -207,6 +405,46 @@ class SimulatorScreen(Screen):
 
     def action_run_to_end(self) -> None:
         self.playing = self.to_end = not self.run.finished
+        self._tick()
+
+    def action_cursor(self, columns: int) -> None:
+        """Move the time cursor by columns; the first press puts it at the newest column."""
+        self.playing = self.to_end = False
+        if self.cursor_t is None:
+            self._put_cursor(self.window.end - self.window.per_column / 2)
+            return
+        self._put_cursor(self.cursor_t + columns * self.window.per_column)
+
+    def _put_cursor(self, time_s: float) -> None:
+        self.playing = self.to_end = False
+        self.cursor_t = max(0.0, min(time_s, self.run.now))
+        self._tick()
+
+    def action_live(self) -> None:
+        self.cursor_t = None
+        self._tick()
+
+    def action_jump(self, what: str) -> None:
+        """To the next throttle, retry or cold start after the cursor (from the window's start when live)."""
+        after = self.window.bucket(self.window.column_of(self.cursor_t) or 0)[1] if self.cursor_t is not None \
+            else self.window.start
+        kind = JUMPS[what]
+        with self.run.lock:
+            found = self.run.recorder.between((kind,), after, float("inf"))
+        if not found:
+            self.notify(f"No {what} after t = {after:,.2f} s yet.")
+            return
+        self._put_cursor(found[0][0])
+
+    def action_next_view(self) -> None:
+        names = self._view_names()
+        self.first_view = (self.first_view + len(self._shown_views())) % len(names) if len(names) > 1 else 0
+        self._lay_out()
+        self.call_after_refresh(self._tick)
+
+    def action_zoom(self, direction: int) -> None:
+        index = SPANS.index(self.span) if self.span in SPANS else 0
+        self.span = SPANS[max(0, min(len(SPANS) - 1, index + direction))]
         self._tick()
 
     def action_restart(self) -> None:
@@ -252,8 +490,8 @@ class SimulatorScreen(Screen):
         self.run.close()
         self.scenario = scenario
         self.run = LiveRun(scenario)
-        self._last_sample_time = -1.0
-        self.query_one("#sim-log", Log).clear()
+        self.cursor_t = None
+        self._log_key = ()
         self._tick()
 
     # --- for tests and demos: a fixed picture --------------------------------------------------

@@ -1,78 +1,69 @@
-"""Concurrent executions over the last minute, against the reserved and account limits, with throttles marked.
+"""Concurrent executions over the shared window, against the reserved, provisioned and account limits, with the
+requests throttled in each column as a series of their own and a time axis.
 
-Drawn by lambdalab.charts (the same chart the CLI report prints), coloured
-here: columns in the theme's primary colour, limit lines in warning, and a
-throttle strip below the axis where requests were refused.
+Columns in the theme's primary colour, limit lines (named at the left, where every view names its lanes)
+in warning, throttles in error; every cell padded with the widget's own background.
 """
 
 from __future__ import annotations
 
-from itertools import groupby
-
 from rich.segment import Segment
-from rich.style import Style
-from textual.strip import Strip
-from textual.widget import Widget
 
-from lambdalab.charts import BLOCKS, LIMIT, column_chart, resample
-
-THROTTLE = "▲"
+from lambdalab.charts import BLOCKS, LIMIT
+from lambdalab.tui.views import LABEL_WIDTH, fit_words
+from lambdalab.tui.widgets.lane_view import WindowRows
+from lambdalab.tui.window import Window
 
 
-class ConcurrencyChart(Widget):
-    COMPONENT_CLASSES = {"chart--bar", "chart--limit", "chart--axis", "chart--throttle"}
+class ConcurrencyChart(WindowRows):
+    CURSOR_CLASS = "chart--cursor"
+    COMPONENT_CLASSES = {"chart--bar", "chart--limit", "chart--axis", "chart--throttle", "chart--title", "chart--cursor"}
     DEFAULT_CSS = """
-    ConcurrencyChart { height: 12; }
+    ConcurrencyChart { height: 1fr; }
     ConcurrencyChart > .chart--bar { color: $primary; }
     ConcurrencyChart > .chart--limit { color: $warning; }
     ConcurrencyChart > .chart--axis { color: $text-muted; }
     ConcurrencyChart > .chart--throttle { color: $error; }
+    ConcurrencyChart > .chart--title { text-style: bold; }
+    ConcurrencyChart > .chart--cursor { background: $boost; }
     """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.title = ""
-        self.busy: list[float] = []
-        self.throttled: list[float] = []  # requests refused in each sample
+        self.busy: list[float] = []  # the highest concurrency in each column
+        self.throttled: list[int] = []  # requests refused in each column
         self.limits: dict[str, float] = {}
-        self._rows: list[str] = []
 
-    def show(self, title: str, busy: list[float], throttled: list[float], limits: dict[str, float]) -> None:
+    def show(self, title: str, busy: list[float], throttled: list[int], limits: dict[str, float], window: Window,
+             cursor: int | None) -> None:
         self.title, self.busy, self.throttled, self.limits = title, busy, throttled, limits
+        self.window, self.cursor = window, cursor
         self._rows = self._draw()
         self.refresh()
 
-    def _draw(self) -> list[str]:
-        height = max(3, self.size.height - 3)
-        label_width = 6
-        columns = max(1, self.size.width - label_width - 2 - 24)  # room at the right for the limits' names
-        busy = resample(self.busy, columns)
-        throttled = resample(self.throttled, columns, sum)
-        rows = column_chart(busy, height, self.limits, label_width=label_width)
-        strip = "".join(THROTTLE if t > 0 else " " for t in throttled)
-        total = int(sum(self.throttled))
-        return [self.title, *rows, " " * (label_width + 2) + strip + (f"  {THROTTLE} throttled: {total:,}" if total else "")]
-
-    def on_resize(self) -> None:
-        self._rows = self._draw()
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        if y >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
-        text = self._rows[y]
-        bar = self.get_component_rich_style("chart--bar")
-        limit = self.get_component_rich_style("chart--limit")
-        axis = self.get_component_rich_style("chart--axis")
-        throttle = self.get_component_rich_style("chart--throttle")
-        axis_row = y in (0, len(self._rows) - 2)  # the title and the x axis: their "─" is not a limit
-
-        def style_of(ch: str) -> Style:
-            if ch in BLOCKS[1:]:
-                return bar
-            if ch == LIMIT and not axis_row:
-                return limit
-            return throttle if ch == THROTTLE else axis
-
-        segments = [Segment("".join(run), style) for style, run in groupby(text, key=style_of)]
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+    def _draw(self) -> list[list[Segment]]:
+        style = self.get_component_rich_style
+        bar, limit, axis, throttle = (style(f"chart--{n}") for n in ("bar", "limit", "axis", "throttle"))
+        height = max(2, self.size.height - 2 - 2 * self.with_axis)
+        top = max([*self.busy, *self.limits.values(), 1])
+        rows = [[Segment(fit_words(self.title, self.size.width), style("chart--title"))]]
+        for r in range(height, 0, -1):
+            low, high = (r - 1) * top / height, r * top / height
+            chars = []
+            for v in self.busy:
+                fill = (v - low) / (high - low)
+                chars.append(BLOCKS[-1] if fill >= 1 else BLOCKS[max(0, int(fill * 8))] if fill > 0 else " ")
+            names = [name for name, level in self.limits.items() if low < level <= high]
+            if names:
+                chars = [LIMIT if c == " " else c for c in chars]
+            label = ", ".join(names) or (f"{top:g}" if r == height else "0" if r == 1 else "")
+            prefix = Segment(f"{label[:LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", limit if names else axis)
+            rows.append([prefix, *self.cells([(c, bar if c in BLOCKS[1:] else limit if c == LIMIT else None) for c in chars])])
+        peak = max(self.throttled, default=0)
+        strip = ["▲" if t > 0 and peak <= 1 else BLOCKS[max(1, round(t / peak * 8))] if t > 0 else " "
+                 for t in self.throttled]
+        label = f"throttled {sum(self.throttled):,}"
+        rows.append([Segment(f"{label[:LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", throttle),
+                     *self.cells([(c, throttle if c != " " else None) for c in strip])])
+        return rows + self.axis(axis)

@@ -19,15 +19,17 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from lambdalab.tui.live_run import BUSY, GONE, IDLE, INIT, LiveRun, TimelineRow
+from lambdalab.tui.views import LABEL_WIDTH
+from lambdalab.tui.widgets.lane_view import CursorAt
+from lambdalab.tui.window import Window
 
-LABEL_WIDTH = 16
 GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " ", "cold": "❄"}
 LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
-WINDOW_S = 30.0  # virtual seconds across the row
 
 
 class EnvironmentTimeline(ScrollView, can_focus=True):
-    COMPONENT_CLASSES = {"timeline--init", "timeline--busy", "timeline--idle", "timeline--label", "timeline--cursor"}
+    COMPONENT_CLASSES = {"timeline--init", "timeline--busy", "timeline--idle", "timeline--label", "timeline--cursor",
+                         "timeline--column"}
     BINDINGS = [Binding("up", "move(-1)", "Up", show=False), Binding("down", "move(1)", "Down", show=False)]
     DEFAULT_CSS = """
     EnvironmentTimeline { height: 1fr; }
@@ -36,6 +38,7 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
     EnvironmentTimeline > .timeline--idle { color: $text-muted; }
     EnvironmentTimeline > .timeline--label { color: $text-muted; }
     EnvironmentTimeline > .timeline--cursor { background: $boost; text-style: bold; }
+    EnvironmentTimeline > .timeline--column { background: $boost; }
     """
 
     cursor = reactive(0, init=False)
@@ -50,10 +53,12 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
         self.first = 0  # the row index of rows[0]
         self.rows: list[TimelineRow] = []
         self.selected: TimelineRow | None = None
+        self.window = Window(0.0, 1.0, 1)
+        self.column: int | None = None  # the time cursor's column
 
-    def show(self, run: LiveRun, total: int) -> None:
+    def show(self, run: LiveRun, total: int, window: Window, column: int | None) -> None:
         """New data from the UI tick."""
-        self.run, self.total = run, total
+        self.run, self.total, self.window, self.column = run, total, window, column
         self.virtual_size = Size(self.size.width, total)
         self.cursor = min(self.cursor, max(0, total - 1))
         self._fetch()
@@ -61,10 +66,9 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
     def _fetch(self) -> None:
         if self.run is None:
             return
-        columns = max(1, self.size.width - LABEL_WIDTH)
         self.first = int(self.scroll_offset.y)
-        self.rows = self.run.timeline_rows(self.first, self.size.height, WINDOW_S, columns)
-        picked = self.run.timeline_rows(self.cursor, 1, WINDOW_S, 1) if self.total else []
+        self.rows = self.run.timeline_rows(self.first, self.size.height, self.window)
+        picked = self.run.timeline_rows(self.cursor, 1, self.window) if self.total else []
         self.selected = picked[0] if picked else None
         self.refresh()
 
@@ -80,10 +84,14 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
             self.post_message(self.Moved())
 
     def on_click(self, event: events.Click) -> None:
-        """The mouse selects too: the row clicked becomes the cursor's."""
+        """The mouse selects too: the row clicked becomes the cursor's, and the column the time cursor's."""
         row = event.y + int(self.scroll_offset.y)
         if 0 <= row < self.total:
             self.action_move(row - self.cursor)
+        column = event.x - LABEL_WIDTH
+        if 0 <= column < self.window.columns:
+            t0, t1 = self.window.bucket(column)
+            self.post_message(CursorAt((t0 + t1) / 2))
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
@@ -96,8 +104,11 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
         label_style = self.get_component_rich_style("timeline--label")
         if index == self.cursor and self.has_focus:
             label_style = label_style + self.get_component_rich_style("timeline--cursor")
-        name = f"{row.function[:9]}#{row.env}{'P' if row.provisioned else ''}"
+        name = f"{row.function[:LABEL_WIDTH - 7]}#{row.env}{'P' if row.provisioned else ''}"
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
-        # One segment per run of equal cells: a busy row is one segment, not a hundred.
-        segments += [Segment(GLYPH[state] * len(list(run)), styles[state]) for state, run in groupby(row.cells)]
+        # One segment per run of equal cells (and cursor column): a busy row is one segment, not a hundred.
+        column_style = self.get_component_rich_style("timeline--column")
+        for (state, under), run in groupby(enumerate(row.cells), key=lambda item: (item[1], item[0] == self.column)):
+            style = styles[state] + column_style if under else styles[state]
+            segments.append(Segment(GLYPH[state] * len(list(run)), style))
         return Strip(segments).crop_extend(0, width, self.rich_style)

@@ -7,29 +7,22 @@ from textual.content import Content
 from textual.widgets import Static
 
 from lambdalab.engine.simulation import Snapshot, StreamView
-from lambdalab.tables import table
 
 
 class Counters(Static):
-    """Invocations, errors, throttles, cold starts, retries, drops, DLQ and cost so far: one column per function."""
+    """Each function's counters so far, one block per function: its whole name on a line of its own (two
+    functions that share a prefix stay two names), then what happened to its requests, in words."""
 
-    ROWS = (("busy now", None), ("invocations", "invocations"), ("errors", "errors"), ("throttles", "throttles"),
-            ("denied", "denied"), ("cold starts", "cold_starts"), ("retried", "retried"), ("dropped", "dropped"),
-            ("to DLQ", "to_dlq"), ("cost USD", None))
+    COUNTED = (("invocations", "invocations"), ("errors", "errors"), ("throttles", "throttled"), ("denied", "denied"),
+               ("cold_starts", "cold starts"), ("retried", "retried"), ("dropped", "dropped"), ("to_dlq", "to the DLQ"))
 
     def show(self, snapshot: Snapshot, costs: dict[str, float]) -> None:
-        names = list(snapshot.functions)
-        rows = []
-        for label, key in self.ROWS:
-            if label == "busy now":
-                rows.append([label, *(snapshot.functions[n].busy for n in names)])
-            elif label == "cost USD":
-                rows.append([label, *(f"{costs.get(n, 0.0):.6f}" for n in names)])
-            else:
-                rows.append([label, *(snapshot.functions[n].counters[key] for n in names)])
-        room = max(6, (self.size.width - 13) // max(1, len(names)) - 2)  # function names shortened to fit the panel
-        headers = [n if len(n) <= room else n[:(room - 1) // 2] + "…" + n[-(room - 1 - (room - 1) // 2):] for n in names]
-        self.update(Content("\n".join(table(["", *headers], rows, indent=""))))
+        blocks = []
+        for name, fn in snapshot.functions.items():
+            figures = [f"{fn.counters[key]:,} {label}" for key, label in self.COUNTED
+                       if fn.counters[key] or key == "invocations"]
+            blocks.append(f"{name}: {fn.busy:,} busy now, ${costs.get(name, 0.0):.6f}\n  " + ", ".join(figures))
+        self.update(Content("\n".join(blocks)))
 
 
 class AsyncPanel(Static):
