@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from textual.widgets import Input, Log, Static
+from textual.widgets import Input, RichLog, Static
 
 from lambdalab import content
 from lambdalab.course.progress import ProgressStore
@@ -29,6 +29,11 @@ async def wait_until(pilot, condition, timeout: float = 10.0) -> None:
             return
         await pilot.pause(0.05)
     raise AssertionError("the condition never held")
+
+
+def log_text(screen) -> str:
+    """The log panel's text, its wrapped lines joined back."""
+    return "".join(strip.text for strip in screen.query_one("#sim-log", RichLog).lines)
 
 
 async def open_scenario(app, pilot, name: str) -> SimulatorScreen:
@@ -56,8 +61,7 @@ async def test_play_pause_step_speed_and_run_to_end(app):
         assert screen.run.sim.loop.events_run == events_before + 1
         screen.seek(30.05)  # just after the burst: the log shows its 429s
         await pilot.pause()
-        assert any("429 TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded)" in line
-                   for line in screen.query_one("#sim-log", Log).lines)
+        assert "429 TooManyRequestsException (ReservedFunctionConcurrentInvocationLimitExceeded)" in log_text(screen)
         await pilot.press("e")
         await wait_until(pilot, lambda: screen.run.finished)
         await pilot.pause(0.2)
@@ -87,9 +91,9 @@ async def test_timeline_shows_each_environment_and_its_request(app):
         assert first.startswith("checkout#1") and ("❄" in first or "█" in first)
         await pilot.press("down")
         assert timeline.cursor == 1
-        legend = str(screen.query_one("#timeline-legend", Static).content)
+        title = str(screen.query_one("#timeline-title", Static).content)
         selected = timeline.selected
-        assert f"{selected.function}#{selected.env}: {selected.state}" in legend
+        assert f"{selected.function}#{selected.env} is {selected.state}" in title
 
 
 async def test_knobs_rerun_and_compare(app):

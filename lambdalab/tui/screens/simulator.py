@@ -56,12 +56,19 @@ VIEW_NAMES = {"environments": "Environments", "concurrency": "Concurrency", "asy
 MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
 LANES_MIN_HEIGHT = 5
 JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
-INTEREST = ("throttle", "denied", "async_drop", "redrive", "batch_discarded", "deployment", "async_wait", "failure",
-            "delivery", "batch_done", "edge_answer", "cold_start")  # the inspector's order, most telling first
+INTEREST = ("throttle", "denied", "async_drop", "redrive", "batch_discarded", "deployment", "batch_done", "async_wait",
+            "failure", "delivery", "edge_answer", "cold_start")  # the inspector's order, most telling first
 KIND_NAMES = {"throttle": "throttled", "denied": "denied", "async_drop": "given up", "redrive": "redriven",
               "batch_discarded": "records given up", "deployment": "deployment step", "async_wait": "retry wait",
               "failure": "failed", "delivery": "destination record", "batch_done": "batch ended",
               "edge_answer": "CloudFront answer", "cold_start": "cold start"}
+
+
+def _interest(kind: str, data: dict) -> int:
+    """Where an event comes in the inspector: by kind, a batch that succeeded after everything else."""
+    if kind == "batch_done" and (data.get("outcome") == "processed" or data.get("failed") == []):
+        return len(INTEREST)
+    return INTEREST.index(kind)
 
 
 class SimulatorScreen(Screen):
@@ -225,7 +232,7 @@ class SimulatorScreen(Screen):
         t0, t1 = self.window.bucket(self.window.column_of(self.cursor_t) or 0)
         with self.run.lock:
             found = self.run.recorder.between(EXPLAINED, t0, t1)
-        found.sort(key=lambda event: (INTEREST.index(event[1]), event[0]))  # the rare and telling first
+        found.sort(key=lambda event: (_interest(event[1], event[2]), event[0]))  # the rare and telling first
         kinds = Counter(kind for _, kind, _ in found)
         head = f"Cursor at t = {t0:,.2f}–{t1:,.2f} s: " + (
             ", ".join(f"{n} {KIND_NAMES[kind]}" for kind, n in kinds.most_common()) + "." if found
