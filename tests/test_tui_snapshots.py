@@ -9,7 +9,6 @@ from __future__ import annotations
 import pytest
 from course_helpers import write_course
 
-from lambdalab import content
 from lambdalab.course.loader import load_course
 from lambdalab.course.progress import ProgressStore
 from lambdalab.grading.exercises import load_catalogue
@@ -51,17 +50,6 @@ def test_quiz_feedback(snap_compare, tmp_path, size):
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path, course), terminal_size=size, run_before=answer_wrong)
-
-
-@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_simulator_paused_after_a_burst(snap_compare, tmp_path, size):
-    async def paused(pilot):
-        pilot.app.open_simulator(content.shipped_scenarios()["burst-reserved-concurrency"], autoplay=False)
-        await pilot.pause()
-        pilot.app.screen.seek(31.0)
-        await pilot.pause()
-
-    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=paused)
 
 
 def test_help(snap_compare, tmp_path):

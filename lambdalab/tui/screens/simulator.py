@@ -36,7 +36,7 @@ from lambdalab.tui.live_run import LiveRun, clock
 from lambdalab.tui.screens.compare import CompareScreen
 from lambdalab.tui.screens.knobs import KnobsScreen
 from lambdalab.tui import views
-from lambdalab.tui.views import LABEL_WIDTH
+from lambdalab.tui.views import LABEL_WIDTH, fit_words
 from lambdalab.tui.widgets.concurrency_chart import ConcurrencyChart
 from lambdalab.tui.widgets.env_timeline import LEGEND, EnvironmentTimeline
 from lambdalab.tui.widgets.lane_view import CursorAt, LaneView
@@ -264,7 +264,8 @@ class SimulatorScreen(Screen):
         shown = self._shown_views()
         for name in self._view_names():
             tabs.append(f" {VIEW_NAMES[name]} ", style="reverse" if name in shown else "")
-        tabs.append(f"  v: next · {self._span_label()} window, [ ] zoom", style="dim")
+        hint = fit_words(f"  v: next · {self._span_label()} window, [ ] zoom", self.size.width - tabs.cell_len)
+        tabs.append(hint if hint != "…" else "", style="dim")
         return tabs
 
     def _span_label(self) -> str:
@@ -285,7 +286,7 @@ class SimulatorScreen(Screen):
         selected = self.query_one("#timeline", EnvironmentTimeline).selected
         if selected is None:
             return "Environments: one row each (↑↓ pick one)"
-        serving = f" serving {selected.request_id}" if selected.request_id and selected.state in ("busy", "init") else ""
+        serving = f" serving {selected.request_id[:8]}" if selected.request_id and selected.state in ("busy", "init") else ""
         return f"Environments: {selected.function}#{selected.env} is {selected.state}{serving} (↑↓ pick)"
 
     def _draw_chart(self, column: int | None) -> None:
@@ -446,6 +447,12 @@ class SimulatorScreen(Screen):
     def action_next_view(self) -> None:
         names = self._view_names()
         self.first_view = (self.first_view + len(self._shown_views())) % len(names) if len(names) > 1 else 0
+        self._lay_out()
+        self.call_after_refresh(self._tick)
+
+    def show_view(self, name: str) -> None:
+        """Bring one view to the top of those shown (what `v` steps through)."""
+        self.first_view = self._view_names().index(name)
         self._lay_out()
         self.call_after_refresh(self._tick)
 
