@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from course_helpers import right_answer, wrong_answer, write_course
+from rich.console import Console
+from test_tui_fit import drawn_lines, words
 from textual.widgets import Markdown, OptionList, Static
+from textual.widgets.markdown import MarkdownFence
 
 from lambdalab.course import quiz
 from lambdalab.course.loader import load_course
@@ -30,20 +35,27 @@ def sample_course(tmp_path):
 
 
 def lesson_ids_listed(app) -> list[str]:
-    return [o.id for o in app.screen.query_one("#lessons", OptionList).options if o.id]
+    return [o.id for o in app.screen.query_one("#lessons", OptionList).options]
 
 
-async def test_course_map_lists_lessons_by_topic_and_searches(store):
+def row_text(option) -> str:
+    """A list row as the learner reads it (rows are Rich grids, so that long titles wrap under themselves)."""
+    console = Console(width=60, file=io.StringIO(), record=True)
+    console.print(option.prompt)
+    return " ".join(console.export_text().split())
+
+
+async def test_course_map_lists_lessons_in_course_order_with_their_topic_and_searches(store):
     app = LambdalabApp(store=store)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         assert isinstance(app.screen, CourseMapScreen)
-        # Grouped by topic, topics in the order the course reaches them, lessons in course order within each.
-        topics = list(dict.fromkeys(lesson.topic for lesson in app.course.lessons))
-        grouped = [l.id for topic in topics for l in app.course.lessons if l.topic == topic]
-        assert lesson_ids_listed(app) == grouped
-        headers = [str(o.prompt) for o in app.screen.query_one("#lessons", OptionList).options if o.disabled]
-        assert headers[:2] == ["Fundamentals", "Invocation models"] and len(headers) == len(topics)
+        # Lesson folder order, 1, 2, 3...: each lesson builds on the ones before, whatever its topic.
+        numbers = [app.course.get(lesson_id).number for lesson_id in lesson_ids_listed(app)]
+        assert numbers == list(range(1, len(app.course.lessons) + 1))
+        rows = [row_text(o) for o in app.screen.query_one("#lessons", OptionList).options]
+        assert rows[2] == "○ 3. Concurrency and throttling Concurrency and scaling"
+        assert rows[3].startswith("○ 4. Async retries") and rows[3].endswith("Invocation models")
         assert app.screen.query_one("#lessons", OptionList).highlighted_option.id == "the-lambda-model"
         await pilot.press("slash", *"edge")
         await pilot.pause()
@@ -51,6 +63,18 @@ async def test_course_map_lists_lessons_by_topic_and_searches(store):
         await pilot.press("escape")
         await pilot.pause()
         assert len(lesson_ids_listed(app)) == len(app.course.lessons)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)], ids=lambda s: f"{s[0]}x{s[1]}")
+async def test_the_lesson_summary_wraps_inside_its_pane(store, size):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=size) as pilot:
+        await pilot.pause()
+        pane = app.screen.query_one("#detail-pane")
+        assert pane.region.right <= app.size.width  # the pane ends at the screen's edge...
+        assert app.screen.query_one("#lesson-detail").region.right <= pane.region.right  # ...and its text inside it
+        drawn = " ".join(line for _, line in drawn_lines(app, pane.region))
+        assert words(app.course.lessons[0].summary) <= words(drawn)  # every word whole, none cut at the edge
 
 
 async def test_walk_a_lesson_and_record_pages_read(store):
@@ -72,7 +96,7 @@ async def test_walk_a_lesson_and_record_pages_read(store):
         assert app.screen.index == 1
         visited_pages = {s.id for s in lesson.steps[:3] if isinstance(s, TextStep)}
         assert visited_pages and set(store.load()["lessons"][lesson.id]["read"]) == visited_pages
-        toc = [str(o.prompt) for o in app.screen.query_one("#toc", OptionList).options]
+        toc = [row_text(o) for o in app.screen.query_one("#toc", OptionList).options]
         assert [t.startswith("✔") for t in toc] == [s.id in visited_pages for s in lesson.steps]
         await pilot.press("escape")
         await pilot.pause()
@@ -119,6 +143,75 @@ async def test_quiz_right_and_wrong_answers_explained_and_scored(store, sample_c
         saved = store.load()["lessons"][lesson.id]["quizzes"][quiz_step.id]
         assert (saved["last"], saved["total"], saved["passed"]) == (4, 5, True)
         assert "Passed: 4/5" in str(view.query_one("#quiz-prompt", Static).content)
+
+
+async def test_quiz_marks_your_answer_and_the_right_one_and_names_them_by_number(store, sample_course):
+    app = LambdalabApp(course=sample_course, store=store)
+    lesson = sample_course.get("sample-lesson")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_lesson(lesson, lesson.quizzes[0].id)
+        await pilot.pause()
+        view = app.screen.query_one(QuizView)
+        choices = view.query_one("#quiz-choices", OptionList)
+        assert [str(o.prompt) for o in choices.options] == ["1. 50 run, 150 get a 429", "2. All 200 run"]
+        await pilot.press("2")  # wrong
+        assert [str(o.prompt) for o in choices.options] == [
+            "1. 50 run, 150 get a 429\n   ✔ right answer", "2. All 200 run\n   ▶ your answer ✘ wrong"]
+        feedback = str(view.query_one("#quiz-feedback", Static).content)
+        # Numbers, as on the choices (plain mode letters its choices and says "(a)"); the verdict said once.
+        assert feedback.startswith("✘ NOT QUITE: the right answer is (1).\n")
+        assert "(2) All 200 run [you chose it; wrong]" in feedback and "(a)" not in feedback
+        assert feedback.lower().count("not quite") == 1
+        step = app.screen.query_one("#step")
+        await pilot.press("down", "down")  # the explanation runs past the bottom: the arrows now scroll to it
+        assert step.scroll_y > 0
+        await pilot.press("enter")
+        right = "1" if right_answer(view.question, lesson) == "t" else "2"
+        await pilot.press(right)  # true/false, right
+        marked = [str(o.prompt) for o in choices.options]
+        assert marked[int(right) - 1].endswith("▶ your answer ✔ right") and "\n" not in marked[2 - int(right)]
+        assert str(view.query_one("#quiz-feedback", Static).content).startswith("✔ CORRECT: the statement is")
+
+
+async def test_lesson_contents_fold_away_below_100_columns_and_t_shows_them(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_lesson(app.course.get("the-lambda-model"))
+        await pilot.pause()
+        toc = app.screen.query_one("#toc", OptionList)
+        assert not toc.display and app.screen.query_one("#step").size.width > 70  # the page gets the width
+        assert app.screen.active_bindings["t"].binding.show  # "t Contents" in the footer
+        await pilot.press("t")
+        assert toc.display
+        await pilot.press("t")
+        assert not toc.display
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        assert toc.display
+        await pilot.resize_terminal(99, 30)
+        await pilot.pause()
+        assert not toc.display
+
+
+async def test_wide_code_scrolls_sideways_with_a_scrollbar_and_the_arrow_keys(store):
+    app = LambdalabApp(store=store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        app.open_lesson(app.course.get("the-lambda-model"))
+        await pilot.pause()
+        code = app.screen.query_one(MarkdownFence)
+        assert code.max_scroll_x > 0 and code.scrollbar_size_horizontal == 1  # cut, and it shows
+        footer = app.screen.active_bindings["right"]
+        assert footer.enabled and footer.binding.show and footer.binding.description == "Scroll sideways"
+        await pilot.press("right", "right")
+        assert code.scroll_x == min(16, code.max_scroll_x)
+        await pilot.press("left", "left")
+        assert code.scroll_x == 0
+        await pilot.resize_terminal(160, 48)  # the code fits: no scrollbar, and the key leaves the footer
+        await pilot.pause()
+        assert code.max_scroll_x == 0 and not app.screen.check_action("sideways", ())
 
 
 def keys_for(question, lesson, right: bool) -> list[str]:

@@ -2,7 +2,9 @@
 
 A learner answers with letters or numbers ("b", "2", "a c", "3,1,2"); each
 answer is graded as right or wrong (no partial credit) and explained in words:
-the explanation of every option the learner chose and of the right ones.
+the explanation of every option the learner chose and of the right ones,
+named by the labels the learner saw (plain mode letters its choices, the TUI
+numbers them).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from lambdalab.course.model import Question
 
 LETTERS = "abcdefgh"
+NUMBERS = "12345678"
 TYPE_NAMES = {
     "single": "one answer", "multiple": "one or more answers", "true_false": "true or false",
     "ordering": "put in order", "numeric": "a number",
@@ -25,6 +28,11 @@ _SEPARATORS = re.compile(r"[\s,;]+")
 class Feedback:
     correct: bool
     lines: tuple[str, ...]  # the verdict first, then explanations
+
+    @property
+    def detail(self) -> str:
+        """The verdict without its "Correct:" or "Not quite:", for a view that says right or wrong in its own way."""
+        return self.lines[0].split(": ", 1)[1]
 
 
 def shown_choices(question: Question, lesson_id: str) -> list[str]:
@@ -84,7 +92,8 @@ def parse(question: Question, shown: list[str], text: str) -> list[int] | float 
     return picks
 
 
-def grade(question: Question, shown: list[str], answer: list[int] | float) -> Feedback:
+def grade(question: Question, shown: list[str], answer: list[int] | float, labels: str = LETTERS) -> Feedback:
+    """Right or wrong, explained; `labels` are the choices' labels as shown ("abc..." or "123...")."""
     kind = question.type
     if kind == "numeric":
         return _grade_numeric(question, float(answer))
@@ -106,12 +115,12 @@ def grade(question: Question, shown: list[str], answer: list[int] | float) -> Fe
     chosen = set(answer)
     correct = {i for i, o in enumerate(question.options) if o.correct}
     right = chosen == correct
-    labels = ", ".join(f"({LETTERS[i]})" for i in sorted(correct))
-    lines = [_verdict(right, f"the right answer{'s are' if len(correct) > 1 else ' is'} {labels}.")]
+    named = ", ".join(f"({labels[i]})" for i in sorted(correct))
+    lines = [_verdict(right, f"the right answer{'s are' if len(correct) > 1 else ' is'} {named}.")]
     for i, option in enumerate(question.options):
         if i in chosen or i in correct:
             status = ("you chose it; " if i in chosen else "you did not choose it; ") + ("right" if option.correct else "wrong")
-            lines.append(f"({LETTERS[i]}) {option.text} [{status}]: {option.explanation}")
+            lines.append(f"({labels[i]}) {option.text} [{status}]: {option.explanation}")
     return Feedback(right, tuple(lines))
 
 

@@ -1,11 +1,13 @@
-"""The home screen: lessons grouped by topic with progress, a search box, and resume where you left off."""
+"""The home screen: lessons in course order with their topic and progress, a search box, and resume where you left off."""
 
 from __future__ import annotations
 
+from rich.table import Table
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, OptionList, Static
@@ -27,6 +29,28 @@ def progress_glyph(done: LessonProgress) -> str:
     return glyphs.DONE if done.done else glyphs.STARTED if done.started else glyphs.NOT_STARTED
 
 
+def topic_title(lesson: Lesson) -> str:
+    return TOPIC_TITLES.get(lesson.topic, lesson.topic)
+
+
+def hanging_row(prefix: str, text: str | Text) -> Table:
+    """A list row whose text wraps under itself, not back under its prefix (a glyph and a number)."""
+    row = Table.grid(padding=(0, 1))
+    row.add_column(no_wrap=True)
+    row.add_column()
+    row.add_row(prefix, text)
+    return row
+
+
+def lesson_row(lesson: Lesson, done: LessonProgress) -> Table:
+    """A lesson's row: glyph and number, then its title with its topic beneath.
+
+    The lessons stay in course order (each builds on the ones before), so the topic is a label, not a heading.
+    """
+    title = Text.assemble(lesson.title, "\n", (topic_title(lesson), "dim italic"))
+    return hanging_row(f"{progress_glyph(done)} {lesson.number:>2}.", title)
+
+
 class CourseMapScreen(Screen):
     BINDINGS = [
         Binding("slash", "search", "Search"),
@@ -40,7 +64,8 @@ class CourseMapScreen(Screen):
             with Vertical(id="lessons-pane"):
                 yield Input(placeholder="Search lessons ( / )", id="search")
                 yield OptionList(id="lessons")
-            yield Static(id="lesson-detail")
+            with VerticalScroll(id="detail-pane"):  # a long summary scrolls rather than run off the bottom
+                yield Static(id="lesson-detail")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -56,24 +81,17 @@ class CourseMapScreen(Screen):
         options = self.query_one("#lessons", OptionList)
         query = self.query_one("#search", Input).value.strip().lower()
         keep = options.highlighted_option.id if options.highlighted_option is not None else self.app.progress.get("last_lesson")
-        by_topic: dict[str, list[Lesson]] = {}  # topics in the order the course first reaches them
-        for lesson in self.app.course.lessons:
-            if not query or query in f"{lesson.title} {lesson.summary} {lesson.topic}".lower():
-                by_topic.setdefault(lesson.topic, []).append(lesson)
-        items: list[Option] = []
-        for topic, lessons in by_topic.items():
-            items.append(Option(Content.styled(TOPIC_TITLES.get(topic, topic), "bold"), disabled=True))
-            for lesson in lessons:
-                done = lesson_progress(self.app.progress, lesson)
-                items.append(Option(Content(f" {progress_glyph(done)} {lesson.number:>2}. {lesson.title}"), id=lesson.id))
+        items = [Option(lesson_row(lesson, lesson_progress(self.app.progress, lesson)), id=lesson.id)
+                 for lesson in self.app.course.lessons
+                 if not query or query in f"{lesson.title} {lesson.summary} {topic_title(lesson)}".lower()]
         options.set_options(items)
         ids = [o.id for o in options.options]
-        options.highlighted = ids.index(keep) if keep is not None and keep in ids else next((i for i, o in enumerate(options.options) if o.id), None)
+        options.highlighted = ids.index(keep) if keep in ids else 0 if ids else None
         self._show_detail()
 
     def _selected(self) -> Lesson | None:
         option = self.query_one("#lessons", OptionList).highlighted_option
-        return self.app.course.find(option.id) if option is not None and option.id else None
+        return self.app.course.find(option.id) if option is not None else None
 
     def _show_detail(self) -> None:
         lesson = self._selected()
@@ -83,7 +101,8 @@ class CourseMapScreen(Screen):
             return
         done = lesson_progress(self.app.progress, lesson)
         detail.update(Content.assemble(
-            (f"{lesson.number}. {lesson.title}\n\n", "bold $primary"), f"{lesson.summary}\n\n",
+            (f"{lesson.number}. {lesson.title}\n", "bold $primary"), (f"{topic_title(lesson)}\n\n", "italic $text-muted"),
+            f"{lesson.summary}\n\n",
             ("Progress: ", "bold"), f"{progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n",
             ("You will be able to:\n", "bold"), *(f"  • {o}\n" for o in lesson.objectives),
             "\nPress ", ("Enter", "bold"), " to open it.",

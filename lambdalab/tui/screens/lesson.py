@@ -1,4 +1,4 @@
-"""One lesson, one step a page: contents on the left, the step on the right, next and previous."""
+"""One lesson, one step a page: contents on the left (folded away on narrow terminals), the step on the right."""
 
 from __future__ import annotations
 
@@ -6,8 +6,13 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.events import Resize
+from textual.geometry import Size
 from textual.screen import Screen
+from textual.visual import visualize
 from textual.widgets import Footer, Header, Markdown, OptionList
+from textual.widgets._markdown import MarkdownTable, MarkdownTableCellContents, MarkdownTableContent  # not exported
+from textual.widgets.markdown import MarkdownFence
 from textual.widgets.option_list import Option
 
 from lambdalab import content
@@ -15,16 +20,53 @@ from lambdalab.course.markdown import LESSON_LINK
 from lambdalab.course.model import DemoStep, ExerciseStep, Lesson, QuizStep, Step, TextStep
 from lambdalab.course.plain_text import step_markdown
 from lambdalab.tui import glyphs
+from lambdalab.tui.screens.course_map import hanging_row
 from lambdalab.tui.widgets.quiz_view import QuizView
 
 STEP_KIND = {TextStep: "page", DemoStep: "demo", QuizStep: "quiz", ExerciseStep: "exercise"}
+TOC_MIN_WIDTH = 100  # below this many columns the contents take too much of the page: folded until asked for
+SIDEWAYS = 8  # columns a wide block moves per key press
+
+
+class WideTableContent(MarkdownTableContent):
+    """A table's grid that is never narrower than its columns' longest words.
+
+    Textual's own grid shrinks to the page and then cuts cells to "Po…"; this one stays wide enough,
+    and its WideTable scrolls sideways instead.
+    """
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        columns = len(self.headers)
+        widest = [0] * columns
+        for n, cell in enumerate(self.query_children(MarkdownTableCellContents)):
+            need = visualize(cell, cell.render()).get_minimal_width(cell.styles) + cell.styles.gutter.width
+            widest[n % columns] = max(widest[n % columns], need)
+        keylines = 2 if self.styles.keyline[0] != "none" else 0  # the frame the grid draws around the table
+        return sum(widest) + self.styles.grid_gutter_vertical * (columns - 1) + keylines
+
+
+class WideTable(MarkdownTable):
+    """Markdown's table block with a WideTableContent inside (compose as Textual's own, bar the class)."""
+
+    def compose(self) -> ComposeResult:
+        self._headers, self._rows = self._get_headers_and_rows()
+        yield WideTableContent(self._headers, self._rows)
+
+
+class LessonMarkdown(Markdown):
+    """A lesson page: tables scroll sideways like code blocks rather than squeeze (see lambdalab.tcss)."""
+
+    BLOCKS = {**Markdown.BLOCKS, "table_open": WideTable}
 
 
 class LessonScreen(Screen):
     BINDINGS = [
-        Binding("n", "next", "Next step"),
-        Binding("p", "previous", "Previous step"),
+        Binding("n", "next", "Next"),
+        Binding("p", "previous", "Previous"),
         Binding("t", "toggle_toc", "Contents"),
+        # Priority: the page's own scroll bindings would take the arrows first, with nothing to scroll sideways.
+        Binding("right", f"sideways({SIDEWAYS})", "Scroll sideways", priority=True),
+        Binding("left", f"sideways({-SIDEWAYS})", "Scroll sideways", show=False, priority=True),
         Binding("o", "open_demo", "Run the demo"),
         Binding("o", "open_exercise", "Open the exercise"),
         Binding("r", "retake", "Retake quiz", show=False),
@@ -60,7 +102,7 @@ class LessonScreen(Screen):
         for n, step in enumerate(self.lesson.steps, 1):
             done = step.id in read or bool(quizzes.get(step.id, {}).get("passed"))
             mark = glyphs.DONE if done else " "
-            options.append(Option(f"{mark} {n}. {step.title} ({STEP_KIND[type(step)]})", id=step.id))
+            options.append(Option(hanging_row(f"{mark} {n:>2}.", f"{step.title} ({STEP_KIND[type(step)]})"), id=step.id))
         toc.set_options(options)
         toc.highlighted = self.index
 
@@ -78,14 +120,29 @@ class LessonScreen(Screen):
                 text += "\n\n**Press o to run it here, in the simulator.**"
             elif isinstance(step, ExerciseStep):
                 text += "\n\n**Press o to open it here: instructions, checks and hints.**"
-            holder.mount(Markdown(text, open_links=False))
+            holder.mount(LessonMarkdown(text, open_links=False))
             holder.scroll_home(animate=False)
         if isinstance(step, TextStep):
             self.app.mark_read(self.lesson, step.id)
         self._draw_toc()
         self.refresh_bindings()
 
+    def on_resize(self, event: Resize) -> None:
+        """Every width starts from its default: the contents only when there is room for them beside the page."""
+        self.query_one("#toc").display = event.size.width >= TOC_MIN_WIDTH
+        self.call_after_refresh(self.refresh_bindings)  # blocks that fitted may not any more
+
+    @on(Markdown.TableOfContentsUpdated)
+    def _page_drawn(self) -> None:
+        self.call_after_refresh(self.refresh_bindings)  # now the page's blocks have widths
+
+    def _wide_blocks(self) -> list[MarkdownFence | WideTable]:
+        """Code blocks and tables wider than the page: each scrolls sideways and shows a scrollbar under it."""
+        return [block for block in self.query("MarkdownFence, WideTable") if block.max_scroll_x]
+
     def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "sideways":
+            return bool(self._wide_blocks())  # in the footer only when something is cut
         if action == "open_demo":
             return isinstance(self.step, DemoStep)  # shown in the footer only on a demo step
         if action == "open_exercise":
@@ -116,6 +173,11 @@ class LessonScreen(Screen):
     def action_toggle_toc(self) -> None:
         toc = self.query_one("#toc", OptionList)
         toc.display = not toc.display
+
+    def action_sideways(self, columns: int) -> None:
+        """Move every wide block at once, so the keyboard alone reaches the end of long code lines."""
+        for block in self._wide_blocks():
+            block.scroll_relative(x=columns, animate=False)
 
     def action_retake(self) -> None:
         quiz = self.query("#quiz").first(QuizView) if self.query("#quiz") else None

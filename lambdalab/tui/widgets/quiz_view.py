@@ -4,7 +4,8 @@ Grading is lambdalab.course.quiz's, the same as plain mode's; this widget only
 collects the answer. Single choice and true/false answer at once; multiple
 choice toggles with the number keys (or space) and submits with Enter;
 ordering takes the items one by one in order (Backspace undoes); numeric takes
-a number in a text box.
+a number in a text box. Choices are numbered, and the feedback names them by
+number too; once answered, the choices show which was yours and which was right.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from textual.widgets.option_list import Option
 from lambdalab.course import quiz
 from lambdalab.course.model import Lesson, Question, QuizStep
 from lambdalab.tui import glyphs
+
+
+class Feedback(Static, can_focus=True):
+    """Focused once a question is answered: the arrow keys then scroll the page to read the whole explanation."""
 
 
 class QuizView(Vertical, can_focus=False):
@@ -55,7 +60,7 @@ class QuizView(Vertical, can_focus=False):
         yield OptionList(id="quiz-choices")
         yield Input(placeholder="Type a number, then Enter", id="quiz-number")
         yield Static(id="quiz-hint")
-        yield Static(id="quiz-feedback")
+        yield Feedback(id="quiz-feedback")
 
     def on_mount(self) -> None:
         self._show_question()
@@ -86,8 +91,9 @@ class QuizView(Vertical, can_focus=False):
         self._draw_choices()
         self.query_one("#quiz-feedback", Static).update("")
         self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
-        (number if numeric else choices).focus()
+        (number if numeric else choices).focus(scroll_visible=False)
         choices.highlighted = 0 if not numeric else None
+        self.call_after_refresh(self.scroll_visible, top=True, animate=False)  # from its header, wherever the last one was read
 
     def _draw_choices(self) -> None:
         choices = self.query_one("#quiz-choices", OptionList)
@@ -99,10 +105,26 @@ class QuizView(Vertical, can_focus=False):
                 mark = "[x] " if i in self.picked else "[ ] "
             elif self.question.type == "ordering" and i in self.picked:
                 mark = f"({self.picked.index(i) + 1}) "
-            marks.append(Option(_plain(f"{i + 1}. {mark}{text}")))
+            after = self._verdict_on(i) if self.answered else Content()
+            marks.append(Option(Content.assemble(f"{quiz.NUMBERS[i]}. {mark}{text}", after)))
         choices.set_options(marks)
         if keep is not None and marks:
             choices.highlighted = min(keep, len(marks) - 1)
+
+    def _verdict_on(self, index: int) -> Content:
+        """What the feedback says about one choice, on a line of its own under it: yours or not, right or wrong."""
+        q = self.question
+        if q.type == "ordering":
+            place = q.items.index(self.shown[index]) + 1
+            if self.picked.index(index) + 1 == place:
+                return Content.styled("\n   ✔ right place", "bold $text-success")
+            return Content.styled(f"\n   ✘ belongs at ({place})", "bold $text-warning")
+        right = index == (0 if q.answer else 1) if q.type == "true_false" else q.options[index].correct
+        if index not in self.picked:
+            return Content.styled("\n   ✔ right answer", "bold $text-success") if right else Content()
+        if right:
+            return Content.styled("\n   ▶ your answer ✔ right", "bold $text-success")
+        return Content.styled("\n   ▶ your answer ✘ wrong", "bold $text-warning")
 
     def _hint(self) -> str:
         kind = self.question.type
@@ -180,15 +202,20 @@ class QuizView(Vertical, can_focus=False):
         self.action_submit()
 
     def _grade(self, answer: list[int] | float) -> None:
-        feedback = quiz.grade(self.question, self.shown, answer)
+        feedback = quiz.grade(self.question, self.shown, answer, labels=quiz.NUMBERS)
         self.score += feedback.correct
         if not feedback.correct:
             self.missed.append(self.question.id)
         self.answered = True
+        if isinstance(answer, list):
+            self.picked = answer
+            self._draw_choices()
+        self.query_one("#quiz-choices", OptionList).highlighted = None  # the marks tell which was yours, not the cursor
+        self.query_one("#quiz-feedback").focus(scroll_visible=False)  # keep the marked choices in view
         verdict = glyphs.RIGHT if feedback.correct else glyphs.WRONG
         last = self.index + 1 == len(self.step.questions)
         self.query_one("#quiz-feedback", Static).update(_plain(
-            f"{verdict.upper()}. {feedback.lines[0]}\n\n" + "\n\n".join(feedback.lines[1:])))
+            f"{verdict.upper()}: {feedback.detail}\n\n" + "\n\n".join(feedback.lines[1:])))
         self.query_one("#quiz-feedback", Static).set_class(feedback.correct, "right")
         self.query_one("#quiz-feedback", Static).set_class(not feedback.correct, "wrong")
         self.query_one("#quiz-hint", Static).update("Press Enter for " + ("your score." if last else "the next question."))
