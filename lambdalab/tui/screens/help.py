@@ -52,10 +52,16 @@ your score is saved when the quiz ends; r takes it again.
 | k | knobs: reserved and provisioned concurrency, memory, timeout, retries, event age, traffic rate |
 | c | compare this run with the one before the knobs changed |
 | f | show the next function in the chart |
-| Up and Down (or a click) | choose an environment: the line under the timeline names its request |
+| Left and Right (Shift: ten columns), or a click | put the time cursor on the views: the inspector tells what happened there |
+| t, y, s | jump to the next throttle, retry, cold start |
+| l | back to the live edge (the views follow the run) |
+| [ and ] | zoom the window in and out (10 s to a week) |
+| v | the next views, when the screen shows fewer than all |
+| Up and Down | choose an environment: the title above the timeline names its request |
 
 The timeline shows each environment: ▒ init, █ busy, · idle, ❄ where a cold start began,
-blank once shut down. The chart draws the limits as lines and marks throttles with ▲.
+blank once shut down. The chart draws the limits as lines and the throttles of each moment as
+their own series. Each view's key line says what its glyphs mean.
 
 ## Exercises (F5, or o on a lesson's exercise step)
 
