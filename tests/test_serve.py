@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+import uuid
+from pathlib import Path
 
 import aiohttp
+import pytest
 from conftest import REPO
 
 
@@ -71,3 +78,191 @@ def test_serve_without_the_extra_says_how_to_install(tmp_path):
                             env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=30)
     assert result.returncode == 2
     assert "pip install 'lambdalab[serve]'" in result.stderr
+
+
+# --- a workshop: many learners at once, each session its own process, nothing left behind -------------
+# (Linux: the processes are read from /proc)
+
+MARKER = "LAMBDALAB_SERVE_TEST"
+
+
+def _processes() -> dict[int, tuple[int, str]]:
+    """pid -> (parent pid, state) of every process."""
+    found = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            found[int(entry)] = (int(fields[1]), fields[0])
+    return found
+
+
+def _below(pid: int) -> list[int]:
+    """The live (not zombie) processes below pid."""
+    processes, found, todo = _processes(), [], [pid]
+    while todo:
+        parent = todo.pop()
+        children = [child for child, (ppid, state) in processes.items() if ppid == parent and state != "Z"]
+        found += children
+        todo += children
+    return found
+
+
+def _marked(marker: str) -> list[int]:
+    """Processes started by one test's server, wherever they are now: they inherit its environment."""
+    needle = f"{MARKER}={marker}".encode()
+    found = []
+    for pid, (_ppid, state) in _processes().items():
+        try:
+            if state != "Z" and needle in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
+def _command(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def _wait_until(condition, timeout: float = 15.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+@contextlib.contextmanager
+def serving(*options: str):
+    """`lambdalab serve` on a free port, answering; yields (server, port, marker). A server the test stopped
+    printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
+    port, marker = free_port(), uuid.uuid4().hex
+    server = subprocess.Popen([sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port),
+                               *options], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                              env={**os.environ, MARKER: marker})
+    output: list[str] = []  # read all along, so that the server never blocks on a full pipe
+    reader = threading.Thread(target=lambda: output.extend(server.stdout), daemon=True)
+    try:
+        assert "Serving lambdalab at" in server.stdout.readline()
+        reader.start()
+        assert _wait_until(lambda: _answers(port)), "the server never answered"
+        yield server, port, marker
+        if server.poll() is not None:
+            reader.join(timeout=10)
+            assert "Traceback" not in "".join(output), "".join(output)[-5000:]
+    finally:
+        if server.poll() is None:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        server.wait(timeout=10)
+        for pid in _marked(marker):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+async def _course_map(ws: aiohttp.ClientWebSocketResponse, timeout: float = 60.0) -> str:
+    received = ""
+    deadline = time.monotonic() + timeout
+    while "Course map" not in received:
+        message = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
+        if message.type == aiohttp.WSMsgType.BINARY:
+            received += message.data.decode("utf-8", "replace")
+        elif message.type != aiohttp.WSMsgType.TEXT:
+            break
+    return received
+
+
+@contextlib.asynccontextmanager
+async def sessions(port: int, count: int):
+    """`count` browsers opening the app at the same moment; yields what each received up to its course map."""
+    async with contextlib.AsyncExitStack() as stack:
+        client = await stack.enter_async_context(aiohttp.ClientSession())
+        sockets = [await stack.enter_async_context(client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+                   for _ in range(count)]
+        yield await asyncio.gather(*(_course_map(ws) for ws in sockets))
+
+
+def _parent(pid: int) -> int:
+    return _processes().get(pid, (0, ""))[0]
+
+
+def _alive(pid: int) -> bool:
+    """The process exists and is not a zombie (exited, not yet reaped)."""
+    return _processes().get(pid, (0, "Z"))[1] != "Z"
+
+
+def _preloaded(server_pid: int) -> list[int]:
+    return [pid for pid in _below(server_pid) if _parent(pid) == server_pid and "lambdalab.serving.zygote" in _command(pid)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_a_room_of_learners_each_get_the_course_map_from_a_process_of_their_own():
+    with serving() as (server, port, _marker):
+        async def room() -> None:
+            async with sessions(port, 6) as screens:
+                assert all("Course map" in screen for screen in screens)
+                # Each session is a process of its own, forked from the preloaded one (a child of the server).
+                preloaded = _preloaded(server.pid)
+                assert len(preloaded) == 1
+                assert len(_below(preloaded[0])) == 6
+
+        asyncio.run(room())
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+@pytest.mark.parametrize("options", [(), ("--no-preload",)], ids=["preloaded", "fresh"])
+def test_a_session_ends_when_its_browser_closes(options):
+    with serving(*options) as (server, port, _marker):
+        async def visit() -> list[int]:
+            before = set(_below(server.pid))
+            async with sessions(port, 1) as screens:
+                assert "Course map" in screens[0]
+                session = [pid for pid in _below(server.pid) if pid not in before]
+                assert session
+            return session
+
+        session = asyncio.run(visit())
+        assert _wait_until(lambda: not any(_alive(pid) for pid in session)), [_command(pid) for pid in session]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "sigkill"])
+def test_stopping_the_server_leaves_no_process_behind(stop):
+    with serving() as (server, port, marker):
+        async def room_then_stop() -> None:
+            async with sessions(port, 3) as screens:
+                assert all("Course map" in screen for screen in screens)
+                assert len(_marked(marker)) >= 5  # the server, the preloaded process, three sessions
+                server.send_signal(stop)  # even killed outright, its preloaded process ends the sessions
+                await asyncio.to_thread(server.wait, 30)  # the browsers meanwhile answer the server's goodbyes
+
+        asyncio.run(room_then_stop())
+        assert _wait_until(lambda: not _marked(marker)), [_command(pid) for pid in _marked(marker)]
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+def test_sessions_still_start_when_the_preloaded_process_dies():
+    with serving() as (server, port, _marker):
+        os.kill(_preloaded(server.pid)[0], signal.SIGKILL)
+        assert "Course map" in asyncio.run(screen_text(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+        # and the server starts it again, for the sessions after
+        assert _wait_until(lambda: _preloaded(server.pid))
+        assert "Course map" in asyncio.run(screen_text(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))

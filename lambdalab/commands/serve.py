@@ -1,10 +1,13 @@
-"""`lambdalab serve`: the app in browsers, for a workshop (textual-serve, the optional `serve` extra)."""
+"""`lambdalab serve`: the app in browsers, for a workshop (textual-serve, the optional `serve` extra).
+
+Each browser gets its own app process. By default it is forked from a process that has imported the
+app already (lambdalab/serving/: a room of learners all get their first screen within seconds);
+`--no-preload` starts each one in a fresh interpreter instead, as textual-serve does on its own.
+"""
 
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 
 from lambdalab.commands import UsageError
 
@@ -22,17 +25,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument("--public-url", metavar="URL",
                         help="the URL students type, when it differs from host:port (e.g. this machine's IP address)")
+    parser.add_argument("--no-preload", action="store_true",
+                        help="start each session in a fresh interpreter (slower: for comparison and troubleshooting)")
 
 
 def run(args: argparse.Namespace) -> int:
     try:
-        from textual_serve.server import Server  # optional: only workshops need it
+        from lambdalab.serving.server import LambdalabServer  # textual-serve: optional, only workshops need it
     except ImportError:
         raise UsageError("serving needs textual-serve; install it with: pip install 'lambdalab[serve]'") from None
-    # Each browser gets its own app process, started with this very interpreter: it works from a
-    # virtual environment that is not activated, where a bare `python` would not find lambdalab.
-    command = f"{shlex.quote(sys.executable)} -m lambdalab.tui"
-    server = Server(command, host=args.host, port=args.port, title="lambdalab", public_url=args.public_url)
-    print(f"Serving lambdalab at {server.public_url}  (open it in a browser; Ctrl+C stops)", flush=True)
-    server.serve()
+    from lambdalab.serving.sessions import Preloaded, can_preload, fresh_command
+
+    # Sessions are started with this very interpreter: it works from a virtual environment that is not
+    # activated, where a bare `python` would not find lambdalab.
+    preloaded = Preloaded() if can_preload() and not args.no_preload else None
+    try:
+        server = LambdalabServer(preloaded.command if preloaded else fresh_command(), host=args.host,
+                                 port=args.port, title="lambdalab", public_url=args.public_url, preloaded=preloaded)
+        if preloaded:
+            preloaded.start()
+        print(f"Serving lambdalab at {server.public_url}  (open it in a browser; Ctrl+C stops)", flush=True)
+        server.serve()
+    finally:
+        if preloaded:
+            preloaded.stop()  # done already when the server stopped normally: this is for when it did not
     return 0

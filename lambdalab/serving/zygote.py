@@ -1,0 +1,278 @@
+"""The preloaded process `lambdalab serve` forks each session from (a "zygote", as Android calls its own).
+
+Why: a session used to be a fresh interpreter, which spends ~0.4 s of CPU importing Textual and the
+app, and ~0.1 s loading the course, before it draws anything; twenty learners opening the page at
+once on a 2-core machine waited 5 s and more for their first screen. This process does that once.
+A session is then a fork of it (milliseconds), which only builds the app and draws it.
+
+How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
+
+- It is started with the environment textual-serve gives every session, so what the imports read
+  (Textual reads its settings at import) is what a fresh session's would have read. Each request
+  carries the session's own environment; if it differs in anything but MAY_DIFFER (the terminal size,
+  what a shell sets, LAMBDALAB_HOME), the answer is `fresh` and relay.py starts that session the slow way.
+- It listens on a unix socket in a folder only this user can enter. relay.py (the command textual-
+  serve runs per session) sends its stdin, stdout and stderr (SCM_RIGHTS) and its environment. The
+  zygote forks; the child closes everything of the zygote's, makes those pipes its fds 0, 1 and 2,
+  takes the session's environment and working folder, and runs the app as `python -m lambdalab.tui`
+  does (with the course the zygote loaded), then exits as that interpreter would (atexit, threads
+  joined). The relay is told the child's pid and exits; the zygote reaps the child when it ends.
+- Each session is its own process, as before: a crash or a runaway stays in it, and issue 19 (each
+  learner as a separate user and data folder) can drop privileges in the child before the app starts;
+  the progress store is opened in the child, from the session's environment (LAMBDALAB_HOME).
+- Forking is only safe in a process with one thread: the zygote never starts one (no asyncio, no
+  executor: one selector loop) and checks before every fork; if a thread is there, it answers `fresh`.
+- After the imports, gc.freeze() moves every object to a generation the collector never visits, so
+  the children's collections do not write to (and thereby copy) the pages they share with the zygote.
+  The children share its hash seed, as forked processes do: irrelevant for a local teaching app.
+- Its stdin is a pipe from the server. End of file there (the server stopped, or died however) or
+  SIGTERM stops it: no new sessions, SIGTERM to the running ones (Textual's web driver quits on it,
+  as on textual-serve's `quit`), and SIGKILL for any still there a few seconds later: nothing is left
+  behind. It ignores SIGINT: Ctrl+C in the server's terminal reaches the sessions and the server
+  themselves, and the server then stops the zygote.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import threading
+import time
+
+# What may differ between the zygote's environment and a session's: nothing the imports read. The terminal
+# size, what a shell sets, and the learner's data folder (read when the app opens its progress store: issue
+# 19 may give each learner their own).
+MAY_DIFFER = {"COLUMNS", "ROWS", "PWD", "OLDPWD", "SHLVL", "_", "LAMBDALAB_HOME"}
+GRACE_S = 3.0  # for sessions to quit after SIGTERM when the zygote stops, before SIGKILL
+REQUEST_TIMEOUT_S = 5.0
+MAX_REQUEST = 1 << 20
+
+
+def preload() -> None:
+    """Everything a session imports before its first screen (the app's own modules import Textual's), and
+    one shipped scenario read as the simulator reads it: that builds the scenario schema's validator
+    (cached for the process), which each session's first simulator would otherwise build again."""
+    import textual.drivers.web_driver  # noqa: F401  (what TEXTUAL_DRIVER names; imported at run time otherwise)
+
+    import lambdalab.tui.app  # noqa: F401
+    from lambdalab import content
+    from lambdalab.inputs import load_yaml
+    from lambdalab.tui.knobs import scenario_from
+
+    for path in list(content.shipped_scenarios().values())[:1]:
+        with contextlib.suppress(Exception):  # only a warm-up: a session opening this scenario says what is wrong
+            scenario_from(load_yaml(path).data, str(path))
+
+
+class SharedCourse:
+    """The course, loaded once for every session (each session loading it was a quarter of its start),
+    and loaded again before the next fork when a lesson file changed, so authors still see their edits."""
+
+    def __init__(self) -> None:
+        self.fingerprint: tuple = ()
+        self.course = None
+
+    def current(self):
+        from lambdalab.course.loader import lessons_dir, load_course
+
+        root = lessons_dir()
+        fingerprint = tuple(sorted((str(path), stat.st_mtime_ns, stat.st_size)
+                                   for path in root.rglob("*") for stat in [path.stat()])) if root.is_dir() else ()
+        if self.course is None or fingerprint != self.fingerprint:
+            self.course, self.fingerprint = load_course(), fingerprint
+        return self.course
+
+
+def read_request(connection: socket.socket) -> tuple[dict[str, str], str, list[int]]:
+    """(environment, working folder, [stdin, stdout, stderr]) from relay.py's message."""
+    data, fds, _flags, _address = socket.recv_fds(connection, 65536, 3)
+    try:
+        if len(fds) != 3 or len(data) < 4:
+            raise ValueError("expected three descriptors and a length")
+        size = int.from_bytes(data[:4], "big")
+        if size > MAX_REQUEST:
+            raise ValueError("request too large")
+        data = data[4:]
+        while len(data) < size:
+            chunk = connection.recv(size - len(data))
+            if not chunk:
+                raise ValueError("the relay left mid-request")
+            data += chunk
+        request = json.loads(data)
+        return dict(request["env"]), str(request["cwd"]), fds
+    except (ValueError, KeyError, TypeError, OSError):
+        for fd in fds:
+            os.close(fd)
+        raise ValueError("bad request") from None
+
+
+class Session:
+    """What a forked child does: drop the zygote's belongings, take the session's, run the app."""
+
+    def __init__(self, fds: list[int], environment: dict[str, str], cwd: str, course, zygote_owned: list) -> None:
+        self.fds, self.environment, self.cwd, self.course, self.zygote_owned = fds, environment, cwd, course, zygote_owned
+
+    def run(self) -> None:
+        signal.set_wakeup_fd(-1)
+        for signum in (signal.SIGCHLD, signal.SIGTERM):
+            signal.signal(signum, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in any interpreter
+        for owned in self.zygote_owned:  # the listening socket, the selector, the signal socket, the request
+            owned.close()
+        for target, fd in enumerate(self.fds):
+            os.dup2(fd, target)
+        for fd in self.fds:
+            os.close(fd)
+        os.chdir(self.cwd)
+        os.environ.clear()
+        os.environ.update(self.environment)
+        sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())  # as a fresh interpreter would choose
+        sys.argv = [sys.argv[0]]
+        from lambdalab.tui.app import LambdalabApp
+
+        LambdalabApp(course=self.course).run()  # lambdalab/tui/__main__.py, with the course already loaded
+
+
+class Zygote:
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.children: set[int] = set()
+        self.environment = dict(os.environ)
+        self.shared_course = SharedCourse()
+        self.warned = False
+
+    def serve(self) -> Session | None:
+        """Fork sessions until told to stop. Returns a Session in each child (which then leaves this loop
+        and never runs the zygote's cleanup), and None in the zygote once it has stopped."""
+        preload()
+        self.shared_course.current()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        wake_r, wake_w = socket.socketpair()
+        wake_r.setblocking(False)
+        wake_w.setblocking(False)
+        signal.set_wakeup_fd(wake_w.fileno())
+        signal.signal(signal.SIGCHLD, _ignore)
+        signal.signal(signal.SIGTERM, _ignore)
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(self.path + ".new")
+        listener.listen(64)
+        os.rename(self.path + ".new", self.path)  # ready: the socket appears only once it can fork sessions
+        selector = selectors.DefaultSelector()
+        selector.register(listener, selectors.EVENT_READ)
+        selector.register(wake_r, selectors.EVENT_READ)
+        selector.register(0, selectors.EVENT_READ)  # the server's pipe: end of file means stop
+        gc.collect()
+        gc.freeze()
+        stopping = False
+        while not stopping:
+            for key, _events in selector.select():
+                if key.fileobj is listener:
+                    session = self.fork_session(listener, [listener, selector, wake_r, wake_w])
+                    if session is not None:
+                        return session
+                elif key.fileobj is wake_r:
+                    signals = wake_r.recv(256)
+                    self.reap()
+                    stopping = stopping or signal.SIGTERM in signals
+                elif not os.read(0, 4096):
+                    stopping = True
+        selector.close()
+        listener.close()
+        with contextlib.suppress(OSError):
+            os.unlink(self.path)
+            os.rmdir(os.path.dirname(self.path))  # the server's private folder, should the server be gone
+        self.stop_children()
+        return None
+
+    def fork_session(self, listener: socket.socket, owned: list) -> Session | None:
+        connection, _address = listener.accept()
+        with connection:
+            connection.settimeout(REQUEST_TIMEOUT_S)
+            try:
+                environment, cwd, fds = read_request(connection)
+            except (ValueError, OSError):
+                return None
+            refusal = self.refusal(environment)
+            try:
+                course = self.shared_course.current()
+            except Exception as exc:  # noqa: BLE001  (a session loading it itself tells its learner what is wrong)
+                refusal = refusal or f"the course did not load ({exc})"
+            if refusal:
+                self.warn(refusal)
+                reply = "fresh"
+            else:
+                sys.stdout.flush()
+                sys.stderr.flush()
+                pid = os.fork()
+                if pid == 0:
+                    return Session(fds, environment, cwd, course, [*owned, connection])
+                self.children.add(pid)
+                reply = f"pid {pid}"
+            for fd in fds:
+                os.close(fd)
+            try:
+                connection.sendall(f"{reply}\n".encode())
+            except OSError:
+                pass  # the relay left; the session goes on (or ends) on its pipes without it
+        return None
+
+    def refusal(self, environment: dict[str, str]) -> str | None:
+        """Why this session must start fresh, if it must."""
+        if threading.active_count() > 1:
+            return "the preloaded process has started a thread, and forking it is no longer safe"
+        mine = self.environment
+        differ = sorted(name for name in (mine.keys() ^ environment.keys())
+                        | {name for name in mine.keys() & environment.keys() if mine[name] != environment[name]}
+                        if name not in MAY_DIFFER)
+        if differ:
+            return f"a session's environment differs from the preloaded process's ({', '.join(differ[:5])})"
+        return None
+
+    def warn(self, reason: str) -> None:
+        if not self.warned:
+            self.warned = True
+            print(f"lambdalab serve: {reason}: such sessions start in a fresh interpreter (slower)",
+                  file=sys.stderr, flush=True)
+
+    def reap(self) -> None:
+        while self.children:
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                self.children.clear()
+                return
+            if pid == 0:
+                return
+            self.children.discard(pid)
+
+    def stop_children(self) -> None:
+        for signum in (signal.SIGTERM, signal.SIGKILL):
+            for pid in self.children:
+                try:
+                    os.kill(pid, signum)
+                except ProcessLookupError:
+                    pass
+            deadline = time.monotonic() + GRACE_S
+            while self.children and time.monotonic() < deadline:
+                self.reap()
+                time.sleep(0.02)
+
+
+def _ignore(_signum: int, _frame) -> None:
+    """A handler that does nothing: the wakeup fd tells the loop which signal came."""
+
+
+def main() -> None:
+    session = Zygote(sys.argv[1]).serve()
+    if session is not None:  # a forked child: from here on, the app
+        session.run()
+
+
+if __name__ == "__main__":
+    main()
