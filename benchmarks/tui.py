@@ -44,11 +44,22 @@ TARGET_KEY_MS = 100.0
 TARGET_RSS_MB = 150.0
 PLAY_WALL_S = 8.0
 
-# A steady 2,000 requests a second of 0.5 s each: about 1,000 environments busy at once, for a long time.
+# A steady 2,000 requests a second of 0.5 s each: about 1,000 environments busy at once, for a long time; and,
+# beside it, something for every concept view (async retries to a DLQ, an SQS queue with redrives, a FIFO
+# queue, a Kinesis stream with a poison record, an alias shifting by CodeDeploy, a denied caller), so that
+# every view is open and drawing while the thousand environments run.
 THOUSAND_ENVIRONMENTS = """\
-name: A thousand concurrent environments
+name: A thousand concurrent environments, and every view
 duration: 10m
-account: {concurrency: 3000}
+account: {concurrency: 3000, region: us-east-1, account_id: "111122223333"}
+queues:
+  dlq: {}
+  orders: {visibility_timeout: 30s, max_receive_count: 3, dead_letter: orders-dlq}
+  orders-dlq: {}
+  groups.fifo: {fifo: true, visibility_timeout: 20s}
+  skipped: {}
+streams:
+  views: {type: kinesis, shards: 4}
 functions:
   api:
     memory: 512
@@ -56,8 +67,37 @@ functions:
     behaviour:
       init: 200ms
       duration: {mean: 500ms, jitter: 100ms}
+  worker:
+    timeout: 5s
+    behaviour:
+      init: 100ms
+      duration: {mean: 100ms, jitter: 20ms}
+      errors: {when: {path: $.poison, equals: true}}
+    dead_letter_queue: dlq
+    async: {maximum_retry_attempts: 2}
+    versions: {"1": {}, "2": {}}
+    aliases: {live: {version: "1"}}
+    resource_policy:
+      - {Effect: Allow, Principal: {Service: s3.amazonaws.com}, Action: "lambda:InvokeFunction",
+         Resource: "arn:aws:lambda:us-east-1:111122223333:function:worker",
+         Condition: {ArnLike: {"aws:SourceArn": "arn:aws:s3:::photos"}}}
+event_source_mappings:
+  - {source: queue:orders, function: worker, batch_size: 10}
+  - {source: queue:groups.fifo, function: worker, batch_size: 1}
+  - {source: stream:views, function: worker, starting_position: TRIM_HORIZON, batch_size: 100, bisect_on_error: true,
+     maximum_retry_attempts: 2, on_failure: queue:skipped}
+deployments:
+  - {function: worker, alias: live, to: "2", config: Linear10PercentEvery1Minute, start: 1m}
 traffic:
   - {target: api, invocation: sync, rate: 2000/s, for: 10m}
+  - {target: worker, invocation: async, rate: 5/s, for: 10m, events: [{n: 1}, {n: 2}, {n: 3, poison: true}]}
+  - {target: "worker:live", invocation: sync, rate: 10/s, for: 10m}
+  - {target: queue:orders, rate: 20/s, for: 10m, events: [{n: 1}, {n: 2}, {poison: true}]}
+  - {target: queue:groups.fifo, rate: 5/s, for: 10m, message_group: $.g, events: [{g: a, poison: true}, {g: b}, {g: c}]}
+  - {target: stream:views, rate: 50/s, for: 10m, partition_key: $.page, events: [{page: a}, {page: b}, {page: c}]}
+  - {target: stream:views, burst: 1, at: 30s, partition_key: $.page, event: {page: a, poison: true}}
+  - {target: worker, invocation: async, rate: 1/s, for: 10m, principal: s3.amazonaws.com,
+     source_arn: "arn:aws:s3:::strangers"}
 """
 
 FIRST_PAINT_CHILD = """
@@ -99,12 +139,13 @@ async def simulator_run() -> dict:
         scenario = Path(home) / "thousand.yaml"
         scenario.write_text(THOUSAND_ENVIRONMENTS)
         app = LambdalabApp(store=ProgressStore(Path(home)))
-        async with app.run_test(size=(120, 40)) as pilot:
+        async with app.run_test(size=(160, 48)) as pilot:  # wide and tall enough for every view at once
             await pilot.pause()
             app.open_simulator(scenario, autoplay=False)
             await pilot.pause()
             screen = app.screen
             assert isinstance(screen, SimulatorScreen)
+            views = screen._shown_views()
             screen.speed_index = SPEEDS.index(1)
             screen.playing = True
             await asyncio.sleep(3.0)  # the cold-start wave, before measuring the steady state
@@ -132,7 +173,7 @@ async def simulator_run() -> dict:
             rss = peak_rss_mb()
     return {
         "ui_cpu_share": round(ui_cpu / wall, 3), "wall_s": round(wall, 2), "virtual_s": round(virtual, 2),
-        "busy": busy, "environments": environments,
+        "busy": busy, "environments": environments, "views": views,
         "key_latency_ms": [round(x, 1) for x in latencies], "key_latency_median_ms": round(statistics.median(latencies), 1),
         "key_latency_max_ms": round(max(latencies), 1), "peak_rss_mb": round(rss, 1),
     }
@@ -158,10 +199,11 @@ def main() -> None:
         print(json.dumps(out, indent=2))
         return
     mark = {True: "yes", False: "NO"}
-    print("lambdalab TUI benchmark (headless, 120x40)")
+    print("lambdalab TUI benchmark (headless; course map at 120x40, simulator at 160x48)")
     print(f"1. first paint of the course map (s): {'  '.join(f'{x:.3f}' for x in paints)}   "
           f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   met: {mark[out['met']['first_paint']]}")
-    print(f"2. simulator at 1x, {sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
+    print(f"2. simulator at 1x, views {', '.join(sim['views'])}, "
+          f"{sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
           f"in {sim['wall_s']} s: UI thread {sim['ui_cpu_share'] * 100:.1f} % of a core   "
           f"target {TARGET_UI_CPU * 100:.0f} %   met: {mark[out['met']['ui_cpu']]}")
     print(f"3. key to screen (ms): median {sim['key_latency_median_ms']}, max {sim['key_latency_max_ms']}   "

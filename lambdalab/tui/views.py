@@ -55,21 +55,18 @@ def fit_words(text: str, width: int) -> str:
 def levels(series: Sequence[float | None], step: float, window: Window) -> list[float]:
     """A level series (one value per step) as the highest value in each column's time."""
     out = []
+    edges = window.edges
     for c in range(window.columns):
-        t0, t1 = window.bucket(c)
-        i0, i1 = int(t0 / step), max(int(t0 / step) + 1, -int(-t1 // step))
-        values = [v for v in series[max(0, i0):i1] if v is not None]
+        i0 = int(edges[c] / step)
+        values = [v for v in series[max(0, i0):max(i0 + 1, -int(-edges[c + 1] // step))] if v is not None]
         out.append(max(values) if values else 0.0)
     return out
 
 
 def counts(series: Sequence[int], step: float, window: Window) -> list[int]:
     """A count series (per step) summed into columns: each step counts in the column where it starts."""
-    out = []
-    for c in range(window.columns):
-        t0, t1 = window.bucket(c)
-        out.append(sum(series[max(0, -int(-t0 // step)):max(0, -int(-t1 // step))]))
-    return out
+    starts = [max(0, -int(-edge // step)) for edge in window.edges]
+    return [sum(series[a:b]) for a, b in zip(starts, starts[1:])]
 
 
 def level_cells(values: Sequence[float], style: str, top: float | None = None) -> tuple[Cell, ...]:

@@ -50,6 +50,7 @@ OFF_SCALE = 4  # a limit more than this many times the chart's highest value is 
 SPANS = (10, 30, 60, 120, 300, 600, 1800, 3600, 6 * 3600, 86400, 7 * 86400)  # the window's widths, zooming
 DEFAULT_SPAN = 120  # the whole of a short demo; a longer run's last two minutes until zoomed out
 LOG_LINES = 40  # up to the cursor (or now): more than the panel shows, to scroll back a little
+LOG_REDRAWS_PER_S = 3
 SHOWN_EVENTS = 5  # the inspector's sentences for one column; the rest are counted
 VIEW_NAMES = {"environments": "Environments", "concurrency": "Concurrency", "async": "Async", "sqs": "SQS",
               "streams": "Streams", "versions": "Versions", "access": "Access", "numbers": "Numbers"}
@@ -118,6 +119,7 @@ class SimulatorScreen(Screen):
         self.cursor_t: float | None = None  # None: the window follows the run's live edge
         self.window = Window(0.0, float(self.span), 1)
         self._log_key: tuple = ()
+        self._log_drawn = 0.0  # when the log was last redrawn (monotonic seconds)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -247,17 +249,21 @@ class SimulatorScreen(Screen):
         return str(number) if number is None else f"{number} ({self.run.sim.request_id(number)[:8]})"
 
     def _draw_log(self, logged: int) -> None:
-        """The log up to the cursor (or now), each line at its own time; redrawn only when that changes."""
+        """The log up to the cursor (or now), each line at its own time. Redrawn when that changes, and while
+        the run plays at most LOG_REDRAWS_PER_S times a second: nobody reads a log faster."""
         until = self.cursor_t if self.cursor_t is not None else self.run.now
         key = (logged, self.cursor_t)
-        if key == self._log_key:
+        now = time.monotonic()
+        if key == self._log_key or (self.playing and now - self._log_drawn < 1 / LOG_REDRAWS_PER_S):
             return
-        self._log_key = key
+        self._log_key, self._log_drawn = key, now
         log = self.query_one("#sim-log", RichLog)
         log.clear()
         width = log.scrollable_content_region.width or None  # wrapped to the panel, not to an 80-column console
-        for time_s, function, text in self.run.log_lines(until, LOG_LINES):
-            log.write(Text(f"{clock(time_s)}  {function}: {text.replace(chr(9), '  ')}"), width=width)
+        lines = [f"{clock(time_s)}  {function}: {text.replace(chr(9), '  ')}"
+                 for time_s, function, text in self.run.log_lines(until, LOG_LINES)]
+        if lines:
+            log.write(Text("\n".join(lines)), width=width)
 
     def _tabs(self) -> Text:
         tabs = Text("Views: ", style="dim")

@@ -43,7 +43,7 @@ class ConcurrencyChart(WindowRows):
         self.refresh()
 
     def _draw(self) -> list[list[Segment]]:
-        style = self.get_component_rich_style
+        style = self.style
         bar, limit, axis, throttle = (style(f"chart--{n}") for n in ("bar", "limit", "axis", "throttle"))
         height = max(2, self.size.height - 2 - 2 * self.with_axis)
         top = max([*self.busy, *self.limits.values(), 1])

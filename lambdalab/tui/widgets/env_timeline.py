@@ -20,14 +20,14 @@ from textual.strip import Strip
 
 from lambdalab.tui.live_run import BUSY, GONE, IDLE, INIT, LiveRun, TimelineRow
 from lambdalab.tui.views import LABEL_WIDTH
-from lambdalab.tui.widgets.lane_view import CursorAt
+from lambdalab.tui.widgets.lane_view import CachedStyles, CursorAt
 from lambdalab.tui.window import Window
 
 GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " ", "cold": "❄"}
 LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
 
 
-class EnvironmentTimeline(ScrollView, can_focus=True):
+class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
     COMPONENT_CLASSES = {"timeline--init", "timeline--busy", "timeline--idle", "timeline--label", "timeline--cursor",
                          "timeline--column"}
     BINDINGS = [Binding("up", "move(-1)", "Up", show=False), Binding("down", "move(1)", "Down", show=False)]
@@ -98,17 +98,17 @@ class EnvironmentTimeline(ScrollView, can_focus=True):
         index = y + int(self.scroll_offset.y)
         row = self.rows[index - self.first] if 0 <= index - self.first < len(self.rows) else None
         if row is None:
-            return Strip.blank(width, self.rich_style)
-        styles = {state: self.get_component_rich_style(f"timeline--{state}") for state in (INIT, BUSY, IDLE)}
-        styles["cold"], styles[GONE] = styles[INIT], self.rich_style
-        label_style = self.get_component_rich_style("timeline--label")
+            return Strip.blank(width, self.style(None))
+        styles = {state: self.style(f"timeline--{state}") for state in (INIT, BUSY, IDLE)}
+        styles["cold"], styles[GONE] = styles[INIT], self.style(None)
+        label_style = self.style("timeline--label")
         if index == self.cursor and self.has_focus:
-            label_style = label_style + self.get_component_rich_style("timeline--cursor")
+            label_style = label_style + self.style("timeline--cursor")
         name = f"{row.function[:LABEL_WIDTH - 7]}#{row.env}{'P' if row.provisioned else ''}"
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
         # One segment per run of equal cells (and cursor column): a busy row is one segment, not a hundred.
-        column_style = self.get_component_rich_style("timeline--column")
+        column_style = self.style("timeline--column")
         for (state, under), run in groupby(enumerate(row.cells), key=lambda item: (item[1], item[0] == self.column)):
             style = styles[state] + column_style if under else styles[state]
             segments.append(Segment(GLYPH[state] * len(list(run)), style))
-        return Strip(segments).crop_extend(0, width, self.rich_style)
+        return Strip(segments).crop_extend(0, width, self.style(None))

@@ -31,7 +31,23 @@ class CursorAt(Message):
         self.time = time
 
 
-class WindowRows(Widget):
+class CachedStyles(Widget):
+    """Component styles looked up once, not per row: the lookup is most of what a redraw costs at ten a
+    second. A theme or stylesheet change empties the cache."""
+
+    def style(self, name: str | None) -> Style:
+        """A component class's style; None: the widget's own (its background, for blank cells)."""
+        cache = self.__dict__.setdefault("_style_cache", {})
+        if name not in cache:
+            cache[name] = self.rich_style if name is None else self.get_component_rich_style(name)
+        return cache[name]
+
+    def notify_style_update(self) -> None:
+        self.__dict__.pop("_style_cache", None)
+        super().notify_style_update()
+
+
+class WindowRows(CachedStyles):
     """What every view over the shared window does: rows of segments drawn once per update, the cursor's column
     on the cursor's background, blank cells in the widget's own, and a click that moves the cursor."""
 
@@ -49,10 +65,10 @@ class WindowRows(Widget):
 
     def cells(self, cells: list[tuple[str, Style | None]]) -> list[Segment]:
         """Glyphs with their styles (None: blank) as runs of segments."""
-        cursor = self.get_component_rich_style(self.CURSOR_CLASS)
+        cursor = self.style(self.CURSOR_CLASS)
         segments = []
         for (style, under), run in groupby(enumerate(cells), key=lambda item: (item[1][1], item[0] == self.cursor)):
-            base = self.rich_style if style is None else style
+            base = self.style(None) if style is None else style
             segments.append(Segment("".join(cell[0] for _, cell in run), base + cursor if under else base))
         return segments
 
@@ -68,8 +84,8 @@ class WindowRows(Widget):
     def render_line(self, y: int) -> Strip:
         width = self.size.width
         if y >= len(self._rows):
-            return Strip.blank(width, self.rich_style)
-        return Strip(self._rows[y]).crop_extend(0, width, self.rich_style)
+            return Strip.blank(width, self.style(None))
+        return Strip(self._rows[y]).crop_extend(0, width, self.style(None))
 
     def on_click(self, event: events.Click) -> None:
         column = event.x - LABEL_WIDTH
@@ -115,7 +131,7 @@ class LaneView(WindowRows):
         view, width = self.view, self.size.width
         if view is None:
             return []
-        style = self.get_component_rich_style
+        style = self.style
         label = style("lane--label")
         styles = {name: style(f"lane--{name}") for name in STYLES}
         rows = [[Segment(fit_words(view.title, width), style("lane--title"))]]
