@@ -16,7 +16,7 @@ import jsonschema
 from jsonschema.exceptions import ValidationError, best_match
 
 from lambdalab.inputs.errors import InputError, did_you_mean
-from lambdalab.inputs.yaml_source import Document
+from lambdalab.inputs.yaml_source import YAML_1_1_ONLY_BOOLEANS, Document
 
 _TYPE_WORDS = {
     "object": "a mapping (key: value)",
@@ -77,7 +77,7 @@ def _explain(error: ValidationError) -> list[tuple[tuple, str]]:
     if kind == "type":
         wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        return [(path, f"expected {words}, got {_kind_of(error.instance)}")]
+        return [(path, f"expected {words}, got {_kind_of(error.instance)}{_boolean_hint(error.instance, wanted)}")]
     if kind == "enum":
         options = [str(o) for o in error.validator_value]
         return [(path, f"{_show(error.instance)} is not one of: {', '.join(options)}{did_you_mean(str(error.instance), options)}")]
@@ -98,6 +98,18 @@ def _explain(error: ValidationError) -> list[tuple[tuple, str]]:
     if kind == "pattern":
         return [(path, f"{_show(error.instance)} does not match the pattern {error.validator_value}")]
     return [(path, error.message)]
+
+
+def _boolean_hint(value: Any, wanted: list[str]) -> str:
+    """What to write when YAML 1.1's booleans were meant: lambdalab reads YAML 1.2, where `yes` is a word and
+    `true` is not text."""
+    if "boolean" in wanted and isinstance(value, str) and value.lower() in YAML_1_1_ONLY_BOOLEANS:
+        meant = "true" if value.lower() in ("yes", "on", "y") else "false"
+        return f" ({value!r}: lambdalab reads YAML 1.2, where only true and false are booleans; write {meant})"
+    if "string" in wanted and isinstance(value, bool):
+        word = "true" if value else "false"
+        return f" (to mean the word, quote it: \"{word}\")"
+    return ""
 
 
 def _kind_of(value: Any) -> str:

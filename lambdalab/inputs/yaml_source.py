@@ -2,7 +2,9 @@
 
 PyYAML's composer gives each node a start mark; we keep a map from key path to
 (line, column) so that a schema error deep in the data can still say
-`burst.yaml:14:5`. Guards run before parsing so that an empty, binary or huge
+`burst.yaml:14:5`. Booleans follow YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
+only true and false are booleans, so a function called `off` or a value `yes` stays the word it is, where
+PyYAML's YAML 1.1 rules would turn it into true or false. Guards run before parsing so that an empty, binary or huge
 file gets one clear sentence instead of a traceback or a long wait.
 """
 
@@ -22,6 +24,10 @@ MAX_NODES = 100_000  # stops alias "billion laughs" expansion long before memory
 _SCALAR_LOADER = yaml.SafeLoader("")  # builds one scalar at a time; never sees a whole document
 # libyaml's parser when PyYAML has it (about four times faster; the course loads eleven lessons at start-up).
 _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+BOOL_TAG = "tag:yaml.org,2002:bool"
+YAML_1_2_BOOLEANS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
+YAML_1_1_ONLY_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})  # compared lower-cased
 
 Path_ = tuple  # a key path: ("functions", "api", "memory") or ("traffic", 0, "rate")
 
@@ -142,7 +148,10 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], er
 
 
 def _scalar(node: yaml.ScalarNode) -> Any:
-    """The scalar's value as YAML's safe loader types it (3 -> int, "3s" -> str, yes -> True)."""
+    """The scalar's value as YAML's safe loader types it (3 -> int, "3s" -> str), booleans as YAML 1.2 reads
+    them (true -> True, yes -> "yes")."""
+    if node.tag == BOOL_TAG and node.value not in YAML_1_2_BOOLEANS:
+        return node.value
     try:
         return _SCALAR_LOADER.construct_object(node)
     except yaml.constructor.ConstructorError:
