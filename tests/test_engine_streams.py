@@ -124,7 +124,7 @@ def test_real_code_reports_the_sequence_number_it_failed_on():
     assert records(run)["processed"] == 7 and records(run)["discarded"] == 1
 
 
-@pytest.mark.parametrize("stream", ["{type: kinesis}", "{type: dynamodb}"])
+@pytest.mark.parametrize("stream", ["{type: kinesis}", "{type: dynamodb, key: user}"])
 def test_real_code_gets_the_event_aws_sends(stream):
     run = stream_run(behaviour="{init: 0ms, duration: 10ms}", stream=stream, traffic="burst: 1, at: 0s, event: {user: ana}",
                      function_extra=f"code: {HANDLERS}\n            handler: app.stream_event_shape")
@@ -304,6 +304,19 @@ traffic:
     ("{source: stream:clicks, function: f, starting_position: LATEST}",
      "{target: stream:clicks, burst: 1, at: 0s, partition_key: $.user, event: {n: 1}}", "",
      "the event has no text or number at $.user to use as the partition key"),
+    # A DynamoDB table's key schema (the stream's `key`) and the items written to it
+    ("{source: stream:table, function: f, starting_position: LATEST}",
+     "{target: stream:table, burst: 1, at: 0s, partition_key: $.pk, event: {pk: a}}", "",
+     "the item has 'pk', the partition key of table 'table': the item's own key decides its shard and order"),
+    ("{source: stream:table, function: f, starting_position: LATEST}",
+     "{target: stream:table, burst: 2, at: 0s, events: [{pk: a}, {pk: 1}]}", "",
+     "traffic[0].events[1]: 'pk' is a text in one item and a number in another"),
+    ("{source: stream:table, function: f, starting_position: LATEST}",
+     "{target: stream:table, burst: 1, at: 0s, event: {pk: {nested: 1}}}", "",
+     "'pk' is part of the primary key of table 'table': a non-empty text or a number"),
+    ("{source: stream:table, function: f, starting_position: LATEST}",
+     "{target: stream:table, burst: 1, at: 0s, event: {pk: true}}", "",
+     "'pk' is part of the primary key of table 'table': a non-empty text or a number, not true"),
 ])
 def test_mappings_and_traffic_are_checked_as_aws_checks_them(tmp_path, mapping, traffic, role, message):
     path = tmp_path / "bad.yaml"
@@ -311,3 +324,43 @@ def test_mappings_and_traffic_are_checked_as_aws_checks_them(tmp_path, mapping, 
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("streams, traffic, message", [
+    ("{clicks: {type: kinesis, key: pk}}", "{target: stream:clicks, burst: 1, at: 0s}",
+     "streams.clicks.key: key is a DynamoDB table's key schema"),
+    ("{table: {type: dynamodb, key: [customer, order]}}", "{target: stream:table, burst: 1, at: 0s, event: {customer: c}}",
+     "the item has no 'order', the sort key of table 'table'"),
+    ("{table: {type: dynamodb, key: [customer, order]}}", "{target: stream:table, burst: 1, at: 0s, event: {customer: c, order: ''}}",
+     "'order' is part of the primary key of table 'table'"),
+    ("{table: {type: dynamodb, key: [a, b, c]}}", "{target: stream:table, burst: 1, at: 0s}",
+     "streams.table.key: [\"a\", \"b\", \"c\"] is not an attribute name such as order_id, or [partition key, sort key]"),
+    ("{table: {type: dynamodb, key: [customer, order], backlog: {records: 5, over: 1m, message: {customer: c}}}}",
+     "{target: f, burst: 1, at: 0s}", "streams.table.backlog.message: the item has no 'order'"),
+])
+def test_a_tables_key_schema_is_checked_against_its_items(tmp_path, streams, traffic, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"""\
+duration: 1m
+functions: {{f: {{behaviour: {{init: 0ms, duration: 10ms}}}}}}
+streams: {streams}
+traffic: [{traffic}]
+""")
+    result = run_cli("sim", str(path))
+    assert result.returncode == 2 and message in result.stderr, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_dynamodb_items_own_key_decides_its_shard():
+    """Writes of one item (one `pk`) land on one shard, picked by its key; an item without `pk` takes the
+    traffic's partition key, a new one each write by default. (INSERT then MODIFY: tests/test_event_shapes.py.)"""
+    run = simulate("""
+        duration: 1m
+        functions: {f: {timeout: 30s, behaviour: {init: 0ms, duration: 10ms}}}
+        streams: {table: {type: dynamodb, shards: 4}}
+        event_source_mappings: [{source: stream:table, function: f, starting_position: TRIM_HORIZON, batch_size: 100}]
+        traffic: [{target: stream:table, burst: 6, at: 0s, events: [{pk: a, n: 1}, {pk: b, n: 2}, {n: 3}]}]
+        """)
+    seen = [(d["shard"], key) for _, d in run.of("batch") for key in d["keys"]]
+    assert sorted(key for _, key in seen) == ["a", "a", "b", "b", "key-2", "key-5"]
+    assert all(shard == shard_for(key, 4) for shard, key in seen)

@@ -9,7 +9,10 @@ DestinationDeliveryFailures counts it.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
+import uuid
 import zlib
 from collections import deque
 from datetime import datetime, timedelta
@@ -249,8 +252,15 @@ class Destinations:
             topic = self.topics[name]
             topic.published += 1
             arn = f"arn:aws:sns:{self.region}:{self.account_id}:{name}"
-            self._fan_out(topic.config.subscribers, now, sns_notification(arn, topic.published, body, now),
-                          "sns.amazonaws.com", arn)
+            message_id = _message_id("sns", topic.published)
+            for endpoint in topic.config.subscribers:  # each subscription has its own ARN, in what it receives
+                kind, _, subscriber = endpoint.partition(":")
+                subscription = subscription_arn(arn, endpoint)
+                if kind == "function":
+                    self.invoke_function(subscriber, sns_notification(arn, subscription, message_id, body, now),
+                                         "sns.amazonaws.com", arn)
+                else:
+                    self.queues[subscriber].send(now, sns_queue_message(arn, subscription, message_id, body, now))
         else:
             bus = self.buses[name]
             bus.received += 1
@@ -295,15 +305,47 @@ class Destinations:
         raise ValueError(f"unknown destination {target!r}")
 
 
-def sns_notification(topic_arn: str, number: int, body: Any, now: float) -> dict:
-    """The event SNS sends a subscribed function (https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html):
-    the message is text, so a structured body arrives as JSON."""
+def subscription_arn(topic_arn: str, target: str) -> str:
+    """A subscription's ARN: the topic's and the subscription's id, a UUID (here the same for a topic and a
+    subscriber in every run)."""
+    return f"{topic_arn}:{uuid.UUID(bytes=hashlib.md5(f'{topic_arn} {target}'.encode()).digest(), version=4)}"
+
+
+def _sns_signing(topic_arn: str, subscription: str, message: str) -> dict[str, str]:
+    """What SNS adds to every notification so that a receiver can check it came from SNS, and unsubscribe:
+    a signature (here a stand-in, of the right form, that no certificate verifies), the certificate's URL and the
+    subscription's unsubscribe URL (https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html,
+    https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html)."""
+    region = topic_arn.split(":")[3]
+    endpoint = f"https://sns.{region}.amazonaws.com"
+    return {"SignatureVersion": "1",
+            "Signature": base64.b64encode(hashlib.sha256(f"{subscription} {message}".encode()).digest() * 8).decode(),
+            "SigningCertUrl": f"{endpoint}/SimpleNotificationService-{hashlib.md5(region.encode()).hexdigest()}.pem",
+            "UnsubscribeUrl": f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription}"}
+
+
+def sns_notification(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
+    """The event SNS sends a subscribed function, as in https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html:
+    the message is text, so a structured body arrives as JSON; no subject was given."""
     message = body if isinstance(body, str) else json.dumps(body)
     return {"Records": [{
-        "EventVersion": "1.0", "EventSource": "aws:sns", "EventSubscriptionArn": f"{topic_arn}:lambdalab",
-        "Sns": {"Type": "Notification", "MessageId": _message_id("sns", number), "TopicArn": topic_arn,
-                "Subject": None, "Message": message, "Timestamp": timestamp(now), "MessageAttributes": {}},
+        "EventVersion": "1.0", "EventSubscriptionArn": subscription, "EventSource": "aws:sns",
+        "Sns": {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn, "Subject": None,
+                "Message": message, "Timestamp": timestamp(now), "MessageAttributes": {},
+                **_sns_signing(topic_arn, subscription, message)},
     }]}
+
+
+def sns_queue_message(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
+    """What SNS delivers to a subscribed SQS queue: the notification as a JSON document, not a Lambda event
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html; its fields in
+    https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html, where the URLs are spelled
+    SigningCertURL and UnsubscribeURL). No subject and no message attributes: SNS then leaves both out."""
+    message = body if isinstance(body, str) else json.dumps(body)
+    signing = _sns_signing(topic_arn, subscription, message)
+    return {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn, "Message": message,
+            "Timestamp": timestamp(now), "SignatureVersion": signing["SignatureVersion"], "Signature": signing["Signature"],
+            "SigningCertURL": signing["SigningCertUrl"], "UnsubscribeURL": signing["UnsubscribeUrl"]}
 
 
 def _message_id(source: str, number: int) -> str:

@@ -155,6 +155,9 @@ class Stream:
     backlog: int = 0  # records already in the stream when the run starts ...
     backlog_over: float = 0.0  # ... written evenly over this long before it
     backlog_event: Any = None
+    # DynamoDB: the table's key schema, its partition key attribute and then its sort key's, if it has one.
+    # Each record's Keys are these attributes of the item written.
+    key: tuple[str, ...] = ("pk",)
 
 
 @dataclass(frozen=True)

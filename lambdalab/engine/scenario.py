@@ -357,8 +357,44 @@ class _Builder:
         over = self.duration((*path, "backlog", "over"), backlog.get("over"), 0.0)
         if over > retention:
             self.fail((*path, "backlog", "over"), f"records older than the retention ({retention / 3600:g} h) are no longer in the stream")
-        return Stream(name, kind, data.get("shards", 1), retention, backlog.get("records", 0), over,
-                      self.event((*path, "backlog", "message"), backlog.get("message", {})))
+        key = data.get("key", "pk")
+        key = (key,) if isinstance(key, str) else tuple(key)
+        if kind == "kinesis" and "key" in data:
+            self.fail((*path, "key"), "key is a DynamoDB table's key schema; a Kinesis record's partition key is the "
+                                      "traffic's partition_key")
+        message = self.event((*path, "backlog", "message"), backlog.get("message", {}))
+        if kind == "dynamodb" and "backlog" in data:
+            self.check_items([(*path, "backlog", "message")], key, (message,), name, by_traffic=False)
+        return Stream(name, kind, data.get("shards", 1), retention, backlog.get("records", 0), over, message, key)
+
+    def check_items(self, paths: list[tuple], key: tuple[str, ...], events: tuple, table: str, by_traffic: bool) -> None:
+        """The items written to a DynamoDB table carry a valid key: a text or number for each key attribute, of one
+        type across the items, and the sort key always (nothing else could give it). The partition key may be left
+        out: the record's partition key (the traffic's partition_key, or a new one each write) is then the item's.
+        https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/HowItWorks.CoreComponents.html#HowItWorks.CoreComponents.PrimaryKey"""
+        types: dict[str, type] = {}
+        for where, event in zip(paths, events):
+            item = event if isinstance(event, dict) else {"value": event}
+            for n, name in enumerate(key):
+                if name not in item:
+                    if n:
+                        self.fail(where, f"the item has no {name!r}, the sort key of table {table!r} (streams.{table}.key): "
+                                         "every item has its whole primary key")
+                    continue
+                value = item[name]
+                if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
+                    self.fail(where, f"{name!r} is part of the primary key of table {table!r}: a non-empty text or a number, "
+                                     f"not {json.dumps(value)}")
+                    continue
+                kind = str if isinstance(value, str) else float
+                if types.setdefault(name, kind) is not kind:
+                    self.fail(where, f"{name!r} is a text in one item and a number in another; a table's key attribute "
+                                     "has one type")
+                if n == 0 and by_traffic:
+                    by_traffic = False  # said once
+                    self.fail(where, f"the item has {name!r}, the partition key of table {table!r}: the item's own key "
+                                     f"decides its shard and order, so partition_key has nothing to choose; remove "
+                                     f"partition_key, or leave {name!r} out of the items to key them by it")
 
     def account(self, data: dict) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
@@ -791,6 +827,10 @@ class _Builder:
         if not names:
             return None
         by, count = names
+        if kind == "stream" and target is not None and target.kind == "dynamodb":
+            paths = ([(*path, "events", i) for i in range(len(events))] if "events" in data else
+                     [(*path, "message" if "message" in data else "event")])
+            self.check_items(paths, target.key, events, target.name, by_traffic=by in data or count in data)
         if by in data and count in data:
             self.fail((*path, count), f"'{count}' does not go with '{by}'")
         if count in data:

@@ -24,7 +24,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
-from lambdalab.engine.behaviour import matches
+from lambdalab.engine.behaviour import MISSING, matches
 from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, timestamp
 from lambdalab.engine.ids import function_arn, request_id
@@ -71,16 +71,20 @@ class StreamState:
         self.written = 0
         self.per_shard = [0] * config.shards
         self.consumer: StreamMapping | None = None
-        self._items: set[str] | None = set() if config.kind == "dynamodb" else None  # keys written so far
+        self._items: set[Any] | None = set() if config.kind == "dynamodb" else None  # primary keys written so far
 
     def put(self, now: float, body: Any, key: str) -> None:
+        """A record written with partition key `key`. A DynamoDB item that carries its table's partition key
+        attribute is keyed by it instead: a table's shards and order follow its items' keys
+        (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)."""
+        insert = True
+        if self._items is not None:
+            key, item_key = item_keys(body, self.config.key, key)
+            insert = item_key not in self._items
+            self._items.add(item_key)
         shard = shard_for(key, self.config.shards) if self.config.shards > 1 else 0
         self.per_shard[shard] = number = self.per_shard[shard] + 1
         self.written += 1
-        insert = True
-        if self._items is not None:
-            insert = key not in self._items
-            self._items.add(key)
         if self.consumer is not None:
             self.consumer.receive(StreamRecord(shard, number, key, body, now, insert))
 
@@ -382,6 +386,7 @@ class StreamMapping:
     def event(self, batch: list[StreamRecord]) -> dict:
         """The event Lambda sends for a batch (the shapes in assets/events/kinesis.json and dynamodb-stream.json)."""
         stream = self.stream
+        key_schema = stream.config.key
         records = []
         for r in batch:
             sequence = stream.sequence_number(r)
@@ -396,10 +401,11 @@ class StreamMapping:
                     "eventSourceARN": stream.arn,
                 })
             else:
-                image = to_dynamodb(r.body if isinstance(r.body, dict) else {"value": r.body})
+                image = to_dynamodb(stored_item(r.body, key_schema[0], r.key))
                 records.append({
                     "eventID": hashlib.md5(sequence.encode()).hexdigest(), "eventVersion": "1.1",
-                    "dynamodb": {"ApproximateCreationDateTime": int(arrived_s), "Keys": {"pk": {"S": r.key}},
+                    "dynamodb": {"ApproximateCreationDateTime": int(arrived_s),
+                                 "Keys": {name: image[name] for name in key_schema if name in image},  # all but in the size probe
                                  "NewImage": image, "SequenceNumber": sequence,
                                  "SizeBytes": len(_json(image).encode()), "StreamViewType": "NEW_IMAGE"},
                     "awsRegion": self.region, "eventName": "INSERT" if r.insert else "MODIFY",
@@ -443,8 +449,36 @@ def _count_older(records: deque[StreamRecord], cutoff: float) -> int:
     return count
 
 
+def item_keys(body: Any, key_schema: tuple[str, ...], key: str) -> tuple[str, Any]:
+    """A DynamoDB record's partition key (its shard, its order) and the item's whole primary key (whether the write
+    is the item's first): the item's own key attributes, or `key` for an item without its partition key."""
+    item = body if isinstance(body, dict) else {"value": body}
+    partition = item.get(key_schema[0], MISSING)
+    if partition is not MISSING:
+        key = _text(partition)
+    if len(key_schema) == 1:
+        return key, key
+    return key, (key, _text(item[key_schema[1]]))  # the scenario's check makes every item carry its sort key
+
+
+def stored_item(body: Any, partition: str, key: str) -> dict:
+    """The item as the table holds it: an item written without its partition key attribute has the record's
+    partition key there, so that Keys and NewImage agree as a table's would. A body that is not a mapping is the
+    item's `value`."""
+    item = body if isinstance(body, dict) else {"value": body}
+    return item if partition in item else {partition: key, **item}
+
+
+def _text(value: Any) -> str:
+    """A key attribute's value as a partition key: text as it is, a number as JSON (`1` and `1.0` alike)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(int(value) if isinstance(value, float) and value.is_integer() else value)
+
+
 def _image_bytes(body: Any) -> int:
-    """A DynamoDB record's NewImage, as the event carries it."""
+    """A DynamoDB record's NewImage, as the event carries it (a partition key filled in from the record's is
+    counted in the envelope, as an empty one)."""
     return len(_json(to_dynamodb(body if isinstance(body, dict) else {"value": body})).encode())
 
 

@@ -154,6 +154,7 @@ def stream_event_shape(event, context):
         assert json.loads(base64.b64decode(record["kinesis"]["data"])) == {"user": "ana"}
     else:
         assert record["eventName"] == "INSERT" and record["dynamodb"]["NewImage"] == {"user": {"S": "ana"}}
+        assert record["dynamodb"]["Keys"] == {"user": {"S": "ana"}}  # the table's key (`key: user`), from the item
         assert record["eventSourceARN"].startswith("arn:aws:dynamodb:us-east-1:123456789012:table/")
     return None
 
