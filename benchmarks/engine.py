@@ -59,6 +59,7 @@ ROUNDS = 3
 # Times are seconds; distributions are (kind, a, b) as in simpy_model.sampler.
 # Arrivals are uniform so that request counts match exactly between the two.
 
+
 def lambda_workload(scale: float) -> dict:
     """Four functions, five minutes, ~516,000 requests at scale 1 (rates and reservations scale together)."""
 
@@ -68,19 +69,47 @@ def lambda_workload(scale: float) -> dict:
     functions = {
         # A synchronous API with a traffic gap longer than its idle expiry: the whole pool expires,
         # then comes back cold.
-        "api": dict(memory=512, timeout=10.0, reserved=None, idle_expiry=30.0,
-                    init=("jitter", 0.25, 0.1), duration=("lognormal", 0.03, 0.25), error_rate=0.02),
+        "api": dict(
+            memory=512,
+            timeout=10.0,
+            reserved=None,
+            idle_expiry=30.0,
+            init=("jitter", 0.25, 0.1),
+            duration=("lognormal", 0.03, 0.25),
+            error_rate=0.02,
+        ),
         # Synchronous, offered ~30 concurrent against a reservation of 25: a steady stream of 429s.
-        "checkout": dict(memory=1024, timeout=6.0, reserved=reserved(25), idle_expiry=60.0,
-                         init=("jitter", 0.4, 0.1), duration=("jitter", 0.06, 0.03), error_rate=0.01),
+        "checkout": dict(
+            memory=1024,
+            timeout=6.0,
+            reserved=reserved(25),
+            idle_expiry=60.0,
+            init=("jitter", 0.4, 0.1),
+            duration=("jitter", 0.06, 0.03),
+            error_rate=0.01,
+        ),
         # Async bursts above the reservation: throttle backoff, plus 10 % errors retried at +60 s and +120 s.
-        "thumbnailer": dict(memory=2048, timeout=30.0, reserved=reserved(20), idle_expiry=20.0,
-                            init=("uniform", 0.5, 1.5), duration=("exponential", 0.08, 0.0), error_rate=0.1,
-                            max_retries=2),
+        "thumbnailer": dict(
+            memory=2048,
+            timeout=30.0,
+            reserved=reserved(20),
+            idle_expiry=20.0,
+            init=("uniform", 0.5, 1.5),
+            duration=("exponential", 0.08, 0.0),
+            error_rate=0.1,
+            max_retries=2,
+        ),
         # Async bursts on the unreserved pool, each a cold-start wave after the previous pool expired.
-        "ingest": dict(memory=256, timeout=15.0, reserved=None, idle_expiry=15.0,
-                       init=("lognormal", 0.4, 1.5), duration=("uniform", 0.02, 0.12), error_rate=0.05,
-                       max_retries=2),
+        "ingest": dict(
+            memory=256,
+            timeout=15.0,
+            reserved=None,
+            idle_expiry=15.0,
+            init=("lognormal", 0.4, 1.5),
+            duration=("uniform", 0.02, 0.12),
+            error_rate=0.05,
+            max_retries=2,
+        ),
     }
 
     def traffic(target: str, invocation: str, rate: float, start: float, length: float) -> dict:
@@ -107,8 +136,16 @@ def scale_workload(requests: int, rate: float = 10_000.0) -> dict:
     return dict(
         duration=length + 1.0,  # one more second lets the last requests finish
         account_concurrency=1000,
-        functions={"api": dict(memory=512, timeout=10.0, reserved=None, idle_expiry=60.0,
-                               init=("jitter", 0.02, 0.005), duration=("jitter", 0.05, 0.02))},
+        functions={
+            "api": dict(
+                memory=512,
+                timeout=10.0,
+                reserved=None,
+                idle_expiry=60.0,
+                init=("jitter", 0.02, 0.005),
+                duration=("jitter", 0.05, 0.02),
+            )
+        },
         traffic=[dict(target="api", invocation="sync", rate=rate, start=0.0, length=length, end=length)],
     )
 
@@ -131,23 +168,36 @@ def _distribution_yaml(dist: tuple) -> str:
 
 
 def to_yaml(workload: dict, name: str) -> str:
-    lines = [f"name: {name}", f"duration: {workload['duration']:g}s",
-             f"account: {{concurrency: {workload['account_concurrency']}}}", "functions:"]
+    lines = [
+        f"name: {name}",
+        f"duration: {workload['duration']:g}s",
+        f"account: {{concurrency: {workload['account_concurrency']}}}",
+        "functions:",
+    ]
     for fn_name, fn in workload["functions"].items():
-        lines += [f"  {fn_name}:", f"    memory: {fn['memory']}", f"    timeout: {fn['timeout']:g}s",
-                  f"    idle_expiry: {fn['idle_expiry']:g}s"]
+        lines += [
+            f"  {fn_name}:",
+            f"    memory: {fn['memory']}",
+            f"    timeout: {fn['timeout']:g}s",
+            f"    idle_expiry: {fn['idle_expiry']:g}s",
+        ]
         if fn["reserved"] is not None:
             lines.append(f"    reserved_concurrency: {fn['reserved']}")
-        lines += ["    behaviour:", f"      init: {_distribution_yaml(fn['init'])}",
-                  f"      duration: {_distribution_yaml(fn['duration'])}"]
+        lines += [
+            "    behaviour:",
+            f"      init: {_distribution_yaml(fn['init'])}",
+            f"      duration: {_distribution_yaml(fn['duration'])}",
+        ]
         if fn.get("error_rate"):
             lines.append(f"      errors: {{rate: {fn['error_rate']}}}")
         if "max_retries" in fn:
             lines.append(f"    async: {{maximum_retry_attempts: {fn['max_retries']}}}")
     lines.append("traffic:")
     for t in workload["traffic"]:
-        lines.append(f"  - {{target: {t['target']}, invocation: {t['invocation']}, rate: {t['rate']:g}/s, "
-                     f"start: {t['start']:g}s, for: {t['length']:g}s}}")
+        lines.append(
+            f"  - {{target: {t['target']}, invocation: {t['invocation']}, rate: {t['rate']:g}/s, "
+            f"start: {t['start']:g}s, for: {t['length']:g}s}}"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -164,6 +214,7 @@ def expected_requests(workload: dict) -> int:
 
 # --- one engine run ---------------------------------------------------------------------------
 
+
 def run_engine(scenario) -> tuple[Simulation, float]:
     """Build and run a parsed scenario; returns the simulation and the wall seconds of the run."""
     gc.collect()  # start every timed run from the same heap state, whatever ran before
@@ -177,10 +228,18 @@ def engine_counts(sim: Simulation) -> dict[str, dict[str, int]]:
     out = {}
     for name, fn in sim.functions.items():
         out[name] = dict(
-            requests=fn.requests, invocations=fn.invocations, errors=fn.errors, throttles=fn.throttles,
-            cold_starts=fn.cold_starts, created=fn.environments_created,
-            expired=fn.environments_created - len(fn.environments), succeeded=fn.succeeded, failed=fn.failed,
-            throttled=fn.throttled, retried=fn.retried, dropped=fn.dropped,
+            requests=fn.requests,
+            invocations=fn.invocations,
+            errors=fn.errors,
+            throttles=fn.throttles,
+            cold_starts=fn.cold_starts,
+            created=fn.environments_created,
+            expired=fn.environments_created - len(fn.environments),
+            succeeded=fn.succeeded,
+            failed=fn.failed,
+            throttled=fn.throttled,
+            retried=fn.retried,
+            dropped=fn.dropped,
         )
     return out
 
@@ -196,11 +255,13 @@ def run_simpy(workload: dict) -> tuple[dict, float]:
 
 # --- targets 1 and 2: throughput and SimPy, side by side --------------------------------------
 
+
 def throughput_and_simpy(scale: float) -> dict:
     workload = lambda_workload(scale)
     scenario = parse_scenario(to_yaml(workload, "bench-lambda"), name="bench.yaml")
     try:
         import simpy
+
         simpy_version = simpy.__version__
     except ImportError:  # the comparison is optional; throughput alone still means something
         simpy_version = None
@@ -219,27 +280,39 @@ def throughput_and_simpy(scale: float) -> dict:
     median_engine = statistics.median(engine_s)
     result = {
         "scenario": {
-            "functions": len(workload["functions"]), "traffic_generators": len(workload["traffic"]),
-            "virtual_s": workload["duration"], "requests": expected_requests(workload), "scale": scale,
+            "functions": len(workload["functions"]),
+            "traffic_generators": len(workload["traffic"]),
+            "virtual_s": workload["duration"],
+            "requests": expected_requests(workload),
+            "scale": scale,
             "in_flight_at_end": sum(f["outcomes"]["in_flight"] for f in report["functions"].values()),
         },
         "throughput": {
-            "events": events_run, "runs_s": [round(s, 4) for s in engine_s], "median_s": round(median_engine, 4),
-            "events_per_s": round(events_run / median_engine), "target": TARGET_EVENTS_PER_S,
+            "events": events_run,
+            "runs_s": [round(s, 4) for s in engine_s],
+            "median_s": round(median_engine, 4),
+            "events_per_s": round(events_run / median_engine),
+            "target": TARGET_EVENTS_PER_S,
             "met": events_run / median_engine >= TARGET_EVENTS_PER_S,
         },
         "simpy": None,
     }
     bare_s = statistics.median(bare_loop_seconds(events_run, 1_300) for _ in range(ROUNDS))
-    result["bare_loop"] = {"median_s": round(bare_s, 4), "us_per_event": round(bare_s / events_run * 1e6, 3),
-                           "engine_us_per_event": round(median_engine / events_run * 1e6, 3)}
+    result["bare_loop"] = {
+        "median_s": round(bare_s, 4),
+        "us_per_event": round(bare_s / events_run * 1e6, 3),
+        "engine_us_per_event": round(median_engine / events_run * 1e6, 3),
+    }
     if simpy_s:
         median_simpy = statistics.median(simpy_s)
         mine = engine_counts(sim)
         result["simpy"] = {
-            "simpy_version": simpy_version, "runs_s": [round(s, 4) for s in simpy_s],
-            "median_s": round(median_simpy, 4), "engine_median_s": round(median_engine, 4),
-            "speedup": round(median_simpy / median_engine, 2), "target": TARGET_SPEEDUP,
+            "simpy_version": simpy_version,
+            "runs_s": [round(s, 4) for s in simpy_s],
+            "median_s": round(median_simpy, 4),
+            "engine_median_s": round(median_engine, 4),
+            "speedup": round(median_simpy / median_engine, 2),
+            "target": TARGET_SPEEDUP,
             "bare_loop_speedup": round(median_simpy / bare_s, 2),
             "met": median_simpy / median_engine >= TARGET_SPEEDUP,
             "requests_match": all(mine[f]["requests"] == simpy_counts[f]["requests"] for f in mine),
@@ -275,6 +348,7 @@ def bare_loop_seconds(events: int, pending: int) -> float:
 
 
 # --- target 3: a million requests, memory in a fresh process ----------------------------------
+
 
 def _proc_status_mb(field: str) -> float | None:
     """A memory figure of this process from /proc/self/status (Linux), in MB; None elsewhere."""
@@ -320,20 +394,35 @@ def scale_child(requests: int) -> None:
     report = build_report(sim)
     report_s = time.perf_counter() - started
     fn = report["functions"]["api"]
-    json.dump({
-        "requests": fn["outcomes"]["requests"], "events": sim.loop.events_run, "run_s": run_s, "report_s": report_s,
-        "rss_before_run_mb": rss_before, "rss_after_run_mb": rss_after, "peak_rss_mb": peak_rss_mb(),
-        "max_concurrency": fn["metrics"]["ConcurrentExecutions"], "environments_max": fn["environments"]["max"],
-        "throttled": fn["outcomes"]["throttled"], "heap_left": len(sim.loop.heap),
-    }, sys.stdout)
+    json.dump(
+        {
+            "requests": fn["outcomes"]["requests"],
+            "events": sim.loop.events_run,
+            "run_s": run_s,
+            "report_s": report_s,
+            "rss_before_run_mb": rss_before,
+            "rss_after_run_mb": rss_after,
+            "peak_rss_mb": peak_rss_mb(),
+            "max_concurrency": fn["metrics"]["ConcurrentExecutions"],
+            "environments_max": fn["environments"]["max"],
+            "throttled": fn["outcomes"]["throttled"],
+            "heap_left": len(sim.loop.heap),
+        },
+        sys.stdout,
+    )
 
 
 def scale_runs(sizes: list[int]) -> dict:
     runs = []
     for requests in sizes:
         started = time.perf_counter()
-        child = subprocess.run([sys.executable, __file__, "--scale-child", str(requests)],
-                               capture_output=True, text=True, check=True, cwd=REPO)
+        child = subprocess.run(
+            [sys.executable, __file__, "--scale-child", str(requests)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+        )
         wall = time.perf_counter() - started  # the whole job: interpreter start, imports, parse, run, report
         data = json.loads(child.stdout)
         data["wall_s"] = wall
@@ -342,15 +431,18 @@ def scale_runs(sizes: list[int]) -> dict:
     largest = runs[-1]
     return {
         "runs": runs,
-        "target_wall_s": TARGET_MILLION_WALL_S, "target_peak_rss_mb": TARGET_MILLION_RSS_MB,
+        "target_wall_s": TARGET_MILLION_WALL_S,
+        "target_peak_rss_mb": TARGET_MILLION_RSS_MB,
         # Growth from the smallest to the largest run, above the fixed cost of the interpreter and imports.
         "rss_growth_mb": round(largest["peak_rss_mb"] - runs[0]["peak_rss_mb"], 1) + 0.0,  # + 0.0: no "-0.0"
-        "met": largest["requests"] >= 1_000_000 and largest["wall_s"] < TARGET_MILLION_WALL_S
-               and largest["peak_rss_mb"] < TARGET_MILLION_RSS_MB,
+        "met": largest["requests"] >= 1_000_000
+        and largest["wall_s"] < TARGET_MILLION_WALL_S
+        and largest["peak_rss_mb"] < TARGET_MILLION_RSS_MB,
     }
 
 
 # --- output -----------------------------------------------------------------------------------
+
 
 def _mark(met: bool) -> str:
     return "yes" if met else "NO"
@@ -359,19 +451,25 @@ def _mark(met: bool) -> str:
 def print_table(out: dict) -> None:
     m = out["machine"]
     print(f"lambdalab engine benchmark ({out['mode']})")
-    print(f"  Python {m['python']} ({m['implementation']}), {m['platform']}, os.cpu_count() = {m['cpu_count']}, "
-          f"load average at start {m['load_average']}")
+    print(
+        f"  Python {m['python']} ({m['implementation']}), {m['platform']}, os.cpu_count() = {m['cpu_count']}, "
+        f"load average at start {m['load_average']}"
+    )
 
     s, t = out["scenario"], out["throughput"]
-    print(f"\n1. Throughput: Lambda-shaped scenario, {s['functions']} functions, {s['traffic_generators']} generators, "
-          f"{s['virtual_s']:g} s virtual, {s['requests']:,} requests ({s['in_flight_at_end']:,} in flight at the end)")
+    print(
+        f"\n1. Throughput: Lambda-shaped scenario, {s['functions']} functions, {s['traffic_generators']} generators, "
+        f"{s['virtual_s']:g} s virtual, {s['requests']:,} requests ({s['in_flight_at_end']:,} in flight at the end)"
+    )
     print(f"   engine events      {t['events']:>12,}")
     print(f"   run wall (s)       {'  '.join(f'{x:.3f}' for x in t['runs_s'])}   median {t['median_s']:.3f}")
     print(f"   events/s           {t['events_per_s']:>12,}   target {t['target']:,}   met: {_mark(t['met'])}")
 
     b = out["bare_loop"]
-    print(f"   per event          {b['engine_us_per_event']:.3f} us; a bare heapq loop of as many events, "
-          f"one random draw each and no Lambda: {b['us_per_event']:.3f} us")
+    print(
+        f"   per event          {b['engine_us_per_event']:.3f} us; a bare heapq loop of as many events, "
+        f"one random draw each and no Lambda: {b['us_per_event']:.3f} us"
+    )
 
     sp = out["simpy"]
     print("\n2. Against SimPy: the same workload, rounds interleaved with the engine's")
@@ -379,13 +477,17 @@ def print_table(out: dict) -> None:
     if sp is None:
         print("   skipped: simpy is not installed (pip install -e '.[bench]')")
     else:
-        print(f"   SimPy {sp['simpy_version']} wall (s)  {'  '.join(f'{x:.3f}' for x in sp['runs_s'])}"
-              f"   median {sp['median_s']:.3f}")
+        print(
+            f"   SimPy {sp['simpy_version']} wall (s)  {'  '.join(f'{x:.3f}' for x in sp['runs_s'])}"
+            f"   median {sp['median_s']:.3f}"
+        )
         print(f"   engine wall (s)         median {sp['engine_median_s']:.3f} (the same rounds as above)")
         print(f"   speedup                 {sp['speedup']:.2f}x   target {sp['target']:g}x   met: {_mark(sp['met'])}")
         print(f"   ceiling                 {sp['bare_loop_speedup']:.2f}x: SimPy against the bare heapq loop above")
-        print("   sanity, engine / SimPy (chance makes them differ a little; "
-              f"requests match: {_mark(sp['requests_match'])})")
+        print(
+            "   sanity, engine / SimPy (chance makes them differ a little; "
+            f"requests match: {_mark(sp['requests_match'])})"
+        )
         functions = list(sp["sanity"])
         print("     " + f"{'':<12}" + "".join(f"{fn:>20}" for fn in functions))
         for key in sp["sanity"][functions[0]]:
@@ -394,19 +496,27 @@ def print_table(out: dict) -> None:
 
     sc = out["scale"]
     print("\n3. Scale: sync 10,000/s, ~50 ms each, one fresh process per size")
-    print(f"   {'requests':>10} {'wall s':>7} {'run s':>6} {'events/s':>9} {'RSS before':>11} {'RSS after':>10} "
-          f"{'peak RSS':>9} {'concurrency':>12} {'environments':>13} {'throttled':>10}")
+    print(
+        f"   {'requests':>10} {'wall s':>7} {'run s':>6} {'events/s':>9} {'RSS before':>11} {'RSS after':>10} "
+        f"{'peak RSS':>9} {'concurrency':>12} {'environments':>13} {'throttled':>10}"
+    )
     for r in sc["runs"]:
         before = f"{r['rss_before_run_mb']:.1f}" if r["rss_before_run_mb"] is not None else "-"
         after = f"{r['rss_after_run_mb']:.1f}" if r["rss_after_run_mb"] is not None else "-"
-        print(f"   {r['requests']:>10,} {r['wall_s']:>7.2f} {r['run_s']:>6.2f} {round(r['events_per_s']):>9,} "
-              f"{before:>11} {after:>10} {r['peak_rss_mb']:>9.1f} {r['max_concurrency']:>12,} "
-              f"{r['environments_max']:>13,} {r['throttled']:>10,}")
-    print("   (MB; wall s is the whole subprocess: interpreter start, imports, parse, run and report;"
-          " concurrency and environments are maxima)")
+        print(
+            f"   {r['requests']:>10,} {r['wall_s']:>7.2f} {r['run_s']:>6.2f} {round(r['events_per_s']):>9,} "
+            f"{before:>11} {after:>10} {r['peak_rss_mb']:>9.1f} {r['max_concurrency']:>12,} "
+            f"{r['environments_max']:>13,} {r['throttled']:>10,}"
+        )
+    print(
+        "   (MB; wall s is the whole subprocess: interpreter start, imports, parse, run and report;"
+        " concurrency and environments are maxima)"
+    )
     print(f"   peak RSS growth from smallest to largest: {sc['rss_growth_mb']:+.1f} MB")
-    print(f"   target: 1,000,000 requests under {sc['target_wall_s']:g} s and {sc['target_peak_rss_mb']:g} MB"
-          f"   met: {_mark(sc['met']) if sc['runs'][-1]['requests'] >= 1_000_000 else 'n/a (quick run)'}")
+    print(
+        f"   target: 1,000,000 requests under {sc['target_wall_s']:g} s and {sc['target_peak_rss_mb']:g} MB"
+        f"   met: {_mark(sc['met']) if sc['runs'][-1]['requests'] >= 1_000_000 else 'n/a (quick run)'}"
+    )
 
 
 def main() -> None:
@@ -423,10 +533,14 @@ def main() -> None:
     scale, sizes = (0.1, [10_000, 100_000]) if args.quick else (1.0, [100_000, 1_000_000])
     out = {
         "mode": "quick" if args.quick else "full",
-        "machine": {"python": platform.python_version(), "implementation": platform.python_implementation(),
-                    "platform": platform.platform(terse=True), "cpu_count": os.cpu_count(),
-                    # Other work on the machine slows every figure here; the load average says whether there was any.
-                    "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None},
+        "machine": {
+            "python": platform.python_version(),
+            "implementation": platform.python_implementation(),
+            "platform": platform.platform(terse=True),
+            "cpu_count": os.cpu_count(),
+            # Other work on the machine slows every figure here; the load average says whether there was any.
+            "load_average": [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None,
+        },
         **throughput_and_simpy(scale),
         "scale": scale_runs(sizes),
     }

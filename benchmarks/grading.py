@@ -50,13 +50,16 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         subprocess.run([sys.executable, "-m", "lambdalab", "start", str(root / "one")], capture_output=True, check=True)
-        per_exercise = {e.id: statistics.median(lambdalab("check", e.id, cwd=root / "one") for _ in range(3))
-                        for e in exercises}
+        per_exercise = {
+            e.id: statistics.median(lambdalab("check", e.id, cwd=root / "one") for _ in range(3)) for e in exercises
+        }
         slowest = max(per_exercise, key=per_exercise.get)
         for exercise_id, seconds in sorted(per_exercise.items(), key=lambda kv: -kv[1])[:5]:
             print(f"  check {exercise_id}: {seconds:.2f} s")
-        print(f"check of one exercise, slowest ({slowest}): {per_exercise[slowest]:.2f} s   target {TARGET_CHECK_S:g} s   "
-              f"met: {'yes' if per_exercise[slowest] < TARGET_CHECK_S else 'NO'}")
+        print(
+            f"check of one exercise, slowest ({slowest}): {per_exercise[slowest]:.2f} s   target {TARGET_CHECK_S:g} s   "
+            f"met: {'yes' if per_exercise[slowest] < TARGET_CHECK_S else 'NO'}"
+        )
 
         count = 5 if args.quick else 30
         subs = root / "class"
@@ -69,19 +72,27 @@ def main() -> int:
                         shutil.copyfile(exercise.solution_path(name), ws / exercise.folder.name / name)
         key = root / "key"
         started = time.monotonic()
-        subprocess.run([sys.executable, "-m", "lambdalab", "classroom", "init", str(key)], capture_output=True, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "lambdalab", "classroom", "init", str(key)], capture_output=True, check=True
+        )
         print(f"classroom init (every exercise, every draw proved): {time.monotonic() - started:.1f} s")
         target = TARGET_CLASS_S * count / 30
         timed = {}
-        runs = (("key, every layer", ["--key", str(key)]), ("key, no optional layer", ["--key", str(key), "--isolation", ""]),
-                ("no key (the shipped hidden checks, as before keys), every layer", []))
+        runs = (
+            ("key, every layer", ["--key", str(key)]),
+            ("key, no optional layer", ["--key", str(key), "--isolation", ""]),
+            ("no key (the shipped hidden checks, as before keys), every layer", []),
+        )
         for label, options in runs:
             out = root / f"grades-{len(timed)}"
-            timed[label] = lambdalab("grade", str(subs), "--jobs", "2", "--format", "csv", "--out", str(out), *options,
-                                     cwd=root)
+            timed[label] = lambdalab(
+                "grade", str(subs), "--jobs", "2", "--format", "csv", "--out", str(out), *options, cwd=root
+            )
             rows = (out / "grades.csv").read_text().splitlines()[1:]
-            print(f"grade {count} workspaces x {len(exercises)} exercises, 2 jobs, {label}: {timed[label]:.1f} s   "
-                  f"target {target:g} s   met: {'yes' if timed[label] < target else 'NO'}   ({len(rows)} rows graded)")
+            print(
+                f"grade {count} workspaces x {len(exercises)} exercises, 2 jobs, {label}: {timed[label]:.1f} s   "
+                f"target {target:g} s   met: {'yes' if timed[label] < target else 'NO'}   ({len(rows)} rows graded)"
+            )
         print(f"the optional layers cost {100 * (timed[runs[0][0]] / timed[runs[1][0]] - 1):+.0f} %")
     return 0
 

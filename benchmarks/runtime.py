@@ -52,11 +52,18 @@ def measure(warm_count: int = 2000, cold_count: int = 20) -> dict:
             starts.append(wall - result.init_ms - result.duration_ms)
             imports.append(result.init_ms)
     return {
-        "warm_ms_median": round(statistics.median(warm), 3), "warm_ms_p99": round(sorted(warm)[int(len(warm) * 0.99)], 3),
-        "warm_count": warm_count, "ten_thousand_warm_s": round(statistics.mean(warm) * 10, 2),
-        "start_ms_median": round(statistics.median(starts), 1), "start_ms_max": round(max(starts), 1),
-        "import_ms_median": round(statistics.median(imports), 2), "cold_count": cold_count,
-        "met": {"warm": statistics.median(warm) <= TARGET_WARM_MS, "start": statistics.median(starts) <= TARGET_START_MS},
+        "warm_ms_median": round(statistics.median(warm), 3),
+        "warm_ms_p99": round(sorted(warm)[int(len(warm) * 0.99)], 3),
+        "warm_count": warm_count,
+        "ten_thousand_warm_s": round(statistics.mean(warm) * 10, 2),
+        "start_ms_median": round(statistics.median(starts), 1),
+        "start_ms_max": round(max(starts), 1),
+        "import_ms_median": round(statistics.median(imports), 2),
+        "cold_count": cold_count,
+        "met": {
+            "warm": statistics.median(warm) <= TARGET_WARM_MS,
+            "start": statistics.median(starts) <= TARGET_START_MS,
+        },
     }
 
 
@@ -69,12 +76,16 @@ def main() -> None:
         return
     mark = {True: "yes", False: "NO"}
     print("lambdalab runtime benchmark")
-    print(f"1. warm invocation round trip: median {out['warm_ms_median']} ms, p99 {out['warm_ms_p99']} ms "
-          f"({out['warm_count']:,} calls; 10,000 would take {out['ten_thousand_warm_s']} s)   "
-          f"target {TARGET_WARM_MS:g} ms   met: {mark[out['met']['warm']]}")
-    print(f"2. environment start-up beyond the handler's import: median {out['start_ms_median']} ms, "
-          f"max {out['start_ms_max']} ms (import itself {out['import_ms_median']} ms; {out['cold_count']} cold starts)   "
-          f"target {TARGET_START_MS:g} ms   met: {mark[out['met']['start']]}")
+    print(
+        f"1. warm invocation round trip: median {out['warm_ms_median']} ms, p99 {out['warm_ms_p99']} ms "
+        f"({out['warm_count']:,} calls; 10,000 would take {out['ten_thousand_warm_s']} s)   "
+        f"target {TARGET_WARM_MS:g} ms   met: {mark[out['met']['warm']]}"
+    )
+    print(
+        f"2. environment start-up beyond the handler's import: median {out['start_ms_median']} ms, "
+        f"max {out['start_ms_max']} ms (import itself {out['import_ms_median']} ms; {out['cold_count']} cold starts)   "
+        f"target {TARGET_START_MS:g} ms   met: {mark[out['met']['start']]}"
+    )
 
 
 if __name__ == "__main__":

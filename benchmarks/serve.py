@@ -68,6 +68,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # --- the processes, from /proc -------------------------------------------------------------------
 
+
 def _children_map() -> dict[int, list[int]]:
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
@@ -133,6 +134,7 @@ def marked_processes(marker: str) -> list[int]:
 
 # --- one learner ------------------------------------------------------------------------------------
 
+
 class Screen:
     """What a session's browser has received, as text without escape sequences."""
 
@@ -148,8 +150,12 @@ class Screen:
             message = await self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.text = ESCAPES.sub("", self.text[-4000:] + self._decode(message.data))
-            elif message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED,
-                                  aiohttp.WSMsgType.ERROR):
+            elif message.type in (
+                aiohttp.WSMsgType.CLOSE,
+                aiohttp.WSMsgType.CLOSING,
+                aiohttp.WSMsgType.CLOSED,
+                aiohttp.WSMsgType.ERROR,
+            ):
                 raise ConnectionError(f"the websocket closed before {words!r} arrived")
 
     async def drain(self, until: asyncio.Event) -> None:
@@ -157,7 +163,7 @@ class Screen:
         while not until.is_set() and not self.ws.closed:
             try:
                 await self.ws.receive(timeout=0.2)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         if not until.is_set():
             raise ConnectionError("the websocket closed while the simulator played")
@@ -190,7 +196,7 @@ async def learner(url: str, room: Room, timeout: float) -> dict:
             result["simulator_s"] = round(time.monotonic() - pressed, 3)
             room.arrived()
             await screen.drain(room.done)
-    except (asyncio.TimeoutError, OSError, ConnectionError) as exc:
+    except (TimeoutError, OSError, ConnectionError) as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"[:200]
         room.failed(result["first_screen_s"] is None)
     return result
@@ -224,11 +230,12 @@ class Room:
         start.set()
         try:
             await asyncio.wait_for(self.all_arrived.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 
 # --- the run ----------------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -329,7 +336,9 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
         "idle_server_pss_mb": round(idle_pss / 1024, 1),
         "pss_per_session_mb": round((busy_pss - idle_pss) / 1024 * per, 1),
         "rss_per_session_mb": round((busy_rss - idle_rss) / 1024 * per, 1),
-        "cpu_per_playing_session_pct": round(100 * (playing_cpu + playing_server_cpu) / wall * per, 1) if hold else None,
+        "cpu_per_playing_session_pct": round(100 * (playing_cpu + playing_server_cpu) / wall * per, 1)
+        if hold
+        else None,
     }
 
 
@@ -337,11 +346,14 @@ def run(sessions: int, timeout: float, hold: float, preload: bool, server_log: P
     port = free_port()
     marker = uuid.uuid4().hex
     command = [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)]
-    with tempfile.TemporaryDirectory(prefix="lambdalab-serve-bench-") as home, \
-            open(Path(home) / "serve.log", "w+") as log:
+    with (
+        tempfile.TemporaryDirectory(prefix="lambdalab-serve-bench-") as home,
+        open(Path(home) / "serve.log", "w+") as log,
+    ):
         env = dict(os.environ, LAMBDALAB_HOME=home, **{MARKER: marker})
-        server = subprocess.Popen(command + ([] if preload else ["--no-preload"]), cwd=REPO, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            command + ([] if preload else ["--no-preload"]), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
         try:
             wait_for_http(f"http://127.0.0.1:{port}/", server, timeout=30)
             time.sleep(1.0)  # the server (and anything it starts in advance) settles before the room arrives
@@ -379,8 +391,16 @@ def summarize(report: dict, sessions: int, preload: bool) -> dict:
     first = [r["first_screen_s"] for r in results if r["first_screen_s"] is not None]
     sim = [r["simulator_s"] for r in results if r["simulator_s"] is not None]
     cores = os.cpu_count() or 1
-    mem_available_mb = int(next(line.split()[1] for line in Path("/proc/meminfo").read_text().splitlines()
-                                if line.startswith("MemAvailable:"))) / 1024
+    mem_available_mb = (
+        int(
+            next(
+                line.split()[1]
+                for line in Path("/proc/meminfo").read_text().splitlines()
+                if line.startswith("MemAvailable:")
+            )
+        )
+        / 1024
+    )
     pss, cpu = report["pss_per_session_mb"], report["cpu_per_playing_session_pct"]
     return {
         "sessions": sessions,
@@ -405,8 +425,10 @@ def summarize(report: dict, sessions: int, preload: bool) -> dict:
 
 def print_table(summary: dict) -> None:
     how = "forked from the preloaded process" if summary["preload"] else "each in a fresh interpreter (--no-preload)"
-    print(f"lambdalab serve: {summary['sessions']} sessions at once on {summary['cores']} cores, {how}; "
-          f"load average before: {summary['load_average_before']}\n")
+    print(
+        f"lambdalab serve: {summary['sessions']} sessions at once on {summary['cores']} cores, {how}; "
+        f"load average before: {summary['load_average_before']}\n"
+    )
     print(f"{'session':>7}  {'first screen':>12}  {'simulator':>9}")
     for n, r in enumerate(summary["per_session"], 1):
         first = f"{r['first_screen_s']:.2f} s" if r["first_screen_s"] is not None else "-"
@@ -414,31 +436,35 @@ def print_table(summary: dict) -> None:
         print(f"{n:>7}  {first:>12}  {sim:>9}  {r['error'] or ''}")
     met = "met" if summary["first_screen_target_met"] else "NOT met"
     print(f"""
-time to first screen      median {summary['first_screen_median_s']} s, max {summary['first_screen_max_s']} s \
-(target: every session under {summary['first_screen_target_s']:.0f} s: {met})
-  CPU per session         {summary['cpu_to_first_screen_per_session_s']} s, and {summary['server_cpu_to_first_screen_per_session_s']} s \
+time to first screen      median {summary["first_screen_median_s"]} s, max {summary["first_screen_max_s"]} s \
+(target: every session under {summary["first_screen_target_s"]:.0f} s: {met})
+  CPU per session         {summary["cpu_to_first_screen_per_session_s"]} s, and {summary["server_cpu_to_first_screen_per_session_s"]} s \
 in the server
-  other processes         kept {summary['other_processes_cores_busy_during_opening']} of the {summary['cores']} cores busy \
+  other processes         kept {summary["other_processes_cores_busy_during_opening"]} of the {summary["cores"]} cores busy \
 meanwhile (this machine's other work)
-time to the simulator     median {summary['simulator_median_s']} s, max {summary['simulator_max_s']} s (F4 and Enter, all at once)
-  CPU per session         {summary['cpu_to_simulator_per_session_s']} s
-sessions completed        {summary['completed']} of {summary['sessions']}
-memory per session        PSS {summary['pss_per_session_mb']} MB, RSS {summary['rss_per_session_mb']} MB \
-({summary['processes_per_session']} processes each; the idle server: PSS {summary['idle_server_pss_mb']} MB)
-CPU per session playing   {summary['cpu_per_playing_session_pct']} % of one core
-stopping the server       {summary['stop_s']} s, {summary['left_behind']} processes left behind
-learners on this machine  {summary['learners_by_memory']} by memory (80 % of {summary['memory_available_mb']} MB \
-available), {summary['learners_by_cpu_all_playing']} by CPU with every simulator playing at once""")
+time to the simulator     median {summary["simulator_median_s"]} s, max {summary["simulator_max_s"]} s (F4 and Enter, all at once)
+  CPU per session         {summary["cpu_to_simulator_per_session_s"]} s
+sessions completed        {summary["completed"]} of {summary["sessions"]}
+memory per session        PSS {summary["pss_per_session_mb"]} MB, RSS {summary["rss_per_session_mb"]} MB \
+({summary["processes_per_session"]} processes each; the idle server: PSS {summary["idle_server_pss_mb"]} MB)
+CPU per session playing   {summary["cpu_per_playing_session_pct"]} % of one core
+stopping the server       {summary["stop_s"]} s, {summary["left_behind"]} processes left behind
+learners on this machine  {summary["learners_by_memory"]} by memory (80 % of {summary["memory_available_mb"]} MB \
+available), {summary["learners_by_cpu_all_playing"]} by CPU with every simulator playing at once""")
     for line in summary["server_log_errors"]:
         print(f"server log: {line}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sessions", type=int, default=20, help=f"sessions opened at once (1 to {MAX_SESSIONS}, default 20)")
+    parser.add_argument(
+        "--sessions", type=int, default=20, help=f"sessions opened at once (1 to {MAX_SESSIONS}, default 20)"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds each session may take for each step")
     parser.add_argument("--hold", type=float, default=5.0, help="seconds every simulator plays while CPU is measured")
-    parser.add_argument("--no-preload", action="store_true", help="serve with --no-preload: the way before, for comparison")
+    parser.add_argument(
+        "--no-preload", action="store_true", help="serve with --no-preload: the way before, for comparison"
+    )
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout instead of the table")
     parser.add_argument("--server-log", type=Path, metavar="FILE", help="keep what the server printed in FILE")
     args = parser.parse_args()

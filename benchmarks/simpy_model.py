@@ -35,8 +35,9 @@ from __future__ import annotations
 import math
 import random
 from collections import deque
+from collections.abc import Callable
 from statistics import NormalDist
-from typing import Any, Callable
+from typing import Any
 
 import simpy
 
@@ -59,8 +60,9 @@ def sampler(dist: tuple, rand: Callable[[], float]) -> Callable[[], float]:
         return lambda: a + (b - a) * rand()
     if kind == "lognormal":
         mu, sigma = math.log(a), (math.log(b) - math.log(a)) / _Z99
-        return lambda: math.exp(mu + sigma * math.sqrt(-2.0 * math.log(1.0 - rand()))
-                                * math.cos(2.0 * math.pi * rand()))
+        return lambda: math.exp(
+            mu + sigma * math.sqrt(-2.0 * math.log(1.0 - rand())) * math.cos(2.0 * math.pi * rand())
+        )
     raise ValueError(kind)
 
 
@@ -89,8 +91,22 @@ class Function:
         self.warm: deque[ExecutionEnvironment] = deque()
         self.wake: simpy.Event | None = None  # the reaper's alarm while the pool is empty
         self.counts = dict.fromkeys(
-            ("requests", "invocations", "errors", "throttles", "cold_starts", "created", "expired",
-             "succeeded", "failed", "throttled", "retried", "dropped"), 0)
+            (
+                "requests",
+                "invocations",
+                "errors",
+                "throttles",
+                "cold_starts",
+                "created",
+                "expired",
+                "succeeded",
+                "failed",
+                "throttled",
+                "retried",
+                "dropped",
+            ),
+            0,
+        )
         env.process(self.reaper())
 
     # --- environments -------------------------------------------------------------------------
@@ -216,8 +232,13 @@ def run(workload: dict, seed: int = 0) -> dict[str, dict[str, int]]:
     reserved = sum(f["reserved"] for f in functions_cfg.values() if f.get("reserved") is not None)
     unreserved = simpy.Resource(env, capacity=workload["account_concurrency"] - reserved)
     functions = {
-        name: Function(env, rng, name, cfg,
-                       unreserved if cfg.get("reserved") is None else simpy.Resource(env, capacity=cfg["reserved"]))
+        name: Function(
+            env,
+            rng,
+            name,
+            cfg,
+            unreserved if cfg.get("reserved") is None else simpy.Resource(env, capacity=cfg["reserved"]),
+        )
         for name, cfg in functions_cfg.items()
     }
     for traffic in workload["traffic"]:

@@ -82,10 +82,15 @@ def measure_kinesis(records: int) -> dict:
     report = build_report(sim)
     wall = time.perf_counter() - started
     stream = report["streams"]["clicks"]
-    return {"records": stream["IncomingRecords"], "processed": stream["records"]["processed"],
-            "to_on_failure": stream["records"]["to_on_failure"],
-            "invocations": report["functions"]["reader"]["metrics"]["Invocations"],
-            "max_iterator_age_ms": stream["IteratorAge"], "engine_events": sim.loop.events_run, "wall_s": round(wall, 2)}
+    return {
+        "records": stream["IncomingRecords"],
+        "processed": stream["records"]["processed"],
+        "to_on_failure": stream["records"]["to_on_failure"],
+        "invocations": report["functions"]["reader"]["metrics"]["Invocations"],
+        "max_iterator_age_ms": stream["IteratorAge"],
+        "engine_events": sim.loop.events_run,
+        "wall_s": round(wall, 2),
+    }
 
 
 def measure(messages: int) -> dict:
@@ -96,9 +101,13 @@ def measure(messages: int) -> dict:
     wall = time.perf_counter() - started
     queue, dlq = report["queues"]["orders"], report["queues"]["orders-dlq"]
     return {
-        "messages": queue["NumberOfMessagesSent"], "deleted": queue["NumberOfMessagesDeleted"],
-        "to_dlq": dlq["NumberOfMessagesSent"], "invocations": report["functions"]["worker"]["metrics"]["Invocations"],
-        "engine_events": sim.loop.events_run, "wall_s": round(wall, 2), "target_s": TARGET_S,
+        "messages": queue["NumberOfMessagesSent"],
+        "deleted": queue["NumberOfMessagesDeleted"],
+        "to_dlq": dlq["NumberOfMessagesSent"],
+        "invocations": report["functions"]["worker"]["metrics"]["Invocations"],
+        "engine_events": sim.loop.events_run,
+        "wall_s": round(wall, 2),
+        "target_s": TARGET_S,
         "met": messages < 1_000_000 or wall < TARGET_S,
     }
 
@@ -113,13 +122,17 @@ def main() -> None:
     if args.json:
         print(json.dumps({"sqs": out, "kinesis": kinesis}, indent=2))
         return
-    print(f"SQS mapping: {out['messages']:,} messages, {out['deleted']:,} deleted, {out['to_dlq']:,} to the DLQ, "
-          f"{out['invocations']:,} invocations, {out['engine_events']:,} engine events: {out['wall_s']} s   "
-          f"target {TARGET_S:g} s   met: {'yes' if out['met'] else 'NO'}")
-    print(f"Kinesis mapping: {kinesis['records']:,} records on 4 shards x 2, {kinesis['processed']:,} processed, "
-          f"{kinesis['to_on_failure']:,} bisected away to the on-failure queue, {kinesis['invocations']:,} invocations, "
-          f"max IteratorAge {kinesis['max_iterator_age_ms']:,.0f} ms, {kinesis['engine_events']:,} engine events: "
-          f"{kinesis['wall_s']} s")
+    print(
+        f"SQS mapping: {out['messages']:,} messages, {out['deleted']:,} deleted, {out['to_dlq']:,} to the DLQ, "
+        f"{out['invocations']:,} invocations, {out['engine_events']:,} engine events: {out['wall_s']} s   "
+        f"target {TARGET_S:g} s   met: {'yes' if out['met'] else 'NO'}"
+    )
+    print(
+        f"Kinesis mapping: {kinesis['records']:,} records on 4 shards x 2, {kinesis['processed']:,} processed, "
+        f"{kinesis['to_on_failure']:,} bisected away to the on-failure queue, {kinesis['invocations']:,} invocations, "
+        f"max IteratorAge {kinesis['max_iterator_age_ms']:,.0f} ms, {kinesis['engine_events']:,} engine events: "
+        f"{kinesis['wall_s']} s"
+    )
 
 
 if __name__ == "__main__":

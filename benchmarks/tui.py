@@ -124,8 +124,14 @@ def first_paint_runs(n: int = 5) -> list[float]:
     out = []
     for _ in range(n):
         with tempfile.TemporaryDirectory() as home:
-            child = subprocess.run([sys.executable, "-c", FIRST_PAINT_CHILD], cwd=REPO, capture_output=True, text=True,
-                                   check=True, env={**os.environ, "LAMBDALAB_HOME": home})
+            child = subprocess.run(
+                [sys.executable, "-c", FIRST_PAINT_CHILD],
+                cwd=REPO,
+                capture_output=True,
+                text=True,
+                check=True,
+                env={**os.environ, "LAMBDALAB_HOME": home},
+            )
         out.append(float(child.stdout.strip().splitlines()[-1]))
     return out
 
@@ -172,10 +178,16 @@ async def simulator_run() -> dict:
                 await asyncio.sleep(0.2)
             rss = peak_rss_mb()
     return {
-        "ui_cpu_share": round(ui_cpu / wall, 3), "wall_s": round(wall, 2), "virtual_s": round(virtual, 2),
-        "busy": busy, "environments": environments, "views": views,
-        "key_latency_ms": [round(x, 1) for x in latencies], "key_latency_median_ms": round(statistics.median(latencies), 1),
-        "key_latency_max_ms": round(max(latencies), 1), "peak_rss_mb": round(rss, 1),
+        "ui_cpu_share": round(ui_cpu / wall, 3),
+        "wall_s": round(wall, 2),
+        "virtual_s": round(virtual, 2),
+        "busy": busy,
+        "environments": environments,
+        "views": views,
+        "key_latency_ms": [round(x, 1) for x in latencies],
+        "key_latency_median_ms": round(statistics.median(latencies), 1),
+        "key_latency_max_ms": round(max(latencies), 1),
+        "peak_rss_mb": round(rss, 1),
     }
 
 
@@ -186,7 +198,8 @@ def main() -> None:
     paints = first_paint_runs()
     sim = asyncio.run(simulator_run())
     out = {
-        "first_paint_s": [round(x, 3) for x in paints], "first_paint_median_s": round(statistics.median(paints), 3),
+        "first_paint_s": [round(x, 3) for x in paints],
+        "first_paint_median_s": round(statistics.median(paints), 3),
         "simulator": sim,
         "met": {
             "first_paint": statistics.median(paints) <= TARGET_FIRST_PAINT_S,
@@ -200,16 +213,24 @@ def main() -> None:
         return
     mark = {True: "yes", False: "NO"}
     print("lambdalab TUI benchmark (headless; course map at 120x40, simulator at 160x48)")
-    print(f"1. first paint of the course map (s): {'  '.join(f'{x:.3f}' for x in paints)}   "
-          f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   met: {mark[out['met']['first_paint']]}")
-    print(f"2. simulator at 1x, views {', '.join(sim['views'])}, "
-          f"{sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
-          f"in {sim['wall_s']} s: UI thread {sim['ui_cpu_share'] * 100:.1f} % of a core   "
-          f"target {TARGET_UI_CPU * 100:.0f} %   met: {mark[out['met']['ui_cpu']]}")
-    print(f"3. key to screen (ms): median {sim['key_latency_median_ms']}, max {sim['key_latency_max_ms']}   "
-          f"target < {TARGET_KEY_MS:g}   met: {mark[out['met']['key_latency']]}")
-    print(f"4. peak memory with the simulator open: {sim['peak_rss_mb']} MB   target {TARGET_RSS_MB:g}   "
-          f"met: {mark[out['met']['memory']]}")
+    print(
+        f"1. first paint of the course map (s): {'  '.join(f'{x:.3f}' for x in paints)}   "
+        f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   met: {mark[out['met']['first_paint']]}"
+    )
+    print(
+        f"2. simulator at 1x, views {', '.join(sim['views'])}, "
+        f"{sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
+        f"in {sim['wall_s']} s: UI thread {sim['ui_cpu_share'] * 100:.1f} % of a core   "
+        f"target {TARGET_UI_CPU * 100:.0f} %   met: {mark[out['met']['ui_cpu']]}"
+    )
+    print(
+        f"3. key to screen (ms): median {sim['key_latency_median_ms']}, max {sim['key_latency_max_ms']}   "
+        f"target < {TARGET_KEY_MS:g}   met: {mark[out['met']['key_latency']]}"
+    )
+    print(
+        f"4. peak memory with the simulator open: {sim['peak_rss_mb']} MB   target {TARGET_RSS_MB:g}   "
+        f"met: {mark[out['met']['memory']]}"
+    )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ chart widget uses the same bucketing so both show the same picture.
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 LIMIT = "─"
@@ -23,8 +23,13 @@ def resample(values: Sequence[float], columns: int, combine: Callable[[Sequence[
     return out
 
 
-def column_chart(values: Sequence[float], height: int, limits: dict[str, float] | None = None,
-                 top: float | None = None, label_width: int = 0) -> list[str]:
+def column_chart(
+    values: Sequence[float],
+    height: int,
+    limits: dict[str, float] | None = None,
+    top: float | None = None,
+    label_width: int = 0,
+) -> list[str]:
     """Rows of a column chart, top row first, with a y-axis and horizontal limit lines.
 
     Each limit is drawn as a line of `─` at its height (where no column covers
@@ -57,8 +62,31 @@ def strip(values: Sequence[float]) -> str:
     return "".join(" " if v <= 0 else BLOCKS[max(1, round(v / peak * 8))] for v in values)
 
 
-TICK_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400,
-              172800, 604800)
+TICK_STEPS = (
+    0.1,
+    0.2,
+    0.5,
+    1,
+    2,
+    5,
+    10,
+    15,
+    30,
+    60,
+    120,
+    300,
+    600,
+    900,
+    1800,
+    3600,
+    7200,
+    10800,
+    21600,
+    43200,
+    86400,
+    172800,
+    604800,
+)
 TICK_ROOM = 9  # columns a tick's label needs, with its gap
 
 
@@ -84,7 +112,7 @@ def time_axis(start: float, end: float, columns: int) -> tuple[str, str]:
         rule[column] = "┬"
         text = time_label(round(t, 6), tick)
         at = min(column, columns - len(text))
-        if at >= 0 and all(c == " " for c in labels[max(0, at - 1):at + len(text)]):
-            labels[at:at + len(text)] = text
+        if at >= 0 and all(c == " " for c in labels[max(0, at - 1) : at + len(text)]):
+            labels[at : at + len(text)] = text
         t += tick
     return "".join(rule), "".join(labels)

@@ -19,9 +19,23 @@ from lambdalab.inputs import InputErrors
 
 # Command name -> its module in lambdalab/commands/, which has NAME, HELP, EXAMPLES, add_arguments(parser) and
 # run(args) -> exit status. A command imports only its own module, so that `check` does not pay for `sim`.
-COMMANDS = {"sim": "sim", "invoke": "invoke", "iam": "iam", "lessons": "lessons", "read": "read", "quiz": "quiz",
-            "validate": "validate", "start": "start", "run": "run_exercise", "check": "check", "watch": "watch",
-            "hint": "hint", "grade": "grade", "classroom": "classroom", "serve": "serve"}
+COMMANDS = {
+    "sim": "sim",
+    "invoke": "invoke",
+    "iam": "iam",
+    "lessons": "lessons",
+    "read": "read",
+    "quiz": "quiz",
+    "validate": "validate",
+    "start": "start",
+    "run": "run_exercise",
+    "check": "check",
+    "watch": "watch",
+    "hint": "hint",
+    "grade": "grade",
+    "classroom": "classroom",
+    "serve": "serve",
+}
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
@@ -30,15 +44,19 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         prog="lambdalab",
         description="Learn how AWS Lambda really behaves: offline, in virtual time.",
         epilog="Run `lambdalab` with no command to open the app, and `lambdalab COMMAND --help` for a command's "
-               "options and examples.",
+        "options and examples.",
     )
     parser.add_argument("--version", action="version", version=f"lambdalab {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
     for name in [only] if only else COMMANDS:
         command = importlib.import_module(f"lambdalab.commands.{COMMANDS[name]}")
-        child = sub.add_parser(command.NAME, help=command.HELP, description=command.HELP,
-                               epilog="examples:\n" + command.EXAMPLES,
-                               formatter_class=argparse.RawDescriptionHelpFormatter)
+        child = sub.add_parser(
+            command.NAME,
+            help=command.HELP,
+            description=command.HELP,
+            epilog="examples:\n" + command.EXAMPLES,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         command.add_arguments(child)
         child.set_defaults(run=command.run)
     return parser

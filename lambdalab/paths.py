@@ -14,7 +14,9 @@ from pathlib import Path
 import platformdirs
 
 HOME_VARIABLE = "LAMBDALAB_HOME"
-ENVIRONMENTS_VARIABLE = "LAMBDALAB_ENVIRONMENTS"  # set by the grader: each submission's environments in a folder of its own
+ENVIRONMENTS_VARIABLE = (
+    "LAMBDALAB_ENVIRONMENTS"  # set by the grader: each submission's environments in a folder of its own
+)
 
 
 def data_dir() -> Path:
@@ -26,7 +28,9 @@ def environments_dir() -> Path:
     """Where execution environments keep their code copy and /tmp while they live: the user cache,
     not /tmp itself, so that an environment's folder can be mounted over /tmp for its code."""
     override = os.environ.get(ENVIRONMENTS_VARIABLE)
-    return Path(override) if override else Path(platformdirs.user_cache_dir("lambdalab", appauthor=False)) / "environments"
+    return (
+        Path(override) if override else Path(platformdirs.user_cache_dir("lambdalab", appauthor=False)) / "environments"
+    )
 
 
 def process_folder(parent: Path, label: str) -> Path:

@@ -33,7 +33,15 @@ def _lambdalab_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytes
     return home
 
 
-def run_cli(*args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
+def run_cli(
+    *args: str, cwd: Path | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess:
     """`lambdalab ARGS...` in a subprocess, as a user would type it."""
-    return subprocess.run([sys.executable, "-m", "lambdalab", *args], cwd=cwd or REPO, input=input,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "lambdalab", *args],
+        cwd=cwd or REPO,
+        input=input,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

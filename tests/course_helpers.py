@@ -28,38 +28,93 @@ GOOD_LESSON = {
     "objectives": ["Say what concurrency is"],
     "prerequisites": ["first-steps"],
     "minutes": 5,
-    "sources": [{"title": "Lambda concurrency", "url": "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html"}],
+    "sources": [
+        {"title": "Lambda concurrency", "url": "https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html"}
+    ],
     "steps": [
         {"kind": "text", "id": "what", "title": "What concurrency is", "page": "01-what.md"},
-        {"kind": "demo", "id": "burst", "title": "A burst", "scenario": "burst-reserved-concurrency",
-         "watch": ["checkout stops at 50 concurrent executions"],
-         "try": [{"change": "reserved_concurrency: 250", "predict": "How many throttles?", "answer": "None at all."}]},
-        {"kind": "quiz", "id": "check", "title": "Check your understanding", "questions": [
-            {"id": "cap", "type": "single", "prompt": "Reserved concurrency 50, 200 requests at once: what happens?",
-             "options": [{"text": "50 run, 150 get a 429", "correct": True, "explanation": "It is a cap as well as a guarantee."},
-                         {"text": "All 200 run", "explanation": "The reservation caps the function at 50."}]},
-            {"id": "init-free", "type": "true_false", "myth": True, "prompt": "Myth or fact: Init is free.",
-             "answer": False, "explanations": {"true": "Init is billed since August 2025.", "false": "Right: Init is billed now."}},
-            {"id": "sizing", "type": "numeric", "prompt": "200 requests/s of 0.5 s each: how many at once?",
-             "answer": 100, "unit": "executions", "explanation": "Requests per second times duration.",
-             "wrong_answers": [{"value": 400, "explanation": "That divides by the duration."}]},
-            {"id": "order", "type": "ordering", "prompt": "Put the lifecycle phases in order.",
-             "items": ["Init", "Invoke", "Shutdown"], "explanation": "Init once, Invoke many times, then Shutdown."},
-            {"id": "sources", "type": "multiple", "prompt": "Which services invoke Lambda asynchronously?",
-             "options": [{"text": "Amazon S3", "correct": True, "explanation": "S3 notifications are async."},
-                         {"text": "Amazon SNS", "correct": True, "explanation": "SNS invokes asynchronously."},
-                         {"text": "API Gateway", "explanation": "API Gateway waits for the answer: synchronous."}]},
-        ]},
+        {
+            "kind": "demo",
+            "id": "burst",
+            "title": "A burst",
+            "scenario": "burst-reserved-concurrency",
+            "watch": ["checkout stops at 50 concurrent executions"],
+            "try": [
+                {"change": "reserved_concurrency: 250", "predict": "How many throttles?", "answer": "None at all."}
+            ],
+        },
+        {
+            "kind": "quiz",
+            "id": "check",
+            "title": "Check your understanding",
+            "questions": [
+                {
+                    "id": "cap",
+                    "type": "single",
+                    "prompt": "Reserved concurrency 50, 200 requests at once: what happens?",
+                    "options": [
+                        {
+                            "text": "50 run, 150 get a 429",
+                            "correct": True,
+                            "explanation": "It is a cap as well as a guarantee.",
+                        },
+                        {"text": "All 200 run", "explanation": "The reservation caps the function at 50."},
+                    ],
+                },
+                {
+                    "id": "init-free",
+                    "type": "true_false",
+                    "myth": True,
+                    "prompt": "Myth or fact: Init is free.",
+                    "answer": False,
+                    "explanations": {
+                        "true": "Init is billed since August 2025.",
+                        "false": "Right: Init is billed now.",
+                    },
+                },
+                {
+                    "id": "sizing",
+                    "type": "numeric",
+                    "prompt": "200 requests/s of 0.5 s each: how many at once?",
+                    "answer": 100,
+                    "unit": "executions",
+                    "explanation": "Requests per second times duration.",
+                    "wrong_answers": [{"value": 400, "explanation": "That divides by the duration."}],
+                },
+                {
+                    "id": "order",
+                    "type": "ordering",
+                    "prompt": "Put the lifecycle phases in order.",
+                    "items": ["Init", "Invoke", "Shutdown"],
+                    "explanation": "Init once, Invoke many times, then Shutdown.",
+                },
+                {
+                    "id": "sources",
+                    "type": "multiple",
+                    "prompt": "Which services invoke Lambda asynchronously?",
+                    "options": [
+                        {"text": "Amazon S3", "correct": True, "explanation": "S3 notifications are async."},
+                        {"text": "Amazon SNS", "correct": True, "explanation": "SNS invokes asynchronously."},
+                        {"text": "API Gateway", "explanation": "API Gateway waits for the answer: synchronous."},
+                    ],
+                },
+            ],
+        },
     ],
 }
 
 FIRST_LESSON = {
-    **copy.deepcopy(GOOD_LESSON), "id": "first-steps", "title": "First steps", "prerequisites": [],
+    **copy.deepcopy(GOOD_LESSON),
+    "id": "first-steps",
+    "title": "First steps",
+    "prerequisites": [],
     "steps": [{"kind": "text", "id": "intro", "title": "Introduction", "page": "01-intro.md"}],
 }
 
 
-def write_course(root: Path, lesson: dict | None = None, page: str = GOOD_PAGE, folder: str = "02-sample-lesson") -> Path:
+def write_course(
+    root: Path, lesson: dict | None = None, page: str = GOOD_PAGE, folder: str = "02-sample-lesson"
+) -> Path:
     """A two-lesson course under `root`; returns the sample lesson's folder."""
     first = root / "01-first-steps"
     first.mkdir(parents=True, exist_ok=True)

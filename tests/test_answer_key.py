@@ -44,8 +44,9 @@ def test_init_makes_a_private_key_with_the_classes_own_draws(tmp_path):
     key = make_key(tmp_path / "key", "client-outside-handler", "proxy-response")
     assert stat.S_IMODE(key.stat().st_mode) == 0o700
     assert all(stat.S_IMODE(p.stat().st_mode) in (0o700, 0o600) for p in key.rglob("*"))
-    assert (key / "exercises" / CLIENT / "solution" / "app.py").read_text() == \
-        (REPO / "exercises" / CLIENT / "solution" / "app.py").read_text()
+    assert (key / "exercises" / CLIENT / "solution" / "app.py").read_text() == (
+        REPO / "exercises" / CLIENT / "solution" / "app.py"
+    ).read_text()
     loaded = load_key(key)
     assert set(loaded.hidden) == {"client-outside-handler", "proxy-response"}
     assert drawn_user(key) != "u-4002"  # not the shipped example's user
@@ -63,7 +64,8 @@ def test_a_submission_fitted_to_the_shipped_example_fails_the_classes_key(tmp_pa
     (ws / CLIENT / "app.py").write_text(
         "from clients import ProfileClient\nclient = ProfileClient()\n\ndef handler(event, context):\n"
         "    user = event['user_id'] if event['user_id'] in ('u-2001', 'u-3017') else 'u-4002'\n"
-        "    return client.get_profile(user)\n")
+        "    return client.get_profile(user)\n"
+    )
     shipped = lambdalab("grade", str(ws), "--exercise", "client-outside-handler", "--format", "json")
     by_key = lambdalab("grade", str(ws), "--exercise", "client-outside-handler", "--format", "json", "--key", str(key))
     hidden = lambda out: next(t for t in json.loads(out)[0]["exercises"][0]["tests"] if t["hidden"])
@@ -98,10 +100,15 @@ def test_draws_land_where_vary_says_and_nowhere_else():
 
 def test_vary_problems_are_named():
     check = next(c for c in load_catalogue().get("client-outside-handler").checks if c.vary)
-    broken = [{"between": [9, 1], "at": [["handler", "events", 9, "event", "user_id"]]}, {"one_of": [1, 2], "format": "x{}", "at": [["expect", 0, "equals"]]}]
+    broken = [
+        {"between": [9, 1], "at": [["handler", "events", 9, "event", "user_id"]]},
+        {"one_of": [1, 2], "format": "x{}", "at": [["expect", 0, "equals"]]},
+    ]
     found = variation.problems(check.__class__(**{**check.__dict__, "vary": tuple(broken)}))
     said = [message for _, message in found]
-    assert any("smallest" in m for m in said) and any("handler.events.9.event.user_id is not in the check" in m for m in said)
+    assert any("smallest" in m for m in said) and any(
+        "handler.events.9.event.user_id is not in the check" in m for m in said
+    )
     assert any("format places an integer" in m for m in said)
     visible = check.__class__(**{**check.__dict__, "hidden": False})
     assert any("only a hidden check varies" in m for _, m in variation.problems(visible))
@@ -119,9 +126,11 @@ def handler(event, context):
 
 
 def test_the_same_program_survives_renaming_comments_and_layout_but_not_a_change_of_logic():
-    renamed = (b'import json as j\n# my own work\ndef handler(e, ctx):\n    """Docs."""\n'
-               b'    pid = (e.get("pathParameters") or {}).get("photoId")\n\n\n'
-               b'    return {"statusCode": 200, "body": j.dumps({"photo": pid})}\n')
+    renamed = (
+        b'import json as j\n# my own work\ndef handler(e, ctx):\n    """Docs."""\n'
+        b'    pid = (e.get("pathParameters") or {}).get("photoId")\n\n\n'
+        b'    return {"statusCode": 200, "body": j.dumps({"photo": pid})}\n'
+    )
     changed = PROGRAM.replace(b"200", b"201")
     assert copies.program_digest(renamed) == copies.program_digest(PROGRAM) != ""
     assert copies.program_digest(changed) != copies.program_digest(PROGRAM)
@@ -136,14 +145,21 @@ def _submission(name: str, prints: dict) -> WorkspaceResult:
 def test_copies_of_the_reference_and_between_classmates_are_flagged_and_honest_work_is_not():
     reference = {"app.py": [copies.program_digest(PROGRAM) and "ref-sha", copies.program_digest(PROGRAM)]}
     mine = lambda text: [f"sha-{hash(text)}", copies.program_digest(text)]
-    results = [_submission("ada", {"app.py": mine(PROGRAM)}),  # the reference's program, renamed nothing
-               _submission("ben", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
-               _submission("cy", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
-               _submission("dee", {"app.py": mine(b"def handler(e, c):\n    return e\n")}),
-               _submission("eve", {"app.py": ["ref-sha", copies.program_digest(PROGRAM)]})]
+    results = [
+        _submission("ada", {"app.py": mine(PROGRAM)}),  # the reference's program, renamed nothing
+        _submission("ben", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
+        _submission("cy", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
+        _submission("dee", {"app.py": mine(b"def handler(e, c):\n    return e\n")}),
+        _submission("eve", {"app.py": ["ref-sha", copies.program_digest(PROGRAM)]}),
+    ]
     copies.flag(results, {"proxy-response": reference})
     flags = {r.learner: r.exercises[0].flags for r in results}
-    assert flags["ada"][0] == {"kind": "reference-copy", "file": "app.py", "how": "same program", "with": "the reference"}
+    assert flags["ada"][0] == {
+        "kind": "reference-copy",
+        "file": "app.py",
+        "how": "same program",
+        "with": "the reference",
+    }
     assert flags["eve"][0]["how"] == "identical"
     assert [f["with"] for f in flags["ben"]] == ["cy"] and flags["ben"][0]["how"] == "identical"
     assert flags["dee"] == []
@@ -161,6 +177,7 @@ def test_files_left_as_the_starter_are_nobodys_copy(tmp_path):
 
 
 # --- no credit without solving -----------------------------------------------------------------------
+
 
 def test_a_blank_submission_scores_nothing(tmp_path):
     ws = tmp_path / "blank"

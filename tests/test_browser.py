@@ -38,9 +38,11 @@ from lambdalab.course.progress import ProgressStore
 from lambdalab.tui.app import LambdalabApp
 
 VIEWPORT = {"width": 1280, "height": 800}  # 142x44 cells with Debian's DejaVu Sans Mono
-INSTALL_HINT = ("the browser test needs Chromium, and `chromium` is not on PATH: install it with "
-                "`sudo apt-get install chromium` on Debian (`.ci/run` does it when it is missing), or set CHROMIUM "
-                "to a Chromium or Chrome executable")
+INSTALL_HINT = (
+    "the browser test needs Chromium, and `chromium` is not on PATH: install it with "
+    "`sudo apt-get install chromium` on Debian (`.ci/run` does it when it is missing), or set CHROMIUM "
+    "to a Chromium or Chrome executable"
+)
 ESCAPES = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|P[^\x1b]*\x1b\\|[@-Z\\-_])")
 INK = 60  # a pixel this far (summed over R, G, B) from its cell's background is ink
 SAME = 8  # two colours this close are the same (the browser may round)
@@ -97,8 +99,12 @@ class Grid:
     rows: int
 
     def box(self, x: int, y: int, width: int = 1, height: int = 1) -> tuple[int, int, int, int]:
-        return (round(self.left + x * self.cell_width), round(self.top + y * self.cell_height),
-                round(self.left + (x + width) * self.cell_width), round(self.top + (y + height) * self.cell_height))
+        return (
+            round(self.left + x * self.cell_width),
+            round(self.top + y * self.cell_height),
+            round(self.left + (x + width) * self.cell_width),
+            round(self.top + (y + height) * self.cell_height),
+        )
 
 
 @contextmanager
@@ -107,8 +113,13 @@ def serving(folder: Path):
     port = free_port()
     log = (folder / "serve.log").open("w")
     # Its own process group: the app processes textual-serve starts are stopped with it, whatever happens.
-    server = subprocess.Popen([sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=REPO, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -135,6 +146,7 @@ def serving(folder: Path):
 
 
 # --- the browser session -------------------------------------------------------------------------------
+
 
 class Session:
     """One page on the app, with everything the app sent it as text (escape sequences removed)."""
@@ -170,8 +182,9 @@ class Session:
         deadline = time.monotonic() + timeout
         while not (found := re.search(pattern, self.text(since))):
             if time.monotonic() > deadline:
-                raise AssertionError(f"the page never showed {pattern!r} in {timeout:g} s; it last received: "
-                                     f"{self.text(since)[-400:]!r}")
+                raise AssertionError(
+                    f"the page never showed {pattern!r} in {timeout:g} s; it last received: {self.text(since)[-400:]!r}"
+                )
             await self.page.wait_for_timeout(50)
         return found
 
@@ -213,6 +226,7 @@ class Session:
 
 
 # --- the same app, headless: what the page should show -------------------------------------------------
+
 
 @dataclass
 class Cell:
@@ -259,7 +273,9 @@ async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path) -> 
     async with app.run_test(size=(columns, rows)) as pilot:
         await pilot.pause()
         course_map = screen_cells(app)
-        app.open_simulator(content.shipped_scenarios()[demo.scenario], autoplay=False, watch=demo.watch, tries=demo.try_)
+        app.open_simulator(
+            content.shipped_scenarios()[demo.scenario], autoplay=False, watch=demo.watch, tries=demo.try_
+        )
         await pilot.pause()
         regions = {}
         for name in ("chart", "timeline"):
@@ -275,6 +291,7 @@ async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path) -> 
 
 # --- what the pixels must show -------------------------------------------------------------------------
 
+
 def check_course_map(picture: Picture, grid: Grid, expected: list[list[Cell]]) -> None:
     """Every cell's background as Textual drew it, and a glyph in it exactly where Textual put text."""
     assert (len(expected), len(expected[0])) == (grid.rows, grid.columns)
@@ -288,8 +305,10 @@ def check_course_map(picture: Picture, grid: Grid, expected: list[list[Cell]]) -
             # A blank cell's outer columns of pixels do not count: a neighbour's glyph may reach one pixel into
             # them. A glyph's do: "▏" is one pixel wide, at the cell's left edge.
             inset = 0 if cell.ink else 1
-            ink = sum(distance(colour, background) > INK
-                      for colour in picture.pixels(left + inset, top, right - inset, bottom))
+            ink = sum(
+                distance(colour, background) > INK
+                for colour in picture.pixels(left + inset, top, right - inset, bottom)
+            )
             if not cell.ink and distance(background, cell.background) > SAME:
                 wrong_background.append((x, y, background, cell.background))
             if cell.ink:
@@ -300,31 +319,41 @@ def check_course_map(picture: Picture, grid: Grid, expected: list[list[Cell]]) -
                 extra.append((x, y))
 
     def rows_of(cells) -> str:
-        return "\n".join(f"  row {y}: {''.join(c.char for c in expected[y]).rstrip()!r}"
-                         for y in sorted({y for _, y, *_ in cells})[:8])
+        return "\n".join(
+            f"  row {y}: {''.join(c.char for c in expected[y]).rstrip()!r}"
+            for y in sorted({y for _, y, *_ in cells})[:8]
+        )
 
     assert inked > 200, "the course map has almost no text"
-    assert not wrong_background, (f"{len(wrong_background)} cells of the course map have another background than "
-                                  f"Textual gave them, e.g. (x, y, drawn, expected) {wrong_background[:5]}, in:\n"
-                                  f"{rows_of(wrong_background)}")
-    assert not missing, f"{len(missing)} cells of the course map lost their text, e.g. {missing[:10]}, in:\n{rows_of(missing)}"
+    assert not wrong_background, (
+        f"{len(wrong_background)} cells of the course map have another background than "
+        f"Textual gave them, e.g. (x, y, drawn, expected) {wrong_background[:5]}, in:\n"
+        f"{rows_of(wrong_background)}"
+    )
+    assert not missing, (
+        f"{len(missing)} cells of the course map lost their text, e.g. {missing[:10]}, in:\n{rows_of(missing)}"
+    )
     assert not extra, f"{len(extra)} cells of the course map show a glyph where Textual put none, e.g. {extra[:10]}"
 
 
-def check_region(picture: Picture, grid: Grid, name: str, region: tuple[int, int, int, int],
-                 background: tuple[int, int, int]) -> Counter:
+def check_region(
+    picture: Picture, grid: Grid, name: str, region: tuple[int, int, int, int], background: tuple[int, int, int]
+) -> Counter:
     """The region shows the theme's background, and nothing darker (a black block)."""
     left, top, right, bottom = grid.box(*region)
     counts = Counter(picture.pixels(left, top, right, bottom))
     darker = {colour: n for colour, n in counts.items() if all(c < b - SAME for c, b in zip(colour, background))}
-    assert not darker, (f"black blocks: the {name} (pixels {left},{top} to {right},{bottom}) has {sum(darker.values())} "
-                        f"pixels darker than the theme's background {background}: {Counter(darker).most_common(3)}")
+    assert not darker, (
+        f"black blocks: the {name} (pixels {left},{top} to {right},{bottom}) has {sum(darker.values())} "
+        f"pixels darker than the theme's background {background}: {Counter(darker).most_common(3)}"
+    )
     drawn = counts.most_common(1)[0][0]
     assert distance(drawn, background) <= SAME, f"the {name}'s background is {drawn}, not the theme's {background}"
     return counts
 
 
 # --- the test ------------------------------------------------------------------------------------------
+
 
 async def test_the_app_in_a_browser(tmp_path):
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")

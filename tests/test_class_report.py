@@ -32,20 +32,40 @@ STOPPED = "grading stopped after the 2 s time limit for a submission"
 
 def check(check_id: str, status: str, message: str = "") -> CheckResult:
     points = POINTS[check_id]
-    return CheckResult(id=check_id, name=check_id.replace("-", " "), order=list(POINTS).index(check_id) + 1,
-                       status=status, score=points if status == PASS else 0.0, max_score=points,
-                       hidden=check_id == "bad-request", message=message)
+    return CheckResult(
+        id=check_id,
+        name=check_id.replace("-", " "),
+        order=list(POINTS).index(check_id) + 1,
+        status=status,
+        score=points if status == PASS else 0.0,
+        max_score=points,
+        hidden=check_id == "bad-request",
+        message=message,
+    )
 
 
 def exercise(exercise_id: str, *checks: CheckResult) -> ExerciseResult:
-    return ExerciseResult(exercise_id=exercise_id, title=exercise_id, lesson="lesson", tool_version="0.1.0",
-                          content_sha256="0" * 64, seed=1, started_at="2025-01-01T00:00:00Z", duration_s=0.1,
-                          files_sha256={}, checks=list(checks))
+    return ExerciseResult(
+        exercise_id=exercise_id,
+        title=exercise_id,
+        lesson="lesson",
+        tool_version="0.1.0",
+        content_sha256="0" * 64,
+        seed=1,
+        started_at="2025-01-01T00:00:00Z",
+        duration_s=0.1,
+        files_sha256={},
+        checks=list(checks),
+    )
 
 
 def proxy(answers=PASS, content=PASS, bad=PASS, why=("", "", "")) -> ExerciseResult:
-    return exercise("proxy-response", check("answers-200", answers, why[0]), check("content-type", content, why[1]),
-                    check("bad-request", bad, why[2]))
+    return exercise(
+        "proxy-response",
+        check("answers-200", answers, why[0]),
+        check("content-type", content, why[1]),
+        check("bad-request", bad, why[2]),
+    )
 
 
 def cache(cached=PASS, fresh=PASS, why=("", "")) -> ExerciseResult:
@@ -56,42 +76,108 @@ def cache(cached=PASS, fresh=PASS, why=("", "")) -> ExerciseResult:
 CLASS = [
     WorkspaceResult("submissions/ana", [proxy(), cache()]),
     WorkspaceResult("submissions/ben", [proxy(answers=FAIL, bad=FAIL, why=(MISSING, "", "expected 400")), cache()]),
-    WorkspaceResult("submissions/cleo", [proxy(FAIL, FAIL, FAIL, why=(MISSING, SCRIPT, "")),
-                                         cache(ERROR, ERROR, why=(SYNTAX, SYNTAX))]),
+    WorkspaceResult(
+        "submissions/cleo",
+        [proxy(FAIL, FAIL, FAIL, why=(MISSING, SCRIPT, "")), cache(ERROR, ERROR, why=(SYNTAX, SYNTAX))],
+    ),
     WorkspaceResult("submissions/dev", [proxy(), cache(SKIP, SKIP, why=(STOPPED, STOPPED))], STOPPED),
-    WorkspaceResult("submissions/eve/", [proxy(answers=FAIL, why=(MISSING.replace("\n", " \x1b[2J\n"), "", "")),
-                                         cache(cached=FAIL, why=("read S3 again on the second call", ""))]),
+    WorkspaceResult(
+        "submissions/eve/",
+        [
+            proxy(answers=FAIL, why=(MISSING.replace("\n", " \x1b[2J\n"), "", "")),
+            cache(cached=FAIL, why=("read S3 again on the second call", "")),
+        ],
+    ),
 ]
-FLAGS = {("cleo", "proxy-response"): {"kind": "classmate-copy", "file": "app.py", "how": "same program", "with": "eve"},
-         ("eve", "proxy-response"): {"kind": "classmate-copy", "file": "app.py", "how": "same program",
-                                     "with": 'cleo" onmouseover="x'},
-         ("ben", "tmp-cache"): {"kind": "reference-copy", "file": "app.py", "how": "identical", "with": "the reference"}}
+FLAGS = {
+    ("cleo", "proxy-response"): {"kind": "classmate-copy", "file": "app.py", "how": "same program", "with": "eve"},
+    ("eve", "proxy-response"): {
+        "kind": "classmate-copy",
+        "file": "app.py",
+        "how": "same program",
+        "with": 'cleo" onmouseover="x',
+    },
+    ("ben", "tmp-cache"): {"kind": "reference-copy", "file": "app.py", "how": "identical", "with": "the reference"},
+}
 QUIZ = {"best": 9, "total": 10, "passed": True, "attempts": 1, "last": 9}
 PROGRESS = {
-    "ana": {"format": 2, "last_lesson": None, "lessons": {
-        "the-lambda-model": {"read": [], "quizzes": {"check": {
-            **QUIZ, "missed": ["which-arn"], "missed_ever": {"which-arn": 2, "module-level-client": 1}}}},
-        "concurrency-and-throttling": {"quizzes": {"check": {
-            **QUIZ, "best": 6, "total": 12, "passed": False, "attempts": 3, "last": 10,
-            "missed": ["region-burst", "sizing-rate-times-duration"],
-            "missed_ever": {"region-burst": 2, "sizing-rate-times-duration": 2, "retired-question": 3}}}}},
-        "exercises": {"proxy-response": {"hints": 1, "best": 8, "max": 8, "passed": True}}},
-    "ben": {"format": 2, "lessons": {
-        "the-lambda-model": {"quizzes": {"check": {**QUIZ, "best": 10, "attempts": 2, "last": 10, "missed": [],
-                                                   "missed_ever": {"which-arn": 1}}}},
-        # taken before lambdalab recorded missed questions: not counted in the questions' figures
-        "concurrency-and-throttling": {"quizzes": {"check": {**QUIZ, "best": 5, "total": 12, "passed": False}}}},
-        "exercises": {"proxy-response": {"hints": 3}, "tmp-cache": {"hints": 2}}},
+    "ana": {
+        "format": 2,
+        "last_lesson": None,
+        "lessons": {
+            "the-lambda-model": {
+                "read": [],
+                "quizzes": {
+                    "check": {
+                        **QUIZ,
+                        "missed": ["which-arn"],
+                        "missed_ever": {"which-arn": 2, "module-level-client": 1},
+                    }
+                },
+            },
+            "concurrency-and-throttling": {
+                "quizzes": {
+                    "check": {
+                        **QUIZ,
+                        "best": 6,
+                        "total": 12,
+                        "passed": False,
+                        "attempts": 3,
+                        "last": 10,
+                        "missed": ["region-burst", "sizing-rate-times-duration"],
+                        "missed_ever": {"region-burst": 2, "sizing-rate-times-duration": 2, "retired-question": 3},
+                    }
+                }
+            },
+        },
+        "exercises": {"proxy-response": {"hints": 1, "best": 8, "max": 8, "passed": True}},
+    },
+    "ben": {
+        "format": 2,
+        "lessons": {
+            "the-lambda-model": {
+                "quizzes": {
+                    "check": {
+                        **QUIZ,
+                        "best": 10,
+                        "attempts": 2,
+                        "last": 10,
+                        "missed": [],
+                        "missed_ever": {"which-arn": 1},
+                    }
+                }
+            },
+            # taken before lambdalab recorded missed questions: not counted in the questions' figures
+            "concurrency-and-throttling": {"quizzes": {"check": {**QUIZ, "best": 5, "total": 12, "passed": False}}},
+        },
+        "exercises": {"proxy-response": {"hints": 3}, "tmp-cache": {"hints": 2}},
+    },
 }
-SCORES_ONLY = {name: {**data, "format": 1, "lessons": {
-    lesson_id: {**lesson, "quizzes": {quiz_id: {k: v for k, v in quiz.items() if not k.startswith("missed")}
-                                      for quiz_id, quiz in lesson["quizzes"].items()}}
-    for lesson_id, lesson in data["lessons"].items()}} for name, data in PROGRESS.items()}
+SCORES_ONLY = {
+    name: {
+        **data,
+        "format": 1,
+        "lessons": {
+            lesson_id: {
+                **lesson,
+                "quizzes": {
+                    quiz_id: {k: v for k, v in quiz.items() if not k.startswith("missed")}
+                    for quiz_id, quiz in lesson["quizzes"].items()
+                },
+            }
+            for lesson_id, lesson in data["lessons"].items()
+        },
+    }
+    for name, data in PROGRESS.items()
+}
 LONG = "A checkout API receives a steady 250 requests per second, and each request takes 400 ms: " * 3
 PROMPTS = {  # in course order, as class_report.course_prompts gives them
     ("the-lambda-model", "check", "module-level-client"): "Where should the database client be created?",
-    ("the-lambda-model", "check", "which-arn"):
-        'Which member tells a call through <code>live</code> from a "plain" one?',
+    (
+        "the-lambda-model",
+        "check",
+        "which-arn",
+    ): 'Which member tells a call through <code>live</code> from a "plain" one?',
     ("concurrency-and-throttling", "check", "sizing-rate-times-duration"): LONG,
     ("concurrency-and-throttling", "check", "region-burst"): "Myth or fact: functions in a Region share a burst.",
 }
@@ -126,22 +212,30 @@ def report() -> class_report.ClassReport:
 
 # --- the figures ---------------------------------------------------------------------------------------
 
+
 def test_pass_rates_per_exercise_and_per_check(report):
     proxy_stats, cache_stats = report.exercises
     assert (proxy_stats.id, proxy_stats.graded, proxy_stats.passed, proxy_stats.rate) == ("proxy-response", 5, 2, 0.4)
     assert (cache_stats.graded, cache_stats.passed, cache_stats.not_graded, cache_stats.rate) == (4, 2, 1, 0.5)
     assert proxy_stats.mean_score == pytest.approx((8 + 2 + 0 + 8 + 4) / 5)
     rates = {c.id: (c.passed, c.failed, c.errors, c.not_run) for e in report.exercises for c in e.checks}
-    assert rates == {"answers-200": (2, 3, 0, 0), "content-type": (4, 1, 0, 0), "bad-request": (3, 2, 0, 0),
-                     "cached": (2, 1, 1, 1), "fresh": (3, 0, 1, 1)}
+    assert rates == {
+        "answers-200": (2, 3, 0, 0),
+        "content-type": (4, 1, 0, 0),
+        "bad-request": (3, 2, 0, 0),
+        "cached": (2, 1, 1, 1),
+        "fresh": (3, 0, 1, 1),
+    }
 
 
 def test_the_most_failed_checks_group_their_messages_by_first_line(report):
     first, second, third = report.most_failed[:3]
     assert (first.id, first.missed, first.ran) == ("answers-200", 3, 5)
     # eve's first line ends in a terminal escape: a line of its own
-    assert first.reasons == (("response $.statusCode is missing (the response is {})", 2),
-                             ("response $.statusCode is missing (the response is {}) \x1b[2J", 1))
+    assert first.reasons == (
+        ("response $.statusCode is missing (the response is {})", 2),
+        ("response $.statusCode is missing (the response is {}) \x1b[2J", 1),
+    )
     assert (second.id, second.missed, second.ran) == ("cached", 2, 4)  # 2 of 4 before 2 of 5
     assert dict(second.reasons) == {SYNTAX: 1, "read S3 again on the second call": 1}
     assert third.id == "bad-request" and dict(third.reasons) == {"expected 400": 1, class_report.NO_MESSAGE: 1}
@@ -159,7 +253,8 @@ def test_copy_flags_are_listed_and_their_absence_is_said(report):
     assert [(f.learner, f.exercise, f.kind, f.with_) for f in report.flags] == [
         ("cleo", "proxy-response", "classmate-copy", "eve"),
         ("eve", "proxy-response", "classmate-copy", 'cleo" onmouseover="x'),
-        ("ben", "tmp-cache", "reference-copy", "the reference")]
+        ("ben", "tmp-cache", "reference-copy", "the reference"),
+    ]
     unchecked = class_report.build("grades", grades(flags=False), {}, {}, {})
     assert not unchecked.flags_checked and "grades.json carries no copy checks" in render_text(unchecked)
     assert "Copied solutions (3 flag(s))" in render_text(report)
@@ -172,12 +267,22 @@ def test_learners_who_could_not_be_graded(report):
 
 def test_quizzes_most_missed_and_hints_most_revealed(report):
     concurrency, model = report.quizzes
-    assert (concurrency.lesson, concurrency.learners, concurrency.passed, concurrency.missed, concurrency.asked,
-            concurrency.attempts) == ("concurrency-and-throttling", 2, 0, 13, 24, 4)
+    assert (
+        concurrency.lesson,
+        concurrency.learners,
+        concurrency.passed,
+        concurrency.missed,
+        concurrency.asked,
+        concurrency.attempts,
+    ) == ("concurrency-and-throttling", 2, 0, 13, 24, 4)
     assert (model.missed, model.asked, model.passed) == (1, 20, 2)
     proxy_hints, cache_hints = report.hints
     assert (proxy_hints.exercise, proxy_hints.learners, proxy_hints.revealed, proxy_hints.whole_ladder) == (
-        "proxy-response", 2, 4, 1)
+        "proxy-response",
+        2,
+        4,
+        1,
+    )
     assert (cache_hints.revealed, cache_hints.whole_ladder) == (2, None)  # the course does not know tmp-cache
     rows = [line.split() for line in render_text(report).splitlines()]
     assert ["concurrency-and-throttling", "check", "2", "0", "13", "24", "54%", "2.00"] in rows
@@ -189,22 +294,40 @@ def test_questions_most_missed_on_the_last_attempt_then_in_all_then_in_course_or
         ("the-lambda-model", "which-arn", PROMPTS["the-lambda-model", "check", "which-arn"], 1, 2, 3),
         # a tie: course order, not the ids' order
         ("concurrency-and-throttling", "sizing-rate-times-duration", LONG, 1, 1, 2),
-        ("concurrency-and-throttling", "region-burst", PROMPTS["concurrency-and-throttling", "check", "region-burst"],
-         1, 1, 2),
+        (
+            "concurrency-and-throttling",
+            "region-burst",
+            PROMPTS["concurrency-and-throttling", "check", "region-burst"],
+            1,
+            1,
+            2,
+        ),
         ("concurrency-and-throttling", "retired-question", None, 0, 1, 3),
-        ("the-lambda-model", "module-level-client", PROMPTS["the-lambda-model", "check", "module-level-client"],
-         0, 2, 1)]
+        (
+            "the-lambda-model",
+            "module-level-client",
+            PROMPTS["the-lambda-model", "check", "module-level-client"],
+            0,
+            2,
+            1,
+        ),
+    ]
     assert report.missed_recorded
 
 
 @pytest.mark.parametrize("width", [80, 100])
 def test_questions_most_missed_in_the_terminal_fit_its_width(report, width):
     lines = render_text(report, width).splitlines()
-    table = lines[lines.index("Questions most missed") + 1:]
-    rows = [line for line in table[:table.index("")] if "  check  " in line]
+    table = lines[lines.index("Questions most missed") + 1 :]
+    rows = [line for line in table[: table.index("")] if "  check  " in line]
     assert all(len(line) <= width for line in lines)
-    assert [line.split()[-3:] for line in rows] == [["1", "2", "3"], ["1", "1", "2"], ["1", "1", "2"], ["0", "1", "3"],
-                                                    ["0", "2", "1"]]  # the counts are never cut off
+    assert [line.split()[-3:] for line in rows] == [
+        ["1", "2", "3"],
+        ["1", "1", "2"],
+        ["1", "1", "2"],
+        ["0", "1", "3"],
+        ["0", "2", "1"],
+    ]  # the counts are never cut off
     assert "Which member tells" in rows[0] and "A checkout API rec" in rows[1] and "…" in rows[1]
     assert "retired-question" in rows[3]
 
@@ -217,8 +340,9 @@ def test_questions_most_missed_in_a_wide_terminal(report):
 
 def test_the_terminal_lists_the_first_ten_questions_and_the_page_all():
     quiz = {**QUIZ, "missed": [], "missed_ever": {f"q{n:02d}": 20 - n for n in range(12)}}
-    many = class_report.build("grades", grades(), {"ana": {"format": 2, "lessons": {"x": {"quizzes": {"check": quiz}}}}},
-                              LADDERS, PROMPTS)
+    many = class_report.build(
+        "grades", grades(), {"ana": {"format": 2, "lessons": {"x": {"quizzes": {"check": quiz}}}}}, LADDERS, PROMPTS
+    )
     assert [q.id for q in many.questions] == [f"q{n:02d}" for n in range(12)]
     text = render_text(many, 100)
     assert "Questions most missed (the first 10 of 12; report.html lists all)" in text
@@ -229,8 +353,9 @@ def test_the_terminal_lists_the_first_ten_questions_and_the_page_all():
 def test_questions_most_missed_in_the_page_are_escaped(report):
     html = render_html(report)
     text = " ".join(" ".join(parse(html).text).split())
-    assert ('the-lambda-model check Which member tells a call through <code>live</code> from a "plain" one? 1 2 3'
-            in text)
+    assert (
+        'the-lambda-model check Which member tells a call through <code>live</code> from a "plain" one? 1 2 3' in text
+    )
     assert "concurrency-and-throttling check retired-question (not in the course) 0 1 3" in text
     assert "&lt;code&gt;live&lt;/code&gt; from a &quot;plain&quot; one?" in html and "<code>live" not in html
     assert "(not which questions)" not in html and "best score per quiz" not in html
@@ -248,41 +373,60 @@ def test_progress_files_from_before_missed_questions_say_so(report):
 
 # --- reading files -------------------------------------------------------------------------------------
 
+
 def test_progress_files_are_read_and_a_damaged_one_is_skipped_with_a_note(tmp_path):
     newer = class_report.PROGRESS_FORMAT + 1
-    folder = write_class(tmp_path / "grades", progress={
-        **PROGRESS, "cleo": '{"format": 1,\n "lessons": {', "dev": {"format": 1, "lessons": {"x": {"quizzes": {
-            "check": {"best": "nine", "total": 10}}}}}, "fay": {"format": newer, "lessons": {}},
-        "gus": {"format": 2, "lessons": {"x": {"quizzes": {"check": {"best": 1, "total": 2, "missed": "which-arn"}}}}}})
+    folder = write_class(
+        tmp_path / "grades",
+        progress={
+            **PROGRESS,
+            "cleo": '{"format": 1,\n "lessons": {',
+            "dev": {"format": 1, "lessons": {"x": {"quizzes": {"check": {"best": "nine", "total": 10}}}}},
+            "fay": {"format": newer, "lessons": {}},
+            "gus": {
+                "format": 2,
+                "lessons": {"x": {"quizzes": {"check": {"best": 1, "total": 2, "missed": "which-arn"}}}},
+            },
+        },
+    )
     report = class_report.load(folder, LADDERS)
     assert report.progress_files == 2 and report.quizzes[0].missed == 13
-    assert report.notes == (f"skipped {folder}/progress/cleo.json: line 2, column 14: not valid JSON "
-                            "(Expecting property name enclosed in double quotes)",
-                            f"skipped {folder}/progress/dev.json: $.lessons.x.quizzes.check.best: expected a whole "
-                            'number, found "nine"',
-                            f"skipped {folder}/progress/fay.json: a newer lambdalab wrote it (format {newer})",
-                            f"skipped {folder}/progress/gus.json: $.lessons.x.quizzes.check.missed: expected a list, "
-                            'found "which-arn"')
+    assert report.notes == (
+        f"skipped {folder}/progress/cleo.json: line 2, column 14: not valid JSON "
+        "(Expecting property name enclosed in double quotes)",
+        f'skipped {folder}/progress/dev.json: $.lessons.x.quizzes.check.best: expected a whole number, found "nine"',
+        f"skipped {folder}/progress/fay.json: a newer lambdalab wrote it (format {newer})",
+        f'skipped {folder}/progress/gus.json: $.lessons.x.quizzes.check.missed: expected a list, found "which-arn"',
+    )
     # The prompts are the installed course's; a question it does not have is kept, by id.
     prompts = class_report.course_prompts(load_course())
     assert report.questions[0].prompt == prompts["the-lambda-model", "check", "which-arn"]
     assert report.questions[3].id == "retired-question" and report.questions[3].prompt is None
 
 
-@pytest.mark.parametrize(("content", "said"), [
-    (None, "grades.json: no such file (grades.json is written by `lambdalab grade"),
-    ('[{"workspace": "a",\n  "score": 1,,', "grades.json: line 2, column 14: not valid JSON"),
-    ('{"workspace": "a"}', "grades.json: $: expected a list, found an object"),
-    ("[]", "grades.json: lists no learners"),
-    ('[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
-     '"max_score": 2, "tests": [{"name": "n", "status": "pass", "message": ""}]}]}]',
-     'grades.json: $[0].exercises[0].tests[0].status: expected one of "passed", "failed", "error", "skip", found "pass"'),
-    ('[{"workspace": "a", "score": NaN, "max_score": 2, "exercises": []}]',
-     "grades.json: $[0].score: expected a number, found NaN"),
-    ('[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
-     '"max_score": 2, "tests": [], "flags": [{"kind": "classmate-copy", "file": "app.py", "how": "identical"}]}]}]',
-     'grades.json: $[0].exercises[0].flags[0]: the "with" key is missing'),
-])
+@pytest.mark.parametrize(
+    ("content", "said"),
+    [
+        (None, "grades.json: no such file (grades.json is written by `lambdalab grade"),
+        ('[{"workspace": "a",\n  "score": 1,,', "grades.json: line 2, column 14: not valid JSON"),
+        ('{"workspace": "a"}', "grades.json: $: expected a list, found an object"),
+        ("[]", "grades.json: lists no learners"),
+        (
+            '[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
+            '"max_score": 2, "tests": [{"name": "n", "status": "pass", "message": ""}]}]}]',
+            'grades.json: $[0].exercises[0].tests[0].status: expected one of "passed", "failed", "error", "skip", found "pass"',
+        ),
+        (
+            '[{"workspace": "a", "score": NaN, "max_score": 2, "exercises": []}]',
+            "grades.json: $[0].score: expected a number, found NaN",
+        ),
+        (
+            '[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
+            '"max_score": 2, "tests": [], "flags": [{"kind": "classmate-copy", "file": "app.py", "how": "identical"}]}]}]',
+            'grades.json: $[0].exercises[0].flags[0]: the "with" key is missing',
+        ),
+    ],
+)
 def test_bad_grades_are_one_line_naming_the_file_and_key(tmp_path, capsys, content, said):
     folder = tmp_path / "grades"
     folder.mkdir()
@@ -296,8 +440,10 @@ def test_bad_grades_are_one_line_naming_the_file_and_key(tmp_path, capsys, conte
 
 def test_a_missing_folder_is_bad_input(tmp_path, capsys):
     assert cli.main(["classroom", "report", str(tmp_path / "nowhere")]) == 2
-    assert capsys.readouterr().err == (f"lambdalab classroom: {tmp_path}/nowhere: no such folder (give the --out "
-                                       "folder of `lambdalab grade --format json`)\n")
+    assert capsys.readouterr().err == (
+        f"lambdalab classroom: {tmp_path}/nowhere: no such folder (give the --out "
+        "folder of `lambdalab grade --format json`)\n"
+    )
 
 
 # --- the HTML page -------------------------------------------------------------------------------------
@@ -360,7 +506,7 @@ def test_the_page_is_well_formed_self_contained_and_accessible(report):
 def test_learner_output_is_escaped_in_the_page(report):
     html = render_html(report)
     assert "<script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt; was printed" in html
-    assert 'cleo&quot; onmouseover=&quot;x' in html and "\x1b" not in html and "\\x1b[2J" in html
+    assert "cleo&quot; onmouseover=&quot;x" in html and "\x1b" not in html and "\\x1b[2J" in html
     assert "onmouseover" not in {k for a in parse(html).attrs for k in a}
 
 
@@ -396,6 +542,7 @@ def test_the_terminal_summary_fits_and_shows_no_escapes(report):
 
 # --- as an instructor runs it ---------------------------------------------------------------------------
 
+
 def test_help_has_examples():
     for args in (["classroom", "--help"], ["classroom", "report", "--help"]):
         result = run_cli(*args)
@@ -407,13 +554,26 @@ def test_grade_a_tiny_class_then_report_on_it(tmp_path):
     subs = tmp_path / "submissions"
     for name in ("good", "bad", "loud"):
         assert run_cli("start", str(subs / name)).returncode == 0
-    shutil.copyfile(REPO / "exercises" / "01-proxy-response" / "solution" / "app.py",
-                    subs / "good" / "01-proxy-response" / "app.py")
+    shutil.copyfile(
+        REPO / "exercises" / "01-proxy-response" / "solution" / "app.py", subs / "good" / "01-proxy-response" / "app.py"
+    )
     (subs / "loud" / "01-proxy-response" / "app.py").write_text(
-        'def handler(event, context):\n    return {"statusCode": 200, "body": "<script>alert(1)</script>"}\n')
+        'def handler(event, context):\n    return {"statusCode": 200, "body": "<script>alert(1)</script>"}\n'
+    )
     out = tmp_path / "grades"
-    graded = run_cli("grade", str(subs), "--exercise", "proxy-response", "--format", "json", "--out", str(out),
-                     "--jobs", "2", timeout=300)
+    graded = run_cli(
+        "grade",
+        str(subs),
+        "--exercise",
+        "proxy-response",
+        "--format",
+        "json",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        timeout=300,
+    )
     assert graded.returncode == 0, graded.stderr
     (out / "progress").mkdir()
     (out / "progress" / "good.json").write_text(json.dumps(PROGRESS["ben"]))
@@ -440,8 +600,20 @@ def test_a_browser_draws_the_page(tmp_path, report):
     page = tmp_path / "report.html"
     page.write_text(render_html(report))
     shot = tmp_path / "report.png"
-    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", f"--screenshot={shot}",
-                    "--window-size=1100,1600", page.as_uri()], capture_output=True, timeout=120, check=True)
+    subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--screenshot={shot}",
+            "--window-size=1100,1600",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=True,
+    )
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and struct.unpack(">II", png[16:24]) == (1100, 1600)
     assert len(png) > 20_000  # drawn, not a blank page

@@ -13,8 +13,10 @@ from lambdalab import content
 
 HANDLERS = Path(__file__).parent / "handlers"
 APP = str(HANDLERS / "app.py")
-REPORT = re.compile(r"REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-                    r"Memory Size: 128 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?")
+REPORT = re.compile(
+    r"REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
+    r"Memory Size: 128 MB\tMax Memory Used: \d+ MB(\tInit Duration: \d+\.\d\d ms)?"
+)
 
 
 def test_text_output_frames_the_logs_and_prints_the_response():
@@ -25,7 +27,7 @@ def test_text_output_frames_the_logs_and_prints_the_response():
     assert lines[1] == "invocation 1"
     end = next(i for i, line in enumerate(lines) if line.startswith("END RequestId:"))
     assert REPORT.fullmatch(lines[end + 1]) and "Init Duration" in lines[end + 1]
-    assert json.loads("\n".join(lines[end + 2:])) == {"invocations": 1, "tmp_lines": 1}
+    assert json.loads("\n".join(lines[end + 2 :])) == {"invocations": 1, "tmp_lines": 1}
 
 
 def test_json_shape_and_repeat_shows_cold_then_warm():
@@ -37,8 +39,13 @@ def test_json_shape_and_repeat_shows_cold_then_warm():
     first = runs[0]
     assert set(first) == {"request_id", "response", "function_error", "error", "logs", "report"}
     assert first["function_error"] is None and first["error"] is None
-    assert set(first["report"]) == {"duration_ms", "billed_duration_ms", "memory_size_mb", "max_memory_used_mb",
-                                    "init_duration_ms"}
+    assert set(first["report"]) == {
+        "duration_ms",
+        "billed_duration_ms",
+        "memory_size_mb",
+        "max_memory_used_mb",
+        "init_duration_ms",
+    }
     assert first["report"]["billed_duration_ms"] >= first["report"]["duration_ms"] + first["report"]["init_duration_ms"]
     assert first["logs"].startswith(f"START RequestId: {first['request_id']} Version: $LATEST\n")
 
@@ -72,22 +79,26 @@ def test_event_from_stdin_file_and_folder_with_handler(tmp_path):
 
 
 def test_environment_memory_and_timeout_options():
-    result = run_cli("invoke", f"{APP}:context_and_env", "--memory", "512", "--timeout", "5s", "--env", "TABLE=t1",
-                     "--json")
+    result = run_cli(
+        "invoke", f"{APP}:context_and_env", "--memory", "512", "--timeout", "5s", "--env", "TABLE=t1", "--json"
+    )
     out = json.loads(result.stdout)
     assert out["response"]["memory_limit_in_mb"] == 512 and out["response"]["env"]["TABLE"] == "t1"
     assert 4500 < out["response"]["remaining_ms"] <= 5000 and out["report"]["memory_size_mb"] == 512
 
 
-@pytest.mark.parametrize("args, message", [
-    (["invoke", "nowhere.py:handler"], "nowhere.py: no such file or folder"),
-    (["invoke", APP], "name the handler function"),
-    (["invoke", str(HANDLERS)], "give the handler with --handler"),
-    (["invoke", f"{APP}:echo", "--memory", "64"], "Lambda allows 128 to 10240 MB"),
-    (["invoke", f"{APP}:echo", "--timeout", "20m"], "Lambda allows up to 900 s"),
-    (["invoke", f"{APP}:echo", "--env", "NOEQUALS"], "write it as KEY=VALUE"),
-    (["invoke", f"{APP}:echo", "--event", "no-such-event"], "no such file, and no sample event of that name"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["invoke", "nowhere.py:handler"], "nowhere.py: no such file or folder"),
+        (["invoke", APP], "name the handler function"),
+        (["invoke", str(HANDLERS)], "give the handler with --handler"),
+        (["invoke", f"{APP}:echo", "--memory", "64"], "Lambda allows 128 to 10240 MB"),
+        (["invoke", f"{APP}:echo", "--timeout", "20m"], "Lambda allows up to 900 s"),
+        (["invoke", f"{APP}:echo", "--env", "NOEQUALS"], "write it as KEY=VALUE"),
+        (["invoke", f"{APP}:echo", "--event", "no-such-event"], "no such file, and no sample event of that name"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(args, message):
     result = run_cli(*args)
     assert result.returncode == 2 and message in result.stderr

@@ -8,8 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from conftest import run_cli
+
 from lambdalab import content
 from lambdalab.cli import COMMANDS
 
@@ -77,7 +77,17 @@ def test_json_is_one_object_and_byte_identical_across_runs(scenario: Path):
     assert first.returncode == 0
     assert first.stdout == second.stdout
     report = json.loads(first.stdout)
-    assert list(report)[:9] == ["scenario", "seed", "virtual_time_s", "functions", "queues", "topics", "buses", "streams", "account"]
+    assert list(report)[:9] == [
+        "scenario",
+        "seed",
+        "virtual_time_s",
+        "functions",
+        "queues",
+        "topics",
+        "buses",
+        "streams",
+        "account",
+    ]
     assert report["functions"]["api"]["metrics"]["ConcurrentExecutions"] == 3
 
 
@@ -103,7 +113,9 @@ def test_until_stops_early(scenario: Path):
     report = json.loads(run_cli("sim", str(scenario), "--json", "--until", "5s", "--series", "2s").stdout)
     assert report["virtual_time_s"] == 5.0
     assert report["series"]["t_s"] == [2.0, 4.0, 5.0]  # the last, partial step is closed too
-    assert sum(report["series"]["functions"]["api"]["Invocations"]) == report["functions"]["api"]["metrics"]["Invocations"]
+    assert (
+        sum(report["series"]["functions"]["api"]["Invocations"]) == report["functions"]["api"]["metrics"]["Invocations"]
+    )
     # 20/s from t=0; the run includes events due at exactly 5 s: arrivals at 0, 0.05, ..., 5.0.
     assert report["functions"]["api"]["outcomes"]["requests"] == 101
 
@@ -119,22 +131,29 @@ def test_trace_writes_every_event_as_json_lines_in_time_order(scenario: Path, tm
     assert {"env_start", "init_start", "init_end", "invoke_start", "invoke_end", "throttle"} <= kinds
     report = json.loads(result.stdout)
     assert sum(r["kind"] == "throttle" for r in records) == report["functions"]["api"]["metrics"]["Throttles"]
-    assert all(re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", r["request_id"])
-               for r in records if "request_id" in r)
+    assert all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", r["request_id"])
+        for r in records
+        if "request_id" in r
+    )
 
 
 def test_logs_are_cloudwatch_start_end_report_lines(scenario: Path, tmp_path: Path):
     logs = tmp_path / "run.log"
     assert run_cli("sim", str(scenario), "--logs", str(logs)).returncode == 0
     lines = [line.split("\t", 2)[2] for line in logs.read_text().splitlines()]
-    report_lines = [l for l in lines if l.startswith("REPORT ")]
+    report_lines = [line for line in lines if line.startswith("REPORT ")]
     assert report_lines
-    pattern = (r"REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
-               r"Memory Size: 256 MB\tMax Memory Used: 64 MB(\tInit Duration: 200\.00 ms)?")
-    assert all(re.fullmatch(pattern, l) for l in report_lines), report_lines[:3]
-    assert sum("Init Duration" in l for l in report_lines) == 3  # three environments, three cold starts
-    assert sum(l.startswith("START RequestId:") and l.endswith("Version: $LATEST") for l in lines) == len(report_lines)
-    assert any(l.startswith("[ERROR] Exception: Simulated failure") for l in lines)
+    pattern = (
+        r"REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\t"
+        r"Memory Size: 256 MB\tMax Memory Used: 64 MB(\tInit Duration: 200\.00 ms)?"
+    )
+    assert all(re.fullmatch(pattern, line) for line in report_lines), report_lines[:3]
+    assert sum("Init Duration" in line for line in report_lines) == 3  # three environments, three cold starts
+    assert sum(line.startswith("START RequestId:") and line.endswith("Version: $LATEST") for line in lines) == len(
+        report_lines
+    )
+    assert any(line.startswith("[ERROR] Exception: Simulated failure") for line in lines)
 
 
 def test_failed_expectation_exits_1(tmp_path: Path):
@@ -167,8 +186,14 @@ def test_output_piped_into_a_closed_reader_is_quiet(scenario: Path):
     for args in (["sim", str(scenario), "--json"], [], ["--help"], ["lessons"]):
         read_end, write_end = os.pipe()
         os.close(read_end)
-        done = subprocess.run([sys.executable, "-m", "lambdalab", *args], stdin=subprocess.DEVNULL, stdout=write_end,
-                              stderr=subprocess.PIPE, text=True, timeout=60)
+        done = subprocess.run(
+            [sys.executable, "-m", "lambdalab", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=60,
+        )
         os.close(write_end)
         assert (done.returncode, done.stderr) == (0, ""), args
 
@@ -177,23 +202,37 @@ def test_output_piped_into_a_closed_reader_is_quiet(scenario: Path):
 
 BAD = {
     "malformed": ("functions: {api: [1,\n", r"^{f}:2:1: invalid YAML: "),
-    "list-for-map": ("duration: 10s\nfunctions:\n  - api\n", r"^{f}:2:1: functions: expected a mapping \(key: value\), got a list$"),
-    "unknown-key": ("duration: 10s\nfunctions:\n  api:\n    memroy: 512\n    behaviour: {init: 1s, duration: 1s}\n",
-                    r"^{f}:4:5: functions\.api\.memroy: unknown key 'memroy' \(did you mean 'memory'\?\)$"),
-    "wrong-units": ("duration: 10 seconds\nfunctions:\n  api: {behaviour: {init: 1s, duration: 1s}}\n",
-                    r"^{f}:1:1: duration: '10 seconds' is not a duration such as 250ms, 3s, 5m or 6h"),
-    "memory-as-string": ("duration: 10s\nfunctions:\n  api: {memory: 512MB, behaviour: {init: 1s, duration: 1s}}\n",
-                         r"^{f}:3:9: functions\.api\.memory: '512MB' is not a whole number of MB, such as 512$"),
-    "memory-too-big": ("duration: 10s\nfunctions:\n  api:\n    memory: 20000\n    behaviour: {init: 1s, duration: 1s}\n",
-                       r"^{f}:4:5: functions\.api\.memory: 20000 is above the Lambda maximum of 10240 MB"),
+    "list-for-map": (
+        "duration: 10s\nfunctions:\n  - api\n",
+        r"^{f}:2:1: functions: expected a mapping \(key: value\), got a list$",
+    ),
+    "unknown-key": (
+        "duration: 10s\nfunctions:\n  api:\n    memroy: 512\n    behaviour: {init: 1s, duration: 1s}\n",
+        r"^{f}:4:5: functions\.api\.memroy: unknown key 'memroy' \(did you mean 'memory'\?\)$",
+    ),
+    "wrong-units": (
+        "duration: 10 seconds\nfunctions:\n  api: {behaviour: {init: 1s, duration: 1s}}\n",
+        r"^{f}:1:1: duration: '10 seconds' is not a duration such as 250ms, 3s, 5m or 6h",
+    ),
+    "memory-as-string": (
+        "duration: 10s\nfunctions:\n  api: {memory: 512MB, behaviour: {init: 1s, duration: 1s}}\n",
+        r"^{f}:3:9: functions\.api\.memory: '512MB' is not a whole number of MB, such as 512$",
+    ),
+    "memory-too-big": (
+        "duration: 10s\nfunctions:\n  api:\n    memory: 20000\n    behaviour: {init: 1s, duration: 1s}\n",
+        r"^{f}:4:5: functions\.api\.memory: 20000 is above the Lambda maximum of 10240 MB",
+    ),
     "old-timeout-myth-is-fine-new-limit-is-not": (
         "duration: 10s\nfunctions:\n  api:\n    timeout: 16m\n    behaviour: {init: 1s, duration: 1s}\n",
-        r"^{f}:4:5: functions\.api\.timeout: 960 is above the Lambda maximum of 900 seconds"),
+        r"^{f}:4:5: functions\.api\.timeout: 960 is above the Lambda maximum of 900 seconds",
+    ),
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
-    "planned-feature": ("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {type: kinesis}}\n"
-                        "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
-                        r"^{f}:7:71: event_source_mappings\[0\].tumbling_window: tumbling windows are not simulated yet"),
+    "planned-feature": (
+        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {type: kinesis}}\n"
+        "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
+        r"^{f}:7:71: event_source_mappings\[0\].tumbling_window: tumbling windows are not simulated yet",
+    ),
 }
 
 
@@ -228,7 +267,8 @@ def test_fifty_megabyte_file_is_refused_quickly(tmp_path: Path):
 
 def test_several_problems_are_reported_together_in_file_order(tmp_path: Path):
     path = tmp_path / "many.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         duration: 10s
         functions:
           api:
@@ -238,22 +278,26 @@ def test_several_problems_are_reported_together_in_file_order(tmp_path: Path):
             async: {maximum_retry_attempts: 3}
         traffic:
           - {target: apx, rate: 1/s, for: 5s}
-        """))
+        """)
+    )
     result = run_cli("sim", str(path))
     lines = result.stderr.splitlines()
     assert result.returncode == 2 and len(lines) == 4
-    assert [l.split(": ")[0].split(":")[1] for l in lines] == ["4", "5", "7", "9"]
+    assert [line.split(": ")[0].split(":")[1] for line in lines] == ["4", "5", "7", "9"]
     assert "below the Lambda minimum of 128 MB" in lines[0]
     assert "would leave 50 unreserved" in lines[1] and "at least 100 unreserved" in lines[1]
     assert "above the Lambda maximum of 2 retries" in lines[2]
     assert "no function named 'apx' (did you mean 'api'?)" in lines[3]
 
 
-@pytest.mark.parametrize("args, message", [
-    (["nope.yaml"], "lambdalab sim: nope.yaml: no such file, and no shipped scenario of that name"),
-    (["."], "lambdalab sim: .: not a file"),
-    ([], "lambdalab sim: give a scenario FILE"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["nope.yaml"], "lambdalab sim: nope.yaml: no such file, and no shipped scenario of that name"),
+        (["."], "lambdalab sim: .: not a file"),
+        ([], "lambdalab sim: give a scenario FILE"),
+    ],
+)
 def test_usage_errors(args: list[str], message: str):
     result = run_cli("sim", *args)
     assert result.returncode == 2

@@ -59,9 +59,27 @@ def test_grade_time_limit_takes_a_bare_number(tmp_path):
 def test_a_gradescope_kit_time_limit_takes_a_bare_number(tmp_path):
     key = tmp_path / "key"
     assert run_cli("classroom", "init", str(key), "--exercise", "proxy-response", timeout=120).returncode == 0
-    result = run_cli("classroom", "gradescope", str(key), "--exercise", "proxy-response", "--out",
-                     str(tmp_path / "autograder.zip"), "--time-limit", "60")
+    result = run_cli(
+        "classroom",
+        "gradescope",
+        str(key),
+        "--exercise",
+        "proxy-response",
+        "--out",
+        str(tmp_path / "autograder.zip"),
+        "--time-limit",
+        "60",
+    )
     assert result.returncode == 0, result.stderr
-    refused = run_cli("classroom", "gradescope", str(key), "--exercise", "proxy-response", "--out",
-                      str(tmp_path / "other.zip"), "--time-limit", "soon")
+    refused = run_cli(
+        "classroom",
+        "gradescope",
+        str(key),
+        "--exercise",
+        "proxy-response",
+        "--out",
+        str(tmp_path / "other.zip"),
+        "--time-limit",
+        "soon",
+    )
     assert refused.returncode == 2 and "'soon' is not a duration" in refused.stderr

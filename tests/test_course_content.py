@@ -12,9 +12,17 @@ from lambdalab.course.rules import check_course
 
 COURSE = load_course()
 ORDER = [
-    "the-lambda-model", "invocation-models", "concurrency-and-throttling", "async-retries-and-destinations",
-    "event-source-mappings", "execution-environment-lifecycle", "permissions", "versions-and-aliases",
-    "edge-functions", "configuration-limits-and-cost", "observing-functions",
+    "the-lambda-model",
+    "invocation-models",
+    "concurrency-and-throttling",
+    "async-retries-and-destinations",
+    "event-source-mappings",
+    "execution-environment-lifecycle",
+    "permissions",
+    "versions-and-aliases",
+    "edge-functions",
+    "configuration-limits-and-cost",
+    "observing-functions",
 ]
 
 

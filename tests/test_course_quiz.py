@@ -71,11 +71,14 @@ def test_ordering_is_shown_shuffled_the_same_way_every_time(lesson):
     assert ask(lesson, "order", "a b") == "put all 3 items in order (you named 2)"
 
 
-@pytest.mark.parametrize("text, problem", [
-    ("", "please answer with a letter a-b or a number 1-2"),
-    ("z", "'z' is not one of the choices"),
-    ("3", "'3' is not one of the choices"),
-    ("a b", "this question has one answer: name one choice"),
-])
+@pytest.mark.parametrize(
+    "text, problem",
+    [
+        ("", "please answer with a letter a-b or a number 1-2"),
+        ("z", "'z' is not one of the choices"),
+        ("3", "'3' is not one of the choices"),
+        ("a b", "this question has one answer: name one choice"),
+    ],
+)
 def test_unusable_answers_say_how_to_answer(lesson, text, problem):
     assert problem in ask(lesson, "cap", text)

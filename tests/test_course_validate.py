@@ -50,48 +50,87 @@ def _lesson_with(edit) -> dict:
 
 BROKEN = {
     "unknown key with a suggestion": (
-        broken(minuts=5), "lesson.yaml:", "unknown key 'minuts' (did you mean 'minutes'?)"),
+        broken(minuts=5),
+        "lesson.yaml:",
+        "unknown key 'minuts' (did you mean 'minutes'?)",
+    ),
     "missing sources": (
-        {k: v for k, v in GOOD_LESSON.items() if k != "sources"}, "lesson.yaml:1:1", "missing required key 'sources'"),
+        {k: v for k, v in GOOD_LESSON.items() if k != "sources"},
+        "lesson.yaml:1:1",
+        "missing required key 'sources'",
+    ),
     "source not on AWS": (
-        broken(sources=[{"title": "A blog", "url": "https://example.com/lambda"}]), "sources",
-        "list at least one AWS documentation page"),
+        broken(sources=[{"title": "A blog", "url": "https://example.com/lambda"}]),
+        "sources",
+        "list at least one AWS documentation page",
+    ),
     "bad topic": (broken(topic="concurency"), "topic", "is not one of"),
     "prerequisite that does not exist": (
-        broken(prerequisites=["no-such-lesson"]), "prerequisites[0]", "no lesson has the id 'no-such-lesson'"),
+        broken(prerequisites=["no-such-lesson"]),
+        "prerequisites[0]",
+        "no lesson has the id 'no-such-lesson'",
+    ),
     "single choice with two correct options": (
-        _lesson_with(lambda l: _question(l, "cap")["options"][1].update(correct=True)),
-        "steps[2].questions[0].options", "needs exactly one option with `correct: true`, this one has 2"),
+        _lesson_with(lambda lesson: _question(lesson, "cap")["options"][1].update(correct=True)),
+        "steps[2].questions[0].options",
+        "needs exactly one option with `correct: true`, this one has 2",
+    ),
     "multiple choice with no correct option": (
-        _lesson_with(lambda l: [o.pop("correct", None) for o in _question(l, "sources")["options"]]),
-        "steps[2].questions[4].options", "needs at least one option with `correct: true`"),
+        _lesson_with(lambda lesson: [o.pop("correct", None) for o in _question(lesson, "sources")["options"]]),
+        "steps[2].questions[4].options",
+        "needs at least one option with `correct: true`",
+    ),
     "option without an explanation": (
-        _lesson_with(lambda l: _question(l, "cap")["options"][0].pop("explanation")),
-        "steps[2].questions[0].options[0]", "missing required key 'explanation'"),
+        _lesson_with(lambda lesson: _question(lesson, "cap")["options"][0].pop("explanation")),
+        "steps[2].questions[0].options[0]",
+        "missing required key 'explanation'",
+    ),
     "true/false without the explanation for one answer": (
-        _lesson_with(lambda l: _question(l, "init-free")["explanations"].pop("true")),
-        "steps[2].questions[1].explanations", "missing required key 'true'"),
+        _lesson_with(lambda lesson: _question(lesson, "init-free")["explanations"].pop("true")),
+        "steps[2].questions[1].explanations",
+        "missing required key 'true'",
+    ),
     "numeric wrong answer inside the tolerance": (
-        _lesson_with(lambda l: _question(l, "sizing").update(tolerance=500)),
-        "steps[2].questions[2].wrong_answers[0].value", "within the tolerance of the answer 100"),
+        _lesson_with(lambda lesson: _question(lesson, "sizing").update(tolerance=500)),
+        "steps[2].questions[2].wrong_answers[0].value",
+        "within the tolerance of the answer 100",
+    ),
     "duplicate question id": (
-        _lesson_with(lambda l: _question(l, "sizing").update(id="cap")),
-        "steps[2].questions[2].id", "already has the id 'cap'"),
+        _lesson_with(lambda lesson: _question(lesson, "sizing").update(id="cap")),
+        "steps[2].questions[2].id",
+        "already has the id 'cap'",
+    ),
     "missing page file": (
-        _lesson_with(lambda l: l["steps"][0].update(page="99-missing.md")), "steps[0].page",
-        "'99-missing.md' is not a file in 02-sample-lesson/"),
+        _lesson_with(lambda lesson: lesson["steps"][0].update(page="99-missing.md")),
+        "steps[0].page",
+        "'99-missing.md' is not a file in 02-sample-lesson/",
+    ),
     "unknown shipped scenario": (
-        _lesson_with(lambda l: l["steps"][1].update(scenario="no-such-scenario")), "steps[1].scenario",
-        "no shipped scenario named 'no-such-scenario'"),
+        _lesson_with(lambda lesson: lesson["steps"][1].update(scenario="no-such-scenario")),
+        "steps[1].scenario",
+        "no shipped scenario named 'no-such-scenario'",
+    ),
     "demo with both scenario kinds": (
-        _lesson_with(lambda l: l["steps"][1].update(scenario_file="demo.yaml")), "steps[1]",
-        "exactly one of `scenario`"),
+        _lesson_with(lambda lesson: lesson["steps"][1].update(scenario_file="demo.yaml")),
+        "steps[1]",
+        "exactly one of `scenario`",
+    ),
     "unknown exercise": (
-        _lesson_with(lambda l: l["steps"].append({"kind": "exercise", "id": "ex", "title": "Do it", "exercise": "nope"})),
-        "steps[3].exercise", "no exercise with the id 'nope'"),
+        _lesson_with(
+            lambda lesson: lesson["steps"].append(
+                {"kind": "exercise", "id": "ex", "title": "Do it", "exercise": "nope"}
+            )
+        ),
+        "steps[3].exercise",
+        "no exercise with the id 'nope'",
+    ),
     "outdated claim as a fact in a question": (
-        _lesson_with(lambda l: _question(l, "cap").update(prompt="Lambda bills in 100 ms increments; what else?")),
-        "steps[2].questions[0].prompt", "outdated claim (billing-100ms)"),
+        _lesson_with(
+            lambda lesson: _question(lesson, "cap").update(prompt="Lambda bills in 100 ms increments; what else?")
+        ),
+        "steps[2].questions[0].prompt",
+        "outdated claim (billing-100ms)",
+    ),
 }
 
 
@@ -119,8 +158,10 @@ def test_page_rules_name_the_page_and_line(tmp_path):
 def test_broken_lesson_links_are_found_in_pages(tmp_path):
     page = GOOD_PAGE + "\nMore in [scaling](lesson:first-step) and [a step](lesson:first-steps#nowhere).\n"
     found = messages(findings(tmp_path, page=page))
-    line = page.splitlines().index(next(l for l in page.splitlines() if "lesson:first-step)" in l)) + 1
-    assert any(f"01-what.md:{line}:1" in m and "names no lesson (did you mean 'first-steps'?)" in m for m in found), found
+    line = page.splitlines().index(next(lesson for lesson in page.splitlines() if "lesson:first-step)" in lesson)) + 1
+    assert any(f"01-what.md:{line}:1" in m and "names no lesson (did you mean 'first-steps'?)" in m for m in found), (
+        found
+    )
     assert any("names no step of first-steps (steps: intro)" in m for m in found), found
 
 
@@ -131,24 +172,34 @@ def test_outdated_claim_in_a_page_outside_a_myth_quote(tmp_path):
 
 
 def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
-    lesson = _lesson_with(lambda l: l["steps"][1].pop("scenario") and l["steps"][1].update(scenario_file="demo.yaml"))
+    lesson = _lesson_with(
+        lambda lesson: lesson["steps"][1].pop("scenario") and lesson["steps"][1].update(scenario_file="demo.yaml")
+    )
     root = tmp_path / "lessons"
     folder = write_course(root, lesson)
     (folder / "demo.yaml").write_text(
         "name: streams\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
         "streams: {clicks: {type: kinesis, shards: 2}}\n"
         "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n"
-        "traffic:\n  - {target: api, invocation: sync, rate: 1/s, for: 5s}\n")
+        "traffic:\n  - {target: api, invocation: sync, rate: 1/s, for: 5s}\n"
+    )
     result = run_cli("validate", str(folder))
     assert result.returncode == 0, result.stdout
-    assert "note: " in result.stdout and "waits for tumbling windows, not simulated yet (event_source_mappings[0].tumbling_window)" in result.stdout
+    assert (
+        "note: " in result.stdout
+        and "waits for tumbling windows, not simulated yet (event_source_mappings[0].tumbling_window)" in result.stdout
+    )
     assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 
 
 def test_demo_scenario_with_a_real_error_fails(tmp_path):
-    lesson = _lesson_with(lambda l: l["steps"][1].pop("scenario") and l["steps"][1].update(scenario_file="demo.yaml"))
+    lesson = _lesson_with(
+        lambda lesson: lesson["steps"][1].pop("scenario") and lesson["steps"][1].update(scenario_file="demo.yaml")
+    )
     folder = write_course(tmp_path / "lessons", lesson)
-    (folder / "demo.yaml").write_text("name: x\nduration: 10s\nfunctions:\n  api:\n    memory: 20000\n    behaviour: {duration: 1s}\n")
+    (folder / "demo.yaml").write_text(
+        "name: x\nduration: 10s\nfunctions:\n  api:\n    memory: 20000\n    behaviour: {duration: 1s}\n"
+    )
     result = run_cli("validate", str(folder))
     assert result.returncode == 1
     assert "demo.yaml:5:5: functions.api.memory: 20000 is above the Lambda maximum of 10240 MB" in result.stdout
@@ -222,9 +273,13 @@ def test_current_facts_are_not_mistaken_for_myths(sentence):
 
 def test_a_myth_quote_or_myth_question_may_name_the_claim(tmp_path):
     page = GOOD_PAGE + "\n> **Myth:** The maximum memory is 3 GB.\n> **Fact:** 10,240 MB since December 2020.\n"
-    lesson = _lesson_with(lambda l: _question(l, "init-free").update(prompt="Myth or fact: the Init phase is free."))
+    lesson = _lesson_with(
+        lambda lesson: _question(lesson, "init-free").update(prompt="Myth or fact: the Init phase is free.")
+    )
     assert messages(findings(tmp_path, lesson, page)) == []
-    lesson = _lesson_with(lambda l: _question(l, "init-free").update(prompt="Myth or fact: the Init phase is free.", myth=False))
+    lesson = _lesson_with(
+        lambda lesson: _question(lesson, "init-free").update(prompt="Myth or fact: the Init phase is free.", myth=False)
+    )
     assert any("outdated claim (init-free)" in m for m in messages(findings(tmp_path, lesson, page)))
 
 

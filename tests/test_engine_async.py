@@ -106,8 +106,14 @@ def test_the_on_failure_destination_receives_the_invocation_record():
     records = [m["body"] for m in messages]
     numbers = [d["request_id"] for _, d in run.of("async_drop")]
     for record, number, order in zip(records, numbers, (1, 2)):
-        assert list(record) == ["version", "timestamp", "requestContext", "requestPayload", "responseContext",
-                                "responsePayload"]
+        assert list(record) == [
+            "version",
+            "timestamp",
+            "requestContext",
+            "requestPayload",
+            "responseContext",
+            "responsePayload",
+        ]
         assert record["version"] == "1.0"
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", record["timestamp"])
         assert record["requestContext"] == {
@@ -117,7 +123,11 @@ def test_the_on_failure_destination_receives_the_invocation_record():
             "approximateInvokeCount": 1,
         }
         assert record["requestPayload"] == {"order": order}
-        assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+        assert record["responseContext"] == {
+            "statusCode": 200,
+            "executedVersion": "$LATEST",
+            "functionError": "Unhandled",
+        }
         assert record["responsePayload"]["errorType"] == "ValueError"
         assert record["responsePayload"]["errorMessage"] == "boom"
     # the record's timestamp is the time of the discard: 1 s and 11 s, so 10 s apart
@@ -132,7 +142,9 @@ def test_the_dead_letter_queue_receives_the_original_event_with_request_id_error
     assert message["body"] == {"order": 7}  # the event itself, not an invocation record
     attributes = message["attributes"]
     assert attributes["RequestID"] == run.sim.request_id(1)
-    assert attributes["ErrorCode"] == 200 and isinstance(attributes["ErrorCode"], int)  # HTTP status: function errors are 200s
+    assert attributes["ErrorCode"] == 200 and isinstance(
+        attributes["ErrorCode"], int
+    )  # HTTP status: function errors are 200s
     assert attributes["ErrorMessage"] == "boom"
     # the same request ID as the on-failure record
     (record,) = [m["body"] for m in run.queue("failures")["messages"]]
@@ -352,7 +364,9 @@ def test_an_event_throttled_past_its_maximum_age_is_dropped_with_event_age_excee
 
 def test_an_event_whose_retry_would_come_after_its_maximum_age_is_dropped_with_event_age_exceeded():
     # Fails at 1 s; the retry would be ~60 s later (61 s) but the event may live only 60 s.
-    run = simulate(failing(2, fn_extra="").replace("on_failure: failures}", "maximum_event_age: 60s, on_failure: failures}"))
+    run = simulate(
+        failing(2, fn_extra="").replace("on_failure: failures}", "maximum_event_age: 60s, on_failure: failures}")
+    )
     assert run.times("invoke_start") == [0.0]
     ((t_drop, drop),) = run.of("async_drop")
     assert drop["condition"] == "EventAgeExceeded"

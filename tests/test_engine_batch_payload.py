@@ -20,8 +20,15 @@ SOURCES = {
 }
 
 
-def big_items_run(source: str, count: int, *, function_extra: str = "", mapping: str = "batch_size: 10",
-                  arrivals: str = "burst: {count}, at: 0s", body: str = MEGABYTE_BODY) -> Run:
+def big_items_run(
+    source: str,
+    count: int,
+    *,
+    function_extra: str = "",
+    mapping: str = "batch_size: 10",
+    arrivals: str = "burst: {count}, at: 0s",
+    body: str = MEGABYTE_BODY,
+) -> Run:
     resources, target, key, _ = SOURCES[source]
     position = ", starting_position: TRIM_HORIZON" if target.startswith("stream") else ""
     return simulate(f"""
@@ -43,24 +50,30 @@ def batch_sizes(run: Run, source: str) -> list[int]:
     return [len(d[SOURCES[source][3]]) for _, d in run.of("batch")]
 
 
-@pytest.mark.parametrize("source, sizes", [
-    ("sqs", [6, 4]),  # about 1 MB each: six fit in 6 MB (6,291,456 bytes)
-    ("fifo", [6, 4]),
-    ("kinesis", [4, 4, 2]),  # base64 makes each record's data 1.33 MB: four fit
-    ("dynamodb", [6, 4]),
-])
+@pytest.mark.parametrize(
+    "source, sizes",
+    [
+        ("sqs", [6, 4]),  # about 1 MB each: six fit in 6 MB (6,291,456 bytes)
+        ("fifo", [6, 4]),
+        ("kinesis", [4, 4, 2]),  # base64 makes each record's data 1.33 MB: four fit
+        ("dynamodb", [6, 4]),
+    ],
+)
 def test_a_batch_stops_before_its_payload_passes_6_mb(source, sizes):
     run = big_items_run(source, 10)
     assert batch_sizes(run, source) == sizes
     assert run.fn()["outcomes"]["succeeded"] == len(sizes)
 
 
-@pytest.mark.parametrize("source, first_batch, overflowed_at", [
-    ("sqs", 6, 6.0),  # the seventh megabyte arrives at 6 s: the six before it go at once
-    ("fifo", 6, 6.0),
-    ("kinesis", 4, 4.0),  # the fifth 1.33 MB record, at 4 s, on the shard's 1 s polling beat
-    ("dynamodb", 6, 6.0),
-])
+@pytest.mark.parametrize(
+    "source, first_batch, overflowed_at",
+    [
+        ("sqs", 6, 6.0),  # the seventh megabyte arrives at 6 s: the six before it go at once
+        ("fifo", 6, 6.0),
+        ("kinesis", 4, 4.0),  # the fifth 1.33 MB record, at 4 s, on the shard's 1 s polling beat
+        ("dynamodb", 6, 6.0),
+    ],
+)
 def test_a_batching_window_ends_when_its_payload_passes_6_mb(source, first_batch, overflowed_at):
     """Lambda invokes when the batch size is reached, the window ends or the payload reaches 6 MB, whichever
     comes first (https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html)."""
@@ -94,7 +107,8 @@ def test_the_waiting_payload_is_always_what_the_waiting_items_weigh(source):
     """The running totals behind the 6 MB rule, through failures, returns and redrives."""
     resources, target, key, _ = SOURCES[source]
     position = ", starting_position: TRIM_HORIZON" if target.startswith("stream") else ""
-    sim = Simulation(scenario(f"""
+    sim = Simulation(
+        scenario(f"""
         duration: 2m
         functions: {{f: {{timeout: 5s, behaviour: {{init: 0ms, duration: 300ms, errors: {{rate: 0.3}}}}}}}}
         {resources}
@@ -102,7 +116,8 @@ def test_the_waiting_payload_is_always_what_the_waiting_items_weigh(source):
           - {{source: {target}, function: f, batch_size: 10, batching_window: 2s{position}}}
         traffic:
           - {{target: {target}, rate: 7/s, start: 0s, for: 30s, {key}events: [{{n: 1}}, {{blob: {"y" * 300_000}}}, {{s: short}}]}}
-        """))
+        """)
+    )
     checked = 0
     for second in range(1, 121):
         sim.advance_to(float(second))

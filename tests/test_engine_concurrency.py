@@ -193,7 +193,12 @@ def test_provisioned_concurrency_serves_first_and_the_rest_spills_over_to_on_dem
     assert run.envs()["created"] == 5
     starts = run.of("invoke_start")
     assert sorted((d["request_id"], d["cold"]) for _, d in starts) == [
-        (1, False), (2, False), (3, True), (4, True), (5, True)]
+        (1, False),
+        (2, False),
+        (3, True),
+        (4, True),
+        (5, True),
+    ]
     # warm ones start at 1 s, spill-over ones after their 1 s Init
     assert sorted(t for t, _ in starts) == [1.0, 1.0, 2.0, 2.0, 2.0]
 

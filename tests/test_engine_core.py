@@ -84,14 +84,16 @@ def test_listening_and_stepping_do_not_change_the_run():
 
 
 def test_advance_to_stops_at_the_requested_time_and_snapshot_shows_the_busy_environment():
-    sim = Simulation(scenario("""
+    sim = Simulation(
+        scenario("""
         duration: 10s
         functions:
           f:
             behaviour: {init: 500ms, duration: 2s}
         traffic:
           - {target: f, burst: 1, at: 1s}
-    """))
+    """)
+    )
     sim.advance_to(2.0)  # the request arrived at 1 s: Init 1.0-1.5, invoke 1.5-3.5
     assert sim.now == 2.0
     view = sim.snapshot().functions["f"]

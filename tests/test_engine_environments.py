@@ -99,8 +99,15 @@ def test_an_idle_environment_shuts_down_exactly_idle_expiry_after_it_went_idle()
           - {target: f, burst: 1, at: 6s}
           - {target: f, burst: 1, at: 12500ms}
     """)
-    assert [(t, d["env"], d["cold"]) for t, d in run.of("invoke_start")] == [(0.5, 1, True), (6.0, 1, False), (13.0, 2, True)]
-    assert [(t, d["env"], d["reason"]) for t, d in run.of("env_shutdown")] == [(12.0, 1, "SPINDOWN"), (19.0, 2, "SPINDOWN")]
+    assert [(t, d["env"], d["cold"]) for t, d in run.of("invoke_start")] == [
+        (0.5, 1, True),
+        (6.0, 1, False),
+        (13.0, 2, True),
+    ]
+    assert [(t, d["env"], d["reason"]) for t, d in run.of("env_shutdown")] == [
+        (12.0, 1, "SPINDOWN"),
+        (19.0, 2, "SPINDOWN"),
+    ]
     assert run.metrics()["ColdStarts"] == 2
     # env 1 lived 0-12, env 2 12.5-19: (12 + 6.5) / 30 s
     assert run.envs()["time_average"] == pytest.approx(18.5 / 30, abs=1e-4)
@@ -159,12 +166,15 @@ def test_provisioned_environments_exist_before_traffic_are_never_cold_and_never_
     assert envs["time_average"] == 2.0  # both alive for the whole 200 s
 
 
-@pytest.mark.parametrize("error_type, colds", [
-    ("Exception", [True, False, False]),          # a handled-by-runtime exception: the env stays warm
-    ("ValueError", [True, False, False]),
-    ("Runtime.ExitError", [True, True, True]),    # a crash resets the environment: next request re-inits
-    ("Runtime.Unknown", [True, True, True]),
-])
+@pytest.mark.parametrize(
+    "error_type, colds",
+    [
+        ("Exception", [True, False, False]),  # a handled-by-runtime exception: the env stays warm
+        ("ValueError", [True, False, False]),
+        ("Runtime.ExitError", [True, True, True]),  # a crash resets the environment: next request re-inits
+        ("Runtime.Unknown", [True, True, True]),
+    ],
+)
 def test_a_crash_resets_the_environment_but_a_plain_exception_does_not(error_type, colds):
     # Every invocation fails with `error_type`. Requests at 0, 5, 10 s are sequential, so all land on env 1.
     run = simulate(f"""
@@ -282,7 +292,9 @@ def test_a_retried_init_is_bounded_by_the_function_timeout_and_loops_until_the_e
     assert run.times("invoke_start") == [10.0, 30.0]
     ends = run.of("invoke_end")
     assert [t for t, _ in ends] == [22.0, 42.0]
-    assert [(d["duration_ms"], d["timed_out"], d["error"]) for _, d in ends] == [(12000.0, True, "Sandbox.Timedout")] * 2
+    assert [(d["duration_ms"], d["timed_out"], d["error"]) for _, d in ends] == [
+        (12000.0, True, "Sandbox.Timedout")
+    ] * 2
     assert [d["env"] for _, d in ends] == [1, 1]
     o = run.outcomes()
     assert (o["failed"], o["timed_out"], o["succeeded"]) == (2, 2, 0)

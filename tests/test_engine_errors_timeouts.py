@@ -117,8 +117,9 @@ def test_every_nth_invocation_fails_also_when_invocations_overlap():
     assert run.metrics()["Errors"] == 2
 
 
-@pytest.mark.parametrize("on_cold_start, expected", [(True, [True, False, False, False, False]),
-                                                      (False, [False, True, True, True, True])])
+@pytest.mark.parametrize(
+    "on_cold_start, expected", [(True, [True, False, False, False, False]), (False, [False, True, True, True, True])]
+)
 def test_on_cold_start_rules_pick_cold_or_warm_invocations(on_cold_start, expected):
     # 5 sequential requests on one environment: only the first is cold (a plain exception does not reset).
     run = simulate(f"""
@@ -141,15 +142,18 @@ EVENTS = """
 """
 
 
-@pytest.mark.parametrize("when, failing", [
-    ("{path: $.kind, equals: b}", [False, True, False, False]),
-    ("{path: $.kind, in: [a, c]}", [True, False, True, False]),
-    ("{path: $.kind, exists: true}", [True, True, True, False]),
-    ("{path: $.kind, exists: false}", [False, False, False, True]),
-    ("{path: $.n, equals: 1}", [True, False, False, False]),          # JSON types kept apart: not "1", not true
-    ('{path: "$.Records[0].body", equals: x}', [True, False, False, False]),
-    ('{path: "$.Records[1].body", exists: true}', [False, False, False, False]),
-])
+@pytest.mark.parametrize(
+    "when, failing",
+    [
+        ("{path: $.kind, equals: b}", [False, True, False, False]),
+        ("{path: $.kind, in: [a, c]}", [True, False, True, False]),
+        ("{path: $.kind, exists: true}", [True, True, True, False]),
+        ("{path: $.kind, exists: false}", [False, False, False, True]),
+        ("{path: $.n, equals: 1}", [True, False, False, False]),  # JSON types kept apart: not "1", not true
+        ('{path: "$.Records[0].body", equals: x}', [True, False, False, False]),
+        ('{path: "$.Records[1].body", exists: true}', [False, False, False, False]),
+    ],
+)
 def test_when_rules_match_a_json_path_in_the_event(when, failing):
     # The 4 events are used in turn by 8 sequential requests.
     run = simulate(f"""

@@ -174,7 +174,8 @@ def test_series_per_step():
     #   env 2: created 1.25 (env 1 busy), busy 1.25-2.75, idle 2.75, shut down 5.75
     # ConcurrentExecutions (max within each step): (0,1] 1, (1,2] 2, (2,3] 1, then 0.
     # environments alive at each step's end: t=1: 1, 2: 2, 3: 2, 4: 2, 5: 1, 6..8: 0.
-    run = simulate("""
+    run = simulate(
+        """
         duration: 8s
         functions:
           f:
@@ -183,7 +184,9 @@ def test_series_per_step():
         traffic:
           - {target: f, burst: 1, at: 250ms}
           - {target: f, burst: 1, at: 1250ms}
-    """, series_step=1.0)
+    """,
+        series_step=1.0,
+    )
     series = run.report["series"]
     assert series["step_s"] == 1.0
     assert series["t_s"] == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0]

@@ -61,8 +61,9 @@ def test_the_resource_policy_decides_who_may_invoke(tmp_path):
     assert fn["outcomes"]["denied"] == 2 + 5
     assert fn["metrics"]["Invocations"] == 3 + 4 + 1 and fn["metrics"]["AsyncEventsReceived"] == 3
     outcomes = fn["outcomes"]
-    assert outcomes["requests"] == sum(outcomes[k] for k in ("succeeded", "failed", "throttled", "denied", "dropped",
-                                                             "in_flight"))
+    assert outcomes["requests"] == sum(
+        outcomes[k] for k in ("succeeded", "failed", "throttled", "denied", "dropped", "in_flight")
+    )
 
 
 def test_the_execution_role_decides_what_the_function_may_send(tmp_path):
@@ -87,7 +88,10 @@ def test_a_trust_policy_that_does_not_trust_lambda_is_refused(tmp_path):
       trust: {Statement: [{Effect: Allow, Principal: {Service: ec2.amazonaws.com}, Action: "sts:AssumeRole"}]}"""
     result = run(tmp_path, role)
     assert result.returncode == 2
-    assert "functions.thumbnailer.role.trust: the trust policy does not let lambda.amazonaws.com assume the role" in result.stderr
+    assert (
+        "functions.thumbnailer.role.trust: the trust policy does not let lambda.amazonaws.com assume the role"
+        in result.stderr
+    )
 
 
 def test_policy_mistakes_name_the_scenarios_line(tmp_path):
@@ -97,8 +101,10 @@ def test_policy_mistakes_name_the_scenarios_line(tmp_path):
     assert result.returncode == 2
     line = next(n for n, text in enumerate(path.read_text().splitlines(), 1) if "ArnLikes" in text)
     assert f"permissions.yaml:{line}:" in result.stderr
-    assert "functions.thumbnailer.resource_policy[0].Condition.ArnLikes: unknown condition operator 'ArnLikes' " \
-           "(did you mean 'ArnLike'?)" in result.stderr
+    assert (
+        "functions.thumbnailer.resource_policy[0].Condition.ArnLikes: unknown condition operator 'ArnLikes' "
+        "(did you mean 'ArnLike'?)" in result.stderr
+    )
 
 
 def test_the_permissions_lesson_demo_runs_and_its_expectations_hold():

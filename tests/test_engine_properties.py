@@ -20,23 +20,35 @@ positive_ms = st.integers(min_value=1, max_value=6000).map(lambda v: f"{v}ms")
 
 duration_model = st.one_of(
     positive_ms,
-    st.tuples(st.integers(100, 3000), st.integers(0, 100)).map(lambda t: {"mean": f"{t[0]}ms", "jitter": f"{t[0] * t[1] // 100}ms"}),
+    st.tuples(st.integers(100, 3000), st.integers(0, 100)).map(
+        lambda t: {"mean": f"{t[0]}ms", "jitter": f"{t[0] * t[1] // 100}ms"}
+    ),
     st.integers(10, 2000).map(lambda v: {"dist": "exponential", "mean": f"{v}ms"}),
     st.tuples(st.integers(10, 1000), st.integers(1, 5000)).map(
-        lambda t: {"dist": "uniform", "min": f"{t[0]}ms", "max": f"{t[0] + t[1]}ms"}),
+        lambda t: {"dist": "uniform", "min": f"{t[0]}ms", "max": f"{t[0] + t[1]}ms"}
+    ),
     st.tuples(st.integers(10, 500), st.integers(1, 3000)).map(
-        lambda t: {"dist": "lognormal", "median": f"{t[0]}ms", "p99": f"{t[0] + t[1]}ms"}),
+        lambda t: {"dist": "lognormal", "median": f"{t[0]}ms", "p99": f"{t[0] + t[1]}ms"}
+    ),
 )
 init_model = st.one_of(ms, st.sampled_from(["11s", "12500ms"]))  # sometimes over the 10 s Init limit
 
-error_rule = st.fixed_dictionaries({}, optional={
-    "rate": st.floats(0, 1),
-    "every": st.integers(1, 5),
-    "on_cold_start": st.booleans(),
-    "type": st.sampled_from(["Exception", "ValueError", "Runtime.ExitError"]),
-    "when": st.sampled_from([{"path": "$.kind", "equals": "a"}, {"path": "$.kind", "in": ["a", "b"]},
-                             {"path": "$.missing", "exists": False}]),
-}).filter(bool)
+error_rule = st.fixed_dictionaries(
+    {},
+    optional={
+        "rate": st.floats(0, 1),
+        "every": st.integers(1, 5),
+        "on_cold_start": st.booleans(),
+        "type": st.sampled_from(["Exception", "ValueError", "Runtime.ExitError"]),
+        "when": st.sampled_from(
+            [
+                {"path": "$.kind", "equals": "a"},
+                {"path": "$.kind", "in": ["a", "b"]},
+                {"path": "$.missing", "exists": False},
+            ]
+        ),
+    },
+).filter(bool)
 
 
 @st.composite
@@ -71,7 +83,7 @@ def scenarios(draw) -> dict:
         if draw(st.booleans()):
             async_config["maximum_event_age"] = f"{draw(st.integers(60, 400))}s"
         # Destinations may also be functions further down the list (a chain, never a loop).
-        later = [f"function:{other}" for other in names[names.index(name) + 1:]]
+        later = [f"function:{other}" for other in names[names.index(name) + 1 :]]
         on_failure = draw(st.sampled_from([None, "failures", "ordered.fifo", *later]))
         if on_failure:
             async_config["on_failure"] = on_failure
@@ -93,14 +105,25 @@ def scenarios(draw) -> dict:
             targets += [f"{name}:live", f"{name}:2"]
             if draw(st.booleans()):  # CodeDeploy shifts the alias, and its alarm may roll it back
                 fn["aliases"]["live"] = {"version": "1"}
-                deployments.append({"function": name, "alias": "live", "to": "2", "start": f"{draw(st.integers(0, 30))}s",
-                                    "config": draw(st.sampled_from(["Canary10Percent5Minutes", "Linear10PercentEvery1Minute",
-                                                                    "AllAtOnce"])),
-                                    **({"alarm": {"errors_over": draw(st.integers(0, 5))}} if draw(st.booleans()) else {})})
+                deployments.append(
+                    {
+                        "function": name,
+                        "alias": "live",
+                        "to": "2",
+                        "start": f"{draw(st.integers(0, 30))}s",
+                        "config": draw(
+                            st.sampled_from(["Canary10Percent5Minutes", "Linear10PercentEvery1Minute", "AllAtOnce"])
+                        ),
+                        **({"alarm": {"errors_over": draw(st.integers(0, 5))}} if draw(st.booleans()) else {}),
+                    }
+                )
         functions[name] = fn
         first = names.index(name) == 0
         for _ in range(draw(st.integers(1 if first else 0, 2))):  # later ones may be fed by destinations alone
-            item: dict = {"target": draw(st.sampled_from(targets)), "invocation": draw(st.sampled_from(["sync", "async"]))}
+            item: dict = {
+                "target": draw(st.sampled_from(targets)),
+                "invocation": draw(st.sampled_from(["sync", "async"])),
+            }
             if draw(st.booleans()):
                 item["rate"] = f"{draw(st.integers(1, 40))}/s"
                 item["for"] = f"{draw(st.integers(1, 20))}s"
@@ -116,11 +139,23 @@ def scenarios(draw) -> dict:
     if draw(st.integers(0, 3)) == 0:  # a queue read by one of the functions, with a dead-letter queue behind it
         queues["jobs"] = {"visibility_timeout": "30s", "max_receive_count": 2, "dead_letter": "jobs-dlq"}
         queues["jobs-dlq"] = {}
-        mappings.append({"source": "queue:jobs", "function": draw(st.sampled_from(names)),
-                         "batch_size": draw(st.integers(1, 10)), "report_batch_item_failures": draw(st.booleans()),
-                         **({"batching_window": "1s"} if draw(st.booleans()) else {})})
-        traffic.append({"target": "queue:jobs", "rate": f"{draw(st.integers(1, 40))}/s", "for": "10s",
-                        "events": [{"kind": "a"}, {"kind": "b"}]})
+        mappings.append(
+            {
+                "source": "queue:jobs",
+                "function": draw(st.sampled_from(names)),
+                "batch_size": draw(st.integers(1, 10)),
+                "report_batch_item_failures": draw(st.booleans()),
+                **({"batching_window": "1s"} if draw(st.booleans()) else {}),
+            }
+        )
+        traffic.append(
+            {
+                "target": "queue:jobs",
+                "rate": f"{draw(st.integers(1, 40))}/s",
+                "for": "10s",
+                "events": [{"kind": "a"}, {"kind": "b"}],
+            }
+        )
     return {
         "seed": draw(st.integers(0, 2**31)),
         "duration": f"{draw(st.integers(5, 240))}s",
@@ -150,8 +185,9 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
     for name, fn in report["functions"].items():
         o, m, envs = fn["outcomes"], fn["metrics"], fn["environments"]
         config = data["functions"][name]
-        assert o["requests"] == (o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"]
-                                 + o["in_flight"]), name
+        assert o["requests"] == (
+            o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"] + o["in_flight"]
+        ), name
         assert m["Invocations"] >= o["succeeded"] + o["failed"], name
         assert m["Errors"] <= m["Invocations"]
         assert o["timed_out"] <= m["Errors"]
@@ -160,7 +196,9 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
         assert m["AsyncEventsReceived"] <= o["requests"]
         assert o["retried"] <= 2 * m["AsyncEventsReceived"]
         assert m["ColdStarts"] <= m["Invocations"]
-        assert m["ProvisionedConcurrencyInvocations"] + m["ProvisionedConcurrencySpilloverInvocations"] <= m["Invocations"]
+        assert (
+            m["ProvisionedConcurrencyInvocations"] + m["ProvisionedConcurrencySpilloverInvocations"] <= m["Invocations"]
+        )
         if "reserved_concurrency" in config:
             assert m["ConcurrentExecutions"] <= config["reserved_concurrency"]
         if config.get("dead_letter_queue"):
@@ -176,18 +214,26 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
     assert report["queues"]["ordered.fifo"]["NumberOfMessagesSent"] == 0  # never a destination's or DLQ's target
     fed_otherwise = {t["target"].partition(":")[0] for t in data["traffic"]} | {
-        m["function"] for m in data.get("event_source_mappings", [])}
+        m["function"] for m in data.get("event_source_mappings", [])
+    }
     for name, fn in report["functions"].items():  # a function fed by destinations alone gets what they delivered
-        routes = [(source, route) for source, f in data["functions"].items() for route in ("on_success", "on_failure")
-                  if (f.get("async") or {}).get(route) == f"function:{name}"]
+        routes = [
+            (source, route)
+            for source, f in data["functions"].items()
+            for route in ("on_success", "on_failure")
+            if (f.get("async") or {}).get(route) == f"function:{name}"
+        ]
         if routes and name not in fed_otherwise:
             sent = sum(report["functions"][source]["outcomes"][f"to_{route}"] for source, route in routes)
             assert fn["outcomes"]["requests"] == fn["metrics"]["AsyncEventsReceived"] == sent, name
     if "jobs" in report["queues"]:  # every message is deleted, redriven, or still in the queue
         jobs, redriven = report["queues"]["jobs"], report["queues"]["jobs-dlq"]["NumberOfMessagesSent"]
-        assert jobs["NumberOfMessagesSent"] == (jobs["NumberOfMessagesDeleted"] + redriven
-                                                + jobs["ApproximateNumberOfMessagesVisible"]
-                                                + jobs["ApproximateNumberOfMessagesNotVisible"])
+        assert jobs["NumberOfMessagesSent"] == (
+            jobs["NumberOfMessagesDeleted"]
+            + redriven
+            + jobs["ApproximateNumberOfMessagesVisible"]
+            + jobs["ApproximateNumberOfMessagesNotVisible"]
+        )
 
 
 @SETTINGS

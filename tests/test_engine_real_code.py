@@ -23,7 +23,9 @@ def report(path: Path, *args: str) -> dict:
 
 
 def test_warm_environment_keeps_its_globals_across_simulated_invocations(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: warm reuse with real code
 duration: 10s
 functions:
@@ -34,7 +36,8 @@ functions:
 queues: {done: {}}
 traffic:
   - {target: counter, invocation: async, rate: 1/s, for: 5s}
-""")
+""",
+    )
     out = report(path)
     fn = out["functions"]["counter"]
     assert fn["metrics"]["ColdStarts"] == 1 and fn["outcomes"]["to_on_success"] == 5
@@ -49,7 +52,9 @@ traffic:
 
 
 def test_the_codes_errors_drive_retries_and_the_on_failure_destination(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: failing real code
 duration: 5m
 functions:
@@ -60,7 +65,8 @@ functions:
 queues: {failed: {}}
 traffic:
   - {target: orders, invocation: async, burst: 2, at: 0s}
-""")
+""",
+    )
     out = report(path)
     fn = out["functions"]["orders"]
     assert fn["metrics"]["Invocations"] == 4 and fn["metrics"]["Errors"] == 4
@@ -72,7 +78,9 @@ traffic:
 
 
 def test_a_timeout_in_real_code_is_a_simulated_timeout_and_resets_the_environment(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: real timeout
 duration: 20s
 functions:
@@ -82,7 +90,8 @@ functions:
     timeout: 1s
 traffic:
   - {target: stuck, invocation: sync, rate: 1/s, for: 2s}
-""")
+""",
+    )
     fn = report(path)["functions"]["stuck"]
     assert fn["outcomes"]["timed_out"] == 2 and fn["outcomes"]["failed"] == 2
     assert fn["metrics"]["Duration"]["max"] == 1000.0
@@ -90,7 +99,9 @@ traffic:
 
 
 def test_a_behaviour_model_times_real_code_so_the_run_repeats(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: modelled timing
 duration: 10s
 functions:
@@ -100,7 +111,8 @@ functions:
     behaviour: {init: 200ms, duration: 50ms}
 traffic:
   - {target: echo, invocation: sync, rate: 2/s, for: 3s}
-""")
+""",
+    )
     first, second = report(path), report(path)
     assert first == second
     assert first["functions"]["echo"]["metrics"]["Duration"]["p50"] == 50.0
@@ -108,7 +120,9 @@ traffic:
 
 
 def test_more_real_environments_than_the_cap_stop_with_advice(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: too many
 duration: 5s
 functions:
@@ -117,7 +131,8 @@ functions:
     handler: slow_init.handler
 traffic:
   - {target: echo, invocation: sync, burst: 5, at: 0s}
-""")
+""",
+    )
     result = run_cli("sim", str(path), "--real-environments", "3")
     assert result.returncode == 2
     assert "needs more than 3 real execution environments at once" in result.stderr
@@ -126,19 +141,25 @@ traffic:
 
 
 def test_code_and_handler_are_validated(tmp_path):
-    path = scenario(tmp_path, """\
+    path = scenario(
+        tmp_path,
+        """\
 name: bad
 duration: 5s
 functions:
   a: {code: nowhere, handler: app.handler}
   b: {code: CODE}
-""")
+""",
+    )
     result = run_cli("sim", str(path))
     assert result.returncode == 2
     assert "functions.a.code: 'nowhere' is not a folder (it is read relative to the scenario file)" in result.stderr
     assert "functions.b: missing required key 'handler'" in result.stderr
-    path.write_text(path.read_text().replace("b: {code: " + str(HANDLERS) + "}",
-                                             "b: {code: " + str(HANDLERS) + ", handler: not-a-handler}"))
+    path.write_text(
+        path.read_text().replace(
+            "b: {code: " + str(HANDLERS) + "}", "b: {code: " + str(HANDLERS) + ", handler: not-a-handler}"
+        )
+    )
     result = run_cli("sim", str(path))
     assert result.returncode == 2
     assert "functions.b.handler: 'not-a-handler' is not module.function, e.g. app.handler" in result.stderr

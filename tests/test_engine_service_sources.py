@@ -63,5 +63,7 @@ def test_a_subscriber_that_does_not_exist_is_named(tmp_path):
     path.write_text(SCENARIO.replace("function:locked", "function:lockd"))
     result = run_cli("sim", str(path))
     assert result.returncode == 2
-    assert "topics.orders.subscribers[1]: no function or queue named 'lockd' in this scenario (did you mean 'locked'?)" \
+    assert (
+        "topics.orders.subscribers[1]: no function or queue named 'lockd' in this scenario (did you mean 'locked'?)"
         in result.stderr
+    )

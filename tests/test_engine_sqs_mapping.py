@@ -67,8 +67,11 @@ def test_partial_batch_responses_delete_the_good_messages_at_once(tmp_path):
 
 
 def test_real_code_names_its_failures(tmp_path):
-    out = report(tmp_path, function=f"code: {HANDLERS}\n    handler: app.sqs_partial",
-                 mapping="batch_size: 10, report_batch_item_failures: true")
+    out = report(
+        tmp_path,
+        function=f"code: {HANDLERS}\n    handler: app.sqs_partial",
+        mapping="batch_size: 10, report_batch_item_failures: true",
+    )
     assert out["queues"]["orders"]["NumberOfMessagesDeleted"] == 9
     assert out["queues"]["dlq"]["NumberOfMessagesSent"] == 1
     dead = out["queues"]["dlq"]["messages"][0]["body"]
@@ -79,8 +82,12 @@ def test_pollers_start_at_five_batches_and_grow_with_a_backlog(tmp_path):
     slow = "behaviour: {init: 0ms, duration: 5s}"
     early = report(tmp_path, function=slow, mapping="batch_size: 1", traffic="burst: 2000, at: 0s, event: {n: 1}")
     assert early["functions"]["worker"]["metrics"]["ConcurrentExecutions"] > 5  # grew while the backlog lasted
-    capped = report(tmp_path, function=slow, mapping="batch_size: 1, maximum_concurrency: 5",
-                    traffic="burst: 2000, at: 0s, event: {n: 1}")
+    capped = report(
+        tmp_path,
+        function=slow,
+        mapping="batch_size: 1, maximum_concurrency: 5",
+        traffic="burst: 2000, at: 0s, event: {n: 1}",
+    )
     assert capped["functions"]["worker"]["metrics"]["ConcurrentExecutions"] == 5
 
 
@@ -107,8 +114,12 @@ def test_throttling_alone_sends_messages_to_the_dlq_when_the_visibility_timeout_
     """A batch still throttled when its visibility timeout ends goes back with a receive spent; after
     maxReceiveCount such receives, healthy messages land in the DLQ. Every batch ends once."""
     path = tmp_path / "short.yaml"
-    path.write_text(BASE.replace("visibility_timeout: 60s", "visibility_timeout: 10s").replace("FUNCTION", CAPPED)
-                    .replace("MAPPING", "batch_size: 10").replace("TRAFFIC", BACKLOG))
+    path.write_text(
+        BASE.replace("visibility_timeout: 60s", "visibility_timeout: 10s")
+        .replace("FUNCTION", CAPPED)
+        .replace("MAPPING", "batch_size: 10")
+        .replace("TRAFFIC", BACKLOG)
+    )
     result = run_cli("sim", str(path), "--json")
     assert result.returncode == 0, result.stderr
     metrics, ends, queues = outcomes(json.loads(result.stdout))
@@ -125,14 +136,26 @@ def test_reserved_concurrency_zero_runs_nothing_and_redrives_everything(tmp_path
     assert queues["orders"]["NumberOfMessagesReceived"] == 3 * 3000  # maxReceiveCount 3
     assert queues["dlq"]["NumberOfMessagesSent"] == 3000
 
-@pytest.mark.parametrize("mapping, queue, message", [
-    ("batch_size: 100", "{}", "a batch size above 10 needs a batching_window of at least 1s"),
-    ("batch_size: 10", "{visibility_timeout: 5s}", "Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds"),
-])
+
+@pytest.mark.parametrize(
+    "mapping, queue, message",
+    [
+        ("batch_size: 100", "{}", "a batch size above 10 needs a batching_window of at least 1s"),
+        (
+            "batch_size: 10",
+            "{visibility_timeout: 5s}",
+            "Queue visibility timeout: 5 seconds is less than Function timeout: 10 seconds",
+        ),
+    ],
+)
 def test_mappings_are_checked_as_aws_checks_them(tmp_path, mapping, queue, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(BASE.replace("FUNCTION", MODEL).replace("MAPPING", mapping).replace("TRAFFIC", TEN_WITH_ONE_POISON)
-                    .replace("orders: {visibility_timeout: 60s, max_receive_count: 3, dead_letter: dlq}", f"orders: {queue}"))
+    path.write_text(
+        BASE.replace("FUNCTION", MODEL)
+        .replace("MAPPING", mapping)
+        .replace("TRAFFIC", TEN_WITH_ONE_POISON)
+        .replace("orders: {visibility_timeout: 60s, max_receive_count: 3, dead_letter: dlq}", f"orders: {queue}")
+    )
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and message in result.stderr
 
@@ -141,14 +164,21 @@ BIG_BODY = "{n: 1, blob: " + "x" * 700_000 + "}"  # nine fit in a 6 MB batch
 
 
 @settings(max_examples=20, deadline=None)
-@given(batch=st.integers(1, 30), window=st.sampled_from(["", ", batching_window: 2s"]), partial=st.booleans(),
-       rate=st.sampled_from([0.0, 0.3]), reserved=st.sampled_from([None, 0, 2]), big=st.booleans(),
-       seed=st.integers(0, 1000))
+@given(
+    batch=st.integers(1, 30),
+    window=st.sampled_from(["", ", batching_window: 2s"]),
+    partial=st.booleans(),
+    rate=st.sampled_from([0.0, 0.3]),
+    reserved=st.sampled_from([None, 0, 2]),
+    big=st.booleans(),
+    seed=st.integers(0, 1000),
+)
 def test_every_message_is_deleted_or_redriven(batch, window, partial, rate, reserved, big, seed):
     """Whatever the settings (throttled batches held by their pollers included): nothing is lost or left behind."""
     window = window or (", batching_window: 1s" if batch > 10 else "")  # AWS needs a window above 10
     errors = f", errors: {{rate: {rate}}}" if rate else ""
-    run = simulate(f"""
+    run = simulate(
+        f"""
         duration: 2h
         functions:
           worker:
@@ -161,8 +191,11 @@ def test_every_message_is_deleted_or_redriven(batch, window, partial, rate, rese
         event_source_mappings:
           - {{source: queue:orders, function: worker, batch_size: {batch}, report_batch_item_failures: {str(partial).lower()}{window}}}
         traffic:
-          - {{target: queue:orders, rate: 10/s, for: 20s, event: {BIG_BODY if big else '{n: 1}'}}}
-        """, seed=seed, listen=False)
+          - {{target: queue:orders, rate: 10/s, for: 20s, event: {BIG_BODY if big else "{n: 1}"}}}
+        """,
+        seed=seed,
+        listen=False,
+    )
     queue, dlq = run.queue("orders"), run.queue("dlq")
     assert queue["NumberOfMessagesDeleted"] + dlq["NumberOfMessagesSent"] == queue["NumberOfMessagesSent"] == 200
     assert queue["ApproximateNumberOfMessagesVisible"] == queue["ApproximateNumberOfMessagesNotVisible"] == 0

@@ -49,8 +49,10 @@ def test_weighted_routing_splits_requests_at_random_but_repeatably(tmp_path):
     assert out == run(tmp_path, traffic)  # the same seed routes the same way
 
 
-@pytest.mark.parametrize("target, runs", [("checkout", "$LATEST"), ("checkout:$LATEST", "$LATEST"),
-                                          ("checkout:2", "2"), ("checkout:stable", "1")])
+@pytest.mark.parametrize(
+    "target, runs",
+    [("checkout", "$LATEST"), ("checkout:$LATEST", "$LATEST"), ("checkout:2", "2"), ("checkout:stable", "1")],
+)
 def test_qualifiers_choose_the_version(tmp_path, target, runs):
     out = run(tmp_path, f"{{target: '{target}', invocation: sync, burst: 20, at: 0s}}")
     by_version = out["functions"]["checkout"]["by_version"]
@@ -65,23 +67,39 @@ def test_the_executed_version_reaches_the_destination_record(tmp_path):
 
 
 def test_reserved_concurrency_is_shared_by_the_versions(tmp_path):
-    traffic = ("{target: 'checkout:2', invocation: sync, burst: 8, at: 0s}\n"
-               "  - {target: 'checkout:1', invocation: sync, burst: 8, at: 0s}")
+    traffic = (
+        "{target: 'checkout:2', invocation: sync, burst: 8, at: 0s}\n"
+        "  - {target: 'checkout:1', invocation: sync, burst: 8, at: 0s}"
+    )
     out = run(tmp_path, traffic, reserved="reserved_concurrency: 10")
     fn = out["functions"]["checkout"]
     assert fn["metrics"]["ConcurrentExecutions"] == 10 and fn["metrics"]["Throttles"] == 6
 
 
-@pytest.mark.parametrize("change, message", [
-    (('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "7"}'), "aliases.live.version: no version '7'"),
-    (('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "$LATEST", routing: {"2": 0.1}}'),
-     "weighted routing needs two published versions, and $LATEST is not one"),
-    (('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "2", routing: {"2": 0.1}}'),
-     "the alias already points to version 2"),
-    (("TRAFFIC", "{target: 'checkout:beta', invocation: sync, burst: 1, at: 0s}"), "checkout has no version or alias 'beta'"),
-])
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "7"}'), "aliases.live.version: no version '7'"),
+        (
+            ('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "$LATEST", routing: {"2": 0.1}}'),
+            "weighted routing needs two published versions, and $LATEST is not one",
+        ),
+        (
+            ('live: {version: "1", routing: {"2": 0.1}}', 'live: {version: "2", routing: {"2": 0.1}}'),
+            "the alias already points to version 2",
+        ),
+        (
+            ("TRAFFIC", "{target: 'checkout:beta', invocation: sync, burst: 1, at: 0s}"),
+            "checkout has no version or alias 'beta'",
+        ),
+    ],
+)
 def test_aliases_are_checked_when_the_scenario_loads(tmp_path, change, message):
-    text = BASE.replace("RESERVED", "").replace(*change).replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}")
+    text = (
+        BASE.replace("RESERVED", "")
+        .replace(*change)
+        .replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}")
+    )
     path = tmp_path / "bad.yaml"
     path.write_text(text)
     result = run_cli("sim", str(path))
@@ -107,8 +125,12 @@ traffic:
 
 def provisioned(tmp_path, one: int = 1, two: int = 0, reserved: str = "reserved_concurrency: 2", account: str = ""):
     path = tmp_path / "provisioned.yaml"
-    path.write_text(PROVISIONED.replace("ONE", str(one)).replace("TWO", str(two)).replace("RESERVED", reserved)
-                    .replace("ACCOUNT", account))
+    path.write_text(
+        PROVISIONED.replace("ONE", str(one))
+        .replace("TWO", str(two))
+        .replace("RESERVED", reserved)
+        .replace("ACCOUNT", account)
+    )
     return run_cli("sim", str(path), "--json")
 
 
@@ -123,12 +145,20 @@ def test_a_versions_provisioned_environments_keep_their_seats_in_the_reservation
     assert {v: c["Invocations"] for v, c in fn["by_version"].items()} == {"$LATEST": 0, "1": 1, "2": 1}
 
 
-@pytest.mark.parametrize("case, message", [
-    (dict(one=2, two=1), "functions.checkout.versions: 3 provisioned in all is more than reserved concurrency 2: "
-                         "every version's provisioned concurrency counts against the function's reservation"),
-    (dict(one=450, two=451, reserved="", account="account: {concurrency: 1000}"),
-     "functions.checkout.provisioned_concurrency: 901 would leave 99 unreserved of the account's 1000"),
-])
+@pytest.mark.parametrize(
+    "case, message",
+    [
+        (
+            dict(one=2, two=1),
+            "functions.checkout.versions: 3 provisioned in all is more than reserved concurrency 2: "
+            "every version's provisioned concurrency counts against the function's reservation",
+        ),
+        (
+            dict(one=450, two=451, reserved="", account="account: {concurrency: 1000}"),
+            "functions.checkout.provisioned_concurrency: 901 would leave 99 unreserved of the account's 1000",
+        ),
+    ],
+)
 def test_provisioned_concurrency_on_versions_is_checked(tmp_path, case, message):
     result = provisioned(tmp_path, **case)
     assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -136,12 +166,17 @@ def test_provisioned_concurrency_on_versions_is_checked(tmp_path, case, message)
 
 def test_provisioned_concurrency_is_never_on_latest_once_there_are_versions(tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text(BASE.replace("RESERVED", "provisioned_concurrency: 2")
-                    .replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}"))
+    path.write_text(
+        BASE.replace("RESERVED", "provisioned_concurrency: 2").replace(
+            "TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}"
+        )
+    )
     result = run_cli("sim", str(path))
     assert result.returncode == 2
-    assert "functions.checkout.provisioned_concurrency: with published versions, provisioned concurrency goes on a " \
-           "version" in result.stderr
+    assert (
+        "functions.checkout.provisioned_concurrency: with published versions, provisioned concurrency goes on a "
+        "version" in result.stderr
+    )
 
 
 def test_an_expectation_can_name_one_version(tmp_path):
@@ -159,24 +194,39 @@ expect:
     out = json.loads(result.stdout)
     by_version = out["functions"]["checkout"]["by_version"]
     assert [(e["version"], e["actual"], e["passed"]) for e in out["expectations"]] == [
-        ("2", by_version["2"]["Invocations"], True), ("1", 0, True), ("$LATEST", 0, False)]
+        ("2", by_version["2"]["Invocations"], True),
+        ("1", 0, True),
+        ("$LATEST", 0, False),
+    ]
     text = run_cli("sim", str(path)).stdout
     assert "PASS  Invocations of checkout version 2 > 800" in text
     assert "FAIL  Invocations of checkout version $LATEST > 0  (actual 0)  nothing calls $LATEST here" in text
 
 
-@pytest.mark.parametrize("item, message", [
-    ('{metric: Invocations, function: checkout, version: "3", op: ">", value: 0}',
-     "expect[0].version: checkout has no version '3'; it has $LATEST, 1, 2"),
-    ('{metric: Invocations, version: "2", op: ">", value: 0}', "expect[0].version: a version belongs to a function"),
-    ('{metric: Throttles, function: checkout, version: "2", op: ">", value: 0}',
-     "expect[0].metric: unknown metric 'Throttles' for one version, which has only Invocations and Errors"),
-    ('{metric: Invocations, function: checkout, version: 2, op: ">", value: 0}', "expect[0].version"),
-])
+@pytest.mark.parametrize(
+    "item, message",
+    [
+        (
+            '{metric: Invocations, function: checkout, version: "3", op: ">", value: 0}',
+            "expect[0].version: checkout has no version '3'; it has $LATEST, 1, 2",
+        ),
+        (
+            '{metric: Invocations, version: "2", op: ">", value: 0}',
+            "expect[0].version: a version belongs to a function",
+        ),
+        (
+            '{metric: Throttles, function: checkout, version: "2", op: ">", value: 0}',
+            "expect[0].metric: unknown metric 'Throttles' for one version, which has only Invocations and Errors",
+        ),
+        ('{metric: Invocations, function: checkout, version: 2, op: ">", value: 0}', "expect[0].version"),
+    ],
+)
 def test_version_expectations_are_checked(tmp_path, item, message):
     path = tmp_path / "bad.yaml"
-    path.write_text(BASE.replace("RESERVED", "").replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}")
-                    + f"expect:\n  - {item}\n")
+    path.write_text(
+        BASE.replace("RESERVED", "").replace("TRAFFIC", "{target: checkout, invocation: sync, burst: 1, at: 0s}")
+        + f"expect:\n  - {item}\n"
+    )
     result = run_cli("sim", str(path))
     assert result.returncode == 2 and message in result.stderr, result.stderr
 

@@ -36,7 +36,7 @@ from lambdalab import content
 from lambdalab.engine import Simulation, parse_scenario
 
 MARK = "EVENT "
-HANDLER = f'''\
+HANDLER = f"""\
 import json
 
 
@@ -47,7 +47,7 @@ def dump(event, context):
 def fails(event, context):
     print({MARK!r} + json.dumps(event))
     raise ValueError("this batch cannot be processed")
-'''
+"""
 
 # Who may invoke `f`, for the sources that call it through its resource-based policy.
 POLICY = """\
@@ -75,8 +75,9 @@ functions:
 
     def listen(_time: float, kind: str, data: dict) -> None:
         if kind == "invoke_end" and data["function"] == "f":
-            received.extend(json.loads(line[len(MARK):]) for line in (data["output"] or "").splitlines()
-                            if line.startswith(MARK))
+            received.extend(
+                json.loads(line[len(MARK) :]) for line in (data["output"] or "").splitlines() if line.startswith(MARK)
+            )
 
     with Simulation(parse_scenario(text, name="shapes.yaml")) as sim:
         sim.subscribe(listen)
@@ -89,6 +90,7 @@ def records_in(events: list[dict]) -> list[dict]:
 
 
 # --- the checks no model makes --------------------------------------------------------------------
+
 
 def sns_in_sqs(event: dict) -> None:
     """SNS delivers to a queue a JSON notification, not the event it sends a function
@@ -108,10 +110,12 @@ def eventbridge_in_sqs(event: dict) -> None:
 def keys_from_the_item(key: tuple[str, ...]) -> Callable[[dict], None]:
     """A table's stream record carries the item's primary key: Keys are exactly the key attributes of NewImage
     (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)."""
+
     def check(event: dict) -> None:
         for record in event["Records"]:
             change = record["dynamodb"]
             assert change["Keys"] == {name: change["NewImage"][name] for name in key}, change
+
     return check
 
 
@@ -121,12 +125,14 @@ def sns_unsubscribe_url(event: dict) -> None:
     for record in event["Records"]:
         sns, subscription = record["Sns"], record["EventSubscriptionArn"]
         assert subscription.startswith(sns["TopicArn"] + ":")
-        assert sns["UnsubscribeUrl"] == ("https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn="
-                                         + subscription)
+        assert sns["UnsubscribeUrl"] == (
+            "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe&SubscriptionArn=" + subscription
+        )
         assert sns["SigningCertUrl"].startswith("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-")
 
 
 # --- every source the engine delivers from --------------------------------------------------------
+
 
 def sample(name: str) -> dict:
     return json.loads(content.sample_events()[name].read_text("utf-8"))
@@ -134,74 +140,147 @@ def sample(name: str) -> dict:
 
 SOURCES: dict[str, tuple[str, type[BaseModel], int, Callable[[dict], None] | None]] = {
     # name: (scenario parts, model, events expected, a further check)
-    "sqs": ("""\
+    "sqs": (
+        """\
         queues: {orders: {}}
         event_source_mappings: [{source: "queue:orders", function: f, batch_size: 2}]
         traffic: [{target: "queue:orders", burst: 3, at: 0s, events: [{order: 1}, 42, {order: 3}]}]
-        """, SqsModel, 2, None),
-    "sqs-fifo": ("""\
+        """,
+        SqsModel,
+        2,
+        None,
+    ),
+    "sqs-fifo": (
+        """\
         queues: {orders.fifo: {fifo: true}}
         event_source_mappings: [{source: "queue:orders.fifo", function: f}]
         traffic:
           - {target: "queue:orders.fifo", burst: 4, at: 0s, message_group: $.customer,
              events: [{customer: a, n: 1}, {customer: b, n: 2}]}
-        """, SqsModel, 1, None),
-    "sns": ("""\
+        """,
+        SqsModel,
+        1,
+        None,
+    ),
+    "sns": (
+        """\
         topics: {orders: {subscribers: ["function:f"]}}
         traffic: [{target: "topic:orders", burst: 2, at: 0s, events: [{order: 7}, 42]}]
-        """, SnsModel, 2, sns_unsubscribe_url),
-    "sns-to-sqs": ("""\
+        """,
+        SnsModel,
+        2,
+        sns_unsubscribe_url,
+    ),
+    "sns-to-sqs": (
+        """\
         topics: {orders: {subscribers: ["queue:inbox"]}}
         queues: {inbox: {}}
         event_source_mappings: [{source: "queue:inbox", function: f}]
         traffic: [{target: "topic:orders", burst: 2, at: 0s, event: {order: 7}}]
-        """, SqsModel, 1, sns_in_sqs),
-    "eventbridge": ("""\
+        """,
+        SqsModel,
+        1,
+        sns_in_sqs,
+    ),
+    "eventbridge": (
+        """\
         buses: {default: {targets: ["function:f"]}}
         traffic: [{target: "bus:default", burst: 2, at: 0s, events: [{order: 8}, scheduled]}]
-        """, EventBridgeModel, 2, None),
-    "eventbridge-to-sqs": ("""\
+        """,
+        EventBridgeModel,
+        2,
+        None,
+    ),
+    "eventbridge-to-sqs": (
+        """\
         buses: {default: {targets: ["queue:inbox"]}}
         queues: {inbox: {}}
         event_source_mappings: [{source: "queue:inbox", function: f}]
         traffic: [{target: "bus:default", burst: 2, at: 0s, event: {order: 8}}]
-        """, SqsModel, 1, eventbridge_in_sqs),
-    "kinesis": ("""\
+        """,
+        SqsModel,
+        1,
+        eventbridge_in_sqs,
+    ),
+    "kinesis": (
+        """\
         streams: {clicks: {type: kinesis, shards: 2}}
         event_source_mappings: [{source: "stream:clicks", function: f, starting_position: TRIM_HORIZON}]
         traffic: [{target: "stream:clicks", burst: 4, at: 0s, partition_key: $.user, events: [{user: ana}, {user: bo}]}]
-        """, KinesisDataStreamModel, 2, None),
-    "dynamodb": ("""\
+        """,
+        KinesisDataStreamModel,
+        2,
+        None,
+    ),
+    "dynamodb": (
+        """\
         streams: {orders: {type: dynamodb, key: order_id}}
         event_source_mappings: [{source: "stream:orders", function: f, starting_position: TRIM_HORIZON}]
         traffic:
           - {target: "stream:orders", burst: 3, at: 0s,
              events: [{order_id: o-1, total: 5}, {order_id: o-2, total: 6}, {order_id: o-1, total: 7, paid: true}]}
-        """, DynamoDBStreamModel, 1, keys_from_the_item(("order_id",))),
-    "dynamodb-default-key": ("""\
+        """,
+        DynamoDBStreamModel,
+        1,
+        keys_from_the_item(("order_id",)),
+    ),
+    "dynamodb-default-key": (
+        """\
         streams: {table: {type: dynamodb}}
         event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON}]
         traffic: [{target: "stream:table", burst: 2, at: 0s, events: [{pk: a, n: 1}, {pk: a, n: 2}]}]
-        """, DynamoDBStreamModel, 1, keys_from_the_item(("pk",))),
-    "dynamodb-sort-key": ("""\
+        """,
+        DynamoDBStreamModel,
+        1,
+        keys_from_the_item(("pk",)),
+    ),
+    "dynamodb-sort-key": (
+        """\
         streams: {table: {type: dynamodb, key: [customer, order]}}
         event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON}]
         traffic:
           - {target: "stream:table", burst: 3, at: 0s,
              events: [{customer: c-1, order: 1}, {customer: c-1, order: 2}, {customer: c-1, order: 1, paid: true}]}
-        """, DynamoDBStreamModel, 1, keys_from_the_item(("customer", "order"))),
+        """,
+        DynamoDBStreamModel,
+        1,
+        keys_from_the_item(("customer", "order")),
+    ),
     # Traffic stands in for the services below: it sends the sample event as that service would.
-    "s3": ("""\
+    "s3": (
+        """\
         traffic: [{target: f, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::lambdalab-photos",
                    burst: 2, at: 0s, events: [s3-put, s3-delete]}]
-        """, S3Model, 2, None),
-    "api-gateway-rest": ("traffic: [{target: f, burst: 1, at: 0s, event: api-gateway-rest}]\n",
-                         APIGatewayProxyEventModel, 1, None),
-    "api-gateway-http": ("traffic: [{target: f, burst: 1, at: 0s, event: api-gateway-http}]\n",
-                         APIGatewayProxyEventV2Model, 1, None),
+        """,
+        S3Model,
+        2,
+        None,
+    ),
+    "api-gateway-rest": (
+        "traffic: [{target: f, burst: 1, at: 0s, event: api-gateway-rest}]\n",
+        APIGatewayProxyEventModel,
+        1,
+        None,
+    ),
+    "api-gateway-http": (
+        "traffic: [{target: f, burst: 1, at: 0s, event: api-gateway-http}]\n",
+        APIGatewayProxyEventV2Model,
+        1,
+        None,
+    ),
     "alb": ("traffic: [{target: f, burst: 1, at: 0s, event: alb}]\n", AlbModel, 1, None),
-    "function-url": ("traffic: [{target: f, burst: 1, at: 0s, event: function-url}]\n", LambdaFunctionUrlModel, 1, None),
-    "scheduled": ("traffic: [{target: f, invocation: async, burst: 1, at: 0s, event: scheduled}]\n", EventBridgeModel, 1, None),
+    "function-url": (
+        "traffic: [{target: f, burst: 1, at: 0s, event: function-url}]\n",
+        LambdaFunctionUrlModel,
+        1,
+        None,
+    ),
+    "scheduled": (
+        "traffic: [{target: f, invocation: async, burst: 1, at: 0s, event: scheduled}]\n",
+        EventBridgeModel,
+        1,
+        None,
+    ),
 }
 
 
@@ -231,11 +310,14 @@ def test_a_dynamodb_stream_names_a_second_write_of_an_item_modify(tmp_path):
 def test_an_item_without_its_key_attribute_gets_the_records_partition_key(tmp_path):
     """An item written without the table's partition key attribute is keyed by the traffic's partition key
     (here a new one each write), in Keys and in NewImage alike."""
-    events, _ = run_scenario(tmp_path, """\
+    events, _ = run_scenario(
+        tmp_path,
+        """\
         streams: {table: {type: dynamodb}}
         event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON}]
         traffic: [{target: "stream:table", burst: 2, at: 0s, event: {user: ana}}]
-        """)
+        """,
+    )
     DynamoDBStreamModel.model_validate(events[0])
     images = [r["dynamodb"]["NewImage"] for r in records_in(events)]
     assert images == [{"pk": {"S": "key-0"}, "user": {"S": "ana"}}, {"pk": {"S": "key-1"}, "user": {"S": "ana"}}]
@@ -244,12 +326,16 @@ def test_an_item_without_its_key_attribute_gets_the_records_partition_key(tmp_pa
 
 def test_a_dynamodb_on_failure_record_parses(tmp_path):
     """What a stream mapping sends its on-failure destination about a batch it gave up on."""
-    _, sim = run_scenario(tmp_path, """\
+    _, sim = run_scenario(
+        tmp_path,
+        """\
         streams: {table: {type: dynamodb}}
         queues: {failures: {}}
         event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON, maximum_retry_attempts: 0, on_failure: "queue:failures"}]
         traffic: [{target: "stream:table", burst: 1, at: 0s, event: {pk: a}}]
-        """, handler="fails")
+        """,
+        handler="fails",
+    )
     messages = list(sim.queues["failures"].messages)
     assert len(messages) == 1
     DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(messages[0]["body"])
@@ -272,8 +358,12 @@ SAMPLE_MODELS: dict[str, type[BaseModel]] = {
     "sqs": SqsModel,
 }
 # Powertools has no model for Lambda@Edge's CloudFront events; lambdalab.engine.edge checks what those return.
-NO_MODEL = {"cloudfront-origin-request", "cloudfront-origin-response", "cloudfront-viewer-request",
-            "cloudfront-viewer-response"}
+NO_MODEL = {
+    "cloudfront-origin-request",
+    "cloudfront-origin-response",
+    "cloudfront-viewer-request",
+    "cloudfront-viewer-response",
+}
 
 
 def test_every_sample_event_has_a_model_or_is_known_to_have_none():

@@ -15,7 +15,9 @@ def seen(*responses, logs=None, tables=None, errors=None) -> Observed:
     return Observed(list(responses), errors or [None] * count, logs or [""] * count, {}, tables or {}, [None] * count)
 
 
-@pytest.mark.parametrize("got, expected", [(1, True), ("200", 200), (0, False), (None, 0), ([1], [True]), ({"a": 1}, {"a": "1"})])
+@pytest.mark.parametrize(
+    "got, expected", [(1, True), ("200", 200), (0, False), (None, 0), ([1], [True]), ({"a": 1}, {"a": "1"})]
+)
 def test_equality_keeps_json_types_apart(got, expected):
     assert not same(got, expected)
     assert evaluate({"response": "$", "equals": expected}, seen(got)) is not None
@@ -34,20 +36,25 @@ def test_a_path_descends_into_a_json_body():
 
 def test_each_invocation_must_hold_unless_one_is_named():
     check = {"response": "$.n", "equals": 1}
-    assert evaluate(check, seen({"n": 1}, {"n": 2})) == "invocation 2: response $.n is 2 (integer); expected 1 (integer)"
+    assert (
+        evaluate(check, seen({"n": 1}, {"n": 2})) == "invocation 2: response $.n is 2 (integer); expected 1 (integer)"
+    )
     assert evaluate({**check, "invocation": 1}, seen({"n": 1}, {"n": 2})) is None
 
 
 def test_a_failed_invocation_is_named_when_a_response_was_expected():
-    failure = evaluate({"response": "$.n", "equals": 1},
-                       seen(None, errors=[{"errorType": "KeyError", "errorMessage": "'id'"}]))
+    failure = evaluate(
+        {"response": "$.n", "equals": 1}, seen(None, errors=[{"errorType": "KeyError", "errorMessage": "'id'"}])
+    )
     assert failure == "expected a response, but it failed: KeyError: 'id'"
 
 
 def test_counting_log_lines_and_table_writes():
     observed = seen({}, {}, logs=["creating client\n", "creating client\n"], tables={"charges": [{"id": 1}, {"id": 1}]})
-    assert evaluate({"logs": True, "count": "creating client", "equals": 1}, observed) == \
-        "matches of /creating client/ in logs is 2 (integer); expected 1 (integer)"
+    assert (
+        evaluate({"logs": True, "count": "creating client", "equals": 1}, observed)
+        == "matches of /creating client/ in logs is 2 (integer); expected 1 (integer)"
+    )
     assert evaluate({"table": "charges", "length": 1}, observed).startswith("table charges is [")
 
 
@@ -66,6 +73,7 @@ def test_the_course_ships_at_least_twenty_exercises_over_every_topic():
     assert not catalogue.errors
     assert len(catalogue.exercises) >= 20
     from lambdalab.course.loader import load_course
+
     topics = {lesson.id: lesson.topic for lesson in load_course().lessons}
     covered = {topics[e.lesson] for e in catalogue.exercises}
     assert covered >= {"invocation", "concurrency", "lifecycle", "permissions", "versions", "edge"}
@@ -75,6 +83,7 @@ def test_the_course_ships_at_least_twenty_exercises_over_every_topic():
 @pytest.mark.parametrize("folder", SHIPPED)
 def test_each_shipped_exercise_is_proved(folder):
     from lambdalab.grading.exercises import exercises_dir
+
     count, errors = check_exercises(exercises_dir(), exercises_dir() / folder)
     assert count == 1
     assert not errors, "\n".join(str(e) for e in errors)
@@ -85,4 +94,7 @@ def test_a_check_override_replaces_and_removes_what_the_learner_wrote():
 
     learner = {"functions": {"f": {"code": ".", "handler": "app.handler", "memory": 128}}, "traffic": [{"rate": "1/s"}]}
     override = {"functions": {"f": {"code": None, "handler": None, "timeout": "3s"}}, "traffic": [{"rate": "9/s"}]}
-    assert merged(learner, override) == {"functions": {"f": {"memory": 128, "timeout": "3s"}}, "traffic": [{"rate": "9/s"}]}
+    assert merged(learner, override) == {
+        "functions": {"f": {"memory": 128, "timeout": "3s"}},
+        "traffic": [{"rate": "9/s"}],
+    }

@@ -38,8 +38,9 @@ def solve(workspace: Path, folder: str = PROXY) -> None:
 
 def grade(*args: str, cwd: Path | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """`lambdalab grade ARGS`, and then the proof that the run left no process and no scratch file behind."""
-    process = subprocess.Popen([str(LAMBDALAB), "grade", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True, cwd=cwd)
+    process = subprocess.Popen(
+        [str(LAMBDALAB), "grade", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd
+    )
     out, err = process.communicate(timeout=timeout)
     assert scratch_of(process.pid) == []
     assert no_descendants_left()
@@ -100,8 +101,12 @@ def leftovers(marker: str) -> list[str]:
 
 
 def scratch_of(pid: int) -> list[Path]:
-    return [p for base in (Path("/var/tmp"), Path.home() / ".cache" / "lambdalab") if base.is_dir()
-            for p in base.glob(f"lambdalab-grade-{pid}-*")]
+    return [
+        p
+        for base in (Path("/var/tmp"), Path.home() / ".cache" / "lambdalab")
+        if base.is_dir()
+        for p in base.glob(f"lambdalab-grade-{pid}-*")
+    ]
 
 
 def wait_until_gone(marker: str, within: float = 5.0) -> list[str]:
@@ -116,6 +121,7 @@ def handler(body: str, marker: str = "") -> str:
 
 
 # --- answers from the course -------------------------------------------------------------------------
+
 
 def test_a_link_to_the_shipped_solution_earns_nothing_and_says_why(tmp_path):
     ws = start(tmp_path / "subs" / "linker")
@@ -175,7 +181,7 @@ def test_a_handler_that_finds_and_runs_the_reference_works_for_check_but_earns_n
 
 # --- student code against the grader -----------------------------------------------------------------
 
-FORGER = '''
+FORGER = """
 import json, os, sys, time
 # Its own grade run only (its command line names the test's folder) and what that run started: with no
 # isolation layers, as root, it could reach any process on the machine, other tests' among them.
@@ -221,9 +227,9 @@ while time.time() < deadline:
                 except OSError:
                     pass
     time.sleep(0.05)
-'''
+"""
 
-DAEMON_STARTER = '''
+DAEMON_STARTER = """
 import os, subprocess, sys
 MARKER = "{marker}"
 FORGER = {forger!r}
@@ -236,7 +242,7 @@ def handler(event, context):
         os._exit(0)
     os.wait()
     return {{"statusCode": 500}}
-'''
+"""
 
 
 @pytest.mark.parametrize("isolation", [None, ""], ids=["all-layers", "no-layers"])
@@ -264,7 +270,8 @@ def test_student_code_cannot_change_a_classmates_work(tmp_path):
     solve(victim)
     attacker = start(subs / "attacker")  # graded first: names sort before
     target = victim / PROXY / "app.py"
-    (attacker / PROXY / "app.py").write_text(handler(f'''
+    (attacker / PROXY / "app.py").write_text(
+        handler(f"""
         def handler(event, context):
             for path in ({str(target)!r}, "../../victim/{PROXY}/app.py"):
                 try:
@@ -272,7 +279,8 @@ def test_student_code_cannot_change_a_classmates_work(tmp_path):
                 except OSError:
                     pass
             return {{"statusCode": 500}}
-        '''))
+        """)
+    )
     before = target.read_text()
     out = tmp_path / "grades"
     result = grade(str(subs), "--exercise", "proxy-response", "--format", "json", "--out", str(out), "--jobs", "1")
@@ -296,6 +304,7 @@ def test_a_lambdalab_package_in_the_submission_does_not_replace_the_grader(tmp_p
 
 
 # --- failures stay local and honest ------------------------------------------------------------------
+
 
 def test_a_symbolic_link_loop_zeroes_its_exercise_alone(tmp_path):
     ws = start(tmp_path / "looper")
@@ -325,13 +334,15 @@ def test_folders_too_deep_or_unreadable_zero_their_exercise_alone(tmp_path):
 def test_a_handler_that_replaces_json_breaks_its_own_exercise_only(tmp_path):
     ws = start(tmp_path / "patcher")
     solve(ws, CONFIG)
-    (ws / PROXY / "app.py").write_text(handler('''
+    (ws / PROXY / "app.py").write_text(
+        handler("""
         import json
         json.dumps = lambda *args, **kwargs: "not json at all"
         json.loads = lambda *args, **kwargs: {}
         def handler(event, context):
             return {"statusCode": 200}
-        '''))
+        """)
+    )
     result = grade(str(ws), "--exercise", "proxy-response", "--exercise", "config-from-environment", "--format", "json")
     exercises = {e["id"]: e for e in json.loads(result.stdout)[0]["exercises"]}
     assert exercises["proxy-response"]["score"] == 0
@@ -345,8 +356,11 @@ def _child_of(parent: int, within: float = 20) -> int:
     while time.monotonic() < deadline:
         for entry in Path("/proc").iterdir():
             try:
-                if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent \
-                        and b"-m\0lambdalab.grading.one" in (entry / "cmdline").read_bytes():
+                if (
+                    entry.name.isdigit()
+                    and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == parent
+                    and b"-m\0lambdalab.grading.one" in (entry / "cmdline").read_bytes()
+                ):
                     return int(entry.name)
             except OSError:
                 continue
@@ -360,8 +374,12 @@ SLEEPER = "import time\ndef handler(event, context):\n    time.sleep(2.5)\n    r
 def test_a_killed_grading_process_is_reported_as_killed_not_as_a_time_limit(tmp_path):
     ws = start(tmp_path / "slow")
     (ws / PROXY / "app.py").write_text(SLEEPER)
-    grader = subprocess.Popen([str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json",
-                               "--time-limit", "60s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    grader = subprocess.Popen(
+        [str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json", "--time-limit", "60s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     child = _child_of(grader.pid)
     time.sleep(0.5)
     os.kill(child, signal.SIGKILL)
@@ -375,8 +393,12 @@ def test_a_time_limit_leaves_no_process_and_no_file(tmp_path):
     ws = start(tmp_path / "spinner")
     (ws / PROXY / "app.py").write_text("def handler(event, context):\n    while True:\n        pass\n")
     started = time.monotonic()
-    grader = subprocess.Popen([str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json",
-                               "--time-limit", "2s"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    grader = subprocess.Popen(
+        [str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json", "--time-limit", "2s"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     out, _ = grader.communicate(timeout=60)
     assert time.monotonic() - started < 20
     graded_ws = json.loads(out)[0]
@@ -393,8 +415,19 @@ def test_a_killed_grade_keeps_what_it_finished_leaves_nothing_running_and_resume
     solve(subs / "c-later")
     (subs / "b-slow" / PROXY / "app.py").write_text(SLEEPER)
     out = tmp_path / "grades"
-    command = [str(LAMBDALAB), "grade", str(subs), "--exercise", "proxy-response", "--format", "json,csv",
-               "--out", str(out), "--jobs", "1"]
+    command = [
+        str(LAMBDALAB),
+        "grade",
+        str(subs),
+        "--exercise",
+        "proxy-response",
+        "--format",
+        "json,csv",
+        "--out",
+        str(out),
+        "--jobs",
+        "1",
+    ]
     grader = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     kept = out / ".lambdalab-graded" / "a-done.json"
     deadline = time.monotonic() + 60
@@ -420,8 +453,24 @@ def test_an_interrupted_grade_says_how_to_resume(tmp_path):
     solve(subs / "a-done")
     (subs / "b-slow" / PROXY / "app.py").write_text(SLEEPER)
     out = tmp_path / "grades"
-    grader = subprocess.Popen([str(LAMBDALAB), "grade", str(subs), "--exercise", "proxy-response", "--format", "json",
-                               "--out", str(out), "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    grader = subprocess.Popen(
+        [
+            str(LAMBDALAB),
+            "grade",
+            str(subs),
+            "--exercise",
+            "proxy-response",
+            "--format",
+            "json",
+            "--out",
+            str(out),
+            "--jobs",
+            "1",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not (out / ".lambdalab-graded" / "a-done.json").exists():
         time.sleep(0.05)
     grader.send_signal(signal.SIGTERM)
@@ -437,8 +486,11 @@ def test_student_code_runs_as_its_own_user_in_a_view_of_its_own(tmp_path):
     subs = tmp_path / "subs"
     ws = start(subs / "looker")
     key = tmp_path / "key"
-    assert subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
-    (ws / PROXY / "app.py").write_text(handler(f'''
+    assert (
+        subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
+    )
+    (ws / PROXY / "app.py").write_text(
+        handler(f"""
         import json, os
         def handler(event, context):
             print("SEEN", json.dumps({{"uid": os.getuid(), "root": sorted(os.listdir("/")),
@@ -447,7 +499,8 @@ def test_student_code_runs_as_its_own_user_in_a_view_of_its_own(tmp_path):
                                       "key": os.path.exists({str(key)!r}),
                                       "processes": [p for p in os.listdir("/proc") if p.isdigit()]}}))
             return {{}}
-        '''))
+        """)
+    )
     out = tmp_path / "grades"
     result = grade(str(subs), "--exercise", "proxy-response", "--format", "json", "--out", str(out), "--key", str(key))
     assert "with pid-namespace, view, user." in result.stderr
@@ -456,12 +509,15 @@ def test_student_code_runs_as_its_own_user_in_a_view_of_its_own(tmp_path):
     assert seen["uid"] >= 1_900_000_000 and seen["uid"] != os.getuid()
     assert not seen["submissions"] and not seen["course"] and not seen["key"]
     installed = {Path(p).resolve().parts[1] for p in (REPO, sys.prefix, sys.base_prefix)}  # the package and Python
-    assert set(seen["root"]) <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp",
-                                 "usr", "var", "opt"} | installed
+    assert (
+        set(seen["root"])
+        <= {"bin", "dev", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr", "var", "opt"}
+        | installed
+    )
     assert len(seen["processes"]) < 10  # its own PID namespace: the grader and this submission's environments
 
 
-PEEKER = '''
+PEEKER = """
 import os
 def handler(event, context):
     seen = b""
@@ -474,22 +530,46 @@ def handler(event, context):
     if b"lambdalab-key:" not in seen:
         return {"statusCode": 500}
     return {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": '{"photo": "p-1001"}'}
-'''
+"""
 
 
 def test_a_packed_key_in_the_environment_never_reaches_student_code(tmp_path):
     """Without a user of its own, code can read its own process's first environment: the grader never
     passes the instructor's on (LAMBDALAB_KEY may hold the whole key, as in GitHub Classroom)."""
     key = tmp_path / "key"
-    assert subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
-    packed = subprocess.run([sys.executable, "-c", "import sys; from pathlib import Path; from lambdalab.grading."
-                             "answer_key import pack_key; print(pack_key(Path(sys.argv[1])))", str(key)],
-                            capture_output=True, text=True).stdout.strip()
+    assert (
+        subprocess.run([str(LAMBDALAB), "classroom", "init", str(key), "--exercise", "proxy-response"]).returncode == 0
+    )
+    packed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from lambdalab.grading."
+            "answer_key import pack_key; print(pack_key(Path(sys.argv[1])))",
+            str(key),
+        ],
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
     ws = start(tmp_path / "peeker")
     (ws / PROXY / "app.py").write_text(PEEKER)
-    result = subprocess.run([str(LAMBDALAB), "grade", str(ws), "--exercise", "proxy-response", "--format", "json",
-                             "--isolation", "pid-namespace,view"], capture_output=True, text=True, timeout=120,
-                            env={**os.environ, "LAMBDALAB_KEY": packed})
+    result = subprocess.run(
+        [
+            str(LAMBDALAB),
+            "grade",
+            str(ws),
+            "--exercise",
+            "proxy-response",
+            "--format",
+            "json",
+            "--isolation",
+            "pid-namespace,view",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "LAMBDALAB_KEY": packed},
+    )
     tests = json.loads(result.stdout)[0]["exercises"][0]["tests"]
     assert next(t for t in tests if t["name"].startswith("answers 200"))["status"] == "failed"
 
@@ -497,12 +577,14 @@ def test_a_packed_key_in_the_environment_never_reaches_student_code(tmp_path):
 @pytest.mark.parametrize("isolation", [None, ""], ids=["all-layers", "no-layers"])
 def test_student_code_holds_no_capability_and_cannot_gain_one(tmp_path, isolation):
     ws = start(tmp_path / "subs" / "climber")
-    (ws / PROXY / "app.py").write_text(handler('''
+    (ws / PROXY / "app.py").write_text(
+        handler("""
         def handler(event, context):
             status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
             print("SEEN", status["CapEff"].strip(), status["NoNewPrivs"].strip())
             return {}
-        '''))
+        """)
+    )
     out = tmp_path / "grades"
     extra = [] if isolation is None else ["--isolation", isolation]
     grade(str(tmp_path / "subs"), "--exercise", "proxy-response", "--format", "json", "--out", str(out), *extra)

@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import xml.etree.ElementTree as ET
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import jsonschema
@@ -99,7 +99,7 @@ def test_outside_a_workspace_check_says_how_to_make_one(tmp_path):
 
 # --- the instructor's loop --------------------------------------------------------------------------
 
-TAMPERING = '''import json, os, sys
+TAMPERING = """import json, os, sys
 print("All checks passed! 8/8")
 for where in (".", "..", os.environ.get("HOME", ".")):
     try:
@@ -114,7 +114,7 @@ except ImportError:
 
 def handler(event, context):
     return {"photo": "p-1001"}
-'''
+"""
 
 
 @pytest.fixture(scope="module")
@@ -131,8 +131,19 @@ def graded_class(tmp_path_factory):
     # a check planted in a workspace changes nothing: checks come from the installed course
     (subs / "tampering" / EXERCISE / "exercise.yaml").write_text("id: proxy-response\nchecks: []\n")
     out = root / "grades"
-    result = run_cli("grade", str(subs), "--exercise", "proxy-response", "--format",
-                     "text,json,junit,gradescope,github,exercism,csv", "--out", str(out), "--jobs", "2", timeout=300)
+    result = run_cli(
+        "grade",
+        str(subs),
+        "--exercise",
+        "proxy-response",
+        "--format",
+        "text,json,junit,gradescope,github,exercism,csv",
+        "--out",
+        str(out),
+        "--jobs",
+        "2",
+        timeout=300,
+    )
     assert result.returncode == 0, result.stderr
     return subs, out
 
@@ -171,14 +182,26 @@ def test_text_table_and_csv(graded_class):
     table = (out / "grades.txt").read_text()
     assert "good" in table and "8/8" in table
     rows = list(csv.DictReader(io.StringIO((out / "grades.csv").read_text())))
-    assert list(rows[0]) == ["assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email",
-                             "raw_score", "late_submission_penalty", "score", "max_score", "flags"]
+    assert list(rows[0]) == [
+        "assignment",
+        "duedate",
+        "timestamp",
+        "student_id",
+        "last_name",
+        "first_name",
+        "email",
+        "raw_score",
+        "late_submission_penalty",
+        "score",
+        "max_score",
+        "flags",
+    ]
     assert "identical to the reference" in by_student_row(rows, "good")["flags"]  # the solution, copied in
     by_student = {r["student_id"]: r for r in rows}
     assert by_student["good"]["score"] == "8" and by_student["missing"]["score"] == "0"
     assert all(r["max_score"] == "8" for r in rows)
     saved = (subs / "good" / EXERCISE / "app.py").stat().st_mtime  # the newest of good's files: copied in last
-    assert by_student["good"]["timestamp"] == datetime.fromtimestamp(saved, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert by_student["good"]["timestamp"] == datetime.fromtimestamp(saved, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_junit_is_valid_against_jenkins_xsd_and_counts_match(graded_class):
@@ -224,14 +247,18 @@ def test_github_classroom_output_and_the_reporters_arithmetic(graded_class):
         table, posted, _ = reporter([data])
         assert posted == expected and f"{table:.2f}" == f"{expected:.2f}"  # what the reporter posts and prints
         assert data["status"] == ("pass" if expected else "fail")
-        assert all({"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"} <= t.keys()
-                   for t in data["tests"])
+        assert all(
+            {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"} <= t.keys()
+            for t in data["tests"]
+        )
 
 
 def test_exercism_results_json(graded_class):
     _, out = graded_class
-    results = {name: json.loads((out / "exercism" / name / "proxy-response" / "results.json").read_text())
-               for name in ("good", "bad", "broken", "missing", "tampering")}
+    results = {
+        name: json.loads((out / "exercism" / name / "proxy-response" / "results.json").read_text())
+        for name in ("good", "bad", "broken", "missing", "tampering")
+    }
     for data in results.values():
         jsonschema.Draft202012Validator(EXERCISM_V3).validate(data)
     assert results["good"]["status"] == "pass"
@@ -246,7 +273,9 @@ def test_exercism_results_json(graded_class):
 
 def test_a_submission_past_its_time_limit_keeps_nothing_it_did_not_finish(tmp_path):
     ws = workspace(tmp_path)
-    (ws / EXERCISE / "app.py").write_text("import time\ndef handler(event, context):\n    while True:\n        time.sleep(0.1)\n")
+    (ws / EXERCISE / "app.py").write_text(
+        "import time\ndef handler(event, context):\n    while True:\n        time.sleep(0.1)\n"
+    )
     started = time.monotonic()
     result = run_cli("grade", str(ws), "--exercise", "proxy-response", "--format", "json", "--time-limit", "2s")
     assert time.monotonic() - started < 20
@@ -256,8 +285,13 @@ def test_a_submission_past_its_time_limit_keeps_nothing_it_did_not_finish(tmp_pa
 
 def test_watch_rechecks_on_save(tmp_path):
     ws = workspace(tmp_path)
-    watcher = subprocess.Popen([sys.executable, "-m", "lambdalab", "watch"], cwd=ws, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    watcher = subprocess.Popen(
+        [sys.executable, "-m", "lambdalab", "watch"],
+        cwd=ws,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         seen = _read_until(watcher, "Watching", 30)
         assert "✗" in seen
@@ -296,7 +330,16 @@ def test_a_workspace_without_its_marker_is_graded_as_one_workspace(tmp_path):
     ws = workspace(tmp_path, "handed-in")
     (ws / "lambdalab-workspace.json").unlink()  # a submission made of exercise folders only
     shutil.copyfile(SOLUTION, ws / EXERCISE / "app.py")
-    result = run_cli("grade", str(ws), "--exercise", "proxy-response", "--format", "gradescope", "--out",
-                     str(tmp_path / "results"), timeout=120)
+    result = run_cli(
+        "grade",
+        str(ws),
+        "--exercise",
+        "proxy-response",
+        "--format",
+        "gradescope",
+        "--out",
+        str(tmp_path / "results"),
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "results" / "results.json").read_text())["score"] == 8  # where Gradescope looks

@@ -18,7 +18,7 @@ from lambdalab.paths import environments_dir
 
 # Each invocation leaves its name in a shared folder (not under /tmp, which is each environment's own), then waits (up to 2 s) for the other's: it meets the other
 # only if both run at the same time. One after the other, the first gives up and answers met: false.
-RENDEZVOUS = '''
+RENDEZVOUS = """
 import os, time
 
 def handler(event, context):
@@ -29,7 +29,7 @@ def handler(event, context):
             return {"met": True}
         time.sleep(0.02)
     return {"met": False}
-'''
+"""
 
 
 def rendezvous_exercise(root: Path, meeting: Path) -> Path:
@@ -54,7 +54,8 @@ def rendezvous_exercise(root: Path, meeting: Path) -> Path:
     (folder / "exercise.yaml").write_text(
         "id: rendezvous\ntitle: Checks run at once\nlesson: invocation-models\ndifficulty: beginner\n"
         "instructions: Two checks that can only pass together.\nstarter: [app.py]\nhints: [Run them at once.]\n"
-        "checks:\n" + checks)
+        "checks:\n" + checks
+    )
     return folder
 
 
@@ -73,6 +74,7 @@ def test_the_checks_of_an_exercise_run_at_once_and_keep_their_order(tmp_path):
 
 # --- scenario checks explain a failed expectation from the run's own trace ---------------------------------
 
+
 def explained(tmp_path: Path, scenario: str, expect: dict) -> str:
     (tmp_path / "scenario.yaml").write_text(textwrap.dedent(scenario))
     failures, _, _ = run_scenario({"file": "scenario.yaml"}, (expect,), tmp_path, seed=1)
@@ -81,20 +83,28 @@ def explained(tmp_path: Path, scenario: str, expect: dict) -> str:
 
 
 def test_a_throttle_is_explained_with_the_reservation_that_caused_it(tmp_path):
-    failure = explained(tmp_path, """\
+    failure = explained(
+        tmp_path,
+        """\
         duration: 10s
         functions:
           api: {reserved_concurrency: 5, behaviour: {init: 0ms, duration: 1s}}
         traffic:
           - {target: api, invocation: sync, burst: 8, at: 1.2s}
-        """, {"metric": "Throttles", "function": "api", "op": "==", "value": 0})
+        """,
+        {"metric": "Throttles", "function": "api", "op": "==", "value": 0},
+    )
     assert failure.startswith("Throttles of api was 3; expected == 0.")
-    assert "(sync) was throttled at t=1.20 s because reserved concurrency 5 was reached while 5 environments " \
-           "were busy (ReservedFunctionConcurrentInvocationLimitExceeded)" in failure
+    assert (
+        "(sync) was throttled at t=1.20 s because reserved concurrency 5 was reached while 5 environments "
+        "were busy (ReservedFunctionConcurrentInvocationLimitExceeded)" in failure
+    )
 
 
 def test_an_error_on_a_version_explains_the_functions_figure(tmp_path):
-    failure = explained(tmp_path, """\
+    failure = explained(
+        tmp_path,
+        """\
         duration: 10s
         functions:
           checkout:
@@ -104,13 +114,19 @@ def test_an_error_on_a_version_explains_the_functions_figure(tmp_path):
               "2": {behaviour: {init: 0ms, duration: 100ms, errors: {rate: 1}}}
         traffic:
           - {target: "checkout:2", invocation: sync, burst: 2, at: 3s}
-        """, {"metric": "Errors", "function": "checkout", "op": "==", "value": 0})
+        """,
+        {"metric": "Errors", "function": "checkout", "op": "==", "value": 0},
+    )
     assert "to checkout:2 failed at t=3." in failure
 
 
-@pytest.mark.parametrize("version, first", [("2", "to checkout:2 failed at t=3."), ("$LATEST", "to checkout failed at t=5.")])
+@pytest.mark.parametrize(
+    "version, first", [("2", "to checkout:2 failed at t=3."), ("$LATEST", "to checkout failed at t=5.")]
+)
 def test_an_expectation_about_one_version_is_explained_by_that_version(tmp_path, version, first):
-    failure = explained(tmp_path, """\
+    failure = explained(
+        tmp_path,
+        """\
         duration: 10s
         functions:
           checkout:
@@ -120,13 +136,17 @@ def test_an_expectation_about_one_version_is_explained_by_that_version(tmp_path,
         traffic:
           - {target: "checkout:2", invocation: sync, burst: 2, at: 3s}
           - {target: checkout, invocation: sync, burst: 2, at: 5s}
-        """, {"metric": "Errors", "function": "checkout", "version": version, "op": "==", "value": 0})
+        """,
+        {"metric": "Errors", "function": "checkout", "version": version, "op": "==", "value": 0},
+    )
     assert failure.startswith(f"Errors of checkout version {version} was 2; expected == 0.")
     assert first in failure
 
 
 def test_records_a_stream_gave_up_are_explained(tmp_path):
-    failure = explained(tmp_path, """\
+    failure = explained(
+        tmp_path,
+        """\
         duration: 1m
         functions:
           f: {behaviour: {init: 0ms, duration: 100ms, errors: {when: {path: $.poison, equals: true}}}}
@@ -137,20 +157,25 @@ def test_records_a_stream_gave_up_are_explained(tmp_path):
              on_failure: queue:skipped}
         traffic:
           - {target: stream:clicks, burst: 2, at: 0s, partition_key: one, events: [{n: 1}, {poison: true}]}
-        """, {"metric": "to_on_failure", "stream": "clicks", "op": "==", "value": 0})
+        """,
+        {"metric": "to_on_failure", "stream": "clicks", "op": "==", "value": 0},
+    )
     assert "records 1, 2 of stream clicks (shard 0) were given up by f at t=" in failure
 
 
 def test_a_check_whose_changes_break_the_learners_scenario_says_so(tmp_path):
     """The learner's file is valid alone; with the course's override it is not: the message must not send the
     learner to lines of their file that hold no such thing."""
-    (tmp_path / "scenario.yaml").write_text("duration: 10s\nfunctions:\n  api: {reserved_concurrency: 850, behaviour: {init: 0ms, duration: 10ms}}\n"
-                                           "traffic:\n  - {target: api, invocation: sync, burst: 1, at: 0s}\n")
+    (tmp_path / "scenario.yaml").write_text(
+        "duration: 10s\nfunctions:\n  api: {reserved_concurrency: 850, behaviour: {init: 0ms, duration: 10ms}}\n"
+        "traffic:\n  - {target: api, invocation: sync, burst: 1, at: 0s}\n"
+    )
     override = {"functions": {"api": {"reserved_concurrency": 950}}}
     with pytest.raises(CheckCannotRun) as caught:
         run_scenario({"file": "scenario.yaml", "override": override}, None, tmp_path, seed=1)
-    assert str(caught.value).startswith("scenario.yaml, with this check's changes: functions.api.reserved_concurrency: "
-                                        "950 would leave 50 unreserved")
+    assert str(caught.value).startswith(
+        "scenario.yaml, with this check's changes: functions.api.reserved_concurrency: 950 would leave 50 unreserved"
+    )
 
 
 def test_a_save_made_while_the_first_check_runs_is_not_missed(tmp_path):

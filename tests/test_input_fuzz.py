@@ -22,19 +22,45 @@ from lambdalab.iam.policies import load_policy
 from lambdalab.inputs.errors import InputErrors
 
 REPO = Path(__file__).resolve().parent.parent
-SHIPPED = [*sorted((REPO / "assets" / "scenarios").glob("*.yaml")), *sorted((REPO / "lessons").glob("*/*.yaml")),
-           *sorted((REPO / "exercises").glob("*/starter/scenario.yaml"))]
+SHIPPED = [
+    *sorted((REPO / "assets" / "scenarios").glob("*.yaml")),
+    *sorted((REPO / "lessons").glob("*/*.yaml")),
+    *sorted((REPO / "exercises").glob("*/starter/scenario.yaml")),
+]
 # Scenarios (not lesson files), and only models: real code would start worker processes for every example.
-DOCUMENTS = {str(path.relative_to(REPO)): data for path in SHIPPED
-             if isinstance(data := yaml.safe_load(path.read_text()), dict) and "duration" in data
-             and "code:" not in path.read_text()}
+DOCUMENTS = {
+    str(path.relative_to(REPO)): data
+    for path in SHIPPED
+    if isinstance(data := yaml.safe_load(path.read_text()), dict)
+    and "duration" in data
+    and "code:" not in path.read_text()
+}
 
 WRONG_VALUES = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**12, 10**12), st.floats(allow_nan=True, allow_infinity=True),
-    st.sampled_from(["", "0s", "-5s", "1e400s", "999999999999h", "abc", "10/s", "$.x", "queue:nowhere", "fn:9",
-                     "6mb", "0x10", "\u00e9\u00e8", "*" * 300]),
-    st.lists(st.integers(0, 3), max_size=3), st.dictionaries(st.sampled_from(["a", "rate", "for"]), st.integers(0, 5),
-                                                             max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**12), 10**12),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.sampled_from(
+        [
+            "",
+            "0s",
+            "-5s",
+            "1e400s",
+            "999999999999h",
+            "abc",
+            "10/s",
+            "$.x",
+            "queue:nowhere",
+            "fn:9",
+            "6mb",
+            "0x10",
+            "\u00e9\u00e8",
+            "*" * 300,
+        ]
+    ),
+    st.lists(st.integers(0, 3), max_size=3),
+    st.dictionaries(st.sampled_from(["a", "rate", "for"]), st.integers(0, 5), max_size=2),
 )
 
 
@@ -87,8 +113,7 @@ def test_the_fuzz_has_scenarios_to_mutate():
     assert len(DOCUMENTS) >= 20
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(mutated())
 def test_a_mutated_scenario_loads_or_is_refused_with_positions(case):
     name, data = case
@@ -98,7 +123,9 @@ def test_a_mutated_scenario_loads_or_is_refused_with_positions(case):
     except InputErrors as refused:
         _refused_with_positions(refused, name)
         return
-    if sum(requests_sent(t, scenario.duration) for t in scenario.traffic) <= 200_000:  # what loads runs (its first 20,000 events; a bigger one only costs time)
+    if (
+        sum(requests_sent(t, scenario.duration) for t in scenario.traffic) <= 200_000
+    ):  # what loads runs (its first 20,000 events; a bigger one only costs time)
         with Simulation(scenario) as sim:
             sim.step(20_000)
 
@@ -115,11 +142,19 @@ EXERCISES = sorted(p.parent for p in (REPO / "exercises").glob("*/exercise.yaml"
 POLICIES = sorted((REPO / "assets").rglob("*policy*.json")) + sorted((REPO / "exercises").rglob("*policy*.json"))
 
 
-@pytest.mark.parametrize("folders, filename, load", [
-    (LESSONS, "lesson.yaml", load_lesson), (EXERCISES, "exercise.yaml", load_exercise),
-], ids=["lesson", "exercise"])
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture])
+@pytest.mark.parametrize(
+    "folders, filename, load",
+    [
+        (LESSONS, "lesson.yaml", load_lesson),
+        (EXERCISES, "exercise.yaml", load_exercise),
+    ],
+    ids=["lesson", "exercise"],
+)
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_a_mutated_lesson_or_exercise_loads_or_is_refused_with_positions(folders, filename, load, data):
     source = data.draw(st.sampled_from(folders))

@@ -41,28 +41,54 @@ def borrow_dependencies(venv: Path) -> None:
 @pytest.fixture(scope="module")
 def key(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("keys") / "fall"
-    made = lambdalab("classroom", "init", str(folder), "--exercise", "proxy-response", "--exercise",
-                     "least-privilege-role", "--secret", SECRET)
+    made = lambdalab(
+        "classroom",
+        "init",
+        str(folder),
+        "--exercise",
+        "proxy-response",
+        "--exercise",
+        "least-privilege-role",
+        "--secret",
+        SECRET,
+    )
     assert made.returncode == 0, made.stderr
     return folder
 
 
 # --- Gradescope --------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def autograder(tmp_path_factory, key) -> Path:
     """/autograder after Gradescope built the image: the zip in source/, setup.sh run."""
     root = tmp_path_factory.mktemp("gradescope") / "autograder"
     kit = root.parent / "autograder.zip"
-    built = lambdalab("classroom", "gradescope", str(key), "--out", str(kit), "--exercise", "proxy-response",
-                      "--exercise", "least-privilege-role", "--time-limit", "2m")
+    built = lambdalab(
+        "classroom",
+        "gradescope",
+        str(key),
+        "--out",
+        str(kit),
+        "--exercise",
+        "proxy-response",
+        "--exercise",
+        "least-privilege-role",
+        "--time-limit",
+        "2m",
+    )
     assert built.returncode == 0, built.stderr
     with zipfile.ZipFile(kit) as archive:
         archive.extractall(root / "source")
         for entry in archive.infolist():
             (root / "source" / entry.filename).chmod(entry.external_attr >> 16)
-    setup = subprocess.run(["bash", str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=300,
-                           env={**os.environ, **OFFLINE, "AUTOGRADER_ROOT": str(root)})
+    setup = subprocess.run(
+        ["bash", str(root / "source" / "setup.sh")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, **OFFLINE, "AUTOGRADER_ROOT": str(root)},
+    )
     assert setup.returncode == 0, setup.stderr
     borrow_dependencies(root / "lambdalab-venv")
     return root
@@ -74,8 +100,14 @@ def submit(root: Path, place) -> dict:
         shutil.rmtree(root / name, ignore_errors=True)
     (root / "submission").mkdir()
     place(root / "submission")
-    run = subprocess.run([str(root / "source" / "run_autograder")], capture_output=True, text=True, timeout=300,
-                         cwd=root, env={**os.environ, "AUTOGRADER_ROOT": str(root)})
+    run = subprocess.run(
+        [str(root / "source" / "run_autograder")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=root,
+        env={**os.environ, "AUTOGRADER_ROOT": str(root)},
+    )
     assert run.returncode == 0, run.stderr
     results = json.loads((root / "results" / "results.json").read_text())
     jsonschema.validate(results, GRADESCOPE_SCHEMA)
@@ -91,8 +123,16 @@ def solved_workspace(folder: Path) -> Path:
 def test_setup_installs_the_wheel_and_keeps_the_key_for_root(autograder):
     wheel = next((autograder / "source" / "wheels").glob("lambdalab-*.whl"))
     assert not [n for n in zipfile.ZipFile(wheel).namelist() if "/solution/" in n]  # the key carries the references
-    installed = subprocess.run([str(autograder / "lambdalab-venv" / "bin" / "python"), "-I", "-c",
-                                "import lambdalab, sys; print(lambdalab.__file__)"], capture_output=True, text=True)
+    installed = subprocess.run(
+        [
+            str(autograder / "lambdalab-venv" / "bin" / "python"),
+            "-I",
+            "-c",
+            "import lambdalab, sys; print(lambdalab.__file__)",
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert "lambdalab-venv" in installed.stdout
     key = autograder / "source" / "key"
     assert all(not stat.S_IMODE(p.stat().st_mode) & 0o077 for p in (key, *key.rglob("*")))
@@ -103,7 +143,9 @@ def test_a_workspace_at_the_root_of_the_upload(autograder):
     assert results["score"] == 8  # proxy-response solved; least-privilege-role's starter earns nothing
     assert "Graded the exercise folders in your upload." in results["output"]
     names = [t["name"] for t in results["tests"]]
-    assert any(n.startswith("proxy-response:") for n in names) and any(n.startswith("least-privilege-role:") for n in names)
+    assert any(n.startswith("proxy-response:") for n in names) and any(
+        n.startswith("least-privilege-role:") for n in names
+    )
 
 
 def test_a_workspace_in_a_folder_of_the_upload(autograder):
@@ -112,8 +154,9 @@ def test_a_workspace_in_a_folder_of_the_upload(autograder):
 
 
 def test_a_single_file(autograder):
-    results = submit(autograder, lambda s: shutil.copyfile(REPO / "exercises" / PROXY / "solution" / "app.py",
-                                                           s / "app.py"))
+    results = submit(
+        autograder, lambda s: shutil.copyfile(REPO / "exercises" / PROXY / "solution" / "app.py", s / "app.py")
+    )
     assert results["score"] == 8 and "Graded app.py as 01-proxy-response/app.py." in results["output"]
     flagged = [t for t in results["tests"] if t["name"].startswith("for the instructor")]
     assert flagged and "identical to the reference" in flagged[0]["name"] and flagged[0]["visibility"] == "hidden"
@@ -133,8 +176,14 @@ def test_a_link_in_the_upload_is_never_followed(autograder):
     solution = autograder / "source" / "key" / "exercises" / PROXY / "solution" / "app.py"
     results = submit(autograder, lambda s: (s / "app.py").symlink_to(solution))
     assert results["score"] == 0 and "app.py (a link: upload the file itself)" in results["output"]
-    linked = submit(autograder, lambda s: (solved_workspace(s / "ws"), (s / "ws" / PROXY / "app.py").unlink(),
-                                           (s / "ws" / PROXY / "app.py").symlink_to(solution)))
+    linked = submit(
+        autograder,
+        lambda s: (
+            solved_workspace(s / "ws"),
+            (s / "ws" / PROXY / "app.py").unlink(),
+            (s / "ws" / PROXY / "app.py").symlink_to(solution),
+        ),
+    )
     assert linked["score"] == 0 and "outside the workspace" in json.dumps(linked)
 
 
@@ -142,8 +191,13 @@ def test_run_autograder_writes_results_even_when_setup_failed(autograder, tmp_pa
     broken = tmp_path / "autograder"
     shutil.copytree(autograder / "source", broken / "source")
     (broken / "submission").mkdir()
-    run = subprocess.run([str(broken / "source" / "run_autograder")], capture_output=True, text=True, timeout=60,
-                         env={**os.environ, "AUTOGRADER_ROOT": str(broken)})
+    run = subprocess.run(
+        [str(broken / "source" / "run_autograder")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "AUTOGRADER_ROOT": str(broken)},
+    )
     assert run.returncode == 0
     results = json.loads((broken / "results" / "results.json").read_text())
     assert results["score"] == 0 and "setup.sh failed" in results["output"]
@@ -151,11 +205,21 @@ def test_run_autograder_writes_results_even_when_setup_failed(autograder, tmp_pa
 
 # --- GitHub Classroom ------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def template(tmp_path, key) -> tuple[Path, str]:
     folder = tmp_path / "template"
-    built = lambdalab("classroom", "github", str(key), "--out", str(folder), "--exercise", "proxy-response",
-                      "--exercise", "least-privilege-role")
+    built = lambdalab(
+        "classroom",
+        "github",
+        str(key),
+        "--out",
+        str(folder),
+        "--exercise",
+        "proxy-response",
+        "--exercise",
+        "least-privilege-role",
+    )
     assert built.returncode == 0, built.stderr
     secret = tmp_path / "template.LAMBDALAB_KEY.txt"
     assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and not list(folder.rglob("*LAMBDALAB_KEY*"))
@@ -189,11 +253,19 @@ def run_workflow(repository: Path, secret: str, tools: Path) -> tuple[dict, dict
         elif "run" in step:
             output = repository.parent / f"output-{step.get('id', 'step')}"
             output.write_text("")
-            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repository, capture_output=True, text=True,
-                                  timeout=300, env={**env, **step_env, "GITHUB_OUTPUT": str(output)})
+            done = subprocess.run(
+                ["bash", "-e", "-c", step["run"]],
+                cwd=repository,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                env={**env, **step_env, "GITHUB_OUTPUT": str(output)},
+            )
             assert done.returncode == 0, f"{step['name']}: {done.stderr}"
             if "id" in step:
-                outputs[step["id"]] = dict(line.split("=", 1) for line in output.read_text().splitlines() if "=" in line)
+                outputs[step["id"]] = dict(
+                    line.split("=", 1) for line in output.read_text().splitlines() if "=" in line
+                )
     return reported, outputs
 
 
@@ -241,7 +313,8 @@ def test_student_code_never_sees_the_packed_key(template, tools):
         "                pass\n"
         "    if not any(b'lambdalab-key:' in text for text in seen):\n"
         "        return {'statusCode': 500}\n"
-        "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"photo\": \"p-1001\"}'}\n")
+        "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"photo\": \"p-1001\"}'}\n"
+    )
     reported, _ = run_workflow(folder, secret, tools)
     proxy = [t for t in reported["results"][0]["tests"] if t["name"].startswith("proxy-response: answers 200")]
     assert proxy and all(t["status"] == "fail" for t in proxy)  # 500: nothing it could read held the key

@@ -9,8 +9,10 @@ RID = "8f507cfc-1234-4697-b07a-ac58fc914c95"
 
 def test_warm_report_line_matches_aws_format():
     line = report_line(InvocationReport(RID, 15.7412, 16, 128, 56))
-    assert line == (f"REPORT RequestId: {RID}\tDuration: 15.74 ms\tBilled Duration: 16 ms\t"
-                     "Memory Size: 128 MB\tMax Memory Used: 56 MB")
+    assert line == (
+        f"REPORT RequestId: {RID}\tDuration: 15.74 ms\tBilled Duration: 16 ms\t"
+        "Memory Size: 128 MB\tMax Memory Used: 56 MB"
+    )
 
 
 def test_cold_report_line_adds_init_duration():
@@ -19,8 +21,17 @@ def test_cold_report_line_adds_init_duration():
 
 
 def test_timeout_lines_put_the_message_between_start_and_end_and_mark_the_report():
-    report = InvocationReport(RID, 3000.0, 3000, 128, 64, error="Sandbox.Timedout", timed_out=True, timeout_s=3,
-                              timestamp="2026-01-01T00:00:03.000Z")
+    report = InvocationReport(
+        RID,
+        3000.0,
+        3000,
+        128,
+        64,
+        error="Sandbox.Timedout",
+        timed_out=True,
+        timeout_s=3,
+        timestamp="2026-01-01T00:00:03.000Z",
+    )
     assert invocation_lines(report) == [
         f"START RequestId: {RID} Version: $LATEST",
         f"2026-01-01T00:00:03.000Z {RID} Task timed out after 3.00 seconds",

@@ -13,8 +13,23 @@ from conftest import REPO
 
 
 def test_wheel_ships_content_and_runs_a_shipped_scenario(tmp_path: Path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-q",
-                    "-w", str(tmp_path)], check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(REPO),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     wheel = next(tmp_path.glob("lambdalab-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "lambdalab/schemas/scenario.schema.json" in names
@@ -25,23 +40,47 @@ def test_wheel_ships_content_and_runs_a_shipped_scenario(tmp_path: Path):
     # Run from an unrelated folder with only the unpacked wheel on the path: no source checkout to fall back on.
     env = {**os.environ, "PYTHONPATH": str(site)}
     name = Path(shipped[0]).stem
-    result = subprocess.run([sys.executable, "-m", "lambdalab", "sim", name, "--json"], cwd=tmp_path, env=env,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdalab", "sim", name, "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["scenario"]
-    located = subprocess.run([sys.executable, "-c", "import lambdalab.content as c; print(c.content_root())"],
-                             cwd=tmp_path, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    located = subprocess.run(
+        [sys.executable, "-c", "import lambdalab.content as c; print(c.content_root())"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert located == str(site / "lambdalab" / "_content")
     # The course comes along: lessons list, read and validate from the wheel alone.
     assert "lambdalab/schemas/lesson.schema.json" in names
     for args in (["lessons"], ["read", "1"], ["validate"]):
-        result = subprocess.run([sys.executable, "-m", "lambdalab", *args], cwd=tmp_path, env=env,
-                                capture_output=True, text=True, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "lambdalab", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
         assert result.returncode == 0, (args, result.stdout[-1000:], result.stderr)
     assert "checked 11 lessons" in result.stdout
     # Real handlers run from the wheel alone too: its worker script and its sample events are inside it.
     handler = REPO / "tests" / "handlers" / "app.py"
-    result = subprocess.run([sys.executable, "-m", "lambdalab", "invoke", f"{handler}:echo", "--event", "s3-put", "--json"],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdalab", "invoke", f"{handler}:echo", "--event", "s3-put", "--json"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["response"]["Records"][0]["eventSource"] == "aws:s3"

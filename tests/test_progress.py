@@ -35,16 +35,27 @@ def test_missed_questions_are_the_last_attempts_and_counted_over_all(tmp_path):
 
 def test_a_format_1_file_loads_and_its_next_save_is_the_current_format(tmp_path):
     scores_only = {"last": 5, "best": 6, "total": 9, "passed": False, "attempts": 2, "at": "2025-01-01T00:00:00+00:00"}
-    old = {"format": 1, "last_lesson": "lesson-a",
-           "lessons": {"lesson-a": {"read": ["p"], "quizzes": {"check": scores_only}}}}
+    old = {
+        "format": 1,
+        "last_lesson": "lesson-a",
+        "lessons": {"lesson-a": {"read": ["p"], "quizzes": {"check": scores_only}}},
+    }
     (tmp_path / "progress.json").write_text(json.dumps(old))
     store = ProgressStore(tmp_path)
     assert store.load() == old and store.notes == []
     saved = store.record_quiz("lesson-a", "check", 7, 9, True, ["q3", "q1"])
     assert saved["format"] == FORMAT and saved["lessons"]["lesson-a"]["read"] == ["p"]
     quiz = saved["lessons"]["lesson-a"]["quizzes"]["check"]
-    assert quiz == {**scores_only, "last": 7, "best": 7, "passed": True, "attempts": 3, "at": quiz["at"],
-                    "missed": ["q3", "q1"], "missed_ever": {"q3": 1, "q1": 1}}
+    assert quiz == {
+        **scores_only,
+        "last": 7,
+        "best": 7,
+        "passed": True,
+        "attempts": 3,
+        "at": quiz["at"],
+        "missed": ["q3", "q1"],
+        "missed_ever": {"q3": 1, "q1": 1},
+    }
     assert json.loads((tmp_path / "progress.json").read_text()) == saved
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith("progress.json.")] == ["progress.json.lock"]
 
@@ -90,8 +101,9 @@ for n in range(int(sys.argv[3])):
 
 
 def test_concurrent_writers_lose_nothing(tmp_path):
-    writers = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"lesson-{w}", "40"], cwd=REPO)
-               for w in range(4)]
+    writers = [
+        subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), f"lesson-{w}", "40"], cwd=REPO) for w in range(4)
+    ]
     assert [w.wait(timeout=60) for w in writers] == [0, 0, 0, 0]
     lessons = ProgressStore(tmp_path).load()["lessons"]
     assert {name: len(data["read"]) for name, data in lessons.items()} == {f"lesson-{w}": 40 for w in range(4)}
@@ -112,8 +124,9 @@ progress.ProgressStore(__import__("pathlib").Path(sys.argv[1])).mark_read("lesso
 def test_a_writer_killed_mid_write_leaves_the_old_file_whole(tmp_path):
     ProgressStore(tmp_path).mark_read("lesson-a", ["a"])
     before = (tmp_path / "progress.json").read_text()
-    child = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=REPO,
-                             stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(
+        [sys.executable, "-c", KILLED_WRITER, str(tmp_path)], cwd=REPO, stdout=subprocess.PIPE, text=True
+    )
     assert child.stdout.readline().strip() == "written"
     os.kill(child.pid, signal.SIGKILL)
     child.wait(timeout=10)

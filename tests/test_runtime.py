@@ -59,11 +59,16 @@ def test_warm_invocations_reuse_globals_and_tmp_a_new_environment_starts_fresh()
 def test_context_and_environment_variables():
     settings = dict(memory_mb=256, timeout_s=2.0, environment={"TABLE": "orders-table", "AWS_REGION": "xx"})
     with ExecutionEnvironment(code("app.context_and_env", **settings)) as env:
-        out = env.invoke({"id": 7}, "req-1", invoked_arn="arn:aws:lambda:us-east-1:123456789012:function:orders:live").response
+        out = env.invoke(
+            {"id": 7}, "req-1", invoked_arn="arn:aws:lambda:us-east-1:123456789012:function:orders:live"
+        ).response
     assert out["function_name"] == "orders" and out["function_version"] == "$LATEST"
     assert out["invoked_function_arn"].endswith(":function:orders:live")
     assert out["memory_limit_in_mb"] == 256 and out["aws_request_id"] == "req-1"
-    assert out["log_group_name"] == "/aws/lambda/orders" and out["log_stream_name"] == out["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+    assert (
+        out["log_group_name"] == "/aws/lambda/orders"
+        and out["log_stream_name"] == out["env"]["AWS_LAMBDA_LOG_STREAM_NAME"]
+    )
     assert out["identity"] is None and out["client_context"] is None
     assert 1500 < out["remaining_ms"] < 1800  # 2 s timeout, 0.2 s slept
     env_vars = out["env"]
@@ -85,11 +90,14 @@ def test_an_exception_is_the_error_document_and_the_environment_stays_warm():
     assert second.init_ms is None  # an exception does not reset the environment
 
 
-@pytest.mark.parametrize("handler, error_type, message", [
-    ("app.exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
-    ("app.exits_hard", "Runtime.ExitError", "Runtime exited with error: exit status 4"),
-    ("app.eats_memory", "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"),
-])
+@pytest.mark.parametrize(
+    "handler, error_type, message",
+    [
+        ("app.exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
+        ("app.exits_hard", "Runtime.ExitError", "Runtime exited with error: exit status 4"),
+        ("app.eats_memory", "Runtime.OutOfMemory", "Runtime exited with error: signal: killed"),
+    ],
+)
 def test_crashes_reset_the_environment_so_the_next_request_pays_init(handler, error_type, message):
     with ExecutionEnvironment(code(handler, timeout_s=10.0)) as env:
         first = env.invoke({}, "r1")
@@ -112,23 +120,40 @@ def test_a_timeout_kills_the_process_keeps_the_logs_and_resets():
     assert second.init_ms is not None
 
 
-@pytest.mark.parametrize("handler, error_type, message", [
-    ("app.returns_a_set", "Runtime.MarshalError", "Unable to marshal response: Object of type set is not JSON serializable"),
-    ("app.returns_too_much", "Function.ResponseSizeTooLarge", "exceeded maximum allowed payload size (6291556 bytes)"),
-])
+@pytest.mark.parametrize(
+    "handler, error_type, message",
+    [
+        (
+            "app.returns_a_set",
+            "Runtime.MarshalError",
+            "Unable to marshal response: Object of type set is not JSON serializable",
+        ),
+        (
+            "app.returns_too_much",
+            "Function.ResponseSizeTooLarge",
+            "exceeded maximum allowed payload size (6291556 bytes)",
+        ),
+    ],
+)
 def test_responses_lambda_cannot_send(handler, error_type, message):
     with ExecutionEnvironment(code(handler, memory_mb=512)) as env:
         result = env.invoke({}, "r1")
     assert result.error["errorType"] == error_type and message in result.error["errorMessage"]
 
 
-@pytest.mark.parametrize("module, error_type, message", [
-    ("broken_syntax", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken_syntax'"),
-    ("bad_import", "Runtime.ImportModuleError",
-     "Unable to import module 'bad_import': No module named 'a_module_that_does_not_exist'"),
-    ("init_raises", "KeyError", "'DATABASE_URL'"),  # any other exception keeps its own type, as on AWS
-    ("init_exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
-])
+@pytest.mark.parametrize(
+    "module, error_type, message",
+    [
+        ("broken_syntax", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken_syntax'"),
+        (
+            "bad_import",
+            "Runtime.ImportModuleError",
+            "Unable to import module 'bad_import': No module named 'a_module_that_does_not_exist'",
+        ),
+        ("init_raises", "KeyError", "'DATABASE_URL'"),  # any other exception keeps its own type, as on AWS
+        ("init_exits", "Runtime.ExitError", "Runtime exited with error: exit status 3"),
+    ],
+)
 def test_init_errors(module, error_type, message):
     with ExecutionEnvironment(code(f"{module}.handler")) as env:
         result = env.invoke({}, "r1")
@@ -139,8 +164,11 @@ def test_init_errors(module, error_type, message):
 def test_missing_handler_function():
     with ExecutionEnvironment(code("app.nowhere")) as env:
         result = env.invoke({}, "r1")
-    assert result.error == {"errorType": "Runtime.HandlerNotFound", "requestId": "r1",
-                            "errorMessage": "Handler 'nowhere' missing on module 'app'"}
+    assert result.error == {
+        "errorType": "Runtime.HandlerNotFound",
+        "requestId": "r1",
+        "errorMessage": "Handler 'nowhere' missing on module 'app'",
+    }
 
 
 def test_init_is_timed_once_per_environment():
@@ -258,7 +286,8 @@ def test_an_environment_ends_with_the_process_that_started_it(tmp_path):
         "threading.Thread(target=env.invoke, args=({}, 'r1'), daemon=True).start()\n"
         "for _ in range(500):\n    if env.process is None:\n        time.sleep(0.01)\n"
         "print(env.process.pid if env.process else 'no worker', flush=True)\n"
-        "time.sleep(60)\n")
+        "time.sleep(60)\n"
+    )
     parent = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
     worker = int(parent.stdout.readline())
     deadline = time.monotonic() + 10

@@ -19,14 +19,15 @@ def problems(text: str) -> list[str]:
     return [str(e) for e in caught.value.errors]
 
 
-@pytest.mark.parametrize("text, seconds", [(3, 3.0), (2.5, 2.5), ("250ms", 0.25), ("3s", 3.0), ("5m", 300.0),
-                                           ("6h", 21600.0), (" 1.5 s ", 1.5)])
+@pytest.mark.parametrize(
+    "text, seconds",
+    [(3, 3.0), (2.5, 2.5), ("250ms", 0.25), ("3s", 3.0), ("5m", 300.0), ("6h", 21600.0), (" 1.5 s ", 1.5)],
+)
 def test_durations(text, seconds):
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("bad", ["3 sec", "-1s", "s", "", True, None, [1], float("nan"), float("inf"), 1e302,
-                                 "9000h"])
+@pytest.mark.parametrize("bad", ["3 sec", "-1s", "s", "", True, None, [1], float("nan"), float("inf"), 1e302, "9000h"])
 def test_bad_durations(bad):
     with pytest.raises(ValueError):
         parse_duration(bad)
@@ -106,13 +107,15 @@ def test_destination_names_must_be_unambiguous():
           api: {{async: {{on_failure: audit}}, {FUNCTION}}}
         """)
     assert "'audit' names a queue and a topic; write queue:audit or topic:audit" in message
-    scenario = parse_scenario(textwrap.dedent(f"""\
+    scenario = parse_scenario(
+        textwrap.dedent(f"""\
         duration: 1m
         queues: {{audit: {{}}}}
         topics: {{audit: {{}}}}
         functions:
           api: {{async: {{on_failure: "topic:audit"}}, {FUNCTION}}}
-        """))
+        """)
+    )
     assert scenario.functions["api"].async_config.on_failure == "topic:audit"
 
 
@@ -135,8 +138,11 @@ def test_async_payload_over_one_megabyte_is_refused():
     from lambdalab.engine.scenario import build_scenario
     from lambdalab.inputs import Document
 
-    data = {"duration": 60, "functions": {"api": {"behaviour": {"init": 0.1, "duration": 0.05}}},
-            "traffic": [{"target": "api", "invocation": "async", "burst": 1, "event": {"blob": "x" * (1024 * 1024)}}]}
+    data = {
+        "duration": 60,
+        "functions": {"api": {"behaviour": {"init": 0.1, "duration": 0.05}}},
+        "traffic": [{"target": "api", "invocation": "async", "burst": 1, "event": {"blob": "x" * (1024 * 1024)}}],
+    }
     with pytest.raises(InputErrors) as caught:
         build_scenario(Document("s.yaml", data, {}))
     [error] = caught.value.errors
@@ -151,7 +157,10 @@ def test_fifo_names_end_in_dot_fifo():
         functions: {{api: {{{FUNCTION}}}}}
         """)
     assert "queues.jobs: a FIFO name ends in .fifo and only FIFO names do: name it jobs.fifo" in msgs[0]
-    assert "queues.orders.fifo: a FIFO name ends in .fifo and only FIFO names do: name it orders or add fifo: true" in msgs[1]
+    assert (
+        "queues.orders.fifo: a FIFO name ends in .fifo and only FIFO names do: name it orders or add fifo: true"
+        in msgs[1]
+    )
 
 
 def test_expectations_name_known_metrics_and_parts():
@@ -171,7 +180,8 @@ def test_expectations_name_known_metrics_and_parts():
 
 
 def test_json_path_error_rules_are_parsed():
-    scenario = parse_scenario(textwrap.dedent(f"""\
+    scenario = parse_scenario(
+        textwrap.dedent("""\
         duration: 1m
         functions:
           api:
@@ -179,9 +189,10 @@ def test_json_path_error_rules_are_parsed():
               init: 1s
               duration: 1s
               errors:
-                - {{when: {{path: "$.Records[0].body", equals: poison}}}}
-                - {{every: 3, on_cold_start: false, type: Runtime.ExitError}}
-        """))
+                - {when: {path: "$.Records[0].body", equals: poison}}
+                - {every: 3, on_cold_start: false, type: Runtime.ExitError}
+        """)
+    )
     first, second = scenario.functions["api"].behaviour.errors
     assert first.when.path == ("Records", 0, "body") and first.when.equals == "poison" and first.when.has_equals
     assert (second.every, second.on_cold_start, second.error_type) == (3, False, "Runtime.ExitError")
@@ -197,8 +208,13 @@ def test_a_run_has_bounds_so_a_typo_is_an_error_not_a_run_that_never_ends():
           - {{target: api, invocation: sync, rate: 1000000000/s, for: 1m}}
           - {{target: api, invocation: sync, burst: 20000000, at: 1s}}
         """)
-    assert "account.concurrency: 1,000,000,000 is more than lambdalab simulates (100,000; AWS's default is 1,000)" in msgs[0]
+    assert (
+        "account.concurrency: 1,000,000,000 is more than lambdalab simulates (100,000; AWS's default is 1,000)"
+        in msgs[0]
+    )
     assert "functions.zero.behaviour.duration: an invocation takes some time: give at least 1ms" in msgs[1]
-    assert ("traffic[1].rate: 60,000,000,000 requests here, 60,006,000,000 in all, is more than one run simulates "
-            "(10,000,000): a lower rate or a shorter 'for'") in msgs[2]
+    assert (
+        "traffic[1].rate: 60,000,000,000 requests here, 60,006,000,000 in all, is more than one run simulates "
+        "(10,000,000): a lower rate or a shorter 'for'"
+    ) in msgs[2]
     assert len(msgs) == 3  # counted until the first item over the bound, which is enough to know what to fix

@@ -34,7 +34,7 @@ async def screen_text(url: str, timeout: float = 30.0) -> str:
         while "Course map" not in received and time.monotonic() < deadline:
             try:
                 message = await ws.receive(timeout=deadline - time.monotonic())
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 break
             if message.type == aiohttp.WSMsgType.BINARY:
                 received += message.data.decode("utf-8", "replace")
@@ -47,8 +47,13 @@ async def screen_text(url: str, timeout: float = 30.0) -> str:
 
 def test_serve_answers_with_the_app_page():
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
-                              cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         first_line = server.stdout.readline()
         assert f"Serving lambdalab at http://127.0.0.1:{port}" in first_line
@@ -74,8 +79,14 @@ def test_serve_without_the_extra_says_how_to_install(tmp_path):
     # A stand-in textual_serve that cannot be imported, first on the path.
     (tmp_path / "textual_serve").mkdir()
     (tmp_path / "textual_serve" / "__init__.py").write_text("raise ImportError('not installed')\n")
-    result = subprocess.run([sys.executable, "-m", "lambdalab", "serve"], cwd=REPO, capture_output=True, text=True,
-                            env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}, timeout=30)
+    result = subprocess.run(
+        [sys.executable, "-m", "lambdalab", "serve"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        timeout=30,
+    )
     assert result.returncode == 2
     assert "pip install 'lambdalab[serve]'" in result.stderr
 
@@ -144,9 +155,14 @@ def serving(*options: str):
     """`lambdalab serve` on a free port, answering; yields (server, port, marker). A server the test stopped
     printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
     port, marker = free_port(), uuid.uuid4().hex
-    server = subprocess.Popen([sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port),
-                               *options], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                              env={**os.environ, MARKER: marker})
+    server = subprocess.Popen(
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, MARKER: marker},
+    )
     output: list[str] = []  # read all along, so that the server never blocks on a full pipe
     reader = threading.Thread(target=lambda: output.extend(server.stdout), daemon=True)
     try:
@@ -195,8 +211,10 @@ async def sessions(port: int, count: int):
     """`count` browsers opening the app at the same moment; yields what each received up to its course map."""
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(aiohttp.ClientSession())
-        sockets = [await stack.enter_async_context(client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
-                   for _ in range(count)]
+        sockets = [
+            await stack.enter_async_context(client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+            for _ in range(count)
+        ]
         yield await asyncio.gather(*(_course_map(ws) for ws in sockets))
 
 
@@ -210,12 +228,15 @@ def _alive(pid: int) -> bool:
 
 
 def _preloaded(server_pid: int) -> list[int]:
-    return [pid for pid in _below(server_pid) if _parent(pid) == server_pid and "lambdalab.serving.zygote" in _command(pid)]
+    return [
+        pid for pid in _below(server_pid) if _parent(pid) == server_pid and "lambdalab.serving.zygote" in _command(pid)
+    ]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
 def test_a_room_of_learners_each_get_the_course_map_from_a_process_of_their_own():
     with serving() as (server, port, _marker):
+
         async def room() -> None:
             async with sessions(port, 6) as screens:
                 assert all("Course map" in screen for screen in screens)
@@ -231,6 +252,7 @@ def test_a_room_of_learners_each_get_the_course_map_from_a_process_of_their_own(
 @pytest.mark.parametrize("options", [(), ("--no-preload",)], ids=["preloaded", "fresh"])
 def test_a_session_ends_when_its_browser_closes(options):
     with serving(*options) as (server, port, _marker):
+
         async def visit() -> list[int]:
             before = set(_below(server.pid))
             async with sessions(port, 1) as screens:
@@ -247,6 +269,7 @@ def test_a_session_ends_when_its_browser_closes(options):
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "sigkill"])
 def test_stopping_the_server_leaves_no_process_behind(stop):
     with serving() as (server, port, marker):
+
         async def room_then_stop() -> None:
             async with sessions(port, 3) as screens:
                 assert all("Course map" in screen for screen in screens)

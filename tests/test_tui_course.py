@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from course_helpers import right_answer, wrong_answer, write_course
+from course_helpers import right_answer, write_course, wrong_answer
 from rich.console import Console
 from test_tui_fit import drawn_lines, words
 from textual.widgets import Markdown, OptionList, Static
@@ -157,7 +157,9 @@ async def test_quiz_marks_your_answer_and_the_right_one_and_names_them_by_number
         assert [str(o.prompt) for o in choices.options] == ["1. 50 run, 150 get a 429", "2. All 200 run"]
         await pilot.press("2")  # wrong
         assert [str(o.prompt) for o in choices.options] == [
-            "1. 50 run, 150 get a 429\n   ✔ right answer", "2. All 200 run\n   ▶ your answer ✘ wrong"]
+            "1. 50 run, 150 get a 429\n   ✔ right answer",
+            "2. All 200 run\n   ▶ your answer ✘ wrong",
+        ]
         feedback = str(view.query_one("#quiz-feedback", Static).content)
         # Numbers, as on the choices (plain mode letters its choices and says "(a)"); the verdict said once.
         assert feedback.startswith("✘ NOT QUITE: the right answer is (1).\n")

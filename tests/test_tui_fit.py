@@ -37,8 +37,15 @@ def drawn_lines(app, region: Region) -> list[tuple[int, str]]:
     return [(y, strips[y].crop(region.x, region.right).text) for y in range(region.y, region.bottom)]
 
 
-def cut_words(app, region: Region, source: str, *, skip: tuple[Region, ...] = (),
-              open_left: bool = False, open_right: bool = False) -> list[str]:
+def cut_words(
+    app,
+    region: Region,
+    source: str,
+    *,
+    skip: tuple[Region, ...] = (),
+    open_left: bool = False,
+    open_right: bool = False,
+) -> list[str]:
     """Words drawn inside `region`, outside the `skip` regions, that are not words of `source`.
 
     A word touching an open edge (one that a block scrolls past) is cut on purpose and not counted.
@@ -69,14 +76,19 @@ async def test_the_course_map_shows_whole_words(tmp_path):
         assert summary in shown
         assert cut_words(app, pane, shown) == []
         assert words(summary) <= words(" ".join(line for _, line in drawn_lines(app, pane)))  # all of it on screen
-        listed = " ".join(f"{lesson.number} {lesson.title} {TOPIC_TITLES[lesson.topic]}" for lesson in app.course.lessons)
+        listed = " ".join(
+            f"{lesson.number} {lesson.title} {TOPIC_TITLES[lesson.topic]}" for lesson in app.course.lessons
+        )
         assert cut_words(app, app.screen.query_one("#lessons", OptionList).region, listed) == []
 
 
-@pytest.mark.parametrize("lesson_id, kinds", [
-    ("the-lambda-model", ["code", "table"]),  # a handler too wide for the page, and the context object's members
-    ("invocation-models", ["table"]),  # four columns comparing the three invocation models
-])
+@pytest.mark.parametrize(
+    "lesson_id, kinds",
+    [
+        ("the-lambda-model", ["code", "table"]),  # a handler too wide for the page, and the context object's members
+        ("invocation-models", ["table"]),  # four columns comparing the three invocation models
+    ],
+)
 async def test_a_lesson_page_shows_whole_words_and_scrolls_wide_blocks_sideways(tmp_path, lesson_id, kinds):
     app = new_app(tmp_path)
     lesson = app.course.get(lesson_id)
@@ -117,6 +129,8 @@ async def test_a_quiz_question_and_its_feedback_show_whole_words(tmp_path):
         await pilot.press("2")  # a wrong answer: marks on the choices, then the explanations
         await pilot.pause()
         view = app.screen.query_one(QuizView)
-        texts = [str(view.query_one(f"#quiz-{part}", Static).content) for part in ("header", "prompt", "hint", "feedback")]
+        texts = [
+            str(view.query_one(f"#quiz-{part}", Static).content) for part in ("header", "prompt", "hint", "feedback")
+        ]
         texts += [str(option.prompt) for option in view.query_one("#quiz-choices", OptionList).options]
         assert cut_words(app, app.screen.query_one("#step").region, "\n".join(texts)) == []

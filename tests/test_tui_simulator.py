@@ -85,8 +85,9 @@ async def test_timeline_shows_each_environment_and_its_request(app):
         timeline = screen.query_one("#timeline", EnvironmentTimeline)
         alive = sum(len(fn.environments) for fn in screen.run.sim.functions.values())
         assert timeline.total == alive  # nothing has shut down yet at 30 s
-        assert [r.state for r in timeline.rows[:3]] == [screen.run.sim.functions["checkout"].environments[n].state
-                                                         for n in (1, 2, 3)]
+        assert [r.state for r in timeline.rows[:3]] == [
+            screen.run.sim.functions["checkout"].environments[n].state for n in (1, 2, 3)
+        ]
         first = timeline.render_line(0).text
         assert first.startswith("checkout#1") and ("❄" in first or "█" in first)
         await pilot.press("down")
@@ -160,9 +161,11 @@ async def test_picker_palette_and_lesson_demo_open_the_simulator(app):
 
 async def test_a_scenario_that_waits_for_a_feature_is_reported_not_opened(app, tmp_path):
     waiting = tmp_path / "windows.yaml"
-    waiting.write_text("duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
-                       "streams: {clicks: {type: kinesis}}\nevent_source_mappings:\n"
-                       "  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n")
+    waiting.write_text(
+        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
+        "streams: {clicks: {type: kinesis}}\nevent_source_mappings:\n"
+        "  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n"
+    )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         screen = app.screen

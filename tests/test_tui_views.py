@@ -78,8 +78,9 @@ def first(path: Path, kind: str, where=lambda data: True) -> tuple[float, dict]:
     return found[0]
 
 
-async def inspect_at(tmp_path, path: Path, time_s: float, size=(120, 40), keys: tuple[str, ...] = ()
-                     ) -> tuple[dict[str, dict[str, str]], str]:
+async def inspect_at(
+    tmp_path, path: Path, time_s: float, size=(120, 40), keys: tuple[str, ...] = ()
+) -> tuple[dict[str, dict[str, str]], str]:
     """The lanes of each concept view ({view: {label: glyphs}}) and the inspector's text, cursor at `time_s`
     (after pressing `keys`)."""
     app = LambdalabApp(store=ProgressStore(tmp_path / "progress"))
@@ -93,7 +94,9 @@ async def inspect_at(tmp_path, path: Path, time_s: float, size=(120, 40), keys: 
         screen._put_cursor(time_s)
         await pilot.press(*keys)
         await pilot.pause()
-        return {name: lanes(screen, name) for name in screen.views[2:]}, str(screen.query_one("#inspect", Static).content)
+        return {name: lanes(screen, name) for name in screen.views[2:]}, str(
+            screen.query_one("#inspect", Static).content
+        )
 
 
 def scenario_file(tmp_path, text: str) -> Path:
@@ -150,7 +153,9 @@ async def test_throttles_are_their_own_series_and_the_next_throttle_is_explained
         assert f"was throttled at t={time_s:.2f} s because reserved concurrency 50 was reached" in said
         chart = app.screen.query_one("#chart")
         assert sum(chart.throttled) == app.screen.run.sim.functions["checkout"].throttles
-        row = next(line for line in (chart.render_line(y).text for y in range(chart.size.height)) if "throttled" in line)
+        row = next(
+            line for line in (chart.render_line(y).text for y in range(chart.size.height)) if "throttled" in line
+        )
         assert row.strip().startswith(f"throttled {sum(chart.throttled):,}")
 
 
@@ -186,7 +191,9 @@ async def test_a_canary_rolled_back(tmp_path):
     path = scenario_file(tmp_path, CANARY)
     time_s, _ = first(path, "deployment", lambda d: "alarm" in d)
     shown, said = await inspect_at(tmp_path, path, time_s)
-    assert "the deployment of checkout version 2 rolled back" in said and "errors on version 2 in the last minute" in said
+    assert (
+        "the deployment of checkout version 2 rolled back" in said and "errors on version 2 in the last minute" in said
+    )
     shown = shown["versions"]
     assert "✗" in shown["CodeDeploy"]
     assert any(label.startswith("checkout:2") for label in shown)
@@ -231,8 +238,11 @@ async def test_every_view_is_reachable_and_nothing_is_cut_mid_word(tmp_path, siz
                         text = "".join(segment.text for segment in row)
                         if "└" in text or "┬" in text:
                             continue
-                        assert all(word.rstrip("…") in words or word.startswith("┬") for word in text.split()
-                                   if not word[0].isdigit()), f"cut mid-word at {size}: {text!r}"
+                        assert all(
+                            word.rstrip("…") in words or word.startswith("┬")
+                            for word in text.split()
+                            if not word[0].isdigit()
+                        ), f"cut mid-word at {size}: {text!r}"
             await pilot.press("v")
             await pilot.pause()
         assert seen >= set(screen.views)

@@ -65,7 +65,9 @@ traffic:
 """)
     result = run_cli("sim", str(path))
     assert result.returncode == 2
-    assert (f"{path}:9:36: event_source_mappings[0].report_batch_item_failures: expected true or false, got text "
-            "('yes': lambdalab reads YAML 1.2, where only true and false are booleans; write true)") in result.stderr
+    assert (
+        f"{path}:9:36: event_source_mappings[0].report_batch_item_failures: expected true or false, got text "
+        "('yes': lambdalab reads YAML 1.2, where only true and false are booleans; write true)"
+    ) in result.stderr
     assert f'{path}:1:1: name: expected text, got true/false (to mean the word, quote it: "true")' in result.stderr
     assert "Traceback" not in result.stderr

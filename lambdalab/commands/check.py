@@ -31,8 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     workspace = workspace_from(args)
-    exercises = [exercise_named(args.exercise)] if args.exercise else \
-        [e for e in load_catalogue().exercises if (workspace / e.folder.name).is_dir()]
+    exercises = (
+        [exercise_named(args.exercise)]
+        if args.exercise
+        else [e for e in load_catalogue().exercises if (workspace / e.folder.name).is_dir()]
+    )
     store = ProgressStore()
     results = []
     for exercise in exercises:

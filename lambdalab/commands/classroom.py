@@ -23,8 +23,10 @@ EXAMPLES = """\
 
 `lambdalab classroom ACTION --help` shows an action's options and examples."""
 
-REPORT_HELP = ("class analytics from a graded class: pass rates, failure reasons, scores, copy flags, quiz questions "
-               "most missed, hints")
+REPORT_HELP = (
+    "class analytics from a graded class: pass rates, failure reasons, scores, copy flags, quiz questions "
+    "most missed, hints"
+)
 REPORT_EXAMPLES = """\
   lambdalab grade submissions/ --format json --out grades/
   mkdir grades/progress && cp collected/alice/progress.json grades/progress/alice.json    (optional)
@@ -77,28 +79,54 @@ exit status: 0 when the template is written, 2 for bad input"""
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", title="actions", required=True)
-    init = actions.add_parser("init", help=INIT_HELP, description=INIT_HELP, epilog="examples:\n" + INIT_EXAMPLES,
-                              formatter_class=argparse.RawDescriptionHelpFormatter)
+    init = actions.add_parser(
+        "init",
+        help=INIT_HELP,
+        description=INIT_HELP,
+        epilog="examples:\n" + INIT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     init.add_argument("keydir", metavar="KEYDIR", help="a new, empty folder for the key")
     init.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
-    init.add_argument("--secret", metavar="HEX", help="make the key from this 64-hex-digit secret (the same secret "
-                                                     "and course make the same key); default: a new random one")
+    init.add_argument(
+        "--secret",
+        metavar="HEX",
+        help="make the key from this 64-hex-digit secret (the same secret "
+        "and course make the same key); default: a new random one",
+    )
     init.set_defaults(action_run=_init)
     for name, help_text, examples, run_action, out_help in (
-            ("gradescope", GRADESCOPE_HELP, GRADESCOPE_EXAMPLES, _gradescope, "the zip to write (autograder.zip)"),
-            ("github", GITHUB_HELP, GITHUB_EXAMPLES, _github, "a new folder for the template repository")):
-        kit = actions.add_parser(name, help=help_text, description=help_text, epilog="examples:\n" + examples,
-                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+        ("gradescope", GRADESCOPE_HELP, GRADESCOPE_EXAMPLES, _gradescope, "the zip to write (autograder.zip)"),
+        ("github", GITHUB_HELP, GITHUB_EXAMPLES, _github, "a new folder for the template repository"),
+    ):
+        kit = actions.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            epilog="examples:\n" + examples,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         kit.add_argument("keydir", metavar="KEYDIR", help="the answer key (`lambdalab classroom init`)")
         kit.add_argument("--out", required=True, metavar="PATH", help=out_help)
-        kit.add_argument("--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)")
+        kit.add_argument(
+            "--exercise", action="append", default=[], metavar="ID", help="only these exercises (repeatable)"
+        )
         if name == "gradescope":
-            kit.add_argument("--hidden-checks", default="after_due_date", choices=HIDDEN_VISIBILITY,
-                             help="when students see hidden checks (default after the due date)")
+            kit.add_argument(
+                "--hidden-checks",
+                default="after_due_date",
+                choices=HIDDEN_VISIBILITY,
+                help="when students see hidden checks (default after the due date)",
+            )
             kit.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
         kit.set_defaults(action_run=run_action)
-    report = actions.add_parser("report", help=REPORT_HELP, description=REPORT_HELP,
-                                epilog="examples:\n" + REPORT_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    report = actions.add_parser(
+        "report",
+        help=REPORT_HELP,
+        description=REPORT_HELP,
+        epilog="examples:\n" + REPORT_EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     report.add_argument("grades", metavar="GRADES", help="the folder holding grades.json")
     report.set_defaults(action_run=_report)
 
@@ -117,8 +145,10 @@ def _kit_inputs(args: argparse.Namespace):
     exercises = [exercise_named(e) for e in args.exercise] or load_catalogue().exercises
     missing = [e.id for e in exercises if e.id not in key.hidden]
     if missing:
-        raise UsageError(f"the key {args.keydir} was made without {', '.join(missing)}: make a key for them, "
-                         f"or leave them out with --exercise")
+        raise UsageError(
+            f"the key {args.keydir} was made without {', '.join(missing)}: make a key for them, "
+            f"or leave them out with --exercise"
+        )
     return key, exercises
 
 
@@ -132,8 +162,10 @@ def _gradescope(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise UsageError(f"--time-limit {args.time_limit}: {exc}") from None
     out = gradescope.build(key, [e.id for e in exercises], args.hidden_checks, args.time_limit, Path(args.out))
-    print(f"Wrote {out}: upload it on the assignment's Configure Autograder page (base image: Ubuntu).\n"
-          f"It holds the answer key: keep the zip where students cannot read it.")
+    print(
+        f"Wrote {out}: upload it on the assignment's Configure Autograder page (base image: Ubuntu).\n"
+        f"It holds the answer key: keep the zip where students cannot read it."
+    )
     return 0
 
 
@@ -143,11 +175,13 @@ def _github(args: argparse.Namespace) -> int:
     key, exercises = _kit_inputs(args)
     folder = _new_folder(args.out, "the template")
     secret = github.build(key, exercises, folder, only=bool(args.exercise))
-    print(f"Wrote the template repository {folder}/ and, beside it, the packed key {secret} (readable by you only).\n"
-          f"1. Store the key as an organization secret the assignment's repositories can read:\n"
-          f"     gh secret set LAMBDALAB_KEY --org YOUR-ORG --visibility all < {secret}\n"
-          f"2. Push {folder}/ to a repository of the organization, mark it a template, and use it for the assignment.\n"
-          f"Never commit {secret.name}.")
+    print(
+        f"Wrote the template repository {folder}/ and, beside it, the packed key {secret} (readable by you only).\n"
+        f"1. Store the key as an organization secret the assignment's repositories can read:\n"
+        f"     gh secret set LAMBDALAB_KEY --org YOUR-ORG --visibility all < {secret}\n"
+        f"2. Push {folder}/ to a repository of the organization, mark it a template, and use it for the assignment.\n"
+        f"Never commit {secret.name}."
+    )
     return 0
 
 
@@ -171,17 +205,22 @@ def _init(args: argparse.Namespace) -> int:
     if secret is not None and len(secret) != 32:
         raise UsageError("--secret: 64 hexadecimal digits (32 bytes)")
     exercises = [exercise_named(e) for e in args.exercise] or load_catalogue().exercises
-    print(f"Drawing the hidden checks of {len(exercises)} exercise(s) for your class, and proving the reference "
-          f"solution passes each draw...", file=sys.stderr)
+    print(
+        f"Drawing the hidden checks of {len(exercises)} exercise(s) for your class, and proving the reference "
+        f"solution passes each draw...",
+        file=sys.stderr,
+    )
     try:
         made = make_key(folder, exercises, lambda line: print(line, file=sys.stderr), secret)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    print(f"Made an answer key in {folder}: {made.drawn} hidden check(s) drawn for this class"
-          f"{f' ({made.redrawn} draw(s) the reference failed were drawn again)' if made.redrawn else ''}, "
-          f"{made.kept} kept as shipped (they have nothing to vary), and {len(exercises)} reference solution(s).\n"
-          f"It is readable by you only; keep it out of anything students can read.\n"
-          f"Next: lambdalab grade SUBMISSIONS --key {folder} --format json,csv --out grades/")
+    print(
+        f"Made an answer key in {folder}: {made.drawn} hidden check(s) drawn for this class"
+        f"{f' ({made.redrawn} draw(s) the reference failed were drawn again)' if made.redrawn else ''}, "
+        f"{made.kept} kept as shipped (they have nothing to vary), and {len(exercises)} reference solution(s).\n"
+        f"It is readable by you only; keep it out of anything students can read.\n"
+        f"Next: lambdalab grade SUBMISSIONS --key {folder} --format json,csv --out grades/"
+    )
     return 0
 
 

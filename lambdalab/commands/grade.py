@@ -48,18 +48,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", default="text", help=f"comma-separated: {', '.join(FORMATS)} (default text)")
     parser.add_argument("--out", metavar="DIR", help="write every format here instead of printing one")
     parser.add_argument("--exercise", action="append", default=[], metavar="ID", help="grade only these (repeatable)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="submissions at once (default: cores)")
+    parser.add_argument(
+        "--jobs", type=int, default=os.cpu_count() or 1, metavar="N", help="submissions at once (default: cores)"
+    )
     parser.add_argument("--time-limit", default="10m", metavar="DURATION", help="per submission (default 10m)")
     parser.add_argument("--assignment", default="lambdalab", help="the assignment name in the CSV")
-    parser.add_argument("--key", metavar="KEYDIR", default=os.environ.get("LAMBDALAB_KEY"),
-                        help="the answer key to grade with: its folder (`lambdalab classroom init`), or the packed key a CI "
-                             "secret holds (`lambdalab classroom github`); default $LAMBDALAB_KEY")
-    parser.add_argument("--hidden-checks", choices=exports.HIDDEN_VISIBILITY, default="after_due_date",
-                        help="how Gradescope shows hidden checks to students: after the due date (default; the total "
-                             "too), after grades are published, or never (with the total visible)")
+    parser.add_argument(
+        "--key",
+        metavar="KEYDIR",
+        default=os.environ.get("LAMBDALAB_KEY"),
+        help="the answer key to grade with: its folder (`lambdalab classroom init`), or the packed key a CI "
+        "secret holds (`lambdalab classroom github`); default $LAMBDALAB_KEY",
+    )
+    parser.add_argument(
+        "--hidden-checks",
+        choices=exports.HIDDEN_VISIBILITY,
+        default="after_due_date",
+        help="how Gradescope shows hidden checks to students: after the due date (default; the total "
+        "too), after grades are published, or never (with the total visible)",
+    )
     parser.add_argument("--resume", action="store_true", help="keep what an interrupted run with the same --out graded")
-    parser.add_argument("--isolation", default=",".join(LAYERS), metavar="LAYERS",
-                        help=f"the isolation layers to use where the machine allows them (default all: {','.join(LAYERS)})")
+    parser.add_argument(
+        "--isolation",
+        default=",".join(LAYERS),
+        metavar="LAYERS",
+        help=f"the isolation layers to use where the machine allows them (default all: {','.join(LAYERS)})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,26 +117,58 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     key = _answer_key(args.key, stack) if args.key else None
     out = Path(args.out).resolve() if args.out else None
     graded_with = [key.applied(e) if key else e for e in exercises]
-    journal = Journal(out, {"lambdalab": __version__, "exercises": [(e.id, e.content_sha256) for e in graded_with],
-                            "time_limit": limit}, {e.id: e.folder.name for e in exercises}, args.resume) if out else None
+    journal = (
+        Journal(
+            out,
+            {
+                "lambdalab": __version__,
+                "exercises": [(e.id, e.content_sha256) for e in graded_with],
+                "time_limit": limit,
+            },
+            {e.id: e.folder.name for e in exercises},
+            args.resume,
+        )
+        if out
+        else None
+    )
     hidden = tuple(str(p) for p in (key and key.folder, root.resolve(), out) if p)
     say = (lambda text: print(text, file=sys.stderr)) if out else (lambda text: None)
     if key is None:
-        print("lambdalab grade: no answer key: the hidden checks are the course's examples, which every learner can "
-              "read (make a key with `lambdalab classroom init KEYDIR`)", file=sys.stderr)
+        print(
+            "lambdalab grade: no answer key: the hidden checks are the course's examples, which every learner can "
+            "read (make a key with `lambdalab classroom init KEYDIR`)",
+            file=sys.stderr,
+        )
     elif key.stale(exercises):
-        print(f"lambdalab grade: the key was made for another version of {', '.join(key.stale(exercises))}: its hidden "
-              f"checks may not fit; make a new key with `lambdalab classroom init`", file=sys.stderr)
+        print(
+            f"lambdalab grade: the key was made for another version of {', '.join(key.stale(exercises))}: its hidden "
+            f"checks may not fit; make a new key with `lambdalab classroom init`",
+            file=sys.stderr,
+        )
     say(f"Grading {len(folders)} submission(s) x {len(exercises)} exercise(s), {args.jobs} at once...")
     previous = signal.signal(signal.SIGTERM, _interrupted)
     try:
         results = grade_submissions(
-            folders, exercises, args.jobs, limit, key=key, hidden=hidden, layers=layers, journal=journal,
+            folders,
+            exercises,
+            args.jobs,
+            limit,
+            key=key,
+            hidden=hidden,
+            layers=layers,
+            journal=journal,
             started=lambda isolation: say(_isolation_said(isolation)),
-            done=lambda r, kept: say(f"  {Path(r.workspace).name}: {r.score:g}/{r.max_score:g}" + (" (kept)" if kept else "")))
+            done=lambda r, kept: say(
+                f"  {Path(r.workspace).name}: {r.score:g}/{r.max_score:g}" + (" (kept)" if kept else "")
+            ),
+        )
     except KeyboardInterrupt:
-        kept = f"{journal.count()} graded submission(s) are kept in {journal.folder}; run the same command with " \
-               f"--resume to grade the rest" if journal else "nothing was written"
+        kept = (
+            f"{journal.count()} graded submission(s) are kept in {journal.folder}; run the same command with "
+            f"--resume to grade the rest"
+            if journal
+            else "nothing was written"
+        )
         print(f"lambdalab grade: interrupted: {kept}.", file=sys.stderr)
         return 130
     finally:
@@ -161,7 +207,9 @@ def _interrupted(signum, frame) -> None:
     raise KeyboardInterrupt
 
 
-def _render(fmt: str, results, exercises, args: argparse.Namespace, max_score: float, single: bool) -> list[tuple[str, str]]:
+def _render(
+    fmt: str, results, exercises, args: argparse.Namespace, max_score: float, single: bool
+) -> list[tuple[str, str]]:
     """(file name under --out, text) for one format; several files when the format is per learner, except for
     a `single` workspace graded alone (Gradescope's /autograder/results/results.json)."""
     if fmt == "text":
@@ -172,12 +220,20 @@ def _render(fmt: str, results, exercises, args: argparse.Namespace, max_score: f
         return [("grades.csv", exports.roll_up_csv(results, args.assignment, max_score))]
     if fmt == "exercism":  # Exercism's runner reports one exercise: exercism/[learner/]exercise-id/results.json
         tasks = {e.id: {c.id: c.task for c in e.checks} for e in exercises}
-        return [(f"exercism/{'' if single else Path(r.workspace).name + '/'}{e.exercise_id}/results.json",
-                 json.dumps(exports.exercism(e, tasks.get(e.exercise_id)), indent=2) + "\n")
-                for r in results for e in r.exercises]
+        return [
+            (
+                f"exercism/{'' if single else Path(r.workspace).name + '/'}{e.exercise_id}/results.json",
+                json.dumps(exports.exercism(e, tasks.get(e.exercise_id)), indent=2) + "\n",
+            )
+            for r in results
+            for e in r.exercises
+        ]
     per_learner = {
         "junit": ("junit.xml", exports.junit_xml),
-        "gradescope": ("results.json", lambda r: json.dumps(exports.gradescope(r, args.hidden_checks), indent=2) + "\n"),
+        "gradescope": (
+            "results.json",
+            lambda r: json.dumps(exports.gradescope(r, args.hidden_checks), indent=2) + "\n",
+        ),
         "github": ("github-output.txt", exports.classroom_output),
     }
     name, render = per_learner[fmt]

@@ -26,7 +26,9 @@ def run(args: argparse.Namespace) -> int:
     done = exercise_progress(store.load(), exercise.id)
     if args.solution:
         if not done.get("passed"):
-            raise UsageError(f"the solution of {exercise.id} opens once your checks pass: lambdalab check {exercise.id}")
+            raise UsageError(
+                f"the solution of {exercise.id} opens once your checks pass: lambdalab check {exercise.id}"
+            )
         for name in exercise.starter:
             print(f"==> {name} <==\n{exercise.solution_path(name).read_text('utf-8')}")
         return 0

@@ -28,14 +28,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("what", choices=["eval"], help="eval: decide one request")
     parser.add_argument("--action", required=True, help="the action, e.g. lambda:InvokeFunction")
     parser.add_argument("--resource", required=True, metavar="ARN", help="the resource's ARN")
-    parser.add_argument("--policy", action="append", default=[], metavar="FILE",
-                        help="an identity policy of the caller (JSON or YAML; repeatable)")
+    parser.add_argument(
+        "--policy",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="an identity policy of the caller (JSON or YAML; repeatable)",
+    )
     parser.add_argument("--resource-policy", metavar="FILE", help="the resource-based policy")
     parser.add_argument("--boundary", metavar="FILE", help="the caller's permissions boundary")
-    parser.add_argument("--principal", default="",
-                        help="who calls: an IAM ARN, an account id, or a service such as s3.amazonaws.com")
-    parser.add_argument("--context", action="append", default=[], metavar="KEY=VALUE",
-                        help="a condition key of the request, e.g. aws:SourceAccount=111122223333 (repeatable)")
+    parser.add_argument(
+        "--principal", default="", help="who calls: an IAM ARN, an account id, or a service such as s3.amazonaws.com"
+    )
+    parser.add_argument(
+        "--context",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a condition key of the request, e.g. aws:SourceAccount=111122223333 (repeatable)",
+    )
     parser.add_argument("--json", action="store_true", help="print the decision as JSON")
 
 
@@ -55,11 +66,16 @@ def run(args: argparse.Namespace) -> int:
     boundary = load_policy(args.boundary, "identity") if args.boundary else None
     decision = evaluate(Request(args.action, args.resource, args.principal, context), identity, resource, boundary)
     if args.json:
-        print(json.dumps({
-            "decision": decision.decision,
-            "matched": [{"policy": m.policy, "sid": m.sid, "effect": m.effect} for m in decision.matched],
-            "explanation": decision.explanation,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "decision": decision.decision,
+                    "matched": [{"policy": m.policy, "sid": m.sid, "effect": m.effect} for m in decision.matched],
+                    "explanation": decision.explanation,
+                },
+                indent=2,
+            )
+        )
     else:
         print(f"{decision.decision}: {decision.explanation}")
     return 0 if decision.allowed else 1

@@ -7,7 +7,7 @@ import json
 import math
 import sys
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,20 +39,35 @@ REQUEST_LIMIT = 6_291_456  # bytes of a synchronous request (shared/reference/la
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("target", nargs="?", metavar="TARGET", help="FILE.py:function, or a code folder with --handler")
-    parser.add_argument("--handler", metavar="MODULE.FUNCTION", help="the handler inside a code folder, e.g. app.handler")
-    parser.add_argument("--event", default=None, metavar="FILE|-|NAME",
-                        help="the event: a JSON file, - for stdin, or a sample event's name (default: {})")
-    parser.add_argument("--memory", type=int, default=128, metavar="MB", help="memory in MB, 128 to 10240 (default 128)")
+    parser.add_argument(
+        "--handler", metavar="MODULE.FUNCTION", help="the handler inside a code folder, e.g. app.handler"
+    )
+    parser.add_argument(
+        "--event",
+        default=None,
+        metavar="FILE|-|NAME",
+        help="the event: a JSON file, - for stdin, or a sample event's name (default: {})",
+    )
+    parser.add_argument(
+        "--memory", type=int, default=128, metavar="MB", help="memory in MB, 128 to 10240 (default 128)"
+    )
     parser.add_argument("--timeout", default="3s", metavar="DURATION", help="timeout, up to 900s (default 3s)")
-    parser.add_argument("--env", action="append", default=[], metavar="K=V", help="an environment variable (repeatable)")
+    parser.add_argument(
+        "--env", action="append", default=[], metavar="K=V", help="an environment variable (repeatable)"
+    )
     parser.add_argument("--name", help="the function's name (default: the handler's module)")
     parser.add_argument("--repeat", type=int, default=1, metavar="N", help="invoke N times in the same environment")
-    parser.add_argument("--json", action="store_true",
-                        help="print the result as JSON (one object; a list of them with --repeat)")
+    parser.add_argument(
+        "--json", action="store_true", help="print the result as JSON (one object; a list of them with --repeat)"
+    )
     parser.add_argument("--list-events", action="store_true", help="list the sample events and exit")
-    parser.add_argument("--edge", choices=TRIGGERS, metavar="TRIGGER",
-                        help=f"run as Lambda@Edge on this CloudFront trigger ({', '.join(TRIGGERS)}): its limits are "
-                             "checked, the event defaults to the trigger's sample, and the result is validated")
+    parser.add_argument(
+        "--edge",
+        choices=TRIGGERS,
+        metavar="TRIGGER",
+        help=f"run as Lambda@Edge on this CloudFront trigger ({', '.join(TRIGGERS)}): its limits are "
+        "checked, the event defaults to the trigger's sample, and the result is validated",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,8 +97,13 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         shaped = [_shape(code, invocation) for invocation in results]
         for shape, verdict in zip(shaped, verdicts):
-            shape["edge"] = {"trigger": args.edge, "status": verdict.status, "valid": verdict.status == 200,
-                             "problems": list(verdict.problems), "summary": verdict.summary}
+            shape["edge"] = {
+                "trigger": args.edge,
+                "status": verdict.status,
+                "valid": verdict.status == 200,
+                "problems": list(verdict.problems),
+                "summary": verdict.summary,
+            }
         print(json.dumps(shaped[0] if args.repeat == 1 else shaped, indent=2))
     else:
         for verdict in verdicts[-1:]:
@@ -126,8 +146,14 @@ def _function(args: argparse.Namespace) -> FunctionCode:
             raise UsageError(f"--env {item}: write it as KEY=VALUE")
         environment[key] = value
     name = args.name or handler.rpartition(".")[0].replace(".", "-") or "function"
-    return FunctionCode(name=name, code_dir=code_dir.resolve(), handler=handler, memory_mb=args.memory,
-                        timeout_s=timeout, environment=environment)
+    return FunctionCode(
+        name=name,
+        code_dir=code_dir.resolve(),
+        handler=handler,
+        memory_mb=args.memory,
+        timeout_s=timeout,
+        environment=environment,
+    )
 
 
 def _event(source: str | None) -> Any:
@@ -145,8 +171,10 @@ def _event(source: str | None) -> Any:
         names = ", ".join(samples) or "none shipped"
         raise UsageError(f"--event {source}: no such file, and no sample event of that name ({names})")
     if len(text.encode("utf-8")) > REQUEST_LIMIT:
-        raise UsageError(f"{where}: RequestTooLargeException: {len(text.encode())} byte payload is too large for the "
-                         f"RequestResponse invocation type (limit {REQUEST_LIMIT} bytes)")
+        raise UsageError(
+            f"{where}: RequestTooLargeException: {len(text.encode())} byte payload is too large for the "
+            f"RequestResponse invocation type (limit {REQUEST_LIMIT} bytes)"
+        )
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -156,10 +184,17 @@ def _event(source: str | None) -> Any:
 def _report(code: FunctionCode, invocation: Invocation) -> InvocationReport:
     error = invocation.error or {}
     return InvocationReport(
-        request_id=invocation.request_id, duration_ms=invocation.duration_ms, billed_ms=_billed(invocation),
-        memory_mb=code.memory_mb, max_memory_used_mb=invocation.max_memory_mb, init_ms=invocation.init_ms,
-        error=error.get("errorType"), error_message=error.get("errorMessage"), timed_out=invocation.timed_out,
-        timeout_s=code.timeout_s, timestamp=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        request_id=invocation.request_id,
+        duration_ms=invocation.duration_ms,
+        billed_ms=_billed(invocation),
+        memory_mb=code.memory_mb,
+        max_memory_used_mb=invocation.max_memory_mb,
+        init_ms=invocation.init_ms,
+        error=error.get("errorType"),
+        error_message=error.get("errorMessage"),
+        timed_out=invocation.timed_out,
+        timeout_s=code.timeout_s,
+        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
 
 
@@ -179,17 +214,27 @@ def _print_text(code: FunctionCode, invocation: Invocation) -> None:
 
 def _shape(code: FunctionCode, invocation: Invocation) -> dict:
     """The `--json` shape of shared/spec/cli.md."""
-    report = {"duration_ms": round(invocation.duration_ms, 2), "billed_duration_ms": _billed(invocation),
-              "memory_size_mb": code.memory_mb, "max_memory_used_mb": invocation.max_memory_mb}
+    report = {
+        "duration_ms": round(invocation.duration_ms, 2),
+        "billed_duration_ms": _billed(invocation),
+        "memory_size_mb": code.memory_mb,
+        "max_memory_used_mb": invocation.max_memory_mb,
+    }
     if invocation.init_ms is not None:
         report["init_duration_ms"] = round(invocation.init_ms, 2)
     error = None
     if invocation.error:
-        error = {"errorMessage": invocation.error.get("errorMessage", ""), "errorType": invocation.error["errorType"],
-                 "requestId": invocation.request_id, "stackTrace": invocation.error.get("stackTrace", [])}
+        error = {
+            "errorMessage": invocation.error.get("errorMessage", ""),
+            "errorType": invocation.error["errorType"],
+            "requestId": invocation.request_id,
+            "stackTrace": invocation.error.get("stackTrace", []),
+        }
     return {
-        "request_id": invocation.request_id, "response": invocation.response,
-        "function_error": "Unhandled" if invocation.error else None, "error": error,
+        "request_id": invocation.request_id,
+        "response": invocation.response,
+        "function_error": "Unhandled" if invocation.error else None,
+        "error": error,
         "logs": "\n".join(invocation_lines(_report(code, invocation), output=invocation.log)) + "\n",
         "report": report,
     }

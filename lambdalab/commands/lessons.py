@@ -29,22 +29,49 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for lesson in course.lessons:
         done = lesson_progress(progress, lesson)
-        rows.append({"number": lesson.number, "id": lesson.id, "title": lesson.title, "topic": lesson.topic,
-                     "minutes": lesson.minutes, "pages": done.pages, "pages_read": done.pages_read,
-                     "quiz_questions": done.quiz_questions, "quiz_best": done.quiz_best, "quiz_passed": done.quiz_passed})
+        rows.append(
+            {
+                "number": lesson.number,
+                "id": lesson.id,
+                "title": lesson.title,
+                "topic": lesson.topic,
+                "minutes": lesson.minutes,
+                "pages": done.pages,
+                "pages_read": done.pages_read,
+                "quiz_questions": done.quiz_questions,
+                "quiz_best": done.quiz_best,
+                "quiz_passed": done.quiz_passed,
+            }
+        )
     for note in store.notes:
         print(note, file=sys.stderr)
     for error in course.errors:
-        print(f"lambdalab lessons: skipped a lesson that does not load: {error} (run `lambdalab validate`)", file=sys.stderr)
+        print(
+            f"lambdalab lessons: skipped a lesson that does not load: {error} (run `lambdalab validate`)",
+            file=sys.stderr,
+        )
     if args.json:
         print(json.dumps({"lessons": rows, "last_lesson": progress.get("last_lesson")}, indent=2))
         return 0
-    print("\n".join(table(
-        ["  #  lesson", "topic", "minutes", "read", "quiz"],
-        [[f"{r['number']:>3}  {r['title']}", r["topic"], r["minutes"], f"{r['pages_read']}/{r['pages']}",
-          "-" if r["quiz_best"] is None else f"{r['quiz_best']}/{r['quiz_questions']}{' passed' if r['quiz_passed'] else ''}"]
-         for r in rows],
-    )))
+    print(
+        "\n".join(
+            table(
+                ["  #  lesson", "topic", "minutes", "read", "quiz"],
+                [
+                    [
+                        f"{r['number']:>3}  {r['title']}",
+                        r["topic"],
+                        r["minutes"],
+                        f"{r['pages_read']}/{r['pages']}",
+                        "-"
+                        if r["quiz_best"] is None
+                        else f"{r['quiz_best']}/{r['quiz_questions']}{' passed' if r['quiz_passed'] else ''}",
+                    ]
+                    for r in rows
+                ],
+            )
+        )
+    )
     resume = progress.get("last_lesson") or (course.lessons[0].id if course.lessons else None)
     if resume:
         print(f"\nNext: lambdalab read {resume}    (then: lambdalab quiz {resume})")

@@ -45,9 +45,11 @@ def run(args: argparse.Namespace) -> int:
         passed_all &= passed
         data = store.record_quiz(lesson.id, step.id, score, total, passed, missed)
         saved = data["lessons"][lesson.id]["quizzes"][step.id]
-        print(f"\nScore: {score}/{total} ({round(100 * score / total)}%): "
-              f"{'passed' if passed else 'not passed yet'} ({step.pass_percent}% needed). "
-              f"Best so far: {saved['best']}/{total}, in {saved['attempts']} attempt(s).")
+        print(
+            f"\nScore: {score}/{total} ({round(100 * score / total)}%): "
+            f"{'passed' if passed else 'not passed yet'} ({step.pass_percent}% needed). "
+            f"Best so far: {saved['best']}/{total}, in {saved['attempts']} attempt(s)."
+        )
     for note in store.notes:
         print(note, file=sys.stderr)
     return 0 if passed_all else 1

@@ -20,7 +20,9 @@ EXAMPLES = """\
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_lesson_argument(parser)
-    parser.add_argument("--raw", action="store_true", help="print Markdown without terminal styling (the default when piped)")
+    parser.add_argument(
+        "--raw", action="store_true", help="print Markdown without terminal styling (the default when piped)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:

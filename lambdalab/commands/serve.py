@@ -23,10 +23,16 @@ EXAMPLES = """\
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0: every network interface)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    parser.add_argument("--public-url", metavar="URL",
-                        help="the URL students type, when it differs from host:port (e.g. this machine's IP address)")
-    parser.add_argument("--no-preload", action="store_true",
-                        help="start each session in a fresh interpreter (slower: for comparison and troubleshooting)")
+    parser.add_argument(
+        "--public-url",
+        metavar="URL",
+        help="the URL students type, when it differs from host:port (e.g. this machine's IP address)",
+    )
+    parser.add_argument(
+        "--no-preload",
+        action="store_true",
+        help="start each session in a fresh interpreter (slower: for comparison and troubleshooting)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,8 +46,14 @@ def run(args: argparse.Namespace) -> int:
     # activated, where a bare `python` would not find lambdalab.
     preloaded = Preloaded() if can_preload() and not args.no_preload else None
     try:
-        server = LambdalabServer(preloaded.command if preloaded else fresh_command(), host=args.host,
-                                 port=args.port, title="lambdalab", public_url=args.public_url, preloaded=preloaded)
+        server = LambdalabServer(
+            preloaded.command if preloaded else fresh_command(),
+            host=args.host,
+            port=args.port,
+            title="lambdalab",
+            public_url=args.public_url,
+            preloaded=preloaded,
+        )
         if preloaded:
             preloaded.start()
         print(f"Serving lambdalab at {server.public_url}  (open it in a browser; Ctrl+C stops)", flush=True)

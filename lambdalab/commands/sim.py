@@ -15,10 +15,10 @@ from lambdalab.engine import Simulation, load_scenario
 from lambdalab.engine.destinations import timestamp
 from lambdalab.engine.logs import InvocationReport, invocation_lines
 from lambdalab.engine.real_code import DEFAULT_CAP, RealEnvironmentsExceeded
-from lambdalab.runtime import CodeTooLarge
 from lambdalab.engine.report import build_report, to_json
 from lambdalab.engine.report_text import render
 from lambdalab.engine.units import format_duration, parse_duration
+from lambdalab.runtime import CodeTooLarge
 
 NAME = "sim"
 MAX_SERIES_STEPS = 100_000  # samples of one run: beyond, a typo (--series 1ms on 6 h) would fill memory
@@ -37,15 +37,21 @@ exit status: 0 when every `expect` held, 1 when one failed, 2 when the file is i
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", nargs="?", metavar="FILE", help="a scenario file, or the name of a shipped example")
     parser.add_argument("--list", action="store_true", help="list the shipped example scenarios and exit")
-    parser.add_argument("--seed", type=int, metavar="N", help="the random seed (default: the scenario's `seed`, else 0)")
+    parser.add_argument(
+        "--seed", type=int, metavar="N", help="the random seed (default: the scenario's `seed`, else 0)"
+    )
     parser.add_argument("--until", metavar="DURATION", help="stop early, at this virtual time (e.g. 30s)")
     parser.add_argument("--json", action="store_true", help="print the report as one JSON object, nothing else")
     parser.add_argument("--series", metavar="STEP", help="add time series sampled every STEP (e.g. 1s) to the report")
     parser.add_argument("--trace", metavar="FILE", help="write every engine event to FILE as JSON lines")
     parser.add_argument("--logs", metavar="FILE", help="write the functions' log lines (START, END, REPORT) to FILE")
-    parser.add_argument("--real-environments", type=int, default=DEFAULT_CAP, metavar="N",
-                        help=f"functions with real `code:` may run at most N environments (processes) at once "
-                             f"(default {DEFAULT_CAP})")
+    parser.add_argument(
+        "--real-environments",
+        type=int,
+        default=DEFAULT_CAP,
+        metavar="N",
+        help=f"functions with real `code:` may run at most N environments (processes) at once (default {DEFAULT_CAP})",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,13 +67,16 @@ def run(args: argparse.Namespace) -> int:
     if series_step is not None:
         end = scenario.duration if until is None else min(until, scenario.duration)
         if end / series_step > MAX_SERIES_STEPS:
-            raise UsageError(f"--series {args.series} would take {end / series_step:,.0f} samples of this run; "
-                             f"lambdalab keeps at most {MAX_SERIES_STEPS:,}: give a step of at least "
-                             f"{format_duration(math.ceil(end / MAX_SERIES_STEPS * 1000) / 1000)}")
+            raise UsageError(
+                f"--series {args.series} would take {end / series_step:,.0f} samples of this run; "
+                f"lambdalab keeps at most {MAX_SERIES_STEPS:,}: give a step of at least "
+                f"{format_duration(math.ceil(end / MAX_SERIES_STEPS * 1000) / 1000)}"
+            )
     if args.real_environments < 1:
         raise UsageError("--real-environments takes a number of processes, 1 or more")
-    sim = Simulation(scenario, seed=args.seed, series_step=series_step, until=until,
-                     real_environments=args.real_environments)
+    sim = Simulation(
+        scenario, seed=args.seed, series_step=series_step, until=until, real_environments=args.real_environments
+    )
     with sim, _open(args.trace, "--trace") as trace, _open(args.logs, "--logs") as logs:
         if trace:
             sim.subscribe(_trace_writer(sim, trace))
@@ -146,10 +155,18 @@ def _log_writer(sim: Simulation, out: IO[str]):
             return
         function = sim.runtimes[data["function"]]
         report = InvocationReport(
-            request_id=sim.request_id(data["request_id"]), duration_ms=data["duration_ms"], billed_ms=data["billed_ms"],
-            memory_mb=data["memory_mb"], max_memory_used_mb=data["max_memory_used_mb"], init_ms=data["init_ms"],
-            error=data["error"], error_message=data["error_message"], timed_out=data["timed_out"],
-            timeout_s=function.timeout, timestamp=timestamp(time), version=data["version"],
+            request_id=sim.request_id(data["request_id"]),
+            duration_ms=data["duration_ms"],
+            billed_ms=data["billed_ms"],
+            memory_mb=data["memory_mb"],
+            max_memory_used_mb=data["max_memory_used_mb"],
+            init_ms=data["init_ms"],
+            error=data["error"],
+            error_message=data["error_message"],
+            timed_out=data["timed_out"],
+            timeout_s=function.timeout,
+            timestamp=timestamp(time),
+            version=data["version"],
         )
         group = f"/aws/lambda/{function.config.name}"  # one log group for all of a function's versions
         started = timestamp(time - data["duration_ms"] / 1000.0)  # START is logged when the invoke phase begins

@@ -16,16 +16,24 @@ EXAMPLES = """\
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("dir", nargs="?", default="lambdalab-exercises", metavar="DIR",
-                        help="where to create the workspace (default: ./lambdalab-exercises)")
+    parser.add_argument(
+        "dir",
+        nargs="?",
+        default="lambdalab-exercises",
+        metavar="DIR",
+        help="where to create the workspace (default: ./lambdalab-exercises)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     catalogue = load_catalogue()
     target = Path(args.dir)
     written, kept = start_workspace(target, catalogue.exercises)
-    print(f"Workspace {target}: {len(catalogue.exercises)} exercises, {len(written)} files written"
-          + (f", {len(kept)} of yours kept as they were" if kept else "") + ".")
+    print(
+        f"Workspace {target}: {len(catalogue.exercises)} exercises, {len(written)} files written"
+        + (f", {len(kept)} of yours kept as they were" if kept else "")
+        + "."
+    )
     if catalogue.exercises:
         first = catalogue.exercises[0]
         print(f"Start with {target / first.folder.name / 'README.md'}, then: cd {target} && lambdalab check {first.id}")

@@ -31,8 +31,12 @@ exit status: 0 when nothing is wrong (demos that wait for an engine feature are 
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", nargs="?", metavar="PATH",
-                        help="a lesson folder, a folder of lessons or scenarios, or one YAML file (default: everything shipped)")
+    parser.add_argument(
+        "path",
+        nargs="?",
+        metavar="PATH",
+        help="a lesson folder, a folder of lessons or scenarios, or one YAML file (default: everything shipped)",
+    )
     parser.add_argument("--json", action="store_true", help="print the findings as one JSON object")
 
 
@@ -41,8 +45,16 @@ def run(args: argparse.Namespace) -> int:
     found.errors = [_relative(e) for e in found.errors]
     found.notices = [_relative(e) for e in found.notices]
     if args.json:
-        print(json.dumps({"checked": checked, "errors": [asdict(e) for e in found.errors],
-                          "notes": [asdict(e) for e in found.notices]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "checked": checked,
+                    "errors": [asdict(e) for e in found.errors],
+                    "notes": [asdict(e) for e in found.notices],
+                },
+                indent=2,
+            )
+        )
     else:
         for error in found.errors:
             print(error)

@@ -23,7 +23,9 @@ EXAMPLES = """\
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("exercise", nargs="?", metavar="EXERCISE", help="where to start (default: the first not passed)")
+    parser.add_argument(
+        "exercise", nargs="?", metavar="EXERCISE", help="where to start (default: the first not passed)"
+    )
     add_workspace_argument(parser)
 
 
@@ -35,7 +37,9 @@ def run(args: argparse.Namespace) -> int:
         current = exercise_named(args.exercise)
     else:
         passed = store.load().get("exercises", {})
-        current = next((e for e in exercises if not passed.get(e.id, {}).get("passed")), exercises[0] if exercises else None)
+        current = next(
+            (e for e in exercises if not passed.get(e.id, {}).get("passed")), exercises[0] if exercises else None
+        )
     if current is None:
         print("No exercises in this workspace.")
         return 1
@@ -49,10 +53,12 @@ def run(args: argparse.Namespace) -> int:
             print("\033[2J\033[H", end="")
         print("\n".join(first_failure_lines(result)))
         if result.status == PASS:
-            later = exercises[exercises.index(exercise) + 1:] if exercise in exercises else []
+            later = exercises[exercises.index(exercise) + 1 :] if exercise in exercises else []
             if later:
                 state["current"] = later[0]
-                print(f"\nNext: {later[0].id}, in {Path(workspace.name) / later[0].folder.name}/ (save a file there to check it)")
+                print(
+                    f"\nNext: {later[0].id}, in {Path(workspace.name) / later[0].folder.name}/ (save a file there to check it)"
+                )
             else:
                 print("\nThat was the last exercise. Well done.")
         print(f"\nWatching {workspace} for saves... (Ctrl+C to stop)", flush=True)

@@ -13,7 +13,17 @@ from typing import Any
 
 from lambdalab import content
 from lambdalab.course.model import (
-    DemoStep, ExerciseStep, Lesson, Option, Question, QuizStep, Source, Step, TextStep, Variation, WrongAnswer,
+    DemoStep,
+    ExerciseStep,
+    Lesson,
+    Option,
+    Question,
+    QuizStep,
+    Source,
+    Step,
+    TextStep,
+    Variation,
+    WrongAnswer,
 )
 from lambdalab.inputs import InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
@@ -59,7 +69,9 @@ class Course:
 def load_course(root: Path | None = None) -> Course:
     root = root or lessons_dir()
     lessons, errors = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir() and not (p / LESSON_FILE).is_file()) if root.is_dir() else ():
+    for folder in (
+        sorted(p for p in root.iterdir() if p.is_dir() and not (p / LESSON_FILE).is_file()) if root.is_dir() else ()
+    ):
         if FOLDER_NAME.match(folder.name):
             errors.append(InputError(str(folder / LESSON_FILE), 0, 0, "", "this lesson folder has no lesson.yaml"))
     for folder in lesson_folders(root):
@@ -82,12 +94,18 @@ def load_lesson(folder: Path) -> Lesson:
     data = doc.data
     match = FOLDER_NAME.match(folder.name)
     return Lesson(
-        id=data["id"], number=int(match.group(1)) if match else 0, title=data["title"], topic=data["topic"],
-        summary=data["summary"].strip(), objectives=tuple(data["objectives"]),
-        prerequisites=tuple(data.get("prerequisites") or ()), minutes=data["minutes"],
+        id=data["id"],
+        number=int(match.group(1)) if match else 0,
+        title=data["title"],
+        topic=data["topic"],
+        summary=data["summary"].strip(),
+        objectives=tuple(data["objectives"]),
+        prerequisites=tuple(data.get("prerequisites") or ()),
+        minutes=data["minutes"],
         sources=tuple(Source(s["title"], s["url"]) for s in data["sources"]),
         steps=tuple(_step(folder, item, ("steps", i)) for i, item in enumerate(data["steps"])),
-        folder=folder, doc=doc,
+        folder=folder,
+        doc=doc,
     )
 
 
@@ -98,8 +116,16 @@ def _step(folder: Path, data: dict, path: tuple) -> Step:
     if kind == "demo":
         scenario_file = folder / data["scenario_file"] if "scenario_file" in data else None
         variations = tuple(Variation(v["change"], v["predict"], v["answer"]) for v in data.get("try") or ())
-        return DemoStep(step_id, title, path, data.get("scenario"), scenario_file, (data.get("intro") or "").strip(),
-                        tuple(data["watch"]), variations)
+        return DemoStep(
+            step_id,
+            title,
+            path,
+            data.get("scenario"),
+            scenario_file,
+            (data.get("intro") or "").strip(),
+            tuple(data["watch"]),
+            variations,
+        )
     if kind == "quiz":
         questions = tuple(_question(q, (*path, "questions", i)) for i, q in enumerate(data["questions"]))
         return QuizStep(step_id, title, path, questions, data.get("pass_percent", DEFAULT_PASS_PERCENT))
@@ -123,12 +149,18 @@ def _question(data: dict[str, Any], path: tuple) -> Question:
         options = tuple(Option(o["text"], bool(o.get("correct")), o["explanation"].strip()) for o in data["options"])
         return Question(**common, options=options)
     if kind == "true_false":
-        return Question(**common, answer=data["answer"],
-                        explanations={k: v.strip() for k, v in data["explanations"].items()})
+        return Question(
+            **common, answer=data["answer"], explanations={k: v.strip() for k, v in data["explanations"].items()}
+        )
     if kind == "ordering":
         return Question(**common, items=tuple(data["items"]), explanation=data["explanation"].strip())
     return Question(
-        **common, answer=float(data["answer"]), explanation=data["explanation"].strip(),
-        tolerance=float(data.get("tolerance", 0)), unit=data.get("unit", ""),
-        wrong_answers=tuple(WrongAnswer(float(w["value"]), w["explanation"].strip()) for w in data.get("wrong_answers") or ()),
+        **common,
+        answer=float(data["answer"]),
+        explanation=data["explanation"].strip(),
+        tolerance=float(data.get("tolerance", 0)),
+        unit=data.get("unit", ""),
+        wrong_answers=tuple(
+            WrongAnswer(float(w["value"]), w["explanation"].strip()) for w in data.get("wrong_answers") or ()
+        ),
     )

@@ -43,7 +43,7 @@ def blocks(markdown: str) -> list[Block]:
             marker, end = fence.group(1), i + 1
             while end < len(lines) and not lines[end].strip().startswith(marker):
                 end += 1
-            out.append(Block("code", i + 1, "\n".join(lines[i + 1:end]), language=fence.group(2)))
+            out.append(Block("code", i + 1, "\n".join(lines[i + 1 : end]), language=fence.group(2)))
             i = end + 1
             continue
         heading = _HEADING.match(line)

@@ -28,58 +28,117 @@ def _claim(claim_id: str, fact: str, *patterns: str) -> Claim:
 
 
 CLAIMS = (
-    _claim("memory-3gb", "memory is 128-10,240 MB in 1 MB steps (since December 2020; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
-           r"\b3,?008\s*MB", rf"\b(max(imum)?|up to|at most|limit(ed)?)\b{_NEAR}\b(3|1\.5)\s*GB\b",
-           r"\b(3|1\.5)\s*GB\s+(max(imum)?|limit)", r"\b64\s*MB\s+(steps|increments)", r"(steps|increments) of 64\s*MB"),
-    _claim("billing-100ms", "duration is billed rounded up to 1 ms (since December 2020; https://aws.amazon.com/lambda/pricing/)",
-           rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b100\s*(ms|-?millisecond)",
-           r"\b100\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|blocks|steps)"),
-    _claim("timeout-5min", "the maximum timeout is 900 s, 15 minutes (since October 2018; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
-           rf"\b(timeout|time out|time limit|run for|runs for|execution time){_NEAR}\b(5|five)[ -]minutes?\b",
-           rf"\b(timeout|time out|time limit|run for|runs for|execution time){_NEAR}\b300\s*(s|sec|seconds)\b",
-           r"\b(5|five)-minute (timeout|limit|maximum)", r"\b300-second (timeout|limit|maximum)"),
-    _claim("retries-3", "a failed asynchronous invocation is retried at most 2 times, 3 attempts in all "
-           "(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)",
-           rf"\bretr(y|ies|ied){_NEAR}\b(3|three) times\b", r"\b(3|three) retries\b", r"\bretried (3|three)\b"),
-    _claim("async-256kb", "the asynchronous payload limit is 1 MB (since October 2025; "
-           "https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)", r"\b256\s*(KB|kilobytes)\b"),
-    _claim("init-free", "Init is billed for on-demand functions (since 1 August 2025; https://aws.amazon.com/lambda/pricing/)",
-           rf"\b(init|initiali[sz]ation|cold starts?)\b{_NEAR}\b(is|are)\s+(free|not billed|never billed|unbilled)\b",
-           r"\bfree (init|initiali[sz]ation|cold starts?)\b"),
-    _claim("streaming-20mb", "a streamed response may be up to 200 MB (since July 2025; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/config-rs-invoke-furls.html)",
-           rf"\bstream(ed|ing)?{_NEAR}\b20\s*MB\b"),
-    _claim("tmp-512-fixed", "/tmp is 512 MB by default and configurable up to 10,240 MB (since March 2022; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
-           rf"/tmp{_NEAR}\b(fixed|always|only|max(imum)?|limited to|at most)\b{_NEAR}\b512\s*MB"),
-    _claim("burst-region", "each function scales by 1,000 environments every 10 seconds, independently (since November 2023; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)",
-           rf"\bburst (concurrency|limit|quota)\b{_NEAR}(?<![\d,.])(500|3,?000)\b",
-           r"(?<![\d,.])500 (more |additional )?(per|a|each|every) minute\b"),
-    _claim("sqs-60-per-minute", "SQS event source mappings scale by up to 300 concurrent invocations a minute "
-           "(https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)",
-           rf"\b(\+|by |up to )60\b{_NEAR}\b(per|a|each|every) minute\b"),
-    _claim("edge-50ms", "Lambda@Edge is billed in 1 ms steps (since April 2021; https://aws.amazon.com/lambda/pricing/)",
-           rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b50\s*(ms|-?millisecond)",
-           r"\b50\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|steps)"),
-    _claim("edge-node-only", "Lambda@Edge runs Node.js and Python "
-           "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html)",
-           rf"\blambda@edge{_NEAR}\b(only|just) (supports? )?node(\.js)?\b", r"\bnode(\.js)?[- ]only\b"),
-    _claim("snapstart-java-only", "SnapStart supports Java 11+, Python 3.12+ and .NET 8+ (since November 2024; "
-           "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)",
-           r"\bsnapstart\b[^.\n]{0,40}\bjava[- ]only\b", r"\bsnapstart\b[^.\n]{0,40}\bonly (for |supports? )?java\b",
-           r"\bsnapstart is (only )?for java( only)?\b"),
-    _claim("free-tier-12-months", "Lambda's free tier (1 M requests and 400,000 GB-s a month) does not expire "
-           "(https://aws.amazon.com/lambda/pricing/)", rf"\bfree tier{_NEAR}\b(12|twelve) months\b",
-           rf"\bfree tier{_NEAR}\bfirst year\b"),
-    _claim("url-none-one-permission", "a new function URL with AuthType NONE needs lambda:InvokeFunctionUrl and "
-           "lambda:InvokeFunction (since October 2025; https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)",
-           rf"\bNONE\b{_NEAR}\bonly\b{_NEAR}lambda:InvokeFunctionUrl\b", rf"\bNONE\b{_NEAR}lambda:InvokeFunctionUrl\b alone"),
-    _claim("unhandled-500", "a function error still returns HTTP 200, with the X-Amz-Function-Error header "
-           "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)",
-           rf"\b(unhandled exceptions?|function errors?)\b{_NEAR}\b(returns?|gets?|gives?|with)\b{_NEAR}\b(HTTP )?500\b"),
+    _claim(
+        "memory-3gb",
+        "memory is 128-10,240 MB in 1 MB steps (since December 2020; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
+        r"\b3,?008\s*MB",
+        rf"\b(max(imum)?|up to|at most|limit(ed)?)\b{_NEAR}\b(3|1\.5)\s*GB\b",
+        r"\b(3|1\.5)\s*GB\s+(max(imum)?|limit)",
+        r"\b64\s*MB\s+(steps|increments)",
+        r"(steps|increments) of 64\s*MB",
+    ),
+    _claim(
+        "billing-100ms",
+        "duration is billed rounded up to 1 ms (since December 2020; https://aws.amazon.com/lambda/pricing/)",
+        rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b100\s*(ms|-?millisecond)",
+        r"\b100\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|blocks|steps)",
+    ),
+    _claim(
+        "timeout-5min",
+        "the maximum timeout is 900 s, 15 minutes (since October 2018; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
+        rf"\b(timeout|time out|time limit|run for|runs for|execution time){_NEAR}\b(5|five)[ -]minutes?\b",
+        rf"\b(timeout|time out|time limit|run for|runs for|execution time){_NEAR}\b300\s*(s|sec|seconds)\b",
+        r"\b(5|five)-minute (timeout|limit|maximum)",
+        r"\b300-second (timeout|limit|maximum)",
+    ),
+    _claim(
+        "retries-3",
+        "a failed asynchronous invocation is retried at most 2 times, 3 attempts in all "
+        "(https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html)",
+        rf"\bretr(y|ies|ied){_NEAR}\b(3|three) times\b",
+        r"\b(3|three) retries\b",
+        r"\bretried (3|three)\b",
+    ),
+    _claim(
+        "async-256kb",
+        "the asynchronous payload limit is 1 MB (since October 2025; "
+        "https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)",
+        r"\b256\s*(KB|kilobytes)\b",
+    ),
+    _claim(
+        "init-free",
+        "Init is billed for on-demand functions (since 1 August 2025; https://aws.amazon.com/lambda/pricing/)",
+        rf"\b(init|initiali[sz]ation|cold starts?)\b{_NEAR}\b(is|are)\s+(free|not billed|never billed|unbilled)\b",
+        r"\bfree (init|initiali[sz]ation|cold starts?)\b",
+    ),
+    _claim(
+        "streaming-20mb",
+        "a streamed response may be up to 200 MB (since July 2025; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/config-rs-invoke-furls.html)",
+        rf"\bstream(ed|ing)?{_NEAR}\b20\s*MB\b",
+    ),
+    _claim(
+        "tmp-512-fixed",
+        "/tmp is 512 MB by default and configurable up to 10,240 MB (since March 2022; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)",
+        rf"/tmp{_NEAR}\b(fixed|always|only|max(imum)?|limited to|at most)\b{_NEAR}\b512\s*MB",
+    ),
+    _claim(
+        "burst-region",
+        "each function scales by 1,000 environments every 10 seconds, independently (since November 2023; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html)",
+        rf"\bburst (concurrency|limit|quota)\b{_NEAR}(?<![\d,.])(500|3,?000)\b",
+        r"(?<![\d,.])500 (more |additional )?(per|a|each|every) minute\b",
+    ),
+    _claim(
+        "sqs-60-per-minute",
+        "SQS event source mappings scale by up to 300 concurrent invocations a minute "
+        "(https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-scaling.html)",
+        rf"\b(\+|by |up to )60\b{_NEAR}\b(per|a|each|every) minute\b",
+    ),
+    _claim(
+        "edge-50ms",
+        "Lambda@Edge is billed in 1 ms steps (since April 2021; https://aws.amazon.com/lambda/pricing/)",
+        rf"\b(bill|billed|billing|round|rounded|granularity|increment)s?{_NEAR}\b50\s*(ms|-?millisecond)",
+        r"\b50\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|steps)",
+    ),
+    _claim(
+        "edge-node-only",
+        "Lambda@Edge runs Node.js and Python "
+        "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html)",
+        rf"\blambda@edge{_NEAR}\b(only|just) (supports? )?node(\.js)?\b",
+        r"\bnode(\.js)?[- ]only\b",
+    ),
+    _claim(
+        "snapstart-java-only",
+        "SnapStart supports Java 11+, Python 3.12+ and .NET 8+ (since November 2024; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/snapstart.html)",
+        r"\bsnapstart\b[^.\n]{0,40}\bjava[- ]only\b",
+        r"\bsnapstart\b[^.\n]{0,40}\bonly (for |supports? )?java\b",
+        r"\bsnapstart is (only )?for java( only)?\b",
+    ),
+    _claim(
+        "free-tier-12-months",
+        "Lambda's free tier (1 M requests and 400,000 GB-s a month) does not expire "
+        "(https://aws.amazon.com/lambda/pricing/)",
+        rf"\bfree tier{_NEAR}\b(12|twelve) months\b",
+        rf"\bfree tier{_NEAR}\bfirst year\b",
+    ),
+    _claim(
+        "url-none-one-permission",
+        "a new function URL with AuthType NONE needs lambda:InvokeFunctionUrl and "
+        "lambda:InvokeFunction (since October 2025; https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)",
+        rf"\bNONE\b{_NEAR}\bonly\b{_NEAR}lambda:InvokeFunctionUrl\b",
+        rf"\bNONE\b{_NEAR}lambda:InvokeFunctionUrl\b alone",
+    ),
+    _claim(
+        "unhandled-500",
+        "a function error still returns HTTP 200, with the X-Amz-Function-Error header "
+        "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)",
+        rf"\b(unhandled exceptions?|function errors?)\b{_NEAR}\b(returns?|gets?|gives?|with)\b{_NEAR}\b(HTTP )?500\b",
+    ),
 )
 
 

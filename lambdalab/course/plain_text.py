@@ -33,8 +33,11 @@ def wants_style(stream: TextIO) -> bool:
 
 def lesson_markdown(lesson: Lesson) -> str:
     """The whole lesson, top to bottom: header, then each step, then its sources."""
-    parts = [f"# {lesson.number}. {lesson.title}", lesson.summary,
-             f"About {lesson.minutes} minutes. Topic: {lesson.topic}."]
+    parts = [
+        f"# {lesson.number}. {lesson.title}",
+        lesson.summary,
+        f"About {lesson.minutes} minutes. Topic: {lesson.topic}.",
+    ]
     if lesson.prerequisites:
         parts.append("Before this: " + ", ".join(f"[{p}]({LESSON_LINK}{p})" for p in lesson.prerequisites))
     parts.append("You will be able to:\n" + "\n".join(f"- {o}" for o in lesson.objectives))
@@ -57,8 +60,9 @@ def step_markdown(lesson: Lesson, step) -> str:
             lines += [f"**Try this ({i}):** {v.change}", f"- Predict first: {v.predict}", f"- What happens: {v.answer}"]
         return "\n\n".join(lines)
     if isinstance(step, QuizStep):
-        return (f"{len(step.questions)} questions; {step.pass_percent}% to pass. "
-                f"Take it with `lambdalab quiz {lesson.id}`.")
+        return (
+            f"{len(step.questions)} questions; {step.pass_percent}% to pass. Take it with `lambdalab quiz {lesson.id}`."
+        )
     if isinstance(step, ExerciseStep):
         return f"Exercise `{step.exercise}`: start it with `lambdalab start`, then `lambdalab check {step.exercise}`."
     raise TypeError(f"unknown step {step!r}")
@@ -103,7 +107,7 @@ def _inline(text: str) -> str:
     def link(match: re.Match) -> str:
         label, target = match.group(1), match.group(2)
         if target.startswith(LESSON_LINK):
-            return f"{label} (lambdalab read {target[len(LESSON_LINK):].partition('#')[0]})"
+            return f"{label} (lambdalab read {target[len(LESSON_LINK) :].partition('#')[0]})"
         return f"{label} ({target})" if target != label else target
 
     text = LINK.sub(link, text)

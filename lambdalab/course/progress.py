@@ -18,10 +18,11 @@ import contextlib
 import json
 import os
 from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any
 
 from lambdalab.paths import data_dir
 
@@ -59,10 +60,13 @@ def lesson_progress(data: Data, lesson: Lesson) -> LessonProgress:
     done = data["lessons"].get(lesson.id, {})
     quizzes = done.get("quizzes", {})
     return LessonProgress(
-        pages=len(lesson.pages), pages_read=len(set(done.get("read", ())) & {p.id for p in lesson.pages}),
+        pages=len(lesson.pages),
+        pages_read=len(set(done.get("read", ())) & {p.id for p in lesson.pages}),
         quiz_questions=sum(len(q.questions) for q in lesson.quizzes),
         quiz_best=sum(q.get("best", 0) for q in quizzes.values()) if quizzes else None,
-        quiz_passed=bool(quizzes) and len(quizzes) == len(lesson.quizzes) and all(q.get("passed") for q in quizzes.values()),
+        quiz_passed=bool(quizzes)
+        and len(quizzes) == len(lesson.quizzes)
+        and all(q.get("passed") for q in quizzes.values()),
     )
 
 
@@ -91,35 +95,52 @@ class ProgressStore:
             lesson = _lesson(data, lesson_id)
             lesson["read"] = sorted(set(lesson["read"]) | set(step_ids))
             data["last_lesson"] = lesson_id
+
         return self.update(change)
 
-    def record_quiz(self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool,
-                    missed: Sequence[str]) -> Data:
+    def record_quiz(
+        self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool, missed: Sequence[str]
+    ) -> Data:
         """One attempt; `missed` (the ids of the questions answered wrongly) shows instructors what to reteach."""
+
         def change(data: Data) -> None:
             quizzes = _lesson(data, lesson_id)["quizzes"]
             old = quizzes.get(quiz_id, {})
             quizzes[quiz_id] = {
-                "last": score, "best": max(score, old.get("best", 0)), "total": total,
-                "passed": passed or bool(old.get("passed")), "attempts": old.get("attempts", 0) + 1, "at": _now(),
-                "missed": list(missed), "missed_ever": dict(_counts(old.get("missed_ever")) + Counter(missed)),
+                "last": score,
+                "best": max(score, old.get("best", 0)),
+                "total": total,
+                "passed": passed or bool(old.get("passed")),
+                "attempts": old.get("attempts", 0) + 1,
+                "at": _now(),
+                "missed": list(missed),
+                "missed_ever": dict(_counts(old.get("missed_ever")) + Counter(missed)),
             }
             data["last_lesson"] = lesson_id
+
         return self.update(change)
 
     def record_check(self, exercise_id: str, score: float, max_score: float, passed: bool) -> Data:
         def change(data: Data) -> None:
             exercise = _exercise(data, exercise_id)
-            exercise.update(last=score, best=max(score, exercise.get("best", 0)), max=max_score,
-                            passed=passed or bool(exercise.get("passed")), attempts=exercise.get("attempts", 0) + 1,
-                            at=_now())
+            exercise.update(
+                last=score,
+                best=max(score, exercise.get("best", 0)),
+                max=max_score,
+                passed=passed or bool(exercise.get("passed")),
+                attempts=exercise.get("attempts", 0) + 1,
+                at=_now(),
+            )
+
         return self.update(change)
 
     def record_hint(self, exercise_id: str, shown: int) -> Data:
         """How many hints of the ladder the learner has revealed (never fewer than before)."""
+
         def change(data: Data) -> None:
             exercise = _exercise(data, exercise_id)
             exercise["hints"] = max(shown, exercise.get("hints", 0))
+
         return self.update(change)
 
     # --- the file -------------------------------------------------------------------------------
@@ -145,22 +166,27 @@ class ProgressStore:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             return self._set_aside("corrupt", f"it is not valid JSON (line {exc.lineno})")
-        if not isinstance(data, dict) or not isinstance(data.get("format"), int) or not isinstance(data.get("lessons"), dict):
+        if (
+            not isinstance(data, dict)
+            or not isinstance(data.get("format"), int)
+            or not isinstance(data.get("lessons"), dict)
+        ):
             return self._set_aside("corrupt", "it is not a lambdalab progress file")
         if data["format"] > FORMAT:
             return self._set_aside(f"format-{data['format']}", f"a newer lambdalab wrote it (format {data['format']})")
         return data
 
     def _set_aside(self, label: str, why: str) -> Data:
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         aside = self.path.with_name(f"{FILE_NAME}.{label}-{stamp}")
         n = 1
         while aside.exists():
             n += 1
             aside = self.path.with_name(f"{FILE_NAME}.{label}-{stamp}-{n}")
         os.replace(self.path, aside)
-        self.notes.append(f"lambdalab: progress file {self.path} was kept aside as {aside.name} because {why}; "
-                          "starting a new one")
+        self.notes.append(
+            f"lambdalab: progress file {self.path} was kept aside as {aside.name} because {why}; starting a new one"
+        )
         return _empty()
 
     def _write(self, data: Data) -> None:
@@ -201,7 +227,7 @@ def _counts(value: Any) -> Counter:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def _fsync_folder(folder: Path) -> None:

@@ -18,8 +18,11 @@ from lambdalab.course.model import Question
 LETTERS = "abcdefgh"
 NUMBERS = "12345678"
 TYPE_NAMES = {
-    "single": "one answer", "multiple": "one or more answers", "true_false": "true or false",
-    "ordering": "put in order", "numeric": "a number",
+    "single": "one answer",
+    "multiple": "one or more answers",
+    "true_false": "true or false",
+    "ordering": "put in order",
+    "numeric": "a number",
 }
 _SEPARATORS = re.compile(r"[\s,;]+")
 
@@ -58,7 +61,7 @@ def hint(question: Question, shown: list[str]) -> str:
     if question.type == "multiple":
         return f"one or more letters a-{last} or numbers, e.g. 'a c'"
     if question.type == "ordering":
-        return f"all {len(shown)} letters or numbers in the right order, e.g. '{' '.join(LETTERS[:len(shown)][::-1])}'"
+        return f"all {len(shown)} letters or numbers in the right order, e.g. '{' '.join(LETTERS[: len(shown)][::-1])}'"
     return f"a number{f' ({question.unit})' if question.unit else ''}"
 
 
@@ -77,7 +80,7 @@ def parse(question: Question, shown: list[str], text: str) -> list[int] | float 
         return [0 if text.startswith("t") else 1]
     picks = []
     for token in _SEPARATORS.split(text):
-        if len(token) == 1 and token in LETTERS[:len(shown)]:
+        if len(token) == 1 and token in LETTERS[: len(shown)]:
             picks.append(LETTERS.index(token))
         elif token.isdigit() and 1 <= int(token) <= len(shown):
             picks.append(int(token) - 1)
@@ -100,8 +103,10 @@ def grade(question: Question, shown: list[str], answer: list[int] | float, label
     if kind == "true_false":
         said = answer[0] == 0
         right = said == question.answer
-        lines = [_verdict(right, f"the statement is {'true' if question.answer else 'false'}."),
-                 question.explanations["true" if said else "false"]]
+        lines = [
+            _verdict(right, f"the statement is {'true' if question.answer else 'false'}."),
+            question.explanations["true" if said else "false"],
+        ]
         if not right:
             lines.append(question.explanations["true" if question.answer else "false"])
         return Feedback(right, tuple(lines))
@@ -119,7 +124,9 @@ def grade(question: Question, shown: list[str], answer: list[int] | float, label
     lines = [_verdict(right, f"the right answer{'s are' if len(correct) > 1 else ' is'} {named}.")]
     for i, option in enumerate(question.options):
         if i in chosen or i in correct:
-            status = ("you chose it; " if i in chosen else "you did not choose it; ") + ("right" if option.correct else "wrong")
+            status = ("you chose it; " if i in chosen else "you did not choose it; ") + (
+                "right" if option.correct else "wrong"
+            )
             lines.append(f"({labels[i]}) {option.text} [{status}]: {option.explanation}")
     return Feedback(right, tuple(lines))
 
@@ -130,7 +137,9 @@ def _grade_numeric(question: Question, value: float) -> Feedback:
     within = f" (within {question.tolerance:g})" if question.tolerance else ""
     lines = [_verdict(right, f"the answer is {question.answer:g}{unit}{within}.")]
     if not right:
-        lines += [w.explanation for w in question.wrong_answers if abs(w.value - value) <= max(question.tolerance, 1e-9)]
+        lines += [
+            w.explanation for w in question.wrong_answers if abs(w.value - value) <= max(question.tolerance, 1e-9)
+        ]
     return Feedback(right, (*lines, question.explanation))
 
 

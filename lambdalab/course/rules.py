@@ -62,7 +62,9 @@ def check_course(course: Course, scenarios: ScenarioChecker | None = None, only:
     first_seen: dict[str, Lesson] = {}
     for lesson in course.lessons:
         if lesson.id in first_seen:
-            found.errors.append(lesson.doc.error(("id",), f"{lesson.id!r} is already the id of {first_seen[lesson.id].folder.name}"))
+            found.errors.append(
+                lesson.doc.error(("id",), f"{lesson.id!r} is already the id of {first_seen[lesson.id].folder.name}")
+            )
         first_seen.setdefault(lesson.id, lesson)
         if only is None or lesson.folder == only:
             found.extend(check_lesson(lesson, course, scenarios))
@@ -75,16 +77,25 @@ def check_lesson(lesson: Lesson, course: Course, scenarios: ScenarioChecker) -> 
     doc = lesson.doc
     match = FOLDER_NAME.match(lesson.folder.name)
     if not match or match.group(2) != lesson.id:
-        errors.append(doc.error(("id",), f"the folder must be named NN-{lesson.id} (two digits, a hyphen and the id), "
-                                         f"not {lesson.folder.name!r}"))
+        errors.append(
+            doc.error(
+                ("id",),
+                f"the folder must be named NN-{lesson.id} (two digits, a hyphen and the id), "
+                f"not {lesson.folder.name!r}",
+            )
+        )
     for i, prerequisite in enumerate(lesson.prerequisites):
         other = course.find(prerequisite)
         if other is None or other.id != prerequisite:
             errors.append(doc.error(("prerequisites", i), f"no lesson has the id {prerequisite!r}"))
         elif other.number >= lesson.number:
-            errors.append(doc.error(("prerequisites", i), f"{prerequisite!r} comes at or after this lesson in the course"))
+            errors.append(
+                doc.error(("prerequisites", i), f"{prerequisite!r} comes at or after this lesson in the course")
+            )
     if not any(urlparse(s.url).hostname in AWS_HOSTS for s in lesson.sources):
-        errors.append(doc.error(("sources",), "list at least one AWS documentation page (docs.aws.amazon.com or aws.amazon.com)"))
+        errors.append(
+            doc.error(("sources",), "list at least one AWS documentation page (docs.aws.amazon.com or aws.amazon.com)")
+        )
     _check_unique(lesson, [(s.id, s.path) for s in lesson.steps], "step", errors)
     _check_unique(lesson, [(q.id, q.path) for quiz in lesson.quizzes for q in quiz.questions], "question", errors)
     for text, path in _lesson_texts(lesson):
@@ -99,7 +110,9 @@ def check_lesson(lesson: Lesson, course: Course, scenarios: ScenarioChecker) -> 
                 errors += _check_question(lesson, question)
         elif isinstance(step, ExerciseStep):
             if not _exercise_exists(step.exercise):
-                errors.append(doc.error((*step.path, "exercise"), f"no exercise with the id {step.exercise!r} in exercises/"))
+                errors.append(
+                    doc.error((*step.path, "exercise"), f"no exercise with the id {step.exercise!r} in exercises/")
+                )
     return found
 
 
@@ -107,7 +120,9 @@ def _check_unique(lesson: Lesson, ids: list[tuple[str, tuple]], what: str, error
     seen: set[str] = set()
     for item_id, path in ids:
         if item_id in seen:
-            errors.append(lesson.doc.error((*path, "id"), f"another {what} in this lesson already has the id {item_id!r}"))
+            errors.append(
+                lesson.doc.error((*path, "id"), f"another {what} in this lesson already has the id {item_id!r}")
+            )
         seen.add(item_id)
 
 
@@ -138,8 +153,10 @@ def _question_texts(q: Question) -> list[tuple[str, object]]:
 
 
 def _claim_message(claim: Claim) -> str:
-    return (f"states an outdated claim ({claim.id}) as a fact; today {claim.fact}. Name it only in a "
-            f"'> **Myth:**' quote or a question marked `myth: true`")
+    return (
+        f"states an outdated claim ({claim.id}) as a fact; today {claim.fact}. Name it only in a "
+        f"'> **Myth:**' quote or a question marked `myth: true`"
+    )
 
 
 def _check_page(lesson: Lesson, step: TextStep, course: Course) -> list[InputError]:
@@ -153,16 +170,32 @@ def _check_page(lesson: Lesson, step: TextStep, course: Course) -> list[InputErr
     size = len(step.markdown.encode("utf-8"))
     page_blocks = blocks(step.markdown)
     if size > MAX_PAGE_BYTES:
-        errors.append(InputError(str(path), 1, 1, "", f"the page is {size:,} bytes; keep a page under {MAX_PAGE_BYTES:,} "
-                                                      "(split it into two text steps)"))
+        errors.append(
+            InputError(
+                str(path),
+                1,
+                1,
+                "",
+                f"the page is {size:,} bytes; keep a page under {MAX_PAGE_BYTES:,} (split it into two text steps)",
+            )
+        )
     if len(page_blocks) > MAX_PAGE_BLOCKS:
-        errors.append(InputError(str(path), page_blocks[MAX_PAGE_BLOCKS].line, 1, "",
-                                 f"the page has {len(page_blocks)} Markdown blocks; keep a page to {MAX_PAGE_BLOCKS} "
-                                 "(each heading, paragraph, list item and table row is one widget in the TUI)"))
+        errors.append(
+            InputError(
+                str(path),
+                page_blocks[MAX_PAGE_BLOCKS].line,
+                1,
+                "",
+                f"the page has {len(page_blocks)} Markdown blocks; keep a page to {MAX_PAGE_BLOCKS} "
+                "(each heading, paragraph, list item and table row is one widget in the TUI)",
+            )
+        )
     for block in page_blocks:
         if block.kind != "code" and not is_myth_quote(block):
-            errors += [InputError(str(path), block.line + offset, 1, "", _claim_message(claim))
-                       for claim, offset in outdated_claims(block.text)]
+            errors += [
+                InputError(str(path), block.line + offset, 1, "", _claim_message(claim))
+                for claim, offset in outdated_claims(block.text)
+            ]
     for line, _, target in links(step.markdown):
         problem = _broken_lesson_link(target, course) if target.startswith(LESSON_LINK) else None
         if problem:
@@ -171,10 +204,10 @@ def _check_page(lesson: Lesson, step: TextStep, course: Course) -> list[InputErr
 
 
 def _broken_lesson_link(target: str, course: Course) -> str | None:
-    lesson_id, _, step_id = target[len(LESSON_LINK):].partition("#")
+    lesson_id, _, step_id = target[len(LESSON_LINK) :].partition("#")
     lesson = course.find(lesson_id)
     if lesson is None or lesson.id != lesson_id:
-        return f"the link {target!r} names no lesson{did_you_mean(lesson_id, [l.id for l in course.lessons])}"
+        return f"the link {target!r} names no lesson{did_you_mean(lesson_id, [lesson.id for lesson in course.lessons])}"
     if step_id and lesson.step(step_id) is None:
         return f"the link {target!r} names no step of {lesson_id} (steps: {', '.join(s.id for s in lesson.steps)})"
     return None
@@ -185,30 +218,52 @@ def _check_demo(lesson: Lesson, step: DemoStep, scenarios: ScenarioChecker) -> F
         path = content.shipped_scenarios().get(step.scenario)
         if path is None:
             names = ", ".join(content.shipped_scenarios())
-            return Findings([lesson.doc.error((*step.path, "scenario"), f"no shipped scenario named {step.scenario!r} "
-                                                                         f"(assets/scenarios has: {names})")])
+            return Findings(
+                [
+                    lesson.doc.error(
+                        (*step.path, "scenario"),
+                        f"no shipped scenario named {step.scenario!r} (assets/scenarios has: {names})",
+                    )
+                ]
+            )
     else:
         path = step.scenario_file
         if not path.is_file():
-            return Findings([lesson.doc.error((*step.path, "scenario_file"),
-                                              f"{path.name!r} is not a file in {lesson.folder.name}/")])
+            return Findings(
+                [
+                    lesson.doc.error(
+                        (*step.path, "scenario_file"), f"{path.name!r} is not a file in {lesson.folder.name}/"
+                    )
+                ]
+            )
     return scenarios.check(path)
 
 
 def _check_question(lesson: Lesson, q: Question) -> list[InputError]:
     doc = lesson.doc
     if q.type == "single" and sum(o.correct for o in q.options) != 1:
-        return [doc.error((*q.path, "options"), f"a single-choice question needs exactly one option with `correct: true`, "
-                                                f"this one has {sum(o.correct for o in q.options)}")]
+        return [
+            doc.error(
+                (*q.path, "options"),
+                f"a single-choice question needs exactly one option with `correct: true`, "
+                f"this one has {sum(o.correct for o in q.options)}",
+            )
+        ]
     if q.type == "multiple" and not any(o.correct for o in q.options):
-        return [doc.error((*q.path, "options"), "a multiple-choice question needs at least one option with `correct: true`")]
+        return [
+            doc.error((*q.path, "options"), "a multiple-choice question needs at least one option with `correct: true`")
+        ]
     texts = [o.text.strip().lower() for o in q.options]
     if len(set(texts)) != len(texts):
         return [doc.error((*q.path, "options"), "two options have the same text")]
     for i, wrong in enumerate(q.wrong_answers):
         if abs(wrong.value - q.answer) <= q.tolerance:
-            return [doc.error((*q.path, "wrong_answers", i, "value"),
-                              f"{wrong.value:g} is within the tolerance of the answer {q.answer:g}, so it would be accepted")]
+            return [
+                doc.error(
+                    (*q.path, "wrong_answers", i, "value"),
+                    f"{wrong.value:g} is within the tolerance of the answer {q.answer:g}, so it would be accepted",
+                )
+            ]
     return []
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import json
 import math
 import random
+from collections.abc import Callable
 from statistics import NormalDist
-from typing import Any, Callable
+from typing import Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch
@@ -41,7 +42,9 @@ def sampler(dist: Distribution, rng: random.Random, scale: float = 1.0) -> Sampl
         mu = math.log(dist.a * scale)
         sigma = (math.log(dist.b) - math.log(dist.a)) / _Z99
         # Box-Muller from two uniforms; 1 - u keeps log() away from zero.
-        return lambda: math.exp(mu + sigma * math.sqrt(-2.0 * math.log(1.0 - rand())) * math.cos(2.0 * math.pi * rand()))
+        return lambda: math.exp(
+            mu + sigma * math.sqrt(-2.0 * math.log(1.0 - rand())) * math.cos(2.0 * math.pi * rand())
+        )
     raise ValueError(f"unknown distribution {dist.kind!r}")
 
 
@@ -133,5 +136,14 @@ def lookup(event: Any, path: tuple, decode_text: bool = False) -> Any:
 
 def _same(a: Any, b: Any) -> bool:
     """Equality that keeps JSON types apart: 1 is not true, "1" is not 1."""
-    return type(a) is type(b) and a == b or (
-        isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool) and not isinstance(b, bool) and a == b)
+    return (
+        type(a) is type(b)
+        and a == b
+        or (
+            isinstance(a, (int, float))
+            and isinstance(b, (int, float))
+            and not isinstance(a, bool)
+            and not isinstance(b, bool)
+            and a == b
+        )
+    )

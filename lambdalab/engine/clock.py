@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Callable
 from heapq import heappop, heappush
-from typing import Any, Callable
+from typing import Any
 
 Action = Callable[[Any], None]
 Listener = Callable[[float, str, dict], None]

@@ -78,8 +78,17 @@ def count_throttle(fn: FunctionRuntime, loop: EventLoop, number: int, invocation
     """One invoke attempt refused with a 429 (the Throttles metric), told to whoever follows the trace."""
     fn.throttles += 1
     if loop.listeners:
-        loop.emit("throttle", {"function": fn.name, "request_id": number, "invocation": invocation, "reason": reason,
-                               "status": 429, "error": "TooManyRequestsException"})
+        loop.emit(
+            "throttle",
+            {
+                "function": fn.name,
+                "request_id": number,
+                "invocation": invocation,
+                "reason": reason,
+                "status": 429,
+                "error": "TooManyRequestsException",
+            },
+        )
 
 
 def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Environment | str:

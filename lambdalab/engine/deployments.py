@@ -17,9 +17,17 @@ if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.environments import FunctionRuntime
 
-CONFIGS = ("Canary10Percent5Minutes", "Canary10Percent10Minutes", "Canary10Percent15Minutes", "Canary10Percent30Minutes",
-           "Linear10PercentEvery1Minute", "Linear10PercentEvery2Minutes", "Linear10PercentEvery3Minutes",
-           "Linear10PercentEvery10Minutes", "AllAtOnce")
+CONFIGS = (
+    "Canary10Percent5Minutes",
+    "Canary10Percent10Minutes",
+    "Canary10Percent15Minutes",
+    "Canary10Percent30Minutes",
+    "Linear10PercentEvery1Minute",
+    "Linear10PercentEvery2Minutes",
+    "Linear10PercentEvery3Minutes",
+    "Linear10PercentEvery10Minutes",
+    "AllAtOnce",
+)
 ALARM_PERIOD_S = 60.0  # the alarm looks at one-minute periods, as a CloudWatch alarm on Errors typically does
 
 
@@ -89,9 +97,14 @@ class Deployment:
         if errors > self.errors_over:
             self.alias.primary, self.alias.other, self.alias.weight = self._old, None, 0.0
             self.status = "rolled back"
-            self._record({"t_s": round(self.loop.now, 6), "weight": 0.0,
-                          "alarm": f"{errors} errors on version {self.new.version} in the last minute "
-                                   f"(more than {self.errors_over})"})
+            self._record(
+                {
+                    "t_s": round(self.loop.now, 6),
+                    "weight": 0.0,
+                    "alarm": f"{errors} errors on version {self.new.version} in the last minute "
+                    f"(more than {self.errors_over})",
+                }
+            )
             return
         self.loop.at(self.loop.now + ALARM_PERIOD_S, self._check_alarm)
 
@@ -99,6 +112,14 @@ class Deployment:
         """A shift (or the rollback) in the deployment's history, and in the trace for whoever follows it."""
         self.history.append(step)
         if self.loop.listeners:
-            self.loop.emit("deployment", {"function": self.new.config.name, "version": self.new.version,
-                                          "from_version": (self._old or self.alias.primary).version,
-                                          "config": self.config, "status": self.status, **step})
+            self.loop.emit(
+                "deployment",
+                {
+                    "function": self.new.config.name,
+                    "version": self.new.version,
+                    "from_version": (self._old or self.alias.primary).version,
+                    "config": self.config,
+                    "status": self.status,
+                    **step,
+                },
+            )

@@ -15,8 +15,9 @@ import json
 import uuid
 import zlib
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any, Callable
+from typing import Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.ids import request_id
@@ -236,8 +237,14 @@ Invoke = Callable[[str, Any, str, str], None]  # function name, event, principal
 class Destinations:
     """Delivers records, dead letters and published messages; says whether delivery worked."""
 
-    def __init__(self, queues: dict[str, QueueState], topics: dict[str, TopicState], buses: dict[str, BusState],
-                 region: str, account_id: str):
+    def __init__(
+        self,
+        queues: dict[str, QueueState],
+        topics: dict[str, TopicState],
+        buses: dict[str, BusState],
+        region: str,
+        account_id: str,
+    ):
         self.queues = queues
         self.topics = topics
         self.buses = buses
@@ -257,15 +264,18 @@ class Destinations:
                 kind, _, subscriber = endpoint.partition(":")
                 subscription = subscription_arn(arn, endpoint)
                 if kind == "function":
-                    self.invoke_function(subscriber, sns_notification(arn, subscription, message_id, body, now),
-                                         "sns.amazonaws.com", arn)
+                    self.invoke_function(
+                        subscriber, sns_notification(arn, subscription, message_id, body, now), "sns.amazonaws.com", arn
+                    )
                 else:
                     self.queues[subscriber].send(now, sns_queue_message(arn, subscription, message_id, body, now))
         else:
             bus = self.buses[name]
             bus.received += 1
             arn = f"arn:aws:events:{self.region}:{self.account_id}:rule/{name}/everything"
-            self._fan_out(bus.config.targets, now, self._event(name, bus.received, body, now), "events.amazonaws.com", arn)
+            self._fan_out(
+                bus.config.targets, now, self._event(name, bus.received, body, now), "events.amazonaws.com", arn
+            )
 
     def _fan_out(self, targets: tuple[str, ...], now: float, event: Any, principal: str, source_arn: str) -> None:
         for target in targets:
@@ -279,9 +289,18 @@ class Destinations:
         """An EventBridge event: the body as `detail`, unless it is already a whole event."""
         if isinstance(body, dict) and "detail-type" in body:
             return body
-        return {"version": "0", "id": _message_id("evt", number), "detail-type": "lambdalab scenario event",
-                "source": "lambdalab.scenario", "account": self.account_id, "time": timestamp(now)[:19] + "Z",
-                "region": self.region, "resources": [], "detail": body, "event-bus-name": bus}
+        return {
+            "version": "0",
+            "id": _message_id("evt", number),
+            "detail-type": "lambdalab scenario event",
+            "source": "lambdalab.scenario",
+            "account": self.account_id,
+            "time": timestamp(now)[:19] + "Z",
+            "region": self.region,
+            "resources": [],
+            "detail": body,
+            "event-bus-name": bus,
+        }
 
     def deliver(self, target: str, now: float, body: Any, attributes: dict | None = None) -> bool:
         kind, _, name = target.partition(":")
@@ -318,22 +337,37 @@ def _sns_signing(topic_arn: str, subscription: str, message: str) -> dict[str, s
     https://docs.aws.amazon.com/sns/latest/dg/sns-verify-signature-of-message.html)."""
     region = topic_arn.split(":")[3]
     endpoint = f"https://sns.{region}.amazonaws.com"
-    return {"SignatureVersion": "1",
-            "Signature": base64.b64encode(hashlib.sha256(f"{subscription} {message}".encode()).digest() * 8).decode(),
-            "SigningCertUrl": f"{endpoint}/SimpleNotificationService-{hashlib.md5(region.encode()).hexdigest()}.pem",
-            "UnsubscribeUrl": f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription}"}
+    return {
+        "SignatureVersion": "1",
+        "Signature": base64.b64encode(hashlib.sha256(f"{subscription} {message}".encode()).digest() * 8).decode(),
+        "SigningCertUrl": f"{endpoint}/SimpleNotificationService-{hashlib.md5(region.encode()).hexdigest()}.pem",
+        "UnsubscribeUrl": f"{endpoint}/?Action=Unsubscribe&SubscriptionArn={subscription}",
+    }
 
 
 def sns_notification(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
     """The event SNS sends a subscribed function, as in https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html:
     the message is text, so a structured body arrives as JSON; no subject was given."""
     message = body if isinstance(body, str) else json.dumps(body)
-    return {"Records": [{
-        "EventVersion": "1.0", "EventSubscriptionArn": subscription, "EventSource": "aws:sns",
-        "Sns": {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn, "Subject": None,
-                "Message": message, "Timestamp": timestamp(now), "MessageAttributes": {},
-                **_sns_signing(topic_arn, subscription, message)},
-    }]}
+    return {
+        "Records": [
+            {
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": subscription,
+                "EventSource": "aws:sns",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": message_id,
+                    "TopicArn": topic_arn,
+                    "Subject": None,
+                    "Message": message,
+                    "Timestamp": timestamp(now),
+                    "MessageAttributes": {},
+                    **_sns_signing(topic_arn, subscription, message),
+                },
+            }
+        ]
+    }
 
 
 def sns_queue_message(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
@@ -343,18 +377,37 @@ def sns_queue_message(topic_arn: str, subscription: str, message_id: str, body: 
     SigningCertURL and UnsubscribeURL). No subject and no message attributes: SNS then leaves both out."""
     message = body if isinstance(body, str) else json.dumps(body)
     signing = _sns_signing(topic_arn, subscription, message)
-    return {"Type": "Notification", "MessageId": message_id, "TopicArn": topic_arn, "Message": message,
-            "Timestamp": timestamp(now), "SignatureVersion": signing["SignatureVersion"], "Signature": signing["Signature"],
-            "SigningCertURL": signing["SigningCertUrl"], "UnsubscribeURL": signing["UnsubscribeUrl"]}
+    return {
+        "Type": "Notification",
+        "MessageId": message_id,
+        "TopicArn": topic_arn,
+        "Message": message,
+        "Timestamp": timestamp(now),
+        "SignatureVersion": signing["SignatureVersion"],
+        "Signature": signing["Signature"],
+        "SigningCertURL": signing["SigningCertUrl"],
+        "UnsubscribeURL": signing["UnsubscribeUrl"],
+    }
 
 
 def _message_id(source: str, number: int) -> str:
     return f"{source}-{number:08d}-0000-4000-8000-000000000000"[:36]
 
 
-def invocation_record(*, now: float, request_id: str, function_arn: str, condition: str, attempts: int,
-                      event: Any, status_code: int, error: str | None, error_message: str | None,
-                      response: Any = None, version: str = "$LATEST") -> dict:
+def invocation_record(
+    *,
+    now: float,
+    request_id: str,
+    function_arn: str,
+    condition: str,
+    attempts: int,
+    event: Any,
+    status_code: int,
+    error: str | None,
+    error_message: str | None,
+    response: Any = None,
+    version: str = "$LATEST",
+) -> dict:
     """What an on-success or on-failure destination receives: `response` is the function's own (real code's)
     on success. A throttled last attempt has no function response."""
     response_context: dict[str, Any] = {"statusCode": status_code, "executedVersion": version}

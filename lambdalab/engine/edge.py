@@ -33,18 +33,51 @@ CF_EVENTS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/
 VIEWER_MEMORY_MB, VIEWER_TIMEOUT_S, ORIGIN_TIMEOUT_S = 128, 5, 30
 VIEWER_RESPONSE_BYTES, ORIGIN_RESPONSE_BYTES = 40 * 1024, 1024 * 1024
 CF_HEADERS = "https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html"
-DISALLOWED_HEADERS = frozenset((
-    "connection", "expect", "keep-alive", "proxy-authenticate", "proxy-authorization", "proxy-connection", "trailer",
-    "upgrade", "x-accel-buffering", "x-accel-charset", "x-accel-limit-rate", "x-accel-redirect", "x-amzn-auth",
-    "x-amzn-cf-billing", "x-amzn-cf-id", "x-amzn-cf-xff", "x-amzn-errortype", "x-amzn-fle-profile",
-    "x-amzn-header-count", "x-amzn-header-order", "x-amzn-lambda-integration-tag", "x-amzn-requestid", "x-cache",
-    "x-forwarded-proto", "x-real-ip",
-))
+DISALLOWED_HEADERS = frozenset(
+    (
+        "connection",
+        "expect",
+        "keep-alive",
+        "proxy-authenticate",
+        "proxy-authorization",
+        "proxy-connection",
+        "trailer",
+        "upgrade",
+        "x-accel-buffering",
+        "x-accel-charset",
+        "x-accel-limit-rate",
+        "x-accel-redirect",
+        "x-amzn-auth",
+        "x-amzn-cf-billing",
+        "x-amzn-cf-id",
+        "x-amzn-cf-xff",
+        "x-amzn-errortype",
+        "x-amzn-fle-profile",
+        "x-amzn-header-count",
+        "x-amzn-header-order",
+        "x-amzn-lambda-integration-tag",
+        "x-amzn-requestid",
+        "x-cache",
+        "x-forwarded-proto",
+        "x-real-ip",
+    )
+)
 DISALLOWED_PREFIXES = ("x-amz-cf-", "x-edge-")
 READ_ONLY_HEADERS = {
     "viewer-request": frozenset(("content-length", "host", "transfer-encoding", "via")),
-    "origin-request": frozenset(("accept-encoding", "content-length", "if-modified-since", "if-none-match", "if-range",
-                                 "if-unmodified-since", "range", "transfer-encoding", "via")),
+    "origin-request": frozenset(
+        (
+            "accept-encoding",
+            "content-length",
+            "if-modified-since",
+            "if-none-match",
+            "if-range",
+            "if-unmodified-since",
+            "range",
+            "transfer-encoding",
+            "via",
+        )
+    ),
     "origin-response": frozenset(("transfer-encoding", "via")),
     "viewer-response": frozenset(("content-encoding", "content-length", "transfer-encoding", "warning", "via")),
 }
@@ -66,10 +99,14 @@ def association_problems(trigger: str, memory_mb: int, timeout_s: float, environ
     viewer = trigger.startswith("viewer")
     problems = []
     if viewer and memory_mb > VIEWER_MEMORY_MB:
-        problems.append(f"a {trigger} function may have at most {VIEWER_MEMORY_MB} MB of memory, not {memory_mb} ({CF_QUOTAS})")
+        problems.append(
+            f"a {trigger} function may have at most {VIEWER_MEMORY_MB} MB of memory, not {memory_mb} ({CF_QUOTAS})"
+        )
     limit = VIEWER_TIMEOUT_S if viewer else ORIGIN_TIMEOUT_S
     if timeout_s > limit:
-        problems.append(f"a {trigger} function may have a timeout of at most {limit} s, not {timeout_s:g} ({CF_QUOTAS})")
+        problems.append(
+            f"a {trigger} function may have a timeout of at most {limit} s, not {timeout_s:g} ({CF_QUOTAS})"
+        )
     if environment:
         problems.append(f"Lambda@Edge functions cannot have environment variables ({CF_RESTRICTIONS})")
     return problems
@@ -85,11 +122,15 @@ def cloudfront_function_problems(trigger: str, size: int) -> list[str]:
     """Why CloudFront would refuse this CloudFront Function on the trigger."""
     problems = []
     if not trigger.startswith("viewer"):
-        problems.append(f"CloudFront Functions run only on viewer-request and viewer-response, not {trigger}; "
-                        f"origin triggers need Lambda@Edge ({CLOUDFRONT_FUNCTIONS})")
+        problems.append(
+            f"CloudFront Functions run only on viewer-request and viewer-response, not {trigger}; "
+            f"origin triggers need Lambda@Edge ({CLOUDFRONT_FUNCTIONS})"
+        )
     if size > CLOUDFRONT_FUNCTION_MAX_BYTES:
-        problems.append(f"a CloudFront Function is at most {CLOUDFRONT_FUNCTION_MAX_BYTES // 1024} KB of code, not "
-                        f"{size:,} bytes; larger logic belongs in Lambda@Edge ({CF_QUOTAS})")
+        problems.append(
+            f"a CloudFront Function is at most {CLOUDFRONT_FUNCTION_MAX_BYTES // 1024} KB of code, not "
+            f"{size:,} bytes; larger logic belongs in Lambda@Edge ({CF_QUOTAS})"
+        )
     return problems
 
 
@@ -112,8 +153,10 @@ def lambda_at_edge_problems(trigger: str, fn: Function, region: str, trusted: bo
     if fn.ephemeral_storage > EPHEMERAL_MAX_MB:
         problems.append(f"Lambda@Edge allows at most {EPHEMERAL_MAX_MB} MB of ephemeral storage ({CF_RESTRICTIONS})")
     if not trusted:
-        problems.append(f"the execution role's trust policy must let {EDGE_SERVICE} assume it, as well as "
-                        f"lambda.amazonaws.com ({CF_RESTRICTIONS})")
+        problems.append(
+            f"the execution role's trust policy must let {EDGE_SERVICE} assume it, as well as "
+            f"lambda.amazonaws.com ({CF_RESTRICTIONS})"
+        )
     return problems
 
 
@@ -121,13 +164,23 @@ def outcome(trigger: str, event: dict, response: Any, error: dict | None, timed_
     if timed_out:
         return EdgeOutcome(503, ("the function timed out",), "CloudFront answers 503: the function timed out.")
     if error is not None:
-        return EdgeOutcome(500, (f"{error.get('errorType')}: {error.get('errorMessage')}",),
-                           "CloudFront answers 500: the function raised an error.")
+        return EdgeOutcome(
+            500,
+            (f"{error.get('errorType')}: {error.get('errorMessage')}",),
+            "CloudFront answers 500: the function raised an error.",
+        )
     problems = result_problems(trigger, event, response)
     if problems:
-        return EdgeOutcome(502, tuple(problems), "CloudFront answers 502 (LambdaValidationError): the result is invalid.")
-    kind = "a generated response" if trigger.endswith("request") and isinstance(response, dict) and "status" in response \
-        else "the request" if trigger.endswith("request") else "the response"
+        return EdgeOutcome(
+            502, tuple(problems), "CloudFront answers 502 (LambdaValidationError): the result is invalid."
+        )
+    kind = (
+        "a generated response"
+        if trigger.endswith("request") and isinstance(response, dict) and "status" in response
+        else "the request"
+        if trigger.endswith("request")
+        else "the response"
+    )
     return EdgeOutcome(200, (), f"Valid for {trigger}: CloudFront uses {kind} the function returned.")
 
 
@@ -141,20 +194,26 @@ def result_problems(trigger: str, event: dict, result: Any) -> list[str]:
     if trigger.endswith("response"):
         problems += _read_only_problems(trigger, "response", cf["response"], result)
     if trigger == "viewer-response" and "status" in result and str(result["status"]) != str(cf["response"]["status"]):
-        problems.append(f"a viewer-response function cannot change the status code ({cf['response']['status']} to "
-                        f"{result['status']}) ({CF_EVENTS})")
+        problems.append(
+            f"a viewer-response function cannot change the status code ({cf['response']['status']} to "
+            f"{result['status']}) ({CF_EVENTS})"
+        )
     return problems
 
 
 def _request_problems(original: dict, request: dict) -> list[str]:
     unknown = [key for key in request if key not in REQUEST_FIELDS]
     if unknown or "uri" not in request:
-        return [f"this is not a request (it has {', '.join(map(repr, unknown or ['no uri']))}); return the request "
-                f"(Records[0].cf.request, changed or not) or a response with a status ({CF_EVENTS})"]
+        return [
+            f"this is not a request (it has {', '.join(map(repr, unknown or ['no uri']))}); return the request "
+            f"(Records[0].cf.request, changed or not) or a response with a status ({CF_EVENTS})"
+        ]
     problems = []
     for field in ("clientIp", "method"):
         if field in request and request[field] != original.get(field):
-            problems.append(f"request.{field} is read-only ({original.get(field)!r} became {request[field]!r}) ({CF_EVENTS})")
+            problems.append(
+                f"request.{field} is read-only ({original.get(field)!r} became {request[field]!r}) ({CF_EVENTS})"
+            )
     if "uri" in request and (not isinstance(request["uri"], str) or not request["uri"].startswith("/")):
         problems.append(f"request.uri must be a path starting with /, not {request['uri']!r}")
     problems += _header_problems("request", request.get("headers", {}))
@@ -167,7 +226,7 @@ def _response_problems(trigger: str, response: dict) -> list[str]:
     if "status" not in response:
         problems.append("a response needs a status")
     elif not str(response["status"]).isdigit() or not 100 <= int(response["status"]) <= 599:
-        problems.append(f"status must be an HTTP status code such as \"200\", not {response['status']!r}")
+        problems.append(f'status must be an HTTP status code such as "200", not {response["status"]!r}')
     problems += _header_problems("response", response.get("headers", {}))
     encoding = response.get("bodyEncoding", "text")
     if encoding not in ("text", "base64"):
@@ -175,8 +234,10 @@ def _response_problems(trigger: str, response: dict) -> list[str]:
     size = len(json.dumps(response.get("headers", {})).encode()) + len(str(response.get("body", "")).encode())
     limit = VIEWER_RESPONSE_BYTES if trigger.startswith("viewer") else ORIGIN_RESPONSE_BYTES
     if trigger.endswith("request") and size > limit:
-        problems.append(f"a generated response is {size:,} bytes; a {trigger} function may generate at most {limit:,} "
-                        f"bytes of headers and body ({CF_QUOTAS})")
+        problems.append(
+            f"a generated response is {size:,} bytes; a {trigger} function may generate at most {limit:,} "
+            f"bytes of headers and body ({CF_QUOTAS})"
+        )
     return problems
 
 
@@ -189,7 +250,9 @@ def _read_only_problems(trigger: str, where: str, original: dict, result: dict) 
     for name in sorted(READ_ONLY_HEADERS[trigger] & (set(before) | {n.lower() for n in after})):
         if _values(before.get(name)) != _values(after.get(name)):
             change = "added" if name not in before else "deleted" if name not in after else "changed"
-            problems.append(f"{where}.headers[{name!r}] is read-only on {trigger}: the function {change} it ({CF_HEADERS})")
+            problems.append(
+                f"{where}.headers[{name!r}] is read-only on {trigger}: the function {change} it ({CF_HEADERS})"
+            )
     return problems
 
 
@@ -210,7 +273,7 @@ def _header_problems(where: str, headers: Any) -> list[str]:
         if name != name.lower():
             problems.append(f"{where}.headers: the name {name!r} must be lower-case ({name.lower()!r})")
         if not isinstance(values, list) or not all(isinstance(v, dict) and "value" in v for v in values):
-            problems.append(f"{where}.headers[{name!r}] must be a list of {{\"key\": ..., \"value\": ...}} objects")
+            problems.append(f'{where}.headers[{name!r}] must be a list of {{"key": ..., "value": ...}} objects')
             continue
         for value in values:
             if "key" in value and str(value["key"]).lower() != name.lower():
@@ -263,8 +326,16 @@ class EdgeTrigger:
     def _answer(self, number: int, status: int, problems: tuple[str, ...]) -> None:
         self.statuses[status] += 1
         if self.loop.listeners:
-            self.loop.emit("edge_answer", {"function": self.fn.name, "request_id": number, "trigger": self.trigger,
-                                           "status": status, "problems": list(problems)})
+            self.loop.emit(
+                "edge_answer",
+                {
+                    "function": self.fn.name,
+                    "request_id": number,
+                    "trigger": self.trigger,
+                    "status": status,
+                    "problems": list(problems),
+                },
+            )
 
 
 class CloudFrontFunctionTrigger:

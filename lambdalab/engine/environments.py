@@ -11,9 +11,10 @@ request takes the most recently used warm one.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from heapq import heappush
 from math import ceil as _ceil
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.behaviour import duration_scale, failure_check, plain_error_rate, sampler
@@ -38,9 +39,31 @@ class Environment:
     """One execution environment and, while it is busy, the invocation it is serving."""
 
     __slots__ = (
-        "id", "function", "provisioned", "state", "created_at", "idle_since", "needs_init", "invocations",
-        "ordinal", "request", "event", "async_event", "on_done", "started_at", "invoke_started_at", "init_s", "init_phase_s", "cold",
-        "error", "error_message", "timed_out", "real_init", "response", "memory_used_mb", "output",
+        "id",
+        "function",
+        "provisioned",
+        "state",
+        "created_at",
+        "idle_since",
+        "needs_init",
+        "invocations",
+        "ordinal",
+        "request",
+        "event",
+        "async_event",
+        "on_done",
+        "started_at",
+        "invoke_started_at",
+        "init_s",
+        "init_phase_s",
+        "cold",
+        "error",
+        "error_message",
+        "timed_out",
+        "real_init",
+        "response",
+        "memory_used_mb",
+        "output",
     )
 
     def __init__(self, env_id: int, function: FunctionRuntime, now: float, provisioned: bool):
@@ -81,16 +104,73 @@ class FunctionRuntime:
     """
 
     __slots__ = (
-        "config", "version", "name", "loop", "account", "reserved", "timeout", "idle_expiry", "family",
-        "sample_init", "sample_duration", "sample_cold_extra", "plain_error", "failure", "_rand", "out_of_memory",
-        "max_memory_used", "scaling", "real", "has_provisioned", "pooled", "_heap", "_seq", "_listeners",
-        "_on_init_done", "_on_invoke_done", "environments", "warm_provisioned", "warm", "reaper_armed",
-        "async_waiting", "busy", "step_max_busy", "max_busy", "max_environments", "environments_created",
-        "requests", "invocations", "errors", "throttles", "cold_starts", "timeouts", "provisioned_invocations",
-        "spillover_invocations", "billed_ms", "billed_ms_provisioned", "durations", "_add_duration",
-        "init_durations", "busy_seconds", "alive_seconds", "sync_in_flight", "succeeded", "failed", "throttled",
-        "denied", "async_received", "async_alive", "async_max_age_ms", "retried", "dropped", "to_dlq",
-        "to_on_failure", "to_on_success", "dead_letter_errors", "destination_failures", "iterator_age_ms",
+        "config",
+        "version",
+        "name",
+        "loop",
+        "account",
+        "reserved",
+        "timeout",
+        "idle_expiry",
+        "family",
+        "sample_init",
+        "sample_duration",
+        "sample_cold_extra",
+        "plain_error",
+        "failure",
+        "_rand",
+        "out_of_memory",
+        "max_memory_used",
+        "scaling",
+        "real",
+        "has_provisioned",
+        "pooled",
+        "_heap",
+        "_seq",
+        "_listeners",
+        "_on_init_done",
+        "_on_invoke_done",
+        "environments",
+        "warm_provisioned",
+        "warm",
+        "reaper_armed",
+        "async_waiting",
+        "busy",
+        "step_max_busy",
+        "max_busy",
+        "max_environments",
+        "environments_created",
+        "requests",
+        "invocations",
+        "errors",
+        "throttles",
+        "cold_starts",
+        "timeouts",
+        "provisioned_invocations",
+        "spillover_invocations",
+        "billed_ms",
+        "billed_ms_provisioned",
+        "durations",
+        "_add_duration",
+        "init_durations",
+        "busy_seconds",
+        "alive_seconds",
+        "sync_in_flight",
+        "succeeded",
+        "failed",
+        "throttled",
+        "denied",
+        "async_received",
+        "async_alive",
+        "async_max_age_ms",
+        "retried",
+        "dropped",
+        "to_dlq",
+        "to_on_failure",
+        "to_on_success",
+        "dead_letter_errors",
+        "destination_failures",
+        "iterator_age_ms",
         "step_iterator_age_ms",
     )
 
@@ -208,8 +288,14 @@ class FunctionRuntime:
 
     # --- one invocation -----------------------------------------------------------------------
 
-    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None] | None = None,
-              async_event: AsyncEvent | None = None) -> None:
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: AsyncEvent | None = None,
+    ) -> None:
         """Start serving `request` on `env` (already admitted): Init first if the environment needs it.
 
         `on_done` is called when it ends; without one, the request is synchronous and its outcome is
@@ -255,8 +341,15 @@ class FunctionRuntime:
     def _init_done(self, env: Environment) -> None:
         suppressed = env.init_s > limits.INIT_LIMIT_S
         if self._listeners:
-            self.loop.emit("init_end", {"function": self.name, "env": env.id, "init_ms": round(env.init_phase_s * 1000, 3),
-                                        "status": "timeout" if suppressed else "success"})
+            self.loop.emit(
+                "init_end",
+                {
+                    "function": self.name,
+                    "env": env.id,
+                    "init_ms": round(env.init_phase_s * 1000, 3),
+                    "status": "timeout" if suppressed else "success",
+                },
+            )
         # A suppressed Init is retried inside the invoke phase, on the invocation's clock.
         self._invoke(env, self.loop.now, env.init_s if suppressed else 0.0)
 
@@ -273,7 +366,11 @@ class FunctionRuntime:
         if run > self.timeout:
             run = self._time_out(env)
         elif self.out_of_memory:
-            env.error, env.error_message, env.timed_out = OUT_OF_MEMORY_ERROR, "Runtime exited with error: signal: killed", False
+            env.error, env.error_message, env.timed_out = (
+                OUT_OF_MEMORY_ERROR,
+                "Runtime exited with error: signal: killed",
+                False,
+            )
         elif (plain := self.plain_error) is not None:
             rand = self._rand
             if rand() < plain.rate:
@@ -285,12 +382,18 @@ class FunctionRuntime:
         else:
             env.error = None  # `timed_out` means something only when there is an error
         if self._listeners:
-            self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
+            self.loop.emit(
+                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
+            )
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
     def _time_out(self, env: Environment) -> float:
         """The invocation ends at the timeout, with Lambda's timeout error; returns how long it ran."""
-        env.error, env.error_message, env.timed_out = TIMEOUT_ERROR, f"Task timed out after {self.timeout:.2f} seconds", True
+        env.error, env.error_message, env.timed_out = (
+            TIMEOUT_ERROR,
+            f"Task timed out after {self.timeout:.2f} seconds",
+            True,
+        )
         return self.timeout
 
     # --- real code (lambdalab.engine.real_code): the same lifecycle, with the code's own outcome ---------
@@ -312,11 +415,17 @@ class FunctionRuntime:
         if outcome.timed_out or run > self.timeout:
             run = self._time_out(env)
         elif outcome.error is not None:
-            env.error, env.error_message, env.timed_out = outcome.error["errorType"], outcome.error["errorMessage"], False
+            env.error, env.error_message, env.timed_out = (
+                outcome.error["errorType"],
+                outcome.error["errorMessage"],
+                False,
+            )
         else:
             env.error = None
         if self._listeners:
-            self.loop.emit("invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold})
+            self.loop.emit(
+                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
+            )
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
     def _invoke_done(self, env: Environment) -> None:
@@ -369,15 +478,29 @@ class FunctionRuntime:
             on_done(env)
 
     def _emit_invoke_end(self, env: Environment, duration_ms: float, billed: int) -> None:
-        self.loop.emit("invoke_end", {
-            "function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold,
-            "duration_ms": round(duration_ms, 3), "billed_ms": billed,
-            "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None, "memory_mb": self.config.memory,
-            "max_memory_used_mb": env.memory_used_mb if self.real is not None else
-                                  self.config.memory if self.out_of_memory else self.max_memory_used,
-            "error": env.error, "error_message": env.error_message if env.error else None, "timed_out": env.error is not None and env.timed_out,
-            "output": env.output, "version": self.version,
-        })
+        self.loop.emit(
+            "invoke_end",
+            {
+                "function": self.name,
+                "env": env.id,
+                "request_id": env.request,
+                "cold": env.cold,
+                "duration_ms": round(duration_ms, 3),
+                "billed_ms": billed,
+                "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None,
+                "memory_mb": self.config.memory,
+                "max_memory_used_mb": env.memory_used_mb
+                if self.real is not None
+                else self.config.memory
+                if self.out_of_memory
+                else self.max_memory_used,
+                "error": env.error,
+                "error_message": env.error_message if env.error else None,
+                "timed_out": env.error is not None and env.timed_out,
+                "output": env.output,
+                "version": self.version,
+            },
+        )
 
 
 class VersionRuntime(FunctionRuntime):
@@ -395,8 +518,14 @@ class VersionRuntime(FunctionRuntime):
         super().provision(count)
         self.family.idle_provisioned += count
 
-    def begin(self, env: Environment, request: int, event: Any, on_done: Callable[[Environment], None] | None = None,
-              async_event: AsyncEvent | None = None) -> None:
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: AsyncEvent | None = None,
+    ) -> None:
         family = self.family
         busy = family.busy = family.busy + 1
         if busy > family.step_max_busy:

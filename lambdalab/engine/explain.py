@@ -7,17 +7,29 @@ learner reads the same sentence in a check's feedback and on screen.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
 
 # The kinds of trace event that have a sentence (the rest, such as env_start, are bookkeeping).
-EXPLAINED = ("throttle", "async_wait", "async_drop", "denied", "failure", "delivery", "batch_discarded", "cold_start",
-             "batch_done", "redrive", "deployment", "edge_answer")
+EXPLAINED = (
+    "throttle",
+    "async_wait",
+    "async_drop",
+    "denied",
+    "failure",
+    "delivery",
+    "batch_discarded",
+    "cold_start",
+    "batch_done",
+    "redrive",
+    "deployment",
+    "edge_answer",
+)
 
 
-def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any,
-             name: Callable[[Any], str] = str) -> str:
+def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: Callable[[Any], str] = str) -> str:
     """The event as one sentence, starting with what happened (a caller may put "First: " before it).
 
     `name` turns a request's number into what the reader knows it by (the simulator adds its RequestId,
@@ -28,8 +40,10 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any,
         return f"{request} ({data.get('invocation')}) was throttled {at} because {_why_throttled(data, scenario)}."
     if kind == "async_wait":
         cause = "it failed" if data.get("reason") == "retry" else "it was throttled"
-        return (f"{request} waits in Lambda's queue {at} because {cause} ({data.get('attempts')} attempt(s) so far); "
-                f"next try at t={data.get('next_try_s', 0.0):.2f} s.")
+        return (
+            f"{request} waits in Lambda's queue {at} because {cause} ({data.get('attempts')} attempt(s) so far); "
+            f"next try at t={data.get('next_try_s', 0.0):.2f} s."
+        )
     if kind == "async_drop":
         return f"{request} was given up {at} after {data.get('attempts')} attempt(s): {data.get('condition')}."
     if kind == "denied":
@@ -40,28 +54,39 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any,
         verdict = "was delivered to" if data.get("delivered") else "could not be delivered to"
         return f"{request}'s {data.get('route', 'invocation')} record {verdict} {data.get('target')} {at}."
     if kind == "cold_start":
-        return (f"{request} started a cold environment #{data.get('env')} {at}: no idle environment was free, so "
-                f"Lambda ran the Init phase first.")
+        return (
+            f"{request} started a cold environment #{data.get('env')} {at}: no idle environment was free, so "
+            f"Lambda ran the Init phase first."
+        )
     if kind == "batch_discarded":
         records = ", ".join(map(str, data.get("records", [])))
-        return (f"records {records} of stream {data.get('stream')} (shard {data.get('shard')}) were given up by "
-                f"{data.get('function')} {at}: {data.get('condition')}.")
+        return (
+            f"records {records} of stream {data.get('stream')} (shard {data.get('shard')}) were given up by "
+            f"{data.get('function')} {at}: {data.get('condition')}."
+        )
     if kind == "batch_done":
         return _batch_done(data, at)
     if kind == "redrive":
-        return (f"message {data.get('message')} of queue {data.get('queue')} went to its dead-letter queue "
-                f"{data.get('dlq')} {at}, after {data.get('receive_count')} receives (maxReceiveCount).")
+        return (
+            f"message {data.get('message')} of queue {data.get('queue')} went to its dead-letter queue "
+            f"{data.get('dlq')} {at}, after {data.get('receive_count')} receives (maxReceiveCount)."
+        )
     if kind == "deployment":
         if "alarm" in data:
-            return (f"the deployment of {data.get('function')} version {data.get('version')} rolled back {at}: "
-                    f"{data['alarm']}.")
+            return (
+                f"the deployment of {data.get('function')} version {data.get('version')} rolled back {at}: "
+                f"{data['alarm']}."
+            )
         share = round(100 * data.get("weight", 0.0))
-        return (f"{data.get('config')} sent {share} % of the alias's traffic to {data.get('function')} version "
-                f"{data.get('version')} {at}.")
+        return (
+            f"{data.get('config')} sent {share} % of the alias's traffic to {data.get('function')} version "
+            f"{data.get('version')} {at}."
+        )
     if kind == "edge_answer":
         problems = "; ".join(data.get("problems") or ())
-        return (f"CloudFront answered {request} ({data.get('trigger')}) with {data.get('status')} {at}"
-                + (f": {problems}." if problems else "."))
+        return f"CloudFront answered {request} ({data.get('trigger')}) with {data.get('status')} {at}" + (
+            f": {problems}." if problems else "."
+        )
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 
 
@@ -69,8 +94,10 @@ def _why_throttled(data: dict[str, Any], scenario: Any) -> str:
     reason = data.get("reason")
     fn = scenario.functions.get(str(data.get("function", "")).partition(":")[0])
     if reason == RESERVED_LIMIT and fn is not None:
-        why = (f"reserved concurrency {fn.reserved_concurrency} was reached while {fn.reserved_concurrency} "
-               f"environments were busy")
+        why = (
+            f"reserved concurrency {fn.reserved_concurrency} was reached while {fn.reserved_concurrency} "
+            f"environments were busy"
+        )
     elif reason == ACCOUNT_LIMIT:
         why = "the account's unreserved concurrency was all in use"
     else:
@@ -85,8 +112,10 @@ def _batch_done(data: dict[str, Any], at: str) -> str:
             return f"batch {data.get('request_id')} of {total} message(s) from {data.get('queue')} succeeded {at}; all deleted."
         groups = sorted({g for g in data.get("groups", ()) if g})
         held = f"; message group(s) {', '.join(groups)} wait for them" if groups else ""
-        return (f"batch {data.get('request_id')} from {data.get('queue')} ended {at} with {failed} of {total} "
-                f"message(s) failed: they become visible again after the visibility timeout{held}.")
+        return (
+            f"batch {data.get('request_id')} from {data.get('queue')} ended {at} with {failed} of {total} "
+            f"message(s) failed: they become visible again after the visibility timeout{held}."
+        )
     records = data.get("records", [])
     where = f"shard {data.get('shard')}" + (f" part {data.get('part')}" if data.get("part") else "")
     outcome = data.get("outcome")
@@ -94,9 +123,13 @@ def _batch_done(data: dict[str, Any], at: str) -> str:
         return f"batch {data.get('request_id')} of {len(records)} record(s) on {where} succeeded {at}: the checkpoint moves past it."
     failing = records[data.get("failed_from") or 0]
     if outcome == "bisected":
-        return (f"batch {data.get('request_id')} on {where} failed {at} from record {failing}: Lambda splits the "
-                f"rest in two and tries each half (bisect), and the shard waits behind it.")
+        return (
+            f"batch {data.get('request_id')} on {where} failed {at} from record {failing}: Lambda splits the "
+            f"rest in two and tries each half (bisect), and the shard waits behind it."
+        )
     if outcome == "given_up":
         return f"batch {data.get('request_id')} on {where} failed {at} from record {failing}, its last retry: it is given up."
-    return (f"batch {data.get('request_id')} on {where} failed {at} from record {failing} (attempt "
-            f"{data.get('attempts')}): the shard retries it and reads nothing newer meanwhile.")
+    return (
+        f"batch {data.get('request_id')} on {where} failed {at} from record {failing} (attempt "
+        f"{data.get('attempts')}): the shard retries it and reads nothing newer meanwhile."
+    )

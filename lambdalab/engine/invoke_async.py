@@ -33,8 +33,20 @@ THROTTLED = ("TooManyRequestsException", "Rate Exceeded.", 429)
 class AsyncEvent:
     """One event in the internal queue; its request ID stays the same across attempts."""
 
-    __slots__ = ("number", "function", "payload", "received_at", "attempts", "backoff", "next_try", "waiting_for",
-                 "error", "error_message", "status_code", "response")
+    __slots__ = (
+        "number",
+        "function",
+        "payload",
+        "received_at",
+        "attempts",
+        "backoff",
+        "next_try",
+        "waiting_for",
+        "error",
+        "error_message",
+        "status_code",
+        "response",
+    )
 
     def __init__(self, number: int, function: FunctionRuntime, payload: Any, now: float):
         self.number = number
@@ -52,8 +64,15 @@ class AsyncEvent:
 
 
 class AsyncInvoker:
-    def __init__(self, loop: EventLoop, account: AccountConcurrency, destinations: Destinations,
-                 seed: int, region: str, account_id: str):
+    def __init__(
+        self,
+        loop: EventLoop,
+        account: AccountConcurrency,
+        destinations: Destinations,
+        seed: int,
+        region: str,
+        account_id: str,
+    ):
         self.loop = loop
         self.account = account
         self.destinations = destinations
@@ -112,8 +131,16 @@ class AsyncInvoker:
         event.waiting_for = reason
         fn.async_waiting[event.number] = event
         if self.loop.listeners:
-            self.loop.emit("async_wait", {"function": fn.name, "request_id": event.number, "attempts": event.attempts,
-                                          "reason": reason, "next_try_s": round(event.next_try, 6)})
+            self.loop.emit(
+                "async_wait",
+                {
+                    "function": fn.name,
+                    "request_id": event.number,
+                    "attempts": event.attempts,
+                    "reason": reason,
+                    "next_try_s": round(event.next_try, 6),
+                },
+            )
 
     def expire(self, event: AsyncEvent) -> None:
         del event.function.async_waiting[event.number]
@@ -144,8 +171,10 @@ class AsyncInvoker:
         fn.async_alive -= 1
         now = self.loop.now
         if self.loop.listeners:
-            self.loop.emit("async_drop", {"function": fn.name, "request_id": event.number, "condition": condition,
-                                          "attempts": event.attempts})
+            self.loop.emit(
+                "async_drop",
+                {"function": fn.name, "request_id": event.number, "condition": condition, "attempts": event.attempts},
+            )
         dlq = fn.config.dead_letter_queue
         if dlq:
             attributes = dead_letter_attributes(self._id(event), event.status_code, event.error_message)
@@ -163,10 +192,17 @@ class AsyncInvoker:
         fn = event.function
         now = self.loop.now
         record = invocation_record(
-            now=now, request_id=self._id(event), version=fn.version,
+            now=now,
+            request_id=self._id(event),
+            version=fn.version,
             function_arn=function_arn(self.region, self.account_id, fn.config.name, fn.version),
-            condition=condition, attempts=event.attempts, event=event.payload, status_code=event.status_code,
-            error=event.error, error_message=event.error_message, response=event.response,
+            condition=condition,
+            attempts=event.attempts,
+            event=event.payload,
+            status_code=event.status_code,
+            error=event.error,
+            error_message=event.error_message,
+            response=event.response,
         )
         ok = self.may_send(fn, target) and self.destinations.deliver(target, now, record)
         success = condition == "Success"
@@ -180,8 +216,16 @@ class AsyncInvoker:
 
     def _delivered(self, event: AsyncEvent, target: str, route: str, ok: bool) -> None:
         if self.loop.listeners:
-            self.loop.emit("delivery", {"function": event.function.name, "request_id": event.number, "route": route,
-                                        "target": target, "delivered": ok})
+            self.loop.emit(
+                "delivery",
+                {
+                    "function": event.function.name,
+                    "request_id": event.number,
+                    "route": route,
+                    "target": target,
+                    "delivered": ok,
+                },
+            )
 
     def may_send(self, fn: FunctionRuntime, target: str) -> bool:
         """The execution role's say on a delivery, decided once per function and target."""

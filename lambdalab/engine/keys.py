@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lambdalab.engine.behaviour import lookup
 from lambdalab.engine.model import KeyRule

@@ -17,30 +17,78 @@ PERCENTILES = ("p50", "p90", "p99", "max")
 
 # What an `expect` item may name, and the parts of each figure that has parts.
 EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
-    **{name: () for name in (
-        "Invocations", "Errors", "Throttles", "ConcurrentExecutions", "ProvisionedConcurrencyInvocations",
-        "ProvisionedConcurrencySpilloverInvocations", "AsyncEventsReceived", "AsyncEventAge", "AsyncEventsDropped",
-        "DeadLetterErrors", "DestinationDeliveryFailures", "IteratorAge", "ColdStarts", "BilledDurationMs",
-        "GBSeconds", "CostUSD",
-        # outcomes
-        "requests", "succeeded", "failed", "throttled", "denied", "timed_out", "retried", "to_dlq", "to_on_failure",
-        "to_on_success", "dropped", "in_flight",
-    )},
+    **{
+        name: ()
+        for name in (
+            "Invocations",
+            "Errors",
+            "Throttles",
+            "ConcurrentExecutions",
+            "ProvisionedConcurrencyInvocations",
+            "ProvisionedConcurrencySpilloverInvocations",
+            "AsyncEventsReceived",
+            "AsyncEventAge",
+            "AsyncEventsDropped",
+            "DeadLetterErrors",
+            "DestinationDeliveryFailures",
+            "IteratorAge",
+            "ColdStarts",
+            "BilledDurationMs",
+            "GBSeconds",
+            "CostUSD",
+            # outcomes
+            "requests",
+            "succeeded",
+            "failed",
+            "throttled",
+            "denied",
+            "timed_out",
+            "retried",
+            "to_dlq",
+            "to_on_failure",
+            "to_on_success",
+            "dropped",
+            "in_flight",
+        )
+    },
     "Duration": PERCENTILES,
     "InitDuration": PERCENTILES,
     "environments": ("created", "max", "time_average", "busy_time_average"),
 }
 EXPECTABLE_VERSION: dict[str, tuple[str, ...]] = {"Invocations": (), "Errors": ()}  # the report's by_version
-EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {name: () for name in (
-    "NumberOfMessagesSent", "NumberOfMessagesReceived", "NumberOfMessagesDeleted",
-    "ApproximateNumberOfMessagesVisible", "ApproximateNumberOfMessagesNotVisible", "ApproximateAgeOfOldestMessage",
-)}
-EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {name: () for name in (
-    "IncomingRecords", "IteratorAge", "processed", "to_on_failure", "discarded", "expired", "skipped", "in_flight", "unread",
-)}
-EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {name: () for name in (
-    "ConcurrentExecutions", "UnreservedConcurrentExecutions", "CostUSD",
-)}
+EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {
+    name: ()
+    for name in (
+        "NumberOfMessagesSent",
+        "NumberOfMessagesReceived",
+        "NumberOfMessagesDeleted",
+        "ApproximateNumberOfMessagesVisible",
+        "ApproximateNumberOfMessagesNotVisible",
+        "ApproximateAgeOfOldestMessage",
+    )
+}
+EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {
+    name: ()
+    for name in (
+        "IncomingRecords",
+        "IteratorAge",
+        "processed",
+        "to_on_failure",
+        "discarded",
+        "expired",
+        "skipped",
+        "in_flight",
+        "unread",
+    )
+}
+EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {
+    name: ()
+    for name in (
+        "ConcurrentExecutions",
+        "UnreservedConcurrentExecutions",
+        "CostUSD",
+    )
+}
 
 _EXACT_BELOW = 2048  # microseconds kept exactly; above, 11 significant bits
 

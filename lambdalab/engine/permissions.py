@@ -16,9 +16,24 @@ from lambdalab.iam.policies import Policy, Statement
 
 # The other account's own identity policy is not part of a scenario: assume it lets its principal call
 # (the scenario is about this function's side of the permission).
-_CALLER_ALLOWS = Policy("the caller's identity policy (assumed)", "identity", (Statement(
-    sid="assumed", effect="Allow", actions=("*",), not_action=False, resources=("*",), not_resource=False,
-    principals=None, not_principal=False, conditions=(), index=0),))
+_CALLER_ALLOWS = Policy(
+    "the caller's identity policy (assumed)",
+    "identity",
+    (
+        Statement(
+            sid="assumed",
+            effect="Allow",
+            actions=("*",),
+            not_action=False,
+            resources=("*",),
+            not_resource=False,
+            principals=None,
+            not_principal=False,
+            conditions=(),
+            index=0,
+        ),
+    ),
+)
 
 # What a function needs to send to each kind of destination, and the target's ARN.
 _SEND = {
@@ -29,14 +44,19 @@ _SEND = {
 }
 
 
-def invoke_decision(fn: Function, principal: str, source_arn: str, source_account: str, region: str,
-                    account_id: str) -> Decision | None:
+def invoke_decision(
+    fn: Function, principal: str, source_arn: str, source_account: str, region: str, account_id: str
+) -> Decision | None:
     """The decision on a call from another principal; None when it comes from the function's own account."""
     if not principal:
         return None
     if fn.resource_policy is None:
-        return Decision(IMPLICIT_DENY, (), f"{fn.name} has no resource-based policy, so only its own account's "
-                                           f"principals may invoke it; {principal} may not.")
+        return Decision(
+            IMPLICIT_DENY,
+            (),
+            f"{fn.name} has no resource-based policy, so only its own account's "
+            f"principals may invoke it; {principal} may not.",
+        )
     context = {}
     if source_arn:
         context["aws:sourcearn"] = [source_arn]

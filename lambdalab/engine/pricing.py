@@ -35,8 +35,10 @@ def function_cost(fn: Function, invocations: int, billed_ms: int, billed_ms_prov
     if fn.provisioned_concurrency:
         # Configured provisioned concurrency is charged for the time it is enabled, in 5-minute increments.
         enabled_s = math.ceil(run_s / limits.PC_BILLING_INCREMENT_S) * limits.PC_BILLING_INCREMENT_S
-        provisioned_usd = (fn.provisioned_concurrency * gb * enabled_s * limits.PRICE_PC_PER_GB_SECOND_USD[arch]
-                           + provisioned_gb_s * limits.PRICE_PC_DURATION_PER_GB_SECOND_USD[arch])
+        provisioned_usd = (
+            fn.provisioned_concurrency * gb * enabled_s * limits.PRICE_PC_PER_GB_SECOND_USD[arch]
+            + provisioned_gb_s * limits.PRICE_PC_DURATION_PER_GB_SECOND_USD[arch]
+        )
     return Cost(
         requests_usd=invocations * limits.PRICE_PER_REQUEST_USD,
         duration_usd=on_demand_gb_s * limits.PRICE_PER_GB_SECOND_USD[arch],

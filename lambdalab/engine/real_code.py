@@ -49,9 +49,15 @@ class RealCode:
         self.pool = pool
         self.seed = seed
         self.code = FunctionCode(
-            name=fn.name, code_dir=fn.code.folder, handler=fn.code.handler, memory_mb=fn.memory,
-            timeout_s=fn.timeout, ephemeral_mb=fn.ephemeral_storage, environment=dict(fn.environment),
-            region=region, account_id=account_id,
+            name=fn.name,
+            code_dir=fn.code.folder,
+            handler=fn.code.handler,
+            memory_mb=fn.memory,
+            timeout_s=fn.timeout,
+            ephemeral_mb=fn.ephemeral_storage,
+            environment=dict(fn.environment),
+            region=region,
+            account_id=account_id,
         )
 
     def _worker(self, env_id: int) -> ExecutionEnvironment:
@@ -63,7 +69,8 @@ class RealCode:
                     f"function {self.fn.name!r} needs more than {self.pool.cap} real execution environments at once; "
                     f"each is a process running your code. Give the function a behaviour model "
                     f"(behaviour: {{init: ..., duration: ...}}) to simulate it at this scale, lower the traffic, "
-                    f"or allow more with --real-environments N")
+                    f"or allow more with --real-environments N"
+                )
             from lambdalab.runtime import ExecutionEnvironment
 
             worker = self.pool.workers[key] = ExecutionEnvironment(self.code, number=env_id)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from lambdalab.engine.limits import BATCH_PAYLOAD_MAX_BYTES
 
@@ -131,7 +132,7 @@ def from_dynamodb(image: dict) -> dict:
 
 
 def _plain(attribute: dict) -> Any:
-    (kind, value), = attribute.items()
+    ((kind, value),) = attribute.items()
     if kind == "N":
         return json.loads(value)
     if kind == "L":

@@ -11,14 +11,21 @@ import json
 import operator
 from typing import Any
 
-from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
+from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
 
-OPERATORS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+OPERATORS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 def build_report(sim: Simulation) -> dict[str, Any]:
@@ -41,17 +48,26 @@ def build_report(sim: Simulation) -> dict[str, Any]:
             "concurrency_limit": sim.account.limit,
             "unreserved_capacity": sim.account.unreserved_capacity,
             "CostUSD": _usd(sum(f["metrics"]["CostUSD"] for f in functions.values())),
-            "free_tier": free_tier(sum(f["metrics"]["Invocations"] for f in on_demand),
-                                   sum(f["metrics"]["GBSeconds"] for f in on_demand)),
+            "free_tier": free_tier(
+                sum(f["metrics"]["Invocations"] for f in on_demand), sum(f["metrics"]["GBSeconds"] for f in on_demand)
+            ),
         },
         "engine": {"events": sim.loop.events_run},
     }
     if sim.edge:
         report["edge"] = {trigger: _edge(t) for trigger, t in sim.edge.items()}
     if sim.deployments:
-        report["deployments"] = [{"function": plan.function, "alias": plan.alias, "to": plan.to, "config": plan.config,
-                                  "status": deployment.status, "steps": deployment.history}
-                                 for plan, deployment in zip(sim.scenario.deployments, sim.deployments)]
+        report["deployments"] = [
+            {
+                "function": plan.function,
+                "alias": plan.alias,
+                "to": plan.to,
+                "config": plan.config,
+                "status": deployment.status,
+                "steps": deployment.history,
+            }
+            for plan, deployment in zip(sim.scenario.deployments, sim.deployments)
+        ]
     report["expectations"] = [_expectation(e, report) for e in sim.scenario.expect]
     if sim.series_requested:
         report["series"] = sim.sampler.to_dict()
@@ -86,7 +102,11 @@ def _sum(parts: list[Any]) -> Any:
     first = parts[0]
     if isinstance(first, dict):
         return {key: _sum([p[key] for p in parts]) for key in first}
-    if isinstance(first, (int, float)) and not isinstance(first, bool) and all(isinstance(p, (int, float)) for p in parts):
+    if (
+        isinstance(first, (int, float))
+        and not isinstance(first, bool)
+        and all(isinstance(p, (int, float)) for p in parts)
+    ):
         total = sum(parts)
         return round(total, 6) if isinstance(total, float) else total
     return first
@@ -178,14 +198,29 @@ def _edge(trigger: EdgeTrigger | CloudFrontFunctionTrigger) -> dict[str, Any]:
     """CloudFront's answers on one trigger; a CloudFront Function's cost is CloudFront's, per invocation."""
     answered = sum(trigger.statuses.values())
     if isinstance(trigger, CloudFrontFunctionTrigger):
-        return {"function": trigger.name, "kind": "cloudfront-function", "answered": answered,
-                "status": {"200": answered}, "CostUSD": _usd(answered * CLOUDFRONT_FUNCTION_PRICE_USD)}
-    return {"function": f"{trigger.fn.config.name}:{trigger.fn.version}", "kind": "lambda@edge", "answered": answered,
-            "status": {str(code): count for code, count in trigger.statuses.items()}}
+        return {
+            "function": trigger.name,
+            "kind": "cloudfront-function",
+            "answered": answered,
+            "status": {"200": answered},
+            "CostUSD": _usd(answered * CLOUDFRONT_FUNCTION_PRICE_USD),
+        }
+    return {
+        "function": f"{trigger.fn.config.name}:{trigger.fn.version}",
+        "kind": "lambda@edge",
+        "answered": answered,
+        "status": {str(code): count for code, count in trigger.statuses.items()},
+    }
 
 
-def lookup_figure(report: dict[str, Any], metric: str, function: str | None = None, queue: str | None = None,
-                  stream: str | None = None, version: str | None = None) -> Any:
+def lookup_figure(
+    report: dict[str, Any],
+    metric: str,
+    function: str | None = None,
+    queue: str | None = None,
+    stream: str | None = None,
+    version: str | None = None,
+) -> Any:
     """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max"."""
     if version is not None:
         return report["functions"][function]["by_version"].get(version, {}).get(metric)
@@ -208,8 +243,9 @@ def lookup_figure(report: dict[str, Any], metric: str, function: str | None = No
 
 
 def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
-    actual = lookup_figure(report, expectation.metric, expectation.function, expectation.queue, expectation.stream,
-                           expectation.version)
+    actual = lookup_figure(
+        report, expectation.metric, expectation.function, expectation.queue, expectation.stream, expectation.version
+    )
     passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
     out: dict[str, Any] = {"metric": expectation.metric}
     if expectation.function is not None:

@@ -15,67 +15,200 @@ THROTTLE_LABEL = "429s"
 
 def render(sim: Simulation, report: dict[str, Any]) -> str:
     scenario = sim.scenario
-    out = [f"{scenario.name}  (seed {report['seed']}, {format_duration(report['virtual_time_s'])} of virtual time, "
-           f"{report['engine']['events']:,} engine events)"]
+    out = [
+        f"{scenario.name}  (seed {report['seed']}, {format_duration(report['virtual_time_s'])} of virtual time, "
+        f"{report['engine']['events']:,} engine events)"
+    ]
     if scenario.description:  # its first paragraph: what to watch
         out += ["", *("  " + line for line in scenario.description.split("\n\n")[0].splitlines())]
     functions = report["functions"]
-    out += ["", "Functions", *table(
-        ["function", "requests", "invocations", "errors", "throttles", "cold starts", "p50 ms", "p99 ms", "max ms", "peak conc.", "cost USD"],
-        [[name, f["outcomes"]["requests"], f["metrics"]["Invocations"], f["metrics"]["Errors"], f["metrics"]["Throttles"],
-          f["metrics"]["ColdStarts"], f["metrics"]["Duration"]["p50"], f["metrics"]["Duration"]["p99"],
-          f["metrics"]["Duration"]["max"], f["metrics"]["ConcurrentExecutions"], f"{f['metrics']['CostUSD']:.6f}"]
-         for name, f in functions.items()])]
-    out += ["", "Outcomes (every request ends in exactly one of the first six)", *table(
-        ["function", "succeeded", "failed", "throttled", "dropped", "in flight", "denied", "timed out", "retried", "to DLQ",
-         "on failure", "on success"],
-        [[name, o["succeeded"], o["failed"], o["throttled"], o["dropped"], o["in_flight"], o["denied"], o["timed_out"],
-          o["retried"], o["to_dlq"], o["to_on_failure"], o["to_on_success"]]
-         for name, o in ((n, f["outcomes"]) for n, f in functions.items())])]
+    out += [
+        "",
+        "Functions",
+        *table(
+            [
+                "function",
+                "requests",
+                "invocations",
+                "errors",
+                "throttles",
+                "cold starts",
+                "p50 ms",
+                "p99 ms",
+                "max ms",
+                "peak conc.",
+                "cost USD",
+            ],
+            [
+                [
+                    name,
+                    f["outcomes"]["requests"],
+                    f["metrics"]["Invocations"],
+                    f["metrics"]["Errors"],
+                    f["metrics"]["Throttles"],
+                    f["metrics"]["ColdStarts"],
+                    f["metrics"]["Duration"]["p50"],
+                    f["metrics"]["Duration"]["p99"],
+                    f["metrics"]["Duration"]["max"],
+                    f["metrics"]["ConcurrentExecutions"],
+                    f"{f['metrics']['CostUSD']:.6f}",
+                ]
+                for name, f in functions.items()
+            ],
+        ),
+    ]
+    out += [
+        "",
+        "Outcomes (every request ends in exactly one of the first six)",
+        *table(
+            [
+                "function",
+                "succeeded",
+                "failed",
+                "throttled",
+                "dropped",
+                "in flight",
+                "denied",
+                "timed out",
+                "retried",
+                "to DLQ",
+                "on failure",
+                "on success",
+            ],
+            [
+                [
+                    name,
+                    o["succeeded"],
+                    o["failed"],
+                    o["throttled"],
+                    o["dropped"],
+                    o["in_flight"],
+                    o["denied"],
+                    o["timed_out"],
+                    o["retried"],
+                    o["to_dlq"],
+                    o["to_on_failure"],
+                    o["to_on_success"],
+                ]
+                for name, o in ((n, f["outcomes"]) for n, f in functions.items())
+            ],
+        ),
+    ]
     if any(f["metrics"]["AsyncEventsReceived"] for f in functions.values()):
-        out += ["", "Asynchronous invocation", *table(
-            ["function", "received", "max age ms", "dropped", "DLQ errors", "dest. failures"],
-            [[name, f["metrics"]["AsyncEventsReceived"], f["metrics"]["AsyncEventAge"], f["metrics"]["AsyncEventsDropped"],
-              f["metrics"]["DeadLetterErrors"], f["metrics"]["DestinationDeliveryFailures"]]
-             for name, f in functions.items() if f["metrics"]["AsyncEventsReceived"]])]
-    out += ["", "Environments", *table(
-        ["function", "created", "most alive", "avg alive", "avg busy"],
-        [[name, e["created"], e["max"], e["time_average"], e["busy_time_average"]]
-         for name, e in ((n, f["environments"]) for n, f in functions.items())])]
+        out += [
+            "",
+            "Asynchronous invocation",
+            *table(
+                ["function", "received", "max age ms", "dropped", "DLQ errors", "dest. failures"],
+                [
+                    [
+                        name,
+                        f["metrics"]["AsyncEventsReceived"],
+                        f["metrics"]["AsyncEventAge"],
+                        f["metrics"]["AsyncEventsDropped"],
+                        f["metrics"]["DeadLetterErrors"],
+                        f["metrics"]["DestinationDeliveryFailures"],
+                    ]
+                    for name, f in functions.items()
+                    if f["metrics"]["AsyncEventsReceived"]
+                ],
+            ),
+        ]
+    out += [
+        "",
+        "Environments",
+        *table(
+            ["function", "created", "most alive", "avg alive", "avg busy"],
+            [
+                [name, e["created"], e["max"], e["time_average"], e["busy_time_average"]]
+                for name, e in ((n, f["environments"]) for n, f in functions.items())
+            ],
+        ),
+    ]
     if report["queues"]:
-        out += ["", "Queues", *table(
-            ["queue", "sent", "visible", "oldest age ms"],
-            [[name, q["NumberOfMessagesSent"], q["ApproximateNumberOfMessagesVisible"], q["ApproximateAgeOfOldestMessage"]]
-             for name, q in report["queues"].items()])]
+        out += [
+            "",
+            "Queues",
+            *table(
+                ["queue", "sent", "visible", "oldest age ms"],
+                [
+                    [
+                        name,
+                        q["NumberOfMessagesSent"],
+                        q["ApproximateNumberOfMessagesVisible"],
+                        q["ApproximateAgeOfOldestMessage"],
+                    ]
+                    for name, q in report["queues"].items()
+                ],
+            ),
+        ]
     if report["streams"]:
-        out += ["", "Streams (where each record is at the end)", *table(
-            ["stream", "shards", "records", "processed", "on failure", "discarded", "expired", "in flight", "unread",
-             "max IteratorAge ms"],
-            [[name, st["shards"], st["IncomingRecords"], *(st["records"].get(k, 0) for k in
-              ("processed", "to_on_failure", "discarded", "expired", "in_flight", "unread")), st["IteratorAge"] or 0]
-             for name, st in report["streams"].items()])]
+        out += [
+            "",
+            "Streams (where each record is at the end)",
+            *table(
+                [
+                    "stream",
+                    "shards",
+                    "records",
+                    "processed",
+                    "on failure",
+                    "discarded",
+                    "expired",
+                    "in flight",
+                    "unread",
+                    "max IteratorAge ms",
+                ],
+                [
+                    [
+                        name,
+                        st["shards"],
+                        st["IncomingRecords"],
+                        *(
+                            st["records"].get(k, 0)
+                            for k in ("processed", "to_on_failure", "discarded", "expired", "in_flight", "unread")
+                        ),
+                        st["IteratorAge"] or 0,
+                    ]
+                    for name, st in report["streams"].items()
+                ],
+            ),
+        ]
     for name in functions:
         out += ["", *_charts(sim, name, report)]
     account = report["account"]
     tier = account["free_tier"]
-    out += ["", f"Account: peak concurrency {account['ConcurrentExecutions']:,} of {account['concurrency_limit']:,}; "
-                f"unreserved peak {account['UnreservedConcurrentExecutions']:,} of {account['unreserved_capacity']:,}",
-            f"Cost of this run: ${account['CostUSD']:.6f} before the free tier "
-            f"(this run uses {tier['requests_share']:.4%} of a month's free requests and "
-            f"{tier['gb_seconds_share']:.4%} of its free GB-seconds; the free tier is not subtracted)"]
+    out += [
+        "",
+        f"Account: peak concurrency {account['ConcurrentExecutions']:,} of {account['concurrency_limit']:,}; "
+        f"unreserved peak {account['UnreservedConcurrentExecutions']:,} of {account['unreserved_capacity']:,}",
+        f"Cost of this run: ${account['CostUSD']:.6f} before the free tier "
+        f"(this run uses {tier['requests_share']:.4%} of a month's free requests and "
+        f"{tier['gb_seconds_share']:.4%} of its free GB-seconds; the free tier is not subtracted)",
+    ]
     for trigger, answers in report.get("edge", {}).items():
         counts = ", ".join(f"{count:,} x {code}" for code, count in answers["status"].items() if count)
         out += ["", f"CloudFront's answers on {trigger} ({answers['function']}): {counts or 'none yet'}"]
     for deployment in report.get("deployments", []):
         moves = ", ".join(f"{step['weight']:.0%} at {format_duration(step['t_s'])}" for step in deployment["steps"])
-        out += ["", f"Deployment of {deployment['function']}:{deployment['alias']} to version {deployment['to']} "
-                    f"({deployment['config']}): {deployment['status']}" + (f"; shares to the new version: {moves}" if moves else "")]
+        out += [
+            "",
+            f"Deployment of {deployment['function']}:{deployment['alias']} to version {deployment['to']} "
+            f"({deployment['config']}): {deployment['status']}"
+            + (f"; shares to the new version: {moves}" if moves else ""),
+        ]
         out += [f"  alarm: {step['alarm']}, so the alias went back" for step in deployment["steps"] if "alarm" in step]
     if report["expectations"]:
         out += ["", "Expectations"]
         for e in report["expectations"]:
-            subject = next((f" of {key if key != 'function' else ''} {e[key]}".replace("  ", " ") for key in
-                            ("function", "queue", "stream") if key in e), "")
+            subject = next(
+                (
+                    f" of {key if key != 'function' else ''} {e[key]}".replace("  ", " ")
+                    for key in ("function", "queue", "stream")
+                    if key in e
+                ),
+                "",
+            )
             subject += f" version {e['version']}" if "version" in e else ""
             line = f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  (actual {e['actual']})"
             out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
@@ -98,8 +231,11 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     # Keep a far-away account limit from flattening a small function's chart.
     peak = max(concurrency, default=0)
     shown = {k: v for k, v in limits.items() if v <= max(peak * 2, 10) or k.startswith("reserved")}
-    lines = [f"Concurrent executions of {name} (peak {report['functions'][name]['metrics']['ConcurrentExecutions']}"
-             + "".join(f", {k}" for k in limits if k not in shown) + ")"]
+    lines = [
+        f"Concurrent executions of {name} (peak {report['functions'][name]['metrics']['ConcurrentExecutions']}"
+        + "".join(f", {k}" for k in limits if k not in shown)
+        + ")"
+    ]
     gutter = len(THROTTLE_LABEL)  # every row starts with a label this wide, then the axis
     lines += ["  " + row for row in column_chart(concurrency, CHART_HEIGHT, shown, label_width=gutter)]
     total = sum(all_throttles)
@@ -109,7 +245,9 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     ages = [a or 0 for a in series.get("IteratorAge", ())]
     if any(ages):
         ages = resample(ages, CHART_COLUMNS)
-        lines += [f"IteratorAge of {name}, ms (the age of each batch's last record when it ends; rising: falling behind)"]
+        lines += [
+            f"IteratorAge of {name}, ms (the age of each batch's last record when it ends; rising: falling behind)"
+        ]
         lines += ["  " + row for row in column_chart(ages, CHART_HEIGHT, label_width=gutter)]
         lines.append("  " + " " * (gutter + 2) + _axis(0.0, sim.now, len(ages)))
     return lines

@@ -11,31 +11,61 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from lambdalab import content
 from lambdalab.engine import edge, limits
-from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.behaviour import MISSING, lookup
-from lambdalab.engine.metrics import (EXPECTABLE_ACCOUNT, EXPECTABLE_FUNCTION, EXPECTABLE_QUEUE, EXPECTABLE_STREAM,
-                                      EXPECTABLE_VERSION)
+from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
+from lambdalab.engine.metrics import (
+    EXPECTABLE_ACCOUNT,
+    EXPECTABLE_FUNCTION,
+    EXPECTABLE_QUEUE,
+    EXPECTABLE_STREAM,
+    EXPECTABLE_VERSION,
+)
 from lambdalab.engine.model import (
-    Account, Alias, AsyncConfig, Behaviour, Bus, DeploymentPlan, Distribution, ErrorRule, EventMatch, EventSourceMapping,
-    EdgeAssociation, Expectation, Function, KeyRule, Queue, RealCodeRef, Scenario, Stream, Topic, Traffic,
+    Account,
+    Alias,
+    AsyncConfig,
+    Behaviour,
+    Bus,
+    DeploymentPlan,
+    Distribution,
+    EdgeAssociation,
+    ErrorRule,
+    EventMatch,
+    EventSourceMapping,
+    Expectation,
+    Function,
+    KeyRule,
+    Queue,
+    RealCodeRef,
+    Scenario,
+    Stream,
+    Topic,
+    Traffic,
 )
 from lambdalab.engine.units import parse_duration, parse_rate, parse_size
 from lambdalab.iam import Policy, Request, evaluate
 from lambdalab.iam.policies import parse_policy
 from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
-from lambdalab.inputs.yaml_source import dotted
 from lambdalab.inputs.schema_check import check, load_schema
+from lambdalab.inputs.yaml_source import dotted
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
-STREAM_ONLY = ("parallelization_factor", "bisect_on_error", "maximum_retry_attempts", "maximum_record_age", "on_failure",
-               "starting_position", "starting_position_timestamp")
+STREAM_ONLY = (
+    "parallelization_factor",
+    "bisect_on_error",
+    "maximum_retry_attempts",
+    "maximum_record_age",
+    "on_failure",
+    "starting_position",
+    "starting_position_timestamp",
+)
 # What a mapping's role needs to read its source: the actions of AWS's managed policies
 # AWSLambdaSQSQueueExecutionRole, AWSLambdaKinesisExecutionRole and AWSLambdaDynamoDBExecutionRole.
 READ_ACTIONS = {
@@ -44,7 +74,7 @@ READ_ACTIONS = {
     "DynamoDB": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"),
 }
 SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
-RUN_START = datetime(2026, 1, 1, tzinfo=timezone.utc)  # virtual time 0
+RUN_START = datetime(2026, 1, 1, tzinfo=UTC)  # virtual time 0
 # lambdalab's own bounds on one run, not AWS's: past them a typo (a rate of 1e9/s) would run for days
 # instead of being an error (the engine runs about 250,000 requests a second: benchmarks/engine.py).
 MAX_REQUESTS = 10_000_000
@@ -94,7 +124,9 @@ def _planned_features(doc: Document) -> list[InputError]:
         for key in data if isinstance(data, dict) else ():
             planned = properties.get(key, {}).get("x-planned")
             if planned:
-                error = doc.error((*path, key), f"{planned} are not simulated yet; this scenario waits for that feature")
+                error = doc.error(
+                    (*path, key), f"{planned} are not simulated yet; this scenario waits for that feature"
+                )
                 errors.append(replace(error, waits_for=planned))
     return errors
 
@@ -126,13 +158,21 @@ class _Builder:
         account = self.account_model = self.account(data.get("account") or {})
         queues = {name: self.queue(name, q or {}) for name, q in (data.get("queues") or {}).items()}
         self.targets = {"queue": queues, "function": data["functions"]}  # what topics and buses may deliver to
-        topics = {name: Topic(name, bool((t or {}).get("fifo")), self.fan_out(("topics", name, "subscribers"), (t or {}).get("subscribers")))
-                  for name, t in (data.get("topics") or {}).items()}
+        topics = {
+            name: Topic(
+                name,
+                bool((t or {}).get("fifo")),
+                self.fan_out(("topics", name, "subscribers"), (t or {}).get("subscribers")),
+            )
+            for name, t in (data.get("topics") or {}).items()
+        }
         for kind, things in (("queues", queues), ("topics", topics)):
             for name, thing in things.items():
                 self.check_fifo_name((kind, name), name, thing.fifo)
-        buses = {name: Bus(name, self.fan_out(("buses", name, "targets"), (b or {}).get("targets")))
-                 for name, b in (data.get("buses") or {}).items()}
+        buses = {
+            name: Bus(name, self.fan_out(("buses", name, "targets"), (b or {}).get("targets")))
+            for name, b in (data.get("buses") or {}).items()
+        }
         streams = {name: self.stream(name, st) for name, st in (data.get("streams") or {}).items()}
         self.targets.update(topic=topics, bus=buses, stream=streams)
         functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
@@ -176,12 +216,17 @@ class _Builder:
             path = ("edge", index)
             trigger = item["trigger"]
             if trigger in found:
-                self.fail((*path, "trigger"), f"a cache behaviour has at most one function on {trigger} ({edge.CF_RESTRICTIONS})")
+                self.fail(
+                    (*path, "trigger"),
+                    f"a cache behaviour has at most one function on {trigger} ({edge.CF_RESTRICTIONS})",
+                )
             if ("function" in item) == ("cloudfront_function" in item):
                 self.fail(path, "give either function (Lambda@Edge, NAME:VERSION) or cloudfront_function")
                 continue
             if "cloudfront_function" in item:
-                found[trigger] = self.cloudfront_function((*path, "cloudfront_function"), trigger, item["cloudfront_function"])
+                found[trigger] = self.cloudfront_function(
+                    (*path, "cloudfront_function"), trigger, item["cloudfront_function"]
+                )
                 continue
             name, _, version = item["function"].partition(":")
             fn = functions.get(name)
@@ -189,10 +234,19 @@ class _Builder:
                 self.fail((*path, "function"), f"no function named {name!r}{did_you_mean(name, list(functions))}")
                 continue
             if version not in fn.versions:
-                given = "$LATEST" if version in ("", "$LATEST") else f"the alias {version}" if version in fn.aliases else repr(version)
-                self.fail((*path, "function"), f"a trigger needs a published version such as {name}:1, not {given}; "
-                                               f"{name} has {'version(s) ' + ', '.join(fn.versions) if fn.versions else 'no published versions'} "
-                                               f"({edge.CF_RESTRICTIONS})")
+                given = (
+                    "$LATEST"
+                    if version in ("", "$LATEST")
+                    else f"the alias {version}"
+                    if version in fn.aliases
+                    else repr(version)
+                )
+                self.fail(
+                    (*path, "function"),
+                    f"a trigger needs a published version such as {name}:1, not {given}; "
+                    f"{name} has {'version(s) ' + ', '.join(fn.versions) if fn.versions else 'no published versions'} "
+                    f"({edge.CF_RESTRICTIONS})",
+                )
                 continue
             published = fn.versions[version]
             trusted = published.role_trust is None or trusts(published.role_trust, edge.EDGE_SERVICE)
@@ -201,8 +255,11 @@ class _Builder:
             found[trigger] = EdgeAssociation(trigger, name, version)
         kinds = {a.cloudfront_function for t, a in found.items() if t.startswith("viewer")}
         if len(kinds) > 1:
-            self.fail(("edge",), "CloudFront Functions and Lambda@Edge functions cannot share a cache behaviour's viewer "
-                                 f"triggers; use one kind for both ({edge.CF_RESTRICTIONS})")
+            self.fail(
+                ("edge",),
+                "CloudFront Functions and Lambda@Edge functions cannot share a cache behaviour's viewer "
+                f"triggers; use one kind for both ({edge.CF_RESTRICTIONS})",
+            )
         return found
 
     def cloudfront_function(self, path: tuple, trigger: str, data: dict) -> EdgeAssociation:
@@ -221,19 +278,37 @@ class _Builder:
         path = ("deployments", index)
         fn = functions.get(data["function"])
         if fn is None:
-            self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
+            self.fail(
+                (*path, "function"),
+                f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}",
+            )
         elif data["alias"] not in fn.aliases:
-            self.fail((*path, "alias"), f"{fn.name} has no alias {data['alias']!r}{did_you_mean(data['alias'], list(fn.aliases))}")
+            self.fail(
+                (*path, "alias"),
+                f"{fn.name} has no alias {data['alias']!r}{did_you_mean(data['alias'], list(fn.aliases))}",
+            )
         elif str(data["to"]) not in fn.versions:
-            self.fail((*path, "to"), f"{fn.name} has no published version {data['to']!r}; versions: {', '.join(fn.versions) or 'none'}")
+            self.fail(
+                (*path, "to"),
+                f"{fn.name} has no published version {data['to']!r}; versions: {', '.join(fn.versions) or 'none'}",
+            )
         elif fn.aliases[data["alias"]].version == str(data["to"]):
             self.fail((*path, "to"), f"alias {data['alias']} already points to version {data['to']}")
         if data["config"] not in DEPLOYMENT_CONFIGS:
-            self.fail((*path, "config"), f"{data['config']!r} is not a CodeDeploy configuration"
-                                         f"{did_you_mean(data['config'], list(DEPLOYMENT_CONFIGS))}")
+            self.fail(
+                (*path, "config"),
+                f"{data['config']!r} is not a CodeDeploy configuration"
+                f"{did_you_mean(data['config'], list(DEPLOYMENT_CONFIGS))}",
+            )
         alarm = data.get("alarm") or {}
-        return DeploymentPlan(data["function"], data["alias"], str(data["to"]), data["config"],
-                              self.duration((*path, "start"), data.get("start"), 0.0), alarm.get("errors_over"))
+        return DeploymentPlan(
+            data["function"],
+            data["alias"],
+            str(data["to"]),
+            data["config"],
+            self.duration((*path, "start"), data.get("start"), 0.0),
+            alarm.get("errors_over"),
+        )
 
     def mapping(self, index: int, data: dict, functions: dict[str, Function]) -> EventSourceMapping:
         """An SQS or stream event source mapping, with the checks CreateEventSourceMapping makes (ESM)."""
@@ -243,43 +318,73 @@ class _Builder:
         source = self.targets[kind].get(name)
         fn = functions.get(data["function"])
         if fn is None:
-            self.fail((*path, "function"), f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}")
+            self.fail(
+                (*path, "function"),
+                f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}",
+            )
         wrong = STREAM_ONLY if kind == "queue" else ("maximum_concurrency",)
         for key in wrong:
             if key in data:
-                self.fail((*path, key), f"{key} applies only to {'Kinesis and DynamoDB Streams' if kind == 'queue' else 'SQS'} "
-                                        f"mappings ({limits.ESM})")
+                self.fail(
+                    (*path, key),
+                    f"{key} applies only to {'Kinesis and DynamoDB Streams' if kind == 'queue' else 'SQS'} "
+                    f"mappings ({limits.ESM})",
+                )
         window = self.duration((*path, "batching_window"), data.get("batching_window"), 0.0)
         if window > limits.BATCHING_WINDOW_MAX_S:
-            self.fail((*path, "batching_window"), f"{window:g} s is above the maximum of {limits.BATCHING_WINDOW_MAX_S:g} s ({limits.ESM})")
-        common = dict(index=index, kind=kind, source=name, function=data["function"], batching_window=window,
-                      report_batch_item_failures=bool(data.get("report_batch_item_failures")), enabled=data.get("enabled", True))
+            self.fail(
+                (*path, "batching_window"),
+                f"{window:g} s is above the maximum of {limits.BATCHING_WINDOW_MAX_S:g} s ({limits.ESM})",
+            )
+        common = dict(
+            index=index,
+            kind=kind,
+            source=name,
+            function=data["function"],
+            batching_window=window,
+            report_batch_item_failures=bool(data.get("report_batch_item_failures")),
+            enabled=data.get("enabled", True),
+        )
         if source is not None and fn is not None:
             self.check_role_reads(path, fn, kind, source)
         if kind == "queue":
             return self.queue_mapping(path, data, fn, source, common)
         return self.stream_mapping(path, data, source, common)
 
-    def queue_mapping(self, path: tuple, data: dict, fn: Function | None, queue: Queue | None, common: dict) -> EventSourceMapping:
+    def queue_mapping(
+        self, path: tuple, data: dict, fn: Function | None, queue: Queue | None, common: dict
+    ) -> EventSourceMapping:
         fifo = queue is not None and queue.fifo
         batch = data.get("batch_size", limits.SQS_BATCH_DEFAULT)
         if fifo and batch > limits.SQS_FIFO_BATCH_MAX:
-            self.fail((*path, "batch_size"), f"{batch} is above the maximum of {limits.SQS_FIFO_BATCH_MAX} for a FIFO queue ({limits.ESM})")
+            self.fail(
+                (*path, "batch_size"),
+                f"{batch} is above the maximum of {limits.SQS_FIFO_BATCH_MAX} for a FIFO queue ({limits.ESM})",
+            )
         elif batch > limits.SQS_BATCH_WITHOUT_WINDOW_MAX and common["batching_window"] < 1:
-            self.fail((*path, "batch_size"), f"a batch size above {limits.SQS_BATCH_WITHOUT_WINDOW_MAX} needs a "
-                                             f"batching_window of at least 1s ({limits.ESM})")
+            self.fail(
+                (*path, "batch_size"),
+                f"a batch size above {limits.SQS_BATCH_WITHOUT_WINDOW_MAX} needs a "
+                f"batching_window of at least 1s ({limits.ESM})",
+            )
         if queue is not None and fn is not None and queue.visibility_timeout < fn.timeout:
             # The error CreateEventSourceMapping returns (shared/reference/lambda-facts.md §2.2)
-            self.fail((*path, "source"), f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than "
-                                         f"Function timeout: {fn.timeout:g} seconds (AWS recommends 6 times the "
-                                         "function timeout; https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)")
+            self.fail(
+                (*path, "source"),
+                f"Queue visibility timeout: {queue.visibility_timeout:g} seconds is less than "
+                f"Function timeout: {fn.timeout:g} seconds (AWS recommends 6 times the "
+                "function timeout; https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html)",
+            )
         return EventSourceMapping(**common, batch_size=batch, maximum_concurrency=data.get("maximum_concurrency"))
 
     def stream_mapping(self, path: tuple, data: dict, stream: Stream | None, common: dict) -> EventSourceMapping:
         position = data.get("starting_position")
         if position is None:
-            self.fail(path, "missing required key 'starting_position': TRIM_HORIZON (the oldest record kept), "
-                            f"LATEST (only new ones) or AT_TIMESTAMP; a stream mapping must say where to start ({limits.ESM})")
+            self.fail(
+                path,
+                "missing required key 'starting_position': TRIM_HORIZON (the oldest record kept), "
+                f"LATEST (only new ones) or AT_TIMESTAMP; a stream mapping must say where to start ({limits.ESM})",
+            )
         at = 0.0
         if position == "AT_TIMESTAMP":
             if stream is not None and stream.kind != "kinesis":
@@ -290,16 +395,24 @@ class _Builder:
         age = data.get("maximum_record_age", -1)
         age = -1.0 if age == -1 else self.duration((*path, "maximum_record_age"), age)
         if age > limits.STREAM_RECORD_AGE_MAX_S:
-            self.fail((*path, "maximum_record_age"), f"{age:g} s is above the maximum of 7 days (604800 s) ({limits.ESM})")
+            self.fail(
+                (*path, "maximum_record_age"), f"{age:g} s is above the maximum of 7 days (604800 s) ({limits.ESM})"
+            )
         on_failure = None
         if "on_failure" in data:
             resolved = self.resolve((*path, "on_failure"), data["on_failure"], ("queue", "topic"))
             on_failure = f"{resolved[0]}:{resolved[1]}" if resolved else None
         return EventSourceMapping(
-            **common, batch_size=data.get("batch_size", limits.STREAM_BATCH_DEFAULT),
-            parallelization_factor=data.get("parallelization_factor", 1), bisect_on_error=bool(data.get("bisect_on_error")),
-            maximum_retry_attempts=data.get("maximum_retry_attempts", -1), maximum_record_age=age, on_failure=on_failure,
-            starting_position=position or "TRIM_HORIZON", starting_position_time=at)
+            **common,
+            batch_size=data.get("batch_size", limits.STREAM_BATCH_DEFAULT),
+            parallelization_factor=data.get("parallelization_factor", 1),
+            bisect_on_error=bool(data.get("bisect_on_error")),
+            maximum_retry_attempts=data.get("maximum_retry_attempts", -1),
+            maximum_record_age=age,
+            on_failure=on_failure,
+            starting_position=position or "TRIM_HORIZON",
+            starting_position_time=at,
+        )
 
     def virtual_time(self, path: tuple, value: Any) -> float:
         """An ISO 8601 moment as virtual seconds: the run starts at 2026-01-01T00:00:00Z."""
@@ -312,7 +425,7 @@ class _Builder:
             self.fail(path, f"{value!r} is not an ISO 8601 time such as 2025-12-31T23:30:00Z")
             return 0.0
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         return (moment - RUN_START).total_seconds()
 
     def check_role_reads(self, path: tuple, fn: Function, kind: str, source: Queue | Stream) -> None:
@@ -329,17 +442,22 @@ class _Builder:
             service, arn = "DynamoDB", f"arn:aws:dynamodb:{region}:{account_id}:table/{source.name}/stream/*"
         for action in READ_ACTIONS[service]:
             if not evaluate(Request(action, arn), list(fn.role_policies)).allowed:
-                self.fail((*path, "source"), f"The provided execution role does not have permissions to call "
-                                             f"{action.split(':')[1]} on {service} (CreateEventSourceMapping refuses the "
-                                             f"mapping; the role of {fn.name} needs {', '.join(READ_ACTIONS[service])})")
+                self.fail(
+                    (*path, "source"),
+                    f"The provided execution role does not have permissions to call "
+                    f"{action.split(':')[1]} on {service} (CreateEventSourceMapping refuses the "
+                    f"mapping; the role of {fn.name} needs {', '.join(READ_ACTIONS[service])})",
+                )
                 return
 
     def check_one_mapping_per_source(self, mappings: tuple[EventSourceMapping, ...]) -> None:
         seen: set[tuple[str, str]] = set()
         for m in mappings:
             if (m.kind, m.source) in seen and m.source:
-                error = self.doc.error(("event_source_mappings", m.index, "source"),
-                                       f"a second mapping reading {m.kind} {m.source} is not simulated yet; this scenario waits for that feature")
+                error = self.doc.error(
+                    ("event_source_mappings", m.index, "source"),
+                    f"a second mapping reading {m.kind} {m.source} is not simulated yet; this scenario waits for that feature",
+                )
                 self.errors.append(replace(error, waits_for="several mappings on one source"))
             seen.add((m.kind, m.source))
 
@@ -348,26 +466,39 @@ class _Builder:
         kind = data["type"]
         retention = self.duration((*path, "retention"), data.get("retention"), limits.STREAM_RETENTION_DEFAULT_S)
         if kind == "dynamodb" and "retention" in data:
-            self.fail((*path, "retention"), "a DynamoDB stream keeps records for 24 hours; that cannot be changed "
-                                            "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)")
+            self.fail(
+                (*path, "retention"),
+                "a DynamoDB stream keeps records for 24 hours; that cannot be changed "
+                "(https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html)",
+            )
         elif not limits.STREAM_RETENTION_DEFAULT_S <= retention <= limits.KINESIS_RETENTION_MAX_S:
-            self.fail((*path, "retention"), "a Kinesis stream keeps records from 24 hours up to 365 days "
-                                            "(https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html)")
+            self.fail(
+                (*path, "retention"),
+                "a Kinesis stream keeps records from 24 hours up to 365 days "
+                "(https://docs.aws.amazon.com/streams/latest/dev/kinesis-extended-retention.html)",
+            )
         backlog = data.get("backlog") or {}
         over = self.duration((*path, "backlog", "over"), backlog.get("over"), 0.0)
         if over > retention:
-            self.fail((*path, "backlog", "over"), f"records older than the retention ({retention / 3600:g} h) are no longer in the stream")
+            self.fail(
+                (*path, "backlog", "over"),
+                f"records older than the retention ({retention / 3600:g} h) are no longer in the stream",
+            )
         key = data.get("key", "pk")
         key = (key,) if isinstance(key, str) else tuple(key)
         if kind == "kinesis" and "key" in data:
-            self.fail((*path, "key"), "key is a DynamoDB table's key schema; a Kinesis record's partition key is the "
-                                      "traffic's partition_key")
+            self.fail(
+                (*path, "key"),
+                "key is a DynamoDB table's key schema; a Kinesis record's partition key is the traffic's partition_key",
+            )
         message = self.event((*path, "backlog", "message"), backlog.get("message", {}))
         if kind == "dynamodb" and "backlog" in data:
             self.check_items([(*path, "backlog", "message")], key, (message,), name, by_traffic=False)
         return Stream(name, kind, data.get("shards", 1), retention, backlog.get("records", 0), over, message, key)
 
-    def check_items(self, paths: list[tuple], key: tuple[str, ...], events: tuple, table: str, by_traffic: bool) -> None:
+    def check_items(
+        self, paths: list[tuple], key: tuple[str, ...], events: tuple, table: str, by_traffic: bool
+    ) -> None:
         """The items written to a DynamoDB table carry a valid key: a text or number for each key attribute, of one
         type across the items, and the sort key always (nothing else could give it). The partition key may be left
         out: the record's partition key (the traffic's partition_key, or a new one each write) is then the item's.
@@ -378,32 +509,48 @@ class _Builder:
             for n, name in enumerate(key):
                 if name not in item:
                     if n:
-                        self.fail(where, f"the item has no {name!r}, the sort key of table {table!r} (streams.{table}.key): "
-                                         "every item has its whole primary key")
+                        self.fail(
+                            where,
+                            f"the item has no {name!r}, the sort key of table {table!r} (streams.{table}.key): "
+                            "every item has its whole primary key",
+                        )
                     continue
                 value = item[name]
                 if isinstance(value, bool) or not isinstance(value, (str, int, float)) or value == "":
-                    self.fail(where, f"{name!r} is part of the primary key of table {table!r}: a non-empty text or a number, "
-                                     f"not {json.dumps(value)}")
+                    self.fail(
+                        where,
+                        f"{name!r} is part of the primary key of table {table!r}: a non-empty text or a number, "
+                        f"not {json.dumps(value)}",
+                    )
                     continue
                 kind = str if isinstance(value, str) else float
                 if types.setdefault(name, kind) is not kind:
-                    self.fail(where, f"{name!r} is a text in one item and a number in another; a table's key attribute "
-                                     "has one type")
+                    self.fail(
+                        where,
+                        f"{name!r} is a text in one item and a number in another; a table's key attribute has one type",
+                    )
                 if n == 0 and by_traffic:
                     by_traffic = False  # said once
-                    self.fail(where, f"the item has {name!r}, the partition key of table {table!r}: the item's own key "
-                                     f"decides its shard and order, so partition_key has nothing to choose; remove "
-                                     f"partition_key, or leave {name!r} out of the items to key them by it")
+                    self.fail(
+                        where,
+                        f"the item has {name!r}, the partition key of table {table!r}: the item's own key "
+                        f"decides its shard and order, so partition_key has nothing to choose; remove "
+                        f"partition_key, or leave {name!r} out of the items to key them by it",
+                    )
 
     def account(self, data: dict) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
         if concurrency > MAX_ACCOUNT_CONCURRENCY:
-            self.fail(("account", "concurrency"), f"{concurrency:,} is more than lambdalab simulates "
-                                                  f"({MAX_ACCOUNT_CONCURRENCY:,}; AWS's default is 1,000)")
+            self.fail(
+                ("account", "concurrency"),
+                f"{concurrency:,} is more than lambdalab simulates "
+                f"({MAX_ACCOUNT_CONCURRENCY:,}; AWS's default is 1,000)",
+            )
         minimum = data.get("unreserved_minimum", limits.UNRESERVED_MINIMUM_DEFAULT)
         if minimum > concurrency:
-            self.fail(("account", "unreserved_minimum"), f"{minimum} is more than the account concurrency of {concurrency}")
+            self.fail(
+                ("account", "unreserved_minimum"), f"{minimum} is more than the account concurrency of {concurrency}"
+            )
         return Account(
             concurrency=concurrency,
             unreserved_minimum=minimum,
@@ -420,28 +567,39 @@ class _Builder:
 
     # --- functions ----------------------------------------------------------------------------
 
-    def function(self, name: str, data: dict, account: Account, version: str = "$LATEST",
-                 path: tuple | None = None) -> Function:
+    def function(
+        self, name: str, data: dict, account: Account, version: str = "$LATEST", path: tuple | None = None
+    ) -> Function:
         path = path or ("functions", name)
         memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
         self.in_range((*path, "memory"), memory, limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB", limits.QUOTAS)
         timeout = self.timeout((*path, "timeout"), data.get("timeout"))
         storage = data.get("ephemeral_storage", limits.EPHEMERAL_MIN_MB)
-        self.in_range((*path, "ephemeral_storage"), storage, limits.EPHEMERAL_MIN_MB, limits.EPHEMERAL_MAX_MB, "MB", limits.QUOTAS)
+        self.in_range(
+            (*path, "ephemeral_storage"), storage, limits.EPHEMERAL_MIN_MB, limits.EPHEMERAL_MAX_MB, "MB", limits.QUOTAS
+        )
         environment = {k: str(v) for k, v in (data.get("environment") or {}).items()}
         role_policies, role_trust = self.role((*path, "role"), data.get("role"))
         size = sum(len(k.encode()) + len(v.encode()) for k, v in environment.items())
         if size > limits.ENVIRONMENT_MAX_BYTES:
-            self.fail((*path, "environment"), f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all ({limits.QUOTAS})")
+            self.fail(
+                (*path, "environment"),
+                f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all ({limits.QUOTAS})",
+            )
         reserved = data.get("reserved_concurrency")
         provisioned = data.get("provisioned_concurrency", 0)
         if reserved is not None and provisioned > reserved:
-            self.fail((*path, "provisioned_concurrency"),
-                      f"{provisioned} is more than reserved concurrency {reserved}: provisioned concurrency counts against the reservation ({limits.RESV})")
+            self.fail(
+                (*path, "provisioned_concurrency"),
+                f"{provisioned} is more than reserved concurrency {reserved}: provisioned concurrency counts against the reservation ({limits.RESV})",
+            )
         code = self.real_code(path, data)
         if "behaviour" not in data and code is None:
-            self.fail(path, "missing required key 'behaviour' (a model of the code: init, duration, errors), "
-                            "or `code:` and `handler:` to run real code")
+            self.fail(
+                path,
+                "missing required key 'behaviour' (a model of the code: init, duration, errors), "
+                "or `code:` and `handler:` to run real code",
+            )
         behaviour = self.behaviour((*path, "behaviour"), data.get("behaviour") or {})
         fn = Function(
             name=name,
@@ -474,21 +632,37 @@ class _Builder:
         Provisioned concurrency is set on a published version, never on $LATEST, and all of it together
         counts against the function's reservation."""
         if fn.provisioned_concurrency and data.get("versions"):
-            self.fail((*path, "provisioned_concurrency"), "with published versions, provisioned concurrency goes on a "
-                      "version (versions: {\"1\": {provisioned_concurrency: N}}), never on $LATEST "
-                      f"({limits.PROV})")
+            self.fail(
+                (*path, "provisioned_concurrency"),
+                "with published versions, provisioned concurrency goes on a "
+                'version (versions: {"1": {provisioned_concurrency: N}}), never on $LATEST '
+                f"({limits.PROV})",
+            )
         latest = {k: v for k, v in data.items() if k not in ("versions", "aliases", "provisioned_concurrency")}
-        versions = {str(number): self.function(fn.name, {**latest, **(overrides or {})}, account, version=str(number),
-                                               path=(*path, "versions", number))
-                    for number, overrides in (data.get("versions") or {}).items()}
+        versions = {
+            str(number): self.function(
+                fn.name, {**latest, **(overrides or {})}, account, version=str(number), path=(*path, "versions", number)
+            )
+            for number, overrides in (data.get("versions") or {}).items()
+        }
         provisioned, reserved = sum(v.provisioned_concurrency for v in versions.values()), fn.reserved_concurrency
-        if reserved is not None and provisioned > reserved and all(  # a version over it alone is said already
-                v.provisioned_concurrency <= reserved for v in versions.values()):
-            self.fail((*path, "versions"), f"{provisioned} provisioned in all is more than reserved concurrency "
-                      f"{reserved}: every version's provisioned concurrency counts against the "
-                      f"function's reservation ({limits.RESV})")
-        aliases = {name: self.alias((*path, "aliases", name), name, spec, versions)
-                   for name, spec in (data.get("aliases") or {}).items()}
+        if (
+            reserved is not None
+            and provisioned > reserved
+            and all(  # a version over it alone is said already
+                v.provisioned_concurrency <= reserved for v in versions.values()
+            )
+        ):
+            self.fail(
+                (*path, "versions"),
+                f"{provisioned} provisioned in all is more than reserved concurrency "
+                f"{reserved}: every version's provisioned concurrency counts against the "
+                f"function's reservation ({limits.RESV})",
+            )
+        aliases = {
+            name: self.alias((*path, "aliases", name), name, spec, versions)
+            for name, spec in (data.get("aliases") or {}).items()
+        }
         return replace(fn, versions=versions, aliases=aliases)
 
     def alias(self, path: tuple, name: str, spec: dict, versions: dict[str, Function]) -> Alias:
@@ -497,17 +671,28 @@ class _Builder:
         version = str(spec["version"])
         known = ["$LATEST", *versions]
         if version not in known:
-            self.fail((*path, "version"), f"no version {version!r}{did_you_mean(version, known)}; versions: {', '.join(known)}")
+            self.fail(
+                (*path, "version"),
+                f"no version {version!r}{did_you_mean(version, known)}; versions: {', '.join(known)}",
+            )
         routing = []
         for other, weight in (spec.get("routing") or {}).items():
             other = str(other)
             if other not in versions:
-                self.fail((*path, "routing", other), f"no published version {other!r}; versions: {', '.join(versions) or 'none'}")
+                self.fail(
+                    (*path, "routing", other),
+                    f"no published version {other!r}; versions: {', '.join(versions) or 'none'}",
+                )
             elif other == version:
-                self.fail((*path, "routing", other), f"the alias already points to version {other}; route to another one")
+                self.fail(
+                    (*path, "routing", other), f"the alias already points to version {other}; route to another one"
+                )
             elif version == "$LATEST":
-                self.fail((*path, "version"), "weighted routing needs two published versions, and $LATEST is not one "
-                                              "(https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)")
+                self.fail(
+                    (*path, "version"),
+                    "weighted routing needs two published versions, and $LATEST is not one "
+                    "(https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)",
+                )
             routing.append((other, float(weight)))
         return Alias(name, version, tuple(routing))
 
@@ -526,10 +711,15 @@ class _Builder:
         if trust is not None:
             policy = self.policy((*path, "trust"), trust, "resource")
             if policy is not None and not trusts(policy, "lambda.amazonaws.com"):
-                self.fail((*path, "trust"), "the trust policy does not let lambda.amazonaws.com assume the role "
-                                            "(sts:AssumeRole), so Lambda could not run the function with it "
-                                            f"({limits.ROLE})")
-        policies = [self.policy((*path, "policies", i), p, "identity") for i, p in enumerate(data.get("policies") or [])]
+                self.fail(
+                    (*path, "trust"),
+                    "the trust policy does not let lambda.amazonaws.com assume the role "
+                    "(sts:AssumeRole), so Lambda could not run the function with it "
+                    f"({limits.ROLE})",
+                )
+        policies = [
+            self.policy((*path, "policies", i), p, "identity") for i, p in enumerate(data.get("policies") or [])
+        ]
         return tuple(p for p in policies if p is not None), policy
 
     def policy(self, path: tuple, data: Any, kind: str, as_list: bool = False) -> Policy | None:
@@ -570,8 +760,11 @@ class _Builder:
             return float(limits.TIMEOUT_DEFAULT_S)
         seconds = self.duration(path, value, float(limits.TIMEOUT_DEFAULT_S))
         if not float(seconds).is_integer():
-            self.fail(path, f"{value!r} is {seconds:g} s; Lambda's timeout is a whole number of seconds, "
-                            f"{limits.TIMEOUT_MIN_S} to {limits.TIMEOUT_MAX_S} ({limits.QUOTAS})")
+            self.fail(
+                path,
+                f"{value!r} is {seconds:g} s; Lambda's timeout is a whole number of seconds, "
+                f"{limits.TIMEOUT_MIN_S} to {limits.TIMEOUT_MAX_S} ({limits.QUOTAS})",
+            )
         else:
             self.in_range(path, seconds, limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S, "seconds", limits.QUOTAS)
         return seconds
@@ -581,8 +774,10 @@ class _Builder:
             if key not in data and data:
                 self.fail(path, f"missing required key {key!r} (a duration such as 200ms, or a distribution)")
         errors = data.get("errors", [])
-        rules = tuple(self.error_rule((*path, "errors", i) if isinstance(errors, list) else (*path, "errors"), rule)
-                      for i, rule in enumerate(errors if isinstance(errors, list) else [errors]))
+        rules = tuple(
+            self.error_rule((*path, "errors", i) if isinstance(errors, list) else (*path, "errors"), rule)
+            for i, rule in enumerate(errors if isinstance(errors, list) else [errors])
+        )
         extra = data.get("cold_start_extra")
         duration = self.distribution((*path, "duration"), data.get("duration", 0))
         if "duration" in data and max(duration.a, duration.b) <= 0:
@@ -624,17 +819,38 @@ class _Builder:
         when = data.get("when")
         match = None
         if when:
-            match = EventMatch(json_path(when["path"]), when.get("equals"), "equals" in when,
-                               tuple(when["in"]) if "in" in when else None, when.get("exists"))
-        return ErrorRule(data.get("rate"), data.get("every"), data.get("on_cold_start"), match,
-                         data.get("type", "Exception"), data.get("message", "Simulated failure"))
+            match = EventMatch(
+                json_path(when["path"]),
+                when.get("equals"),
+                "equals" in when,
+                tuple(when["in"]) if "in" in when else None,
+                when.get("exists"),
+            )
+        return ErrorRule(
+            data.get("rate"),
+            data.get("every"),
+            data.get("on_cold_start"),
+            match,
+            data.get("type", "Exception"),
+            data.get("message", "Simulated failure"),
+        )
 
     def async_config(self, path: tuple, data: dict) -> AsyncConfig:
         retries = data.get("maximum_retry_attempts", limits.ASYNC_RETRIES_DEFAULT)
-        self.in_range((*path, "maximum_retry_attempts"), retries, limits.ASYNC_RETRIES_MIN, limits.ASYNC_RETRIES_MAX,
-                      "retries", limits.EIC)
-        age = self.duration((*path, "maximum_event_age"), data.get("maximum_event_age"), float(limits.EVENT_AGE_DEFAULT_S))
-        self.in_range((*path, "maximum_event_age"), age, limits.EVENT_AGE_MIN_S, limits.EVENT_AGE_MAX_S, "seconds", limits.EIC)
+        self.in_range(
+            (*path, "maximum_retry_attempts"),
+            retries,
+            limits.ASYNC_RETRIES_MIN,
+            limits.ASYNC_RETRIES_MAX,
+            "retries",
+            limits.EIC,
+        )
+        age = self.duration(
+            (*path, "maximum_event_age"), data.get("maximum_event_age"), float(limits.EVENT_AGE_DEFAULT_S)
+        )
+        self.in_range(
+            (*path, "maximum_event_age"), age, limits.EVENT_AGE_MIN_S, limits.EVENT_AGE_MAX_S, "seconds", limits.EIC
+        )
         return AsyncConfig(
             maximum_retry_attempts=retries,
             maximum_event_age=age,
@@ -650,7 +866,9 @@ class _Builder:
             return None
         found = [k for k in ((kind,) if kind else kinds) if name in self.targets.get(k, {})]
         if len(found) > 1:
-            self.fail(path, f"{ref!r} names a {found[0]} and a {found[1]}; write {found[0]}:{name} or {found[1]}:{name}")
+            self.fail(
+                path, f"{ref!r} names a {found[0]} and a {found[1]}; write {found[0]}:{name} or {found[1]}:{name}"
+            )
             return None
         if not found:
             known = [n for k in kinds for n in self.targets.get(k, {})]
@@ -677,7 +895,10 @@ class _Builder:
             return None
         kind, name = resolved
         if self.targets[kind][name].fifo:
-            self.fail(path, f"{name!r} is FIFO; a dead-letter queue must be a standard SQS queue or SNS topic ({limits.ASYNC_REC})")
+            self.fail(
+                path,
+                f"{name!r} is FIFO; a dead-letter queue must be a standard SQS queue or SNS topic ({limits.ASYNC_REC})",
+            )
         return f"{kind}:{name}"
 
     def check_account_concurrency(self, functions: dict[str, Function], account: Account) -> None:
@@ -691,9 +912,11 @@ class _Builder:
             left = account.concurrency - claimed
             if left < account.unreserved_minimum:
                 key = "reserved_concurrency" if fn.reserved_concurrency is not None else "provisioned_concurrency"
-                self.fail(("functions", fn.name, key),
-                          f"{claim} would leave {left} unreserved of the account's {account.concurrency}; "
-                          f"Lambda keeps at least {account.unreserved_minimum} unreserved ({limits.RESV})")
+                self.fail(
+                    ("functions", fn.name, key),
+                    f"{claim} would leave {left} unreserved of the account's {account.concurrency}; "
+                    f"Lambda keeps at least {account.unreserved_minimum} unreserved ({limits.RESV})",
+                )
 
     def queue(self, name: str, data: dict) -> Queue:
         path = ("queues", name)
@@ -706,7 +929,9 @@ class _Builder:
         return Queue(
             name=name,
             fifo=bool(data.get("fifo")),
-            visibility_timeout=self.duration((*path, "visibility_timeout"), data.get("visibility_timeout"), limits.SQS_VISIBILITY_DEFAULT_S),
+            visibility_timeout=self.duration(
+                (*path, "visibility_timeout"), data.get("visibility_timeout"), limits.SQS_VISIBILITY_DEFAULT_S
+            ),
             max_receive_count=data.get("max_receive_count"),
             dead_letter=data.get("dead_letter"),
             max_message_size=size,
@@ -716,8 +941,11 @@ class _Builder:
         """SQS and SNS FIFO names end in .fifo, and only FIFO names do
         (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues.html)."""
         if fifo != name.endswith(".fifo"):
-            self.fail(path, f"a FIFO name ends in .fifo and only FIFO names do: name it {name.removesuffix('.fifo')}"
-                            f"{'.fifo' if fifo else ''} or {'remove' if fifo else 'add'} fifo: true")
+            self.fail(
+                path,
+                f"a FIFO name ends in .fifo and only FIFO names do: name it {name.removesuffix('.fifo')}"
+                f"{'.fifo' if fifo else ''} or {'remove' if fifo else 'add'} fifo: true",
+            )
 
     def check_queue_redrive(self, queue: Queue, queues: dict[str, Queue]) -> None:
         if queue.dead_letter is None:
@@ -738,14 +966,24 @@ class _Builder:
         if kind in SENT_TO:
             known = self.targets[kind]
             if name not in known and kind == "edge":
-                self.fail((*path, "target"), f"no function is associated with the {name!r} trigger; the edge section has "
-                                             f"{', '.join(known) or 'none'}")
+                self.fail(
+                    (*path, "target"),
+                    f"no function is associated with the {name!r} trigger; the edge section has "
+                    f"{', '.join(known) or 'none'}",
+                )
             elif name not in known:
                 self.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
             if "invocation" in data:
-                how = ("its mapping reads them" if kind == "stream" else "CloudFront calls the function synchronously"
-                       if kind == "edge" else f"a {kind}'s functions are invoked asynchronously")
-                self.fail((*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' ({how})")
+                how = (
+                    "its mapping reads them"
+                    if kind == "stream"
+                    else "CloudFront calls the function synchronously"
+                    if kind == "edge"
+                    else f"a {kind}'s functions are invoked asynchronously"
+                )
+                self.fail(
+                    (*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' ({how})"
+                )
         elif ":" in target:
             function, _, qualifier = target.partition(":")
             fn = functions.get(function)
@@ -753,29 +991,54 @@ class _Builder:
                 self.fail((*path, "target"), f"no function named {function!r}{did_you_mean(function, list(functions))}")
             elif qualifier != "$LATEST" and qualifier not in fn.versions and qualifier not in fn.aliases:
                 known = ["$LATEST", *fn.versions, *fn.aliases]
-                self.fail((*path, "target"), f"{function} has no version or alias {qualifier!r}{did_you_mean(qualifier, known)}; "
-                                             f"it has {', '.join(known)}")
+                self.fail(
+                    (*path, "target"),
+                    f"{function} has no version or alias {qualifier!r}{did_you_mean(qualifier, known)}; "
+                    f"it has {', '.join(known)}",
+                )
         elif target not in functions:
-            self.fail((*path, "target"), f"no function named {target!r}{did_you_mean(target, list(functions))}; "
-                                         "a queue target is written queue:NAME")
+            self.fail(
+                (*path, "target"),
+                f"no function named {target!r}{did_you_mean(target, list(functions))}; "
+                "a queue target is written queue:NAME",
+            )
         has_rate, has_burst = "rate" in data, "burst" in data
         if has_rate == has_burst:
             self.fail(path, "give either 'rate' (with 'for') or 'burst' (with 'at')")
         if has_rate and "for" not in data:
             self.fail(path, "missing required key 'for': how long the rate lasts, such as 60s")
-        for a, b in (("rate", "at"), ("burst", "for"), ("burst", "arrivals"), ("event", "events"), ("message", "event"), ("message", "events")):
+        for a, b in (
+            ("rate", "at"),
+            ("burst", "for"),
+            ("burst", "arrivals"),
+            ("event", "events"),
+            ("message", "event"),
+            ("message", "events"),
+        ):
             if a in data and b in data:
                 self.fail((*path, b), f"'{b}' does not go with '{a}'")
         invocation = data.get("invocation", "sync")
-        default = f"cloudfront-{name}" if kind == "edge" and name in edge.TRIGGERS else {}  # CloudFront's event for the trigger
-        events = tuple(self.event((*path, "events", i), e) for i, e in enumerate(data["events"])) if "events" in data else (
-            self.event((*path, "message" if "message" in data else "event"), data.get("message", data.get("event", default))),)
+        default = (
+            f"cloudfront-{name}" if kind == "edge" and name in edge.TRIGGERS else {}
+        )  # CloudFront's event for the trigger
+        events = (
+            tuple(self.event((*path, "events", i), e) for i, e in enumerate(data["events"]))
+            if "events" in data
+            else (
+                self.event(
+                    (*path, "message" if "message" in data else "event"),
+                    data.get("message", data.get("event", default)),
+                ),
+            )
+        )
         if invocation == "async":
             for i, event in enumerate(events):
                 size = len(json.dumps(event, separators=(",", ":")).encode())
                 if size > limits.ASYNC_PAYLOAD_MAX_BYTES:
-                    self.fail((*path, "events", i) if "events" in data else (*path, "event"),
-                              f"{size} bytes is above the asynchronous payload limit of {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes")
+                    self.fail(
+                        (*path, "events", i) if "events" in data else (*path, "event"),
+                        f"{size} bytes is above the asynchronous payload limit of {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes",
+                    )
         start = self.duration((*path, "start"), data.get("start"), 0.0)
         if has_burst:
             start = self.duration((*path, "at"), data.get("at"), 0.0)
@@ -813,23 +1076,37 @@ class _Builder:
             if total > MAX_REQUESTS:
                 others = f" here, {total:,.0f} in all," if total > count else ""
                 fix = "a smaller burst" if item.burst else "a lower rate or a shorter 'for'"
-                self.fail(("traffic", item.index, "burst" if item.burst else "rate"),
-                          f"{count:,.0f} requests{others} is more than one run simulates ({MAX_REQUESTS:,}): {fix}")
+                self.fail(
+                    ("traffic", item.index, "burst" if item.burst else "rate"),
+                    f"{count:,.0f} requests{others} is more than one run simulates ({MAX_REQUESTS:,}): {fix}",
+                )
                 return
 
     def key_rule(self, path: tuple, data: dict, kind: str, target: Any, events: tuple) -> KeyRule | None:
         """A stream record's partition key, or a FIFO message's group id: from the event, fixed, or cycling."""
         fifo = kind == "queue" and target is not None and target.fifo
-        names = ("partition_key", "partition_keys") if kind == "stream" else ("message_group", "message_groups") if fifo else ()
+        names = (
+            ("partition_key", "partition_keys")
+            if kind == "stream"
+            else ("message_group", "message_groups")
+            if fifo
+            else ()
+        )
         for key in ("partition_key", "partition_keys", "message_group", "message_groups"):
             if key in data and key not in names:
-                self.fail((*path, key), f"{key} is for traffic to a {'stream' if key.startswith('partition') else 'FIFO queue'}")
+                self.fail(
+                    (*path, key),
+                    f"{key} is for traffic to a {'stream' if key.startswith('partition') else 'FIFO queue'}",
+                )
         if not names:
             return None
         by, count = names
         if kind == "stream" and target is not None and target.kind == "dynamodb":
-            paths = ([(*path, "events", i) for i in range(len(events))] if "events" in data else
-                     [(*path, "message" if "message" in data else "event")])
+            paths = (
+                [(*path, "events", i) for i in range(len(events))]
+                if "events" in data
+                else [(*path, "message" if "message" in data else "event")]
+            )
             self.check_items(paths, target.key, events, target.name, by_traffic=by in data or count in data)
         if by in data and count in data:
             self.fail((*path, count), f"'{count}' does not go with '{by}'")
@@ -838,8 +1115,11 @@ class _Builder:
         value = data.get(by)
         if value is None:
             if fifo:
-                self.fail(path, "every message sent to a FIFO queue needs a message group id: give message_group "
-                                "(a JSON path such as $.customer, or one fixed id) or message_groups: N")
+                self.fail(
+                    path,
+                    "every message sent to a FIFO queue needs a message group id: give message_group "
+                    "(a JSON path such as $.customer, or one fixed id) or message_groups: N",
+                )
             return KeyRule()
         if not value.startswith("$"):
             return KeyRule(fixed=value)
@@ -847,8 +1127,11 @@ class _Builder:
         for i, event in enumerate(events):
             found = lookup(event, parts)
             if found is MISSING or found is None or isinstance(found, (dict, list)):
-                self.fail((*path, by), f"{'event ' + str(i) + ' of events' if len(events) > 1 else 'the event'} has no "
-                                       f"text or number at {value} to use as the {by.replace('_', ' ')}")
+                self.fail(
+                    (*path, by),
+                    f"{'event ' + str(i) + ' of events' if len(events) > 1 else 'the event'} has no "
+                    f"text or number at {value} to use as the {by.replace('_', ' ')}",
+                )
                 break
         return KeyRule(path=parts)
 
@@ -858,8 +1141,11 @@ class _Builder:
             return value
         samples = content.sample_events()
         if value not in samples:
-            self.fail(path, f"no sample event named {value!r}{did_you_mean(value, list(samples))}; "
-                            "write the event inline as a mapping, or use a sample name")
+            self.fail(
+                path,
+                f"no sample event named {value!r}{did_you_mean(value, list(samples))}; "
+                "write the event inline as a mapping, or use a sample name",
+            )
             return {}
         return json.loads(samples[value].read_text("utf-8"))
 
@@ -871,8 +1157,11 @@ class _Builder:
         if len(about) > 1:
             self.fail(path, f"an expectation is about one function, queue or stream, not {' and '.join(about)}")
         known = EXPECTABLE_ACCOUNT
-        for key, things, figures in (("function", functions, EXPECTABLE_FUNCTION), ("queue", self.targets["queue"], EXPECTABLE_QUEUE),
-                                     ("stream", self.targets["stream"], EXPECTABLE_STREAM)):
+        for key, things, figures in (
+            ("function", functions, EXPECTABLE_FUNCTION),
+            ("queue", self.targets["queue"], EXPECTABLE_QUEUE),
+            ("stream", self.targets["stream"], EXPECTABLE_STREAM),
+        ):
             if key in data:
                 if data[key] not in things:
                     self.fail((*path, key), f"no {key} named {data[key]!r}{did_you_mean(data[key], list(things))}")
@@ -884,14 +1173,25 @@ class _Builder:
             per_version = " for one version, which has only Invocations and Errors" if "version" in data else ""
             self.fail((*path, "metric"), f"unknown metric {metric!r}{per_version}{did_you_mean(head, list(known))}")
         elif known[head] and metric == head:
-            self.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
+            self.fail(
+                (*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}"
+            )
         elif "." in metric and metric.split(".", 1)[1] not in known[head]:
             self.fail((*path, "metric"), f"{head} has the parts: {', '.join(known[head]) or 'none'}")
         value = data["value"]
         if isinstance(value, float) and not math.isfinite(value):
             self.fail((*path, "value"), "must be a finite number")
-        return Expectation(index, metric, data["op"], value, data.get("function"), data.get("queue"), data.get("why", ""),
-                           data.get("stream"), data.get("version"))
+        return Expectation(
+            index,
+            metric,
+            data["op"],
+            value,
+            data.get("function"),
+            data.get("queue"),
+            data.get("why", ""),
+            data.get("stream"),
+            data.get("version"),
+        )
 
     def expected_version(self, path: tuple, data: dict, functions: dict) -> dict[str, tuple[str, ...]]:
         """An expectation about one version of a function: the figures the report keeps per version."""
@@ -900,8 +1200,11 @@ class _Builder:
             self.fail((*path, "version"), "a version belongs to a function: add function: NAME")
         elif fn is not None and data["version"] not in ("$LATEST", *fn.versions):
             versions = ["$LATEST", *fn.versions]
-            self.fail((*path, "version"), f"{data['function']} has no version {data['version']!r}; "
-                                          f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}")
+            self.fail(
+                (*path, "version"),
+                f"{data['function']} has no version {data['version']!r}; "
+                f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}",
+            )
         return EXPECTABLE_VERSION
 
 
@@ -911,12 +1214,12 @@ def requests_sent(traffic: Traffic, duration: float) -> float:
 
 
 def json_path(path: str) -> tuple:
-    """"$.Records[0].body" -> ("Records", 0, "body")."""
+    """ "$.Records[0].body" -> ("Records", 0, "body")."""
     return tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(path))
 
 
 def _json_path_parts(path: str) -> list[str]:
-    """"$.Records[0].body" -> ["Records", "[0]", "body"]."""
+    """ "$.Records[0].body" -> ["Records", "[0]", "body"]."""
     parts, token = [], ""
     for ch in path[1:]:
         if ch in ".[":

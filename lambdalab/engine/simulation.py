@@ -7,26 +7,27 @@ run as it happens while the engine knows nothing about any UI.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, Callable
+from typing import Any
 
 from lambdalab.engine.clock import EventLoop, Listener
 from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.deployments import AliasState, Deployment
-from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
+from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
-from lambdalab.engine.metrics import SeriesSampler
-from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.keys import key_picker
+from lambdalab.engine.metrics import SeriesSampler
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.permissions import invoke_decision
+from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
-from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.traffic import Generator
 
 CHART_COLUMNS = 60  # the text report's charts, and the default sampling step (duration / 60)
@@ -83,8 +84,14 @@ class Snapshot:
 
 
 class Simulation:
-    def __init__(self, scenario: Scenario, seed: int | None = None, series_step: float | None = None,
-                 until: float | None = None, real_environments: int = DEFAULT_CAP):
+    def __init__(
+        self,
+        scenario: Scenario,
+        seed: int | None = None,
+        series_step: float | None = None,
+        until: float | None = None,
+        real_environments: int = DEFAULT_CAP,
+    ):
         """`until` stops the run early: the report then covers virtual time 0 to `until`.
 
         Functions with real `code:` run it in worker processes, at most `real_environments` at once;
@@ -109,16 +116,19 @@ class Simulation:
         self.real_pool = RealPool(real_environments)
         for runtime in self.runtimes.values():
             if runtime.config.code is not None:
-                runtime.real = RealCode(runtime.config, self.real_pool, self.seed, scenario.account.region,
-                                        scenario.account.account_id)
+                runtime.real = RealCode(
+                    runtime.config, self.real_pool, self.seed, scenario.account.region, scenario.account.account_id
+                )
         self.queues = {name: QueueState(q) for name, q in scenario.queues.items()}
         self.topics = {name: TopicState(t) for name, t in scenario.topics.items()}
         self.buses = {name: BusState(b) for name, b in scenario.buses.items()}
-        self.destinations = Destinations(self.queues, self.topics, self.buses, scenario.account.region,
-                                         scenario.account.account_id)
+        self.destinations = Destinations(
+            self.queues, self.topics, self.buses, scenario.account.region, scenario.account.account_id
+        )
         self.sync = SyncInvoker(loop, self.account)
-        self.async_ = AsyncInvoker(loop, self.account, self.destinations, self.seed,
-                                   scenario.account.region, scenario.account.account_id)
+        self.async_ = AsyncInvoker(
+            loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
+        )
         self.destinations.invoke_function = self._invoke_from
         self._decisions: dict[tuple, Any] = {}  # (function, principal, source ARN) -> IAM decision
         region, account_id = scenario.account.region, scenario.account.account_id
@@ -134,16 +144,29 @@ class Simulation:
         self.aliases: dict[tuple[str, str], AliasState] = {}
         for name, fn in scenario.functions.items():
             for alias in fn.aliases.values():
-                (other, weight), = alias.routing or ((None, 0.0),)
-                self.aliases[(name, alias.name)] = AliasState(self._version(name, alias.version),
-                                                              self._version(name, other) if other else None, weight)
-        self.deployments = [Deployment(self.aliases[(d.function, d.alias)], self._version(d.function, d.to), d.config,
-                                       d.start, d.errors_over, loop) for d in scenario.deployments]
+                ((other, weight),) = alias.routing or ((None, 0.0),)
+                self.aliases[(name, alias.name)] = AliasState(
+                    self._version(name, alias.version), self._version(name, other) if other else None, weight
+                )
+        self.deployments = [
+            Deployment(
+                self.aliases[(d.function, d.alias)],
+                self._version(d.function, d.to),
+                d.config,
+                d.start,
+                d.errors_over,
+                loop,
+            )
+            for d in scenario.deployments
+        ]
         for deployment in self.deployments:
             deployment.schedule()
-        self.edge = {trigger: CloudFrontFunctionTrigger(trigger, a.function) if a.cloudfront_function else
-                     EdgeTrigger(trigger, self._version(a.function, a.version), loop, self.account)
-                     for trigger, a in scenario.edge.items()}
+        self.edge = {
+            trigger: CloudFrontFunctionTrigger(trigger, a.function)
+            if a.cloudfront_function
+            else EdgeTrigger(trigger, self._version(a.function, a.version), loop, self.account)
+            for trigger, a in scenario.edge.items()
+        }
         self.generators = [Generator(t, loop, self._sender(t)) for t in scenario.traffic]
         for generator in self.generators:
             generator.start()
@@ -156,10 +179,28 @@ class Simulation:
         fn = self.functions[m.function]
         if m.kind == "queue":
             queue = self.queues[m.source]
-            return SqsMapping(m, queue, self.queues.get(queue.config.dead_letter or ""), fn, self.loop, self.account,
-                              region, account_id)
-        return StreamMapping(m, self.streams[m.source], fn, self.loop, self.account, self.destinations,
-                             self.async_.may_send, self.seed, region, account_id)
+            return SqsMapping(
+                m,
+                queue,
+                self.queues.get(queue.config.dead_letter or ""),
+                fn,
+                self.loop,
+                self.account,
+                region,
+                account_id,
+            )
+        return StreamMapping(
+            m,
+            self.streams[m.source],
+            fn,
+            self.loop,
+            self.account,
+            self.destinations,
+            self.async_.may_send,
+            self.seed,
+            region,
+            account_id,
+        )
 
     def _sender(self, traffic: Any) -> Callable[[Any], None]:
         kind, _, name = traffic.target.partition(":")
@@ -200,8 +241,9 @@ class Simulation:
         key = (fn.name, principal, source_arn, source_account)
         if key not in self._decisions:
             account = self.scenario.account
-            self._decisions[key] = invoke_decision(fn.config, principal, source_arn, source_account,
-                                                   account.region, account.account_id)
+            self._decisions[key] = invoke_decision(
+                fn.config, principal, source_arn, source_account, account.region, account.account_id
+            )
         return self._decisions[key]
 
     def _invoke_from(self, name: str, event: Any, principal: str, source_arn: str) -> None:
@@ -219,9 +261,18 @@ class Simulation:
         fn.requests += 1
         fn.denied += 1
         if self.loop.listeners:
-            self.loop.emit("denied", {"function": fn.name, "request_id": number, "principal": principal,
-                                      "invocation": invocation, "status": 403, "error": "AccessDeniedException",
-                                      "reason": decision.explanation})
+            self.loop.emit(
+                "denied",
+                {
+                    "function": fn.name,
+                    "request_id": number,
+                    "principal": principal,
+                    "invocation": invocation,
+                    "status": 403,
+                    "error": "AccessDeniedException",
+                    "reason": decision.explanation,
+                },
+            )
 
     def _sample(self, _: Any) -> None:
         """Close a step. Steps are [start, end): what happens at a boundary counts in the next step."""
@@ -289,38 +340,73 @@ class Simulation:
         """
         functions = {}
         for name, fn in self.runtimes.items():
-            envs = tuple(
-                EnvironmentView(env.id, env.state, env.provisioned,
-                                self.request_id(env.request) if env.state != "idle" else None,
-                                env.idle_since if env.state == "idle" else env.started_at, env.invocations)
-                for env in fn.environments.values()
-            ) if environments else ()
-            next_events = (sorted(fn.async_waiting.values(), key=_next_try) if waiting_limit is None
-                           else heapq.nsmallest(waiting_limit, fn.async_waiting.values(), key=_next_try))
-            waiting = tuple(WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try)
-                            for e in next_events)
+            envs = (
+                tuple(
+                    EnvironmentView(
+                        env.id,
+                        env.state,
+                        env.provisioned,
+                        self.request_id(env.request) if env.state != "idle" else None,
+                        env.idle_since if env.state == "idle" else env.started_at,
+                        env.invocations,
+                    )
+                    for env in fn.environments.values()
+                )
+                if environments
+                else ()
+            )
+            next_events = (
+                sorted(fn.async_waiting.values(), key=_next_try)
+                if waiting_limit is None
+                else heapq.nsmallest(waiting_limit, fn.async_waiting.values(), key=_next_try)
+            )
+            waiting = tuple(
+                WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try) for e in next_events
+            )
             functions[name] = FunctionView(
-                name=name, busy=fn.busy, reserved=fn.reserved, provisioned=fn.config.provisioned_concurrency,
-                environments=envs, waiting=waiting, waiting_count=len(fn.async_waiting),
+                name=name,
+                busy=fn.busy,
+                reserved=fn.reserved,
+                provisioned=fn.config.provisioned_concurrency,
+                environments=envs,
+                waiting=waiting,
+                waiting_count=len(fn.async_waiting),
                 counters={
-                    "invocations": fn.invocations, "errors": fn.errors, "throttles": fn.throttles, "denied": fn.denied,
-                    "cold_starts": fn.cold_starts, "retried": fn.retried, "dropped": fn.dropped,
-                    "succeeded": fn.succeeded, "to_dlq": fn.to_dlq, "to_on_failure": fn.to_on_failure,
+                    "invocations": fn.invocations,
+                    "errors": fn.errors,
+                    "throttles": fn.throttles,
+                    "denied": fn.denied,
+                    "cold_starts": fn.cold_starts,
+                    "retried": fn.retried,
+                    "dropped": fn.dropped,
+                    "succeeded": fn.succeeded,
+                    "to_dlq": fn.to_dlq,
+                    "to_on_failure": fn.to_on_failure,
                     "to_on_success": fn.to_on_success,
                 },
             )
-        queues = {name: {"visible": q.visible, "sent": q.sent, "in_flight": q.not_visible, "deleted": q.deleted}
-                  for name, q in self.queues.items()}
+        queues = {
+            name: {"visible": q.visible, "sent": q.sent, "in_flight": q.not_visible, "deleted": q.deleted}
+            for name, q in self.queues.items()
+        }
         now = self.loop.now
         streams = {}
         for name, stream in self.streams.items():
             mapping = stream.consumer
             streams[name] = StreamView(
-                name, stream.kind, stream.written, mapping.figures(now) if mapping else {},
+                name,
+                stream.kind,
+                stream.written,
+                mapping.figures(now) if mapping else {},
                 tuple(mapping.shard_views(now)) if mapping else (),
-                round(mapping.fn.iterator_age_ms) if mapping else 0)
-        account = {"busy": self.account.busy, "limit": self.account.limit,
-                   "unreserved_busy": self.account.unreserved_busy, "unreserved_capacity": self.account.unreserved_capacity}
+                round(mapping.fn.iterator_age_ms) if mapping else 0,
+            )
+        account = {
+            "busy": self.account.busy,
+            "limit": self.account.limit,
+            "unreserved_busy": self.account.unreserved_busy,
+            "unreserved_capacity": self.account.unreserved_capacity,
+        }
         return Snapshot(self.loop.now, self.finished, functions, queues, account, streams)
 
 

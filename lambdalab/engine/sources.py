@@ -35,11 +35,11 @@ from typing import TYPE_CHECKING, Any
 
 from lambdalab.engine import limits
 from lambdalab.engine.behaviour import matches
-from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
 from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, Message, MessageGroups, QueueState, VisibleMessages
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping
+from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
@@ -50,8 +50,17 @@ _SCALE_STEP_S = 60.0 / limits.SQS_POLLERS_PER_MINUTE  # one more concurrent batc
 
 
 class SqsMapping:
-    def __init__(self, config: EventSourceMapping, queue: QueueState, dlq: QueueState | None, fn: FunctionRuntime,
-                 loop: EventLoop, account: AccountConcurrency, region: str, account_id: str):
+    def __init__(
+        self,
+        config: EventSourceMapping,
+        queue: QueueState,
+        dlq: QueueState | None,
+        fn: FunctionRuntime,
+        loop: EventLoop,
+        account: AccountConcurrency,
+        region: str,
+        account_id: str,
+    ):
         self.config = config
         self.queue = queue
         self.dlq = dlq
@@ -64,8 +73,12 @@ class SqsMapping:
         self.in_flight = 0  # batches being processed
         self.backlog_since: float | None = None  # pollers grow from here while messages remain
         self.poll_at: float | None = None  # the poll already scheduled, if any
-        self.batches: dict[int, tuple[list[Message], float, list[Message] | None]] = {}  # request -> batch, receive time, modelled failures
-        self.held: dict[int, tuple[list[Message], float]] = {}  # throttled batches, oldest first: request -> batch, receive time
+        self.batches: dict[
+            int, tuple[list[Message], float, list[Message] | None]
+        ] = {}  # request -> batch, receive time, modelled failures
+        self.held: dict[
+            int, tuple[list[Message], float]
+        ] = {}  # throttled batches, oldest first: request -> batch, receive time
         # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
@@ -101,8 +114,11 @@ class SqsMapping:
 
     def _window_open(self, ready: VisibleMessages | MessageGroups) -> bool:
         """Whether a batching window may wait for more: neither the batch size nor 6 MB of payload is there yet."""
-        return (self.config.batching_window > 0 and len(ready) < self.config.batch_size
-                and not self.room.overflows(ready.payload))
+        return (
+            self.config.batching_window > 0
+            and len(ready) < self.config.batch_size
+            and not self.room.overflows(ready.payload)
+        )
 
     def _poll_later(self, when: float) -> None:
         if self.poll_at is None or when < self.poll_at:
@@ -183,12 +199,20 @@ class SqsMapping:
         if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
             modelled = [m for m in batch if any(matches(rule.when, decoded(m.body)) for rule in self.item_rules)]
             if modelled and self.fifo:  # FIFO code stops at the first failure and reports it and all after it
-                modelled = batch[batch.index(modelled[0]):]
+                modelled = batch[batch.index(modelled[0]) :]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
         self.batches[number] = (batch, received_at, modelled)
         if self.loop.listeners:
-            self.loop.emit("batch", {"function": fn.name, "request_id": number, "queue": queue.config.name,
-                                     "messages": [m.number for m in batch], "groups": [m.group for m in batch]})
+            self.loop.emit(
+                "batch",
+                {
+                    "function": fn.name,
+                    "request_id": number,
+                    "queue": queue.config.name,
+                    "messages": [m.number for m in batch],
+                    "groups": [m.group for m in batch],
+                },
+            )
         fn.begin(env, number, event, self._done)
 
     def _done(self, env: Environment) -> None:
@@ -208,16 +232,26 @@ class SqsMapping:
             else:
                 failed = reported_failures(env.response, batch)
         if self.loop.listeners:
-            self.loop.emit("batch_done", {"function": fn.name, "request_id": env.request, "queue": queue.config.name,
-                                          "messages": [m.number for m in batch], "failed": [m.number for m in failed],
-                                          "groups": [m.group for m in failed]})
+            self.loop.emit(
+                "batch_done",
+                {
+                    "function": fn.name,
+                    "request_id": env.request,
+                    "queue": queue.config.name,
+                    "messages": [m.number for m in batch],
+                    "failed": [m.number for m in failed],
+                    "groups": [m.group for m in failed],
+                },
+            )
         kept = set(map(id, failed))
         deleted = len(batch) - len(failed)
         queue.deleted += deleted
         queue.not_visible -= deleted
         queue.ready.release(batch, failed)
         if failed:
-            self.loop.at(received_at + queue.config.visibility_timeout, self._returned, [m for m in batch if id(m) in kept])
+            self.loop.at(
+                received_at + queue.config.visibility_timeout, self._returned, [m for m in batch if id(m) in kept]
+            )
         self.wake()
 
     def _returned(self, messages: list[Message]) -> None:
@@ -230,9 +264,17 @@ class SqsMapping:
             if most is not None and message.receive_count >= most and self.dlq is not None:
                 self.dlq.send(now, message.body, group=message.group)
                 if self.loop.listeners:
-                    self.loop.emit("redrive", {"function": self.fn.name, "queue": queue.config.name,
-                                               "dlq": self.dlq.config.name, "message": message.number,
-                                               "receive_count": message.receive_count, "group": message.group})
+                    self.loop.emit(
+                        "redrive",
+                        {
+                            "function": self.fn.name,
+                            "queue": queue.config.name,
+                            "dlq": self.dlq.config.name,
+                            "message": message.number,
+                            "receive_count": message.receive_count,
+                            "group": message.group,
+                        },
+                    )
             else:
                 back.append(message)
         queue.ready.put_back(back)
@@ -245,17 +287,30 @@ class SqsMapping:
         records = []
         for m in batch:
             body = m.body if isinstance(m.body, str) else json.dumps(m.body)
-            records.append({
-                "messageId": m.id, "receiptHandle": f"{m.id}#{m.receive_count}", "body": body,
-                "attributes": {"ApproximateReceiveCount": str(m.receive_count),
-                               "SentTimestamp": str(EPOCH_MS + int(m.sent_at * 1000)), "SenderId": self.account_id,
-                               "ApproximateFirstReceiveTimestamp": str(EPOCH_MS + int(m.first_received_at * 1000))},
-                "messageAttributes": {}, "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
-                "eventSource": "aws:sqs", "eventSourceARN": self.arn, "awsRegion": self.region,
-            })
+            records.append(
+                {
+                    "messageId": m.id,
+                    "receiptHandle": f"{m.id}#{m.receive_count}",
+                    "body": body,
+                    "attributes": {
+                        "ApproximateReceiveCount": str(m.receive_count),
+                        "SentTimestamp": str(EPOCH_MS + int(m.sent_at * 1000)),
+                        "SenderId": self.account_id,
+                        "ApproximateFirstReceiveTimestamp": str(EPOCH_MS + int(m.first_received_at * 1000)),
+                    },
+                    "messageAttributes": {},
+                    "md5OfBody": hashlib.md5(body.encode()).hexdigest(),
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": self.arn,
+                    "awsRegion": self.region,
+                }
+            )
             if self.fifo:  # content-based deduplication: the id is the body's SHA-256
-                records[-1]["attributes"].update(MessageGroupId=m.group, SequenceNumber=f"{m.number:020d}",
-                                                 MessageDeduplicationId=hashlib.sha256(body.encode()).hexdigest())
+                records[-1]["attributes"].update(
+                    MessageGroupId=m.group,
+                    SequenceNumber=f"{m.number:020d}",
+                    MessageDeduplicationId=hashlib.sha256(body.encode()).hexdigest(),
+                )
         return {"Records": records}
 
 

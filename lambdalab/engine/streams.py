@@ -92,8 +92,11 @@ class StreamState:
         """The records already in the stream when the run starts, evenly over `backlog_over` before it."""
         config = self.config
         for i in range(config.backlog):
-            self.put(-config.backlog_over + i * config.backlog_over / config.backlog, config.backlog_event,
-                     put_key(config.backlog_event))
+            self.put(
+                -config.backlog_over + i * config.backlog_over / config.backlog,
+                config.backlog_event,
+                put_key(config.backlog_event),
+            )
 
     def sequence_number(self, record: StreamRecord) -> str:
         """Fixed-width digits, growing along each shard, shaped like the service's."""
@@ -116,7 +119,9 @@ class Lane:
         self.part = part  # which of the shard's parallelization parts
         self.pending: deque[StreamRecord] = deque()  # not read yet
         self.pending_bytes = 0  # what they would weigh in a batch
-        self.batches: deque[list[StreamRecord]] = deque()  # read, not done: a batch to retry, or a bisected batch's halves
+        self.batches: deque[list[StreamRecord]] = (
+            deque()
+        )  # read, not done: a batch to retry, or a bisected batch's halves
         self.busy = False  # a batch is being processed
         self.attempts = 0  # failed attempts of batches[0] that count against maximum_retry_attempts
         self.poll_at: float | None = None
@@ -124,9 +129,19 @@ class Lane:
 
 
 class StreamMapping:
-    def __init__(self, config: EventSourceMapping, stream: StreamState, fn: FunctionRuntime, loop: EventLoop,
-                 account: AccountConcurrency, destinations: Destinations, may_send: Any, seed: int, region: str,
-                 account_id: str):
+    def __init__(
+        self,
+        config: EventSourceMapping,
+        stream: StreamState,
+        fn: FunctionRuntime,
+        loop: EventLoop,
+        account: AccountConcurrency,
+        destinations: Destinations,
+        may_send: Any,
+        seed: int,
+        region: str,
+        account_id: str,
+    ):
         self.config = config
         self.stream = stream
         self.fn = fn
@@ -141,9 +156,12 @@ class StreamMapping:
         self.lanes = [Lane(s, p) for s in range(stream.config.shards) for p in range(self.factor)]
         self.interval = limits.STREAM_POLL_S[stream.kind]
         self.retention = stream.config.retention
-        self.start_from = {"TRIM_HORIZON": float("-inf"), "LATEST": 0.0}.get(config.starting_position,
-                                                                             config.starting_position_time)
-        self.batches: dict[int, tuple[Lane, list[StreamRecord], int | None]] = {}  # request -> lane, batch, modelled failure
+        self.start_from = {"TRIM_HORIZON": float("-inf"), "LATEST": 0.0}.get(
+            config.starting_position, config.starting_position_time
+        )
+        self.batches: dict[
+            int, tuple[Lane, list[StreamRecord], int | None]
+        ] = {}  # request -> lane, batch, modelled failure
         self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
         self.needs_event = fn.real is not None or bool(self.item_rules)  # otherwise nothing reads the event
         # Records, each counted in exactly one of these or still in a lane (in flight or unread).
@@ -201,8 +219,12 @@ class StreamMapping:
             if not pending:
                 return
             size, window = self.config.batch_size, self.config.batching_window
-            if (window > 0 and len(pending) < size and not self.room.overflows(lane.pending_bytes)
-                    and now < pending[0].arrived_at + window):
+            if (
+                window > 0
+                and len(pending) < size
+                and not self.room.overflows(lane.pending_bytes)
+                and now < pending[0].arrived_at + window
+            ):
                 self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
                 return
             admits, batch = self.room.start().admits, []
@@ -256,13 +278,24 @@ class StreamMapping:
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
             # The modelled code reports the first record it fails on; no `when` rule fails the invocation.
-            modelled = next((i for i, r in enumerate(batch) if any(matches(rule.when, r.body) for rule in self.item_rules)), None)
+            modelled = next(
+                (i for i, r in enumerate(batch) if any(matches(rule.when, r.body) for rule in self.item_rules)), None
+            )
             event = None
         self.batches[number] = (lane, batch, modelled)
         if self.loop.listeners:
-            self.loop.emit("batch", {"function": fn.name, "request_id": number, "stream": self.stream.config.name,
-                                     "shard": lane.shard, "part": lane.part, "records": [r.number for r in batch],
-                                     "keys": [r.key for r in batch]})
+            self.loop.emit(
+                "batch",
+                {
+                    "function": fn.name,
+                    "request_id": number,
+                    "stream": self.stream.config.name,
+                    "shard": lane.shard,
+                    "part": lane.part,
+                    "records": [r.number for r in batch],
+                    "keys": [r.key for r in batch],
+                },
+            )
         fn.begin(got, number, event, self._done)
 
     def _done(self, env: Environment) -> None:
@@ -295,9 +328,20 @@ class StreamMapping:
             outcome = self._failed(lane, batch[failed_from:])
             self.processed += failed_from
         if self.loop.listeners:
-            self.loop.emit("batch_done", {"function": fn.name, "request_id": env.request, "stream": self.stream.config.name,
-                                          "shard": lane.shard, "part": lane.part, "records": [r.number for r in batch],
-                                          "failed_from": failed_from, "outcome": outcome, "attempts": lane.attempts})
+            self.loop.emit(
+                "batch_done",
+                {
+                    "function": fn.name,
+                    "request_id": env.request,
+                    "stream": self.stream.config.name,
+                    "shard": lane.shard,
+                    "part": lane.part,
+                    "records": [r.number for r in batch],
+                    "failed_from": failed_from,
+                    "outcome": outcome,
+                    "attempts": lane.attempts,
+                },
+            )
         if lane.batches or lane.pending:
             self._poll_at(lane, now)
 
@@ -343,9 +387,17 @@ class StreamMapping:
         """Skip records and move on: the on-failure destination gets a record describing them."""
         fn, target = self.fn, self.config.on_failure
         if self.loop.listeners:
-            self.loop.emit("batch_discarded", {"function": fn.name, "stream": self.stream.config.name, "shard": lane.shard,
-                                               "part": lane.part, "records": [r.number for r in records],
-                                               "condition": condition})
+            self.loop.emit(
+                "batch_discarded",
+                {
+                    "function": fn.name,
+                    "stream": self.stream.config.name,
+                    "shard": lane.shard,
+                    "part": lane.part,
+                    "records": [r.number for r in records],
+                    "condition": condition,
+                },
+            )
         if target is None:
             self.discarded += len(records)
             return
@@ -366,9 +418,12 @@ class StreamMapping:
         first, last = records[0], records[-1]
         info_key = "KinesisBatchInfo" if stream.kind == "kinesis" else "DDBStreamBatchInfo"
         return {
-            "requestContext": {"requestId": request_id(self.seed, lane.last_request),
-                               "functionArn": function_arn(self.region, self.account_id, fn.config.name, fn.version),
-                               "condition": condition, "approximateInvokeCount": attempts},
+            "requestContext": {
+                "requestId": request_id(self.seed, lane.last_request),
+                "functionArn": function_arn(self.region, self.account_id, fn.config.name, fn.version),
+                "condition": condition,
+                "approximateInvokeCount": attempts,
+            },
             "responseContext": {"statusCode": 200, "executedVersion": fn.version, "functionError": "Unhandled"},
             "version": "1.0",
             "timestamp": timestamp(self.loop.now),
@@ -393,24 +448,46 @@ class StreamMapping:
             arrived_s = (EPOCH_MS + r.arrived_at * 1000.0) / 1000.0
             if stream.kind == "kinesis":
                 data = base64.b64encode(_json(r.body).encode()).decode()
-                records.append({
-                    "kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": r.key, "sequenceNumber": sequence,
-                                "data": data, "approximateArrivalTimestamp": round(arrived_s, 3)},
-                    "eventSource": "aws:kinesis", "eventVersion": "1.0", "eventID": f"{stream.shard_id(r.shard)}:{sequence}",
-                    "eventName": "aws:kinesis:record", "invokeIdentityArn": self.role_arn, "awsRegion": self.region,
-                    "eventSourceARN": stream.arn,
-                })
+                records.append(
+                    {
+                        "kinesis": {
+                            "kinesisSchemaVersion": "1.0",
+                            "partitionKey": r.key,
+                            "sequenceNumber": sequence,
+                            "data": data,
+                            "approximateArrivalTimestamp": round(arrived_s, 3),
+                        },
+                        "eventSource": "aws:kinesis",
+                        "eventVersion": "1.0",
+                        "eventID": f"{stream.shard_id(r.shard)}:{sequence}",
+                        "eventName": "aws:kinesis:record",
+                        "invokeIdentityArn": self.role_arn,
+                        "awsRegion": self.region,
+                        "eventSourceARN": stream.arn,
+                    }
+                )
             else:
                 image = to_dynamodb(stored_item(r.body, key_schema[0], r.key))
-                records.append({
-                    "eventID": hashlib.md5(sequence.encode()).hexdigest(), "eventVersion": "1.1",
-                    "dynamodb": {"ApproximateCreationDateTime": int(arrived_s),
-                                 "Keys": {name: image[name] for name in key_schema if name in image},  # all but in the size probe
-                                 "NewImage": image, "SequenceNumber": sequence,
-                                 "SizeBytes": len(_json(image).encode()), "StreamViewType": "NEW_IMAGE"},
-                    "awsRegion": self.region, "eventName": "INSERT" if r.insert else "MODIFY",
-                    "eventSourceARN": stream.arn, "eventSource": "aws:dynamodb",
-                })
+                records.append(
+                    {
+                        "eventID": hashlib.md5(sequence.encode()).hexdigest(),
+                        "eventVersion": "1.1",
+                        "dynamodb": {
+                            "ApproximateCreationDateTime": int(arrived_s),
+                            "Keys": {
+                                name: image[name] for name in key_schema if name in image
+                            },  # all but in the size probe
+                            "NewImage": image,
+                            "SequenceNumber": sequence,
+                            "SizeBytes": len(_json(image).encode()),
+                            "StreamViewType": "NEW_IMAGE",
+                        },
+                        "awsRegion": self.region,
+                        "eventName": "INSERT" if r.insert else "MODIFY",
+                        "eventSourceARN": stream.arn,
+                        "eventSource": "aws:dynamodb",
+                    }
+                )
         return {"Records": records}
 
     # --- what the report and the TUI read -------------------------------------------------------
@@ -421,22 +498,32 @@ class StreamMapping:
         gone = now - self.retention
         expired_unread = sum(_count_older(lane.pending, gone) for lane in self.lanes)
         unread = sum(len(lane.pending) for lane in self.lanes) - expired_unread
-        return {"processed": self.processed, "to_on_failure": self.to_on_failure, "discarded": self.discarded,
-                "expired": self.expired + expired_unread, "skipped": self.skipped, "in_flight": in_flight,
-                "unread": unread}
+        return {
+            "processed": self.processed,
+            "to_on_failure": self.to_on_failure,
+            "discarded": self.discarded,
+            "expired": self.expired + expired_unread,
+            "skipped": self.skipped,
+            "in_flight": in_flight,
+            "unread": unread,
+        }
 
     def shard_views(self, now: float) -> list[dict[str, Any]]:
         """Per shard: records waiting, batches in flight, failed attempts so far, and the age of its oldest unread record."""
         views = []
         factor = self.factor
         for shard in range(self.stream.config.shards):
-            lanes = self.lanes[shard * factor:(shard + 1) * factor]
+            lanes = self.lanes[shard * factor : (shard + 1) * factor]
             oldest = min((q[0].arrived_at for lane in lanes for q in (*lane.batches, lane.pending) if q), default=None)
-            views.append({"shard": self.stream.shard_id(shard),
-                          "waiting": sum(len(lane.pending) + sum(map(len, lane.batches)) for lane in lanes),
-                          "busy": sum(lane.busy for lane in lanes),
-                          "attempts": max(lane.attempts for lane in lanes),
-                          "behind_ms": round((now - oldest) * 1000.0) if oldest is not None else 0})
+            views.append(
+                {
+                    "shard": self.stream.shard_id(shard),
+                    "waiting": sum(len(lane.pending) + sum(map(len, lane.batches)) for lane in lanes),
+                    "busy": sum(lane.busy for lane in lanes),
+                    "attempts": max(lane.attempts for lane in lanes),
+                    "behind_ms": round((now - oldest) * 1000.0) if oldest is not None else 0,
+                }
+            )
         return views
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from heapq import heappush
-from typing import Any, Callable
+from typing import Any
 
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.model import Traffic
@@ -16,8 +17,21 @@ Send = Callable[[Any], None]  # takes one event payload
 class Generator:
     """Arrivals at a steady or Poisson rate over [start, end), or a burst of N at one instant."""
 
-    __slots__ = ("spec", "loop", "send", "payloads", "sent", "_rand", "_on_arrive",
-                 "_heap", "_seq", "_start", "_end", "_rate", "_poisson")
+    __slots__ = (
+        "spec",
+        "loop",
+        "send",
+        "payloads",
+        "sent",
+        "_rand",
+        "_on_arrive",
+        "_heap",
+        "_seq",
+        "_start",
+        "_end",
+        "_rate",
+        "_poisson",
+    )
 
     def __init__(self, spec: Traffic, loop: EventLoop, send: Send):
         self.spec = spec

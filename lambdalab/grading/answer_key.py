@@ -21,11 +21,11 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from lzma import LZMAError
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -81,8 +81,17 @@ def load_key(folder: Path) -> AnswerKey:
     """A key made by `classroom init`; InputErrors naming the file, line and key for anything wrong in it."""
     path = folder / KEY_FILE
     if not path.is_file():
-        raise InputErrors([InputError(str(folder), 0, 0, "", f"not an answer key: no {KEY_FILE} in it "
-                                                             "(make one with `lambdalab classroom init KEYDIR`)")])
+        raise InputErrors(
+            [
+                InputError(
+                    str(folder),
+                    0,
+                    0,
+                    "",
+                    f"not an answer key: no {KEY_FILE} in it (make one with `lambdalab classroom init KEYDIR`)",
+                )
+            ]
+        )
     doc = load_yaml(path)  # JSON is YAML: positions for free
     data = doc.data
     if not isinstance(data, dict) or not isinstance(data.get("secret"), str) or len(data["secret"]) != 64:
@@ -100,8 +109,13 @@ def load_key(folder: Path) -> AnswerKey:
         items = checks_doc.data["checks"]
         not_hidden = [i for i, item in enumerate(items) if not item.get("hidden")]
         if not_hidden:
-            raise InputErrors([checks_doc.error(("checks", not_hidden[0], "hidden"),
-                                                "a key holds hidden checks only: add `hidden: true`")])
+            raise InputErrors(
+                [
+                    checks_doc.error(
+                        ("checks", not_hidden[0], "hidden"), "a key holds hidden checks only: add `hidden: true`"
+                    )
+                ]
+            )
         hidden[checks_doc.data["exercise"]] = tuple(check_from(item, n) for n, item in enumerate(items, start=1))
         texts[checks_doc.data["exercise"]] = file.read_text("utf-8")
     return AnswerKey(folder, secret, str(data.get("lambdalab", "")), dict(data.get("course") or {}), hidden, texts)
@@ -135,6 +149,7 @@ def unpack_key(text: str, into: Path) -> Path:
 
 # --- making a key --------------------------------------------------------------------------------------
 
+
 @dataclass
 class Made:
     """What making a key did, for the instructor to read."""
@@ -144,8 +159,9 @@ class Made:
     kept: int = 0  # hidden checks without `vary`, kept as shipped
 
 
-def make_key(folder: Path, exercises: list[Exercise], said: Callable[[str], None] = lambda _: None,
-             secret: bytes | None = None) -> Made:
+def make_key(
+    folder: Path, exercises: list[Exercise], said: Callable[[str], None] = lambda _: None, secret: bytes | None = None
+) -> Made:
     """Draw every hidden check for a new class and write the key; ValueError when a check has no draw the
     reference passes (an authoring problem `lambdalab validate` reports too). The same `secret` and course
     make the same key (co-instructors, or a key lost with its secret kept)."""
@@ -170,8 +186,10 @@ def make_key(folder: Path, exercises: list[Exercise], said: Callable[[str], None
                         break
                     made.redrawn += 1
                 else:
-                    raise ValueError(f"{exercise.id}: no draw of {check.id!r} that the reference solution passes "
-                                     f"in {DRAWS} tries: its `vary` needs narrower ranges (lambdalab validate)")
+                    raise ValueError(
+                        f"{exercise.id}: no draw of {check.id!r} that the reference solution passes "
+                        f"in {DRAWS} tries: its `vary` needs narrower ranges (lambdalab validate)"
+                    )
                 made.drawn += 1
                 drawn_for[exercise.id].append(candidate)
             said(f"  {exercise.id}: {len(drawn_for[exercise.id])} hidden check(s)")
@@ -190,12 +208,26 @@ def _write(folder: Path, secret: bytes, exercises: list[Exercise], drawn_for: di
         (place / HIDDEN_FILE).write_text(
             f"# The hidden checks of {exercise.id} for this class, drawn from the key's secret. Edit with care:\n"
             f"# `lambdalab grade --key` runs them as they are.\n"
-            + yaml.safe_dump({"exercise": exercise.id, "checks": checks}, sort_keys=False, allow_unicode=True, width=110),
-            "utf-8")
-    made_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-    (folder / KEY_FILE).write_text(json.dumps({
-        "format": 1, "lambdalab": __version__, "created": made_at, "secret": secret.hex(),
-        "course": {e.id: e.content_sha256 for e in exercises}}, indent=2) + "\n", "utf-8")
+            + yaml.safe_dump(
+                {"exercise": exercise.id, "checks": checks}, sort_keys=False, allow_unicode=True, width=110
+            ),
+            "utf-8",
+        )
+    made_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    (folder / KEY_FILE).write_text(
+        json.dumps(
+            {
+                "format": 1,
+                "lambdalab": __version__,
+                "created": made_at,
+                "secret": secret.hex(),
+                "course": {e.id: e.content_sha256 for e in exercises},
+            },
+            indent=2,
+        )
+        + "\n",
+        "utf-8",
+    )
     (folder / "README.md").write_text(_README, "utf-8")
     for path in (folder, *folder.rglob("*")):
         os.chmod(path, 0o700 if path.is_dir() else 0o600)

@@ -28,8 +28,21 @@ from lambdalab.engine.scenario import json_path
 
 TARGETS = ("response", "error", "logs", "tmp", "table", "cloudfront")
 PER_INVOCATION = ("response", "error", "cloudfront")
-OPERATORS = ("equals", "not_equals", "matches", "contains", "not_contains", "type", "exists", "schema",
-             "at_least", "at_most", "less_than", "greater_than", "length")
+OPERATORS = (
+    "equals",
+    "not_equals",
+    "matches",
+    "contains",
+    "not_contains",
+    "type",
+    "exists",
+    "schema",
+    "at_least",
+    "at_most",
+    "less_than",
+    "greater_than",
+    "length",
+)
 _JSON_TYPES = {"object": dict, "array": list, "string": str, "boolean": bool, "null": type(None)}
 
 
@@ -110,8 +123,11 @@ def _holds(item: dict, target: str, path: str, source: Any, error: dict | None) 
     op = next(o for o in OPERATORS if o in item)
     expected = item[op]
     if op == "exists":
-        return None if (value is not MISSING) == bool(expected) else (
-            f"{label} is missing" if expected else f"{label} should not be there, but is {show(value)}")
+        return (
+            None
+            if (value is not MISSING) == bool(expected)
+            else (f"{label} is missing" if expected else f"{label} should not be there, but is {show(value)}")
+        )
     if value is MISSING:
         whole = f" (the {target} is {show(source)})" if path != "$" and target in PER_INVOCATION else ""
         return f"{label} is missing{whole}; expected {_wanted(op, expected)}"
@@ -132,9 +148,11 @@ def _passes(op: str, value: Any, expected: Any) -> bool:
     if op == "matches":
         return isinstance(value, str) and re.search(str(expected), value) is not None
     if op in ("contains", "not_contains"):
-        found = (isinstance(value, str) and isinstance(expected, str) and expected in value) or (
-            isinstance(value, list) and any(same(v, expected) for v in value)) or (
-            isinstance(value, dict) and isinstance(expected, str) and expected in value)
+        found = (
+            (isinstance(value, str) and isinstance(expected, str) and expected in value)
+            or (isinstance(value, list) and any(same(v, expected) for v in value))
+            or (isinstance(value, dict) and isinstance(expected, str) and expected in value)
+        )
         return found == (op == "contains")
     if op == "type":
         return json_type(value) == expected
@@ -144,8 +162,12 @@ def _passes(op: str, value: Any, expected: Any) -> bool:
         return isinstance(value, (str, list, dict)) and len(value) == expected
     if not _number(value) or not _number(expected):
         return False
-    return {"at_least": value >= expected, "at_most": value <= expected,
-            "less_than": value < expected, "greater_than": value > expected}[op]
+    return {
+        "at_least": value >= expected,
+        "at_most": value <= expected,
+        "less_than": value < expected,
+        "greater_than": value > expected,
+    }[op]
 
 
 def lookup(value: Any, path: str) -> Any:
@@ -177,10 +199,20 @@ def show(value: Any, limit: int = 160) -> str:
 
 
 def _wanted(op: str, expected: Any) -> str:
-    words = {"equals": "", "not_equals": "anything but ", "matches": "text matching ", "contains": "something containing ",
-             "not_contains": "nothing containing ", "type": "a value of type ", "schema": "",
-             "length": "length ", "at_least": "at least ", "at_most": "at most ", "less_than": "less than ",
-             "greater_than": "more than "}
+    words = {
+        "equals": "",
+        "not_equals": "anything but ",
+        "matches": "text matching ",
+        "contains": "something containing ",
+        "not_contains": "nothing containing ",
+        "type": "a value of type ",
+        "schema": "",
+        "length": "length ",
+        "at_least": "at least ",
+        "at_most": "at most ",
+        "less_than": "less than ",
+        "greater_than": "more than ",
+    }
     return words[op] + (str(expected) if op in ("type", "length") else show(expected) if op != "schema" else "")
 
 

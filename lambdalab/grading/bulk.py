@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Callable
 
 from lambdalab.grading import copies
 from lambdalab.grading.answer_key import AnswerKey
@@ -23,10 +23,19 @@ from lambdalab.runtime import linux
 SCRATCH_LABEL = "lambdalab-grade"
 
 
-def grade_submissions(folders: list[Path], exercises: list[Exercise], jobs: int, limit_s: float, *,
-                      key: AnswerKey | None = None, hidden: tuple[str, ...] = (), layers: tuple[str, ...] = LAYERS,
-                      journal: Journal | None = None, started: Callable[[Isolation], None] | None = None,
-                      done: Callable[[WorkspaceResult, bool], None] | None = None) -> list[WorkspaceResult]:
+def grade_submissions(
+    folders: list[Path],
+    exercises: list[Exercise],
+    jobs: int,
+    limit_s: float,
+    *,
+    key: AnswerKey | None = None,
+    hidden: tuple[str, ...] = (),
+    layers: tuple[str, ...] = LAYERS,
+    journal: Journal | None = None,
+    started: Callable[[Isolation], None] | None = None,
+    done: Callable[[WorkspaceResult, bool], None] | None = None,
+) -> list[WorkspaceResult]:
     """Every submission's result, in the order given. `started` hears which isolation the run has; `done`
     hears of each submission as it ends (and whether it was kept from an interrupted run). Interrupted
     (KeyboardInterrupt), it ends every grading process and lets the exception through: what was finished is

@@ -9,9 +9,10 @@ import math
 import re
 import statistics
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.progress import FORMAT as PROGRESS_FORMAT
@@ -22,8 +23,10 @@ REPORT_FILE = "report.html"
 STATUSES = ("passed", "failed", "error", "skip")
 BUCKETS = tuple(f"{n}–{n + 9}%" for n in range(0, 100, 10)) + ("100%",)
 NO_MESSAGE = "(no message)"
-NOT_RECORDED = ("No progress file says which quiz questions were missed: they were written by a lambdalab that kept "
-                "only scores. Quizzes taken from now on record them.")
+NOT_RECORDED = (
+    "No progress file says which quiz questions were missed: they were written by a lambdalab that kept "
+    "only scores. Quizzes taken from now on record them."
+)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 QuestionKey = tuple[str, str, str]  # (lesson, quiz, question) ids
@@ -149,6 +152,7 @@ class ClassReport:
 
 # --- reading --------------------------------------------------------------------------------------------
 
+
 def load(folder: Path, hint_ladders: Mapping[str, int]) -> ClassReport:
     """The report of a GRADES folder, with the installed course's quiz prompts; BadInput for a missing folder or a
     bad grades.json."""
@@ -161,8 +165,12 @@ def load(folder: Path, hint_ladders: Mapping[str, int]) -> ClassReport:
 
 def course_prompts(course: Course) -> dict[QuestionKey, str]:
     """Every quiz question's prompt on one line, in course order (the order ties are listed in)."""
-    return {(lesson.id, quiz.id, question.id): " ".join(question.prompt.split())
-            for lesson in course.lessons for quiz in lesson.quizzes for question in quiz.questions}
+    return {
+        (lesson.id, quiz.id, question.id): " ".join(question.prompt.split())
+        for lesson in course.lessons
+        for quiz in lesson.quizzes
+        for question in quiz.questions
+    }
 
 
 def read_grades(path: Path) -> list[dict]:
@@ -207,18 +215,44 @@ def _read_json(path: Path, missing_hint: str) -> Any:
 
 # A shape is a type, a list [item shape], or a dict of key -> (shape, required); {"*": ...} for any key.
 NUMBER, TEXT, BOOL, WHOLE = "number", "string", "true or false", "whole number"
-TEST_SHAPE = {"name": (TEXT, True), "status": (STATUSES, True), "message": (TEXT, True), "hidden": (BOOL, False),
-              "id": (TEXT, False)}
+TEST_SHAPE = {
+    "name": (TEXT, True),
+    "status": (STATUSES, True),
+    "message": (TEXT, True),
+    "hidden": (BOOL, False),
+    "id": (TEXT, False),
+}
 COPY_SHAPE = {"kind": (TEXT, True), "file": (TEXT, True), "how": (TEXT, True), "with": (TEXT, True)}
-EXERCISE_SHAPE = {"id": (TEXT, True), "status": (TEXT, True), "score": (NUMBER, True), "max_score": (NUMBER, True),
-                  "tests": ([TEST_SHAPE], True), "flags": ([COPY_SHAPE], False)}
-GRADES_SHAPE = [{"workspace": (TEXT, True), "score": (NUMBER, True), "max_score": (NUMBER, True),
-                 "message": (TEXT, False), "exercises": ([EXERCISE_SHAPE], True)}]
-QUIZ_SHAPE = {"best": (WHOLE, True), "total": (WHOLE, True), "passed": (BOOL, False), "attempts": (WHOLE, False),
-              "missed": ([TEXT], False), "missed_ever": ({"*": (WHOLE, True)}, False)}
-PROGRESS_SHAPE = {"format": (WHOLE, True),
-                  "lessons": ({"*": ({"quizzes": ({"*": (QUIZ_SHAPE, True)}, False)}, True)}, True),
-                  "exercises": ({"*": ({"hints": (WHOLE, False)}, True)}, False)}
+EXERCISE_SHAPE = {
+    "id": (TEXT, True),
+    "status": (TEXT, True),
+    "score": (NUMBER, True),
+    "max_score": (NUMBER, True),
+    "tests": ([TEST_SHAPE], True),
+    "flags": ([COPY_SHAPE], False),
+}
+GRADES_SHAPE = [
+    {
+        "workspace": (TEXT, True),
+        "score": (NUMBER, True),
+        "max_score": (NUMBER, True),
+        "message": (TEXT, False),
+        "exercises": ([EXERCISE_SHAPE], True),
+    }
+]
+QUIZ_SHAPE = {
+    "best": (WHOLE, True),
+    "total": (WHOLE, True),
+    "passed": (BOOL, False),
+    "attempts": (WHOLE, False),
+    "missed": ([TEXT], False),
+    "missed_ever": ({"*": (WHOLE, True)}, False),
+}
+PROGRESS_SHAPE = {
+    "format": (WHOLE, True),
+    "lessons": ({"*": ({"quizzes": ({"*": (QUIZ_SHAPE, True)}, False)}, True)}, True),
+    "exercises": ({"*": ({"hints": (WHOLE, False)}, True)}, False),
+}
 _TYPES = {NUMBER: (int, float), TEXT: str, BOOL: bool, WHOLE: int}
 
 
@@ -253,20 +287,39 @@ def _expect(ok: bool, value: Any, wanted: str, where: str) -> None:
 
 # --- figures ---------------------------------------------------------------------------------------------
 
-def build(title: str, grades: list[dict], progress: Mapping[str, dict], hint_ladders: Mapping[str, int],
-          prompts: Mapping[QuestionKey, str], notes: Sequence[str] = ()) -> ClassReport:
+
+def build(
+    title: str,
+    grades: list[dict],
+    progress: Mapping[str, dict],
+    hint_ladders: Mapping[str, int],
+    prompts: Mapping[QuestionKey, str],
+    notes: Sequence[str] = (),
+) -> ClassReport:
     percents = [100 * w["score"] / w["max_score"] for w in grades if w["max_score"] > 0]
     return ClassReport(
-        title=title, learners=len(grades), histogram=histogram(percents),
+        title=title,
+        learners=len(grades),
+        histogram=histogram(percents),
         mean_percent=statistics.fmean(percents) if percents else None,
         median_percent=statistics.median(percents) if percents else None,
         exercises=_exercises(grades),
-        flags=tuple(sorted((Flag(learner_name(w["workspace"]), e["id"], f["kind"], f["file"], f["how"], f["with"])
-                            for w in grades for e in w["exercises"] for f in e.get("flags", ())),
-                           key=lambda f: (f.exercise, f.kind, f.learner, f.file, f.with_))),
+        flags=tuple(
+            sorted(
+                (
+                    Flag(learner_name(w["workspace"]), e["id"], f["kind"], f["file"], f["how"], f["with"])
+                    for w in grades
+                    for e in w["exercises"]
+                    for f in e.get("flags", ())
+                ),
+                key=lambda f: (f.exercise, f.kind, f.learner, f.file, f.with_),
+            )
+        ),
         flags_checked=any("flags" in e for w in grades for e in w["exercises"]),
         ungraded=tuple(sorted((learner_name(w["workspace"]), w["message"]) for w in grades if w.get("message"))),
-        progress_files=len(progress), quizzes=_quizzes(progress), questions=_questions(progress, prompts),
+        progress_files=len(progress),
+        quizzes=_quizzes(progress),
+        questions=_questions(progress, prompts),
         missed_recorded=any("missed" in quiz for _, _, quiz in _quiz_records(progress)),
         hints=_hints(progress, hint_ladders),
         notes=tuple(notes),
@@ -307,11 +360,17 @@ def _exercises(grades: list[dict]) -> tuple[ExerciseStats, ...]:
     out = []
     for exercise_id, shown in results.items():
         graded = [e for e in shown if any(t["status"] != "skip" for t in e["tests"])]
-        out.append(ExerciseStats(
-            id=exercise_id, graded=len(graded), passed=sum(e["status"] == "passed" for e in graded),
-            not_graded=len(shown) - len(graded),
-            mean_score=statistics.fmean(e["score"] for e in graded) if graded else None,
-            max_score=max(e["max_score"] for e in shown), checks=_checks(exercise_id, shown)))
+        out.append(
+            ExerciseStats(
+                id=exercise_id,
+                graded=len(graded),
+                passed=sum(e["status"] == "passed" for e in graded),
+                not_graded=len(shown) - len(graded),
+                mean_score=statistics.fmean(e["score"] for e in graded) if graded else None,
+                max_score=max(e["max_score"] for e in shown),
+                checks=_checks(exercise_id, shown),
+            )
+        )
     return tuple(out)
 
 
@@ -324,10 +383,19 @@ def _checks(exercise_id: str, shown: list[dict]) -> tuple[CheckStats, ...]:
     for check_id, runs in tests.items():
         status = Counter(t["status"] for t in runs)
         reasons = Counter(first_line(t["message"]) for t in runs if t["status"] in ("failed", "error"))
-        out.append(CheckStats(
-            exercise=exercise_id, id=check_id, name=runs[0]["name"], hidden=runs[0].get("hidden", False),
-            passed=status["passed"], failed=status["failed"], errors=status["error"], not_run=status["skip"],
-            reasons=tuple(sorted(reasons.items(), key=lambda r: (-r[1], r[0])))))
+        out.append(
+            CheckStats(
+                exercise=exercise_id,
+                id=check_id,
+                name=runs[0]["name"],
+                hidden=runs[0].get("hidden", False),
+                passed=status["passed"],
+                failed=status["failed"],
+                errors=status["error"],
+                not_run=status["skip"],
+                reasons=tuple(sorted(reasons.items(), key=lambda r: (-r[1], r[0]))),
+            )
+        )
     return tuple(out)
 
 
@@ -343,10 +411,18 @@ def _quizzes(progress: Mapping[str, dict]) -> tuple[QuizStats, ...]:
     taken: dict[tuple[str, str], list[dict]] = {}
     for lesson_id, quiz_id, quiz in _quiz_records(progress):
         taken.setdefault((lesson_id, quiz_id), []).append(quiz)
-    stats = [QuizStats(lesson, quiz, len(runs), sum(bool(q.get("passed")) for q in runs),
-                       sum(max(0, q["total"] - q["best"]) for q in runs), sum(q["total"] for q in runs),
-                       sum(q.get("attempts", 1) for q in runs))
-             for (lesson, quiz), runs in taken.items()]
+    stats = [
+        QuizStats(
+            lesson,
+            quiz,
+            len(runs),
+            sum(bool(q.get("passed")) for q in runs),
+            sum(max(0, q["total"] - q["best"]) for q in runs),
+            sum(q["total"] for q in runs),
+            sum(q.get("attempts", 1) for q in runs),
+        )
+        for (lesson, quiz), runs in taken.items()
+    ]
     return tuple(sorted(stats, key=lambda q: (-q.miss_rate, -q.missed, q.lesson, q.quiz)))
 
 
@@ -372,8 +448,14 @@ def _hints(progress: Mapping[str, dict], ladders: Mapping[str, int]) -> tuple[Hi
         for exercise_id, exercise in data.get("exercises", {}).items():
             if exercise.get("hints", 0) > 0:
                 shown.setdefault(exercise_id, []).append(exercise["hints"])
-    stats = [HintStats(exercise_id, len(counts), sum(counts),
-                       sum(n >= ladders[exercise_id] for n in counts) if exercise_id in ladders else None,
-                       ladders.get(exercise_id))
-             for exercise_id, counts in shown.items()]
+    stats = [
+        HintStats(
+            exercise_id,
+            len(counts),
+            sum(counts),
+            sum(n >= ladders[exercise_id] for n in counts) if exercise_id in ladders else None,
+            ladders.get(exercise_id),
+        )
+        for exercise_id, counts in shown.items()
+    ]
     return tuple(sorted(stats, key=lambda h: (-h.revealed, -h.learners, h.exercise)))

@@ -61,25 +61,38 @@ def render_html(report: ClassReport) -> str:
         ("questions", "Questions most missed", _questions(report)),
         ("quizzes", "Quizzes most missed", _quizzes(report)),
         ("hints", "Hints most revealed", _hints(report)),
-    ] + ([("notes", "Notes", "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>")]
-         if report.notes else [])
+    ] + (
+        [("notes", "Notes", "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>")]
+        if report.notes
+        else []
+    )
     nav = "".join(f'<li><a href="#{key}">{title}</a></li>' for key, title, _ in sections)
-    body = "\n".join(f'<section id="{key}" aria-labelledby="{key}-h"><h2 id="{key}-h">{title}</h2>\n{html}</section>'
-                     for key, title, html in sections)
-    return ("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-            '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>Class report: {_e(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-            f"<header><h1>Class report: {_e(report.title)}</h1>\n{_summary(report)}\n"
-            f'<nav aria-label="Sections"><ul>{nav}</ul></nav></header>\n<main>\n{body}\n</main>\n'
-            "</body>\n</html>\n")
+    body = "\n".join(
+        f'<section id="{key}" aria-labelledby="{key}-h"><h2 id="{key}-h">{title}</h2>\n{html}</section>'
+        for key, title, html in sections
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>Class report: {_e(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<header><h1>Class report: {_e(report.title)}</h1>\n{_summary(report)}\n"
+        f'<nav aria-label="Sections"><ul>{nav}</ul></nav></header>\n<main>\n{body}\n</main>\n'
+        "</body>\n</html>\n"
+    )
 
 
 def _summary(report: ClassReport) -> str:
-    items = [("Learners", report.learners), ("Mean score", percent(report.mean_percent, 100)),
-             ("Median score", percent(report.median_percent, 100)), ("Could not be graded", len(report.ungraded)),
-             ("Copy flags", len(report.flags) if report.flags_checked else "not checked"),
-             ("Progress files", report.progress_files)]
-    return '<dl class="summary">' + "".join(f"<div><dt>{k}</dt><dd>{_e(cell(v))}</dd></div>" for k, v in items) + "</dl>"
+    items = [
+        ("Learners", report.learners),
+        ("Mean score", percent(report.mean_percent, 100)),
+        ("Median score", percent(report.median_percent, 100)),
+        ("Could not be graded", len(report.ungraded)),
+        ("Copy flags", len(report.flags) if report.flags_checked else "not checked"),
+        ("Progress files", report.progress_files),
+    ]
+    return (
+        '<dl class="summary">' + "".join(f"<div><dt>{k}</dt><dd>{_e(cell(v))}</dd></div>" for k, v in items) + "</dl>"
+    )
 
 
 def _scores(report: ClassReport) -> str:
@@ -88,17 +101,21 @@ def _scores(report: ClassReport) -> str:
     bars = []
     for i, (label, n) in enumerate(report.histogram):
         x, height = left + i * slot, round(170 * n / peak)
-        bars.append(f'<rect class="bar" x="{x + 6}" y="{bottom - height}" width="{slot - 12}" height="{height}"/>'
-                    f'<text x="{x + slot // 2}" y="{bottom - height - 6}" text-anchor="middle">{n}</text>'
-                    f'<text x="{x + slot // 2}" y="{bottom + 18}" text-anchor="middle">{label}</text>')
+        bars.append(
+            f'<rect class="bar" x="{x + 6}" y="{bottom - height}" width="{slot - 12}" height="{height}"/>'
+            f'<text x="{x + slot // 2}" y="{bottom - height - 6}" text-anchor="middle">{n}</text>'
+            f'<text x="{x + slot // 2}" y="{bottom + 18}" text-anchor="middle">{label}</text>'
+        )
     described = "; ".join(f"{label}: {n} learner(s)" for label, n in report.histogram)
-    chart = (f'<svg class="chart" role="img" aria-labelledby="scores-title scores-desc" width="{width}" '
-             f'height="{bottom + 30}" viewBox="0 0 {width} {bottom + 30}">'
-             f'<title id="scores-title">Learners by score, in bands of ten percent of the maximum</title>'
-             f'<desc id="scores-desc">{described}</desc>'
-             f'<line class="axis" x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}"/>'
-             f'<text x="{left - 6}" y="{top}" text-anchor="end">{peak}</text>'
-             f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>{"".join(bars)}</svg>')
+    chart = (
+        f'<svg class="chart" role="img" aria-labelledby="scores-title scores-desc" width="{width}" '
+        f'height="{bottom + 30}" viewBox="0 0 {width} {bottom + 30}">'
+        f'<title id="scores-title">Learners by score, in bands of ten percent of the maximum</title>'
+        f'<desc id="scores-desc">{described}</desc>'
+        f'<line class="axis" x1="{left}" y1="{bottom}" x2="{width - 10}" y2="{bottom}"/>'
+        f'<text x="{left - 6}" y="{top}" text-anchor="end">{peak}</text>'
+        f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>{"".join(bars)}</svg>'
+    )
     table = _table("Learners per score band", ["score", "learners"], [list(row) for row in report.histogram])
     return f'<div class="figure">{chart}{table}</div>'
 
@@ -111,37 +128,61 @@ def _exercises(report: ClassReport) -> str:
     for i, e in enumerate(report.exercises):
         y, rate = 10 + i * row, e.rate or 0
         text = f"{percent(e.rate)} ({e.passed} of {e.graded})" if e.rate is not None else "not graded"
-        rows.append(f'<text x="{label - 8}" y="{y + 14}" text-anchor="end">{_e(e.id)}</text>'
-                    f'<rect class="track" x="{label}" y="{y + 2}" width="300" height="16"/>'
-                    f'<rect class="bar" x="{label}" y="{y + 2}" width="{300 * rate:.1f}" height="16"/>'
-                    f'<text x="{label + 308}" y="{y + 14}">{text}</text>')
+        rows.append(
+            f'<text x="{label - 8}" y="{y + 14}" text-anchor="end">{_e(e.id)}</text>'
+            f'<rect class="track" x="{label}" y="{y + 2}" width="300" height="16"/>'
+            f'<rect class="bar" x="{label}" y="{y + 2}" width="{300 * rate:.1f}" height="16"/>'
+            f'<text x="{label + 308}" y="{y + 14}">{text}</text>'
+        )
     height = 20 + len(report.exercises) * row
-    chart = (f'<svg class="chart" role="img" aria-labelledby="rates-title" width="680" height="{height}" '
-             f'viewBox="0 0 680 {height}"><title id="rates-title">Share of graded learners who passed every check, '
-             f'per exercise (figures in the table below)</title>{"".join(rows)}</svg>')
-    return chart + _table("Per exercise: a learner passes when every check passes",
-                          ["exercise", "graded", "passed", "pass rate", "not graded", "mean score"],
-                          [[e.id, e.graded, e.passed, _rate(e.rate), e.not_graded,
-                            "-" if e.mean_score is None else f"{e.mean_score:.1f} of {e.max_score:g}"]
-                           for e in report.exercises])
+    chart = (
+        f'<svg class="chart" role="img" aria-labelledby="rates-title" width="680" height="{height}" '
+        f'viewBox="0 0 680 {height}"><title id="rates-title">Share of graded learners who passed every check, '
+        f"per exercise (figures in the table below)</title>{''.join(rows)}</svg>"
+    )
+    return chart + _table(
+        "Per exercise: a learner passes when every check passes",
+        ["exercise", "graded", "passed", "pass rate", "not graded", "mean score"],
+        [
+            [
+                e.id,
+                e.graded,
+                e.passed,
+                _rate(e.rate),
+                e.not_graded,
+                "-" if e.mean_score is None else f"{e.mean_score:.1f} of {e.max_score:g}",
+            ]
+            for e in report.exercises
+        ],
+    )
 
 
 def _checks(report: ClassReport) -> str:
-    return _table("Per check, in course order; errors are checks that could not run, not run were never reached",
-                  ["check", "exercise", "hidden", "passed", "failed", "errors", "not run", "pass rate"],
-                  [[c.name, c.exercise, "hidden" if c.hidden else "", c.passed, c.failed, c.errors, c.not_run,
-                    _rate(c.rate)] for e in report.exercises for c in e.checks])
+    return _table(
+        "Per check, in course order; errors are checks that could not run, not run were never reached",
+        ["check", "exercise", "hidden", "passed", "failed", "errors", "not run", "pass rate"],
+        [
+            [c.name, c.exercise, "hidden" if c.hidden else "", c.passed, c.failed, c.errors, c.not_run, _rate(c.rate)]
+            for e in report.exercises
+            for c in e.checks
+        ],
+    )
 
 
 def _most_failed(report: ClassReport) -> str:
     if not report.most_failed:
         return "<p>Every check passed for every learner who ran it.</p>"
-    parts = [f"<p>The {min(TOP_CHECKS, len(report.most_failed))} checks failed by the most learners, each with its "
-             "failure messages grouped by their first line.</p>"]
+    parts = [
+        f"<p>The {min(TOP_CHECKS, len(report.most_failed))} checks failed by the most learners, each with its "
+        "failure messages grouped by their first line.</p>"
+    ]
     for c in report.most_failed[:TOP_CHECKS]:
-        parts.append(f"<article><h3>{_e(c.exercise)}: {_e(c.name)}{' (hidden)' if c.hidden else ''}</h3>"
-                     f"<p>Failed by {c.missed} of {c.ran} learner(s) ({c.failed} failed, {c.errors} could not run).</p>"
-                     + _reasons(c) + "</article>")
+        parts.append(
+            f"<article><h3>{_e(c.exercise)}: {_e(c.name)}{' (hidden)' if c.hidden else ''}</h3>"
+            f"<p>Failed by {c.missed} of {c.ran} learner(s) ({c.failed} failed, {c.errors} could not run).</p>"
+            + _reasons(c)
+            + "</article>"
+        )
     return "\n".join(parts)
 
 
@@ -149,10 +190,11 @@ def _reasons(check: CheckStats) -> str:
     shown = check.reasons[:TOP_REASONS]
     rows = [[n, _Html(f'<span class="reason">{_e(_shorten(reason))}</span>')] for reason, n in shown]
     rest = check.reasons[TOP_REASONS:]
-    more = (f'<p class="muted">And {len(rest)} more reason(s), {sum(n for _, n in rest)} learner(s).</p>'
-            if rest else "")
-    return _table(f"Failure reasons for {check.name}", ["learners", "first line of the message"], rows,
-                  row_headers=False) + more
+    more = f'<p class="muted">And {len(rest)} more reason(s), {sum(n for _, n in rest)} learner(s).</p>' if rest else ""
+    return (
+        _table(f"Failure reasons for {check.name}", ["learners", "first line of the message"], rows, row_headers=False)
+        + more
+    )
 
 
 def _flags(report: ClassReport) -> str:
@@ -160,15 +202,19 @@ def _flags(report: ClassReport) -> str:
         return "<p>grades.json carries no copy checks (no exercise has <code>flags</code>).</p>"
     if not report.flags:
         return "<p>No copied solution was flagged.</p>"
-    return _table(f"{len(report.flags)} flag(s): a file identical to, or the same program as, another's",
-                  ["learner", "exercise", "file", "kind", "how", "with"],
-                  [[f.learner, f.exercise, f.file, f.kind, f.how, f.with_] for f in report.flags])
+    return _table(
+        f"{len(report.flags)} flag(s): a file identical to, or the same program as, another's",
+        ["learner", "exercise", "file", "kind", "how", "with"],
+        [[f.learner, f.exercise, f.file, f.kind, f.how, f.with_] for f in report.flags],
+    )
 
 
 def _ungraded(report: ClassReport) -> str:
     if not report.ungraded:
         return "<p>Every learner was graded.</p>"
-    return "<ul>" + "".join(f"<li><strong>{_e(name)}</strong>: {_e(why)}</li>" for name, why in report.ungraded) + "</ul>"
+    return (
+        "<ul>" + "".join(f"<li><strong>{_e(name)}</strong>: {_e(why)}</li>" for name, why in report.ungraded) + "</ul>"
+    )
 
 
 def _quizzes(report: ClassReport) -> str:
@@ -176,11 +222,14 @@ def _quizzes(report: ClassReport) -> str:
         return _no_progress()
     if not report.quizzes:
         return "<p>No learner has taken a quiz.</p>"
-    return _table(f"From {report.progress_files} progress file(s): questions missed on each learner's best attempt",
-                  ["lesson", "quiz", "learners", "passed", "questions missed", "questions asked", "miss rate",
-                   "attempts each"],
-                  [[q.lesson, q.quiz, q.learners, q.passed, q.missed, q.asked, percent(q.miss_rate),
-                    q.attempts / q.learners] for q in report.quizzes])
+    return _table(
+        f"From {report.progress_files} progress file(s): questions missed on each learner's best attempt",
+        ["lesson", "quiz", "learners", "passed", "questions missed", "questions asked", "miss rate", "attempts each"],
+        [
+            [q.lesson, q.quiz, q.learners, q.passed, q.missed, q.asked, percent(q.miss_rate), q.attempts / q.learners]
+            for q in report.quizzes
+        ],
+    )
 
 
 def _questions(report: ClassReport) -> str:
@@ -190,11 +239,13 @@ def _questions(report: ClassReport) -> str:
         return f"<p>{NOT_RECORDED}</p>"
     if not report.questions:
         return "<p>No learner has missed a question.</p>"
-    return _table("Most missed first: learners who got each question wrong on their last attempt, of the learners "
-                  "who took its quiz with a lambdalab that records missed questions, and the times it was missed "
-                  "over all their attempts",
-                  ["lesson", "quiz", "question", "missed on last attempt", "of learners", "times missed in all"],
-                  [[q.lesson, q.quiz, q.shown, q.missed, q.learners, q.missed_ever] for q in report.questions])
+    return _table(
+        "Most missed first: learners who got each question wrong on their last attempt, of the learners "
+        "who took its quiz with a lambdalab that records missed questions, and the times it was missed "
+        "over all their attempts",
+        ["lesson", "quiz", "question", "missed on last attempt", "of learners", "times missed in all"],
+        [[q.lesson, q.quiz, q.shown, q.missed, q.learners, q.missed_ever] for q in report.questions],
+    )
 
 
 def _hints(report: ClassReport) -> str:
@@ -202,21 +253,27 @@ def _hints(report: ClassReport) -> str:
         return _no_progress()
     if not report.hints:
         return "<p>No learner has revealed a hint.</p>"
-    return _table("Hints revealed per exercise, by the learners who revealed any; \"-\" where the installed "
-                  "course does not know the exercise",
-                  ["exercise", "learners", "hints revealed", "hints in ladder", "revealed all"],
-                  [[h.exercise, h.learners, h.revealed, h.ladder, h.whole_ladder] for h in report.hints])
+    return _table(
+        'Hints revealed per exercise, by the learners who revealed any; "-" where the installed '
+        "course does not know the exercise",
+        ["exercise", "learners", "hints revealed", "hints in ladder", "revealed all"],
+        [[h.exercise, h.learners, h.revealed, h.ladder, h.whole_ladder] for h in report.hints],
+    )
 
 
 def _no_progress() -> str:
-    return (f"<p>No progress files. Collect each learner's <code>progress.json</code> as "
-            f"<code>{PROGRESS_FOLDER}/&lt;learner&gt;.json</code> beside grades.json to see quizzes and hints.</p>")
+    return (
+        f"<p>No progress files. Collect each learner's <code>progress.json</code> as "
+        f"<code>{PROGRESS_FOLDER}/&lt;learner&gt;.json</code> beside grades.json to see quizzes and hints.</p>"
+    )
 
 
 def _table(caption: str, headers: list[str], rows: list[list], row_headers: bool = True) -> str:
     """A table with a caption and column headers; the first cell of a row heads it; numbers to the right."""
-    numeric = [' class="n"' if rows and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) else ""
-               for i in range(len(headers))]
+    numeric = [
+        ' class="n"' if rows and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) else ""
+        for i in range(len(headers))
+    ]
     head = "".join(f'<th scope="col"{numeric[i]}>{_e(h)}</th>' for i, h in enumerate(headers))
     body = []
     for r in rows:
@@ -227,22 +284,25 @@ def _table(caption: str, headers: list[str], rows: list[list], row_headers: bool
             text = value if isinstance(value, _Html) else _e(cell(value))
             cells.append(f"<{tag}{scope}{numeric[i]}>{text}</{tag}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
-    return (f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table>")
+    return (
+        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
 
 
 def _rate(rate: float | None) -> _Html:
     """A percentage with a small bar; the bar repeats the number, so it is hidden from screen readers."""
     if rate is None:
         return _Html("-")
-    return _Html(f'<span class="rate"><svg class="meter" width="60" height="10" viewBox="0 0 60 10" '
-                 f'aria-hidden="true" focusable="false">'
-                 f'<rect class="track" width="60" height="10"/><rect class="bar" width="{60 * rate:.1f}" height="10"/>'
-                 f"</svg>{percent(rate)}</span>")
+    return _Html(
+        f'<span class="rate"><svg class="meter" width="60" height="10" viewBox="0 0 60 10" '
+        f'aria-hidden="true" focusable="false">'
+        f'<rect class="track" width="60" height="10"/><rect class="bar" width="{60 * rate:.1f}" height="10"/>'
+        f"</svg>{percent(rate)}</span>"
+    )
 
 
 def _shorten(text: str) -> str:
-    return text if len(text) <= REASON_LIMIT else text[:REASON_LIMIT - 1] + "…"
+    return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
 def _e(text: str) -> str:

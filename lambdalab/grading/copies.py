@@ -34,8 +34,11 @@ def fingerprints(folder: Path, exercise: Exercise) -> dict[str, list[str]]:
 
 
 def reference_fingerprints(solution: dict[str, Path]) -> dict[str, list[str]]:
-    return {name: [_sha256(path.read_bytes()), program_digest(path.read_bytes()) if name.endswith(".py") else ""]
-            for name, path in solution.items() if path.is_file()}
+    return {
+        name: [_sha256(path.read_bytes()), program_digest(path.read_bytes()) if name.endswith(".py") else ""]
+        for name, path in solution.items()
+        if path.is_file()
+    }
 
 
 def program_digest(source: bytes) -> str:
@@ -64,13 +67,23 @@ def flag(results: list[WorkspaceResult], references: dict[str, dict[str, list[st
             reference = references.get(exercise.exercise_id, {})
             for name, (digest, program) in sorted(exercise.fingerprints.items()):
                 ref_digest, ref_program = reference.get(name, ["", ""])
-                how = "identical" if digest == ref_digest else "same program" if program and program == ref_program else ""
+                how = (
+                    "identical"
+                    if digest == ref_digest
+                    else "same program"
+                    if program and program == ref_program
+                    else ""
+                )
                 if how:
                     exercise.flags.append({"kind": "reference-copy", "file": name, "how": how, "with": REFERENCE})
                 for how, value in (("identical", digest), ("same program", program)):
-                    others = sorted({who for who in holders[(exercise.exercise_id, name, how, value)]} - {result.learner})
+                    others = sorted(
+                        {who for who in holders[(exercise.exercise_id, name, how, value)]} - {result.learner}
+                    )
                     if value and others:
-                        exercise.flags += [{"kind": "classmate-copy", "file": name, "how": how, "with": who} for who in others]
+                        exercise.flags += [
+                            {"kind": "classmate-copy", "file": name, "how": how, "with": who} for who in others
+                        ]
                         break
 
 
@@ -85,8 +98,12 @@ class _Normalised(ast.NodeTransformer):
 
     def _without_docstring(self, node):
         body = node.body
-        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-                and isinstance(body[0].value.value, str):
+        if (
+            body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
         return node
 

@@ -74,8 +74,11 @@ class Exercise:
     def tasks(self) -> int:
         """How many steps the instructions number, so a check's `task` names one of them: top-level `1.` items,
         or `## 1.` headings (Exercism's convention), never an indented item or one in a code block."""
-        return sum(1 for b in blocks(self.instructions) if TASK.match(b.text)
-                   and (b.kind == "list_item" or b.kind == "heading" and b.level == 2))
+        return sum(
+            1
+            for b in blocks(self.instructions)
+            if TASK.match(b.text) and (b.kind == "list_item" or b.kind == "heading" and b.level == 2)
+        )
 
     @property
     def number(self) -> int:
@@ -135,22 +138,48 @@ def load_exercise(folder: Path) -> Exercise:
         built = check_from(item, index + 1)
         named = built.setup.get("file") or built.setup.get("environment_from")
         if named and named not in data["starter"]:
-            errors.append(doc.error(("checks", index, built.kind, "file"), f"{named!r} is not one of the starter files "
-                                                                           f"({', '.join(data['starter'])})"))
+            errors.append(
+                doc.error(
+                    ("checks", index, built.kind, "file"),
+                    f"{named!r} is not one of the starter files ({', '.join(data['starter'])})",
+                )
+            )
         checks.append(built)
     if errors:
         raise InputErrors(errors)
     run = next(iter(data["run"].items())) if "run" in data else (checks[0].kind, checks[0].setup)
-    return Exercise(data["id"], data["title"], data["lesson"], data["difficulty"], int(data.get("minutes", 15)),
-                    data["instructions"], tuple(data["starter"]), tuple(data["hints"]), run, tuple(checks), folder)
+    return Exercise(
+        data["id"],
+        data["title"],
+        data["lesson"],
+        data["difficulty"],
+        int(data.get("minutes", 15)),
+        data["instructions"],
+        tuple(data["starter"]),
+        tuple(data["hints"]),
+        run,
+        tuple(checks),
+        folder,
+    )
 
 
 def check_from(item: dict[str, Any], order: int) -> Check:
     """A check as authored (an item of `checks:`, already valid against the schema)."""
     kind = next(k for k in KINDS if k in item)
-    return Check(item["id"], item["name"], float(item["points"]), bool(item.get("hidden", False)), item["why"].strip(),
-                 kind, item[kind], tuple(item["expect"]), order, item.get("task"), bool(item.get("guard", False)),
-                 tuple(item.get("vary", ())))
+    return Check(
+        item["id"],
+        item["name"],
+        float(item["points"]),
+        bool(item.get("hidden", False)),
+        item["why"].strip(),
+        kind,
+        item[kind],
+        tuple(item["expect"]),
+        order,
+        item.get("task"),
+        bool(item.get("guard", False)),
+        tuple(item.get("vary", ())),
+    )
 
 
 @dataclass

@@ -27,8 +27,11 @@ _EXERCISM_STATUS = {PASS: "pass", FAIL: "fail", ERROR: "error", SKIP: "error"}  
 
 def flag_words(exercise: ExerciseResult) -> list[str]:
     """Each copy flag in words, for an instructor: "app.py is identical to the reference"."""
-    return [f"{exercise.exercise_id}/{f['file']} is {'identical to' if f['how'] == 'identical' else 'the same program as'} "
-            f"{f['with'] if f['kind'] == 'reference-copy' else f['with'] + chr(39) + 's'}" for f in exercise.flags]
+    return [
+        f"{exercise.exercise_id}/{f['file']} is {'identical to' if f['how'] == 'identical' else 'the same program as'} "
+        f"{f['with'] if f['kind'] == 'reference-copy' else f['with'] + chr(39) + 's'}"
+        for f in exercise.flags
+    ]
 
 
 def _instructor_notes(result: WorkspaceResult) -> list[str]:
@@ -41,17 +44,38 @@ def _learner_message(check: CheckResult) -> str:
 
 # --- lambdalab's own JSON (shared/spec/cli.md) ------------------------------------------------------
 
+
 def learner_json(result: WorkspaceResult) -> dict:
     """`lambdalab check --json`: the cli.md shape, hidden checks without details."""
     return {
-        "workspace": result.workspace, "score": result.score, "max_score": result.max_score,
-        "exercises": [{
-            "id": e.exercise_id, "score": e.score, "max_score": e.max_score, "status": _STATUS_WORDS[e.status],
-            "message": e.message, "seed": e.seed, "lambdalab": e.tool_version, "content_sha256": e.content_sha256,
-            "files_sha256": e.files_sha256,
-            "tests": [{"name": c.name, "status": _STATUS_WORDS.get(c.status, c.status), "message": _learner_message(c),
-                       "score": c.score, "max_score": c.max_score, "hidden": c.hidden} for c in e.checks],
-        } for e in result.exercises],
+        "workspace": result.workspace,
+        "score": result.score,
+        "max_score": result.max_score,
+        "exercises": [
+            {
+                "id": e.exercise_id,
+                "score": e.score,
+                "max_score": e.max_score,
+                "status": _STATUS_WORDS[e.status],
+                "message": e.message,
+                "seed": e.seed,
+                "lambdalab": e.tool_version,
+                "content_sha256": e.content_sha256,
+                "files_sha256": e.files_sha256,
+                "tests": [
+                    {
+                        "name": c.name,
+                        "status": _STATUS_WORDS.get(c.status, c.status),
+                        "message": _learner_message(c),
+                        "score": c.score,
+                        "max_score": c.max_score,
+                        "hidden": c.hidden,
+                    }
+                    for c in e.checks
+                ],
+            }
+            for e in result.exercises
+        ],
     }
 
 
@@ -70,6 +94,7 @@ def grade_json(results: list[WorkspaceResult]) -> list[dict]:
 
 
 # --- text ---------------------------------------------------------------------------------------------
+
 
 def text_table(results: list[WorkspaceResult], exercise_ids: list[str]) -> str:
     """One row per submission, a column per exercise (points), then the total."""
@@ -91,6 +116,7 @@ def text_table(results: list[WorkspaceResult], exercise_ids: list[str]) -> str:
 
 # --- JUnit XML (Jenkins xUnit's junit-10.xsd) ----------------------------------------------------------
 
+
 def junit_xml(result: WorkspaceResult) -> str:
     """An exercise is a <testsuite>, a check a <testcase>. Valid against junit-10.xsd, which refuses `skipped`
     on <testsuites> (each suite still counts its own); every text goes through `_clean`, so nothing a
@@ -99,25 +125,38 @@ def junit_xml(result: WorkspaceResult) -> str:
     for e in result.exercises:
         classname = f"lambdalab.{e.lesson}.{e.exercise_id}"
         counts = {s: sum(c.status == s for c in e.checks) for s in (FAIL, ERROR, SKIP)}
-        properties = "".join(f"<property name={_attr(k)} value={_attr(v)}/>" for k, v in (
-            ("score", f"{e.score:g}"), ("max_score", f"{e.max_score:g}"), ("seed", e.seed), ("lambdalab", e.tool_version),
-            ("content_sha256", e.content_sha256), *((f"sha256:{p}", h) for p, h in e.files_sha256.items()),
-            *(("flag", words) for words in flag_words(e))))
+        properties = "".join(
+            f"<property name={_attr(k)} value={_attr(v)}/>"
+            for k, v in (
+                ("score", f"{e.score:g}"),
+                ("max_score", f"{e.max_score:g}"),
+                ("seed", e.seed),
+                ("lambdalab", e.tool_version),
+                ("content_sha256", e.content_sha256),
+                *((f"sha256:{p}", h) for p, h in e.files_sha256.items()),
+                *(("flag", words) for words in flag_words(e)),
+            )
+        )
         cases = [_junit_case(classname, c) for c in e.checks]
         if not e.checks:  # no check ran: a synthetic testcase carries the error
             counts[ERROR] = 1
-            cases.append(f'<testcase name="exercise could not be checked" classname={_attr(classname)} time="0">'
-                         f'<error message={_attr(e.message)} type="error"/></testcase>')
+            cases.append(
+                f'<testcase name="exercise could not be checked" classname={_attr(classname)} time="0">'
+                f'<error message={_attr(e.message)} type="error"/></testcase>'
+            )
         suites.append(
             f'<testsuite name={_attr(e.exercise_id)} tests="{len(cases)}" failures="{counts[FAIL]}" '
             f'errors="{counts[ERROR]}" skipped="{counts[SKIP]}" time="{e.duration_s:.3f}" '
             f'timestamp={_attr(e.started_at.rstrip("Z"))} hostname="lambdalab" id="{len(suites)}" '
-            f'package={_attr(f"lambdalab.{e.lesson}")}><properties>{properties}</properties>{"".join(cases)}</testsuite>')
+            f"package={_attr(f'lambdalab.{e.lesson}')}><properties>{properties}</properties>{''.join(cases)}</testsuite>"
+        )
         tests, failures, errors = tests + len(cases), failures + counts[FAIL], errors + counts[ERROR]
     time = sum(e.duration_s for e in result.exercises)
-    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            f'<testsuites name={_attr(result.workspace)} tests="{tests}" failures="{failures}" errors="{errors}" '
-            f'time="{time:.3f}">' + "".join(suites) + "</testsuites>\n")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuites name={_attr(result.workspace)} tests="{tests}" failures="{failures}" errors="{errors}" '
+        f'time="{time:.3f}">' + "".join(suites) + "</testsuites>\n"
+    )
 
 
 def _junit_case(classname: str, c: CheckResult) -> str:
@@ -158,30 +197,57 @@ def gradescope(result: WorkspaceResult, hidden_visibility: str = "after_due_date
     tests = []
     for n, e in enumerate(result.exercises, start=1):
         for c in e.checks:
-            test = {"number": f"{n}.{c.order}", "name": f"{e.exercise_id}: {c.name}", "score": c.score,
-                    "max_score": c.max_score, "status": "passed" if c.status == PASS else "failed",
-                    "visibility": hidden_visibility if c.hidden else "visible", "tags": [e.lesson, *c.tags]}
+            test = {
+                "number": f"{n}.{c.order}",
+                "name": f"{e.exercise_id}: {c.name}",
+                "score": c.score,
+                "max_score": c.max_score,
+                "status": "passed" if c.status == PASS else "failed",
+                "visibility": hidden_visibility if c.hidden else "visible",
+                "tags": [e.lesson, *c.tags],
+            }
             if c.status != PASS:
-                test.update(output=c.message + (f"\n\nYour code printed:\n{c.output}" if c.output else ""),
-                            output_format="text")
+                test.update(
+                    output=c.message + (f"\n\nYour code printed:\n{c.output}" if c.output else ""), output_format="text"
+                )
             tests.append(test)
     for note in _instructor_notes(result):
-        tests.append({"name": f"for the instructor: {note}", "score": 0, "max_score": 0, "status": "failed",
-                      "visibility": "hidden", "tags": ["integrity"]})
+        tests.append(
+            {
+                "name": f"for the instructor: {note}",
+                "score": 0,
+                "max_score": 0,
+                "status": "failed",
+                "visibility": "hidden",
+                "tags": ["integrity"],
+            }
+        )
     header = ", ".join(f"{e.exercise_id} seed {e.seed}" for e in result.exercises)
     return {
-        "score": result.score, "execution_time": round(sum(e.duration_s for e in result.exercises), 3),
+        "score": result.score,
+        "execution_time": round(sum(e.duration_s for e in result.exercises), 3),
         "output": f"lambdalab {result.exercises[0].tool_version if result.exercises else ''} · {header}".strip()
-                  + (f"\n\n{result.message}" if result.message else "")
-                  + "".join(f"\n\n{e.exercise_id}: {e.message}" for e in result.exercises if e.message),
-        "output_format": "md", "stdout_visibility": "hidden", "tests": tests,
-        "extra_data": {e.exercise_id: {"seed": e.seed, "lambdalab": e.tool_version, "content_sha256": e.content_sha256,
-                                       "files_sha256": e.files_sha256, "flags": e.flags} for e in result.exercises}
-                      | {"alerts": result.alerts, "isolation": result.isolation},
+        + (f"\n\n{result.message}" if result.message else "")
+        + "".join(f"\n\n{e.exercise_id}: {e.message}" for e in result.exercises if e.message),
+        "output_format": "md",
+        "stdout_visibility": "hidden",
+        "tests": tests,
+        "extra_data": {
+            e.exercise_id: {
+                "seed": e.seed,
+                "lambdalab": e.tool_version,
+                "content_sha256": e.content_sha256,
+                "files_sha256": e.files_sha256,
+                "flags": e.flags,
+            }
+            for e in result.exercises
+        }
+        | {"alerts": result.alerts, "isolation": result.isolation},
     }
 
 
 # --- GitHub Classroom (grader step output) ------------------------------------------------------------
+
 
 def classroom(result: WorkspaceResult) -> dict:
     """The reporter's table scores a runner as passing tests / all tests x `max_score`, while the points it posts
@@ -195,12 +261,18 @@ def classroom(result: WorkspaceResult) -> dict:
         units = int(Fraction(str(c.max_score)) / unit)
         for n in range(1, units + 1):
             first = n == 1  # details once, not once per unit
-            tests.append({
-                "name": f"{e.exercise_id}: {c.name}" + (f" ({n} of {units})" if units > 1 else ""),
-                "status": _classroom_status(c), "score": float(unit) if c.status == PASS else 0,
-                "message": (_learner_message(c) or e.message) if first else "",
-                "test_code": c.test_code if first and not c.hidden else "",
-                "filename": "", "line_no": 0, "duration": round(c.duration_s * 1000) if first else 0})
+            tests.append(
+                {
+                    "name": f"{e.exercise_id}: {c.name}" + (f" ({n} of {units})" if units > 1 else ""),
+                    "status": _classroom_status(c),
+                    "score": float(unit) if c.status == PASS else 0,
+                    "message": (_learner_message(c) or e.message) if first else "",
+                    "test_code": c.test_code if first and not c.hidden else "",
+                    "filename": "",
+                    "line_no": 0,
+                    "duration": round(c.duration_s * 1000) if first else 0,
+                }
+            )
     statuses = {e.status for e in result.exercises}
     status = "error" if statuses <= {ERROR} else "pass" if statuses == {PASS} else "fail"
     data = {"version": 1, "status": status, "max_score": result.max_score, "tests": tests}
@@ -226,6 +298,7 @@ def classroom_output(result: WorkspaceResult) -> str:
 
 # --- Exercism results.json (version 3) ----------------------------------------------------------------
 
+
 def exercism(exercise: ExerciseResult, tasks: dict[str, int | None] | None = None) -> dict:
     """Exercism's test runner reports one exercise: its results.json, version 3. `tasks` maps a check's id to the
     instructions' step it tests (`task_id`). Hidden checks are listed by name and status only, so the overall
@@ -241,27 +314,46 @@ def exercism(exercise: ExerciseResult, tasks: dict[str, int | None] | None = Non
             if c.status != PASS:
                 test["message"] = _cap_utf8(c.message or "the check did not pass", EXERCISM_MESSAGE_LIMIT)
             if c.output:
-                test["output"] = c.output if len(c.output) <= EXERCISM_OUTPUT_LIMIT else \
-                    c.output[:EXERCISM_OUTPUT_LIMIT - len(EXERCISM_OUTPUT_NOTE) - 1] + "\n" + EXERCISM_OUTPUT_NOTE
+                test["output"] = (
+                    c.output
+                    if len(c.output) <= EXERCISM_OUTPUT_LIMIT
+                    else c.output[: EXERCISM_OUTPUT_LIMIT - len(EXERCISM_OUTPUT_NOTE) - 1] + "\n" + EXERCISM_OUTPUT_NOTE
+                )
         if tasks.get(c.id) is not None:
             test["task_id"] = tasks[c.id]
         tests.append(test)
     if exercise.status == ERROR:
         why = exercise.message or next((c.message for c in exercise.checks if c.message and not c.hidden), "")
-        return {"version": 3, "status": "error", "message": _cap_utf8(why or "no check could run", EXERCISM_MESSAGE_LIMIT),
-                "tests": tests}
+        return {
+            "version": 3,
+            "status": "error",
+            "message": _cap_utf8(why or "no check could run", EXERCISM_MESSAGE_LIMIT),
+            "tests": tests,
+        }
     return {"version": 3, "status": "pass" if exercise.status == PASS else "fail", "message": None, "tests": tests}
 
 
 def _cap_utf8(text: str, limit: int) -> str:
     data = text.encode("utf-8", "replace")
-    return text if len(data) <= limit else data[:limit - 20].decode("utf-8", "ignore") + "\n[message cut]"
+    return text if len(data) <= limit else data[: limit - 20].decode("utf-8", "ignore") + "\n[message cut]"
 
 
 # --- class roll-up CSV (nbgrader's columns) -----------------------------------------------------------
 
-CSV_COLUMNS = ("assignment", "duedate", "timestamp", "student_id", "last_name", "first_name", "email", "raw_score",
-               "late_submission_penalty", "score", "max_score", "flags")  # nbgrader's, and lambdalab's copy flags
+CSV_COLUMNS = (
+    "assignment",
+    "duedate",
+    "timestamp",
+    "student_id",
+    "last_name",
+    "first_name",
+    "email",
+    "raw_score",
+    "late_submission_penalty",
+    "score",
+    "max_score",
+    "flags",
+)  # nbgrader's, and lambdalab's copy flags
 
 
 def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: float) -> str:
@@ -274,6 +366,20 @@ def roll_up_csv(results: list[WorkspaceResult], assignment: str, max_score: floa
     for result in results:
         student = result.workspace.rstrip("/").rsplit("/", 1)[-1]
         submitted = result.submitted_at or min((e.started_at for e in result.exercises), default="")
-        writer.writerow([assignment, "", submitted, student, "", "", "", f"{result.score:g}", "0",
-                         f"{max(0.0, result.score):g}", f"{max_score:g}", "; ".join(_instructor_notes(result))])
+        writer.writerow(
+            [
+                assignment,
+                "",
+                submitted,
+                student,
+                "",
+                "",
+                "",
+                f"{result.score:g}",
+                "0",
+                f"{max(0.0, result.score):g}",
+                f"{max_score:g}",
+                "; ".join(_instructor_notes(result)),
+            ]
+        )
     return out.getvalue()

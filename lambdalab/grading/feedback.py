@@ -33,7 +33,9 @@ def exercise_lines(result: ExerciseResult) -> list[str]:
     for check in result.checks:
         lines += check_lines(check)
     if result.status == PASS:
-        lines.append(f"  All checks pass. Compare with the reference solution: lambdalab hint {result.exercise_id} --solution")
+        lines.append(
+            f"  All checks pass. Compare with the reference solution: lambdalab hint {result.exercise_id} --solution"
+        )
     return lines
 
 

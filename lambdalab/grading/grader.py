@@ -10,10 +10,10 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import yaml
 
@@ -29,8 +29,10 @@ from lambdalab.grading.workspace import files_sha256
 Progress = Callable[[Check, CheckResult], None]
 
 CHECKS_AT_ONCE = 8
-UNEARNED = ("This check passes on the untouched starter too: it counts once one of this exercise's own checks "
-            "passes (no credit without solving).")
+UNEARNED = (
+    "This check passes on the untouched starter too: it counts once one of this exercise's own checks "
+    "passes (no credit without solving)."
+)
 
 
 def exercise_seed(exercise: Exercise) -> int:
@@ -38,8 +40,9 @@ def exercise_seed(exercise: Exercise) -> int:
     return int(hashlib.sha256(exercise.id.encode()).hexdigest()[:8], 16)
 
 
-def grade_exercise(exercise: Exercise, folder: Path, progress: Progress | None = None,
-                   earned_only: bool = True) -> ExerciseResult:
+def grade_exercise(
+    exercise: Exercise, folder: Path, progress: Progress | None = None, earned_only: bool = True
+) -> ExerciseResult:
     """`earned_only` off shows what each check says alone (validate proves which checks the starter passes)."""
     started = time.monotonic()
     result = blank_result(exercise, folder)
@@ -63,8 +66,7 @@ def _withhold_unearned(checks: tuple[Check, ...], outcomes: list[CheckResult]) -
             outcome.status, outcome.score, outcome.message = FAIL, 0.0, UNEARNED
 
 
-def _run_checks(checks: tuple[Check, ...], folder: Path, seed: int,
-                progress: Progress | None) -> list[CheckResult]:
+def _run_checks(checks: tuple[Check, ...], folder: Path, seed: int, progress: Progress | None) -> list[CheckResult]:
     """Every check at once; `progress` hears of each as it finishes, one at a time."""
     lock = threading.Lock()
 
@@ -82,25 +84,50 @@ def _run_checks(checks: tuple[Check, ...], folder: Path, seed: int,
 def not_run(result: ExerciseResult, exercise: Exercise, why: str) -> ExerciseResult:
     """An exercise none of whose checks could run still counts for its full points (scoring zero)."""
     result.message = why
-    result.checks = [CheckResult(id=c.id, name=c.name, order=c.order, status=SKIP, score=0.0, max_score=c.points,
-                                 hidden=c.hidden, message=why, tags=(c.kind,)) for c in exercise.checks]
+    result.checks = [
+        CheckResult(
+            id=c.id,
+            name=c.name,
+            order=c.order,
+            status=SKIP,
+            score=0.0,
+            max_score=c.points,
+            hidden=c.hidden,
+            message=why,
+            tags=(c.kind,),
+        )
+        for c in exercise.checks
+    ]
     return result
 
 
 def blank_result(exercise: Exercise, folder: Path) -> ExerciseResult:
     return ExerciseResult(
-        exercise_id=exercise.id, title=exercise.title, lesson=exercise.lesson, tool_version=__version__,
-        content_sha256=exercise.content_sha256, seed=exercise_seed(exercise),
-        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        duration_s=0.0, files_sha256=files_sha256(folder),
+        exercise_id=exercise.id,
+        title=exercise.title,
+        lesson=exercise.lesson,
+        tool_version=__version__,
+        content_sha256=exercise.content_sha256,
+        seed=exercise_seed(exercise),
+        started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        duration_s=0.0,
+        files_sha256=files_sha256(folder),
     )
 
 
 def run_check(check: Check, folder: Path, seed: int) -> CheckResult:
     started = time.monotonic()
-    outcome = CheckResult(id=check.id, name=check.name, order=check.order, status=PASS, score=check.points,
-                          max_score=check.points, hidden=check.hidden, tags=(check.kind,),
-                          test_code=yaml.safe_dump(list(check.expect), sort_keys=False, width=100).strip())
+    outcome = CheckResult(
+        id=check.id,
+        name=check.name,
+        order=check.order,
+        status=PASS,
+        score=check.points,
+        max_score=check.points,
+        hidden=check.hidden,
+        tags=(check.kind,),
+        test_code=yaml.safe_dump(list(check.expect), sort_keys=False, width=100).strip(),
+    )
     try:
         failures, output = _failures(check, folder, seed)
     except CheckCannotRun as exc:

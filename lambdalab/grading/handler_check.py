@@ -62,15 +62,23 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
         services.cleanup()
     first_error = invocations[0].error if invocations else None
     if first_error and first_error.get("errorType") in DOES_NOT_LOAD:
-        raise CheckCannotRun(f"the code does not load: {first_error['errorType']}: {first_error.get('errorMessage', '')}")
+        raise CheckCannotRun(
+            f"the code does not load: {first_error['errorType']}: {first_error.get('errorMessage', '')}"
+        )
     verdicts: list[dict | None] = [None] * len(invocations)
     if trigger:
         verdicts = []
         for (event, _), invocation in zip(events, invocations):
             verdict = edge_outcome(trigger, event, invocation.response, invocation.error, invocation.timed_out)
             verdicts.append({"status": verdict.status, "problems": list(verdict.problems), "summary": verdict.summary})
-    seen = Observed([i.response if i.error is None else None for i in invocations], [i.error for i in invocations],
-                    [i.log for i in invocations], tmp_files, tables, verdicts)
+    seen = Observed(
+        [i.response if i.error is None else None for i in invocations],
+        [i.error for i in invocations],
+        [i.log for i in invocations],
+        tmp_files,
+        tables,
+        verdicts,
+    )
     return seen, invocations
 
 
@@ -87,8 +95,14 @@ def _function(setup: dict, folder: Path, trigger: str | None) -> FunctionCode:
     module = setup["handler"].rpartition(".")[0].replace(".", "/")
     if not (folder / f"{module}.py").is_file():
         raise CheckCannotRun(f"{folder.name}/{module}.py is missing: the handler {setup['handler']} lives there")
-    return FunctionCode(name=folder.name.split("-", 1)[-1], code_dir=folder.resolve(), handler=setup["handler"],
-                        memory_mb=memory, timeout_s=timeout, environment=environment)
+    return FunctionCode(
+        name=folder.name.split("-", 1)[-1],
+        code_dir=folder.resolve(),
+        handler=setup["handler"],
+        memory_mb=memory,
+        timeout_s=timeout,
+        environment=environment,
+    )
 
 
 def _learner_environment(path: Path) -> dict[str, str]:
@@ -105,7 +119,9 @@ def _learner_environment(path: Path) -> dict[str, str]:
     bad = [k for k, v in values.items() if isinstance(v, bool) or not isinstance(v, (str, int, float))]
     if bad:
         line = doc.position(("environment", bad[0]))[0]
-        raise CheckCannotRun(f"{path.name}:{line}: environment.{bad[0]}: environment variables are text; quote the value")
+        raise CheckCannotRun(
+            f"{path.name}:{line}: environment.{bad[0]}: environment variables are text; quote the value"
+        )
     return {str(k): str(v) for k, v in values.items()}
 
 

@@ -48,17 +48,25 @@ class Isolation:
         """What student code could still do here, and how an instructor closes it."""
         gaps = []
         if not self.pid_namespace and not self.user:
-            gaps.append("a process that escapes its parents entirely (started through at, cron or a user service) "
-                        "could outlive grading: grade as root, or where user namespaces are allowed")
+            gaps.append(
+                "a process that escapes its parents entirely (started through at, cron or a user service) "
+                "could outlive grading: grade as root, or where user namespaces are allowed"
+            )
         if not self.view:
-            gaps.append("student code can read (and, as the same user, write) files outside its submission, answer "
-                        "keys and classmates' work included: grade as root or where user namespaces are allowed, "
-                        "and keep keys readable by the grading user only")
+            gaps.append(
+                "student code can read (and, as the same user, write) files outside its submission, answer "
+                "keys and classmates' work included: grade as root or where user namespaces are allowed, "
+                "and keep keys readable by the grading user only"
+            )
         if not self.user and os.geteuid() != 0:
-            gaps.append("student code runs as the grading user: grade as root (sudo, a container) for a user of its own")
+            gaps.append(
+                "student code runs as the grading user: grade as root (sudo, a container) for a user of its own"
+            )
         if not self.user and os.geteuid() == 0:
-            gaps.append("student code runs as root, without capabilities but able to signal (and so stop or kill) "
-                        "every root process of this machine: leave the user layer on")
+            gaps.append(
+                "student code runs as root, without capabilities but able to signal (and so stop or kill) "
+                "every root process of this machine: leave the user layer on"
+            )
         return gaps
 
 
@@ -77,8 +85,10 @@ def probe(allowed: tuple[str, ...] = LAYERS, work: Path | None = None) -> Isolat
 
 
 def _pid_namespace_works() -> bool:
-    probe_code = ("from lambdalab.grading.one import enter_pid_namespace; enter_pid_namespace(); "
-                  "import os; os._exit(0 if os.getpid() == 1 else 3)")
+    probe_code = (
+        "from lambdalab.grading.one import enter_pid_namespace; enter_pid_namespace(); "
+        "import os; os._exit(0 if os.getpid() == 1 else 3)"
+    )
     try:
         return subprocess.run([sys.executable, "-I", "-c", probe_code], capture_output=True, timeout=30).returncode == 0
     except (OSError, subprocess.TimeoutExpired):

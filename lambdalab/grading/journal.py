@@ -39,8 +39,10 @@ class Journal:
         return result
 
     def keep(self, workspace: Path, result: WorkspaceResult) -> None:
-        write_atomically(self._path(workspace), json.dumps(
-            {"how": self.how, "files": self._files(workspace), "result": result.to_dict()}) + "\n")
+        write_atomically(
+            self._path(workspace),
+            json.dumps({"how": self.how, "files": self._files(workspace), "result": result.to_dict()}) + "\n",
+        )
 
     def count(self) -> int:
         return sum(1 for _ in self.folder.glob("*.json"))

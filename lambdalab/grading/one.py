@@ -41,8 +41,11 @@ def main() -> int:
         linux.set_dumpable(False)
     os.environ[ENVIRONMENTS_VARIABLE] = settings["environments"]
     shut_in = settings["confinement"]
-    set_confinement(Confinement(view=shut_in["view"], uid=shut_in["uid"], gid=shut_in["gid"],
-                                hidden=tuple(shut_in["hidden"]), graded=True))
+    set_confinement(
+        Confinement(
+            view=shut_in["view"], uid=shut_in["uid"], gid=shut_in["gid"], hidden=tuple(shut_in["hidden"]), graded=True
+        )
+    )
     workspace = Path(settings["workspace"])
     for exercise in exercises_for(settings["exercises"], settings["key"]):
         result = _graded(exercise, workspace)
@@ -58,8 +61,11 @@ def _graded(exercise: Exercise, workspace: Path):
     try:
         return grade_exercise(exercise, workspace / exercise.folder.name)
     except Exception as exc:  # noqa: BLE001 - whatever it was, the other exercises still get graded
-        return not_run(blank_result(exercise, workspace / exercise.folder.name), exercise,
-                       f"lambdalab could not grade this exercise ({type(exc).__name__}: {exc}); the other exercises were graded")
+        return not_run(
+            blank_result(exercise, workspace / exercise.folder.name),
+            exercise,
+            f"lambdalab could not grade this exercise ({type(exc).__name__}: {exc}); the other exercises were graded",
+        )
 
 
 def enter_pid_namespace() -> None:

@@ -19,7 +19,10 @@ def decide_requests(setup: dict, expect: tuple[dict, ...], folder: Path) -> list
         learner = load_policy(path, setup["kind"])
     except InputErrors as exc:
         raise CheckCannotRun(str(exc)) from None
-    fixed = [policy_from_data(p, f"the course's identity policy {i + 1}", "identity") for i, p in enumerate(setup.get("identity", []))]
+    fixed = [
+        policy_from_data(p, f"the course's identity policy {i + 1}", "identity")
+        for i, p in enumerate(setup.get("identity", []))
+    ]
     identity, resource = ([learner], None) if setup["kind"] == "identity" else (fixed, learner)
     wrong = []
     for item in expect:
@@ -35,6 +38,8 @@ def decide_requests(setup: dict, expect: tuple[dict, ...], folder: Path) -> list
             who = f" from {principal}" if principal else ""
             keys = asked.get("context", {})
             who += f" (with {', '.join(f'{k}={v}' for k, v in keys.items())})" if keys else ""
-            wrong.append(f"{request.action} on {request.resource}{who} must be {'allowed' if wanted == 'allow' else 'denied'}, "
-                         f"but it is {decision.decision}: {decision.explanation}")
+            wrong.append(
+                f"{request.action} on {request.resource}{who} must be {'allowed' if wanted == 'allow' else 'denied'}, "
+                f"but it is {decision.decision}: {decision.explanation}"
+            )
     return wrong

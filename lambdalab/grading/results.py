@@ -94,15 +94,27 @@ class WorkspaceResult:
         return self.workspace.rstrip("/").rsplit("/", 1)[-1]
 
     def to_dict(self) -> dict:
-        return {"workspace": self.workspace, "score": self.score, "max_score": self.max_score,
-                "message": self.message, "isolation": self.isolation, "alerts": self.alerts,
-                "submitted_at": self.submitted_at,
-                "exercises": [e.to_dict() for e in self.exercises]}
+        return {
+            "workspace": self.workspace,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "isolation": self.isolation,
+            "alerts": self.alerts,
+            "submitted_at": self.submitted_at,
+            "exercises": [e.to_dict() for e in self.exercises],
+        }
 
     @classmethod
     def from_dict(cls, data: dict) -> WorkspaceResult:
-        return cls(data["workspace"], [ExerciseResult.from_dict(e) for e in data["exercises"]], data.get("message", ""),
-                   data.get("isolation", []), data.get("alerts", []), data.get("submitted_at", ""))
+        return cls(
+            data["workspace"],
+            [ExerciseResult.from_dict(e) for e in data["exercises"]],
+            data.get("message", ""),
+            data.get("isolation", []),
+            data.get("alerts", []),
+            data.get("submitted_at", ""),
+        )
 
 
 def capped(text: str, limit: int = OUTPUT_LIMIT) -> str:

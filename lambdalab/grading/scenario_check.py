@@ -11,17 +11,26 @@ from typing import Any
 import yaml
 
 from lambdalab.engine import Simulation, parse_scenario
-from lambdalab.engine.scenario import build_scenario
 from lambdalab.engine.explain import sentence
 from lambdalab.engine.report import build_report
+from lambdalab.engine.scenario import build_scenario
 from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.inputs import InputErrors, load_yaml
 
 # Which trace events explain a figure that came out wrong.
 _EXPLAINED_BY = {
-    "Throttles": "throttle", "throttled": "throttle", "AsyncEventsDropped": "async_drop", "dropped": "async_drop",
-    "to_dlq": "async_drop", "to_on_failure": "async_drop", "denied": "denied", "Errors": "failure", "failed": "failure",
-    "DestinationDeliveryFailures": "delivery", "DeadLetterErrors": "delivery", "discarded": "batch_discarded",
+    "Throttles": "throttle",
+    "throttled": "throttle",
+    "AsyncEventsDropped": "async_drop",
+    "dropped": "async_drop",
+    "to_dlq": "async_drop",
+    "to_on_failure": "async_drop",
+    "denied": "denied",
+    "Errors": "failure",
+    "failed": "failure",
+    "DestinationDeliveryFailures": "delivery",
+    "DeadLetterErrors": "delivery",
+    "discarded": "batch_discarded",
 }
 _KEPT_PER_KIND = 3
 
@@ -40,7 +49,9 @@ def merged(base: Any, override: Any) -> Any:
     return override
 
 
-def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, seed: int) -> tuple[list[str], Simulation, dict]:
+def run_scenario(
+    setup: dict, expect: tuple[dict, ...] | None, folder: Path, seed: int
+) -> tuple[list[str], Simulation, dict]:
     """The failed expectations, each explained; the run and its report. `expect` None keeps the learner's own."""
     path = folder / setup["file"]
     if not path.is_file():
@@ -56,8 +67,9 @@ def run_scenario(setup: dict, expect: tuple[dict, ...] | None, folder: Path, see
     try:  # named as the learner's file, which `code:` paths are relative to
         scenario = parse_scenario(yaml.safe_dump(combined, sort_keys=False), name=str(path))
     except InputErrors as exc:  # the course's changes broke a valid file: their lines are not the learner's
-        raise CheckCannotRun(f"{path.name}, with this check's changes: "
-                             + "; ".join(f"{e.path}: {e.message}" for e in exc.errors)) from None
+        raise CheckCannotRun(
+            f"{path.name}, with this check's changes: " + "; ".join(f"{e.path}: {e.message}" for e in exc.errors)
+        ) from None
     sim = Simulation(scenario, seed=setup.get("seed", seed))
     trace = _Trace()
     sim.subscribe(trace)
@@ -98,13 +110,21 @@ class _Trace:
 
     def explain(self, item: dict, scenario: Any) -> str:
         stream = item.get("stream")
-        kind = "batch_discarded" if stream and item["metric"] in ("to_on_failure", "discarded") \
+        kind = (
+            "batch_discarded"
+            if stream and item["metric"] in ("to_on_failure", "discarded")
             else _EXPLAINED_BY.get(item["metric"])
+        )
         if kind is None:
             return ""
         function, version = item.get("function"), item.get("version")
-        events = [e for (k, f), found in self.kept.items() if k == kind and _names(function, version, f) for e in found
-                  if stream in (None, e[1].get("stream"))]
+        events = [
+            e
+            for (k, f), found in self.kept.items()
+            if k == kind and _names(function, version, f)
+            for e in found
+            if stream in (None, e[1].get("stream"))
+        ]
         if not events:
             return ""
         time, data = min(events, key=lambda e: e[0])

@@ -41,8 +41,11 @@ def stage(workspace: Path, folder_names: list[str], target: Path) -> Staged:
         try:
             copier.copy(source, target / name, set())
         except (CannotStage, OSError) as exc:  # OSError: a name too long, a file unreadable, ...
-            staged.problems[name] = str(exc) if isinstance(exc, CannotStage) else \
-                f"{name}/ could not be copied: {exc.strerror or exc} ({exc.filename or name})"
+            staged.problems[name] = (
+                str(exc)
+                if isinstance(exc, CannotStage)
+                else f"{name}/ could not be copied: {exc.strerror or exc} ({exc.filename or name})"
+            )
             shutil.rmtree(target / name, ignore_errors=True)
         else:
             staged.newest = max(filter(None, (staged.newest, copier.newest)), default=None)
@@ -75,8 +78,10 @@ class _Copier:
             if self.files > FILES_LIMIT:
                 raise CannotStage(f"{self.name}/ holds more than {FILES_LIMIT:,} files")
             if self.size > CODE_SIZE_LIMIT:
-                raise CannotStage(f"{self.name}/ holds more than {CODE_SIZE_LIMIT // 2**20} MB (Lambda's limit for "
-                                  f"code, unzipped: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
+                raise CannotStage(
+                    f"{self.name}/ holds more than {CODE_SIZE_LIMIT // 2**20} MB (Lambda's limit for "
+                    f"code, unzipped: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)"
+                )
             self.newest = max(self.newest or 0.0, info.st_mtime)
             shutil.copyfile(real, destination)
         # anything else (a pipe, a socket, a device) is not code: left out
@@ -89,9 +94,11 @@ class _Copier:
                 raise CannotStage(f"{self._shown(path)} is a symbolic link loop") from None
             raise CannotStage(f"{self._shown(path)} is a link to {os.readlink(path)}, which does not exist") from None
         if real != str(self.root) and not real.startswith(str(self.root) + os.sep):
-            raise CannotStage(f"{self._shown(path)} is a link to {real}, outside the workspace: hand in the file itself")
+            raise CannotStage(
+                f"{self._shown(path)} is a link to {real}, outside the workspace: hand in the file itself"
+            )
         return real
 
     def _shown(self, path: Path) -> str:
         parts = path.parts
-        return "/".join(parts[parts.index(self.name):]) if self.name in parts else str(path)
+        return "/".join(parts[parts.index(self.name) :]) if self.name in parts else str(path)

@@ -16,7 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from lambdalab.grading import channel, copies, processes
@@ -90,24 +90,52 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     if confinement.uid is not None:  # the submission's user must reach its environments' folders
         os.chmod(scratch, 0o711)
         os.chmod(run.work, 0o711)
-    finished, forged, why = _grading_process(run, scratch, {
-        "workspace": str(staged), "exercises": to_grade, "environments": str(scratch / "environments"),
-        "pid_namespace": run.isolation.pid_namespace, "key": str(run.key) if run.key else None,
-        "confinement": {"view": confinement.view, "uid": confinement.uid, "gid": confinement.gid,
-                        "hidden": list(confinement.hidden)}})
+    finished, forged, why = _grading_process(
+        run,
+        scratch,
+        {
+            "workspace": str(staged),
+            "exercises": to_grade,
+            "environments": str(scratch / "environments"),
+            "pid_namespace": run.isolation.pid_namespace,
+            "key": str(run.key) if run.key else None,
+            "confinement": {
+                "view": confinement.view,
+                "uid": confinement.uid,
+                "gid": confinement.gid,
+                "hidden": list(confinement.hidden),
+            },
+        },
+    )
     results = []
     for exercise in run.exercises:
         name = exercise.folder.name
-        result = finished.get(exercise.id) or not_run(blank_result(exercise, staged / name), exercise,
-                                                      copied.problems.get(name, why))
+        result = finished.get(exercise.id) or not_run(
+            blank_result(exercise, staged / name), exercise, copied.problems.get(name, why)
+        )
         result.fingerprints = prints[exercise.id]
         results.append(result)
-    alerts = [f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
-              f"report results of its own): ignored"] if forged else []
-    submitted = datetime.fromtimestamp(copied.newest, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z") \
-        if copied.newest else ""
-    return WorkspaceResult(str(folder), results, why if len(finished) < len(to_grade) else "",
-                           isolation=run.isolation.layers, alerts=alerts, submitted_at=submitted)
+    alerts = (
+        [
+            f"{forged} line(s) on the results channel were not written by the grader (student code tried to "
+            f"report results of its own): ignored"
+        ]
+        if forged
+        else []
+    )
+    submitted = (
+        datetime.fromtimestamp(copied.newest, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        if copied.newest
+        else ""
+    )
+    return WorkspaceResult(
+        str(folder),
+        results,
+        why if len(finished) < len(to_grade) else "",
+        isolation=run.isolation.layers,
+        alerts=alerts,
+        submitted_at=submitted,
+    )
 
 
 def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str, ExerciseResult], int, str]:
@@ -134,9 +162,16 @@ def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str,
     limit_reached = threading.Event()
     with open(scratch / "grader.log", "w+b") as log:
         with run.starting() as grading:
-            process = subprocess.Popen([sys.executable, "-I", "-m", "lambdalab.grading.one"], stdin=subprocess.PIPE,
-                                       stdout=log, stderr=log, pass_fds=(write_end,), start_new_session=True,
-                                       cwd=scratch, env=_environment())
+            process = subprocess.Popen(
+                [sys.executable, "-I", "-m", "lambdalab.grading.one"],
+                stdin=subprocess.PIPE,
+                stdout=log,
+                stderr=log,
+                pass_fds=(write_end,),
+                start_new_session=True,
+                cwd=scratch,
+                env=_environment(),
+            )
             grading.add(process.pid)
         os.close(write_end)
         try:
@@ -173,16 +208,18 @@ def _why_unfinished(returncode: int, limit_reached: bool, run: Run, elapsed: flo
         return "grading was interrupted before this submission was done"
     if returncode < 0:
         name = signal.Signals(-returncode).name
-        return (f"the grading process was killed by {name} after {elapsed:.1f} s, before its time limit "
-                f"(out of memory, or stopped from outside lambdalab)")
+        return (
+            f"the grading process was killed by {name} after {elapsed:.1f} s, before its time limit "
+            f"(out of memory, or stopped from outside lambdalab)"
+        )
     if returncode != 0:
         return f"the grader failed on this submission: {(tail or ['no message'])[-1]}"
     return "not graded"
 
 
-
 def _remove(path: Path) -> None:
     """rmtree, after opening every folder up again: student code may have made one unreadable or unwritable."""
+
     def open_up(folder: str) -> None:
         try:
             os.chmod(folder, stat.S_IRWXU)

@@ -33,9 +33,13 @@ def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple
             errors.append(doc.error(("lesson",), f"no lesson with the id {exercise.lesson!r}"))
         for check in exercise.checks:
             if check.task is not None and check.task > exercise.tasks:
-                errors.append(doc.error(("checks", check.order - 1, "task"),
-                                        f"task {check.task}, but the instructions number {exercise.tasks} step(s) "
-                                        "(top-level `1.` items or `## 1.` headings)"))
+                errors.append(
+                    doc.error(
+                        ("checks", check.order - 1, "task"),
+                        f"task {check.task}, but the instructions number {exercise.tasks} step(s) "
+                        "(top-level `1.` items or `## 1.` headings)",
+                    )
+                )
             for index, item in enumerate(check.expect):
                 for problem in _expect_problems(check.kind, item):
                     errors.append(doc.error(("checks", check.order - 1, "expect", index), problem))
@@ -53,8 +57,11 @@ def _expect_problems(kind: str, item: dict) -> list[str]:
         if len(wanted) != 1 or not isinstance(item[wanted[0]], dict) or "action" not in item[wanted[0]]:
             return ["a policy expectation is {allow: {action, resource, ...}} or {deny: {...}}"]
         return []
-    return [] if "metric" in item and "op" in item and "value" in item else \
-        ["a scenario expectation is {metric, function|queue|stream, op, value} as in a scenario's expect"]
+    return (
+        []
+        if "metric" in item and "op" in item and "value" in item
+        else ["a scenario expectation is {metric, function|queue|stream, op, value} as in a scenario's expect"]
+    )
 
 
 DRAWS_PROVED = 2  # draws of each `vary` the reference must pass, besides what `classroom init` draws
@@ -68,8 +75,12 @@ def _draw_problems(exercise: Exercise, folder: Path, seed: int, doc) -> list[Inp
             outcome = run_check(variation.drawn(check, random.Random(number)), folder, seed)
             if outcome.status != PASS:
                 first = outcome.message.splitlines()[0] if outcome.message else outcome.status
-                problems.append(doc.error(("checks", check.order - 1, "vary"),
-                                          f"the reference solution fails draw {number} of {check.id!r}: {first}"))
+                problems.append(
+                    doc.error(
+                        ("checks", check.order - 1, "vary"),
+                        f"the reference solution fails draw {number} of {check.id!r}: {first}",
+                    )
+                )
                 break
     return problems
 
@@ -87,17 +98,28 @@ def proof_problems(exercise: Exercise, doc) -> list[InputError]:
             if role == "starter":
                 for check, outcome in zip(exercise.checks, result.checks):
                     if (outcome.status == PASS) != check.guard:
-                        said = (f"{check.id!r} is a guard but fails on the starter: a guard is a check the starter "
-                                "passes") if check.guard else (f"{check.id!r} passes on the untouched starter: mark it "
-                                                               "`guard: true`, so a blank submission does not score it")
+                        said = (
+                            (f"{check.id!r} is a guard but fails on the starter: a guard is a check the starter passes")
+                            if check.guard
+                            else (
+                                f"{check.id!r} passes on the untouched starter: mark it "
+                                "`guard: true`, so a blank submission does not score it"
+                            )
+                        )
                         problems.append(doc.error(("checks", check.order - 1), said))
             if role == "solution":
                 problems.extend(_draw_problems(exercise, folder, result.seed, doc))
             if role == "solution" and result.status != PASS:
                 failed = [c for c in result.checks if c.status != PASS]
                 for check in failed:
-                    problems.append(doc.error(("checks", check.order - 1),
-                                              f"the reference solution does not pass {check.id!r}: {check.message.splitlines()[0] if check.message else check.status}"))
+                    problems.append(
+                        doc.error(
+                            ("checks", check.order - 1),
+                            f"the reference solution does not pass {check.id!r}: {check.message.splitlines()[0] if check.message else check.status}",
+                        )
+                    )
             if role == "starter" and result.status == PASS:
-                problems.append(doc.error(("starter",), "the starter already passes every check: the exercise teaches nothing"))
+                problems.append(
+                    doc.error(("starter",), "the starter already passes every check: the exercise teaches nothing")
+                )
     return problems

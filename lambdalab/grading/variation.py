@@ -40,8 +40,13 @@ def problems(check: Check) -> list[tuple[tuple, str]]:
         if isinstance(paths, dict):
             options = rule.get("one_of", [])
             if not options or any(not isinstance(o, dict) or set(o) != set(paths) for o in options):
-                found.append((where + ("one_of",), f"with `at` naming fields, every one_of value is a mapping of "
-                                                  f"exactly those fields ({', '.join(paths)})"))
+                found.append(
+                    (
+                        where + ("one_of",),
+                        f"with `at` naming fields, every one_of value is a mapping of "
+                        f"exactly those fields ({', '.join(paths)})",
+                    )
+                )
             paths = [p for field_paths in paths.values() for p in field_paths]
         if "format" in rule and "between" not in rule:
             found.append((where + ("format",), "format places an integer drawn by `between`"))
@@ -49,8 +54,13 @@ def problems(check: Check) -> list[tuple[tuple, str]]:
             found.append((where + ("between",), "the first number is the smallest, the second the largest"))
         for path in paths:
             if _parent(item, path) is None:
-                found.append((where + ("at",), f"{'.'.join(map(str, path))} is not in the check: a path names "
-                                              f"keys and list positions under {check.kind} or expect"))
+                found.append(
+                    (
+                        where + ("at",),
+                        f"{'.'.join(map(str, path))} is not in the check: a path names "
+                        f"keys and list positions under {check.kind} or expect",
+                    )
+                )
     return found
 
 

@@ -5,8 +5,8 @@ few dozen small files."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 POLL_S = 0.3
 QUIET_S = 0.4  # a save is done when nothing changed for this long (editors write in several steps)
@@ -29,8 +29,13 @@ def changed_files(before: dict, after: dict) -> list[str]:
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 
-def watch(folder: Path, on_change: Callable[[list[str]], None], stop: Callable[[], bool] = lambda: False,
-          sleep: Callable[[float], None] = time.sleep, since: dict[str, tuple[int, int]] | None = None) -> None:
+def watch(
+    folder: Path,
+    on_change: Callable[[list[str]], None],
+    stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+    since: dict[str, tuple[int, int]] | None = None,
+) -> None:
     """Call `on_change` with the changed paths once a burst of saves has settled; until `stop()`. Changes are
     counted from `since` (a snapshot taken earlier, so that a save during a first check is not missed)."""
     seen = snapshot(folder) if since is None else since

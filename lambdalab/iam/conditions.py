@@ -8,8 +8,8 @@ condition false, except for negated operators, `...IfExists` and `Null`.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime, timezone
-from typing import Callable
+from collections.abc import Callable
+from datetime import UTC, datetime
 
 from lambdalab.iam.matching import arn_matches, matches
 
@@ -24,9 +24,9 @@ def _date(text: str) -> datetime:
     """ISO 8601 dates and times, or epoch seconds, as IAM accepts both."""
     text = str(text).strip()
     if text.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), tz=timezone.utc)
+        return datetime.fromtimestamp(float(text), tz=UTC)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _ip(request: str, policy: str) -> bool:
@@ -74,9 +74,9 @@ def known_operator(name: str) -> bool:
 
 
 def _split(name: str) -> tuple[str, str, bool] | None:
-    """"ForAnyValue:StringLikeIfExists" -> ("ForAnyValue:", "StringLike", True); None when unknown."""
+    """ "ForAnyValue:StringLikeIfExists" -> ("ForAnyValue:", "StringLike", True); None when unknown."""
     qualifier = next((q for q in QUALIFIERS if name.startswith(q)), "")
-    base = name[len(qualifier):]
+    base = name[len(qualifier) :]
     if base == "Null":
         return (qualifier, base, False) if not qualifier else None
     if_exists = base.endswith("IfExists")

@@ -63,42 +63,65 @@ class Decision:
         return self.decision == ALLOW
 
 
-def evaluate(request: Request, identity: list[Policy] = (), resource: Policy | None = None,
-             boundary: Policy | None = None) -> Decision:
+def evaluate(
+    request: Request, identity: list[Policy] = (), resource: Policy | None = None, boundary: Policy | None = None
+) -> Decision:
     from_identity = [] if request.is_service else _applicable(request, identity)  # a service has no identity policy
     from_resource = _applicable(request, [resource] if resource else [])
     from_boundary = _applicable(request, [boundary]) if boundary else []
     denies = [m for m in (*from_identity, *from_resource, *from_boundary) if m.effect == "Deny"]
     if denies:
-        return Decision(EXPLICIT_DENY, tuple(denies), f"{_names(denies)} explicitly denies {request.action}; "
-                                                      "an explicit Deny overrides every Allow.")
+        return Decision(
+            EXPLICIT_DENY,
+            tuple(denies),
+            f"{_names(denies)} explicitly denies {request.action}; an explicit Deny overrides every Allow.",
+        )
     identity_allows = [m for m in from_identity if m.effect == "Allow"]
     resource_allows = [m for m in from_resource if m.effect == "Allow"]
     outside_boundary: list[Match] = []
     if boundary is not None and not from_boundary:  # the boundary allows nothing here: identity allows do not count
         outside_boundary, identity_allows = identity_allows, []
-    cross_account = (not request.is_service and request.principal_account is not None
-                     and request.resource_account is not None and request.principal_account != request.resource_account)
+    cross_account = (
+        not request.is_service
+        and request.principal_account is not None
+        and request.resource_account is not None
+        and request.principal_account != request.resource_account
+    )
     if cross_account:
         if identity_allows and resource_allows:
-            return Decision(ALLOW, tuple(identity_allows + resource_allows),
-                            f"Across accounts both must allow, and both do: {_names(identity_allows)} in the caller's "
-                            f"account and {_names(resource_allows)} in the resource's.")
+            return Decision(
+                ALLOW,
+                tuple(identity_allows + resource_allows),
+                f"Across accounts both must allow, and both do: {_names(identity_allows)} in the caller's "
+                f"account and {_names(resource_allows)} in the resource's.",
+            )
         missing = "the resource-based policy" if identity_allows else "an identity policy in the caller's account"
-        return Decision(IMPLICIT_DENY, tuple(identity_allows + resource_allows),
-                        f"Across accounts both the caller's identity policy and the resource-based policy must allow; "
-                        f"{missing} does not, so the request is implicitly denied.")
+        return Decision(
+            IMPLICIT_DENY,
+            tuple(identity_allows + resource_allows),
+            f"Across accounts both the caller's identity policy and the resource-based policy must allow; "
+            f"{missing} does not, so the request is implicitly denied.",
+        )
     allows = identity_allows + resource_allows
     if allows:
-        where = "the resource-based policy" if not identity_allows else "an identity policy" if not resource_allows \
+        where = (
+            "the resource-based policy"
+            if not identity_allows
+            else "an identity policy"
+            if not resource_allows
             else "identity and resource-based policies"
+        )
         return Decision(ALLOW, tuple(allows), f"{_names(allows)} in {where} allows it, and no statement denies it.")
     if outside_boundary:
-        return Decision(IMPLICIT_DENY, tuple(outside_boundary),
-                        f"{_names(outside_boundary)} allows it, but the permissions boundary does not, and "
-                        "effective permissions are the intersection: implicitly denied.")
-    return Decision(IMPLICIT_DENY, (), "No statement allows it, so it is implicitly denied (the default for every "
-                                       "request).")
+        return Decision(
+            IMPLICIT_DENY,
+            tuple(outside_boundary),
+            f"{_names(outside_boundary)} allows it, but the permissions boundary does not, and "
+            "effective permissions are the intersection: implicitly denied.",
+        )
+    return Decision(
+        IMPLICIT_DENY, (), "No statement allows it, so it is implicitly denied (the default for every request)."
+    )
 
 
 def _names(matches_: list[Match]) -> str:
@@ -106,8 +129,12 @@ def _names(matches_: list[Match]) -> str:
 
 
 def _applicable(request: Request, policies: list[Policy]) -> list[Match]:
-    return [Match(policy.name, statement.name, statement.effect)
-            for policy in policies for statement in policy.statements if _applies(statement, request)]
+    return [
+        Match(policy.name, statement.name, statement.effect)
+        for policy in policies
+        for statement in policy.statements
+        if _applies(statement, request)
+    ]
 
 
 def _applies(statement: Statement, request: Request) -> bool:

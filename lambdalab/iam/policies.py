@@ -17,14 +17,47 @@ from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
 
 VERSIONS = ("2012-10-17", "2008-10-17")
-STATEMENT_KEYS = ["Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Principal", "NotPrincipal",
-                  "Condition"]
+STATEMENT_KEYS = [
+    "Sid",
+    "Effect",
+    "Action",
+    "NotAction",
+    "Resource",
+    "NotResource",
+    "Principal",
+    "NotPrincipal",
+    "Condition",
+]
 PRINCIPAL_KINDS = ["AWS", "Service", "Federated", "CanonicalUser"]
-OPERATORS = ["StringEquals", "StringNotEquals", "StringEqualsIgnoreCase", "StringNotEqualsIgnoreCase", "StringLike",
-             "StringNotLike", "NumericEquals", "NumericNotEquals", "NumericLessThan", "NumericLessThanEquals",
-             "NumericGreaterThan", "NumericGreaterThanEquals", "DateEquals", "DateNotEquals", "DateLessThan",
-             "DateLessThanEquals", "DateGreaterThan", "DateGreaterThanEquals", "Bool", "BinaryEquals", "IpAddress",
-             "NotIpAddress", "ArnEquals", "ArnLike", "ArnNotEquals", "ArnNotLike", "Null"]
+OPERATORS = [
+    "StringEquals",
+    "StringNotEquals",
+    "StringEqualsIgnoreCase",
+    "StringNotEqualsIgnoreCase",
+    "StringLike",
+    "StringNotLike",
+    "NumericEquals",
+    "NumericNotEquals",
+    "NumericLessThan",
+    "NumericLessThanEquals",
+    "NumericGreaterThan",
+    "NumericGreaterThanEquals",
+    "DateEquals",
+    "DateNotEquals",
+    "DateLessThan",
+    "DateLessThanEquals",
+    "DateGreaterThan",
+    "DateGreaterThanEquals",
+    "Bool",
+    "BinaryEquals",
+    "IpAddress",
+    "NotIpAddress",
+    "ArnEquals",
+    "ArnLike",
+    "ArnNotEquals",
+    "ArnNotLike",
+    "Null",
+]
 
 Principal = tuple[str, str]  # ("AWS", "arn:aws:iam::111122223333:root"), ("Service", "s3.amazonaws.com"), ("*", "*")
 
@@ -82,7 +115,7 @@ def parse_policy(doc: Document, kind: str) -> Policy:
     errors: list[InputError] = []
     data = doc.data
     if not isinstance(data, dict):
-        raise InputErrors([doc.error((), "a policy is a JSON object with \"Version\" and \"Statement\"")])
+        raise InputErrors([doc.error((), 'a policy is a JSON object with "Version" and "Statement"')])
     for key in data:
         if key not in ("Version", "Id", "Statement"):
             errors.append(doc.error((key,), f"unknown key {key!r}{did_you_mean(key, ['Version', 'Id', 'Statement'])}"))
@@ -116,7 +149,9 @@ def _strings(doc: Document, path: tuple, value: Any, errors: list[InputError]) -
     return tuple(out)
 
 
-def _statement(doc: Document, path: tuple, data: Any, kind: str, index: int, errors: list[InputError]) -> Statement | None:
+def _statement(
+    doc: Document, path: tuple, data: Any, kind: str, index: int, errors: list[InputError]
+) -> Statement | None:
     if not isinstance(data, dict):
         errors.append(doc.error(path, "a statement is a JSON object (Effect, Action, Resource, ...)"))
         return None
@@ -125,30 +160,51 @@ def _statement(doc: Document, path: tuple, data: Any, kind: str, index: int, err
             errors.append(doc.error((*path, key), f"unknown key {key!r}{did_you_mean(key, STATEMENT_KEYS)}"))
     effect = data.get("Effect")
     if effect not in ("Allow", "Deny"):
-        errors.append(doc.error((*path, "Effect") if "Effect" in data else path,
-                                "Effect must be \"Allow\" or \"Deny\"" if "Effect" in data else "missing required key 'Effect'"))
+        errors.append(
+            doc.error(
+                (*path, "Effect") if "Effect" in data else path,
+                'Effect must be "Allow" or "Deny"' if "Effect" in data else "missing required key 'Effect'",
+            )
+        )
     actions, not_action = _exactly_one(doc, path, data, "Action", "NotAction", errors, required=True)
-    resources, not_resource = _exactly_one(doc, path, data, "Resource", "NotResource", errors, required=kind == "identity")
+    resources, not_resource = _exactly_one(
+        doc, path, data, "Resource", "NotResource", errors, required=kind == "identity"
+    )
     principal_key = "Principal" if "Principal" in data else "NotPrincipal" if "NotPrincipal" in data else None
     principals = None
     if kind == "identity" and principal_key:
-        errors.append(doc.error((*path, principal_key), f"an identity policy has no {principal_key}: the identity it is "
-                                                        "attached to is the principal (a resource-based policy names one)"))
+        errors.append(
+            doc.error(
+                (*path, principal_key),
+                f"an identity policy has no {principal_key}: the identity it is "
+                "attached to is the principal (a resource-based policy names one)",
+            )
+        )
     elif kind == "resource":
         if principal_key is None:
-            errors.append(doc.error(path, "missing required key 'Principal': a resource-based policy says who it allows"))
+            errors.append(
+                doc.error(path, "missing required key 'Principal': a resource-based policy says who it allows")
+            )
         else:
             principals = _principals(doc, (*path, principal_key), data[principal_key], errors)
     conditions = _conditions(doc, (*path, "Condition"), data.get("Condition"), errors)
     return Statement(
-        sid=str(data.get("Sid", "")), effect=str(effect), actions=actions or (), not_action=not_action,
-        resources=resources, not_resource=not_resource, principals=principals,
-        not_principal=principal_key == "NotPrincipal", conditions=conditions, index=index,
+        sid=str(data.get("Sid", "")),
+        effect=str(effect),
+        actions=actions or (),
+        not_action=not_action,
+        resources=resources,
+        not_resource=not_resource,
+        principals=principals,
+        not_principal=principal_key == "NotPrincipal",
+        conditions=conditions,
+        index=index,
     )
 
 
-def _exactly_one(doc: Document, path: tuple, data: dict, key: str, negated: str, errors: list[InputError],
-                 required: bool) -> tuple[tuple[str, ...] | None, bool]:
+def _exactly_one(
+    doc: Document, path: tuple, data: dict, key: str, negated: str, errors: list[InputError], required: bool
+) -> tuple[tuple[str, ...] | None, bool]:
     if key in data and negated in data:
         errors.append(doc.error((*path, negated), f"a statement has {key} or {negated}, not both"))
     if key in data:
@@ -164,13 +220,18 @@ def _principals(doc: Document, path: tuple, value: Any, errors: list[InputError]
     if value == "*":
         return (("*", "*"),)
     if not isinstance(value, dict):
-        errors.append(doc.error(path, "a Principal is \"*\" or an object such as {\"AWS\": \"arn:...\"} or "
-                                      "{\"Service\": \"s3.amazonaws.com\"}"))
+        errors.append(
+            doc.error(
+                path, 'a Principal is "*" or an object such as {"AWS": "arn:..."} or {"Service": "s3.amazonaws.com"}'
+            )
+        )
         return ()
     out = []
     for kind, names in value.items():
         if kind not in PRINCIPAL_KINDS:
-            errors.append(doc.error((*path, kind), f"unknown principal type {kind!r}{did_you_mean(kind, PRINCIPAL_KINDS)}"))
+            errors.append(
+                doc.error((*path, kind), f"unknown principal type {kind!r}{did_you_mean(kind, PRINCIPAL_KINDS)}")
+            )
             continue
         out += [(kind, name) for name in _strings(doc, (*path, kind), names, errors)]
     return tuple(out)
@@ -180,14 +241,18 @@ def _conditions(doc: Document, path: tuple, value: Any, errors: list[InputError]
     if value is None:
         return ()
     if not isinstance(value, dict):
-        errors.append(doc.error(path, "a Condition is an object: {\"StringEquals\": {\"aws:SourceAccount\": \"...\"}}"))
+        errors.append(doc.error(path, 'a Condition is an object: {"StringEquals": {"aws:SourceAccount": "..."}}'))
         return ()
     out = []
     for operator, keys in value.items():
         if not known_operator(operator):
-            bare = next((operator[len(q):] for q in QUALIFIERS if operator.startswith(q)), operator)
-            errors.append(doc.error((*path, operator), f"unknown condition operator {operator!r}"
-                                                       f"{did_you_mean(bare.removesuffix('IfExists'), OPERATORS)}"))
+            bare = next((operator[len(q) :] for q in QUALIFIERS if operator.startswith(q)), operator)
+            errors.append(
+                doc.error(
+                    (*path, operator),
+                    f"unknown condition operator {operator!r}{did_you_mean(bare.removesuffix('IfExists'), OPERATORS)}",
+                )
+            )
             continue
         if not isinstance(keys, dict):
             errors.append(doc.error((*path, operator), "expected an object of condition keys and their values"))

@@ -8,7 +8,7 @@ may carry `x-message` on any subschema to say what a value should look like.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -29,19 +29,24 @@ _TYPE_WORDS = {
 }
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_schema(name: str) -> dict[str, Any]:
     """A JSON Schema shipped in lambdalab/schemas/, by file stem (e.g. "scenario")."""
     text = resources.files("lambdalab.schemas").joinpath(f"{name}.schema.json").read_text("utf-8")
     return json.loads(text)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _validator(name: str, definition: str | None = None) -> jsonschema.protocols.Validator:
     schema = load_schema(name)
     if definition:  # one of the schema's $defs as the whole document
-        schema = {**schema, "$ref": f"#/$defs/{definition}", "properties": {}, "required": [],
-                  "additionalProperties": True}
+        schema = {
+            **schema,
+            "$ref": f"#/$defs/{definition}",
+            "properties": {},
+            "required": [],
+            "additionalProperties": True,
+        }
     cls = jsonschema.validators.validator_for(schema)
     cls.check_schema(schema)
     return cls(schema)
@@ -80,7 +85,12 @@ def _explain(error: ValidationError) -> list[tuple[tuple, str]]:
         return [(path, f"expected {words}, got {_kind_of(error.instance)}{_boolean_hint(error.instance, wanted)}")]
     if kind == "enum":
         options = [str(o) for o in error.validator_value]
-        return [(path, f"{_show(error.instance)} is not one of: {', '.join(options)}{did_you_mean(str(error.instance), options)}")]
+        return [
+            (
+                path,
+                f"{_show(error.instance)} is not one of: {', '.join(options)}{did_you_mean(str(error.instance), options)}",
+            )
+        ]
     if kind == "const":
         return [(path, f"must be {_show(error.validator_value)}")]
     if kind in ("minimum", "exclusiveMinimum"):
@@ -108,7 +118,7 @@ def _boolean_hint(value: Any, wanted: list[str]) -> str:
         return f" ({value!r}: lambdalab reads YAML 1.2, where only true and false are booleans; write {meant})"
     if "string" in wanted and isinstance(value, bool):
         word = "true" if value else "false"
-        return f" (to mean the word, quote it: \"{word}\")"
+        return f' (to mean the word, quote it: "{word}")'
     return ""
 
 

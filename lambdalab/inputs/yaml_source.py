@@ -74,7 +74,9 @@ def load_yaml(source: str | Path, text: str | bytes | None = None, name: str | N
     if text is None:
         size = Path(source).stat().st_size
         if size > MAX_BYTES:  # say so before reading a huge file into memory
-            raise _whole(name, f"the file is {size / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB")
+            raise _whole(
+                name, f"the file is {size / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB"
+            )
         try:
             raw: str | bytes = Path(source).read_bytes()
         except OSError as exc:
@@ -83,7 +85,9 @@ def load_yaml(source: str | Path, text: str | bytes | None = None, name: str | N
         raw = text
     if isinstance(raw, bytes):
         if len(raw) > MAX_BYTES:
-            raise _whole(name, f"the file is {len(raw) / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB")
+            raise _whole(
+                name, f"the file is {len(raw) / 1024 / 1024:.1f} MB; YAML input is limited to {MAX_BYTES // 1024} KB"
+            )
         if b"\x00" in raw[:8192]:
             raise _whole(name, "this is a binary file, not YAML text")
         try:

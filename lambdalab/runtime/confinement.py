@@ -59,16 +59,24 @@ def view_plan(confinement: Confinement, task: Path, tmp: Path, writable: list[Pa
     # Outer places first: lambdalab installed under /tmp (a CI checkout) is bound inside the environment's /tmp.
     binds.sort(key=lambda bind: (bind[1].count("/"), bind[1]))
     inside = [b[1] for b in binds]
-    return {"binds": binds, "links": links,
-            "hidden": sorted(h for h in hidden if os.path.isdir(h) and not any(p.startswith(h + "/") for p in inside))}
+    return {
+        "binds": binds,
+        "links": links,
+        "hidden": sorted(h for h in hidden if os.path.isdir(h) and not any(p.startswith(h + "/") for p in inside)),
+    }
 
 
 def _python_paths() -> set[str]:
     """The interpreter and what it imports from: prefixes and the import path, minus any folder that holds
     the course itself (an editable install puts the repository on the path: only its package is needed)."""
     course = content.content_root().resolve()
-    found = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable))}
+    found = {
+        sys.prefix,
+        sys.base_prefix,
+        sys.exec_prefix,
+        sys.base_exec_prefix,
+        os.path.dirname(os.path.realpath(sys.executable)),
+    }
     found.update(p for p in sys.path if p and os.path.exists(p))
     return {os.path.realpath(p) for p in found if not course.is_relative_to(os.path.realpath(p))}
 

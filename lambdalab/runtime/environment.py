@@ -104,8 +104,12 @@ class ExecutionEnvironment:
         from_worker_r, from_worker_w = os.pipe()
         self.process = process = subprocess.Popen(
             [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
-            pass_fds=(to_worker_r, from_worker_w), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT, start_new_session=True, cwd=self.folder / "task",
+            pass_fds=(to_worker_r, from_worker_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=self.folder / "task",
             # Never lambdalab's own environment: the code can read its process's first one in /proc/self/environ
             # (a grader's may hold an answer key); the worker sets the function's from the config.
             env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
@@ -122,8 +126,12 @@ class ExecutionEnvironment:
             if message["type"] == GARBLED:
                 self._kill()
             how = GARBLED_WHY if message["type"] == GARBLED else f"exit status {self.process.wait()}"
-            return {"type": "init", "init_ms": 0.0, "log": "", "error": {
-                "errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with error: {how}"}}
+            return {
+                "type": "init",
+                "init_ms": 0.0,
+                "log": "",
+                "error": {"errorType": "Runtime.ExitError", "errorMessage": f"Runtime exited with error: {how}"},
+            }
         if message is None or message["type"] != "init":
             return None
         if message["error"] and message["error"].get("errorType") == linux.CONFINEMENT_FAILED:
@@ -144,14 +152,21 @@ class ExecutionEnvironment:
 
     def _confinement(self) -> dict:
         shut_in = self.shut_in
-        settings: dict = {"user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None, "view": None,
-                          "unprivileged": shut_in.graded}
+        settings: dict = {
+            "user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None,
+            "view": None,
+            "unprivileged": shut_in.graded,
+        }
         if shut_in.view:
             scratch = self.folder / "view"
             scratch.mkdir(exist_ok=True)
             services = self.code.environment.get("LAMBDALAB_SERVICES")
-            settings["view"] = {"scratch": str(scratch), **confinement.view_plan(
-                shut_in, self.folder / "task", self.folder / "tmp", [Path(services)] if services else [])}
+            settings["view"] = {
+                "scratch": str(scratch),
+                **confinement.view_plan(
+                    shut_in, self.folder / "task", self.folder / "tmp", [Path(services)] if services else []
+                ),
+            }
         return settings
 
     def _config(self) -> dict:
@@ -161,20 +176,37 @@ class ExecutionEnvironment:
         env = {
             **code.environment,
             # Set by Lambda, and not overridable (https://docs.aws.amazon.com/lambda/latest/dg/configuration-envvars.html)
-            "_HANDLER": code.handler, "AWS_REGION": code.region, "AWS_DEFAULT_REGION": code.region,
+            "_HANDLER": code.handler,
+            "AWS_REGION": code.region,
+            "AWS_DEFAULT_REGION": code.region,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_python{sys.version_info.major}.{sys.version_info.minor}",
-            "AWS_LAMBDA_FUNCTION_NAME": code.name, "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(code.memory_mb),
-            "AWS_LAMBDA_FUNCTION_VERSION": code.version, "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-            "AWS_LAMBDA_LOG_GROUP_NAME": log_group, "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
-            "LAMBDA_TASK_ROOT": str(folder / "task"), "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
-            "LANG": "en_US.UTF-8", "TZ": ":UTC", "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "TMPDIR": str(folder / "tmp"), "HOME": str(folder / "tmp"),
+            "AWS_LAMBDA_FUNCTION_NAME": code.name,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(code.memory_mb),
+            "AWS_LAMBDA_FUNCTION_VERSION": code.version,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_LOG_GROUP_NAME": log_group,
+            "AWS_LAMBDA_LOG_STREAM_NAME": self.log_stream,
+            "LAMBDA_TASK_ROOT": str(folder / "task"),
+            "LAMBDA_RUNTIME_DIR": str(WORKER.parent),
+            "LANG": "en_US.UTF-8",
+            "TZ": ":UTC",
+            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+            "TMPDIR": str(folder / "tmp"),
+            "HOME": str(folder / "tmp"),
         }
         return {
-            "type": "config", "handler": code.handler, "function_name": code.name, "version": code.version,
-            "memory_mb": code.memory_mb, "ephemeral_mb": code.ephemeral_mb, "log_group": log_group,
-            "log_stream": self.log_stream, "task_root": str(folder / "task"), "tmp": str(folder / "tmp"),
-            "environment": env, "max_processes": _user_processes(self.shut_in.uid) + EXTRA_PROCESSES,
+            "type": "config",
+            "handler": code.handler,
+            "function_name": code.name,
+            "version": code.version,
+            "memory_mb": code.memory_mb,
+            "ephemeral_mb": code.ephemeral_mb,
+            "log_group": log_group,
+            "log_stream": self.log_stream,
+            "task_root": str(folder / "task"),
+            "tmp": str(folder / "tmp"),
+            "environment": env,
+            "max_processes": _user_processes(self.shut_in.uid) + EXTRA_PROCESSES,
             **self._confinement(),
         }
 
@@ -195,8 +227,15 @@ class ExecutionEnvironment:
             if deadline is None:
                 return result
         arn = invoked_arn or f"arn:aws:lambda:{code.region}:{code.account_id}:function:{code.name}"
-        self._send({"type": "invoke", "request_id": request_id, "event": event, "invoked_arn": arn,
-                    "remaining_ms": max(0.0, (deadline - time.monotonic()) * 1000)})
+        self._send(
+            {
+                "type": "invoke",
+                "request_id": request_id,
+                "event": event,
+                "invoked_arn": arn,
+                "remaining_ms": max(0.0, (deadline - time.monotonic()) * 1000),
+            }
+        )
         started = time.monotonic()
         message = self._receive(deadline)
         if message is None:
@@ -211,8 +250,11 @@ class ExecutionEnvironment:
         else:
             result.response = message["response"]
         if result.max_memory_mb > code.memory_mb and result.error is None:
-            result.error = {"errorType": "Runtime.OutOfMemory", "requestId": request_id,
-                            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed"}
+            result.error = {
+                "errorType": "Runtime.OutOfMemory",
+                "requestId": request_id,
+                "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
+            }
             message["exit"] = "killed"
         if message["exit"] is not None:
             self._reset()
@@ -257,8 +299,11 @@ class ExecutionEnvironment:
         result.timed_out = True
         result.duration_ms = timeout * 1000
         result.max_memory_mb = self._peak_memory_mb()
-        result.error = {"errorType": "Sandbox.Timedout", "requestId": result.request_id,
-                        "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after {timeout:.2f} seconds"}
+        result.error = {
+            "errorType": "Sandbox.Timedout",
+            "requestId": result.request_id,
+            "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after {timeout:.2f} seconds",
+        }
         self._reset()
         result.log += self._take_log() + self._take_stray()
         return result
@@ -271,12 +316,19 @@ class ExecutionEnvironment:
             how = GARBLED_WHY
         else:
             status = self.process.wait()
-            how = f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}" if status < 0 else f"exit status {status}"
+            how = (
+                f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}"
+                if status < 0
+                else f"exit status {status}"
+            )
             if status == -signal.SIGKILL:
                 how = "signal: killed"
         result.duration_ms = (time.monotonic() - started) * 1000
-        result.error = {"errorType": "Runtime.ExitError", "requestId": result.request_id,
-                        "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: {how}"}
+        result.error = {
+            "errorType": "Runtime.ExitError",
+            "requestId": result.request_id,
+            "errorMessage": f"RequestId: {result.request_id} Error: Runtime exited with error: {how}",
+        }
         self._reset()
         result.log += self._take_log() + self._take_stray()
         return result
@@ -424,12 +476,20 @@ class ExecutionEnvironment:
 _MESSAGE_FIELDS = {
     "log": {"data": (str,)},
     "init": {"init_ms": (int, float), "log": (str,), "error": (dict, type(None))},
-    "result": {"duration_ms": (int, float), "max_memory_kb": (int, float), "log": (str,), "error": (dict, type(None)),
-               "response": (str, type(None)), "exit": (int, str, type(None))},
+    "result": {
+        "duration_ms": (int, float),
+        "max_memory_kb": (int, float),
+        "log": (str,),
+        "error": (dict, type(None)),
+        "response": (str, type(None)),
+        "exit": (int, str, type(None)),
+    },
 }
 GARBLED = "garbled"
-GARBLED_WHY = ("lambdalab could not read the runtime's message (did the code replace the json module, or write "
-               "to the runtime's own file descriptor?)")
+GARBLED_WHY = (
+    "lambdalab could not read the runtime's message (did the code replace the json module, or write "
+    "to the runtime's own file descriptor?)"
+)
 
 
 def _runtime_message(line: bytes) -> dict:
@@ -450,8 +510,10 @@ def _copy_code(source: Path, target: Path) -> None:
     """The function's own copy of its code, as Lambda unpacks the package into /var/task."""
     size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
     if size > CODE_SIZE_LIMIT:
-        raise CodeTooLarge(f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
-                           f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)")
+        raise CodeTooLarge(
+            f"{source}: the code is {size / 1024 / 1024:.0f} MB; Lambda's limit is 250 MB unzipped "
+            f"(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)"
+        )
     shutil.copytree(source, target, ignore=shutil.ignore_patterns(*NOT_CODE))
 
 

@@ -66,8 +66,10 @@ def enter_namespaces(flags):
 
 def mount(source, target, fstype=None, flags=0, data=None):
     encode = lambda v: None if v is None else os.fsencode(v)
-    _check(_c().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
-           f"mount {target}")
+    _check(
+        _c().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+        f"mount {target}",
+    )
 
 
 def make_private():
@@ -175,8 +177,14 @@ def build_view(scratch, binds, hidden, links):
     _read_only("/")
 
 
-_KEPT = {os.ST_NOSUID: MS_NOSUID, os.ST_NODEV: MS_NODEV, os.ST_NOEXEC: 8, os.ST_NOATIME: 1024,
-         os.ST_NODIRATIME: 2048, os.ST_RELATIME: 1 << 21}
+_KEPT = {
+    os.ST_NOSUID: MS_NOSUID,
+    os.ST_NODEV: MS_NODEV,
+    os.ST_NOEXEC: 8,
+    os.ST_NOATIME: 1024,
+    os.ST_NODIRATIME: 2048,
+    os.ST_RELATIME: 1 << 21,
+}
 
 
 def _read_only(path):

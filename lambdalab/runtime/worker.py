@@ -81,8 +81,10 @@ class Output:
         with self.lock:
             text = "".join(self.parts)
             if self.cut:
-                text += (f"\n[lambdalab: {self.cut:,} more characters of output were cut; "
-                         f"the limit is {LOG_LIMIT:,} per invocation]\n")
+                text += (
+                    f"\n[lambdalab: {self.cut:,} more characters of output were cut; "
+                    f"the limit is {LOG_LIMIT:,} per invocation]\n"
+                )
             self.parts, self.pending, self.kept, self.cut = [], 0, 0, 0
         return text
 
@@ -134,8 +136,17 @@ def main():
         try:
             shut_in(config, linux)
         except OSError as exc:
-            send({"type": "init", "init_ms": 0.0, "log": "", "error": {
-                "errorType": linux.CONFINEMENT_FAILED, "errorMessage": f"lambdalab could not shut this environment in: {exc}"}})
+            send(
+                {
+                    "type": "init",
+                    "init_ms": 0.0,
+                    "log": "",
+                    "error": {
+                        "errorType": linux.CONFINEMENT_FAILED,
+                        "errorMessage": f"lambdalab could not shut this environment in: {exc}",
+                    },
+                }
+            )
             return
     elif private_tmp(config["tmp"], linux):
         config["environment"]["TMPDIR"] = config["tmp"] = "/tmp"
@@ -181,16 +192,23 @@ def setup(config, output):
     # runaway allocation fails here (MemoryError) instead of taking the machine's memory.
     mapped = _vm_size_bytes()
     limit = mapped + config["memory_mb"] * 1024 * 1024
-    for name, value in (("RLIMIT_AS", limit), ("RLIMIT_FSIZE", config["ephemeral_mb"] * 1024 * 1024),
-                        ("RLIMIT_NPROC", config["max_processes"]), ("RLIMIT_CORE", 0)):
+    for name, value in (
+        ("RLIMIT_AS", limit),
+        ("RLIMIT_FSIZE", config["ephemeral_mb"] * 1024 * 1024),
+        ("RLIMIT_NPROC", config["max_processes"]),
+        ("RLIMIT_CORE", 0),
+    ):
         try:
             resource.setrlimit(getattr(resource, name), (value, value))
         except (ValueError, OSError, AttributeError):
             pass  # not lowerable here (or not on this platform): the parent's timeout still applies
     sys.stdout = sys.stderr = output
     handler = logging.StreamHandler(output)
-    handler.setFormatter(logging.Formatter("[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n",
-                                           "%Y-%m-%dT%H:%M:%S"))
+    handler.setFormatter(
+        logging.Formatter(
+            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"
+        )
+    )
     handler.formatter.converter = time.gmtime
     handler.terminator = ""
     handler.addFilter(RequestIdFilter())
@@ -234,15 +252,20 @@ def shut_in(config, linux):
 
 def load_linux():
     """lambdalab/runtime/linux.py, beside this script (which `python -I` cannot import as a package)."""
-    spec = importlib.util.spec_from_file_location("lambdalab_linux", os.path.join(os.path.dirname(__file__), "linux.py"))
+    spec = importlib.util.spec_from_file_location(
+        "lambdalab_linux", os.path.join(os.path.dirname(__file__), "linux.py")
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
 def _under_tmp(path):
-    return os.path.abspath(path) == "/tmp" or os.path.abspath(path).startswith("/tmp/") or \
-        os.path.realpath(path).startswith("/tmp/")
+    return (
+        os.path.abspath(path) == "/tmp"
+        or os.path.abspath(path).startswith("/tmp/")
+        or os.path.realpath(path).startswith("/tmp/")
+    )
 
 
 def _peak_memory_kb():
@@ -282,23 +305,34 @@ def load_handler(name):
         module = importlib.import_module(module_name)
         handler = getattr(module, function_name, None)
         if not callable(handler):
-            error = {"errorType": "Runtime.HandlerNotFound",
-                     "errorMessage": f"Handler '{function_name}' missing on module '{module_name}'"}
+            error = {
+                "errorType": "Runtime.HandlerNotFound",
+                "errorMessage": f"Handler '{function_name}' missing on module '{module_name}'",
+            }
     except SyntaxError as exc:
-        error = {"errorType": "Runtime.UserCodeSyntaxError",
-                 "errorMessage": f"Syntax error in module '{module_name}': {exc}"}
+        error = {
+            "errorType": "Runtime.UserCodeSyntaxError",
+            "errorMessage": f"Syntax error in module '{module_name}': {exc}",
+        }
     except MemoryError:
         error = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
     except ImportError as exc:
-        error = {"errorType": "Runtime.ImportModuleError",
-                 "errorMessage": f"Unable to import module '{module_name}': {exc}",
-                 "stackTrace": traceback.format_tb(exc.__traceback__)[1:]}
+        error = {
+            "errorType": "Runtime.ImportModuleError",
+            "errorMessage": f"Unable to import module '{module_name}': {exc}",
+            "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
+        }
     except SystemExit as exc:
-        error = {"errorType": "Runtime.ExitError",
-                 "errorMessage": f"Runtime exited with error: exit status {_exit_status(exc)}"}
+        error = {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"Runtime exited with error: exit status {_exit_status(exc)}",
+        }
     except Exception as exc:  # raised by the module's own code: the runtime reports it under its own type
-        error = {"errorType": type(exc).__name__, "errorMessage": str(exc),
-                 "stackTrace": traceback.format_tb(exc.__traceback__)[1:]}
+        error = {
+            "errorType": type(exc).__name__,
+            "errorMessage": str(exc),
+            "stackTrace": traceback.format_tb(exc.__traceback__)[1:],
+        }
     return handler, error, (time.perf_counter() - started) * 1000
 
 
@@ -319,23 +353,34 @@ def invoke(config, handler, message, output):
         if isinstance(payload, dict):
             result["error"] = payload
         elif len(payload.encode("utf-8")) > RESPONSE_LIMIT:
-            result["error"] = {"errorType": "Function.ResponseSizeTooLarge",
-                               "errorMessage": f"Response payload size exceeded maximum allowed payload size "
-                                               f"({RESPONSE_LIMIT} bytes)."}
+            result["error"] = {
+                "errorType": "Function.ResponseSizeTooLarge",
+                "errorMessage": f"Response payload size exceeded maximum allowed payload size "
+                f"({RESPONSE_LIMIT} bytes).",
+            }
         else:
             result["response"] = payload
     except MemoryError:
-        result["error"] = {"errorType": "Runtime.OutOfMemory", "errorMessage": "Runtime exited with error: signal: killed"}
+        result["error"] = {
+            "errorType": "Runtime.OutOfMemory",
+            "errorMessage": "Runtime exited with error: signal: killed",
+        }
         result["exit"] = "killed"
     except SystemExit as exc:
         code = _exit_status(exc)
-        result["error"] = {"errorType": "Runtime.ExitError",
-                           "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}"}
+        result["error"] = {
+            "errorType": "Runtime.ExitError",
+            "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: exit status {code}",
+        }
         result["exit"] = code
     except BaseException as exc:
         frames = traceback.format_tb(exc.__traceback__)[1:]  # the handler's frames, not this loop's
-        result["error"] = {"errorMessage": str(exc), "errorType": type(exc).__name__, "requestId": request_id,
-                           "stackTrace": frames}
+        result["error"] = {
+            "errorMessage": str(exc),
+            "errorType": type(exc).__name__,
+            "requestId": request_id,
+            "stackTrace": frames,
+        }
         output.write(f"[ERROR] {type(exc).__name__}: {exc}\nTraceback (most recent call last):\n{''.join(frames)}")
     result["duration_ms"] = (time.perf_counter() - started) * 1000
     result["max_memory_kb"] = _peak_memory_kb()

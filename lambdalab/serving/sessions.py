@@ -54,8 +54,9 @@ def session_environment() -> dict[str, str]:
         async def nothing(*_args) -> None:
             return None
 
-        service = AppService("", write_bytes=nothing, write_str=nothing, close=nothing,
-                             download_manager=DownloadManager())
+        service = AppService(
+            "", write_bytes=nothing, write_str=nothing, close=nothing, download_manager=DownloadManager()
+        )
         environment = service._build_environment()
     except Exception:  # noqa: BLE001  (any change in textual-serve: fall back to this process's own)
         environment = dict(os.environ)
@@ -79,8 +80,9 @@ class Preloaded:
     def command(self) -> str:
         """What textual-serve runs per session. `exec`: the shell it uses becomes the relay, one process
         fewer. -I -S: the relay needs nothing but the standard library, so no site to load."""
-        return (f"exec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(RELAY))} "
-                f"{shlex.quote(str(self.socket_path))}")
+        return (
+            f"exec {shlex.quote(sys.executable)} -I -S {shlex.quote(str(RELAY))} {shlex.quote(str(self.socket_path))}"
+        )
 
     def start(self) -> None:
         """Start the zygote and wait (a bounded while) until it forks sessions; then watch it."""
@@ -91,8 +93,11 @@ class Preloaded:
         threading.Thread(target=self.watch, name="lambdalab-zygote-watch", daemon=True).start()
 
     def spawn(self) -> None:
-        self.process = subprocess.Popen([sys.executable, "-m", "lambdalab.serving.zygote", str(self.socket_path)],
-                                        stdin=subprocess.PIPE, env=session_environment())
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "lambdalab.serving.zygote", str(self.socket_path)],
+            stdin=subprocess.PIPE,
+            env=session_environment(),
+        )
 
     def watch(self) -> None:
         """Restart the zygote when it dies while the server runs (a few times, a second apart)."""
@@ -101,12 +106,19 @@ class Preloaded:
             process.wait()
             if self.stopping.is_set() or self.restarts >= MAX_RESTARTS:
                 if not self.stopping.is_set():
-                    print("lambdalab serve: the preloaded process keeps dying: sessions start fresh (slower)",
-                          file=sys.stderr, flush=True)
+                    print(
+                        "lambdalab serve: the preloaded process keeps dying: sessions start fresh (slower)",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 return
             self.restarts += 1
-            print(f"lambdalab serve: the preloaded process ended (status {process.returncode}); starting it again "
-                  "(sessions opened meanwhile start fresh)", file=sys.stderr, flush=True)
+            print(
+                f"lambdalab serve: the preloaded process ended (status {process.returncode}); starting it again "
+                "(sessions opened meanwhile start fresh)",
+                file=sys.stderr,
+                flush=True,
+            )
             if self.stopping.wait(1.0):
                 return
             with self.lock:

@@ -82,8 +82,15 @@ class SharedCourse:
         from lambdalab.course.loader import lessons_dir, load_course
 
         root = lessons_dir()
-        fingerprint = tuple(sorted((str(path), stat.st_mtime_ns, stat.st_size)
-                                   for path in root.rglob("*") for stat in [path.stat()])) if root.is_dir() else ()
+        fingerprint = (
+            tuple(
+                sorted(
+                    (str(path), stat.st_mtime_ns, stat.st_size) for path in root.rglob("*") for stat in [path.stat()]
+                )
+            )
+            if root.is_dir()
+            else ()
+        )
         if self.course is None or fingerprint != self.fingerprint:
             self.course, self.fingerprint = load_course(), fingerprint
         return self.course
@@ -116,7 +123,13 @@ class Session:
     """What a forked child does: drop the zygote's belongings, take the session's, run the app."""
 
     def __init__(self, fds: list[int], environment: dict[str, str], cwd: str, course, zygote_owned: list) -> None:
-        self.fds, self.environment, self.cwd, self.course, self.zygote_owned = fds, environment, cwd, course, zygote_owned
+        self.fds, self.environment, self.cwd, self.course, self.zygote_owned = (
+            fds,
+            environment,
+            cwd,
+            course,
+            zygote_owned,
+        )
 
     def run(self) -> None:
         signal.set_wakeup_fd(-1)
@@ -227,9 +240,12 @@ class Zygote:
         if threading.active_count() > 1:
             return "the preloaded process has started a thread, and forking it is no longer safe"
         mine = self.environment
-        differ = sorted(name for name in (mine.keys() ^ environment.keys())
-                        | {name for name in mine.keys() & environment.keys() if mine[name] != environment[name]}
-                        if name not in MAY_DIFFER)
+        differ = sorted(
+            name
+            for name in (mine.keys() ^ environment.keys())
+            | {name for name in mine.keys() & environment.keys() if mine[name] != environment[name]}
+            if name not in MAY_DIFFER
+        )
         if differ:
             return f"a session's environment differs from the preloaded process's ({', '.join(differ[:5])})"
         return None
@@ -237,8 +253,11 @@ class Zygote:
     def warn(self, reason: str) -> None:
         if not self.warned:
             self.warned = True
-            print(f"lambdalab serve: {reason}: such sessions start in a fresh interpreter (slower)",
-                  file=sys.stderr, flush=True)
+            print(
+                f"lambdalab serve: {reason}: such sessions start in a fresh interpreter (slower)",
+                file=sys.stderr,
+                flush=True,
+            )
 
     def reap(self) -> None:
         while self.children:

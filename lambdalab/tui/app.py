@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 from textual import events
 from textual.app import App, SystemCommand
@@ -77,8 +77,9 @@ class LambdalabApp(App):
     def mark_read(self, lesson: Lesson, step_id: str) -> None:
         self.progress = self.store.mark_read(lesson.id, [step_id])
 
-    def record_quiz(self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool,
-                    missed: Sequence[str]) -> None:
+    def record_quiz(
+        self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool, missed: Sequence[str]
+    ) -> None:
         self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed, missed)
 
     # --- navigation -------------------------------------------------------------------------------
@@ -91,8 +92,12 @@ class LambdalabApp(App):
         try:
             screen = SimulatorScreen(path, **guide)
         except InputErrors as exc:
-            self.notify("\n".join(str(e) for e in exc.errors[:5]), title="This scenario does not load",
-                        severity="error", timeout=15)
+            self.notify(
+                "\n".join(str(e) for e in exc.errors[:5]),
+                title="This scenario does not load",
+                severity="error",
+                timeout=15,
+            )
             return
         self.push_screen(screen)
 

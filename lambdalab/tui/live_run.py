@@ -128,8 +128,10 @@ class LiveRun:
         with self.lock:
             snapshot = self.sim.snapshot(environments=False, waiting_limit=WAITING_SHOWN)
             run_s = max(self.sim.now, 1e-9)
-            costs = {name: function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s).total_usd
-                     for name, fn in self.sim.runtimes.items()}
+            costs = {
+                name: function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s).total_usd
+                for name, fn in self.sim.runtimes.items()
+            }
             rows = sum(len(t) for t in self.tracks.values())
         return View(snapshot, rows, self._logged, costs)
 
@@ -154,9 +156,17 @@ class LiveRun:
                 if skip >= len(tracks):
                     skip -= len(tracks)
                     continue
-                for track in list(tracks.values())[skip:skip + count - len(out)]:
-                    out.append(TimelineRow(track.function, track.env, track.provisioned, track.state,
-                                           self.request_id(track.request_id), timeline_cells(track, now, window)))
+                for track in list(tracks.values())[skip : skip + count - len(out)]:
+                    out.append(
+                        TimelineRow(
+                            track.function,
+                            track.env,
+                            track.provisioned,
+                            track.state,
+                            self.request_id(track.request_id),
+                            timeline_cells(track, now, window),
+                        )
+                    )
                 skip = 0
                 if len(out) >= count:
                     break
@@ -167,8 +177,9 @@ class LiveRun:
     def _on_event(self, now: float, kind: str, data: dict[str, Any]) -> None:
         if kind == "env_start":
             state = IDLE if data["provisioned"] else INIT
-            self.tracks[data["function"]][data["env"]] = EnvironmentTrack(data["function"], data["env"],
-                                                                          data["provisioned"], state, now)
+            self.tracks[data["function"]][data["env"]] = EnvironmentTrack(
+                data["function"], data["env"], data["provisioned"], state, now
+            )
         elif kind == "init_start":
             track = self.tracks[data["function"]][data["env"]]
             track.spans.append((now, now, "cold"))
@@ -197,10 +208,18 @@ class LiveRun:
         fn, rid = data["function"], self.sim.request_id(data["request_id"])
         if kind == "invoke_end":
             report = InvocationReport(
-                request_id=rid, duration_ms=data["duration_ms"], billed_ms=data["billed_ms"], memory_mb=data["memory_mb"],
-                max_memory_used_mb=data["max_memory_used_mb"], init_ms=data["init_ms"], error=data["error"],
-                error_message=data["error_message"], timed_out=data["timed_out"],
-                timeout_s=self.sim.runtimes[fn].timeout, timestamp=clock(now), version=data["version"],
+                request_id=rid,
+                duration_ms=data["duration_ms"],
+                billed_ms=data["billed_ms"],
+                memory_mb=data["memory_mb"],
+                max_memory_used_mb=data["max_memory_used_mb"],
+                init_ms=data["init_ms"],
+                error=data["error"],
+                error_message=data["error_message"],
+                timed_out=data["timed_out"],
+                timeout_s=self.sim.runtimes[fn].timeout,
+                timestamp=clock(now),
+                version=data["version"],
             )
             lines = invocation_lines(report, output=data["output"])
             started = now - data["duration_ms"] / 1000.0
@@ -208,11 +227,15 @@ class LiveRun:
         if kind == "throttle":
             text = f"{data['status']} {data['error']} ({data['reason']}), {data['invocation']} request {rid}"
         elif kind == "denied":
-            text = (f"{data['status']} {data['error']}: {data['principal']} may not invoke it "
-                    f"({data['invocation']} request {rid})")
+            text = (
+                f"{data['status']} {data['error']}: {data['principal']} may not invoke it "
+                f"({data['invocation']} request {rid})"
+            )
         elif kind == "async_wait":
-            text = (f"event {rid} waits ({data['reason']}, {data['attempts']} attempt(s) so far), "
-                    f"next try at {data['next_try_s']:.1f}s")
+            text = (
+                f"event {rid} waits ({data['reason']}, {data['attempts']} attempt(s) so far), "
+                f"next try at {data['next_try_s']:.1f}s"
+            )
         elif kind == "async_drop":
             text = f"event {rid} dropped ({data['condition']}) after {data['attempts']} attempt(s)"
         else:

@@ -81,8 +81,11 @@ class Recorder:
             if queue is None:
                 continue
             name = queue.config.name
-            for key, value in ((f"visible {name}", queue.visible), (f"in flight {name}", queue.not_visible),
-                               (f"pollers {name}", mapping.in_flight)):
+            for key, value in (
+                (f"visible {name}", queue.visible),
+                (f"in flight {name}", queue.not_visible),
+                (f"pollers {name}", mapping.in_flight),
+            ):
                 series = self.levels.setdefault(key, [])
                 series.extend([series[-1] if series else 0] * (index - len(series)))
                 series.append(value)
@@ -135,7 +138,7 @@ class Recorder:
         out = []
         for kind in kinds:
             times, events = self.events.get(kind, ((), ()))
-            for t, data in events[bisect_left(times, start):bisect_left(times, end)]:
+            for t, data in events[bisect_left(times, start) : bisect_left(times, end)]:
                 out.append((t, kind, data))
         return sorted(out, key=lambda e: e[0])
 
@@ -255,7 +258,18 @@ def lane_name(data: dict) -> str:
     return f"shard {data['shard']}" + (f".{data['part']}" if data.get("part") else "")
 
 
-_HANDLERS = {"throttle": _throttle, "init_start": _cold, "invoke_end": _invoke_end, "async_wait": _async_wait,
-             "async_drop": _async_drop, "delivery": _delivery, "denied": _denied, "batch": _batch,
-             "batch_done": _batch_done, "batch_discarded": _batch_discarded, "redrive": _redrive,
-             "deployment": _deployment, "edge_answer": _edge}
+_HANDLERS = {
+    "throttle": _throttle,
+    "init_start": _cold,
+    "invoke_end": _invoke_end,
+    "async_wait": _async_wait,
+    "async_drop": _async_drop,
+    "delivery": _delivery,
+    "denied": _denied,
+    "batch": _batch,
+    "batch_done": _batch_done,
+    "batch_discarded": _batch_discarded,
+    "redrive": _redrive,
+    "deployment": _deployment,
+    "edge_answer": _edge,
+}

@@ -7,13 +7,14 @@ The LaneView widget colours them; the same window and cursor column are shared b
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from lambdalab.charts import BLOCKS
 from lambdalab.engine.model import Scenario
 from lambdalab.tui.live_run import LiveRun
-from lambdalab.tui.recorder import Spans, lane_name as _lane
+from lambdalab.tui.recorder import Spans
+from lambdalab.tui.recorder import lane_name as _lane
 from lambdalab.tui.window import Window
 
 LABEL_WIDTH = 22  # every view's lane names: the same width, so that a column is the same instant in each
@@ -46,11 +47,12 @@ def fit_words(text: str, width: int) -> str:
     """`text` cut at a word boundary to fit `width`, with … when something was left out."""
     if len(text) <= width:
         return text
-    cut = text[:max(0, width - 1)].rsplit(" ", 1)[0]
+    cut = text[: max(0, width - 1)].rsplit(" ", 1)[0]
     return cut + "…"
 
 
 # --- series over a window ---------------------------------------------------------------------------
+
 
 def levels(series: Sequence[float | None], step: float, window: Window) -> list[float]:
     """A level series (one value per step) as the highest value in each column's time."""
@@ -58,7 +60,7 @@ def levels(series: Sequence[float | None], step: float, window: Window) -> list[
     edges = window.edges
     for c in range(window.columns):
         i0 = int(edges[c] / step)
-        values = [v for v in series[max(0, i0):max(i0 + 1, -int(-edges[c + 1] // step))] if v is not None]
+        values = [v for v in series[max(0, i0) : max(i0 + 1, -int(-edges[c + 1] // step))] if v is not None]
         out.append(max(values) if values else 0.0)
     return out
 
@@ -102,13 +104,20 @@ def mark(cells: list[Cell], window: Window, times: Iterable[float], cell: Cell) 
 
 # --- which views a scenario has ---------------------------------------------------------------------
 
+
 def features(scenario: Scenario) -> list[str]:
     """The concept views this scenario has something to show in, in the order they are offered."""
     found = ["environments", "concurrency"]
     traffic = scenario.traffic
-    if (any(t.invocation == "async" for t in traffic) or scenario.topics or scenario.buses
-            or any(f.dead_letter_queue or f.async_config.on_failure or f.async_config.on_success
-                   for f in scenario.functions.values())):
+    if (
+        any(t.invocation == "async" for t in traffic)
+        or scenario.topics
+        or scenario.buses
+        or any(
+            f.dead_letter_queue or f.async_config.on_failure or f.async_config.on_success
+            for f in scenario.functions.values()
+        )
+    ):
         found.append("async")
     kinds = {m.kind for m in scenario.event_source_mappings}
     if "queue" in kinds:
@@ -123,6 +132,7 @@ def features(scenario: Scenario) -> list[str]:
 
 
 # --- the builders -----------------------------------------------------------------------------------
+
 
 def async_view(run: LiveRun, window: Window) -> View:
     sim, rec = run.sim, run.recorder
@@ -141,7 +151,9 @@ def async_view(run: LiveRun, window: Window) -> View:
     for key in rec.keys("to ") + rec.keys("undelivered "):
         style = "bad" if key.startswith("undelivered") else "good"
         target = key.split(" ", 1)[1].split(":", 1)[-1]
-        lanes.append(count_lane(("→" if style == "good" else "✗") + target, counts(rec.counts[key], step, window), style))
+        lanes.append(
+            count_lane(("→" if style == "good" else "✗") + target, counts(rec.counts[key], step, window), style)
+        )
     shown = [s for s in reversed(rec.stories.values()) if s.steps and s.steps[-1][0] >= window.start][:8]
     for story in reversed(shown):
         lanes.append(Lane(f"req {story.request_id}", story_cells(story, window, run.now)))
@@ -149,8 +161,14 @@ def async_view(run: LiveRun, window: Window) -> View:
     return View("async", "Async: Lambda's internal queue, retries, DLQ and destinations", key, tuple(lanes))
 
 
-_STORY_END = {"ok": ("✓", "good"), "fail": ("✗", "bad"), "on_failure": ("F", "warn"), "on_success": ("S", "good"),
-              "dlq": ("D", "bad"), "dropped": ("⊘", "bad")}
+_STORY_END = {
+    "ok": ("✓", "good"),
+    "fail": ("✗", "bad"),
+    "on_failure": ("F", "warn"),
+    "on_success": ("S", "good"),
+    "dlq": ("D", "bad"),
+    "dropped": ("⊘", "bad"),
+}
 
 
 def story_cells(story, window: Window, now: float) -> tuple[Cell, ...]:
@@ -179,10 +197,15 @@ def sqs_view(run: LiveRun, window: Window) -> View:
         fifo = " (FIFO: one lane per message group)" if run.sim.queues[name].config.fifo else ""
         lanes.append(heading(f"queue {name}, peak {top:,} messages{fifo}"))
         lanes.append(Lane(" visible", level_cells(levels(rec.levels[f"visible {name}"], step, window), "busy", top)))
-        lanes.append(Lane(" in flight", level_cells(levels(rec.levels[f"in flight {name}"], step, window), "warn", top)))
+        lanes.append(
+            Lane(" in flight", level_cells(levels(rec.levels[f"in flight {name}"], step, window), "warn", top))
+        )
         lanes.append(Lane(" pollers", level_cells(levels(rec.levels[f"pollers {name}"], step, window), "init")))
-        for label, key, style in ((" received", f"received {name}", "muted"), (" failed", f"failed batches {name}", "bad"),
-                                  (" redriven", f"redriven {name}", "bad")):
+        for label, key, style in (
+            (" received", f"received {name}", "muted"),
+            (" failed", f"failed batches {name}", "bad"),
+            (" redriven", f"redriven {name}", "bad"),
+        ):
             if key in rec.counts or label == " received":
                 lanes.append(count_lane(label, counts(rec.counts.get(key, []), step, window), style))
         lanes += group_lanes(run, f"groups {name}", window)
@@ -193,8 +216,10 @@ def sqs_view(run: LiveRun, window: Window) -> View:
 def group_lanes(run: LiveRun, family: str, window: Window) -> list[Lane]:
     rec = run.recorder
     glyphs = {"batch": ("█", "busy"), "blocked": ("▒", "bad")}
-    lanes = [Lane(f" group {name}", span_cells(spans, window, run.now, glyphs))
-             for name, spans in rec.lanes.get(family, {}).items()]
+    lanes = [
+        Lane(f" group {name}", span_cells(spans, window, run.now, glyphs))
+        for name, spans in rec.lanes.get(family, {}).items()
+    ]
     if rec.lane_overflow.get(family):
         lanes.append(Lane(f" +{rec.lane_overflow[family]:,} groups", (BLANK,) * window.columns))
     return lanes
@@ -206,15 +231,31 @@ def streams_view(run: LiveRun, window: Window) -> View:
     glyphs = {"batch": ("█", "busy"), "stuck": ("▒", "bad"), "bisect": ("▒", "warn")}
     for name, stream in run.sim.streams.items():
         family = f"stream {name}"
-        done = [(t, d) for t, _, d in rec.between(("batch_done",), window.start, window.end + 1e-9)
-                if d.get("stream") == name]
-        given_up = [(t, d) for t, _, d in rec.between(("batch_discarded",), window.start, window.end + 1e-9)
-                    if d.get("stream") == name]
-        lanes.append(heading(f"stream {name} ({stream.kind}), read by {stream.consumer.fn.name}" if stream.consumer
-                             else f"stream {name} ({stream.kind}), read by no mapping"))
+        done = [
+            (t, d)
+            for t, _, d in rec.between(("batch_done",), window.start, window.end + 1e-9)
+            if d.get("stream") == name
+        ]
+        given_up = [
+            (t, d)
+            for t, _, d in rec.between(("batch_discarded",), window.start, window.end + 1e-9)
+            if d.get("stream") == name
+        ]
+        lanes.append(
+            heading(
+                f"stream {name} ({stream.kind}), read by {stream.consumer.fn.name}"
+                if stream.consumer
+                else f"stream {name} ({stream.kind}), read by no mapping"
+            )
+        )
         for lane_name, spans in rec.lanes.get(family, {}).items():
             cells = list(span_cells(spans, window, run.now, glyphs))
-            mark(cells, window, [t for t, d in done if d["outcome"] == "bisected" and _lane(d) == lane_name], ("÷", "warn"))
+            mark(
+                cells,
+                window,
+                [t for t, d in done if d["outcome"] == "bisected" and _lane(d) == lane_name],
+                ("÷", "warn"),
+            )
             mark(cells, window, [t for t, d in given_up if _lane(d) == lane_name], ("✗", "bad"))
             checkpoint = rec.checkpoints.get((name, lane_name))
             label = f" {lane_name}" + (f" @{checkpoint}" if checkpoint is not None else "")
@@ -256,15 +297,27 @@ def versions_view(run: LiveRun, window: Window) -> View:
 
 def access_view(run: LiveRun, window: Window) -> View:
     rec, step = run.recorder, run.recorder.step
-    lanes = [count_lane(f"denied {key.split(' ', 2)[2][:18]}", counts(rec.counts[key], step, window), "bad")
-             for key in rec.keys("denied ")]
+    lanes = [
+        count_lane(f"denied {key.split(' ', 2)[2][:18]}", counts(rec.counts[key], step, window), "bad")
+        for key in rec.keys("denied ")
+    ]
     for key in rec.keys("edge "):
         _, trigger, status = key.split(" ")
-        lanes.append(count_lane(f"{trigger[:12]} {status}", counts(rec.counts[key], step, window),
-                                "good" if status.startswith("2") else "bad"))
+        lanes.append(
+            count_lane(
+                f"{trigger[:12]} {status}",
+                counts(rec.counts[key], step, window),
+                "good" if status.startswith("2") else "bad",
+            )
+        )
     key = "requests per column: denied by the resource-based policy, CloudFront's answers by status"
     return View("access", "Permissions and edge: who was denied, what CloudFront answered", key, tuple(lanes))
 
 
-BUILDERS = {"async": async_view, "sqs": sqs_view, "streams": streams_view, "versions": versions_view,
-            "access": access_view}
+BUILDERS = {
+    "async": async_view,
+    "sqs": sqs_view,
+    "streams": streams_view,
+    "versions": versions_view,
+    "access": access_view,
+}

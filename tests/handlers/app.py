@@ -30,15 +30,31 @@ def counter(event, context):
 def context_and_env(event, context):
     time.sleep(0.2)
     return {
-        "function_name": context.function_name, "function_version": context.function_version,
-        "invoked_function_arn": context.invoked_function_arn, "memory_limit_in_mb": context.memory_limit_in_mb,
-        "aws_request_id": context.aws_request_id, "log_group_name": context.log_group_name,
-        "log_stream_name": context.log_stream_name, "identity": context.identity,
-        "client_context": context.client_context, "remaining_ms": context.get_remaining_time_in_millis(),
-        "env": {k: os.environ.get(k) for k in (
-            "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER", "AWS_REGION", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            "AWS_LAMBDA_FUNCTION_VERSION", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
-            "LAMBDA_TASK_ROOT", "TZ", "TABLE")},
+        "function_name": context.function_name,
+        "function_version": context.function_version,
+        "invoked_function_arn": context.invoked_function_arn,
+        "memory_limit_in_mb": context.memory_limit_in_mb,
+        "aws_request_id": context.aws_request_id,
+        "log_group_name": context.log_group_name,
+        "log_stream_name": context.log_stream_name,
+        "identity": context.identity,
+        "client_context": context.client_context,
+        "remaining_ms": context.get_remaining_time_in_millis(),
+        "env": {
+            k: os.environ.get(k)
+            for k in (
+                "AWS_LAMBDA_FUNCTION_NAME",
+                "_HANDLER",
+                "AWS_REGION",
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+                "AWS_LAMBDA_FUNCTION_VERSION",
+                "AWS_LAMBDA_LOG_GROUP_NAME",
+                "AWS_LAMBDA_LOG_STREAM_NAME",
+                "LAMBDA_TASK_ROOT",
+                "TZ",
+                "TABLE",
+            )
+        },
         "event": event,
     }
 
@@ -135,7 +151,10 @@ def stream_partial(event, context):
     """Reports the first poison record of a Kinesis or DynamoDB batch by its sequence number, and those after it."""
     for record in event["Records"]:
         if "kinesis" in record:
-            sequence, item = record["kinesis"]["sequenceNumber"], json.loads(base64.b64decode(record["kinesis"]["data"]))
+            sequence, item = (
+                record["kinesis"]["sequenceNumber"],
+                json.loads(base64.b64decode(record["kinesis"]["data"])),
+            )
         else:
             sequence, item = record["dynamodb"]["SequenceNumber"], record["dynamodb"]["NewImage"]
             item = {key: value.get("BOOL", value.get("S")) for key, value in item.items()}
@@ -148,8 +167,13 @@ def stream_event_shape(event, context):
     """Fails unless the event has the fields AWS documents for its stream (so a scenario can check the shape)."""
     record = event["Records"][0]
     if record["eventSource"] == "aws:kinesis":
-        assert set(record["kinesis"]) == {"kinesisSchemaVersion", "partitionKey", "sequenceNumber", "data",
-                                          "approximateArrivalTimestamp"}
+        assert set(record["kinesis"]) == {
+            "kinesisSchemaVersion",
+            "partitionKey",
+            "sequenceNumber",
+            "data",
+            "approximateArrivalTimestamp",
+        }
         assert record["eventID"] == f"shardId-000000000000:{record['kinesis']['sequenceNumber']}"
         assert json.loads(base64.b64decode(record["kinesis"]["data"])) == {"user": "ana"}
     else:
@@ -172,7 +196,8 @@ def edge_add_header(event, context):
     """A viewer-response function that adds a security header, as CloudFront expects it."""
     response = event["Records"][0]["cf"]["response"]
     response["headers"]["strict-transport-security"] = [
-        {"key": "Strict-Transport-Security", "value": "max-age=63072000"}]
+        {"key": "Strict-Transport-Security", "value": "max-age=63072000"}
+    ]
     return response
 
 
@@ -191,8 +216,11 @@ def edge_change_status(event, context):
 
 def edge_redirect(event, context):
     """A viewer-request function that answers by itself."""
-    return {"status": "302", "statusDescription": "Found",
-            "headers": {"location": [{"key": "Location", "value": "https://example.com/new"}]}}
+    return {
+        "status": "302",
+        "statusDescription": "Found",
+        "headers": {"location": [{"key": "Location", "value": "https://example.com/new"}]},
+    }
 
 
 def edge_change_host(event, context):

@@ -29,9 +29,13 @@ def main(root: Path) -> int:
     try:
         data = _graded(root)
     except Exception as exc:  # noqa: BLE001 - Gradescope must get a results.json, whatever went wrong
-        data = {"score": 0, "tests": [], "output": "The autograder failed before it could grade this submission "
-                f"(not your code's fault: please tell your instructor).\n\n{type(exc).__name__}: {exc}",
-                "extra_data": {"traceback": traceback.format_exc()}}
+        data = {
+            "score": 0,
+            "tests": [],
+            "output": "The autograder failed before it could grade this submission "
+            f"(not your code's fault: please tell your instructor).\n\n{type(exc).__name__}: {exc}",
+            "extra_data": {"traceback": traceback.format_exc()},
+        }
     write_atomically(results, json.dumps(data, indent=2) + "\n")
     return 0
 
@@ -46,8 +50,14 @@ def _graded(root: Path) -> dict:
         workspace, said = find_workspace(root / "submission", exercises, Path(scratch))
         if workspace is None:
             return {"score": 0, "tests": [], "output": said}
-        graded = grade_submissions([workspace], exercises, 1, parse_duration(kit["time_limit"]), key=key,
-                                   hidden=(str(source), str(root / "results")))[0]
+        graded = grade_submissions(
+            [workspace],
+            exercises,
+            1,
+            parse_duration(kit["time_limit"]),
+            key=key,
+            hidden=(str(source), str(root / "results")),
+        )[0]
     data = exports.gradescope(graded, kit["hidden_checks"])
     data["output"] = f"{said}\n\n{data['output']}"
     return data
@@ -61,11 +71,20 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
             if any((candidate / name).is_dir() for name in folders):
                 shown = candidate.relative_to(upload).as_posix()
                 return candidate, f"Graded the exercise folders in {'your upload' if shown == '.' else shown + '/'}."
-    files = [p for p in upload.rglob("*") if (p.is_file() or p.is_symlink())
-             and not IGNORED & set(p.relative_to(upload).parts)] if upload.is_dir() else []
+    files = (
+        [
+            p
+            for p in upload.rglob("*")
+            if (p.is_file() or p.is_symlink()) and not IGNORED & set(p.relative_to(upload).parts)
+        ]
+        if upload.is_dir()
+        else []
+    )
     if not files:
-        return None, ("Your submission is empty. Upload your workspace folder (the one holding "
-                      f"{', '.join(sorted(folders)[:2])}, ...), or the files of an exercise.")
+        return None, (
+            "Your submission is empty. Upload your workspace folder (the one holding "
+            f"{', '.join(sorted(folders)[:2])}, ...), or the files of an exercise."
+        )
     workspace = scratch / "workspace"
     placed, unplaced = [], []
     for path in files:
@@ -77,10 +96,15 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
             shutil.copyfile(path, workspace / owners[0].folder.name / path.name)
             placed.append(f"{path.name} as {owners[0].folder.name}/{path.name}")
         else:
-            unplaced.append(f"{path.name} ({'belongs to no exercise here' if not owners else 'could be any of ' + ', '.join(e.id for e in owners)})")
+            unplaced.append(
+                f"{path.name} ({'belongs to no exercise here' if not owners else 'could be any of ' + ', '.join(e.id for e in owners)})"
+            )
     if not placed:
-        return None, ("None of the uploaded files could be placed in an exercise: " + "; ".join(unplaced)
-                      + ". Upload your workspace folder, with its exercise folders (01-proxy-response/, ...).")
+        return None, (
+            "None of the uploaded files could be placed in an exercise: "
+            + "; ".join(unplaced)
+            + ". Upload your workspace folder, with its exercise folders (01-proxy-response/, ...)."
+        )
     note = "; ".join(unplaced)
     return workspace, f"Graded {', '.join(placed)}." + (f" Left out: {note}." if note else "")
 
@@ -88,8 +112,12 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
 def _folders_at(upload: Path, depth: int) -> list[Path]:
     level = [upload] if upload.is_dir() else []
     for _ in range(depth):
-        level = [c for folder in level for c in sorted(folder.iterdir())
-                 if c.is_dir() and not c.is_symlink() and c.name not in IGNORED]
+        level = [
+            c
+            for folder in level
+            for c in sorted(folder.iterdir())
+            if c.is_dir() and not c.is_symlink() and c.name not in IGNORED
+        ]
     return level
 
 

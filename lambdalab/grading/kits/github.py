@@ -60,8 +60,9 @@ def build(key: AnswerKey, exercises: list[Exercise], target: Path, only: bool) -
     wheel = build_wheel(_made(target / ".lambdalab"))
     workflow = _made(target / ".github" / "workflows") / "classroom.yml"
     chosen = "".join(f" --exercise {e.id}" for e in exercises) if only else ""
-    workflow.write_text(WORKFLOW.format(wheel=wheel.name, runner=RUNNER, results=f"{RUNNER.upper()}_RESULTS",
-                                        only=chosen), "utf-8")
+    workflow.write_text(
+        WORKFLOW.format(wheel=wheel.name, runner=RUNNER, results=f"{RUNNER.upper()}_RESULTS", only=chosen), "utf-8"
+    )
     (target / ".gitignore").write_text("__pycache__/\n", "utf-8")
     secret = target.parent / f"{target.name}.LAMBDALAB_KEY.txt"
     secret.write_text(pack_key(key.folder) + "\n", "utf-8")

@@ -54,8 +54,14 @@ def build(key: AnswerKey, exercises: list[str], hidden_checks: str, time_limit: 
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as kit:
             _add(kit, "setup.sh", SETUP.encode(), executable=True)
             _add(kit, "run_autograder", RUN.encode(), executable=True)
-            _add(kit, "kit.json", json.dumps({"exercises": exercises, "hidden_checks": hidden_checks,
-                                              "time_limit": time_limit}, indent=2).encode() + b"\n")
+            _add(
+                kit,
+                "kit.json",
+                json.dumps(
+                    {"exercises": exercises, "hidden_checks": hidden_checks, "time_limit": time_limit}, indent=2
+                ).encode()
+                + b"\n",
+            )
             _add(kit, f"wheels/{wheel.name}", wheel.read_bytes())
             for path in sorted(key.folder.rglob("*")):
                 if path.is_file():

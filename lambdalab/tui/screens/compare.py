@@ -27,8 +27,11 @@ FIGURES = (  # (label, where in a function's report)
 
 def comparison_lines(before: dict, after: dict) -> list[str]:
     """A table per function: each figure before and after, and the change."""
-    lines = [f"before: {before['changes']}, at {before['virtual_time_s']:g} s of virtual time",
-             f"now:    {after['changes']}, at {after['virtual_time_s']:g} s of virtual time", ""]
+    lines = [
+        f"before: {before['changes']}, at {before['virtual_time_s']:g} s of virtual time",
+        f"now:    {after['changes']}, at {after['virtual_time_s']:g} s of virtual time",
+        "",
+    ]
     for name in after["functions"]:
         rows = []
         for label, path in FIGURES:

@@ -20,8 +20,11 @@ from lambdalab.tui.topics import TOPIC_TITLES
 
 
 def progress_words(done: LessonProgress) -> str:
-    quiz = "quiz not taken" if done.quiz_best is None else (
-        f"quiz {done.quiz_best}/{done.quiz_questions}{' passed' if done.quiz_passed else ''}")
+    quiz = (
+        "quiz not taken"
+        if done.quiz_best is None
+        else (f"quiz {done.quiz_best}/{done.quiz_questions}{' passed' if done.quiz_passed else ''}")
+    )
     return f"{done.pages_read}/{done.pages} pages read, {quiz}"
 
 
@@ -80,10 +83,16 @@ class CourseMapScreen(Screen):
         """Rebuild the list from the course and the latest progress, keeping the highlight."""
         options = self.query_one("#lessons", OptionList)
         query = self.query_one("#search", Input).value.strip().lower()
-        keep = options.highlighted_option.id if options.highlighted_option is not None else self.app.progress.get("last_lesson")
-        items = [Option(lesson_row(lesson, lesson_progress(self.app.progress, lesson)), id=lesson.id)
-                 for lesson in self.app.course.lessons
-                 if not query or query in f"{lesson.title} {lesson.summary} {topic_title(lesson)}".lower()]
+        keep = (
+            options.highlighted_option.id
+            if options.highlighted_option is not None
+            else self.app.progress.get("last_lesson")
+        )
+        items = [
+            Option(lesson_row(lesson, lesson_progress(self.app.progress, lesson)), id=lesson.id)
+            for lesson in self.app.course.lessons
+            if not query or query in f"{lesson.title} {lesson.summary} {topic_title(lesson)}".lower()
+        ]
         options.set_options(items)
         ids = [o.id for o in options.options]
         options.highlighted = ids.index(keep) if keep in ids else 0 if ids else None
@@ -100,13 +109,20 @@ class CourseMapScreen(Screen):
             detail.update("No lesson matches the search.")
             return
         done = lesson_progress(self.app.progress, lesson)
-        detail.update(Content.assemble(
-            (f"{lesson.number}. {lesson.title}\n", "bold $primary"), (f"{topic_title(lesson)}\n\n", "italic $text-muted"),
-            f"{lesson.summary}\n\n",
-            ("Progress: ", "bold"), f"{progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n",
-            ("You will be able to:\n", "bold"), *(f"  • {o}\n" for o in lesson.objectives),
-            "\nPress ", ("Enter", "bold"), " to open it.",
-        ))
+        detail.update(
+            Content.assemble(
+                (f"{lesson.number}. {lesson.title}\n", "bold $primary"),
+                (f"{topic_title(lesson)}\n\n", "italic $text-muted"),
+                f"{lesson.summary}\n\n",
+                ("Progress: ", "bold"),
+                f"{progress_glyph(done)} {progress_words(done)}. About {lesson.minutes} minutes.\n\n",
+                ("You will be able to:\n", "bold"),
+                *(f"  • {o}\n" for o in lesson.objectives),
+                "\nPress ",
+                ("Enter", "bold"),
+                " to open it.",
+            )
+        )
 
     @on(OptionList.OptionHighlighted, "#lessons")
     def _highlighted(self) -> None:
@@ -136,7 +152,9 @@ class CourseMapScreen(Screen):
 
     def action_resume(self) -> None:
         """Open the lesson last worked on, at its first page not read yet."""
-        lesson = self.app.course.find(self.app.progress.get("last_lesson") or "") or next(iter(self.app.course.lessons), None)
+        lesson = self.app.course.find(self.app.progress.get("last_lesson") or "") or next(
+            iter(self.app.course.lessons), None
+        )
         if lesson is not None:
             self.app.open_lesson(lesson, self._resume_step(lesson))
 

@@ -93,8 +93,10 @@ class ExercisesScreen(Screen):
 
     def _draw_list(self) -> None:
         progress = self.app.progress
-        options = [Option(f"{status_glyph(exercise_progress(progress, e.id))} {e.number:02d} {e.title}", id=e.id)
-                   for e in self.exercises]
+        options = [
+            Option(f"{status_glyph(exercise_progress(progress, e.id))} {e.number:02d} {e.title}", id=e.id)
+            for e in self.exercises
+        ]
         listing = self.query_one("#exercise-list", OptionList)
         listing.set_options(options)
         listing.highlighted = self.index
@@ -103,26 +105,38 @@ class ExercisesScreen(Screen):
         self.index = index
         self._draw_instructions()
         self._draw_hints()
-        self.query_one("#exercise-results", Static).update("Press c to check, h for a hint, e to edit, w to re-check on every save.")
+        self.query_one("#exercise-results", Static).update(
+            "Press c to check, h for a hint, e to edit, w to re-check on every save."
+        )
         bar = self.query_one("#exercise-progress", ProgressBar)
         bar.update(total=len(self.exercise.checks), progress=0)
 
     def _draw_instructions(self) -> None:
         """Title, status and where the files are, then the instructions."""
         exercise = self.exercise
-        where = (f"`{_near(self.workspace / exercise.folder.name)}`" if self.workspace
-                 else f"no workspace yet: press **s** to create `./{DEFAULT_WORKSPACE}`")
+        where = (
+            f"`{_near(self.workspace / exercise.folder.name)}`"
+            if self.workspace
+            else f"no workspace yet: press **s** to create `./{DEFAULT_WORKSPACE}`"
+        )
         done = exercise_progress(self.app.progress, exercise.id)
-        status = "passed" if done.get("passed") else f"best {done['best']:g}/{exercise.points:g}" if "best" in done else "not tried"
+        status = (
+            "passed"
+            if done.get("passed")
+            else f"best {done['best']:g}/{exercise.points:g}"
+            if "best" in done
+            else "not tried"
+        )
         self.query_one("#exercise-instructions", Markdown).update(
             f"# {exercise.title}\n\n*{exercise.difficulty}, {exercise.points:g} points, lesson `{exercise.lesson}`: "
-            f"{status}.* Your files: {where}\n\n{exercise.instructions}")
+            f"{status}.* Your files: {where}\n\n{exercise.instructions}"
+        )
 
     def _hints_shown(self) -> int:
         return exercise_progress(self.app.progress, self.exercise.id).get("hints", 0)
 
     def _draw_hints(self) -> None:
-        hints = self.exercise.hints[:self._hints_shown()]
+        hints = self.exercise.hints[: self._hints_shown()]
         text = "\n".join(f"Hint {n}: {h}" for n, h in enumerate(hints, 1))
         self.query_one("#exercise-hints", Static).update(text)
 
@@ -186,13 +200,18 @@ class ExercisesScreen(Screen):
     @work(thread=True, exclusive=True, group="check")
     def run_checks(self, exercise: Exercise) -> None:
         bar = self.query_one("#exercise-progress", ProgressBar)
-        result = grade_exercise(exercise, self.workspace / exercise.folder.name,
-                                progress=lambda _check, _outcome: self.app.call_from_thread(bar.advance, 1))
+        result = grade_exercise(
+            exercise,
+            self.workspace / exercise.folder.name,
+            progress=lambda _check, _outcome: self.app.call_from_thread(bar.advance, 1),
+        )
         if not get_current_worker().is_cancelled:
             self.app.call_from_thread(self._checked, exercise, result)
 
     def _checked(self, exercise: Exercise, result: ExerciseResult) -> None:
-        self.app.progress = self.app.store.record_check(exercise.id, result.score, result.max_score, result.status == PASS)
+        self.app.progress = self.app.store.record_check(
+            exercise.id, result.score, result.max_score, result.status == PASS
+        )
         if exercise is self.exercise:
             self._draw_instructions()
             self.query_one("#exercise-results", Static).update("\n".join(exercise_lines(result)))
@@ -202,5 +221,8 @@ class ExercisesScreen(Screen):
     def watch_files(self) -> None:
         """The workspace watched as `lambdalab watch` does: a settled save checks the exercise shown."""
         worker = get_current_worker()
-        watch(self.workspace, lambda _changed: self.app.call_from_thread(self.action_check),
-              stop=lambda: not self.watching or worker.is_cancelled)
+        watch(
+            self.workspace,
+            lambda _changed: self.app.call_from_thread(self.action_check),
+            stop=lambda: not self.watching or worker.is_cancelled,
+        )

@@ -24,7 +24,9 @@ class KnobsScreen(ModalScreen[KnobSettings | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="knobs"):
-            yield Static("Change the settings, then Ctrl+S (or the button) re-runs and keeps the previous run to compare.")
+            yield Static(
+                "Change the settings, then Ctrl+S (or the button) re-runs and keeps the previous run to compare."
+            )
             functions = list(self.data["functions"])
             yield Select([(f, f) for f in functions], value=self.function, allow_blank=False, id="knob-function")
             with Grid(id="knob-grid"):
@@ -62,8 +64,9 @@ class KnobsScreen(ModalScreen[KnobSettings | None]):
         try:
             scenario_from(apply(self.data, settings), self.scenario_name)
         except InputErrors as exc:
-            self.query_one("#knob-errors", Static).update("\n".join(e.message if not e.path else f"{e.path}: {e.message}"
-                                                                   for e in exc.errors))
+            self.query_one("#knob-errors", Static).update(
+                "\n".join(e.message if not e.path else f"{e.path}: {e.message}" for e in exc.errors)
+            )
             return
         self.dismiss(settings)
 

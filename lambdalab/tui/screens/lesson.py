@@ -102,7 +102,9 @@ class LessonScreen(Screen):
         for n, step in enumerate(self.lesson.steps, 1):
             done = step.id in read or bool(quizzes.get(step.id, {}).get("passed"))
             mark = glyphs.DONE if done else " "
-            options.append(Option(hanging_row(f"{mark} {n:>2}.", f"{step.title} ({STEP_KIND[type(step)]})"), id=step.id))
+            options.append(
+                Option(hanging_row(f"{mark} {n:>2}.", f"{step.title} ({STEP_KIND[type(step)]})"), id=step.id)
+            )
         toc.set_options(options)
         toc.highlighted = self.index
 
@@ -115,7 +117,11 @@ class LessonScreen(Screen):
         if isinstance(step, QuizStep):
             holder.mount(QuizView(self.lesson, step, id="quiz"))
         else:
-            text = step.markdown if isinstance(step, TextStep) else f"## {step.title}\n\n{step_markdown(self.lesson, step)}"
+            text = (
+                step.markdown
+                if isinstance(step, TextStep)
+                else f"## {step.title}\n\n{step_markdown(self.lesson, step)}"
+            )
             if isinstance(step, DemoStep):
                 text += "\n\n**Press o to run it here, in the simulator.**"
             elif isinstance(step, ExerciseStep):
@@ -197,7 +203,7 @@ class LessonScreen(Screen):
     def _link(self, event: Markdown.LinkClicked) -> None:
         """Links to lessons stay in the app; web links open in the browser."""
         if event.href.startswith(LESSON_LINK):
-            lesson_id, _, step_id = event.href[len(LESSON_LINK):].partition("#")
+            lesson_id, _, step_id = event.href[len(LESSON_LINK) :].partition("#")
             lesson = self.app.course.find(lesson_id)
             if lesson is not None:
                 self.app.open_lesson(lesson, step_id or None)

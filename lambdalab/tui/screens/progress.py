@@ -37,7 +37,10 @@ class ProgressScreen(Screen):
             pages = f"{sum(p.pages_read for _, p in lessons)}/{sum(p.pages for _, p in lessons)}"
             points = f"{sum(p.quiz_best or 0 for _, p in lessons)}/{sum(p.quiz_questions for _, p in lessons)}"
             rows.append(f"| {TOPIC_TITLES.get(topic, topic)} | {done}/{len(lessons)} | {pages} | {points} |")
-            left += [f"- {progress_glyph(p)} {lesson.number}. {lesson.title}: {progress_words(p)}"
-                     for lesson, p in lessons if not p.done]
+            left += [
+                f"- {progress_glyph(p)} {lesson.number}. {lesson.title}: {progress_words(p)}"
+                for lesson, p in lessons
+                if not p.done
+            ]
         todo = "\n".join(left) if left else "Nothing: every lesson is done."
         return "# Your progress\n\n" + "\n".join(rows) + "\n\n## Still to do\n\n" + todo

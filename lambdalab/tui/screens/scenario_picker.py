@@ -31,8 +31,13 @@ class ScenarioPickerScreen(ModalScreen[Path | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static("Choose a scenario to simulate (Enter), or type a file path below.")
-            yield OptionList(*(Option(f"{name}: {scenario_title(path)}", id=name)
-                               for name, path in content.shipped_scenarios().items()), id="picker-list")
+            yield OptionList(
+                *(
+                    Option(f"{name}: {scenario_title(path)}", id=name)
+                    for name, path in content.shipped_scenarios().items()
+                ),
+                id="picker-list",
+            )
             yield Input(placeholder="…or a scenario file, e.g. my-scenario.yaml", id="picker-path")
             yield Static(id="picker-error")
 

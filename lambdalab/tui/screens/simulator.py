@@ -14,6 +14,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,19 +24,17 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, RichLog, Static
 from textual.worker import get_current_worker
 
-from rich.text import Text
-
 from lambdalab.charts import time_axis
 from lambdalab.course.model import Variation
 from lambdalab.engine.explain import EXPLAINED, sentence
 from lambdalab.engine.real_code import RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report
 from lambdalab.inputs import load_yaml
+from lambdalab.tui import views
 from lambdalab.tui.knobs import KnobSettings, apply, scenario_from
 from lambdalab.tui.live_run import LiveRun, clock
 from lambdalab.tui.screens.compare import CompareScreen
 from lambdalab.tui.screens.knobs import KnobsScreen
-from lambdalab.tui import views
 from lambdalab.tui.views import LABEL_WIDTH, fit_words
 from lambdalab.tui.widgets.concurrency_chart import ConcurrencyChart
 from lambdalab.tui.widgets.env_timeline import LEGEND, EnvironmentTimeline
@@ -52,17 +51,47 @@ DEFAULT_SPAN = 120  # the whole of a short demo; a longer run's last two minutes
 LOG_LINES = 40  # up to the cursor (or now): more than the panel shows, to scroll back a little
 LOG_REDRAWS_PER_S = 3
 SHOWN_EVENTS = 5  # the inspector's sentences for one column; the rest are counted
-VIEW_NAMES = {"environments": "Environments", "concurrency": "Concurrency", "async": "Async", "sqs": "SQS",
-              "streams": "Streams", "versions": "Versions", "access": "Access", "numbers": "Numbers"}
+VIEW_NAMES = {
+    "environments": "Environments",
+    "concurrency": "Concurrency",
+    "async": "Async",
+    "sqs": "SQS",
+    "streams": "Streams",
+    "versions": "Versions",
+    "access": "Access",
+    "numbers": "Numbers",
+}
 MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
 LANES_MIN_HEIGHT = 5
 JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
-INTEREST = ("throttle", "denied", "async_drop", "redrive", "batch_discarded", "deployment", "batch_done", "async_wait",
-            "failure", "delivery", "edge_answer", "cold_start")  # the inspector's order, most telling first
-KIND_NAMES = {"throttle": "throttled", "denied": "denied", "async_drop": "given up", "redrive": "redriven",
-              "batch_discarded": "records given up", "deployment": "deployment step", "async_wait": "retry wait",
-              "failure": "failed", "delivery": "destination record", "batch_done": "batch ended",
-              "edge_answer": "CloudFront answer", "cold_start": "cold start"}
+INTEREST = (
+    "throttle",
+    "denied",
+    "async_drop",
+    "redrive",
+    "batch_discarded",
+    "deployment",
+    "batch_done",
+    "async_wait",
+    "failure",
+    "delivery",
+    "edge_answer",
+    "cold_start",
+)  # the inspector's order, most telling first
+KIND_NAMES = {
+    "throttle": "throttled",
+    "denied": "denied",
+    "async_drop": "given up",
+    "redrive": "redriven",
+    "batch_discarded": "records given up",
+    "deployment": "deployment step",
+    "async_wait": "retry wait",
+    "failure": "failed",
+    "delivery": "destination record",
+    "batch_done": "batch ended",
+    "edge_answer": "CloudFront answer",
+    "cold_start": "cold start",
+}
 
 
 def _interest(kind: str, data: dict) -> int:
@@ -98,7 +127,9 @@ class SimulatorScreen(Screen):
         Binding("escape", "app.pop_screen", "Back"),
     ]
 
-    def __init__(self, path: Path, autoplay: bool = True, watch: tuple[str, ...] = (), tries: tuple[Variation, ...] = ()):
+    def __init__(
+        self, path: Path, autoplay: bool = True, watch: tuple[str, ...] = (), tries: tuple[Variation, ...] = ()
+    ):
         super().__init__()
         self.path = path
         self.autoplay = autoplay
@@ -175,8 +206,9 @@ class SimulatorScreen(Screen):
                     run.advance_to(run.sim.end if self.to_end else run.now + elapsed * SPEEDS[self.speed_index])
                 except RealEnvironmentsExceeded as exc:
                     self.playing = self.to_end = False
-                    self.app.call_from_thread(self.notify, str(exc), title="The run stopped", severity="error",
-                                              timeout=20)
+                    self.app.call_from_thread(
+                        self.notify, str(exc), title="The run stopped", severity="error", timeout=20
+                    )
 
     # --- the UI tick ----------------------------------------------------------------------------
 
@@ -224,22 +256,30 @@ class SimulatorScreen(Screen):
     def _draw_axis(self) -> None:
         rule, labels = time_axis(self.window.start, self.window.end, self.window.columns)
         self.query_one("#timeline-axis", Static).update(
-            Content(" " * (LABEL_WIDTH - 1) + "└" + rule + "\n" + " " * LABEL_WIDTH + labels))
+            Content(" " * (LABEL_WIDTH - 1) + "└" + rule + "\n" + " " * LABEL_WIDTH + labels)
+        )
 
     def _inspect(self) -> str:
         """The story under the cursor, in the graded checks' words; or how to get one."""
         if self.cursor_t is None:
-            return ("Live: the views follow the run. ← → put a time cursor on them (or click a column); t, y, s jump "
-                    "to the next throttle, retry or cold start; [ ] zoom; l back to live.")
+            return (
+                "Live: the views follow the run. ← → put a time cursor on them (or click a column); t, y, s jump "
+                "to the next throttle, retry or cold start; [ ] zoom; l back to live."
+            )
         t0, t1 = self.window.bucket(self.window.column_of(self.cursor_t) or 0)
         with self.run.lock:
             found = self.run.recorder.between(EXPLAINED, t0, t1)
         found.sort(key=lambda event: (_interest(event[1], event[2]), event[0]))  # the rare and telling first
         kinds = Counter(kind for _, kind, _ in found)
         head = f"Cursor at t = {t0:,.2f}–{t1:,.2f} s: " + (
-            ", ".join(f"{n} {KIND_NAMES[kind]}" for kind, n in kinds.most_common()) + "." if found
-            else "nothing happened here.")
-        lines = [head, *(sentence(kind, t, data, self.scenario, self._request_name) for t, kind, data in found[:SHOWN_EVENTS])]
+            ", ".join(f"{n} {KIND_NAMES[kind]}" for kind, n in kinds.most_common()) + "."
+            if found
+            else "nothing happened here."
+        )
+        lines = [
+            head,
+            *(sentence(kind, t, data, self.scenario, self._request_name) for t, kind, data in found[:SHOWN_EVENTS]),
+        ]
         if len(found) > SHOWN_EVENTS:
             lines.append(f"… and {len(found) - SHOWN_EVENTS} more in this column ([ zooms in).")
         return "\n".join(lines)
@@ -260,8 +300,10 @@ class SimulatorScreen(Screen):
         log = self.query_one("#sim-log", RichLog)
         log.clear()
         width = log.scrollable_content_region.width or None  # wrapped to the panel, not to an 80-column console
-        lines = [f"{clock(time_s)}  {function}: {text.replace(chr(9), '  ')}"
-                 for time_s, function, text in self.run.log_lines(until, LOG_LINES)]
+        lines = [
+            f"{clock(time_s)}  {function}: {text.replace(chr(9), '  ')}"
+            for time_s, function, text in self.run.log_lines(until, LOG_LINES)
+        ]
         if lines:
             log.write(Text("\n".join(lines)), width=width)
 
@@ -279,20 +321,27 @@ class SimulatorScreen(Screen):
         return f"{span / 3600:g} h" if span >= 3600 else f"{span / 60:g} min" if span >= 60 else f"{span:g} s"
 
     def _status(self, now: float, finished: bool) -> str:
-        state = "finished" if finished else ("running to the end" if self.to_end else
-                                             "playing" if self.playing else "paused")
+        state = (
+            "finished"
+            if finished
+            else ("running to the end" if self.to_end else "playing" if self.playing else "paused")
+        )
         glyph = "■" if finished else "▶" if self.playing else "‖"
         if state == "paused" and now == 0.0:
             state = "paused: Space plays"
-        return (f" {glyph} {state} at {SPEEDS[self.speed_index]:g}x   t = {now:,.1f} s of {self.run.sim.end:,.0f} s"
-                f"   seed {self.run.sim.seed}   settings: {self.changes}")
+        return (
+            f" {glyph} {state} at {SPEEDS[self.speed_index]:g}x   t = {now:,.1f} s of {self.run.sim.end:,.0f} s"
+            f"   seed {self.run.sim.seed}   settings: {self.changes}"
+        )
 
     def _selection(self) -> str:
         """The timeline's title: the environment picked with ↑↓ and the request it serves."""
         selected = self.query_one("#timeline", EnvironmentTimeline).selected
         if selected is None:
             return "Environments: one row each (↑↓ pick one)"
-        serving = f" serving {selected.request_id[:8]}" if selected.request_id and selected.state in ("busy", "init") else ""
+        serving = (
+            f" serving {selected.request_id[:8]}" if selected.request_id and selected.state in ("busy", "init") else ""
+        )
         return f"Environments: {selected.function}#{selected.env} is {selected.state}{serving} (↑↓ pick)"
 
     def _draw_chart(self, column: int | None) -> None:
@@ -303,8 +352,10 @@ class SimulatorScreen(Screen):
             members = sampler.members[name]
             peaks = sampler.family_concurrency.get(name) or sampler.concurrency[members[0].name]
             busy = views.levels(peaks, step, self.window)
-            throttled = [sum(c) for c in zip(*(views.counts(sampler.counts[m.name]["throttles"], step, self.window)
-                                               for m in members))]
+            throttled = [
+                sum(c)
+                for c in zip(*(views.counts(sampler.counts[m.name]["throttles"], step, self.window) for m in members))
+            ]
         fn = self.scenario.functions[name]
         account = self.scenario.account.concurrency
         limits = {f"account {account:,}": account}
@@ -323,7 +374,8 @@ class SimulatorScreen(Screen):
         if off_scale:
             title += f", {', '.join(off_scale)} above"
         self.query_one("#chart", ConcurrencyChart).show(
-            title, busy, throttled, {k: v for k, v in limits.items() if k not in off_scale}, self.window, column)
+            title, busy, throttled, {k: v for k, v in limits.items() if k not in off_scale}, self.window, column
+        )
 
     @on(EnvironmentTimeline.Moved)
     def _moved(self) -> None:
@@ -348,7 +400,7 @@ class SimulatorScreen(Screen):
         names = self._view_names()
         room = self.query_one("#sim-views").size.height - max(3, self.query_one("#inspect").size.height)
         shown: list[str] = []
-        for name in names[self.first_view:] + names[:self.first_view]:
+        for name in names[self.first_view :] + names[: self.first_view]:
             need = MIN_HEIGHT.get(name, LANES_MIN_HEIGHT)
             if shown and (name == "numbers" or "numbers" in shown or need + 2 > room):
                 break
@@ -387,7 +439,6 @@ class SimulatorScreen(Screen):
             widget = self.query_one("#chart" if name == "concurrency" else f"#view-{name}")
             if widget.styles.height is None or widget.styles.height.value != height:
                 widget.styles.height = height
-
 
     def on_resize(self) -> None:
         self.call_after_refresh(self._relayout)
@@ -440,8 +491,11 @@ class SimulatorScreen(Screen):
 
     def action_jump(self, what: str) -> None:
         """To the next throttle, retry or cold start after the cursor (from the window's start when live)."""
-        after = self.window.bucket(self.window.column_of(self.cursor_t) or 0)[1] if self.cursor_t is not None \
+        after = (
+            self.window.bucket(self.window.column_of(self.cursor_t) or 0)[1]
+            if self.cursor_t is not None
             else self.window.start
+        )
         kind = JUMPS[what]
         with self.run.lock:
             found = self.run.recorder.between((kind,), after, float("inf"))
@@ -521,4 +575,3 @@ class SimulatorScreen(Screen):
         self.playing = self.to_end = False
         self.run.advance_to(time_s)
         self._tick()
-

@@ -17,7 +17,14 @@ from lambdalab.tui.window import Window
 
 class ConcurrencyChart(WindowRows):
     CURSOR_CLASS = "chart--cursor"
-    COMPONENT_CLASSES = {"chart--bar", "chart--limit", "chart--axis", "chart--throttle", "chart--title", "chart--cursor"}
+    COMPONENT_CLASSES = {
+        "chart--bar",
+        "chart--limit",
+        "chart--axis",
+        "chart--throttle",
+        "chart--title",
+        "chart--cursor",
+    }
     DEFAULT_CSS = """
     ConcurrencyChart { height: 1fr; }
     ConcurrencyChart > .chart--bar { color: $primary; }
@@ -35,8 +42,15 @@ class ConcurrencyChart(WindowRows):
         self.throttled: list[int] = []  # requests refused in each column
         self.limits: dict[str, float] = {}
 
-    def show(self, title: str, busy: list[float], throttled: list[int], limits: dict[str, float], window: Window,
-             cursor: int | None) -> None:
+    def show(
+        self,
+        title: str,
+        busy: list[float],
+        throttled: list[int],
+        limits: dict[str, float],
+        window: Window,
+        cursor: int | None,
+    ) -> None:
         self.title, self.busy, self.throttled, self.limits = title, busy, throttled, limits
         self.window, self.cursor = window, cursor
         self._rows = self._draw()
@@ -58,12 +72,20 @@ class ConcurrencyChart(WindowRows):
             if names:
                 chars = [LIMIT if c == " " else c for c in chars]
             label = ", ".join(names) or (f"{top:g}" if r == height else "0" if r == 1 else "")
-            prefix = Segment(f"{label[:LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", limit if names else axis)
-            rows.append([prefix, *self.cells([(c, bar if c in BLOCKS[1:] else limit if c == LIMIT else None) for c in chars])])
+            prefix = Segment(f"{label[: LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", limit if names else axis)
+            rows.append(
+                [prefix, *self.cells([(c, bar if c in BLOCKS[1:] else limit if c == LIMIT else None) for c in chars])]
+            )
         peak = max(self.throttled, default=0)
-        strip = ["▲" if t > 0 and peak <= 1 else BLOCKS[max(1, round(t / peak * 8))] if t > 0 else " "
-                 for t in self.throttled]
+        strip = [
+            "▲" if t > 0 and peak <= 1 else BLOCKS[max(1, round(t / peak * 8))] if t > 0 else " "
+            for t in self.throttled
+        ]
         label = f"throttled {sum(self.throttled):,}"
-        rows.append([Segment(f"{label[:LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", throttle),
-                     *self.cells([(c, throttle if c != " " else None) for c in strip])])
+        rows.append(
+            [
+                Segment(f"{label[: LABEL_WIDTH - 2]:>{LABEL_WIDTH - 2}} ┤", throttle),
+                *self.cells([(c, throttle if c != " " else None) for c in strip]),
+            ]
+        )
         return rows + self.axis(axis)

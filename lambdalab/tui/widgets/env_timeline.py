@@ -24,12 +24,20 @@ from lambdalab.tui.widgets.lane_view import CachedStyles, CursorAt
 from lambdalab.tui.window import Window
 
 GLYPH = {INIT: "▒", BUSY: "█", IDLE: "·", GONE: " ", "cold": "❄"}
-LEGEND = f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
+LEGEND = (
+    f"{GLYPH[INIT]} init   {GLYPH[BUSY]} busy   {GLYPH[IDLE]} idle   {GLYPH['cold']} cold start   (blank: shut down)"
+)
 
 
 class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
-    COMPONENT_CLASSES = {"timeline--init", "timeline--busy", "timeline--idle", "timeline--label", "timeline--cursor",
-                         "timeline--column"}
+    COMPONENT_CLASSES = {
+        "timeline--init",
+        "timeline--busy",
+        "timeline--idle",
+        "timeline--label",
+        "timeline--cursor",
+        "timeline--column",
+    }
     BINDINGS = [Binding("up", "move(-1)", "Up", show=False), Binding("down", "move(1)", "Down", show=False)]
     DEFAULT_CSS = """
     EnvironmentTimeline { height: 1fr; }
@@ -104,7 +112,7 @@ class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
         label_style = self.style("timeline--label")
         if index == self.cursor and self.has_focus:
             label_style = label_style + self.style("timeline--cursor")
-        name = f"{row.function[:LABEL_WIDTH - 7]}#{row.env}{'P' if row.provisioned else ''}"
+        name = f"{row.function[: LABEL_WIDTH - 7]}#{row.env}{'P' if row.provisioned else ''}"
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
         # One segment per run of equal cells (and cursor column): a busy row is one segment, not a hundred.
         column_style = self.style("timeline--column")

@@ -140,13 +140,19 @@ class LaneView(WindowRows):
         if not lanes:
             rows.append([Segment(" " * LABEL_WIDTH + "nothing here yet in this run", label)])
         hidden = len(lanes) - room + 1 if len(lanes) > room else 0
-        for lane in lanes[:len(lanes) - hidden]:
+        for lane in lanes[: len(lanes) - hidden]:
             if lane.heading:
                 rows.append([Segment(fit_words(lane.label, width), style("lane--title"))])
                 continue
-            rows.append([Segment(f"{lane.label[:LABEL_WIDTH - 1]:<{LABEL_WIDTH - 1}} ", label),
-                         *self.cells([(glyph, styles.get(kind)) for glyph, kind in lane.cells])])
+            rows.append(
+                [
+                    Segment(f"{lane.label[: LABEL_WIDTH - 1]:<{LABEL_WIDTH - 1}} ", label),
+                    *self.cells([(glyph, styles.get(kind)) for glyph, kind in lane.cells]),
+                ]
+            )
         if hidden:
-            rows.append([Segment(fit_words(f"… {hidden} more lane(s): a taller window, or fewer views (v)", width), label)])
+            rows.append(
+                [Segment(fit_words(f"… {hidden} more lane(s): a taller window, or fewer views (v)", width), label)]
+            )
         rows.append([Segment(fit_words(view.key, width), label)])
         return rows + self.axis(style("lane--axis"))

@@ -81,7 +81,8 @@ class QuizView(Vertical, can_focus=False):
         myth = "myth or fact, " if q.myth else ""
         self.query_one("#quiz-header", Static).update(
             f"Question {self.index + 1} of {len(self.step.questions)} ({myth}{quiz.TYPE_NAMES[q.type]})"
-            f"    score {self.score}")
+            f"    score {self.score}"
+        )
         self.query_one("#quiz-prompt", Static).update(_plain(q.prompt))
         choices = self.query_one("#quiz-choices", OptionList)
         number = self.query_one("#quiz-number", Input)
@@ -93,7 +94,9 @@ class QuizView(Vertical, can_focus=False):
         self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
         (number if numeric else choices).focus(scroll_visible=False)
         choices.highlighted = 0 if not numeric else None
-        self.call_after_refresh(self.scroll_visible, top=True, animate=False)  # from its header, wherever the last one was read
+        self.call_after_refresh(
+            self.scroll_visible, top=True, animate=False
+        )  # from its header, wherever the last one was read
 
     def _draw_choices(self) -> None:
         choices = self.query_one("#quiz-choices", OptionList)
@@ -214,11 +217,14 @@ class QuizView(Vertical, can_focus=False):
         self.query_one("#quiz-feedback").focus(scroll_visible=False)  # keep the marked choices in view
         verdict = glyphs.RIGHT if feedback.correct else glyphs.WRONG
         last = self.index + 1 == len(self.step.questions)
-        self.query_one("#quiz-feedback", Static).update(_plain(
-            f"{verdict.upper()}: {feedback.detail}\n\n" + "\n\n".join(feedback.lines[1:])))
+        self.query_one("#quiz-feedback", Static).update(
+            _plain(f"{verdict.upper()}: {feedback.detail}\n\n" + "\n\n".join(feedback.lines[1:]))
+        )
         self.query_one("#quiz-feedback", Static).set_class(feedback.correct, "right")
         self.query_one("#quiz-feedback", Static).set_class(not feedback.correct, "wrong")
-        self.query_one("#quiz-hint", Static).update("Press Enter for " + ("your score." if last else "the next question."))
+        self.query_one("#quiz-hint", Static).update(
+            "Press Enter for " + ("your score." if last else "the next question.")
+        )
 
     def _next(self) -> None:
         if self.index + 1 < len(self.step.questions):
@@ -231,7 +237,8 @@ class QuizView(Vertical, can_focus=False):
         self.query_one("#quiz-header", Static).update(f"Quiz finished: {self.score} of {total}")
         self.query_one("#quiz-prompt", Static).update(
             f"{glyphs.DONE + ' Passed' if passed else 'Not passed yet'}: {self.score}/{total} "
-            f"({round(100 * self.score / total)}%, {self.step.pass_percent}% needed). Your score is saved.")
+            f"({round(100 * self.score / total)}%, {self.step.pass_percent}% needed). Your score is saved."
+        )
         self.query_one("#quiz-choices", OptionList).display = False
         self.query_one("#quiz-number", Input).display = False
         self.query_one("#quiz-hint", Static).update("Press n for the next step, or r to take the quiz again.")
