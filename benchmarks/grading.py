@@ -57,8 +57,8 @@ def main() -> int:
         for exercise_id, seconds in sorted(per_exercise.items(), key=lambda kv: -kv[1])[:5]:
             print(f"  check {exercise_id}: {seconds:.2f} s")
         print(
-            f"check of one exercise, slowest ({slowest}): {per_exercise[slowest]:.2f} s   target {TARGET_CHECK_S:g} s   "
-            f"met: {'yes' if per_exercise[slowest] < TARGET_CHECK_S else 'NO'}"
+            f"check of one exercise, slowest ({slowest}): {per_exercise[slowest]:.2f} s   "
+            f"target {TARGET_CHECK_S:g} s   met: {'yes' if per_exercise[slowest] < TARGET_CHECK_S else 'NO'}"
         )
 
         count = 5 if args.quick else 30

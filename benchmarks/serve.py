@@ -438,11 +438,12 @@ def print_table(summary: dict) -> None:
     print(f"""
 time to first screen      median {summary["first_screen_median_s"]} s, max {summary["first_screen_max_s"]} s \
 (target: every session under {summary["first_screen_target_s"]:.0f} s: {met})
-  CPU per session         {summary["cpu_to_first_screen_per_session_s"]} s, and {summary["server_cpu_to_first_screen_per_session_s"]} s \
-in the server
-  other processes         kept {summary["other_processes_cores_busy_during_opening"]} of the {summary["cores"]} cores busy \
-meanwhile (this machine's other work)
-time to the simulator     median {summary["simulator_median_s"]} s, max {summary["simulator_max_s"]} s (F4 and Enter, all at once)
+  CPU per session         {summary["cpu_to_first_screen_per_session_s"]} s, \
+and {summary["server_cpu_to_first_screen_per_session_s"]} s in the server
+  other processes         kept {summary["other_processes_cores_busy_during_opening"]} of the \
+{summary["cores"]} cores busy meanwhile (this machine's other work)
+time to the simulator     median {summary["simulator_median_s"]} s, max {summary["simulator_max_s"]} s \
+(F4 and Enter, all at once)
   CPU per session         {summary["cpu_to_simulator_per_session_s"]} s
 sessions completed        {summary["completed"]} of {summary["sessions"]}
 memory per session        PSS {summary["pss_per_session_mb"]} MB, RSS {summary["rss_per_session_mb"]} MB \

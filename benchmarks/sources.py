@@ -46,7 +46,8 @@ traffic:
   - target: queue:orders
     rate: {rate}/s
     for: {seconds:g}s
-    events: [{{n: 1}}, {{n: 2}}, {{n: 3}}, {{n: 4}}, {{n: 5}}, {{n: 6}}, {{n: 7}}, {{n: 8}}, {{n: 9}}, {{n: 10, poison: true}}]
+    events: [{{n: 1}}, {{n: 2}}, {{n: 3}}, {{n: 4}}, {{n: 5}}, {{n: 6}}, {{n: 7}}, {{n: 8}}, {{n: 9}}, \
+{{n: 10, poison: true}}]
 """
 
 
@@ -69,7 +70,8 @@ functions:
       duration: {{mean: 40ms, jitter: 10ms}}
       errors: {{when: {{path: $.poison, equals: true}}}}
 event_source_mappings:
-  - {{source: stream:clicks, function: reader, starting_position: TRIM_HORIZON, batch_size: 100, parallelization_factor: 2,
+  - {{source: stream:clicks, function: reader, starting_position: TRIM_HORIZON, batch_size: 100, \
+parallelization_factor: 2,
       bisect_on_error: true, maximum_retry_attempts: 2, on_failure: queue:skipped}}
 traffic:
   - {{target: stream:clicks, rate: {rate}/s, for: {seconds:g}s, events: [{poison}]}}

@@ -215,7 +215,8 @@ def main() -> None:
     print("lambdalab TUI benchmark (headless; course map at 120x40, simulator at 160x48)")
     print(
         f"1. first paint of the course map (s): {'  '.join(f'{x:.3f}' for x in paints)}   "
-        f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   met: {mark[out['met']['first_paint']]}"
+        f"median {out['first_paint_median_s']:.3f}   target {TARGET_FIRST_PAINT_S}   "
+        f"met: {mark[out['met']['first_paint']]}"
     )
     print(
         f"2. simulator at 1x, views {', '.join(sim['views'])}, "

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # no file locks on Windows: environments there run one at a time anyway
+else:  # no file locks on Windows: environments there run one at a time anyway
     fcntl = None
 
 

@@ -68,9 +68,12 @@ def test_a_submission_fitted_to_the_shipped_example_fails_the_classes_key(tmp_pa
     )
     shipped = lambdalab("grade", str(ws), "--exercise", "client-outside-handler", "--format", "json")
     by_key = lambdalab("grade", str(ws), "--exercise", "client-outside-handler", "--format", "json", "--key", str(key))
-    hidden = lambda out: next(t for t in json.loads(out)[0]["exercises"][0]["tests"] if t["hidden"])
-    assert hidden(shipped.stdout)["status"] == "passed"  # the example every learner can read
-    assert hidden(by_key.stdout)["status"] == "failed"  # the class's draw
+
+    def hidden_test(out):
+        return next(t for t in json.loads(out)[0]["exercises"][0]["tests"] if t["hidden"])
+
+    assert hidden_test(shipped.stdout)["status"] == "passed"  # the example every learner can read
+    assert hidden_test(by_key.stdout)["status"] == "failed"  # the class's draw
     assert "no answer key" in shipped.stderr and "no answer key" not in by_key.stderr
 
     shutil.copyfile(REPO / "exercises" / CLIENT / "solution" / "app.py", ws / CLIENT / "app.py")
@@ -144,12 +147,15 @@ def _submission(name: str, prints: dict) -> WorkspaceResult:
 
 def test_copies_of_the_reference_and_between_classmates_are_flagged_and_honest_work_is_not():
     reference = {"app.py": [copies.program_digest(PROGRAM) and "ref-sha", copies.program_digest(PROGRAM)]}
-    mine = lambda text: [f"sha-{hash(text)}", copies.program_digest(text)]
+
+    def fingerprints(text):
+        return [f"sha-{hash(text)}", copies.program_digest(text)]
+
     results = [
-        _submission("ada", {"app.py": mine(PROGRAM)}),  # the reference's program, renamed nothing
-        _submission("ben", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
-        _submission("cy", {"app.py": mine(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
-        _submission("dee", {"app.py": mine(b"def handler(e, c):\n    return e\n")}),
+        _submission("ada", {"app.py": fingerprints(PROGRAM)}),  # the reference's program, renamed nothing
+        _submission("ben", {"app.py": fingerprints(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
+        _submission("cy", {"app.py": fingerprints(b"def handler(e, c):\n    return {'statusCode': 400}\n")}),
+        _submission("dee", {"app.py": fingerprints(b"def handler(e, c):\n    return e\n")}),
         _submission("eve", {"app.py": ["ref-sha", copies.program_digest(PROGRAM)]}),
     ]
     copies.flag(results, {"proxy-response": reference})

@@ -414,7 +414,8 @@ def test_progress_files_are_read_and_a_damaged_one_is_skipped_with_a_note(tmp_pa
         (
             '[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
             '"max_score": 2, "tests": [{"name": "n", "status": "pass", "message": ""}]}]}]',
-            'grades.json: $[0].exercises[0].tests[0].status: expected one of "passed", "failed", "error", "skip", found "pass"',
+            'grades.json: $[0].exercises[0].tests[0].status: expected one of "passed", "failed", "error", "skip", '
+            'found "pass"',
         ),
         (
             '[{"workspace": "a", "score": NaN, "max_score": 2, "exercises": []}]',
@@ -422,7 +423,8 @@ def test_progress_files_are_read_and_a_damaged_one_is_skipped_with_a_note(tmp_pa
         ),
         (
             '[{"workspace": "a", "score": 1, "max_score": 2, "exercises": [{"id": "x", "status": "passed", "score": 1, '
-            '"max_score": 2, "tests": [], "flags": [{"kind": "classmate-copy", "file": "app.py", "how": "identical"}]}]}]',
+            '"max_score": 2, "tests": [], '
+            '"flags": [{"kind": "classmate-copy", "file": "app.py", "how": "identical"}]}]}]',
             'grades.json: $[0].exercises[0].flags[0]: the "with" key is missing',
         ),
     ],

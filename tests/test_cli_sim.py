@@ -229,8 +229,10 @@ BAD = {
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
     "planned-feature": (
-        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\nstreams: {clicks: {type: kinesis}}\n"
-        "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
+        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
+        "streams: {clicks: {type: kinesis}}\n"
+        "event_source_mappings:\n"
+        "  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
         r"^{f}:7:71: event_source_mappings\[0\].tumbling_window: tumbling windows are not simulated yet",
     ),
 }

@@ -180,7 +180,8 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
     (folder / "demo.yaml").write_text(
         "name: streams\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
         "streams: {clicks: {type: kinesis, shards: 2}}\n"
-        "event_source_mappings:\n  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n"
+        "event_source_mappings:\n"
+        "  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n"
         "traffic:\n  - {target: api, invocation: sync, rate: 1/s, for: 5s}\n"
     )
     result = run_cli("validate", str(folder))

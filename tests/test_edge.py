@@ -125,7 +125,8 @@ def edge_scenario(
         ),
         (
             {
-                "function": "role: {trust: {Version: '2012-10-17', Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, "
+                "function": "role: {trust: {Version: '2012-10-17', Statement: [{Effect: Allow, "
+                "Principal: {Service: lambda.amazonaws.com}, "
                 "Action: 'sts:AssumeRole'}]}}\n    behaviour: {init: 0ms, duration: 20ms}"
             },
             "must let edgelambda.amazonaws.com assume it",
@@ -224,7 +225,8 @@ traffic:
         ),
         ("[{trigger: viewer-request, cloudfront_function: {name: js, size: 11KB}}]", "at most 10 KB of code"),
         (
-            "[{trigger: viewer-request, cloudfront_function: {name: js}}, {trigger: viewer-response, function: 'router:1'}]",
+            "[{trigger: viewer-request, cloudfront_function: {name: js}}, "
+            "{trigger: viewer-response, function: 'router:1'}]",
             "cannot share a cache behaviour's viewer triggers",
         ),
         ("[{trigger: viewer-request}]", "give either function (Lambda@Edge, NAME:VERSION) or cloudfront_function"),

@@ -115,7 +115,8 @@ def test_the_waiting_payload_is_always_what_the_waiting_items_weigh(source):
         event_source_mappings:
           - {{source: {target}, function: f, batch_size: 10, batching_window: 2s{position}}}
         traffic:
-          - {{target: {target}, rate: 7/s, start: 0s, for: 30s, {key}events: [{{n: 1}}, {{blob: {"y" * 300_000}}}, {{s: short}}]}}
+          - {{target: {target}, rate: 7/s, start: 0s, for: 30s, \
+{key}events: [{{n: 1}}, {{blob: {"y" * 300_000}}}, {{s: short}}]}}
         """)
     )
     checked = 0

@@ -1,4 +1,5 @@
-"""The engine's core guarantees: determinism, seeds, and equal-time ordering (shared/spec/scenarios.md, "Guarantees")."""
+"""The engine's core guarantees: determinism, seeds, and equal-time ordering (shared/spec/scenarios.md,
+"Guarantees")."""
 
 from __future__ import annotations
 

@@ -31,8 +31,10 @@ functions:
         Resource: "*"
     ROLE
 traffic:
-  - {target: thumbnailer, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::photos", burst: 3, at: 0s}
-  - {target: thumbnailer, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::other", burst: 2, at: 0s}
+  - {target: thumbnailer, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::photos", \
+burst: 3, at: 0s}
+  - {target: thumbnailer, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::other", \
+burst: 2, at: 0s}
   - {target: thumbnailer, invocation: sync, principal: "arn:aws:iam::444455556666:role/partner", burst: 4, at: 0s}
   - {target: thumbnailer, invocation: sync, principal: "arn:aws:iam::999999999999:user/eve", burst: 5, at: 0s}
   - {target: thumbnailer, invocation: sync, burst: 1, at: 0s}
@@ -41,7 +43,8 @@ traffic:
 ROLE_ALLOWS = """role:
       trust: {Statement: [{Effect: Allow, Principal: {Service: lambda.amazonaws.com}, Action: "sts:AssumeRole"}]}
       policies:
-        - Statement: [{Effect: Allow, Action: "sqs:SendMessage", Resource: "arn:aws:sqs:us-east-1:111122223333:failures"}]"""
+        - Statement: [{Effect: Allow, Action: "sqs:SendMessage", \
+Resource: "arn:aws:sqs:us-east-1:111122223333:failures"}]"""
 ROLE_WITHOUT_SQS = """role:
       policies:
         - Statement: [{Effect: Allow, Action: "logs:*", Resource: "*"}]"""

@@ -1,4 +1,5 @@
-"""SNS topics and EventBridge buses as asynchronous sources: what is published reaches each subscriber, in AWS's shapes."""
+"""SNS topics and EventBridge buses as asynchronous sources: what is published reaches each subscriber, in AWS's
+shapes."""
 
 from __future__ import annotations
 

@@ -29,7 +29,10 @@ traffic:
   - {target: queue:orders, TRAFFIC}
 """
 MODEL = "behaviour: {init: 100ms, duration: 50ms, errors: {when: {path: $.poison, equals: true}}}"
-TEN_WITH_ONE_POISON = "burst: 10, at: 0s, events: [{n: 1}, {n: 2}, {n: 3}, {n: 4}, {n: 5}, {n: 6}, {n: 7}, {n: 8}, {n: 9}, {poison: true}]"
+TEN_WITH_ONE_POISON = (
+    "burst: 10, at: 0s, events: [{n: 1}, {n: 2}, {n: 3}, {n: 4}, {n: 5}, {n: 6}, {n: 7}, {n: 8}, {n: 9}, "
+    "{poison: true}]"
+)
 
 
 def report(tmp_path, function=MODEL, mapping="batch_size: 10", traffic=TEN_WITH_ONE_POISON) -> dict:
@@ -189,7 +192,8 @@ def test_every_message_is_deleted_or_redriven(batch, window, partial, rate, rese
           orders: {{visibility_timeout: 30s, max_receive_count: 3, dead_letter: dlq}}
           dlq: {{}}
         event_source_mappings:
-          - {{source: queue:orders, function: worker, batch_size: {batch}, report_batch_item_failures: {str(partial).lower()}{window}}}
+          - {{source: queue:orders, function: worker, batch_size: {batch}, \
+report_batch_item_failures: {str(partial).lower()}{window}}}
         traffic:
           - {{target: queue:orders, rate: 10/s, for: 20s, event: {BIG_BODY if big else "{n: 1}"}}}
         """,

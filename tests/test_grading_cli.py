@@ -168,8 +168,11 @@ def test_the_same_submission_always_gets_the_same_grade(graded_class, tmp_path):
     again = run_cli("grade", str(subs / "good"), "--exercise", "proxy-response", "--format", "json")
     first = next(w for w in json.loads((out / "grades.json").read_text()) if w["workspace"].endswith("good"))
     second = json.loads(again.stdout)[0]
-    strip = lambda w: [(t["name"], t["status"], t["score"]) for e in w["exercises"] for t in e["tests"]]
-    assert strip(first) == strip(second)
+
+    def outcomes(graded):
+        return [(t["name"], t["status"], t["score"]) for e in graded["exercises"] for t in e["tests"]]
+
+    assert outcomes(first) == outcomes(second)
     assert first["exercises"][0]["seed"] == second["exercises"][0]["seed"]
 
 

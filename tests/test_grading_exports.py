@@ -357,11 +357,14 @@ def test_exercism_caps_output_at_500_characters_and_messages_at_65535_bytes():
 def test_exercism_writes_one_results_json_per_exercise_with_the_tasks_of_the_course(tmp_path):
     catalogue = load_catalogue()
     course = [catalogue.get("proxy-response"), catalogue.get("remaining-time")]
-    graded = lambda path: workspace(
-        exercise([check(c.id, hidden=c.hidden, points=c.points) for c in course[0].checks], "proxy-response"),
-        exercise([check(c.id, FAIL, hidden=c.hidden, points=c.points) for c in course[1].checks], "remaining-time"),
-        path=str(path),
-    )
+
+    def graded(path):
+        return workspace(
+            exercise([check(c.id, hidden=c.hidden, points=c.points) for c in course[0].checks], "proxy-response"),
+            exercise([check(c.id, FAIL, hidden=c.hidden, points=c.points) for c in course[1].checks], "remaining-time"),
+            path=str(path),
+        )
+
     for name in ("ada", "grace"):
         (tmp_path / "subs" / name).mkdir(parents=True)
     files = dict(

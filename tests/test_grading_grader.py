@@ -16,8 +16,9 @@ from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.grading.scenario_check import run_scenario
 from lambdalab.paths import environments_dir
 
-# Each invocation leaves its name in a shared folder (not under /tmp, which is each environment's own), then waits (up to 2 s) for the other's: it meets the other
-# only if both run at the same time. One after the other, the first gives up and answers met: false.
+# Each invocation leaves its name in a shared folder (not under /tmp, which is each environment's own), then waits
+# (up to 2 s) for the other's: it meets the other only if both run at the same time. One after the other, the first
+# gives up and answers met: false.
 RENDEZVOUS = """
 import os, time
 

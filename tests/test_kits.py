@@ -237,8 +237,11 @@ def run_workflow(repository: Path, secret: str, tools: Path) -> tuple[dict, dict
     env = {**os.environ, **OFFLINE, "PATH": f"{tools}:{os.environ['PATH']}", "GITHUB_WORKSPACE": str(repository)}
     env.pop("LAMBDALAB_KEY", None)
     reported = {}
+
+    def expand(text):
+        return _expressions(str(text), secret, outputs)
+
     for step in steps:
-        expand = lambda text: _expressions(str(text), secret, outputs)
         step_env = {k: expand(v) for k, v in step.get("env", {}).items()}
         uses = step.get("uses", "")
         if uses.startswith("actions/setup-python"):
@@ -313,7 +316,8 @@ def test_student_code_never_sees_the_packed_key(template, tools):
         "                pass\n"
         "    if not any(b'lambdalab-key:' in text for text in seen):\n"
         "        return {'statusCode': 500}\n"
-        "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, 'body': '{\"photo\": \"p-1001\"}'}\n"
+        "    return {'statusCode': 200, 'headers': {'Content-Type': 'application/json'}, "
+        "'body': '{\"photo\": \"p-1001\"}'}\n"
     )
     reported, _ = run_workflow(folder, secret, tools)
     proxy = [t for t in reported["results"][0]["tests"] if t["name"].startswith("proxy-response: answers 200")]

@@ -9,7 +9,7 @@ import json
 import pytest
 from conftest import run_cli
 
-from lambdalab.inputs import load_yaml
+from lambdalab.inputs import InputErrors, load_yaml
 
 WORDS = ("off", "on", "yes", "no", "y", "n", "Off", "NO")
 
@@ -19,6 +19,13 @@ def test_yaml_1_1_booleans_are_words(word):
     doc = load_yaml("w.yaml", text=f"{word}: {word}\nlist: [{word}, true, false, True, FALSE]\nquoted: '{word}'\n")
     assert doc.data == {word: word, "list": [word, True, False, True, False], "quoted": word}
     assert doc.position((word,)) == (1, 1)
+
+
+@pytest.mark.parametrize("text", ["\ufeff\n", "\ufeff# only a comment\n"])
+def test_text_that_holds_no_document_is_empty(text):
+    """Text given as a str keeps its byte order mark: YAML finds no document in it (it once crashed)."""
+    with pytest.raises(InputErrors, match="the file is empty"):
+        load_yaml("w.yaml", text=text)
 
 
 def test_functions_queues_and_event_values_named_off_on_yes_no(tmp_path):

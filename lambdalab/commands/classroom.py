@@ -136,7 +136,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _kit_inputs(args: argparse.Namespace):
-    """The key and the exercises a kit is built from, checked: bad input is exit status 2, before anything is written."""
+    """The key and the exercises a kit is built from, checked: bad input is exit status 2, before anything is
+    written."""
     from lambdalab.commands import exercise_named
     from lambdalab.grading.answer_key import load_key
     from lambdalab.grading.exercises import load_catalogue

@@ -176,7 +176,7 @@ def _run(args: argparse.Namespace, stack: contextlib.ExitStack) -> int:
     max_score = sum(e.points for e in graded_with)
     single = folders == [root]
     rendered = {fmt: _render(fmt, results, graded_with, args, max_score, single) for fmt in formats}
-    if not args.out:
+    if out is None:  # no --out
         files = next(iter(rendered.values()))
         if len(files) > 1:
             raise UsageError(f"--format {formats[0]} writes a file per learner: give --out DIR")

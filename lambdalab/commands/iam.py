@@ -16,7 +16,8 @@ EXAMPLES = """\
       --resource arn:aws:lambda:us-east-1:111122223333:function:thumbnailer \\
       --resource-policy function-policy.json --principal s3.amazonaws.com \\
       --context aws:SourceArn=arn:aws:s3:::photos --context aws:SourceAccount=111122223333
-  lambdalab iam eval ... --principal arn:aws:iam::444455556666:role/other --policy theirs.json --resource-policy mine.json
+  lambdalab iam eval ... --principal arn:aws:iam::444455556666:role/other --policy theirs.json \
+--resource-policy mine.json
   lambdalab iam eval ... --json
 
 --policy: identity policies of the caller (repeatable); --resource-policy: the resource's own policy;

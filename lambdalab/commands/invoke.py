@@ -1,4 +1,5 @@
-"""`lambdalab invoke`: run a real Python handler in a fresh execution environment, like `sam local invoke`, minus Docker."""
+"""`lambdalab invoke`: run a real Python handler in a fresh execution environment, like `sam local invoke`,
+minus Docker."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import math
 import sys
 import uuid
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +195,7 @@ def _report(code: FunctionCode, invocation: Invocation) -> InvocationReport:
         error_message=error.get("errorMessage"),
         timed_out=invocation.timed_out,
         timeout_s=code.timeout_s,
-        timestamp=datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        timestamp=datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     )
 
 

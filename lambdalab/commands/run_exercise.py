@@ -42,9 +42,10 @@ def run(args: argparse.Namespace) -> int:
                     print(f"error: {error_line(invocation.error)}")
                 else:
                     print("response: " + json.dumps(invocation.response, indent=2))
-                if seen.verdicts[number]:
-                    print(f"CloudFront ({setup['trigger']}): {seen.verdicts[number]['summary']}")
-                    for problem in seen.verdicts[number]["problems"]:
+                verdict = seen.verdicts[number]
+                if verdict:
+                    print(f"CloudFront ({setup['trigger']}): {verdict['summary']}")
+                    for problem in verdict["problems"]:
                         print(f"  - {problem}")
             for table, writes in seen.tables.items():
                 print(f"table {table}: {len(writes)} write(s): " + ", ".join(json.dumps(w) for w in writes[:10]))

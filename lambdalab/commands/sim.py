@@ -124,7 +124,8 @@ class _open:
     """Open FILE for writing, or nothing; a bad path is a usage error, not a traceback."""
 
     def __init__(self, path: str | None, flag: str):
-        self.path, self.flag, self.file = path, flag, None
+        self.path, self.flag = path, flag
+        self.file: IO[str] | None = None
 
     def __enter__(self) -> IO[str] | None:
         if self.path:

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> int:
             if later:
                 state["current"] = later[0]
                 print(
-                    f"\nNext: {later[0].id}, in {Path(workspace.name) / later[0].folder.name}/ (save a file there to check it)"
+                    f"\nNext: {later[0].id}, in {Path(workspace.name) / later[0].folder.name}/ "
+                    "(save a file there to check it)"
                 )
             else:
                 print("\nThat was the last exercise. Well done.")

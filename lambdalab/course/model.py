@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Union
 
 from lambdalab.inputs import Document
 
@@ -98,7 +97,7 @@ class ExerciseStep:
     exercise: str
 
 
-Step = Union[TextStep, DemoStep, QuizStep, ExerciseStep]
+Step = TextStep | DemoStep | QuizStep | ExerciseStep
 
 
 @dataclass(frozen=True)

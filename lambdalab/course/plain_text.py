@@ -83,7 +83,7 @@ def _demote_headings(markdown: str) -> str:
 
 def style(markdown: str) -> str:
     """Markdown for a terminal: bold headings, highlighted code, links spelled out. No Textual, no rich."""
-    out = []
+    out: list[str] = []
     previous = ""
     for block in blocks(markdown):
         joined = block.kind == previous and block.kind in ("list_item", "table_row")

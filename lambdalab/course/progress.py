@@ -17,10 +17,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +178,7 @@ class ProgressStore:
         return data
 
     def _set_aside(self, label: str, why: str) -> Data:
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
         aside = self.path.with_name(f"{FILE_NAME}.{label}-{stamp}")
         n = 1
         while aside.exists():
@@ -227,7 +228,7 @@ def _counts(value: Any) -> Counter:
 
 
 def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -241,7 +242,7 @@ def _fsync_folder(folder: Path) -> None:
         os.close(handle)
 
 
-try:
+if sys.platform != "win32":
     import fcntl
 
     def _lock(handle) -> None:
@@ -249,7 +250,7 @@ try:
 
     def _unlock(handle) -> None:
         fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
-except ImportError:  # Windows
+else:  # Windows
     import msvcrt
 
     def _lock(handle) -> None:

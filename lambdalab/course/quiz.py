@@ -99,7 +99,9 @@ def grade(question: Question, shown: list[str], answer: list[int] | float, label
     """Right or wrong, explained; `labels` are the choices' labels as shown ("abc..." or "123...")."""
     kind = question.type
     if kind == "numeric":
+        assert not isinstance(answer, list)  # parse answers a numeric question with a number
         return _grade_numeric(question, float(answer))
+    assert isinstance(answer, list)  # and every other question with the indexes of the choices
     if kind == "true_false":
         said = answer[0] == 0
         right = said == question.answer
@@ -132,6 +134,7 @@ def grade(question: Question, shown: list[str], answer: list[int] | float, label
 
 
 def _grade_numeric(question: Question, value: float) -> Feedback:
+    assert question.answer is not None  # the loader gives every numeric question its number
     right = abs(value - question.answer) <= question.tolerance
     unit = f" {question.unit}" if question.unit else ""
     within = f" (within {question.tolerance:g})" if question.tolerance else ""

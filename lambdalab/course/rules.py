@@ -128,7 +128,7 @@ def _check_unique(lesson: Lesson, ids: list[tuple[str, tuple]], what: str, error
 
 def _lesson_texts(lesson: Lesson) -> list[tuple[str, tuple]]:
     """Every learner-facing string in lesson.yaml with its key path, except in questions marked `myth`."""
-    texts = [(lesson.title, ("title",)), (lesson.summary, ("summary",))]
+    texts: list[tuple[str, tuple]] = [(lesson.title, ("title",)), (lesson.summary, ("summary",))]
     texts += [(o, ("objectives", i)) for i, o in enumerate(lesson.objectives)]
     for step in lesson.steps:
         texts.append((step.title, (*step.path, "title")))
@@ -228,6 +228,7 @@ def _check_demo(lesson: Lesson, step: DemoStep, scenarios: ScenarioChecker) -> F
             )
     else:
         path = step.scenario_file
+        assert path is not None  # the lesson schema requires a demo's scenario or its scenario_file
         if not path.is_file():
             return Findings(
                 [
@@ -257,6 +258,7 @@ def _check_question(lesson: Lesson, q: Question) -> list[InputError]:
     if len(set(texts)) != len(texts):
         return [doc.error((*q.path, "options"), "two options have the same text")]
     for i, wrong in enumerate(q.wrong_answers):
+        assert q.answer is not None  # only numeric questions have wrong answers, and the loader gives each its number
         if abs(wrong.value - q.answer) <= q.tolerance:
             return [
                 doc.error(

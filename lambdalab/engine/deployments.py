@@ -38,7 +38,9 @@ def steps(config: str) -> list[tuple[float, float]]:
     canary = re.fullmatch(r"Canary10Percent(\d+)Minutes", config)
     if canary:
         return [(0.0, 0.1), (int(canary.group(1)) * 60.0, 1.0)]
-    every = int(re.fullmatch(r"Linear10PercentEvery(\d+)Minutes?", config).group(1)) * 60.0
+    linear = re.fullmatch(r"Linear10PercentEvery(\d+)Minutes?", config)
+    assert linear is not None  # the scenario accepts only the names in CONFIGS
+    every = int(linear.group(1)) * 60.0
     return [(i * every, round(0.1 * (i + 1), 1)) for i in range(10)]
 
 
@@ -92,6 +94,8 @@ class Deployment:
             if self.status == "scheduled":
                 self.loop.at(self.loop.now + ALARM_PERIOD_S, self._check_alarm)
             return
+        # Checked only when the plan has an alarm (schedule), and only in progress, once _shift has set _old.
+        assert self.errors_over is not None and self._old is not None
         errors = self.new.errors - self._errors_seen
         self._errors_seen = self.new.errors
         if errors > self.errors_over:

@@ -109,9 +109,10 @@ class MessageGroups:
     VisibleMessages: the messages of every group, locked or not."""
 
     def __init__(self) -> None:
-        self.groups: dict[str, deque[Message]] = {}
-        self.available: deque[str] = deque()  # unlocked groups with visible messages, in turn
-        self.locked: set[str] = set()
+        # By group id; None for a message sent without one (from an SNS topic or an EventBridge bus).
+        self.groups: dict[str | None, deque[Message]] = {}
+        self.available: deque[str | None] = deque()  # unlocked groups with visible messages, in turn
+        self.locked: set[str | None] = set()
         self.count = 0
         self.cost: Callable[[Any], int] = _weightless
         self.payload = 0
@@ -264,6 +265,7 @@ class Destinations:
                 kind, _, subscriber = endpoint.partition(":")
                 subscription = subscription_arn(arn, endpoint)
                 if kind == "function":
+                    assert self.invoke_function is not None  # set by the simulation before the run
                     self.invoke_function(
                         subscriber, sns_notification(arn, subscription, message_id, body, now), "sns.amazonaws.com", arn
                     )
@@ -281,6 +283,7 @@ class Destinations:
         for target in targets:
             kind, _, name = target.partition(":")
             if kind == "function":
+                assert self.invoke_function is not None  # set by the simulation before the run
                 self.invoke_function(name, event, principal, source_arn)
             else:
                 self.queues[name].send(now, event)
@@ -319,6 +322,7 @@ class Destinations:
             self.publish(target, now, body)
             return True
         if kind == "function":
+            assert self.invoke_function is not None  # set by the simulation before the run
             self.invoke_function(name, body, "", "")
             return True
         raise ValueError(f"unknown destination {target!r}")

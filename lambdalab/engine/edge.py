@@ -306,7 +306,7 @@ class EdgeTrigger:
             return
         fn.sync_in_flight += 1
         self.events[number] = event
-        fn.begin(got, number, event, self._done)
+        fn.begin(got, number, event, self._done)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__
 
     def _done(self, env: Environment) -> None:
         fn = self.fn

@@ -373,7 +373,7 @@ class FunctionRuntime:
             )
         elif (plain := self.plain_error) is not None:
             rand = self._rand
-            if rand() < plain.rate:
+            if rand() < plain.rate:  # type: ignore[operator]  # set: see plain_error_rate (hot path: no assert)
                 env.error, env.error_message, env.timed_out = plain.error_type, plain.message, False
             else:
                 env.error = None
@@ -400,11 +400,14 @@ class FunctionRuntime:
 
     def _real_init(self, env: Environment, request: int) -> float:
         """Start the environment's worker; the Init duration in seconds (the model's, when it gives one)."""
+        # Called only with real code: the simulation sets `real` for a function whose config has `code`.
+        assert self.real is not None and self.config.code is not None
         outcome = self.real.init(env.id, request)
         env.real_init = outcome if outcome.error is not None else None
         return self.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
 
     def _invoke_real(self, env: Environment, now: float, reinit: float) -> None:
+        assert self.real is not None and self.config.code is not None  # as in _real_init
         env.state = BUSY
         env.invoke_started_at = now
         outcome = env.real_init or self.real.invoke(env.id, env.event, env.request)
@@ -509,6 +512,7 @@ class VersionRuntime(FunctionRuntime):
     pay nothing for it on the hot path."""
 
     __slots__ = ()
+    family: Family  # never None in a version (FunctionRuntime's slot, narrowed for the type checker only)
 
     def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, family: Family):
         super().__init__(fn, loop, account)

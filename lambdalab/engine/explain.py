@@ -109,7 +109,10 @@ def _batch_done(data: dict[str, Any], at: str) -> str:
     if "queue" in data:
         failed, total = len(data.get("failed", ())), len(data.get("messages", ()))
         if not failed:
-            return f"batch {data.get('request_id')} of {total} message(s) from {data.get('queue')} succeeded {at}; all deleted."
+            return (
+                f"batch {data.get('request_id')} of {total} message(s) from {data.get('queue')} succeeded {at}; "
+                "all deleted."
+            )
         groups = sorted({g for g in data.get("groups", ()) if g})
         held = f"; message group(s) {', '.join(groups)} wait for them" if groups else ""
         return (
@@ -120,7 +123,10 @@ def _batch_done(data: dict[str, Any], at: str) -> str:
     where = f"shard {data.get('shard')}" + (f" part {data.get('part')}" if data.get("part") else "")
     outcome = data.get("outcome")
     if outcome == "processed":
-        return f"batch {data.get('request_id')} of {len(records)} record(s) on {where} succeeded {at}: the checkpoint moves past it."
+        return (
+            f"batch {data.get('request_id')} of {len(records)} record(s) on {where} succeeded {at}: "
+            "the checkpoint moves past it."
+        )
     failing = records[data.get("failed_from") or 0]
     if outcome == "bisected":
         return (
@@ -128,7 +134,10 @@ def _batch_done(data: dict[str, Any], at: str) -> str:
             f"rest in two and tries each half (bisect), and the shard waits behind it."
         )
     if outcome == "given_up":
-        return f"batch {data.get('request_id')} on {where} failed {at} from record {failing}, its last retry: it is given up."
+        return (
+            f"batch {data.get('request_id')} on {where} failed {at} from record {failing}, its last retry: "
+            "it is given up."
+        )
     return (
         f"batch {data.get('request_id')} on {where} failed {at} from record {failing} (attempt "
         f"{data.get('attempts')}): the shard retries it and reads nothing newer meanwhile."

@@ -117,7 +117,7 @@ class AsyncInvoker:
         if age_ms > fn.async_max_age_ms:
             fn.async_max_age_ms = age_ms
         event.attempts += 1
-        fn.begin(got, event.number, event.payload, self.done, event)
+        fn.begin(got, event.number, event.payload, self.done, event)  # type: ignore[arg-type]  # str returned above
 
     def _wait(self, event: AsyncEvent, delay: float, reason: str) -> None:
         fn = event.function
@@ -149,6 +149,7 @@ class AsyncInvoker:
 
     def done(self, env: Environment) -> None:
         event = env.async_event
+        assert event is not None  # attempt() begins every asynchronous invoke with its event
         fn = env.function
         event.error, event.error_message, event.status_code = env.error, env.error_message, 200
         event.response = env.response

@@ -8,7 +8,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lambdalab.engine.environments import FunctionRuntime
@@ -201,6 +201,7 @@ class SeriesSampler:
                 f.step_iterator_age_ms = -1.0
         for name, peaks in self.family_concurrency.items():
             family = self.members[name][0].family
+            assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
             peaks.append(family.step_max_busy)
             family.step_max_busy = family.busy
 
@@ -210,7 +211,9 @@ class SeriesSampler:
         if len(members) == 1:
             return self._runtime_series(members[0].name)
         parts = [self._runtime_series(m.name) for m in members]
-        whole = {key: [sum(step) for step in zip(*(p[key] for p in parts))] for key in parts[0] if key != "IteratorAge"}
+        whole: dict[str, Any] = {
+            key: [sum(step) for step in zip(*(p[key] for p in parts))] for key in parts[0] if key != "IteratorAge"
+        }
         whole["ConcurrentExecutions"] = self.family_concurrency[name]
         if "IteratorAge" in parts[0]:  # a mapping reads for the function's $LATEST
             whole["IteratorAge"] = parts[0]["IteratorAge"]

@@ -48,6 +48,7 @@ class RealCode:
         self.fn = fn
         self.pool = pool
         self.seed = seed
+        assert fn.code is not None  # the simulation makes a RealCode only for a function with `code`
         self.code = FunctionCode(
             name=fn.name,
             code_dir=fn.code.folder,

@@ -87,7 +87,9 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     parts = [_function(m, run_s) for m in members]
     merged = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
     metrics = merged["metrics"]
-    metrics["ConcurrentExecutions"] = members[0].family.max_busy
+    family = members[0].family
+    assert family is not None  # several runtimes: the function's versions (VersionRuntime), which share one
+    metrics["ConcurrentExecutions"] = family.max_busy
     metrics["Duration"] = Histogram.merged([m.durations for m in members]).summary()
     metrics["InitDuration"] = Histogram.merged([m.init_durations for m in members]).summary()
     metrics["AsyncEventAge"] = max(p["metrics"]["AsyncEventAge"] for p in parts)

@@ -210,7 +210,10 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
                 "",
             )
             subject += f" version {e['version']}" if "version" in e else ""
-            line = f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  (actual {e['actual']})"
+            line = (
+                f"  {'PASS' if e['passed'] else 'FAIL'}  {e['metric']}{subject} {e['op']} {e['value']:g}  "
+                f"(actual {e['actual']})"
+            )
             out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
     return "\n".join(out) + "\n"
 
@@ -221,7 +224,7 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     concurrency = resample(series["ConcurrentExecutions"], CHART_COLUMNS)
     all_throttles = series["Throttles"]
     throttles = resample(all_throttles, CHART_COLUMNS, sum)
-    limits = {}
+    limits: dict[str, float] = {}
     if fn.reserved is not None:
         limits[f"reserved {fn.reserved}"] = fn.reserved
     else:

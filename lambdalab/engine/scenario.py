@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +74,7 @@ READ_ACTIONS = {
     "DynamoDB": ("dynamodb:GetRecords", "dynamodb:GetShardIterator", "dynamodb:DescribeStream", "dynamodb:ListStreams"),
 }
 SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
+UTC = timezone.utc  # datetime.UTC is new in Python 3.11, and lambdalab runs on 3.10
 RUN_START = datetime(2026, 1, 1, tzinfo=UTC)  # virtual time 0
 # lambdalab's own bounds on one run, not AWS's: past them a typo (a rate of 1e9/s) would run for days
 # instead of being an error (the engine runs about 250,000 requests a second: benchmarks/engine.py).
@@ -110,7 +111,7 @@ def _planned_features(doc: Document) -> list[InputError]:
     """Keys the contract defines but this engine does not simulate yet: say which feature they wait for."""
     schema = load_schema("scenario")
     defs = schema["$defs"]
-    where = [((), schema["properties"], doc.data)]
+    where: list[tuple[tuple, Any, Any]] = [((), schema["properties"], doc.data)]  # (key path, properties, data)
     functions, traffic = doc.data.get("functions"), doc.data.get("traffic")
     for name, fn in functions.items() if isinstance(functions, dict) else ():
         where.append((("functions", name), defs["function"]["properties"], fn))
@@ -177,7 +178,7 @@ class _Builder:
         self.targets.update(topic=topics, bus=buses, stream=streams)
         functions = {name: self.function(name, fn or {}, account) for name, fn in data["functions"].items()}
         self.check_account_concurrency(functions, account)
-        for name, queue in queues.items():
+        for queue in queues.values():
             self.check_queue_redrive(queue, queues)
         duration = self.duration(("duration",), data["duration"])
         if duration <= 0:
@@ -430,11 +431,12 @@ class _Builder:
 
     def check_role_reads(self, path: tuple, fn: Function, kind: str, source: Queue | Stream) -> None:
         """Lambda reads the source with the function's execution role: without the permissions, the mapping
-        cannot be created (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, with-kinesis.html, with-ddb.html)."""
+        cannot be created (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, with-kinesis.html,
+        with-ddb.html)."""
         if fn.role_policies is None:
             return
         region, account_id = self.account_model.region, self.account_model.account_id
-        if kind == "queue":
+        if isinstance(source, Queue):  # kind "queue" (a source is found among the things of its kind)
             service, arn = "SQS", f"arn:aws:sqs:{region}:{account_id}:{source.name}"
         elif source.kind == "kinesis":
             service, arn = "Kinesis", f"arn:aws:kinesis:{region}:{account_id}:stream/{source.name}"
@@ -456,7 +458,8 @@ class _Builder:
             if (m.kind, m.source) in seen and m.source:
                 error = self.doc.error(
                     ("event_source_mappings", m.index, "source"),
-                    f"a second mapping reading {m.kind} {m.source} is not simulated yet; this scenario waits for that feature",
+                    f"a second mapping reading {m.kind} {m.source} is not simulated yet; "
+                    "this scenario waits for that feature",
                 )
                 self.errors.append(replace(error, waits_for="several mappings on one source"))
             seen.add((m.kind, m.source))
@@ -584,14 +587,16 @@ class _Builder:
         if size > limits.ENVIRONMENT_MAX_BYTES:
             self.fail(
                 (*path, "environment"),
-                f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all ({limits.QUOTAS})",
+                f"{size} bytes of variables; Lambda allows {limits.ENVIRONMENT_MAX_BYTES} bytes in all "
+                f"({limits.QUOTAS})",
             )
         reserved = data.get("reserved_concurrency")
         provisioned = data.get("provisioned_concurrency", 0)
         if reserved is not None and provisioned > reserved:
             self.fail(
                 (*path, "provisioned_concurrency"),
-                f"{provisioned} is more than reserved concurrency {reserved}: provisioned concurrency counts against the reservation ({limits.RESV})",
+                f"{provisioned} is more than reserved concurrency {reserved}: "
+                f"provisioned concurrency counts against the reservation ({limits.RESV})",
             )
         code = self.real_code(path, data)
         if "behaviour" not in data and code is None:
@@ -1037,7 +1042,8 @@ class _Builder:
                 if size > limits.ASYNC_PAYLOAD_MAX_BYTES:
                     self.fail(
                         (*path, "events", i) if "events" in data else (*path, "event"),
-                        f"{size} bytes is above the asynchronous payload limit of {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes",
+                        f"{size} bytes is above the asynchronous payload limit of "
+                        f"{limits.ASYNC_PAYLOAD_MAX_BYTES} bytes",
                     )
         start = self.duration((*path, "start"), data.get("start"), 0.0)
         if has_burst:

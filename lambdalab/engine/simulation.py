@@ -106,6 +106,7 @@ class Simulation:
         self.functions: dict[str, FunctionRuntime] = {}  # each function's $LATEST, by name
         self.runtimes: dict[str, FunctionRuntime] = {}  # every version of every function, by "name" or "name:version"
         for name, fn in scenario.functions.items():
+            members: list[FunctionRuntime]
             if fn.versions:
                 family = Family()
                 members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
@@ -138,8 +139,8 @@ class Simulation:
             stream.write_backlog(key_picker(None))
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
         self.series_requested = series_step is not None
-        for fn in self.runtimes.values():
-            fn.provision(fn.config.provisioned_concurrency)
+        for runtime in self.runtimes.values():
+            runtime.provision(runtime.config.provisioned_concurrency)
         self._rand = loop.rng.random
         self.aliases: dict[tuple[str, str], AliasState] = {}
         for name, fn in scenario.functions.items():
@@ -393,13 +394,15 @@ class Simulation:
         streams = {}
         for name, stream in self.streams.items():
             mapping = stream.consumer
+            age_ms = mapping.fn.iterator_age_ms if mapping else 0
+            assert age_ms is not None  # a stream mapping sets its function's IteratorAge to 0 when it is made
             streams[name] = StreamView(
                 name,
                 stream.kind,
                 stream.written,
                 mapping.figures(now) if mapping else {},
                 tuple(mapping.shard_views(now)) if mapping else (),
-                round(mapping.fn.iterator_age_ms) if mapping else 0,
+                round(age_ms),
             )
         account = {
             "busy": self.account.busy,

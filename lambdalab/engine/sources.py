@@ -80,7 +80,7 @@ class SqsMapping:
             int, tuple[list[Message], float]
         ] = {}  # throttled batches, oldest first: request -> batch, receive time
         # Modelled code names bad messages itself when the mapping reports item failures (and it has `when` rules).
-        self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
+        self.item_matches = tuple(r.when for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
         self.room = self._payload_room()
         queue.ready.cost = self.room.cost
@@ -180,7 +180,7 @@ class SqsMapping:
                 loop.at(received_at + self.queue.config.visibility_timeout, self._give_up, number)
             return False
         self.held.pop(number, None)
-        self._invoke(got, number, batch, received_at)
+        self._invoke(got, number, batch, received_at)  # type: ignore[arg-type]  # str returned above
         return True
 
     def _give_up(self, number: int) -> None:
@@ -194,10 +194,10 @@ class SqsMapping:
 
     def _invoke(self, env: Environment, number: int, batch: list[Message], received_at: float) -> None:
         queue, fn = self.queue, self.fn
-        event = self.event(batch)
+        event: dict | None = self.event(batch)
         modelled = None
-        if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
-            modelled = [m for m in batch if any(matches(rule.when, decoded(m.body)) for rule in self.item_rules)]
+        if self.config.report_batch_item_failures and fn.real is None and self.item_matches:
+            modelled = [m for m in batch if any(matches(when, decoded(m.body)) for when in self.item_matches)]
             if modelled and self.fifo:  # FIFO code stops at the first failure and reports it and all after it
                 modelled = batch[batch.index(modelled[0]) :]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
@@ -284,9 +284,10 @@ class SqsMapping:
 
     def event(self, batch: list[Message]) -> dict:
         """The event Lambda sends for a batch (shared/reference/lambda-facts.md §2.2)."""
-        records = []
+        records: list[dict[str, Any]] = []
         for m in batch:
             body = m.body if isinstance(m.body, str) else json.dumps(m.body)
+            assert m.first_received_at is not None  # set when a poller receives it (_receive), before its event
             records.append(
                 {
                     "messageId": m.id,

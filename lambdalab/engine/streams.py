@@ -162,8 +162,8 @@ class StreamMapping:
         self.batches: dict[
             int, tuple[Lane, list[StreamRecord], int | None]
         ] = {}  # request -> lane, batch, modelled failure
-        self.item_rules = tuple(r for r in fn.config.behaviour.errors if r.when is not None)
-        self.needs_event = fn.real is not None or bool(self.item_rules)  # otherwise nothing reads the event
+        self.item_matches = tuple(r.when for r in fn.config.behaviour.errors if r.when is not None)
+        self.needs_event = fn.real is not None or bool(self.item_matches)  # otherwise nothing reads the event
         # Records, each counted in exactly one of these or still in a lane (in flight or unread).
         self.processed = 0
         self.to_on_failure = 0
@@ -227,6 +227,7 @@ class StreamMapping:
             ):
                 self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
                 return
+            batch: list[StreamRecord]
             admits, batch = self.room.start().admits, []
             while pending and len(batch) < size and admits(pending[0].size):
                 batch.append(pending.popleft())
@@ -276,10 +277,10 @@ class StreamMapping:
         fn.sync_in_flight += 1
         event = self.event(batch) if self.needs_event else None
         modelled = None
-        if self.config.report_batch_item_failures and fn.real is None and self.item_rules:
+        if self.config.report_batch_item_failures and fn.real is None and self.item_matches:
             # The modelled code reports the first record it fails on; no `when` rule fails the invocation.
             modelled = next(
-                (i for i, r in enumerate(batch) if any(matches(rule.when, r.body) for rule in self.item_rules)), None
+                (i for i, r in enumerate(batch) if any(matches(when, r.body) for when in self.item_matches)), None
             )
             event = None
         self.batches[number] = (lane, batch, modelled)
@@ -296,7 +297,7 @@ class StreamMapping:
                     "keys": [r.key for r in batch],
                 },
             )
-        fn.begin(got, number, event, self._done)
+        fn.begin(got, number, event, self._done)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__
 
     def _done(self, env: Environment) -> None:
         lane, batch, modelled = self.batches.pop(env.request)
@@ -304,6 +305,7 @@ class StreamMapping:
         fn.sync_in_flight -= 1
         lane.busy = False
         age = (now - batch[-1].arrived_at) * 1000.0
+        assert fn.iterator_age_ms is not None  # this mapping set it to 0 when it was made
         if age > fn.iterator_age_ms:
             fn.iterator_age_ms = age
         if age > fn.step_iterator_age_ms:
@@ -509,7 +511,8 @@ class StreamMapping:
         }
 
     def shard_views(self, now: float) -> list[dict[str, Any]]:
-        """Per shard: records waiting, batches in flight, failed attempts so far, and the age of its oldest unread record."""
+        """Per shard: records waiting, batches in flight, failed attempts so far, and the age of its oldest unread
+        record."""
         views = []
         factor = self.factor
         for shard in range(self.stream.config.shards):

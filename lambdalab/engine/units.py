@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import re
+from typing import TypeGuard
 
 # The unit may be left out, in a file or on the command line ("--timeout 3" as the AWS CLI takes it): a bare
 # number has the same meaning as a bare YAML number.
@@ -26,7 +27,7 @@ SIZE_HINT = "a size such as 1024, 256KB or 6MB (a bare number means bytes)"
 MAX_DURATION_S = 366 * 24 * 3600.0
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 

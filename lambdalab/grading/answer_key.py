@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from lzma import LZMAError
 from pathlib import Path
 
@@ -213,7 +213,7 @@ def _write(folder: Path, secret: bytes, exercises: list[Exercise], drawn_for: di
             ),
             "utf-8",
         )
-    made_at = datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    made_at = datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
     (folder / KEY_FILE).write_text(
         json.dumps(
             {

@@ -136,7 +136,10 @@ def _holds(item: dict, target: str, path: str, source: Any, error: dict | None) 
     if op == "schema":
         first = next(iter(jsonschema.Draft202012Validator(expected).iter_errors(value)))
         where = "".join(f"[{p!r}]" for p in first.absolute_path)
-        return f"{label} is {show(value)}; not valid for the expected schema: {where + ': ' if where else ''}{first.message}"
+        return (
+            f"{label} is {show(value)}; not valid for the expected schema: "
+            f"{where + ': ' if where else ''}{first.message}"
+        )
     return f"{label} is {show(value)}; expected {_wanted(op, expected)}"
 
 

@@ -187,7 +187,8 @@ def read_progress(folder: Path) -> tuple[dict[str, dict], list[str]]:
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             data = _read_json(path, "")
-            newer = data.get("format") if isinstance(data, dict) and isinstance(data.get("format"), int) else 0
+            stated = data.get("format") if isinstance(data, dict) else None
+            newer = stated if isinstance(stated, int) else 0
             if newer > PROGRESS_FORMAT:
                 raise BadInput(f"{path}: a newer lambdalab wrote it (format {newer})")
             _check(data, PROGRESS_SHAPE, f"{path}: $")
@@ -253,7 +254,7 @@ PROGRESS_SHAPE = {
     "lessons": ({"*": ({"quizzes": ({"*": (QUIZ_SHAPE, True)}, False)}, True)}, True),
     "exercises": ({"*": ({"hints": (WHOLE, False)}, True)}, False),
 }
-_TYPES = {NUMBER: (int, float), TEXT: str, BOOL: bool, WHOLE: int}
+_TYPES: dict[str, type | tuple[type, ...]] = {NUMBER: (int, float), TEXT: str, BOOL: bool, WHOLE: int}
 
 
 def _check(value: Any, shape: Any, where: str) -> None:
@@ -281,7 +282,8 @@ def _check(value: Any, shape: Any, where: str) -> None:
 
 def _expect(ok: bool, value: Any, wanted: str, where: str) -> None:
     if not ok:
-        found = {dict: "an object", list: "a list"}.get(type(value)) or json.dumps(value)[:40]
+        containers: dict[type, str] = {dict: "an object", list: "a list"}
+        found = containers.get(type(value)) or json.dumps(value)[:40]
         raise BadInput(f"{where}: expected {wanted}, found {found}")
 
 

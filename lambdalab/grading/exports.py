@@ -121,7 +121,8 @@ def junit_xml(result: WorkspaceResult) -> str:
     """An exercise is a <testsuite>, a check a <testcase>. Valid against junit-10.xsd, which refuses `skipped`
     on <testsuites> (each suite still counts its own); every text goes through `_clean`, so nothing a
     handler prints can make the file unparseable."""
-    suites, tests, failures, errors = [], 0, 0, 0
+    suites: list[str] = []
+    tests, failures, errors = 0, 0, 0
     for e in result.exercises:
         classname = f"lambdalab.{e.lesson}.{e.exercise_id}"
         counts = {s: sum(c.status == s for c in e.checks) for s in (FAIL, ERROR, SKIP)}

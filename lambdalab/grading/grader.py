@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
@@ -109,7 +109,7 @@ def blank_result(exercise: Exercise, folder: Path) -> ExerciseResult:
         tool_version=__version__,
         content_sha256=exercise.content_sha256,
         seed=exercise_seed(exercise),
-        started_at=datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        started_at=datetime.now(timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
         duration_s=0.0,
         files_sha256=files_sha256(folder),
     )

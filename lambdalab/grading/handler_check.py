@@ -52,7 +52,8 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
                     environment.shutdown()
                 environment = ExecutionEnvironment(code, number)
             invocations.append(environment.invoke(event, request_id(seed, number)))
-        tmp_files.update(_tmp_files(environment))
+        if environment is not None:  # None only with no events, which the exercise schema refuses
+            tmp_files.update(_tmp_files(environment))
     except (CodeTooLarge, ConfinementFailed) as exc:
         raise CheckCannotRun(str(exc)) from None
     finally:

@@ -16,7 +16,7 @@ import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from lambdalab.grading import channel, copies, processes
@@ -124,7 +124,7 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
         else []
     )
     submitted = (
-        datetime.fromtimestamp(copied.newest, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        datetime.fromtimestamp(copied.newest, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
         if copied.newest
         else ""
     )
@@ -174,6 +174,7 @@ def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str,
             )
             grading.add(process.pid)
         os.close(write_end)
+        assert process.stdin is not None  # stdin=PIPE above
         try:
             process.stdin.write(json.dumps(settings).encode())
             process.stdin.close()
@@ -181,7 +182,12 @@ def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str,
             pass
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
-        timer = threading.Timer(run.limit_s, lambda: (limit_reached.set(), linux.kill_group(process.pid)))
+
+        def stop() -> None:
+            limit_reached.set()
+            linux.kill_group(process.pid)
+
+        timer = threading.Timer(run.limit_s, stop)
         timer.start()
         try:
             process.wait()

@@ -111,11 +111,12 @@ def proof_problems(exercise: Exercise, doc) -> list[InputError]:
                 problems.extend(_draw_problems(exercise, folder, result.seed, doc))
             if role == "solution" and result.status != PASS:
                 failed = [c for c in result.checks if c.status != PASS]
-                for check in failed:
+                for failure in failed:
                     problems.append(
                         doc.error(
-                            ("checks", check.order - 1),
-                            f"the reference solution does not pass {check.id!r}: {check.message.splitlines()[0] if check.message else check.status}",
+                            ("checks", failure.order - 1),
+                            f"the reference solution does not pass {failure.id!r}: "
+                            f"{failure.message.splitlines()[0] if failure.message else failure.status}",
                         )
                     )
             if role == "starter" and result.status == PASS:

@@ -30,7 +30,7 @@ def item_of(check: Check) -> dict[str, Any]:
 
 def problems(check: Check) -> list[tuple[tuple, str]]:
     """(where in the check, what is wrong) for each `vary` item that cannot be drawn."""
-    found = []
+    found: list[tuple[tuple, str]] = []
     item = item_of(check)
     if check.vary and not check.hidden:
         found.append((("vary",), "only a hidden check varies: a visible one must stay what the learner reads"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from lambdalab.iam.matching import arn_matches, matches
 
@@ -24,9 +24,9 @@ def _date(text: str) -> datetime:
     """ISO 8601 dates and times, or epoch seconds, as IAM accepts both."""
     text = str(text).strip()
     if text.replace(".", "", 1).isdigit():
-        return datetime.fromtimestamp(float(text), tz=UTC)
+        return datetime.fromtimestamp(float(text), tz=timezone.utc)
     parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def _ip(request: str, policy: str) -> bool:
@@ -86,7 +86,10 @@ def _split(name: str) -> tuple[str, str, bool] | None:
 
 def holds(operator: str, key: str, policy_values: list[str], context: Context) -> bool:
     """Whether one operator-key pair of a Condition block holds for the request."""
-    qualifier, base, if_exists = _split(operator)
+    split = _split(operator)
+    if split is None:  # reading a policy refuses unknown operators; a Condition built by hand may still have one
+        raise ValueError(f"unknown condition operator {operator!r}")
+    qualifier, base, if_exists = split
     present = key.lower() in context
     values = context.get(key.lower(), [])
     if base == "Null":

@@ -8,6 +8,7 @@ denied. The decision says which statements made it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from lambdalab.iam.conditions import Context, holds
@@ -64,7 +65,7 @@ class Decision:
 
 
 def evaluate(
-    request: Request, identity: list[Policy] = (), resource: Policy | None = None, boundary: Policy | None = None
+    request: Request, identity: Sequence[Policy] = (), resource: Policy | None = None, boundary: Policy | None = None
 ) -> Decision:
     from_identity = [] if request.is_service else _applicable(request, identity)  # a service has no identity policy
     from_resource = _applicable(request, [resource] if resource else [])
@@ -128,7 +129,7 @@ def _names(matches_: list[Match]) -> str:
     return ", ".join(f"{m.sid} ({m.policy})" for m in matches_)
 
 
-def _applicable(request: Request, policies: list[Policy]) -> list[Match]:
+def _applicable(request: Request, policies: Sequence[Policy]) -> list[Match]:
     return [
         Match(policy.name, statement.name, statement.effect)
         for policy in policies

@@ -80,15 +80,18 @@ def _explain(error: ValidationError) -> list[tuple[tuple, str]]:
     if "x-message" in schema:
         return [(path, f"{_show(error.instance)} is not {schema['x-message']}")]
     if kind == "type":
-        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        value = error.validator_value  # type names are text: check_schema refuses any other
+        wanted = [str(w) for w in value] if isinstance(value, list) else [str(value)]
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
         return [(path, f"expected {words}, got {_kind_of(error.instance)}{_boolean_hint(error.instance, wanted)}")]
     if kind == "enum":
+        assert isinstance(error.validator_value, list)  # check_schema refuses an enum that is not an array
         options = [str(o) for o in error.validator_value]
         return [
             (
                 path,
-                f"{_show(error.instance)} is not one of: {', '.join(options)}{did_you_mean(str(error.instance), options)}",
+                f"{_show(error.instance)} is not one of: {', '.join(options)}"
+                f"{did_you_mean(str(error.instance), options)}",
             )
         ]
     if kind == "const":

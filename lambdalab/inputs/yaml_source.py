@@ -107,6 +107,8 @@ def load_yaml(source: str | Path, text: str | bytes | None = None, name: str | N
         raise InputErrors([InputError(name, line, column, "", f"invalid YAML: {problem}")]) from None
     except yaml.YAMLError as exc:
         raise _whole(name, f"invalid YAML: {exc}") from None
+    if node is None:  # no document at all, e.g. text given as a str that holds only a byte order mark and comments
+        raise _whole(name, "the file is empty")
     doc = Document(name, None)
     counter = [0]
     errors: list[InputError] = []
@@ -148,6 +150,7 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], er
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, (*path, i), doc, counter, errors) for i, item in enumerate(node.value)]
+    assert isinstance(node, yaml.ScalarNode)  # YAML has three kinds of node: mapping, sequence and scalar
     return _scalar(node)
 
 

@@ -21,7 +21,7 @@ import time
 import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from lambdalab.engine import limits
 from lambdalab.paths import environments_dir, process_folder
@@ -79,7 +79,8 @@ class ExecutionEnvironment:
         self.shut_in = shut_in or confinement.current()
         self.folder: Path | None = None
         self.process: subprocess.Popen | None = None
-        self._inbox = self._outbox = None
+        self._inbox: int | None = None  # the channel from the worker (a file descriptor) and to it: set by _start
+        self._outbox: IO[str] | None = None
         self._stray = b""  # output written straight to file descriptors 1 and 2, past sys.stdout
         self._log = ""  # output the worker has sent so far in this phase
         self.log_stream = f"{time.strftime('%Y/%m/%d')}/[{code.version}]{os.urandom(16).hex()}"
@@ -99,7 +100,7 @@ class ExecutionEnvironment:
             self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
             _copy_code(self.code.code_dir, self.folder / "task")
             (self.folder / "tmp").mkdir()
-            self._hand_over()
+            self._hand_over(self.folder)
         to_worker_r, to_worker_w = os.pipe()
         from_worker_r, from_worker_w = os.pipe()
         self.process = process = subprocess.Popen(
@@ -120,7 +121,7 @@ class ExecutionEnvironment:
         self._outbox = os.fdopen(to_worker_w, "w", encoding="utf-8")
         self._inbox = from_worker_r
         self._buffer = b""
-        self._send(self._config())
+        self._send(self._config(self.folder))
         message = self._receive(time.monotonic() + limit_s)
         if message is not None and message["type"] in ("exit", GARBLED):  # died during Init, or broke the channel
             if message["type"] == GARBLED:
@@ -139,18 +140,19 @@ class ExecutionEnvironment:
             raise ConfinementFailed(message["error"]["errorMessage"])
         return message
 
-    def _hand_over(self) -> None:
+    def _hand_over(self, folder: Path) -> None:
         """The code's folders belong to the user the code runs as, when that is another one."""
         shut_in = self.shut_in
         if shut_in.uid is None:
             return
-        for path in (self.folder, *self.folder.rglob("*")):
+        assert shut_in.gid is not None  # a confinement that names a user names its group too
+        for path in (folder, *folder.rglob("*")):
             os.lchown(path, shut_in.uid, shut_in.gid)
         services = self.code.environment.get("LAMBDALAB_SERVICES")
         if services:
             os.chown(services, shut_in.uid, shut_in.gid)
 
-    def _confinement(self) -> dict:
+    def _confinement(self, folder: Path) -> dict:
         shut_in = self.shut_in
         settings: dict = {
             "user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None,
@@ -158,20 +160,17 @@ class ExecutionEnvironment:
             "unprivileged": shut_in.graded,
         }
         if shut_in.view:
-            scratch = self.folder / "view"
+            scratch = folder / "view"
             scratch.mkdir(exist_ok=True)
             services = self.code.environment.get("LAMBDALAB_SERVICES")
             settings["view"] = {
                 "scratch": str(scratch),
-                **confinement.view_plan(
-                    shut_in, self.folder / "task", self.folder / "tmp", [Path(services)] if services else []
-                ),
+                **confinement.view_plan(shut_in, folder / "task", folder / "tmp", [Path(services)] if services else []),
             }
         return settings
 
-    def _config(self) -> dict:
+    def _config(self, folder: Path) -> dict:
         code = self.code
-        folder = self.folder
         log_group = f"/aws/lambda/{code.name}"
         env = {
             **code.environment,
@@ -207,7 +206,7 @@ class ExecutionEnvironment:
             "tmp": str(folder / "tmp"),
             "environment": env,
             "max_processes": _user_processes(self.shut_in.uid) + EXTRA_PROCESSES,
-            **self._confinement(),
+            **self._confinement(folder),
         }
 
     def init(self, request_id: str) -> Invocation:
@@ -223,9 +222,10 @@ class ExecutionEnvironment:
         result = Invocation(request_id)
         deadline = time.monotonic() + code.timeout_s
         if not self.alive:
-            deadline = self._cold_start(result)
-            if deadline is None:
+            after_init = self._cold_start(result)
+            if after_init is None:
                 return result
+            deadline = after_init
         arn = invoked_arn or f"arn:aws:lambda:{code.region}:{code.account_id}:function:{code.name}"
         self._send(
             {
@@ -263,6 +263,7 @@ class ExecutionEnvironment:
 
     def _own_paths(self, result: Invocation) -> Invocation:
         """Tracebacks name the learner's own files, not the environment's private copy of them."""
+        assert self.folder is not None  # the invoke ran in the folder _start made; only shutdown removes it
         copy, original = str(self.folder / "task"), str(self.code.code_dir)
         result.log = result.log.replace(copy, original)
         if result.error and "stackTrace" in result.error:
@@ -315,6 +316,7 @@ class ExecutionEnvironment:
             self._kill()
             how = GARBLED_WHY
         else:
+            assert self.process is not None  # the invoke's process: only _kill clears it, and it has not run
             status = self.process.wait()
             how = (
                 f"signal: {signal.Signals(-status).name.removeprefix('SIG').lower()}"
@@ -335,12 +337,14 @@ class ExecutionEnvironment:
 
     def _peak_memory_mb(self) -> int:
         """The worker's peak resident memory, read from outside (it cannot say so itself when it is stuck)."""
+        if self.process is None:
+            return 0
         try:
             with open(f"/proc/{self.process.pid}/status") as status:
                 for line in status:
                     if line.startswith("VmHWM:"):
                         return max(1, round(int(line.split()[1]) / 1024))
-        except (OSError, AttributeError):
+        except OSError:
             pass
         return 0
 
@@ -352,6 +356,7 @@ class ExecutionEnvironment:
     def shutdown(self) -> None:
         """The environment is gone for good: its processes and its folder."""
         if self.alive:
+            assert self.process is not None and self._outbox is not None  # alive: _start made both
             try:
                 self._outbox.write(json.dumps({"type": "shutdown"}) + "\n")
                 self._outbox.flush()
@@ -396,16 +401,19 @@ class ExecutionEnvironment:
         self._stray += self._read_stray()
         for stream in (self._outbox, self.process.stdout):
             try:
-                stream.close()
+                if stream is not None:  # never, with a process: _start opens both channels right after it
+                    stream.close()
             except OSError:
                 pass
         try:
-            os.close(self._inbox)
+            if self._inbox is not None:  # the same
+                os.close(self._inbox)
         except OSError:
             pass
         self.process = None
 
     def _send(self, message: dict) -> None:
+        assert self._outbox is not None  # _start opens the channel before the first message
         try:
             self._outbox.write(json.dumps(message) + "\n")
             self._outbox.flush()
@@ -417,6 +425,8 @@ class ExecutionEnvironment:
 
         Output (`log` messages) is kept on the way, so it is never lost, even when the deadline comes first.
         """
+        # Only called while there is a process, whose channels _start opened with it (stdout is a pipe).
+        assert self._inbox is not None and self.process is not None and self.process.stdout is not None
         with selectors.DefaultSelector() as selector:
             selector.register(self._inbox, selectors.EVENT_READ)
             selector.register(self.process.stdout, selectors.EVENT_READ)
@@ -441,6 +451,7 @@ class ExecutionEnvironment:
 
     def _stray_chunk(self) -> bool:
         """Output that bypassed sys.stdout (os.write, child processes): kept, up to a limit. False at its end."""
+        assert self.process is not None and self.process.stdout is not None  # _receive's process, stdout a pipe
         chunk = os.read(self.process.stdout.fileno(), 1 << 16)
         if len(self._stray) < (1 << 20):
             self._stray += chunk
@@ -473,7 +484,7 @@ class ExecutionEnvironment:
 
 # What each message from a worker must hold. The code runs in that process and may break its side of the
 # channel (replace `json`, write to the descriptor): anything else is GARBLED, and the environment ends.
-_MESSAGE_FIELDS = {
+_MESSAGE_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "log": {"data": (str,)},
     "init": {"init_ms": (int, float), "log": (str,), "error": (dict, type(None))},
     "result": {

@@ -65,7 +65,9 @@ def enter_namespaces(flags):
 
 
 def mount(source, target, fstype=None, flags=0, data=None):
-    encode = lambda v: None if v is None else os.fsencode(v)
+    def encode(value):  # bytes for libc; None stays a NULL pointer
+        return None if value is None else os.fsencode(value)
+
     _check(
         _c().mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
         f"mount {target}",

@@ -86,23 +86,23 @@ class Preloaded:
 
     def start(self) -> None:
         """Start the zygote and wait (a bounded while) until it forks sessions; then watch it."""
-        self.spawn()
+        process = self.spawn()
         deadline = time.monotonic() + READY_TIMEOUT_S
-        while not self.socket_path.exists() and self.process.poll() is None and time.monotonic() < deadline:
+        while not self.socket_path.exists() and process.poll() is None and time.monotonic() < deadline:
             time.sleep(0.02)
-        threading.Thread(target=self.watch, name="lambdalab-zygote-watch", daemon=True).start()
+        threading.Thread(target=self.watch, args=(process,), name="lambdalab-zygote-watch", daemon=True).start()
 
-    def spawn(self) -> None:
-        self.process = subprocess.Popen(
+    def spawn(self) -> subprocess.Popen:
+        self.process = process = subprocess.Popen(
             [sys.executable, "-m", "lambdalab.serving.zygote", str(self.socket_path)],
             stdin=subprocess.PIPE,
             env=session_environment(),
         )
+        return process
 
-    def watch(self) -> None:
+    def watch(self, process: subprocess.Popen) -> None:
         """Restart the zygote when it dies while the server runs (a few times, a second apart)."""
         while True:
-            process = self.process
             process.wait()
             if self.stopping.is_set() or self.restarts >= MAX_RESTARTS:
                 if not self.stopping.is_set():
@@ -124,7 +124,7 @@ class Preloaded:
             with self.lock:
                 if self.stopping.is_set():
                     return
-                self.spawn()
+                process = self.spawn()
 
     def stop(self) -> None:
         """Stop the zygote (which ends the sessions it forked) and remove its folder."""
@@ -132,7 +132,8 @@ class Preloaded:
         with self.lock:
             process = self.process
         if process is not None:
-            process.stdin.close()  # end of file: the zygote stops
+            if process.stdin is not None:  # always: spawn() opens it as a pipe
+                process.stdin.close()  # end of file: the zygote stops
             try:
                 process.wait(timeout=STOP_TIMEOUT_S)
             except subprocess.TimeoutExpired:

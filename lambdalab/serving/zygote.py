@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import io
 import json
 import os
 import selectors
@@ -44,6 +45,7 @@ import socket
 import sys
 import threading
 import time
+from typing import cast
 
 # What may differ between the zygote's environment and a session's: nothing the imports read. The terminal
 # size, what a shell sets, and the learner's data folder (read when the app opens its progress store: issue
@@ -145,7 +147,8 @@ class Session:
         os.chdir(self.cwd)
         os.environ.clear()
         os.environ.update(self.environment)
-        sys.stdout.reconfigure(line_buffering=sys.stdout.isatty())  # as a fresh interpreter would choose
+        stdout = cast(io.TextIOWrapper, sys.stdout)  # the interpreter's own, on the session's descriptor 1
+        stdout.reconfigure(line_buffering=stdout.isatty())  # as a fresh interpreter would choose
         sys.argv = [sys.argv[0]]
         from lambdalab.tui.app import LambdalabApp
 

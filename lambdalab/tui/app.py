@@ -103,7 +103,11 @@ class LambdalabApp(App):
 
     def action_simulator(self) -> None:
         if not isinstance(self.screen, SimulatorScreen):
-            self.push_screen(ScenarioPickerScreen(), lambda path: path and self.open_simulator(path))
+            self.push_screen(ScenarioPickerScreen(), self._picked)
+
+    def _picked(self, path: Path | None) -> None:
+        if path is not None:  # None: the picker was cancelled
+            self.open_simulator(path)
 
     def action_exercises(self, exercise_id: str | None = None) -> None:
         if not isinstance(self.screen, ExercisesScreen):

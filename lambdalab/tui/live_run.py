@@ -44,7 +44,7 @@ class EnvironmentTrack:
     provisioned: bool
     state: str
     since: float
-    request_id: str | None = None
+    request_id: int | None = None  # the request's number in the run (LiveRun.request_id makes it an id)
     spans: deque = field(default_factory=lambda: deque(maxlen=SPANS_KEPT))
 
     def change(self, now: float, state: str) -> None:

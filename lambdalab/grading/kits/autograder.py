@@ -96,9 +96,10 @@ def find_workspace(upload: Path, exercises: list[Exercise], scratch: Path) -> tu
             shutil.copyfile(path, workspace / owners[0].folder.name / path.name)
             placed.append(f"{path.name} as {owners[0].folder.name}/{path.name}")
         else:
-            unplaced.append(
-                f"{path.name} ({'belongs to no exercise here' if not owners else 'could be any of ' + ', '.join(e.id for e in owners)})"
+            reason = (
+                "belongs to no exercise here" if not owners else "could be any of " + ", ".join(e.id for e in owners)
             )
+            unplaced.append(f"{path.name} ({reason})")
     if not placed:
         return None, (
             "None of the uploaded files could be placed in an exercise: "

@@ -43,7 +43,8 @@ jobs:
         id: {runner}
         env:
           LAMBDALAB_KEY: ${{{{ secrets.LAMBDALAB_KEY }}}}
-        run: sudo --preserve-env=LAMBDALAB_KEY "$(command -v lambdalab)" grade .{only} --format github >> "$GITHUB_OUTPUT"
+        run: sudo --preserve-env=LAMBDALAB_KEY "$(command -v lambdalab)" grade .{only} --format github \
+>> "$GITHUB_OUTPUT"
       - name: Autograding Reporter
         uses: classroom-resources/autograding-grading-reporter@v1
         env:

@@ -39,7 +39,9 @@ if [ -x "$python" ]; then
 fi
 if [ ! -s "$results" ]; then
     mkdir -p "$root/results"
-    printf '%s\\n' '{"score": 0, "output": "The autograder could not run: lambdalab is not installed (setup.sh failed when the autograder was built). Please tell your instructor; your submission is kept.", "tests": []}' > "$results"
+    printf '%s\\n' '{"score": 0, "output": "The autograder could not run: lambdalab is not installed \
+(setup.sh failed when the autograder was built). Please tell your instructor; your submission is kept.", \
+"tests": []}' > "$results"
 fi
 """
 

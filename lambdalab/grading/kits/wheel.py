@@ -35,7 +35,10 @@ def build_wheel(folder: Path) -> Path:
                 files[f"lambdalab/_content/{path.relative_to(root).as_posix()}"] = path.read_bytes()
     info = f"lambdalab-{__version__}.dist-info"
     distribution = metadata.distribution("lambdalab")
-    files[f"{info}/METADATA"] = distribution.read_text("METADATA").encode()
+    metadata_text = distribution.read_text("METADATA")
+    if metadata_text is None:  # an install with .egg-info has PKG-INFO instead, which a wheel cannot carry
+        raise RuntimeError("lambdalab's installation has no METADATA file to put in the wheel: reinstall it with pip")
+    files[f"{info}/METADATA"] = metadata_text.encode()
     files[f"{info}/entry_points.txt"] = (distribution.read_text("entry_points.txt") or "").encode()
     files[f"{info}/WHEEL"] = WHEEL_FILE.encode()
     record = [f"{name},sha256={_digest(data)},{len(data)}" for name, data in files.items()] + [f"{info}/RECORD,,"]

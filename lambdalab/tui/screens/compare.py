@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -43,7 +45,7 @@ def comparison_lines(before: dict, after: dict) -> list[str]:
 
 
 def _get(report: dict, path: tuple) -> float | None:
-    value = report
+    value: Any = report  # a dict on the way down, the figure at the end
     for key in path:
         value = value.get(key) if isinstance(value, dict) else None
     return value

@@ -1,6 +1,9 @@
-"""The home screen: lessons in course order with their topic and progress, a search box, and resume where you left off."""
+"""The home screen: lessons in course order with their topic and progress, a search box, and resume where you
+left off."""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from rich.table import Table
 from rich.text import Text
@@ -17,6 +20,11 @@ from lambdalab.course.model import Lesson
 from lambdalab.course.progress import LessonProgress, lesson_progress
 from lambdalab.tui import glyphs
 from lambdalab.tui.topics import TOPIC_TITLES
+
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lambdalab.tui.app import LambdalabApp
 
 
 def progress_words(done: LessonProgress) -> str:
@@ -55,6 +63,9 @@ def lesson_row(lesson: Lesson, done: LessonProgress) -> Table:
 
 
 class CourseMapScreen(Screen):
+    if TYPE_CHECKING:  # self.app typed as lambdalab's app (Textual's idiom); nothing changes at run time
+        app = getters.app(LambdalabApp)
+
     BINDINGS = [
         Binding("slash", "search", "Search"),
         Binding("escape", "clear_search", "Clear search", show=False),
@@ -100,7 +111,7 @@ class CourseMapScreen(Screen):
 
     def _selected(self) -> Lesson | None:
         option = self.query_one("#lessons", OptionList).highlighted_option
-        return self.app.course.find(option.id) if option is not None else None
+        return self.app.course.find(option.id) if option is not None and option.id is not None else None
 
     def _show_detail(self) -> None:
         lesson = self._selected()
@@ -130,7 +141,7 @@ class CourseMapScreen(Screen):
 
     @on(OptionList.OptionSelected, "#lessons")
     def _open(self, event: OptionList.OptionSelected) -> None:
-        lesson = self.app.course.find(event.option.id)
+        lesson = self.app.course.find(event.option.id) if event.option.id is not None else None
         if lesson is not None:
             self.app.open_lesson(lesson, self._resume_step(lesson))
 

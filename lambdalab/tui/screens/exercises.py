@@ -8,6 +8,7 @@ import os
 import shlex
 import subprocess
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -27,6 +28,11 @@ from lambdalab.grading.watcher import watch
 from lambdalab.grading.workspace import NotAWorkspace, find_workspace, start_workspace
 from lambdalab.tui import glyphs
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lambdalab.tui.app import LambdalabApp
+
 DEFAULT_WORKSPACE = "lambdalab-exercises"
 
 
@@ -45,6 +51,9 @@ def _near(path: Path) -> Path:
 
 
 class ExercisesScreen(Screen):
+    if TYPE_CHECKING:  # self.app typed as lambdalab's app (Textual's idiom); nothing changes at run time
+        app = getters.app(LambdalabApp)
+
     BINDINGS = [
         Binding("c", "check", "Check"),
         Binding("h", "hint", "Hint"),
@@ -172,7 +181,7 @@ class ExercisesScreen(Screen):
         if self.workspace is not None:
             self.query_one("#exercise-results", Static).update("Checking...")
             self.query_one("#exercise-progress", ProgressBar).update(total=len(self.exercise.checks), progress=0)
-            self.run_checks(self.exercise)
+            self.run_checks(self.exercise, self.workspace)
 
     def action_edit(self) -> None:
         if self.workspace is None:
@@ -193,16 +202,16 @@ class ExercisesScreen(Screen):
         self.watching = not self.watching
         self.notify("Re-checking on every save" if self.watching else "Stopped watching")
         if self.watching:
-            self.watch_files()
+            self.watch_files(self.workspace)
 
     # --- workers -------------------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, group="check")
-    def run_checks(self, exercise: Exercise) -> None:
+    def run_checks(self, exercise: Exercise, workspace: Path) -> None:
         bar = self.query_one("#exercise-progress", ProgressBar)
         result = grade_exercise(
             exercise,
-            self.workspace / exercise.folder.name,
+            workspace / exercise.folder.name,
             progress=lambda _check, _outcome: self.app.call_from_thread(bar.advance, 1),
         )
         if not get_current_worker().is_cancelled:
@@ -218,11 +227,11 @@ class ExercisesScreen(Screen):
         self._draw_list()
 
     @work(thread=True, exclusive=True, group="watch")
-    def watch_files(self) -> None:
+    def watch_files(self, workspace: Path) -> None:
         """The workspace watched as `lambdalab watch` does: a settled save checks the exercise shown."""
         worker = get_current_worker()
         watch(
-            self.workspace,
+            workspace,
             lambda _changed: self.app.call_from_thread(self.action_check),
             stop=lambda: not self.watching or worker.is_cancelled,
         )

@@ -52,7 +52,8 @@ your score is saved when the quiz ends; r takes it again.
 | k | knobs: reserved and provisioned concurrency, memory, timeout, retries, event age, traffic rate |
 | c | compare this run with the one before the knobs changed |
 | f | show the next function in the chart |
-| Left and Right (Shift: ten columns), or a click | put the time cursor on the views: the inspector tells what happened there |
+| Left and Right (Shift: ten columns), or a click | put the time cursor on the views: \
+the inspector tells what happened there |
 | t, y, s | jump to the next throttle, retry, cold start |
 | l | back to the live edge (the views follow the run) |
 | [ and ] | zoom the window in and out (10 s to a week) |

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, cast
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -23,6 +25,12 @@ from lambdalab.tui import glyphs
 from lambdalab.tui.screens.course_map import hanging_row
 from lambdalab.tui.widgets.quiz_view import QuizView
 
+if TYPE_CHECKING:
+    from textual import getters
+    from textual.css.styles import RulesMap
+
+    from lambdalab.tui.app import LambdalabApp
+
 STEP_KIND = {TextStep: "page", DemoStep: "demo", QuizStep: "quiz", ExerciseStep: "exercise"}
 TOC_MIN_WIDTH = 100  # below this many columns the contents take too much of the page: folded until asked for
 SIDEWAYS = 8  # columns a wide block moves per key press
@@ -39,7 +47,8 @@ class WideTableContent(MarkdownTableContent):
         columns = len(self.headers)
         widest = [0] * columns
         for n, cell in enumerate(self.query_children(MarkdownTableCellContents)):
-            need = visualize(cell, cell.render()).get_minimal_width(cell.styles) + cell.styles.gutter.width
+            rules = cast("RulesMap", cell.styles)  # styles are read as a rules mapping: Textual's grid passes them so
+            need = visualize(cell, cell.render()).get_minimal_width(rules) + cell.styles.gutter.width
             widest[n % columns] = max(widest[n % columns], need)
         keylines = 2 if self.styles.keyline[0] != "none" else 0  # the frame the grid draws around the table
         return sum(widest) + self.styles.grid_gutter_vertical * (columns - 1) + keylines
@@ -60,6 +69,9 @@ class LessonMarkdown(Markdown):
 
 
 class LessonScreen(Screen):
+    if TYPE_CHECKING:  # self.app typed as lambdalab's app (Textual's idiom); nothing changes at run time
+        app = getters.app(LambdalabApp)
+
     BINDINGS = [
         Binding("n", "next", "Next"),
         Binding("p", "previous", "Previous"),
@@ -144,7 +156,8 @@ class LessonScreen(Screen):
 
     def _wide_blocks(self) -> list[MarkdownFence | WideTable]:
         """Code blocks and tables wider than the page: each scrolls sideways and shows a scrollbar under it."""
-        return [block for block in self.query("MarkdownFence, WideTable") if block.max_scroll_x]
+        blocks = self.query("MarkdownFence, WideTable")
+        return [block for block in blocks if isinstance(block, (MarkdownFence, WideTable)) and block.max_scroll_x]
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "sideways":
@@ -159,6 +172,7 @@ class LessonScreen(Screen):
         step = self.step
         if isinstance(step, DemoStep):
             path = content.shipped_scenarios()[step.scenario] if step.scenario else step.scenario_file
+            assert path is not None  # the lesson schema requires a demo's scenario or its scenario_file
             # Paused: the learner reads what to watch and predicts before pressing Space.
             self.app.open_simulator(path, autoplay=False, watch=step.watch, tries=step.try_)
 

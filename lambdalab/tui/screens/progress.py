@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -12,8 +14,16 @@ from lambdalab.course.progress import lesson_progress
 from lambdalab.tui.screens.course_map import progress_glyph, progress_words
 from lambdalab.tui.topics import TOPIC_TITLES
 
+if TYPE_CHECKING:
+    from textual import getters
+
+    from lambdalab.tui.app import LambdalabApp
+
 
 class ProgressScreen(Screen):
+    if TYPE_CHECKING:  # self.app typed as lambdalab's app (Textual's idiom); nothing changes at run time
+        app = getters.app(LambdalabApp)
+
     BINDINGS = [Binding("escape", "app.pop_screen", "Back")]
 
     def compose(self) -> ComposeResult:

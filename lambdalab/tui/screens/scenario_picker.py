@@ -46,7 +46,8 @@ class ScenarioPickerScreen(ModalScreen[Path | None]):
 
     @on(OptionList.OptionSelected, "#picker-list")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(content.shipped_scenarios()[event.option.id])
+        if event.option.id is not None:  # always: each option's id is its scenario's name
+            self.dismiss(content.shipped_scenarios()[event.option.id])
 
     @on(Input.Submitted, "#picker-path")
     def _typed(self, event: Input.Submitted) -> None:

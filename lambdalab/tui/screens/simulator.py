@@ -133,7 +133,7 @@ class SimulatorScreen(Screen):
         super().__init__()
         self.path = path
         self.autoplay = autoplay
-        self.watch = watch
+        self.to_watch = watch  # not self.watch, which would hide Textual's DOMNode.watch method
         self.tries = tries
         self.data = load_yaml(path).data  # InputErrors propagate to the caller, which shows them
         self.changes = "as written"
@@ -184,8 +184,8 @@ class SimulatorScreen(Screen):
 
     def _guide(self) -> str:
         lines = []
-        if self.watch:
-            lines += ["Watch:", *(f"- {w}" for w in self.watch)]
+        if self.to_watch:
+            lines += ["Watch:", *(f"- {w}" for w in self.to_watch)]
         for n, v in enumerate(self.tries, 1):
             lines += [f"Try this ({n}): {v.change} (k opens the knobs)", f"  Predict first: {v.predict}"]
         return "\n".join(lines)

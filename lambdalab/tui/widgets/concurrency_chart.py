@@ -35,7 +35,7 @@ class ConcurrencyChart(WindowRows):
     ConcurrencyChart > .chart--cursor { background: $boost; }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.title = ""
         self.busy: list[float] = []  # the highest concurrency in each column

@@ -54,7 +54,7 @@ class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
     class Moved(Message):
         """The cursor moved to another environment."""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.run: LiveRun | None = None
         self.total = 0

@@ -53,7 +53,7 @@ class WindowRows(CachedStyles):
 
     CURSOR_CLASS = ""
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.window = Window(0.0, 1.0, 1)
         self.cursor: int | None = None
@@ -113,7 +113,7 @@ class LaneView(WindowRows):
     LaneView > .lane--cursor { background: $boost; }
     """
 
-    def __init__(self, **kwargs):
+    def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.view: View | None = None
 

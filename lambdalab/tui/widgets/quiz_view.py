@@ -31,7 +31,7 @@ class Feedback(Static, can_focus=True):
 class QuizView(Vertical, can_focus=False):
     BINDINGS = [
         *(Binding(str(n), f"choose({n - 1})", f"choice {n}", show=False) for n in range(1, 9)),
-        Binding("space", "toggle", "Toggle", show=False),
+        Binding("space", "toggle_choice", "Toggle", show=False),
         Binding("backspace", "undo", "Undo", show=False),
         Binding("enter", "submit", "Answer / next", priority=True),
     ]
@@ -136,7 +136,10 @@ class QuizView(Vertical, can_focus=False):
         if kind == "multiple":
             return "Press numbers (or Space) to toggle each answer you choose, then Enter."
         if kind == "ordering":
-            return f"Press the items' numbers in the right order ({len(self.picked)} of {len(self.shown)}); Backspace undoes."
+            return (
+                f"Press the items' numbers in the right order ({len(self.picked)} of {len(self.shown)}); "
+                "Backspace undoes."
+            )
         return "Type the number and press Enter."
 
     # --- answering ------------------------------------------------------------------------------
@@ -157,7 +160,7 @@ class QuizView(Vertical, can_focus=False):
             if len(self.picked) == len(self.shown):
                 self._grade(self.picked)
 
-    def action_toggle(self) -> None:
+    def action_toggle_choice(self) -> None:  # not action_toggle: that is every DOMNode's toggle(attribute)
         highlighted = self.query_one("#quiz-choices", OptionList).highlighted
         if highlighted is not None and self.question.type == "multiple":
             self.action_choose(highlighted)
