@@ -15,7 +15,7 @@ from statistics import NormalDist
 from typing import Any
 
 from lambdalab.engine import limits
-from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch
+from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, JsonPath
 from lambdalab.engine.records import batch_payloads
 
 Sampler = Callable[[], float]
@@ -116,7 +116,7 @@ def matches(match: EventMatch, event: Any) -> bool:
     return True
 
 
-def lookup(event: Any, path: tuple, decode_text: bool = False) -> Any:
+def lookup(event: Any, path: JsonPath, decode_text: bool = False) -> Any:
     """The value at a JSON path in the event, or a marker when it is absent. With `decode_text`, a JSON text met
     on the way is decoded (an API response's body, for grading)."""
     for part in path:

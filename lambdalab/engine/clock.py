@@ -15,7 +15,7 @@ from heapq import heappop, heappush
 from typing import Any
 
 Action = Callable[[Any], None]
-Listener = Callable[[float, str, dict], None]
+Listener = Callable[[float, str, dict[str, Any]], None]
 
 
 class EventLoop:
@@ -61,7 +61,7 @@ class EventLoop:
         self.events_run += count
         return count
 
-    def emit(self, kind: str, data: dict) -> None:
+    def emit(self, kind: str, data: dict[str, Any]) -> None:
         """Tell every listener what just happened. Callers check `listeners` first, so a silent run pays nothing."""
         for listener in self.listeners:
             listener(self.now, kind, data)

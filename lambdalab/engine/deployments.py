@@ -10,6 +10,7 @@ minute, rolls the alias back to the old version at once.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -52,7 +53,7 @@ class AliasState:
     other: FunctionRuntime | None = None
     weight: float = 0.0
 
-    def pick(self, rand) -> FunctionRuntime:
+    def pick(self, rand: Callable[[], float]) -> FunctionRuntime:
         return self.other if self.other is not None and rand() < self.weight else self.primary
 
 

@@ -15,7 +15,7 @@ import json
 import uuid
 import zlib
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -73,7 +73,7 @@ class VisibleMessages:
     def __len__(self) -> int:
         return len(self.messages)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         return iter(self.messages)
 
     def append(self, message: Message) -> None:
@@ -120,7 +120,7 @@ class MessageGroups:
     def __len__(self) -> int:
         return self.count
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Message]:
         return (m for queue in self.groups.values() for m in queue)
 
     def append(self, message: Message) -> None:
@@ -187,7 +187,7 @@ class QueueState:
         self.received = 0
         self.deleted = 0
         self.oldest_sent_at: float | None = None
-        self.messages: deque[dict] = deque(maxlen=KEEP_MESSAGES)
+        self.messages: deque[dict[str, Any]] = deque(maxlen=KEEP_MESSAGES)
         self.consumer: Callable[[], None] | None = None  # an event source mapping's wake-up, when one reads the queue
         self.ready: VisibleMessages | MessageGroups = MessageGroups() if config.fifo else VisibleMessages()
         self.not_visible = 0
@@ -202,7 +202,7 @@ class QueueState:
             return self.oldest_sent_at if self.visible else None
         return min((m.sent_at for m in self.ready), default=None)
 
-    def send(self, now: float, body: Any, attributes: dict | None = None, group: str | None = None) -> None:
+    def send(self, now: float, body: Any, attributes: dict[str, Any] | None = None, group: str | None = None) -> None:
         self.sent += 1
         if self.oldest_sent_at is None:
             self.oldest_sent_at = now
@@ -288,7 +288,7 @@ class Destinations:
             else:
                 self.queues[name].send(now, event)
 
-    def _event(self, bus: str, number: int, body: Any, now: float) -> dict:
+    def _event(self, bus: str, number: int, body: Any, now: float) -> dict[str, Any]:
         """An EventBridge event: the body as `detail`, unless it is already a whole event."""
         if isinstance(body, dict) and "detail-type" in body:
             return body
@@ -305,7 +305,7 @@ class Destinations:
             "event-bus-name": bus,
         }
 
-    def deliver(self, target: str, now: float, body: Any, attributes: dict | None = None) -> bool:
+    def deliver(self, target: str, now: float, body: Any, attributes: dict[str, Any] | None = None) -> bool:
         kind, _, name = target.partition(":")
         if kind == "queue":
             queue = self.queues[name]
@@ -349,7 +349,7 @@ def _sns_signing(topic_arn: str, subscription: str, message: str) -> dict[str, s
     }
 
 
-def sns_notification(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
+def sns_notification(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict[str, Any]:
     """The event SNS sends a subscribed function, as in https://docs.aws.amazon.com/lambda/latest/dg/with-sns.html:
     the message is text, so a structured body arrives as JSON; no subject was given."""
     message = body if isinstance(body, str) else json.dumps(body)
@@ -374,7 +374,7 @@ def sns_notification(topic_arn: str, subscription: str, message_id: str, body: A
     }
 
 
-def sns_queue_message(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict:
+def sns_queue_message(topic_arn: str, subscription: str, message_id: str, body: Any, now: float) -> dict[str, str]:
     """What SNS delivers to a subscribed SQS queue: the notification as a JSON document, not a Lambda event
     (https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html; its fields in
     https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html, where the URLs are spelled
@@ -411,7 +411,7 @@ def invocation_record(
     error_message: str | None,
     response: Any = None,
     version: str = "$LATEST",
-) -> dict:
+) -> dict[str, Any]:
     """What an on-success or on-failure destination receives: `response` is the function's own (real code's)
     on success. A throttled last attempt has no function response."""
     response_context: dict[str, Any] = {"statusCode": status_code, "executedVersion": version}
@@ -433,7 +433,7 @@ def invocation_record(
     }
 
 
-def dead_letter_attributes(request_id: str, status_code: int, error_message: str | None) -> dict:
+def dead_letter_attributes(request_id: str, status_code: int, error_message: str | None) -> dict[str, Any]:
     """A dead-letter message's attributes: the request, an HTTP status and the first 1 KB of the error."""
     message = (error_message or "").encode()[: limits.DLQ_ERROR_MESSAGE_MAX_BYTES].decode(errors="ignore")
     return {"RequestID": request_id, "ErrorCode": status_code, "ErrorMessage": message}

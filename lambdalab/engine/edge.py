@@ -94,7 +94,7 @@ class EdgeOutcome:
     summary: str  # one sentence
 
 
-def association_problems(trigger: str, memory_mb: int, timeout_s: float, environment: dict) -> list[str]:
+def association_problems(trigger: str, memory_mb: int, timeout_s: float, environment: dict[str, str]) -> list[str]:
     """Why CloudFront would refuse to associate this function with the trigger."""
     viewer = trigger.startswith("viewer")
     problems = []
@@ -160,7 +160,9 @@ def lambda_at_edge_problems(trigger: str, fn: Function, region: str, trusted: bo
     return problems
 
 
-def outcome(trigger: str, event: dict, response: Any, error: dict | None, timed_out: bool) -> EdgeOutcome:
+def outcome(
+    trigger: str, event: dict[str, Any], response: Any, error: dict[str, Any] | None, timed_out: bool
+) -> EdgeOutcome:
     if timed_out:
         return EdgeOutcome(503, ("the function timed out",), "CloudFront answers 503: the function timed out.")
     if error is not None:
@@ -184,7 +186,7 @@ def outcome(trigger: str, event: dict, response: Any, error: dict | None, timed_
     return EdgeOutcome(200, (), f"Valid for {trigger}: CloudFront uses {kind} the function returned.")
 
 
-def result_problems(trigger: str, event: dict, result: Any) -> list[str]:
+def result_problems(trigger: str, event: dict[str, Any], result: Any) -> list[str]:
     cf = event["Records"][0]["cf"]
     if not isinstance(result, dict):
         return [f"the function must return an object (a request or a response), not {type(result).__name__}"]
@@ -201,7 +203,7 @@ def result_problems(trigger: str, event: dict, result: Any) -> list[str]:
     return problems
 
 
-def _request_problems(original: dict, request: dict) -> list[str]:
+def _request_problems(original: dict[str, Any], request: dict[str, Any]) -> list[str]:
     unknown = [key for key in request if key not in REQUEST_FIELDS]
     if unknown or "uri" not in request:
         return [
@@ -220,7 +222,7 @@ def _request_problems(original: dict, request: dict) -> list[str]:
     return problems
 
 
-def _response_problems(trigger: str, response: dict) -> list[str]:
+def _response_problems(trigger: str, response: dict[str, Any]) -> list[str]:
     unknown = [key for key in response if key not in RESPONSE_FIELDS]
     problems = [f"a response has no {key!r} field ({CF_EVENTS})" for key in unknown]
     if "status" not in response:
@@ -241,7 +243,7 @@ def _response_problems(trigger: str, response: dict) -> list[str]:
     return problems
 
 
-def _read_only_problems(trigger: str, where: str, original: dict, result: dict) -> list[str]:
+def _read_only_problems(trigger: str, where: str, original: dict[str, Any], result: dict[str, Any]) -> list[str]:
     """The trigger's read-only headers, as CloudFront sent them: none added, changed or deleted."""
     before, after = original.get("headers", {}), result.get("headers")
     if not isinstance(after, dict):
@@ -256,7 +258,7 @@ def _read_only_problems(trigger: str, where: str, original: dict, result: dict) 
     return problems
 
 
-def _values(values: Any) -> list:
+def _values(values: Any) -> list[Any]:
     return [v.get("value") if isinstance(v, dict) else v for v in values] if isinstance(values, list) else [values]
 
 

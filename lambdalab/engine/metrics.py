@@ -205,7 +205,7 @@ class SeriesSampler:
             peaks.append(family.step_max_busy)
             family.step_max_busy = family.busy
 
-    def function_series(self, name: str) -> dict:
+    def function_series(self, name: str) -> dict[str, Any]:
         """One function's series, as the report's `functions.NAME`: all its versions together, and `by_version`."""
         members = self.members[name]
         if len(members) == 1:
@@ -220,7 +220,7 @@ class SeriesSampler:
         whole["by_version"] = {m.version: part for m, part in zip(members, parts)}
         return whole
 
-    def _runtime_series(self, name: str) -> dict:
+    def _runtime_series(self, name: str) -> dict[str, Any]:
         return {
             "ConcurrentExecutions": self.concurrency[name],
             "environments": self.environments[name],
@@ -232,7 +232,7 @@ class SeriesSampler:
             **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "step_s": self.step,
             "t_s": [round(t, 6) for t in self.times],

@@ -13,6 +13,8 @@ from typing import Any
 
 from lambdalab.iam import Policy
 
+JsonPath = tuple[str | int, ...]  # a path into an event: ("order", "id") or ("Records", 0, "body")
+
 
 @dataclass(frozen=True)
 class Distribution:
@@ -27,10 +29,10 @@ class Distribution:
 class EventMatch:
     """A test on one value of the event, found by a JSON path such as $.order.id."""
 
-    path: tuple  # ("order", "id") or ("Records", 0, "body")
+    path: JsonPath  # ("order", "id") or ("Records", 0, "body")
     equals: Any = None
     has_equals: bool = False
-    one_of: tuple | None = None
+    one_of: tuple[Any, ...] | None = None
     exists: bool | None = None
 
 
@@ -98,7 +100,7 @@ class Function:
     reserved_concurrency: int | None
     provisioned_concurrency: int
     idle_expiry: float
-    environment: dict
+    environment: dict[str, str]
     behaviour: Behaviour
     async_config: AsyncConfig
     dead_letter_queue: str | None  # "queue:NAME" or "topic:NAME"
@@ -165,7 +167,7 @@ class KeyRule:
     """How a traffic generator picks each record's partition key (or each FIFO message's group id):
     from the event at a JSON path, one fixed key, a cycle of `count` keys, or (all empty) a new key each time."""
 
-    path: tuple | None = None
+    path: JsonPath | None = None
     fixed: str = ""
     count: int = 0
 
@@ -177,7 +179,7 @@ class Traffic:
     index: int
     target: str  # a function name, or "queue:NAME"
     invocation: str  # "sync" or "async"
-    events: tuple  # payloads, used in turn
+    events: tuple[Any, ...]  # payloads, used in turn
     rate: float = 0.0  # per second; 0 for a burst
     start: float = 0.0
     end: float = 0.0

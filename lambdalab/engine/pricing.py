@@ -47,7 +47,7 @@ def function_cost(fn: Function, invocations: int, billed_ms: int, billed_ms_prov
     )
 
 
-def free_tier(requests: int, gb_seconds: float) -> dict:
+def free_tier(requests: int, gb_seconds: float) -> dict[str, float]:
     """How much of one month's free tier this run's on-demand usage would take (PC-enabled functions excluded)."""
     return {
         "monthly_requests": limits.FREE_TIER_REQUESTS,

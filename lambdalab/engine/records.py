@@ -107,12 +107,12 @@ def _base64_text(data: str) -> str:
         return data
 
 
-def to_dynamodb(item: dict) -> dict:
+def to_dynamodb(item: dict[str, Any]) -> dict[str, Any]:
     """A plain item in DynamoDB's attribute-value JSON, as a stream's NewImage carries it."""
     return {key: _attribute(value) for key, value in item.items()}
 
 
-def _attribute(value: Any) -> dict:
+def _attribute(value: Any) -> dict[str, Any]:
     if value is None:
         return {"NULL": True}
     if isinstance(value, bool):
@@ -126,12 +126,12 @@ def _attribute(value: Any) -> dict:
     return {"S": str(value)}
 
 
-def from_dynamodb(image: dict) -> dict:
+def from_dynamodb(image: dict[str, Any]) -> dict[str, Any]:
     """The plain item back from attribute values."""
     return {key: _plain(value) for key, value in image.items()}
 
 
-def _plain(attribute: dict) -> Any:
+def _plain(attribute: dict[str, Any]) -> Any:
     ((kind, value),) = attribute.items()
     if kind == "N":
         return json.loads(value)

@@ -85,7 +85,7 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     if len(members) == 1:
         return _function(members[0], run_s)
     parts = [_function(m, run_s) for m in members]
-    merged = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
+    merged: dict[str, Any] = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
     metrics = merged["metrics"]
     family = members[0].family
     assert family is not None  # several runtimes: the function's versions (VersionRuntime), which share one

@@ -40,6 +40,7 @@ from lambdalab.engine.model import (
     EventSourceMapping,
     Expectation,
     Function,
+    JsonPath,
     KeyRule,
     Queue,
     RealCodeRef,
@@ -80,6 +81,7 @@ RUN_START = datetime(2026, 1, 1, tzinfo=UTC)  # virtual time 0
 # instead of being an error (the engine runs about 250,000 requests a second: benchmarks/engine.py).
 MAX_REQUESTS = 10_000_000
 MAX_ACCOUNT_CONCURRENCY = 100_000
+KeyPath = tuple[str | int, ...]  # where a value is in the scenario: ("functions", "api", "memory"), ("traffic", 0)
 
 
 def load_scenario(path: str | Path) -> Scenario:
@@ -111,7 +113,7 @@ def _planned_features(doc: Document) -> list[InputError]:
     """Keys the contract defines but this engine does not simulate yet: say which feature they wait for."""
     schema = load_schema("scenario")
     defs = schema["$defs"]
-    where: list[tuple[tuple, Any, Any]] = [((), schema["properties"], doc.data)]  # (key path, properties, data)
+    where: list[tuple[KeyPath, Any, Any]] = [((), schema["properties"], doc.data)]  # (key path, properties, data)
     functions, traffic = doc.data.get("functions"), doc.data.get("traffic")
     for name, fn in functions.items() if isinstance(functions, dict) else ():
         where.append((("functions", name), defs["function"]["properties"], fn))
@@ -137,13 +139,13 @@ class _Builder:
 
     def __init__(self, doc: Document):
         self.doc = doc
-        self.data: dict = doc.data
+        self.data: dict[str, Any] = doc.data
         self.errors: list[InputError] = []
 
-    def fail(self, path: tuple, message: str) -> None:
+    def fail(self, path: KeyPath, message: str) -> None:
         self.errors.append(self.doc.error(path, message))
 
-    def duration(self, path: tuple, value: Any, default: float = 0.0) -> float:
+    def duration(self, path: KeyPath, value: Any, default: float = 0.0) -> float:
         if value is None:
             return default
         try:
@@ -210,7 +212,9 @@ class _Builder:
             edge=edge,
         )
 
-    def edge_associations(self, items: list, functions: dict[str, Function]) -> dict[str, EdgeAssociation]:
+    def edge_associations(
+        self, items: list[dict[str, Any]], functions: dict[str, Function]
+    ) -> dict[str, EdgeAssociation]:
         """Lambda@Edge associations, refused as CloudFront refuses them (edge.association_problems)."""
         found: dict[str, EdgeAssociation] = {}
         for index, item in enumerate(items):
@@ -263,7 +267,7 @@ class _Builder:
             )
         return found
 
-    def cloudfront_function(self, path: tuple, trigger: str, data: dict) -> EdgeAssociation:
+    def cloudfront_function(self, path: KeyPath, trigger: str, data: dict[str, Any]) -> EdgeAssociation:
         size = 0
         if "size" in data:
             try:
@@ -274,7 +278,7 @@ class _Builder:
             self.fail(path, problem)
         return EdgeAssociation(trigger, data["name"], "", cloudfront_function=True)
 
-    def deployment(self, index: int, data: dict, functions: dict[str, Function]) -> DeploymentPlan:
+    def deployment(self, index: int, data: dict[str, Any], functions: dict[str, Function]) -> DeploymentPlan:
         """A CodeDeploy shift: the alias, a published version to move to, and a known configuration."""
         path = ("deployments", index)
         fn = functions.get(data["function"])
@@ -311,7 +315,7 @@ class _Builder:
             alarm.get("errors_over"),
         )
 
-    def mapping(self, index: int, data: dict, functions: dict[str, Function]) -> EventSourceMapping:
+    def mapping(self, index: int, data: dict[str, Any], functions: dict[str, Function]) -> EventSourceMapping:
         """An SQS or stream event source mapping, with the checks CreateEventSourceMapping makes (ESM)."""
         path = ("event_source_mappings", index)
         resolved = self.resolve((*path, "source"), data["source"], ("queue", "stream"))
@@ -353,7 +357,7 @@ class _Builder:
         return self.stream_mapping(path, data, source, common)
 
     def queue_mapping(
-        self, path: tuple, data: dict, fn: Function | None, queue: Queue | None, common: dict
+        self, path: KeyPath, data: dict[str, Any], fn: Function | None, queue: Queue | None, common: dict[str, Any]
     ) -> EventSourceMapping:
         fifo = queue is not None and queue.fifo
         batch = data.get("batch_size", limits.SQS_BATCH_DEFAULT)
@@ -378,7 +382,9 @@ class _Builder:
             )
         return EventSourceMapping(**common, batch_size=batch, maximum_concurrency=data.get("maximum_concurrency"))
 
-    def stream_mapping(self, path: tuple, data: dict, stream: Stream | None, common: dict) -> EventSourceMapping:
+    def stream_mapping(
+        self, path: KeyPath, data: dict[str, Any], stream: Stream | None, common: dict[str, Any]
+    ) -> EventSourceMapping:
         position = data.get("starting_position")
         if position is None:
             self.fail(
@@ -415,7 +421,7 @@ class _Builder:
             starting_position_time=at,
         )
 
-    def virtual_time(self, path: tuple, value: Any) -> float:
+    def virtual_time(self, path: KeyPath, value: Any) -> float:
         """An ISO 8601 moment as virtual seconds: the run starts at 2026-01-01T00:00:00Z."""
         if value is None:
             self.fail(path[:-1], "AT_TIMESTAMP needs starting_position_timestamp, such as 2025-12-31T23:30:00Z")
@@ -429,7 +435,7 @@ class _Builder:
             moment = moment.replace(tzinfo=UTC)
         return (moment - RUN_START).total_seconds()
 
-    def check_role_reads(self, path: tuple, fn: Function, kind: str, source: Queue | Stream) -> None:
+    def check_role_reads(self, path: KeyPath, fn: Function, kind: str, source: Queue | Stream) -> None:
         """Lambda reads the source with the function's execution role: without the permissions, the mapping
         cannot be created (https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html, with-kinesis.html,
         with-ddb.html)."""
@@ -464,7 +470,7 @@ class _Builder:
                 self.errors.append(replace(error, waits_for="several mappings on one source"))
             seen.add((m.kind, m.source))
 
-    def stream(self, name: str, data: dict) -> Stream:
+    def stream(self, name: str, data: dict[str, Any]) -> Stream:
         path = ("streams", name)
         kind = data["type"]
         retention = self.duration((*path, "retention"), data.get("retention"), limits.STREAM_RETENTION_DEFAULT_S)
@@ -500,7 +506,7 @@ class _Builder:
         return Stream(name, kind, data.get("shards", 1), retention, backlog.get("records", 0), over, message, key)
 
     def check_items(
-        self, paths: list[tuple], key: tuple[str, ...], events: tuple, table: str, by_traffic: bool
+        self, paths: list[KeyPath], key: tuple[str, ...], events: tuple[Any, ...], table: str, by_traffic: bool
     ) -> None:
         """The items written to a DynamoDB table carry a valid key: a text or number for each key attribute, of one
         type across the items, and the sort key always (nothing else could give it). The partition key may be left
@@ -541,7 +547,7 @@ class _Builder:
                         f"partition_key, or leave {name!r} out of the items to key them by it",
                     )
 
-    def account(self, data: dict) -> Account:
+    def account(self, data: dict[str, Any]) -> Account:
         concurrency = data.get("concurrency", limits.ACCOUNT_CONCURRENCY_DEFAULT)
         if concurrency > MAX_ACCOUNT_CONCURRENCY:
             self.fail(
@@ -562,7 +568,7 @@ class _Builder:
             idle_expiry=self.positive(("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
         )
 
-    def positive(self, path: tuple, value: Any, default: float) -> float:
+    def positive(self, path: KeyPath, value: Any, default: float) -> float:
         seconds = self.duration(path, value, default)
         if seconds <= 0:
             self.fail(path, "must be above zero")
@@ -571,7 +577,7 @@ class _Builder:
     # --- functions ----------------------------------------------------------------------------
 
     def function(
-        self, name: str, data: dict, account: Account, version: str = "$LATEST", path: tuple | None = None
+        self, name: str, data: dict[str, Any], account: Account, version: str = "$LATEST", path: KeyPath | None = None
     ) -> Function:
         path = path or ("functions", name)
         memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
@@ -630,7 +636,7 @@ class _Builder:
             fn = self.versions_and_aliases(fn, data, account, path)
         return fn
 
-    def versions_and_aliases(self, fn: Function, data: dict, account: Account, path: tuple) -> Function:
+    def versions_and_aliases(self, fn: Function, data: dict[str, Any], account: Account, path: KeyPath) -> Function:
         """Published versions (a snapshot of $LATEST with what the scenario says differed then) and aliases
         (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
 
@@ -670,7 +676,7 @@ class _Builder:
         }
         return replace(fn, versions=versions, aliases=aliases)
 
-    def alias(self, path: tuple, name: str, spec: dict, versions: dict[str, Function]) -> Alias:
+    def alias(self, path: KeyPath, name: str, spec: dict[str, Any], versions: dict[str, Function]) -> Alias:
         """An alias points to one version, or splits requests between two published ones
         (https://docs.aws.amazon.com/lambda/latest/api/API_AliasRoutingConfiguration.html)."""
         version = str(spec["version"])
@@ -701,13 +707,13 @@ class _Builder:
             routing.append((other, float(weight)))
         return Alias(name, version, tuple(routing))
 
-    def resource_policy(self, path: tuple, statements: list | None) -> Policy | None:
+    def resource_policy(self, path: KeyPath, statements: list[Any] | None) -> Policy | None:
         """The function's resource-based policy: its statements, checked as IAM checks a policy."""
         if statements is None:
             return None
         return self.policy(path, {"Version": "2012-10-17", "Statement": statements}, "resource", as_list=True)
 
-    def role(self, path: tuple, data: dict | None) -> tuple[tuple[Policy, ...] | None, Policy | None]:
+    def role(self, path: KeyPath, data: dict[str, Any] | None) -> tuple[tuple[Policy, ...] | None, Policy | None]:
         """The execution role: its identity policies, and a trust policy that must let Lambda assume it."""
         if data is None:
             return None, None
@@ -727,7 +733,7 @@ class _Builder:
         ]
         return tuple(p for p in policies if p is not None), policy
 
-    def policy(self, path: tuple, data: Any, kind: str, as_list: bool = False) -> Policy | None:
+    def policy(self, path: KeyPath, data: Any, kind: str, as_list: bool = False) -> Policy | None:
         """A policy inside the scenario; its errors name the scenario's lines. `as_list`: `data` wraps
         the statements found at `path`."""
         doc = self.doc.sub(path, data, ("Statement",) if as_list else ())
@@ -739,7 +745,7 @@ class _Builder:
                 self.errors.append(replace(error, path=dotted(path) + key))
             return None
 
-    def real_code(self, path: tuple, data: dict) -> RealCodeRef | None:
+    def real_code(self, path: KeyPath, data: dict[str, Any]) -> RealCodeRef | None:
         """`code:` (a folder, relative to the scenario file) and `handler:` go together."""
         if "code" not in data and "handler" not in data:
             return None
@@ -754,13 +760,13 @@ class _Builder:
         behaviour = data.get("behaviour") or {}
         return RealCodeRef(folder, data["handler"], modelled_timing="duration" in behaviour)
 
-    def in_range(self, path: tuple, value: int | float, low: float, high: float, unit: str, source: str) -> None:
+    def in_range(self, path: KeyPath, value: int | float, low: float, high: float, unit: str, source: str) -> None:
         if value < low:
             self.fail(path, f"{value:g} is below the Lambda minimum of {low:g} {unit} ({source})")
         elif value > high:
             self.fail(path, f"{value:g} is above the Lambda maximum of {high:g} {unit} ({source})")
 
-    def timeout(self, path: tuple, value: Any) -> float:
+    def timeout(self, path: KeyPath, value: Any) -> float:
         if value is None:
             return float(limits.TIMEOUT_DEFAULT_S)
         seconds = self.duration(path, value, float(limits.TIMEOUT_DEFAULT_S))
@@ -774,7 +780,7 @@ class _Builder:
             self.in_range(path, seconds, limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S, "seconds", limits.QUOTAS)
         return seconds
 
-    def behaviour(self, path: tuple, data: dict) -> Behaviour:
+    def behaviour(self, path: KeyPath, data: dict[str, Any]) -> Behaviour:
         for key in ("init", "duration"):
             if key not in data and data:
                 self.fail(path, f"missing required key {key!r} (a duration such as 200ms, or a distribution)")
@@ -800,7 +806,7 @@ class _Builder:
             errors=rules,
         )
 
-    def distribution(self, path: tuple, value: Any) -> Distribution:
+    def distribution(self, path: KeyPath, value: Any) -> Distribution:
         if not isinstance(value, dict):
             return Distribution("fixed", self.duration(path, value))
         d = {k: self.duration((*path, k), v) for k, v in value.items() if k != "dist"}
@@ -820,7 +826,7 @@ class _Builder:
             return Distribution("fixed", d["median"])
         return Distribution("lognormal", d["median"], d["p99"])
 
-    def error_rule(self, path: tuple, data: dict) -> ErrorRule:
+    def error_rule(self, path: KeyPath, data: dict[str, Any]) -> ErrorRule:
         when = data.get("when")
         match = None
         if when:
@@ -840,7 +846,7 @@ class _Builder:
             data.get("message", "Simulated failure"),
         )
 
-    def async_config(self, path: tuple, data: dict) -> AsyncConfig:
+    def async_config(self, path: KeyPath, data: dict[str, Any]) -> AsyncConfig:
         retries = data.get("maximum_retry_attempts", limits.ASYNC_RETRIES_DEFAULT)
         self.in_range(
             (*path, "maximum_retry_attempts"),
@@ -863,7 +869,7 @@ class _Builder:
             on_failure=self.destination((*path, "on_failure"), data.get("on_failure")),
         )
 
-    def resolve(self, path: tuple, ref: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
+    def resolve(self, path: KeyPath, ref: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
         """("queue", "dlq") for "dlq" or "queue:dlq", if exactly one thing of an allowed kind has that name."""
         kind, _, name = ref.partition(":") if ":" in ref else ("", "", ref)
         if kind and kind not in kinds:
@@ -881,7 +887,7 @@ class _Builder:
             return None
         return found[0], name
 
-    def fan_out(self, path: tuple, refs: list | None) -> tuple[str, ...]:
+    def fan_out(self, path: KeyPath, refs: list[str] | None) -> tuple[str, ...]:
         """An SNS topic's subscribers or an EventBridge rule's targets: functions (invoked asynchronously) or queues."""
         out = []
         for i, ref in enumerate(refs or []):
@@ -890,11 +896,11 @@ class _Builder:
                 out.append(f"{resolved[0]}:{resolved[1]}")
         return tuple(out)
 
-    def destination(self, path: tuple, ref: str | None) -> str | None:
+    def destination(self, path: KeyPath, ref: str | None) -> str | None:
         resolved = self.resolve(path, ref, DESTINATION_KINDS) if ref else None
         return f"{resolved[0]}:{resolved[1]}" if resolved else None
 
-    def dead_letter_queue(self, path: tuple, ref: str | None) -> str | None:
+    def dead_letter_queue(self, path: KeyPath, ref: str | None) -> str | None:
         resolved = self.resolve(path, ref, ("queue", "topic")) if ref else None
         if not resolved:
             return None
@@ -923,7 +929,7 @@ class _Builder:
                     f"Lambda keeps at least {account.unreserved_minimum} unreserved ({limits.RESV})",
                 )
 
-    def queue(self, name: str, data: dict) -> Queue:
+    def queue(self, name: str, data: dict[str, Any]) -> Queue:
         path = ("queues", name)
         size = limits.SQS_MESSAGE_MAX_BYTES
         if "max_message_size" in data:
@@ -942,7 +948,7 @@ class _Builder:
             max_message_size=size,
         )
 
-    def check_fifo_name(self, path: tuple, name: str, fifo: bool) -> None:
+    def check_fifo_name(self, path: KeyPath, name: str, fifo: bool) -> None:
         """SQS and SNS FIFO names end in .fifo, and only FIFO names do
         (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/FIFO-queues.html)."""
         if fifo != name.endswith(".fifo"):
@@ -964,7 +970,7 @@ class _Builder:
 
     # --- traffic and expectations -------------------------------------------------------------
 
-    def traffic(self, index: int, data: dict, functions: dict[str, Function]) -> Traffic:
+    def traffic(self, index: int, data: dict[str, Any], functions: dict[str, Function]) -> Traffic:
         path = ("traffic", index)
         target = data["target"]
         kind, _, name = target.partition(":")
@@ -1088,7 +1094,9 @@ class _Builder:
                 )
                 return
 
-    def key_rule(self, path: tuple, data: dict, kind: str, target: Any, events: tuple) -> KeyRule | None:
+    def key_rule(
+        self, path: KeyPath, data: dict[str, Any], kind: str, target: Any, events: tuple[Any, ...]
+    ) -> KeyRule | None:
         """A stream record's partition key, or a FIFO message's group id: from the event, fixed, or cycling."""
         fifo = kind == "queue" and target is not None and target.fifo
         names = (
@@ -1141,7 +1149,7 @@ class _Builder:
                 break
         return KeyRule(path=parts)
 
-    def event(self, path: tuple, value: Any) -> Any:
+    def event(self, path: KeyPath, value: Any) -> Any:
         """An inline event, or the name of a sample event shipped in assets/events/."""
         if not isinstance(value, str):
             return value
@@ -1155,7 +1163,7 @@ class _Builder:
             return {}
         return json.loads(samples[value].read_text("utf-8"))
 
-    def expectation(self, index: int, data: dict, functions: dict) -> Expectation:
+    def expectation(self, index: int, data: dict[str, Any], functions: dict[str, Function]) -> Expectation:
         path = ("expect", index)
         metric = data["metric"]
         head = metric.split(".")[0]
@@ -1199,9 +1207,11 @@ class _Builder:
             data.get("version"),
         )
 
-    def expected_version(self, path: tuple, data: dict, functions: dict) -> dict[str, tuple[str, ...]]:
+    def expected_version(
+        self, path: KeyPath, data: dict[str, Any], functions: dict[str, Function]
+    ) -> dict[str, tuple[str, ...]]:
         """An expectation about one version of a function: the figures the report keeps per version."""
-        fn = functions.get(data.get("function"))
+        fn = functions.get(data["function"]) if "function" in data else None
         if "function" not in data:
             self.fail((*path, "version"), "a version belongs to a function: add function: NAME")
         elif fn is not None and data["version"] not in ("$LATEST", *fn.versions):
@@ -1219,7 +1229,7 @@ def requests_sent(traffic: Traffic, duration: float) -> float:
     return traffic.burst if traffic.burst else traffic.rate * max(0.0, min(traffic.end, duration) - traffic.start)
 
 
-def json_path(path: str) -> tuple:
+def json_path(path: str) -> JsonPath:
     """ "$.Records[0].body" -> ("Records", 0, "body")."""
     return tuple(int(p[1:-1]) if p.startswith("[") else p for p in _json_path_parts(path))
 

@@ -29,6 +29,7 @@ from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.traffic import Generator
+from lambdalab.iam import Decision
 
 CHART_COLUMNS = 60  # the text report's charts, and the default sampling step (duration / 60)
 
@@ -131,7 +132,8 @@ class Simulation:
             loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
         )
         self.destinations.invoke_function = self._invoke_from
-        self._decisions: dict[tuple, Any] = {}  # (function, principal, source ARN) -> IAM decision
+        # (function, principal, source ARN, source account) -> IAM decision
+        self._decisions: dict[tuple[str, str, str, str], Decision | None] = {}
         region, account_id = scenario.account.region, scenario.account.account_id
         self.streams = {name: StreamState(st, region, account_id) for name, st in scenario.streams.items()}
         self.mappings = [self._mapping(m) for m in scenario.event_source_mappings if m.enabled]
@@ -237,7 +239,7 @@ class Simulation:
         https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
         invoke(alias.pick(self._rand), event)
 
-    def _decision(self, fn: FunctionRuntime, principal: str, source_arn: str, source_account: str) -> Any:
+    def _decision(self, fn: FunctionRuntime, principal: str, source_arn: str, source_account: str) -> Decision | None:
         """Whether the function's resource-based policy lets this caller invoke it: decided once per caller."""
         key = (fn.name, principal, source_arn, source_account)
         if key not in self._decisions:
@@ -256,7 +258,7 @@ class Simulation:
         else:
             self.async_.receive(fn, event)
 
-    def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Any, _event: Any) -> None:
+    def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Decision, _event: Any) -> None:
         """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""
         number = self.loop.next_id()  # a refused request still has its number, traced or not
         fn.requests += 1

@@ -194,7 +194,7 @@ class SqsMapping:
 
     def _invoke(self, env: Environment, number: int, batch: list[Message], received_at: float) -> None:
         queue, fn = self.queue, self.fn
-        event: dict | None = self.event(batch)
+        event: dict[str, Any] | None = self.event(batch)
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_matches:
             modelled = [m for m in batch if any(matches(when, decoded(m.body)) for when in self.item_matches)]
@@ -282,7 +282,7 @@ class SqsMapping:
         if queue.ready:
             self.wake()
 
-    def event(self, batch: list[Message]) -> dict:
+    def event(self, batch: list[Message]) -> dict[str, Any]:
         """The event Lambda sends for a batch (shared/reference/lambda-facts.md §2.2)."""
         records: list[dict[str, Any]] = []
         for m in batch:

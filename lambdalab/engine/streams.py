@@ -413,7 +413,7 @@ class StreamMapping:
 
     # --- what the function and the destination receive -----------------------------------------
 
-    def failure_record(self, lane: Lane, records: list[StreamRecord], condition: str, attempts: int) -> dict:
+    def failure_record(self, lane: Lane, records: list[StreamRecord], condition: str, attempts: int) -> dict[str, Any]:
         """The on-failure record: the batch's place in the stream, not its data
         (https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html)."""
         stream, fn = self.stream, self.fn
@@ -440,7 +440,7 @@ class StreamMapping:
             },
         }
 
-    def event(self, batch: list[StreamRecord]) -> dict:
+    def event(self, batch: list[StreamRecord]) -> dict[str, Any]:
         """The event Lambda sends for a batch (the shapes in assets/events/kinesis.json and dynamodb-stream.json)."""
         stream = self.stream
         key_schema = stream.config.key
@@ -551,7 +551,7 @@ def item_keys(body: Any, key_schema: tuple[str, ...], key: str) -> tuple[str, An
     return key, (key, _text(item[key_schema[1]]))  # the scenario's check makes every item carry its sort key
 
 
-def stored_item(body: Any, partition: str, key: str) -> dict:
+def stored_item(body: Any, partition: str, key: str) -> dict[str, Any]:
     """The item as the table holds it: an item written without its partition key attribute has the record's
     partition key there, so that Keys and NewImage agree as a table's would. A body that is not a mapping is the
     item's `value`."""

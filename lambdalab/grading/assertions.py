@@ -51,14 +51,14 @@ class Observed:
     """What one check saw: per invocation, and for the whole run."""
 
     responses: list[Any]  # None where the invocation failed
-    errors: list[dict | None]
+    errors: list[dict[str, Any] | None]
     logs: list[str]
     tmp_files: dict[str, str]  # name -> text, read from the environment's /tmp before it shut down
     tables: dict[str, list[Any]]  # simulated service tables -> items, in write order
-    verdicts: list[dict | None]  # edge checks: {"status": 200, "problems": [...]} per invocation
+    verdicts: list[dict[str, Any] | None]  # edge checks: {"status": 200, "problems": [...]} per invocation
 
 
-def problems(item: dict) -> list[str]:
+def problems(item: dict[str, Any]) -> list[str]:
     """What is wrong with an `expect` item itself (an authoring error, found by `lambdalab validate`)."""
     targets = [t for t in TARGETS if t in item]
     ops = [o for o in OPERATORS if o in item]
@@ -78,7 +78,7 @@ def problems(item: dict) -> list[str]:
     return out
 
 
-def evaluate(item: dict, seen: Observed) -> str | None:
+def evaluate(item: dict[str, Any], seen: Observed) -> str | None:
     """None when the assertion holds; otherwise what was expected and what the code did."""
     target = next(t for t in TARGETS if t in item)
     if target in PER_INVOCATION:
@@ -109,7 +109,7 @@ def _path(value: Any) -> str:
     return value if isinstance(value, str) and value.startswith("$") else "$"
 
 
-def _holds(item: dict, target: str, path: str, source: Any, error: dict | None) -> str | None:
+def _holds(item: dict[str, Any], target: str, path: str, source: Any, error: dict[str, Any] | None) -> str | None:
     if source is None and target in ("response", "error"):
         other = f"it failed: {error_line(error)}" if target == "response" else "it succeeded"
         return f"expected {'a response' if target == 'response' else 'an error'}, but {other}"
@@ -158,19 +158,20 @@ def _passes(op: str, value: Any, expected: Any) -> bool:
         )
         return found == (op == "contains")
     if op == "type":
-        return json_type(value) == expected
+        return bool(json_type(value) == expected)
     if op == "schema":
         return not list(jsonschema.Draft202012Validator(expected).iter_errors(value))
     if op == "length":
         return isinstance(value, (str, list, dict)) and len(value) == expected
     if not _number(value) or not _number(expected):
         return False
-    return {
+    compared: dict[str, bool] = {
         "at_least": value >= expected,
         "at_most": value <= expected,
         "less_than": value < expected,
         "greater_than": value > expected,
-    }[op]
+    }
+    return compared[op]
 
 
 def lookup(value: Any, path: str) -> Any:
@@ -185,7 +186,7 @@ def same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
     if _number(a) and _number(b):
-        return a == b
+        return bool(a == b)
     return type(a) is type(b) and a == b
 
 
@@ -223,7 +224,7 @@ def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def error_line(error: dict | None) -> str:
+def error_line(error: dict[str, Any] | None) -> str:
     """`ValueError: no name`, as Lambda's error document says it."""
     if not error:
         return "no error"

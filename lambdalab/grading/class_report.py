@@ -173,15 +173,16 @@ def course_prompts(course: Course) -> dict[QuestionKey, str]:
     }
 
 
-def read_grades(path: Path) -> list[dict]:
+def read_grades(path: Path) -> list[dict[str, Any]]:
     data = _read_json(path, f"{GRADES_FILE} is written by `lambdalab grade ... --format json --out FOLDER`")
     _check(data, GRADES_SHAPE, f"{path}: $")
     if not data:
         raise BadInput(f"{path}: lists no learners")
-    return data
+    grades: list[dict[str, Any]] = data  # _check proved it a list of objects (GRADES_SHAPE)
+    return grades
 
 
-def read_progress(folder: Path) -> tuple[dict[str, dict], list[str]]:
+def read_progress(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """{learner: progress data} from folder/<learner>.json; a damaged file is left out with a note."""
     progress, notes = {}, []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
@@ -292,8 +293,8 @@ def _expect(ok: bool, value: Any, wanted: str, where: str) -> None:
 
 def build(
     title: str,
-    grades: list[dict],
-    progress: Mapping[str, dict],
+    grades: list[dict[str, Any]],
+    progress: Mapping[str, dict[str, Any]],
     hint_ladders: Mapping[str, int],
     prompts: Mapping[QuestionKey, str],
     notes: Sequence[str] = (),
@@ -354,8 +355,8 @@ def first_line(message: str) -> str:
     return next((line.strip() for line in message.splitlines() if line.strip()), NO_MESSAGE)
 
 
-def _exercises(grades: list[dict]) -> tuple[ExerciseStats, ...]:
-    results: dict[str, list[dict]] = {}  # exercise id -> its results, in grades.json's (course) order
+def _exercises(grades: list[dict[str, Any]]) -> tuple[ExerciseStats, ...]:
+    results: dict[str, list[dict[str, Any]]] = {}  # exercise id -> its results, in grades.json's (course) order
     for w in grades:
         for e in w["exercises"]:
             results.setdefault(e["id"], []).append(e)
@@ -376,8 +377,8 @@ def _exercises(grades: list[dict]) -> tuple[ExerciseStats, ...]:
     return tuple(out)
 
 
-def _checks(exercise_id: str, shown: list[dict]) -> tuple[CheckStats, ...]:
-    tests: dict[str, list[dict]] = {}
+def _checks(exercise_id: str, shown: list[dict[str, Any]]) -> tuple[CheckStats, ...]:
+    tests: dict[str, list[dict[str, Any]]] = {}
     for e in shown:
         for t in e["tests"]:
             tests.setdefault(t.get("id") or t["name"], []).append(t)
@@ -401,7 +402,7 @@ def _checks(exercise_id: str, shown: list[dict]) -> tuple[CheckStats, ...]:
     return tuple(out)
 
 
-def _quiz_records(progress: Mapping[str, dict]) -> Iterator[tuple[str, str, dict]]:
+def _quiz_records(progress: Mapping[str, dict[str, Any]]) -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(lesson, quiz, what one learner's file records of it), learner by learner."""
     for learner in sorted(progress):
         for lesson_id, lesson in progress[learner]["lessons"].items():
@@ -409,8 +410,8 @@ def _quiz_records(progress: Mapping[str, dict]) -> Iterator[tuple[str, str, dict
                 yield lesson_id, quiz_id, quiz
 
 
-def _quizzes(progress: Mapping[str, dict]) -> tuple[QuizStats, ...]:
-    taken: dict[tuple[str, str], list[dict]] = {}
+def _quizzes(progress: Mapping[str, dict[str, Any]]) -> tuple[QuizStats, ...]:
+    taken: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for lesson_id, quiz_id, quiz in _quiz_records(progress):
         taken.setdefault((lesson_id, quiz_id), []).append(quiz)
     stats = [
@@ -428,7 +429,7 @@ def _quizzes(progress: Mapping[str, dict]) -> tuple[QuizStats, ...]:
     return tuple(sorted(stats, key=lambda q: (-q.miss_rate, -q.missed, q.lesson, q.quiz)))
 
 
-def _questions(progress: Mapping[str, dict], prompts: Mapping[QuestionKey, str]) -> tuple[QuestionStats, ...]:
+def _questions(progress: Mapping[str, dict[str, Any]], prompts: Mapping[QuestionKey, str]) -> tuple[QuestionStats, ...]:
     """Every question missed at least once: most learners missing it on their last attempt first, then most
     times missed in all, then course order (questions the course does not have last, by id)."""
     learners: Counter[tuple[str, str]] = Counter()
@@ -444,7 +445,7 @@ def _questions(progress: Mapping[str, dict], prompts: Mapping[QuestionKey, str])
     return tuple(QuestionStats(*key, prompts.get(key), last[key], learners[key[:2]], ever[key]) for key in missed)
 
 
-def _hints(progress: Mapping[str, dict], ladders: Mapping[str, int]) -> tuple[HintStats, ...]:
+def _hints(progress: Mapping[str, dict[str, Any]], ladders: Mapping[str, int]) -> tuple[HintStats, ...]:
     shown: dict[str, list[int]] = {}
     for data in progress.values():
         for exercise_id, exercise in data.get("exercises", {}).items():

@@ -3,6 +3,7 @@ file, offline, and prints), light and dark. Learner output reaches the page, so 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from lambdalab.grading.class_report import NOT_RECORDED, PROGRESS_FOLDER, CheckStats, ClassReport, percent, printable
@@ -268,7 +269,7 @@ def _no_progress() -> str:
     )
 
 
-def _table(caption: str, headers: list[str], rows: list[list], row_headers: bool = True) -> str:
+def _table(caption: str, headers: list[str], rows: Sequence[Sequence[object]], row_headers: bool = True) -> str:
     """A table with a caption and column headers; the first cell of a row heads it; numbers to the right."""
     numeric = [
         ' class="n"' if rows and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) else ""

@@ -9,12 +9,14 @@ import ast
 import hashlib
 from collections import defaultdict
 from pathlib import Path
+from typing import TypeVar
 
 from lambdalab.grading.exercises import Exercise
 from lambdalab.grading.results import WorkspaceResult
 
 REFERENCE = "the reference"
 NOT_LEARNERS = {"README.md"}  # written by `lambdalab start`, the same for everyone
+_WithBody = TypeVar("_WithBody", bound=ast.Module | ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
 
 
 def fingerprints(folder: Path, exercise: Exercise) -> dict[str, list[str]]:
@@ -54,7 +56,7 @@ def program_digest(source: bytes) -> str:
 def flag(results: list[WorkspaceResult], references: dict[str, dict[str, list[str]]]) -> None:
     """Set each exercise result's `flags` from the fingerprints its submission was graded with; `references`:
     exercise id -> the reference solution's fingerprints."""
-    holders: dict[tuple, list[str]] = defaultdict(list)  # (exercise, file, how, digest) -> learners
+    holders: dict[tuple[str, str, str, str], list[str]] = defaultdict(list)  # (exercise, file, how, digest) -> learners
     for result in results:
         for exercise in result.exercises:
             for name, (digest, program) in exercise.fingerprints.items():
@@ -96,7 +98,7 @@ class _Normalised(ast.NodeTransformer):
     def _renamed(self, name: str) -> str:
         return self.names.setdefault(name, f"v{len(self.names)}")
 
-    def _without_docstring(self, node):
+    def _without_docstring(self, node: _WithBody) -> _WithBody:
         body = node.body
         if (
             body
@@ -107,29 +109,29 @@ class _Normalised(ast.NodeTransformer):
             node.body = body[1:] or [ast.Pass()]
         return node
 
-    def visit_Module(self, node):
+    def visit_Module(self, node: ast.Module) -> ast.AST:
         return self.generic_visit(self._without_docstring(node))
 
-    def visit_FunctionDef(self, node):
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
         node.name = self._renamed(node.name)
         return self.generic_visit(self._without_docstring(node))
 
     visit_AsyncFunctionDef = visit_FunctionDef
 
-    def visit_ClassDef(self, node):
+    def visit_ClassDef(self, node: ast.ClassDef) -> ast.AST:
         node.name = self._renamed(node.name)
         return self.generic_visit(self._without_docstring(node))
 
-    def visit_Name(self, node):
+    def visit_Name(self, node: ast.Name) -> ast.Name:
         node.id = self._renamed(node.id)
         return node
 
-    def visit_arg(self, node):
+    def visit_arg(self, node: ast.arg) -> ast.arg:
         node.arg = self._renamed(node.arg)
         node.annotation = None
         return node
 
-    def visit_alias(self, node):
+    def visit_alias(self, node: ast.alias) -> ast.alias:
         node.asname = self._renamed(node.asname or node.name.split(".")[0])
         return node
 

@@ -11,6 +11,7 @@ import json
 import math
 import re
 from fractions import Fraction
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from lambdalab.grading.results import ERROR, FAIL, PASS, SKIP, CheckResult, ExerciseResult, WorkspaceResult
@@ -45,7 +46,7 @@ def _learner_message(check: CheckResult) -> str:
 # --- lambdalab's own JSON (shared/spec/cli.md) ------------------------------------------------------
 
 
-def learner_json(result: WorkspaceResult) -> dict:
+def learner_json(result: WorkspaceResult) -> dict[str, Any]:
     """`lambdalab check --json`: the cli.md shape, hidden checks without details."""
     return {
         "workspace": result.workspace,
@@ -79,7 +80,7 @@ def learner_json(result: WorkspaceResult) -> dict:
     }
 
 
-def grade_json(results: list[WorkspaceResult]) -> list[dict]:
+def grade_json(results: list[WorkspaceResult]) -> list[dict[str, Any]]:
     """`lambdalab grade --format json`: everything, hidden details included (the instructor's view)."""
     out = []
     for result in results:
@@ -190,7 +191,7 @@ def _attr(value: object) -> str:
 HIDDEN_VISIBILITY = ("after_due_date", "after_published", "hidden")
 
 
-def gradescope(result: WorkspaceResult, hidden_visibility: str = "after_due_date") -> dict:
+def gradescope(result: WorkspaceResult, hidden_visibility: str = "after_due_date") -> dict[str, Any]:
     """Status set on every test (a failed zero-point test would show as passed otherwise). Hidden checks are
     `after_due_date` by default, which also hides the total until then; `hidden` shows the total but never
     the checks (Gradescope meant it for checks worth nothing). Copy flags and forged-result alerts are tests
@@ -250,7 +251,7 @@ def gradescope(result: WorkspaceResult, hidden_visibility: str = "after_due_date
 # --- GitHub Classroom (grader step output) ------------------------------------------------------------
 
 
-def classroom(result: WorkspaceResult) -> dict:
+def classroom(result: WorkspaceResult) -> dict[str, Any]:
     """The reporter's table scores a runner as passing tests / all tests x `max_score`, while the points it posts
     are the sum of the tests' `score`: both equal lambdalab's score only when every test weighs the same. So a check
     becomes one test per unit of its points (the unit being the greatest common divisor of the checks' points),
@@ -300,13 +301,13 @@ def classroom_output(result: WorkspaceResult) -> str:
 # --- Exercism results.json (version 3) ----------------------------------------------------------------
 
 
-def exercism(exercise: ExerciseResult, tasks: dict[str, int | None] | None = None) -> dict:
+def exercism(exercise: ExerciseResult, tasks: dict[str, int | None] | None = None) -> dict[str, Any]:
     """Exercism's test runner reports one exercise: its results.json, version 3. `tasks` maps a check's id to the
     instructions' step it tests (`task_id`). Hidden checks are listed by name and status only, so the overall
     status agrees with the tests a learner sees; it is `error` only when no check ran."""
     tasks, tests = tasks or {}, []
     for c in exercise.checks:
-        test: dict = {"name": c.name, "status": _EXERCISM_STATUS[c.status]}
+        test: dict[str, Any] = {"name": c.name, "status": _EXERCISM_STATUS[c.status]}
         if c.hidden:
             if c.status != PASS:
                 test["message"] = EXERCISM_HIDDEN

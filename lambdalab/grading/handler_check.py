@@ -8,6 +8,7 @@ import copy
 import dataclasses
 import json
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +34,9 @@ class CheckCannotRun(Exception):
     check is an error, not a failure, and the message says what to fix."""
 
 
-def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) -> tuple[Observed, list[Invocation]]:
+def observe(
+    setup: dict[str, Any], folder: Path, seed: int, trigger: str | None = None
+) -> tuple[Observed, list[Invocation]]:
     """Run the handler on the setup's events; `trigger` makes it a Lambda@Edge function on that trigger."""
     code = _function(setup, folder, trigger)
     events = list(_events(setup, trigger))
@@ -66,7 +69,7 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
         raise CheckCannotRun(
             f"the code does not load: {first_error['errorType']}: {first_error.get('errorMessage', '')}"
         )
-    verdicts: list[dict | None] = [None] * len(invocations)
+    verdicts: list[dict[str, Any] | None] = [None] * len(invocations)
     if trigger:
         verdicts = []
         for (event, _), invocation in zip(events, invocations):
@@ -83,7 +86,7 @@ def observe(setup: dict, folder: Path, seed: int, trigger: str | None = None) ->
     return seen, invocations
 
 
-def _function(setup: dict, folder: Path, trigger: str | None) -> FunctionCode:
+def _function(setup: dict[str, Any], folder: Path, trigger: str | None) -> FunctionCode:
     timeout = parse_duration(setup.get("timeout", "5s" if trigger in ("origin-request", "origin-response") else "3s"))
     memory = int(setup.get("memory", 128))
     environment = dict(setup.get("environment", {}))
@@ -126,7 +129,7 @@ def _learner_environment(path: Path) -> dict[str, str]:
     return {str(k): str(v) for k, v in values.items()}
 
 
-def _events(setup: dict, trigger: str | None):
+def _events(setup: dict[str, Any], trigger: str | None) -> Iterator[tuple[Any, bool]]:
     """(event, fresh) for each invocation, in order."""
     for item in setup["events"]:
         event = _event(item, trigger)
@@ -134,7 +137,7 @@ def _events(setup: dict, trigger: str | None):
             yield copy.deepcopy(event), bool(item.get("fresh")) and repeat == 0
 
 
-def _event(item: dict, trigger: str | None) -> Any:
+def _event(item: dict[str, Any], trigger: str | None) -> Any:
     if "event" in item:
         event = copy.deepcopy(item["event"])
     else:

@@ -95,7 +95,7 @@ def _pid_namespace_works() -> bool:
         return False
 
 
-def _environment_works(shut_in: Confinement, work: Path | None):
+def _environment_works(shut_in: Confinement, work: Path | None) -> object:
     """What a trivial handler returns in an environment shut in this way (None when it cannot run)."""
     from lambdalab.runtime import ConfinementFailed, ExecutionEnvironment, FunctionCode
 

@@ -10,6 +10,7 @@ import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from lambdalab.grading.results import WorkspaceResult
 from lambdalab.grading.workspace import files_sha256
@@ -18,7 +19,7 @@ FOLDER = ".lambdalab-graded"
 
 
 class Journal:
-    def __init__(self, out: Path, how: dict, exercise_folders: dict[str, str], resume: bool):
+    def __init__(self, out: Path, how: dict[str, Any], exercise_folders: dict[str, str], resume: bool):
         self.folder = out / FOLDER
         self.exercise_folders = exercise_folders  # exercise id -> its folder's name in a workspace
         self.how = hashlib.sha256(json.dumps(how, sort_keys=True).encode()).hexdigest()

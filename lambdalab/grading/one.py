@@ -20,6 +20,7 @@ from lambdalab.grading import channel, processes
 from lambdalab.grading.answer_key import exercises_for
 from lambdalab.grading.exercises import Exercise
 from lambdalab.grading.grader import blank_result, grade_exercise, not_run
+from lambdalab.grading.results import ExerciseResult
 from lambdalab.paths import ENVIRONMENTS_VARIABLE
 from lambdalab.runtime import linux
 from lambdalab.runtime.confinement import Confinement, set_confinement
@@ -56,7 +57,7 @@ def main() -> int:
     return 0
 
 
-def _graded(exercise: Exercise, workspace: Path):
+def _graded(exercise: Exercise, workspace: Path) -> ExerciseResult:
     """One exercise's result; an exercise that breaks the grader scores zero alone, with the cause."""
     try:
         return grade_exercise(exercise, workspace / exercise.folder.name)

@@ -4,13 +4,14 @@ privilege), each decided by the IAM evaluator, which says which statement decide
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.iam import Request, evaluate, load_policy, policy_from_data
 from lambdalab.inputs import InputErrors
 
 
-def decide_requests(setup: dict, expect: tuple[dict, ...], folder: Path) -> list[str]:
+def decide_requests(setup: dict[str, Any], expect: tuple[dict[str, Any], ...], folder: Path) -> list[str]:
     """The requests decided the wrong way, each in words."""
     path = folder / setup["file"]
     if not path.is_file():

@@ -11,16 +11,18 @@ from __future__ import annotations
 import os
 import signal
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 PROC = Path("/proc")
 ROUNDS = 200  # a fork bomb forks while it is killed: kill again until nothing is left
 PAUSE_S = 0.005
+Table = dict[int, tuple[int, int, str]]  # pid -> (parent pid, real uid, state)
 
 
-def _table() -> dict[int, tuple[int, int, str]]:
+def _table() -> Table:
     """pid -> (parent pid, real uid, state) of every process now."""
-    found = {}
+    found: Table = {}
     for entry in PROC.iterdir() if PROC.is_dir() else ():
         if not entry.name.isdigit():
             continue
@@ -33,7 +35,7 @@ def _table() -> dict[int, tuple[int, int, str]]:
     return found
 
 
-def descendants(of: int, table: dict | None = None) -> set[int]:
+def descendants(of: int, table: Table | None = None) -> set[int]:
     table = _table() if table is None else table
     children: dict[int, list[int]] = {}
     for pid, (parent, _, _) in table.items():
@@ -75,7 +77,7 @@ def end_user(uid: int) -> None:
         time.sleep(PAUSE_S)
 
 
-def _with_descendants(pids: frozenset[int], table: dict) -> set[int]:
+def _with_descendants(pids: frozenset[int], table: Table) -> set[int]:
     found = set(pids)
     for pid in pids:
         found |= descendants(pid, table)
@@ -89,7 +91,7 @@ def _kill(pid: int) -> None:
         pass
 
 
-def _reap(pids) -> None:
+def _reap(pids: Iterable[int]) -> None:
     for pid in pids:
         try:
             os.waitpid(pid, os.WNOHANG)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 OUTPUT_LIMIT = 4000  # characters of learner-produced text kept per check
@@ -57,13 +58,13 @@ class ExerciseResult:
     def max_score(self) -> float:
         return round(sum(c.max_score for c in self.checks), 4)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data.update(status=self.status, score=self.score, max_score=self.max_score)
         return data
 
     @classmethod
-    def from_dict(cls, data: dict) -> ExerciseResult:
+    def from_dict(cls, data: dict[str, Any]) -> ExerciseResult:
         fields = {k: v for k, v in data.items() if k not in ("status", "score", "max_score", "checks")}
         checks = [CheckResult(**{**c, "tags": tuple(c.get("tags", ()))}) for c in data.get("checks", [])]
         return cls(**fields, checks=checks)
@@ -93,7 +94,7 @@ class WorkspaceResult:
         """The workspace folder's name: a learner's name or id in a class."""
         return self.workspace.rstrip("/").rsplit("/", 1)[-1]
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "workspace": self.workspace,
             "score": self.score,
@@ -106,7 +107,7 @@ class WorkspaceResult:
         }
 
     @classmethod
-    def from_dict(cls, data: dict) -> WorkspaceResult:
+    def from_dict(cls, data: dict[str, Any]) -> WorkspaceResult:
         return cls(
             data["workspace"],
             [ExerciseResult.from_dict(e) for e in data["exercises"]],

@@ -50,8 +50,8 @@ def merged(base: Any, override: Any) -> Any:
 
 
 def run_scenario(
-    setup: dict, expect: tuple[dict, ...] | None, folder: Path, seed: int
-) -> tuple[list[str], Simulation, dict]:
+    setup: dict[str, Any], expect: tuple[dict[str, Any], ...] | None, folder: Path, seed: int
+) -> tuple[list[str], Simulation, dict[str, Any]]:
     """The failed expectations, each explained; the run and its report. `expect` None keeps the learner's own."""
     path = folder / setup["file"]
     if not path.is_file():
@@ -82,7 +82,7 @@ def run_scenario(
     return failures, sim, report
 
 
-def _said(item: dict) -> str:
+def _said(item: dict[str, Any]) -> str:
     owner = item.get("function") or item.get("queue") or item.get("stream") or "the account"
     if "version" in item:
         owner += f" version {item['version']}"
@@ -93,9 +93,9 @@ class _Trace:
     """The first few trace events of each kind that can explain a figure (a run may have millions)."""
 
     def __init__(self) -> None:
-        self.kept: dict[tuple[str, str], list[tuple[float, dict]]] = {}
+        self.kept: dict[tuple[str, str], list[tuple[float, dict[str, Any]]]] = {}
 
-    def __call__(self, time: float, kind: str, data: dict) -> None:
+    def __call__(self, time: float, kind: str, data: dict[str, Any]) -> None:
         if kind == "invoke_end":
             if not data.get("error"):
                 return
@@ -108,7 +108,7 @@ class _Trace:
         if len(events) < _KEPT_PER_KIND:
             events.append((time, dict(data)))
 
-    def explain(self, item: dict, scenario: Any) -> str:
+    def explain(self, item: dict[str, Any], scenario: Any) -> str:
         stream = item.get("stream")
         kind = (
             "batch_discarded"

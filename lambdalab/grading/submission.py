@@ -14,10 +14,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from lambdalab.grading import channel, copies, processes
 from lambdalab.grading.exercises import Exercise
@@ -48,7 +50,7 @@ class Run:
     _grading: set[int] = field(default_factory=set)  # grading processes alive now
 
     @contextmanager
-    def starting(self):
+    def starting(self) -> Iterator[set[int]]:
         """Start a grading process with no sweep in between: a sweep ends every descendant it is not told of."""
         with self._lock:
             yield self._grading
@@ -138,7 +140,7 @@ def _grade(folder: Path, run: Run, uid: int | None, scratch: Path) -> WorkspaceR
     )
 
 
-def _grading_process(run: Run, scratch: Path, settings: dict) -> tuple[dict[str, ExerciseResult], int, str]:
+def _grading_process(run: Run, scratch: Path, settings: dict[str, Any]) -> tuple[dict[str, ExerciseResult], int, str]:
     """Run `lambdalab.grading.one` on `settings` until it ends or its time is up; the results it signed, how
     many lines were forged, and why it did not finish, if it did not."""
     finished: dict[str, ExerciseResult] = {}

@@ -8,13 +8,14 @@ import random
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from lambdalab.course.loader import load_course
 from lambdalab.grading import assertions, variation
 from lambdalab.grading.exercises import Exercise, load_catalogue
 from lambdalab.grading.grader import grade_exercise, run_check
 from lambdalab.grading.results import PASS
-from lambdalab.inputs import InputError, load_yaml
+from lambdalab.inputs import Document, InputError, load_yaml
 
 
 def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple[int, list[InputError]]:
@@ -49,7 +50,7 @@ def check_exercises(root: Path | None = None, only: Path | None = None) -> tuple
     return len(exercises) + len({e.file for e in errors if e in catalogue.errors}), errors
 
 
-def _expect_problems(kind: str, item: dict) -> list[str]:
+def _expect_problems(kind: str, item: dict[str, Any]) -> list[str]:
     if kind in ("handler", "edge"):
         return assertions.problems(item)
     if kind == "policy":
@@ -67,7 +68,7 @@ def _expect_problems(kind: str, item: dict) -> list[str]:
 DRAWS_PROVED = 2  # draws of each `vary` the reference must pass, besides what `classroom init` draws
 
 
-def _draw_problems(exercise: Exercise, folder: Path, seed: int, doc) -> list[InputError]:
+def _draw_problems(exercise: Exercise, folder: Path, seed: int, doc: Document) -> list[InputError]:
     """A hidden check's draws must stay solvable: the reference passes a few of them."""
     problems = []
     for check in (c for c in exercise.checks if c.vary):
@@ -85,7 +86,7 @@ def _draw_problems(exercise: Exercise, folder: Path, seed: int, doc) -> list[Inp
     return problems
 
 
-def proof_problems(exercise: Exercise, doc) -> list[InputError]:
+def proof_problems(exercise: Exercise, doc: Document) -> list[InputError]:
     problems = []
     with tempfile.TemporaryDirectory(prefix="lambdalab-proof-") as scratch:
         for role in ("starter", "solution"):

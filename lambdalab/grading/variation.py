@@ -28,9 +28,9 @@ def item_of(check: Check) -> dict[str, Any]:
     return {check.kind: check.setup, "expect": list(check.expect)}
 
 
-def problems(check: Check) -> list[tuple[tuple, str]]:
+def problems(check: Check) -> list[tuple[tuple[str | int, ...], str]]:
     """(where in the check, what is wrong) for each `vary` item that cannot be drawn."""
-    found: list[tuple[tuple, str]] = []
+    found: list[tuple[tuple[str | int, ...], str]] = []
     item = item_of(check)
     if check.vary and not check.hidden:
         found.append((("vary",), "only a hidden check varies: a visible one must stay what the learner reads"))
@@ -87,7 +87,7 @@ def class_random(secret: bytes, exercise_id: str, check_id: str, attempt: int = 
     return random.Random(int.from_bytes(seed, "big"))
 
 
-def _parent(item: Any, path: list) -> Any:
+def _parent(item: Any, path: list[Any]) -> Any:
     """The mapping or list holding the value at `path`, or None when the path does not lead to a value."""
     node = item
     for step in path[:-1]:

@@ -25,7 +25,7 @@ def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return found
 
 
-def changed_files(before: dict, after: dict) -> list[str]:
+def changed_files(before: dict[str, tuple[int, int]], after: dict[str, tuple[int, int]]) -> list[str]:
     return sorted(p for p in before.keys() | after.keys() if before.get(p) != after.get(p))
 
 

@@ -184,7 +184,7 @@ def _substitute(text: str, context: Context) -> str | None:
         return text
     missing = []
 
-    def value(match: re.Match) -> str:
+    def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name in ("*", "?", "$"):
             return name

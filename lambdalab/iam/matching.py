@@ -14,7 +14,7 @@ from functools import lru_cache
 
 
 @lru_cache(maxsize=65536)
-def wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern:
+def wildcard(pattern: str, ignore_case: bool = False) -> re.Pattern[str]:
     parts = []
     for ch in pattern:
         parts.append(".*" if ch == "*" else "." if ch == "?" else re.escape(ch))

@@ -16,6 +16,7 @@ from lambdalab.iam.conditions import QUALIFIERS, known_operator
 from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
 
+KeyPath = tuple[str | int, ...]  # where in the document: ("Statement", 0, "Action")
 VERSIONS = ("2012-10-17", "2008-10-17")
 STATEMENT_KEYS = [
     "Sid",
@@ -138,7 +139,7 @@ def parse_policy(doc: Document, kind: str) -> Policy:
     return Policy(doc.name, kind, tuple(statements))
 
 
-def _strings(doc: Document, path: tuple, value: Any, errors: list[InputError]) -> tuple[str, ...]:
+def _strings(doc: Document, path: KeyPath, value: Any, errors: list[InputError]) -> tuple[str, ...]:
     values = value if isinstance(value, list) else [value]
     out = []
     for i, v in enumerate(values):
@@ -150,7 +151,7 @@ def _strings(doc: Document, path: tuple, value: Any, errors: list[InputError]) -
 
 
 def _statement(
-    doc: Document, path: tuple, data: Any, kind: str, index: int, errors: list[InputError]
+    doc: Document, path: KeyPath, data: Any, kind: str, index: int, errors: list[InputError]
 ) -> Statement | None:
     if not isinstance(data, dict):
         errors.append(doc.error(path, "a statement is a JSON object (Effect, Action, Resource, ...)"))
@@ -203,7 +204,7 @@ def _statement(
 
 
 def _exactly_one(
-    doc: Document, path: tuple, data: dict, key: str, negated: str, errors: list[InputError], required: bool
+    doc: Document, path: KeyPath, data: dict[str, Any], key: str, negated: str, errors: list[InputError], required: bool
 ) -> tuple[tuple[str, ...] | None, bool]:
     if key in data and negated in data:
         errors.append(doc.error((*path, negated), f"a statement has {key} or {negated}, not both"))
@@ -216,7 +217,7 @@ def _exactly_one(
     return None, False
 
 
-def _principals(doc: Document, path: tuple, value: Any, errors: list[InputError]) -> tuple[Principal, ...]:
+def _principals(doc: Document, path: KeyPath, value: Any, errors: list[InputError]) -> tuple[Principal, ...]:
     if value == "*":
         return (("*", "*"),)
     if not isinstance(value, dict):
@@ -237,7 +238,7 @@ def _principals(doc: Document, path: tuple, value: Any, errors: list[InputError]
     return tuple(out)
 
 
-def _conditions(doc: Document, path: tuple, value: Any, errors: list[InputError]) -> tuple[Condition, ...]:
+def _conditions(doc: Document, path: KeyPath, value: Any, errors: list[InputError]) -> tuple[Condition, ...]:
     if value is None:
         return ()
     if not isinstance(value, dict):

@@ -13,6 +13,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lambdalab import content
 
@@ -39,7 +40,7 @@ def current() -> Confinement:
     return _current
 
 
-def view_plan(confinement: Confinement, task: Path, tmp: Path, writable: list[Path]) -> dict:
+def view_plan(confinement: Confinement, task: Path, tmp: Path, writable: list[Path]) -> dict[str, Any]:
     """What the worker mounts: the interpreter and the system read-only, the code's folders writable, /tmp
     as the environment's own folder, lambdalab's course content and `hidden` covered."""
     readable = {"/usr", "/etc", "/dev", *_python_paths()}

@@ -64,7 +64,7 @@ class Invocation:
 
     request_id: str
     response: Any = None  # the handler's return value (decoded JSON)
-    error: dict | None = None  # the error document, when the function failed
+    error: dict[str, Any] | None = None  # the error document, when the function failed
     log: str = ""  # what the code printed and logged, in order
     duration_ms: float = 0.0
     init_ms: float | None = None  # set on a cold start
@@ -78,7 +78,7 @@ class ExecutionEnvironment:
         self.number = number
         self.shut_in = shut_in or confinement.current()
         self.folder: Path | None = None
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self._inbox: int | None = None  # the channel from the worker (a file descriptor) and to it: set by _start
         self._outbox: IO[str] | None = None
         self._stray = b""  # output written straight to file descriptors 1 and 2, past sys.stdout
@@ -91,7 +91,7 @@ class ExecutionEnvironment:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    def _start(self, limit_s: float) -> dict | None:
+    def _start(self, limit_s: float) -> dict[str, Any] | None:
         """Init: a fresh process imports the handler. The worker's `init` message, or None past `limit_s`."""
         if self.folder is None:
             self.folder = process_folder(environments_dir(), self.code.name)
@@ -152,9 +152,9 @@ class ExecutionEnvironment:
         if services:
             os.chown(services, shut_in.uid, shut_in.gid)
 
-    def _confinement(self, folder: Path) -> dict:
+    def _confinement(self, folder: Path) -> dict[str, Any]:
         shut_in = self.shut_in
-        settings: dict = {
+        settings: dict[str, Any] = {
             "user": [shut_in.uid, shut_in.gid] if shut_in.uid is not None else None,
             "view": None,
             "unprivileged": shut_in.graded,
@@ -169,7 +169,7 @@ class ExecutionEnvironment:
             }
         return settings
 
-    def _config(self, folder: Path) -> dict:
+    def _config(self, folder: Path) -> dict[str, Any]:
         code = self.code
         log_group = f"/aws/lambda/{code.name}"
         env = {
@@ -284,7 +284,7 @@ class ExecutionEnvironment:
                 result.init_ms = code.timeout_s * 1000
                 self._time_out(result)
                 return None
-            deadline = time.monotonic() + code.timeout_s - init["init_ms"] / 1000
+            deadline = time.monotonic() + code.timeout_s - float(init["init_ms"]) / 1000
         else:
             deadline = time.monotonic() + code.timeout_s
         result.init_ms, result.log = init["init_ms"], self._take_log() + init["log"]
@@ -412,7 +412,7 @@ class ExecutionEnvironment:
             pass
         self.process = None
 
-    def _send(self, message: dict) -> None:
+    def _send(self, message: dict[str, Any]) -> None:
         assert self._outbox is not None  # _start opens the channel before the first message
         try:
             self._outbox.write(json.dumps(message) + "\n")
@@ -420,7 +420,7 @@ class ExecutionEnvironment:
         except (BrokenPipeError, OSError):
             pass  # the process is gone; the receive that follows says so
 
-    def _receive(self, deadline: float) -> dict | None:
+    def _receive(self, deadline: float) -> dict[str, Any] | None:
         """The next message other than output; {"type": "exit"} when the process has gone; None at the deadline.
 
         Output (`log` messages) is kept on the way, so it is never lost, even when the deadline comes first.
@@ -503,9 +503,9 @@ GARBLED_WHY = (
 )
 
 
-def _runtime_message(line: bytes) -> dict:
+def _runtime_message(line: bytes) -> dict[str, Any]:
     try:
-        message = json.loads(line)
+        message: dict[str, Any] = json.loads(line)  # anything but an object fails the lookups below (TypeError)
         fields = _MESSAGE_FIELDS[message["type"]]
         if all(isinstance(message[k], kinds) for k, kinds in fields.items()):
             if message["type"] == "result" and message["error"] is None:

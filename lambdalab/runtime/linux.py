@@ -23,38 +23,38 @@ _PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "armv7l": 218, "i686": 217, "ppc64l
 _CAPABILITY_VERSION_3 = 0x20080522
 CONFINEMENT_FAILED = "lambdalab.ConfinementFailed"  # the worker's Init error when it could not shut itself in
 
-_libc = None
+_libc: ctypes.CDLL | None = None
 
 
-def _c():
+def _c() -> ctypes.CDLL:
     global _libc
     if _libc is None:
         _libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
     return _libc
 
 
-def _check(result, what):
+def _check(result: int, what: str) -> None:
     if result != 0:
         errno = ctypes.get_errno()
         raise OSError(errno, f"{what}: {os.strerror(errno)}")
 
 
-def available():
+def available() -> bool:
     return platform.system() == "Linux"
 
 
-def unshare(flags):
+def unshare(flags: int) -> None:
     _check(_c().unshare(flags), "unshare")
 
 
-def map_user(uid, gid):
+def map_user(uid: int, gid: int) -> None:
     """Inside a new user namespace, be the same user as outside (the only mapping an unprivileged user may make)."""
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as proc_file:
             proc_file.write(text)
 
 
-def enter_namespaces(flags):
+def enter_namespaces(flags: int) -> None:
     """unshare() the namespaces in `flags`, adding a user namespace when not root (so an ordinary user may too)."""
     uid, gid = os.getuid(), os.getgid()
     if uid != 0:
@@ -64,8 +64,8 @@ def enter_namespaces(flags):
         map_user(uid, gid)
 
 
-def mount(source, target, fstype=None, flags=0, data=None):
-    def encode(value):  # bytes for libc; None stays a NULL pointer
+def mount(source: str, target: str, fstype: str | None = None, flags: int = 0, data: str | None = None) -> None:
+    def encode(value: str | None) -> bytes | None:  # bytes for libc; None stays a NULL pointer
         return None if value is None else os.fsencode(value)
 
     _check(
@@ -74,43 +74,43 @@ def mount(source, target, fstype=None, flags=0, data=None):
     )
 
 
-def make_private():
+def make_private() -> None:
     """Mounts made from here on stay in this namespace, and the host's never come in."""
     mount("none", "/", None, MS_REC | MS_PRIVATE)
 
 
-def mount_proc():
+def mount_proc() -> None:
     """A /proc that shows this PID namespace's processes only."""
     mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV)
 
 
-def prctl(option, value):
+def prctl(option: int, value: int) -> None:
     _check(_c().prctl(option, ctypes.c_ulong(value), 0, 0, 0), f"prctl {option}")
 
 
-def set_dumpable(dumpable):
+def set_dumpable(dumpable: bool) -> None:
     """A process that is not dumpable cannot be traced, nor its /proc/PID/fd, mem or environ opened, by
     processes of the same user without CAP_SYS_PTRACE."""
     prctl(PR_SET_DUMPABLE, 1 if dumpable else 0)
 
 
-def become_subreaper():
+def become_subreaper() -> None:
     """Orphaned descendants (a daemon that double-forked away) become this process's children, so it can
     find them and end them."""
     prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
-def die_with_parent():
+def die_with_parent() -> None:
     """SIGKILL this process when the thread that started it ends (its parent, seen from a PID namespace it
     cannot see out of, is always 0, so it cannot watch for that itself)."""
     prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
-def no_new_privileges():
+def no_new_privileges() -> None:
     prctl(PR_SET_NO_NEW_PRIVS, 1)
 
 
-def drop_capabilities():
+def drop_capabilities() -> None:
     """Clear every capability (the effective, permitted and inheritable sets): for root that cannot change
     user, and for the creator of a user namespace, who holds them all inside it."""
     header = (ctypes.c_uint32 * 2)(_CAPABILITY_VERSION_3, 0)
@@ -118,7 +118,7 @@ def drop_capabilities():
     _check(_c().capset(header, data), "capset")
 
 
-def kill_group(group):
+def kill_group(group: int) -> None:
     """SIGKILL a process group, if it is still there."""
     try:
         os.killpg(group, signal.SIGKILL)
@@ -126,21 +126,21 @@ def kill_group(group):
         pass
 
 
-def drop_to_user(uid, gid):
+def drop_to_user(uid: int, gid: int) -> None:
     """Become uid/gid with no supplementary groups; a root process loses its capabilities on the way."""
     os.setgroups([])
     os.setresgid(gid, gid, gid)
     os.setresuid(uid, uid, uid)
 
 
-def pivot_root(new_root, put_old):
+def pivot_root(new_root: str, put_old: str) -> None:
     number = _PIVOT_ROOT.get(platform.machine())
     if number is None:
         raise OSError(38, f"pivot_root: no system call number known for {platform.machine()}")
     _check(_c().syscall(ctypes.c_long(number), os.fsencode(new_root), os.fsencode(put_old)), "pivot_root")
 
 
-def build_view(scratch, binds, hidden, links):
+def build_view(scratch: str, binds: list[tuple[str, str, bool]], hidden: list[str], links: dict[str, str]) -> None:
     """Make the root filesystem a view holding only `binds` ((host path, path in the view, writable)), the
     symbolic links in `links` (path -> target) and /proc, with an empty read-only folder over each `hidden`
     path; nothing else of the host stays reachable. `scratch` is an empty folder to build the view in. Call
@@ -189,7 +189,7 @@ _KEPT = {
 }
 
 
-def _read_only(path):
+def _read_only(path: str) -> None:
     """Remount a bind read-only, keeping the flags it has (a user namespace may not clear them)."""
     kept = os.statvfs(path).f_flag
     flags = MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID

@@ -11,6 +11,8 @@ and one `result` per invoke. What the code prints goes back inside those answers
 invocation's log lines land between its START and END.
 """
 
+from __future__ import annotations
+
 import importlib.util
 import json
 import logging
@@ -22,6 +24,12 @@ import tempfile
 import threading
 import time
 import traceback
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING, without importing typing into the process the code runs in
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from types import ModuleType
+    from typing import Any
 
 RESPONSE_LIMIT = 6_291_556  # bytes: larger is Function.ResponseSizeTooLarge (shared/reference/lambda-facts.md §1.1)
 LOG_LIMIT = 1_048_576  # bytes of output kept per phase; beyond it, a note says how much was cut
@@ -35,16 +43,16 @@ class Output:
     FLUSH_CHARS = 8192
     FLUSH_S = 0.02
 
-    def __init__(self, send):
+    def __init__(self, send: Callable[[dict[str, Any]], None]) -> None:
         self.send = send
         self.lock = threading.Lock()
-        self.parts = []
+        self.parts: list[str] = []
         self.pending = 0  # characters in parts
         self.kept = 0  # characters kept this phase (sent or pending)
         self.cut = 0
         threading.Thread(target=self._flush_often, daemon=True).start()
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         with self.lock:
@@ -59,24 +67,24 @@ class Output:
                 self._flush()
         return len(text)
 
-    def flush(self):
+    def flush(self) -> None:
         with self.lock:
             self._flush()
 
-    def _flush(self):
+    def _flush(self) -> None:
         if self.parts:
             self.send({"type": "log", "data": "".join(self.parts)})
             self.parts, self.pending = [], 0
 
-    def _flush_often(self):
+    def _flush_often(self) -> None:
         while True:
             time.sleep(self.FLUSH_S)
             self.flush()
 
-    def isatty(self):
+    def isatty(self) -> bool:
         return False
 
-    def take(self):
+    def take(self) -> str:
         """What is left of this phase's output (the rest went out already); the next phase starts afresh."""
         with self.lock:
             text = "".join(self.parts)
@@ -92,7 +100,7 @@ class Output:
 class Context:
     """The context object (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html)."""
 
-    def __init__(self, config, request_id, deadline, invoked_arn):
+    def __init__(self, config: dict[str, Any], request_id: str, deadline: float, invoked_arn: str) -> None:
         self.function_name = config["function_name"]
         self.function_version = config["version"]
         self.invoked_function_arn = invoked_arn
@@ -104,7 +112,7 @@ class Context:
         self.client_context = None
         self._deadline = deadline
 
-    def get_remaining_time_in_millis(self):
+    def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
@@ -113,23 +121,23 @@ class RequestIdFilter(logging.Filter):
 
     request_id = ""
 
-    def filter(self, record):
+    def filter(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = RequestIdFilter.request_id
         return True
 
 
-def main():
+def main() -> None:
     inbox = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
     outbox = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
 
     sending = threading.Lock()  # the output thread sends too
 
-    def send(message):
+    def send(message: dict[str, Any]) -> None:
         with sending:
             outbox.write(json.dumps(message) + "\n")
             outbox.flush()
 
-    config = json.loads(inbox.readline())
+    config: dict[str, Any] = json.loads(inbox.readline())
     linux = load_linux()
     # Before any thread starts: a threaded process may not unshare.
     if config.get("view") or config.get("user") or config.get("unprivileged"):
@@ -167,13 +175,13 @@ def main():
             return
 
 
-def end_with_parent():
+def end_with_parent() -> None:
     """If the process that started this one dies without shutting it down (killed by a grading time limit,
     say), nobody is left to stop a handler that never returns at its timeout: so this process, and every
     process the code started, ends within half a second of its parent."""
     parent = os.getppid()
 
-    def watch():
+    def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
         os.killpg(0, signal.SIGKILL)  # this process leads its own process group
@@ -181,7 +189,7 @@ def end_with_parent():
     threading.Thread(target=watch, daemon=True).start()
 
 
-def setup(config, output):
+def setup(config: dict[str, Any], output: Output) -> None:
     """The environment Lambda gives the code: variables, folders, limits, output and logging."""
     os.environ.clear()
     os.environ.update(config["environment"])
@@ -204,19 +212,18 @@ def setup(config, output):
             pass  # not lowerable here (or not on this platform): the parent's timeout still applies
     sys.stdout = sys.stderr = output
     handler = logging.StreamHandler(output)
-    handler.setFormatter(
-        logging.Formatter(
-            "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"
-        )
+    formatter = logging.Formatter(
+        "[%(levelname)s]\t%(asctime)s.%(msecs)03dZ\t%(aws_request_id)s\t%(message)s\n", "%Y-%m-%dT%H:%M:%S"
     )
-    handler.formatter.converter = time.gmtime
+    formatter.converter = time.gmtime
+    handler.setFormatter(formatter)
     handler.terminator = ""
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
 
 
-def private_tmp(folder, linux):
+def private_tmp(folder: str, linux: ModuleType) -> bool:
     """Make /tmp this environment's own folder (a bind mount in a private mount namespace), where Linux
     lets this user do so; False elsewhere, and the code then gets its folder through TMPDIR only.
 
@@ -234,7 +241,7 @@ def private_tmp(folder, linux):
         return False
 
 
-def shut_in(config, linux):
+def shut_in(config: dict[str, Any], linux: ModuleType) -> None:
     """The grader's confinement: a filesystem view holding only what the code needs (where asked), then an
     unprivileged user (or, where lambdalab cannot switch users, no capabilities), and no way to gain
     privileges back."""
@@ -250,17 +257,18 @@ def shut_in(config, linux):
     linux.no_new_privileges()
 
 
-def load_linux():
+def load_linux() -> ModuleType:
     """lambdalab/runtime/linux.py, beside this script (which `python -I` cannot import as a package)."""
     spec = importlib.util.spec_from_file_location(
         "lambdalab_linux", os.path.join(os.path.dirname(__file__), "linux.py")
     )
+    assert spec is not None and spec.loader is not None  # a path ending in .py always gets a source file loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def _under_tmp(path):
+def _under_tmp(path: str) -> bool:
     return (
         os.path.abspath(path) == "/tmp"
         or os.path.abspath(path).startswith("/tmp/")
@@ -268,7 +276,7 @@ def _under_tmp(path):
     )
 
 
-def _peak_memory_kb():
+def _peak_memory_kb() -> int:
     """This process's peak resident memory. VmHWM first: ru_maxrss of a process started by fork and exec
     carries over the high-water mark of the process it was forked from (lambdalab's, not the code's)."""
     try:
@@ -281,7 +289,7 @@ def _peak_memory_kb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-def _vm_size_bytes():
+def _vm_size_bytes() -> int:
     try:
         with open("/proc/self/status") as status:
             for line in status:
@@ -292,12 +300,12 @@ def _vm_size_bytes():
     return 64 * 1024 * 1024
 
 
-def load_handler(name):
+def load_handler(name: str) -> tuple[Any, dict[str, str | list[str]] | None, float]:
     """Import the module and find the function: the Init phase. Errors as the Python runtime (awslambdaric's
     bootstrap) names them: an ImportError or SyntaxError gets a Runtime.* type, any other exception its own."""
     started = time.perf_counter()
     module_name, _, function_name = name.rpartition(".")
-    error = None
+    error: dict[str, str | list[str]] | None = None
     handler = None
     try:
         if not module_name:
@@ -341,12 +349,14 @@ def _exit_status(exc: SystemExit) -> int:
     return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
 
 
-def invoke(config, handler, message, output):
+def invoke(
+    config: dict[str, Any], handler: Callable[[Any, Context], Any], message: dict[str, Any], output: Output
+) -> dict[str, Any]:
     request_id = message["request_id"]
     RequestIdFilter.request_id = request_id
     started = time.perf_counter()
     context = Context(config, request_id, time.monotonic() + message["remaining_ms"] / 1000, message["invoked_arn"])
-    result = {"type": "result", "response": None, "error": None, "exit": None}
+    result: dict[str, Any] = {"type": "result", "response": None, "error": None, "exit": None}
     try:
         response = handler(message["event"], context)
         payload = _marshal(response)
@@ -388,7 +398,7 @@ def invoke(config, handler, message, output):
     return result
 
 
-def _marshal(response):
+def _marshal(response: Any) -> str | dict[str, str]:
     """The response as JSON text, or the error document when it cannot be."""
     try:
         return json.dumps(response)

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import traceback
 from pathlib import Path
+from typing import Any
 
 from lambdalab.engine.units import parse_duration
 from lambdalab.grading import exports
@@ -40,7 +41,7 @@ def main(root: Path) -> int:
     return 0
 
 
-def _graded(root: Path) -> dict:
+def _graded(root: Path) -> dict[str, Any]:
     source = root / "source"
     kit = json.loads((source / "kit.json").read_text("utf-8"))
     catalogue = load_catalogue()
