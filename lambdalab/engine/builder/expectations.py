@@ -1,0 +1,82 @@
+"""The scenario's `expect` list: each one a CloudWatch figure of the account, a function (or one of its
+versions), a queue or a stream, compared with a value when the run ends.
+
+The figures an expectation may name are the report's own (`engine/metrics.py`, EXPECTABLE_*), so a
+misspelt metric is refused here rather than found missing after the run.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lambdalab.engine.builder.context import Context, KeyPath
+from lambdalab.engine.metrics import (
+    EXPECTABLE_ACCOUNT,
+    EXPECTABLE_FUNCTION,
+    EXPECTABLE_QUEUE,
+    EXPECTABLE_STREAM,
+    EXPECTABLE_VERSION,
+)
+from lambdalab.engine.model import Expectation, Function
+from lambdalab.inputs.errors import did_you_mean
+
+
+def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[str, Function]) -> Expectation:
+    path = ("expect", index)
+    metric = data["metric"]
+    head = metric.split(".")[0]
+    about = [key for key in ("function", "queue", "stream") if key in data]
+    if len(about) > 1:
+        ctx.fail(path, f"an expectation is about one function, queue or stream, not {' and '.join(about)}")
+    known = EXPECTABLE_ACCOUNT
+    for key, things, figures in (
+        ("function", functions, EXPECTABLE_FUNCTION),
+        ("queue", ctx.targets["queue"], EXPECTABLE_QUEUE),
+        ("stream", ctx.targets["stream"], EXPECTABLE_STREAM),
+    ):
+        if key in data:
+            if data[key] not in things:
+                ctx.fail((*path, key), f"no {key} named {data[key]!r}{did_you_mean(data[key], list(things))}")
+            known = figures
+            break
+    if "version" in data:
+        known = _expected_version(ctx, path, data, functions)
+    if head not in known:
+        per_version = " for one version, which has only Invocations and Errors" if "version" in data else ""
+        ctx.fail((*path, "metric"), f"unknown metric {metric!r}{per_version}{did_you_mean(head, list(known))}")
+    elif known[head] and metric == head:
+        ctx.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
+    elif "." in metric and metric.split(".", 1)[1] not in known[head]:
+        ctx.fail((*path, "metric"), f"{head} has the parts: {', '.join(known[head]) or 'none'}")
+    value = data["value"]
+    if isinstance(value, float) and not math.isfinite(value):
+        ctx.fail((*path, "value"), "must be a finite number")
+    return Expectation(
+        index,
+        metric,
+        data["op"],
+        value,
+        data.get("function"),
+        data.get("queue"),
+        data.get("why", ""),
+        data.get("stream"),
+        data.get("version"),
+    )
+
+
+def _expected_version(
+    ctx: Context, path: KeyPath, data: dict[str, Any], functions: dict[str, Function]
+) -> dict[str, tuple[str, ...]]:
+    """An expectation about one version of a function: the figures the report keeps per version."""
+    fn = functions.get(data["function"]) if "function" in data else None
+    if "function" not in data:
+        ctx.fail((*path, "version"), "a version belongs to a function: add function: NAME")
+    elif fn is not None and data["version"] not in ("$LATEST", *fn.versions):
+        versions = ["$LATEST", *fn.versions]
+        ctx.fail(
+            (*path, "version"),
+            f"{data['function']} has no version {data['version']!r}; "
+            f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}",
+        )
+    return EXPECTABLE_VERSION

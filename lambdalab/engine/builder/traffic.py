@@ -1,0 +1,208 @@
+"""What the scenario sends: requests to a function (one of its versions or aliases, synchronously or
+asynchronously), messages to a queue, topic, bus or stream, and viewer requests to CloudFront's
+triggers, with their events, arrivals and partition keys or message groups.
+
+Traffic is built last among the parts it names (`Context.targets`), and within lambdalab's own bound
+on how many requests one run simulates.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lambdalab.engine import edge, limits
+from lambdalab.engine.behaviour import MISSING, lookup
+from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
+from lambdalab.engine.builder.sources import check_items
+from lambdalab.engine.model import Function, KeyRule, Traffic
+from lambdalab.engine.units import parse_rate
+from lambdalab.inputs.errors import did_you_mean
+
+SENT_TO = ("queue", "topic", "bus", "stream", "edge")  # traffic targets that are not functions
+# lambdalab's own bound on one run, not AWS's: past it a typo (a rate of 1e9/s) would run for days
+# instead of being an error (the engine runs about 250,000 requests a second: benchmarks/engine.py).
+MAX_REQUESTS = 10_000_000
+
+
+def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str, Function]) -> Traffic:
+    path = ("traffic", index)
+    target = data["target"]
+    kind, _, name = target.partition(":")
+    if kind in SENT_TO:
+        known = ctx.targets[kind]
+        if name not in known and kind == "edge":
+            ctx.fail(
+                (*path, "target"),
+                f"no function is associated with the {name!r} trigger; the edge section has "
+                f"{', '.join(known) or 'none'}",
+            )
+        elif name not in known:
+            ctx.fail((*path, "target"), f"no {kind} named {name!r}{did_you_mean(name, list(known))}")
+        if "invocation" in data:
+            how = (
+                "its mapping reads them"
+                if kind == "stream"
+                else "CloudFront calls the function synchronously"
+                if kind == "edge"
+                else f"a {kind}'s functions are invoked asynchronously"
+            )
+            ctx.fail(
+                (*path, "invocation"), f"messages sent to a {kind} are not invocations; remove 'invocation' ({how})"
+            )
+    elif ":" in target:
+        function, _, qualifier = target.partition(":")
+        fn = functions.get(function)
+        if fn is None:
+            ctx.fail((*path, "target"), f"no function named {function!r}{did_you_mean(function, list(functions))}")
+        elif qualifier != "$LATEST" and qualifier not in fn.versions and qualifier not in fn.aliases:
+            qualifiers = ["$LATEST", *fn.versions, *fn.aliases]
+            ctx.fail(
+                (*path, "target"),
+                f"{function} has no version or alias {qualifier!r}{did_you_mean(qualifier, qualifiers)}; "
+                f"it has {', '.join(qualifiers)}",
+            )
+    elif target not in functions:
+        ctx.fail(
+            (*path, "target"),
+            f"no function named {target!r}{did_you_mean(target, list(functions))}; "
+            "a queue target is written queue:NAME",
+        )
+    has_rate, has_burst = "rate" in data, "burst" in data
+    if has_rate == has_burst:
+        ctx.fail(path, "give either 'rate' (with 'for') or 'burst' (with 'at')")
+    if has_rate and "for" not in data:
+        ctx.fail(path, "missing required key 'for': how long the rate lasts, such as 60s")
+    for a, b in (
+        ("rate", "at"),
+        ("burst", "for"),
+        ("burst", "arrivals"),
+        ("event", "events"),
+        ("message", "event"),
+        ("message", "events"),
+    ):
+        if a in data and b in data:
+            ctx.fail((*path, b), f"'{b}' does not go with '{a}'")
+    invocation = data.get("invocation", "sync")
+    default = (
+        f"cloudfront-{name}" if kind == "edge" and name in edge.TRIGGERS else {}
+    )  # CloudFront's event for the trigger
+    events = (
+        tuple(event(ctx, (*path, "events", i), e) for i, e in enumerate(data["events"]))
+        if "events" in data
+        else (
+            event(
+                ctx,
+                (*path, "message" if "message" in data else "event"),
+                data.get("message", data.get("event", default)),
+            ),
+        )
+    )
+    if invocation == "async":
+        for i, sent in enumerate(events):
+            size = len(json.dumps(sent, separators=(",", ":")).encode())
+            if size > limits.ASYNC_PAYLOAD_MAX_BYTES:
+                ctx.fail(
+                    (*path, "events", i) if "events" in data else (*path, "event"),
+                    f"{size} bytes is above the asynchronous payload limit of {limits.ASYNC_PAYLOAD_MAX_BYTES} bytes",
+                )
+    start = duration(ctx, (*path, "start"), data.get("start"), 0.0)
+    if has_burst:
+        start = duration(ctx, (*path, "at"), data.get("at"), 0.0)
+    rate = 0.0
+    if has_rate:
+        try:
+            rate = parse_rate(data["rate"])
+        except ValueError as exc:
+            ctx.fail((*path, "rate"), str(exc))
+    base, _, qualifier = target.partition(":") if kind not in SENT_TO else (target, "", "")
+    return Traffic(
+        index=index,
+        target=base,
+        qualifier=qualifier,
+        invocation=invocation,
+        events=events,
+        rate=rate,
+        start=start,
+        end=start + duration(ctx, (*path, "for"), data.get("for"), 0.0),
+        poisson=data.get("arrivals") == "poisson",
+        burst=data.get("burst", 0),
+        name=data.get("name", ""),
+        principal=data.get("principal", ""),
+        source_arn=data.get("source_arn", ""),
+        source_account=str(data.get("source_account", "")),
+        key=_key_rule(ctx, path, data, kind, ctx.targets.get(kind, {}).get(name), events),
+    )
+
+
+def check_traffic_volume(ctx: Context, traffic: tuple[Traffic, ...], duration: float) -> None:
+    """What the traffic sends within the run, in all, stays within what one run simulates."""
+    total = 0.0
+    for item in traffic:
+        count = requests_sent(item, duration)
+        total += count
+        if total > MAX_REQUESTS:
+            others = f" here, {total:,.0f} in all," if total > count else ""
+            fix = "a smaller burst" if item.burst else "a lower rate or a shorter 'for'"
+            ctx.fail(
+                ("traffic", item.index, "burst" if item.burst else "rate"),
+                f"{count:,.0f} requests{others} is more than one run simulates ({MAX_REQUESTS:,}): {fix}",
+            )
+            return
+
+
+def requests_sent(traffic: Traffic, duration: float) -> float:
+    """About how many requests a traffic item sends in a run of `duration` seconds."""
+    return traffic.burst if traffic.burst else traffic.rate * max(0.0, min(traffic.end, duration) - traffic.start)
+
+
+def _key_rule(
+    ctx: Context, path: KeyPath, data: dict[str, Any], kind: str, target: Any, events: tuple[Any, ...]
+) -> KeyRule | None:
+    """A stream record's partition key, or a FIFO message's group id: from the event, fixed, or cycling."""
+    fifo = kind == "queue" and target is not None and target.fifo
+    names = (
+        ("partition_key", "partition_keys") if kind == "stream" else ("message_group", "message_groups") if fifo else ()
+    )
+    for key in ("partition_key", "partition_keys", "message_group", "message_groups"):
+        if key in data and key not in names:
+            ctx.fail(
+                (*path, key),
+                f"{key} is for traffic to a {'stream' if key.startswith('partition') else 'FIFO queue'}",
+            )
+    if not names:
+        return None
+    by, count = names
+    if kind == "stream" and target is not None and target.kind == "dynamodb":
+        paths = (
+            [(*path, "events", i) for i in range(len(events))]
+            if "events" in data
+            else [(*path, "message" if "message" in data else "event")]
+        )
+        check_items(ctx, paths, target.key, events, target.name, by_traffic=by in data or count in data)
+    if by in data and count in data:
+        ctx.fail((*path, count), f"'{count}' does not go with '{by}'")
+    if count in data:
+        return KeyRule(count=data[count])
+    value = data.get(by)
+    if value is None:
+        if fifo:
+            ctx.fail(
+                path,
+                "every message sent to a FIFO queue needs a message group id: give message_group "
+                "(a JSON path such as $.customer, or one fixed id) or message_groups: N",
+            )
+        return KeyRule()
+    if not value.startswith("$"):
+        return KeyRule(fixed=value)
+    parts = json_path(value)
+    for i, sent in enumerate(events):
+        found = lookup(sent, parts)
+        if found is MISSING or found is None or isinstance(found, (dict, list)):
+            ctx.fail(
+                (*path, by),
+                f"{'event ' + str(i) + ' of events' if len(events) > 1 else 'the event'} has no "
+                f"text or number at {value} to use as the {by.replace('_', ' ')}",
+            )
+            break
+    return KeyRule(path=parts)
