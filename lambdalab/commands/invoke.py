@@ -12,9 +12,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from lambdalab import content
+from lambdalab import content, limits
 from lambdalab.commands import UsageError
-from lambdalab.engine import limits
 from lambdalab.engine.edge import TRIGGERS, association_problems
 from lambdalab.engine.edge import outcome as edge_outcome
 from lambdalab.engine.logs import InvocationReport, invocation_lines

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from statistics import NormalDist
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, JsonPath
 from lambdalab.engine.records import batch_payloads
 

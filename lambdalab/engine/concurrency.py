@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdalab.engine import limits
+from lambdalab import limits
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop

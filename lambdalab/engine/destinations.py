@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import Bus, Queue, Topic
 from lambdalab.engine.records import PayloadRoom

@@ -16,7 +16,7 @@ from heapq import heappush
 from math import ceil as _ceil
 from typing import TYPE_CHECKING, Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.behaviour import duration_scale, failure_check, plain_error_rate, sampler
 from lambdalab.engine.concurrency import ScalingRate
 from lambdalab.engine.metrics import Histogram
@@ -30,8 +30,7 @@ if TYPE_CHECKING:
     from lambdalab.runtime import Invocation
 
 INIT, BUSY, IDLE, GONE = "init", "busy", "idle", "shutdown"
-TIMEOUT_ERROR = "Sandbox.Timedout"
-OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
+TIMEOUT_ERROR, OUT_OF_MEMORY_ERROR = limits.TIMEOUT_ERROR, limits.OUT_OF_MEMORY_ERROR
 BILLING_SLACK_MS = 1e-6
 
 

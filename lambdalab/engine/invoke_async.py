@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.concurrency import AccountConcurrency, admit, count_throttle
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.model import Function
 
 

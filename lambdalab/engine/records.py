@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.engine.limits import BATCH_PAYLOAD_MAX_BYTES
+from lambdalab.limits import BATCH_PAYLOAD_MAX_BYTES
 
 _SOURCES = ("aws:sqs", "aws:kinesis", "aws:dynamodb")
 _MEMO_MAX = 4096

@@ -13,10 +13,10 @@ from typing import Any
 
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
-from lambdalab.engine.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
+from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 
 OPERATORS = {
     "==": operator.eq,

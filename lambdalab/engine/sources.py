@@ -33,7 +33,7 @@ import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.behaviour import matches
 from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, Message, MessageGroups, QueueState, VisibleMessages

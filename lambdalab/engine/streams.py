@@ -23,7 +23,7 @@ import zlib
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.behaviour import MISSING, matches
 from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, timestamp

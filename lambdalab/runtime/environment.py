@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.paths import environments_dir, process_folder
 from lambdalab.runtime import confinement, linux
 
@@ -251,7 +251,7 @@ class ExecutionEnvironment:
             result.response = message["response"]
         if result.max_memory_mb > code.memory_mb and result.error is None:
             result.error = {
-                "errorType": "Runtime.OutOfMemory",
+                "errorType": limits.OUT_OF_MEMORY_ERROR,
                 "requestId": request_id,
                 "errorMessage": f"RequestId: {request_id} Error: Runtime exited with error: signal: killed",
             }
@@ -301,7 +301,7 @@ class ExecutionEnvironment:
         result.duration_ms = timeout * 1000
         result.max_memory_mb = self._peak_memory_mb()
         result.error = {
-            "errorType": "Sandbox.Timedout",
+            "errorType": limits.TIMEOUT_ERROR,
             "requestId": result.request_id,
             "errorMessage": f"RequestId: {result.request_id} Error: Task timed out after {timeout:.2f} seconds",
         }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path
 from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
 from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve

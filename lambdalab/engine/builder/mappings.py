@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
 from lambdalab.engine.builder.permissions import check_role_reads
 from lambdalab.engine.model import Account, EventSourceMapping, Function, Queue, Stream

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath
 from lambdalab.engine.model import Account, Function, Queue, Stream
 from lambdalab.iam import Policy, Request, evaluate

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdalab.engine import limits
+from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, resolve
 from lambdalab.engine.model import Bus, Queue, Stream, Topic
 from lambdalab.engine.units import parse_size

@@ -11,7 +11,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from lambdalab.engine import edge, limits
+from lambdalab import limits
+from lambdalab.engine import edge
 from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
 from lambdalab.engine.builder.sources import check_items

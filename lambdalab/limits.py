@@ -1,8 +1,9 @@
-"""Lambda's documented limits and defaults, each with its source.
+"""Lambda's documented limits, defaults and error names, each with its source.
 
-The engine, the validator and (later) the lessons read their numbers from here,
-so a limit AWS changes is changed in one place. Sources are AWS documentation
-pages; see shared/reference/lambda-facts.md for the dated history of each.
+The engine (the simulated Lambda), the runtime (real handlers in worker processes) and the validator read
+them from here, so a limit AWS changes is changed in one place, and neither room reaches into the other for
+it. Sources are AWS documentation pages; see shared/reference/lambda-facts.md for the dated history of each.
+(runtime/worker.py runs beside learner code with the standard library only: it spells the error names out.)
 """
 
 QUOTAS = "https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html"
@@ -119,3 +120,8 @@ STREAM_RETENTION_DEFAULT_S = 86_400.0
 KINESIS_RETENTION_MAX_S = 365 * 86_400.0
 # A FIFO queue's mapping takes at most 10 messages a batch (ESM).
 SQS_FIFO_BATCH_MAX = 10
+
+# The errorType of an invocation that ran out of time or memory, as Lambda reports them
+# (https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html and LIFE).
+TIMEOUT_ERROR = "Sandbox.Timedout"
+OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
