@@ -224,6 +224,32 @@ def test_the_engine_starts_the_runtime_only_for_real_code():
     assert offenders == []
 
 
+def test_the_engines_modules_import_each_other_in_one_direction():
+    """No circle among the engine's modules, counting imports for type checkers and deferred ones too: a module
+    can be read (and changed) knowing only those below it. The package's __init__ only re-exports."""
+    modules = {module_of(path): path for path in files("engine") if path.name != "__init__.py"}
+
+    def target(name: str) -> str | None:  # `from lambdalab.engine.x import y`: the module x (or the module y)
+        return name if name in modules else name.rpartition(".")[0] if name.rpartition(".")[0] in modules else None
+
+    below = {m: {t for i in imports(path) if (t := target(i.name)) and t != m} for m, path in modules.items()}
+    done: set[str] = set()
+
+    def circle_through(module: str, trail: list[str]) -> list[str]:
+        if module in trail:
+            return [*trail[trail.index(module) :], module]
+        if module in done:
+            return []
+        for imported in sorted(below[module]):
+            if found := circle_through(imported, [*trail, module]):
+                return found
+        done.add(module)
+        return []
+
+    circles = [found for module in sorted(modules) if (found := circle_through(module, []))]
+    assert circles == [], " -> ".join(circles[0])
+
+
 def test_the_runtime_takes_nothing_from_the_engine():
     offenders = [i.where for path in files("runtime") for i in imports(path) if room_of(i.name) == "engine"]
     assert offenders == []

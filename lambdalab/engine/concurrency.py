@@ -1,4 +1,7 @@
-"""Who may run now: reserved concurrency, the account's unreserved pool, and each function's scaling rate.
+"""How much may run: reserved concurrency, the account's unreserved pool, and each function's scaling rate.
+
+The state only: admission.py decides each request against it (and knows the functions' runtimes, which
+this module does not, so the engine's modules import each other in one direction).
 
 Sources: https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html (reserved and
 provisioned concurrency), https://docs.aws.amazon.com/lambda/latest/dg/scaling-behavior.html
@@ -8,13 +11,7 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-concurrency.html (what c
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from lambdalab import limits
-
-if TYPE_CHECKING:
-    from lambdalab.engine.clock import EventLoop
-    from lambdalab.engine.environments import Environment, FunctionRuntime
 
 # TooManyRequestsException reasons (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
 RESERVED_LIMIT = "ReservedFunctionConcurrentInvocationLimitExceeded"
@@ -72,50 +69,3 @@ class ScalingRate:
             return False
         self.tokens -= 1.0
         return True
-
-
-def count_throttle(fn: FunctionRuntime, loop: EventLoop, number: int, invocation: str, reason: str) -> None:
-    """One invoke attempt refused with a 429 (the Throttles metric), told to whoever follows the trace."""
-    fn.throttles += 1
-    if loop.listeners:
-        loop.emit(
-            "throttle",
-            {
-                "function": fn.name,
-                "request_id": number,
-                "invocation": invocation,
-                "reason": reason,
-                "status": 429,
-                "error": "TooManyRequestsException",
-            },
-        )
-
-
-def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Environment | str:
-    """An environment to run one request on, or the reason the request is throttled.
-
-    Provisioned environments are used first; then a warm on-demand one (the most
-    recently used); then a new one, if the scaling rate allows.
-    """
-    if fn.warm_provisioned:
-        return fn.warm_provisioned.pop()
-    reserved = fn.reserved
-    if reserved is not None:
-        # A function alone reaches here only when its provisioned environments are all busy; a version may
-        # not take the seats of its siblings' idle ones.
-        family = fn.family
-        if (fn.busy if family is None else family.busy + family.idle_provisioned) >= reserved:
-            return RESERVED_LIMIT
-    elif account.unreserved_busy >= account.unreserved_capacity:
-        return ACCOUNT_LIMIT
-    if fn.warm:
-        env = fn.warm.pop()
-    elif fn.scaling.take(now):
-        env = fn.create_environment(now, provisioned=False)
-    else:
-        return SCALING_LIMIT
-    if reserved is None:
-        account.unreserved_busy += 1
-        if account.unreserved_busy > account.max_unreserved_busy:
-            account.max_unreserved_busy = account.unreserved_busy
-    return env

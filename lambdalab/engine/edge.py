@@ -17,7 +17,7 @@ import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lambdalab.engine.concurrency import admit
+from lambdalab.engine.admission import admit
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop

@@ -25,7 +25,6 @@ from lambdalab.engine.model import Function
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency, Family
-    from lambdalab.engine.invoke_async import AsyncEvent
     from lambdalab.engine.real_code import RealCode
     from lambdalab.runtime import Invocation
 
@@ -77,7 +76,9 @@ class Environment:
         self.ordinal = 0  # the current invocation's number among the function's invocations (for `every`)
         self.request = 0
         self.event: Any = None
-        self.async_event: AsyncEvent | None = None
+        # The asynchronous event being run, for the async invoker (which alone knows its type: this module
+        # sits below invoke_async.py and does not import it).
+        self.async_event: object | None = None
         self.on_done: Callable[[Environment], None] | None = None
         self.started_at = 0.0
         self.invoke_started_at = 0.0
@@ -205,7 +206,7 @@ class FunctionRuntime:
         self.warm_provisioned: list[Environment] = []
         self.warm: deque[Environment] = deque()  # idle on-demand environments, least recently used first
         self.reaper_armed = False
-        self.async_waiting: dict[int, AsyncEvent] = {}  # events waiting for a retry or a backoff, by request
+        self.async_waiting: dict[int, object] = {}  # the async invoker's events waiting to be retried, by request
 
         # Counters: CloudWatch metrics and the report's outcomes.
         self.busy = 0
@@ -293,7 +294,7 @@ class FunctionRuntime:
         request: int,
         event: Any,
         on_done: Callable[[Environment], None] | None = None,
-        async_event: AsyncEvent | None = None,
+        async_event: object | None = None,
     ) -> None:
         """Start serving `request` on `env` (already admitted): Init first if the environment needs it.
 
@@ -527,7 +528,7 @@ class VersionRuntime(FunctionRuntime):
         request: int,
         event: Any,
         on_done: Callable[[Environment], None] | None = None,
-        async_event: AsyncEvent | None = None,
+        async_event: object | None = None,
     ) -> None:
         family = self.family
         busy = family.busy = family.busy + 1

@@ -16,8 +16,9 @@ from __future__ import annotations
 from typing import Any
 
 from lambdalab import limits
+from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.clock import EventLoop
-from lambdalab.engine.concurrency import AccountConcurrency, admit, count_throttle
+from lambdalab.engine.concurrency import AccountConcurrency
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record
 from lambdalab.engine.environments import Environment, FunctionRuntime
 from lambdalab.engine.ids import function_arn, request_id
@@ -149,7 +150,7 @@ class AsyncInvoker:
 
     def done(self, env: Environment) -> None:
         event = env.async_event
-        assert event is not None  # attempt() begins every asynchronous invoke with its event
+        assert isinstance(event, AsyncEvent)  # attempt() begins every asynchronous invoke with its event
         fn = env.function
         event.error, event.error_message, event.status_code = env.error, env.error_message, 200
         event.response = env.response

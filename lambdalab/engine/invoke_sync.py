@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.clock import EventLoop
-from lambdalab.engine.concurrency import AccountConcurrency, admit, count_throttle
+from lambdalab.engine.concurrency import AccountConcurrency
 from lambdalab.engine.environments import FunctionRuntime
 
 

@@ -1,4 +1,4 @@
-"""CloudWatch's metric names, a bounded-memory latency histogram, and the time-series sampler.
+"""CloudWatch's metric names and a bounded-memory latency histogram (the sampler over time: series.py).
 
 Memory must grow with concurrency, not with the number of requests, so latencies
 go into a log-bucketed histogram (relative error below 0.05 %) instead of a list.
@@ -7,11 +7,6 @@ https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from lambdalab.engine.environments import FunctionRuntime
 
 PERCENTILES = ("p50", "p90", "p99", "max")
 
@@ -154,87 +149,3 @@ def _bucket_middle(key: int) -> float:
         return float(key)
     shift, top = key >> 11, key & 2047
     return ((top << shift) + (1 << shift) / 2.0) if shift else float(top)
-
-
-class SeriesSampler:
-    """Samples every function at a fixed step of virtual time, for charts and `--series`.
-
-    Concurrency is the maximum within each step (CloudWatch's advice for
-    concurrency metrics is the Maximum statistic); counts are per step. A
-    function with versions is sampled per version and as a whole, as the
-    report shows it: its concurrency is the function's own peak in each step
-    (the versions share it), not the sum of their peaks.
-    """
-
-    COUNTERS = ("invocations", "errors", "throttles", "cold_starts")
-
-    def __init__(self, step: float, functions: list[FunctionRuntime]):
-        self.step = step
-        self.functions = functions
-        self.members: dict[str, list[FunctionRuntime]] = {}  # function name -> its runtimes ($LATEST first)
-        for f in functions:
-            self.members.setdefault(f.config.name, []).append(f)
-        self.times: list[float] = []
-        self.concurrency: dict[str, list[int]] = {f.name: [] for f in functions}
-        self.environments: dict[str, list[int]] = {f.name: [] for f in functions}
-        self.waiting: dict[str, list[int]] = {f.name: [] for f in functions}
-        self.counts: dict[str, dict[str, list[int]]] = {f.name: {c: [] for c in self.COUNTERS} for f in functions}
-        self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
-        self.iterator_age: dict[str, list[int | None]] = {}  # functions a stream mapping reads for
-        self.family_concurrency: dict[str, list[int]] = {name: [] for name, m in self.members.items() if len(m) > 1}
-
-    def sample(self, end_of_step: float) -> None:
-        """Close the step that ends now."""
-        self.times.append(end_of_step)
-        for f in self.functions:
-            self.concurrency[f.name].append(f.step_max_busy)
-            f.step_max_busy = f.busy
-            self.environments[f.name].append(len(f.environments))
-            self.waiting[f.name].append(len(f.async_waiting))
-            now = tuple(getattr(f, c) for c in self.COUNTERS)
-            for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
-                self.counts[f.name][counter].append(value - before)
-            self._last[f.name] = now
-            if f.iterator_age_ms is not None:
-                age = f.step_iterator_age_ms
-                self.iterator_age.setdefault(f.name, []).append(round(age) if age >= 0 else None)
-                f.step_iterator_age_ms = -1.0
-        for name, peaks in self.family_concurrency.items():
-            family = self.members[name][0].family
-            assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
-            peaks.append(family.step_max_busy)
-            family.step_max_busy = family.busy
-
-    def function_series(self, name: str) -> dict[str, Any]:
-        """One function's series, as the report's `functions.NAME`: all its versions together, and `by_version`."""
-        members = self.members[name]
-        if len(members) == 1:
-            return self._runtime_series(members[0].name)
-        parts = [self._runtime_series(m.name) for m in members]
-        whole: dict[str, Any] = {
-            key: [sum(step) for step in zip(*(p[key] for p in parts))] for key in parts[0] if key != "IteratorAge"
-        }
-        whole["ConcurrentExecutions"] = self.family_concurrency[name]
-        if "IteratorAge" in parts[0]:  # a mapping reads for the function's $LATEST
-            whole["IteratorAge"] = parts[0]["IteratorAge"]
-        whole["by_version"] = {m.version: part for m, part in zip(members, parts)}
-        return whole
-
-    def _runtime_series(self, name: str) -> dict[str, Any]:
-        return {
-            "ConcurrentExecutions": self.concurrency[name],
-            "environments": self.environments[name],
-            "async_waiting": self.waiting[name],
-            "Invocations": self.counts[name]["invocations"],
-            "Errors": self.counts[name]["errors"],
-            "Throttles": self.counts[name]["throttles"],
-            "ColdStarts": self.counts[name]["cold_starts"],
-            **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step_s": self.step,
-            "t_s": [round(t, 6) for t in self.times],
-            "functions": {name: self.function_series(name) for name in self.members},
-        }

@@ -7,10 +7,10 @@ run as it happens while the engine knows nothing about any UI.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 from lambdalab.engine.clock import EventLoop, Listener
 from lambdalab.engine.concurrency import AccountConcurrency, Family
@@ -19,13 +19,13 @@ from lambdalab.engine.destinations import BusState, Destinations, QueueState, To
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
-from lambdalab.engine.invoke_async import AsyncInvoker
+from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.keys import key_picker
-from lambdalab.engine.metrics import SeriesSampler
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
+from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.traffic import Generator
@@ -358,10 +358,11 @@ class Simulation:
                 if environments
                 else ()
             )
+            queued = cast("Collection[AsyncEvent]", fn.async_waiting.values())  # the async invoker's events
             next_events = (
-                sorted(fn.async_waiting.values(), key=_next_try)
+                sorted(queued, key=_next_try)
                 if waiting_limit is None
-                else heapq.nsmallest(waiting_limit, fn.async_waiting.values(), key=_next_try)
+                else heapq.nsmallest(waiting_limit, queued, key=_next_try)
             )
             waiting = tuple(
                 WaitingEventView(self.request_id(e.number), e.attempts, e.waiting_for, e.next_try) for e in next_events

@@ -34,8 +34,8 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
+from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import matches
-from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, Message, MessageGroups, QueueState, VisibleMessages
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping

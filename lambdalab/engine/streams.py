@@ -24,8 +24,8 @@ from collections import deque
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
+from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import MISSING, matches
-from lambdalab.engine.concurrency import admit, count_throttle
 from lambdalab.engine.destinations import EPOCH_MS, timestamp
 from lambdalab.engine.ids import function_arn, request_id
 from lambdalab.engine.keys import shard_for

@@ -1,8 +1,9 @@
 """What the simulator's views draw: counts per step of virtual time, spans per lane, and the trace's latest events.
 
-No Textual here. The engine's own SeriesSampler gives each function's concurrency, throttles, cold starts
-and waiting events per step; this adds what the concept views need on the same steps (retries by attempt,
-arrivals at each DLQ and destination, redrives, denials, CloudFront's answers, deployment shifts), the
+No Textual here. The engine's own SeriesSampler (engine/series.py) gives each function's concurrency,
+throttles, cold starts and waiting events per step; this adds what the concept views need on the same steps
+(retries by attempt, arrivals at each DLQ and destination, redrives, denials, CloudFront's answers,
+deployment shifts), the
 spans of each stream lane and FIFO group (a batch in flight, a failing batch holding its lane), each async
 event's story (attempts and waits), and the latest events of each kind for the inspector. Everything is
 bounded: counts grow with the run's steps (about STEPS), spans and events are capped, so an hour at
