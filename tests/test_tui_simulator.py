@@ -82,6 +82,7 @@ async def test_timeline_shows_each_environment_and_its_request(app):
         screen = await open_scenario(app, pilot, "burst-reserved-concurrency")
         screen.seek(30.5)  # just after the burst
         await pilot.pause()
+        await pilot.pause()  # the views take their new heights, and the timeline fetches the rows now in view
         timeline = screen.query_one("#timeline", EnvironmentTimeline)
         alive = sum(len(fn.environments) for fn in screen.run.sim.functions.values())
         assert timeline.total == alive  # nothing has shut down yet at 30 s

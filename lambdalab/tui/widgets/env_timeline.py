@@ -84,6 +84,10 @@ class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
         super().watch_scroll_y(old_value, new_value)
         self._fetch()
 
+    def on_resize(self) -> None:
+        """The simulator gives the timeline more rows as environments appear: fetch the rows now in view."""
+        self._fetch()
+
     def action_move(self, delta: int) -> None:
         if self.total:
             self.cursor = max(0, min(self.total - 1, self.cursor + delta))
