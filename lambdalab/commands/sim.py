@@ -13,7 +13,7 @@ from lambdalab import content
 from lambdalab.commands import UsageError
 from lambdalab.engine import Simulation, load_scenario
 from lambdalab.engine.destinations import timestamp
-from lambdalab.engine.logs import InvocationReport, invocation_lines
+from lambdalab.engine.logs import traced_lines
 from lambdalab.engine.real_code import DEFAULT_CAP, RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report, to_json
 from lambdalab.engine.report_text import render
@@ -155,23 +155,11 @@ def _log_writer(sim: Simulation, out: IO[str]):
         if kind != "invoke_end":
             return
         function = sim.runtimes[data["function"]]
-        report = InvocationReport(
-            request_id=sim.request_id(data["request_id"]),
-            duration_ms=data["duration_ms"],
-            billed_ms=data["billed_ms"],
-            memory_mb=data["memory_mb"],
-            max_memory_used_mb=data["max_memory_used_mb"],
-            init_ms=data["init_ms"],
-            error=data["error"],
-            error_message=data["error_message"],
-            timed_out=data["timed_out"],
-            timeout_s=function.timeout,
-            timestamp=timestamp(time),
-            version=data["version"],
-        )
+        ended = timestamp(time)
+        lines = traced_lines(data, sim.request_id(data["request_id"]), function.timeout, ended)
         group = f"/aws/lambda/{function.config.name}"  # one log group for all of a function's versions
         started = timestamp(time - data["duration_ms"] / 1000.0)  # START is logged when the invoke phase begins
-        for n, line in enumerate(invocation_lines(report, output=data["output"])):
-            out.write(f"{started if n == 0 else report.timestamp}\t{group}\t{line}\n")
+        for n, line in enumerate(lines):
+            out.write(f"{started if n == 0 else ended}\t{group}\t{line}\n")
 
     return write

@@ -10,6 +10,7 @@ their REPORT with `Status: timeout` or `Status: error` and `Error Type: ...`
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -70,3 +71,23 @@ def invocation_lines(report: InvocationReport, output: str | None = None) -> lis
         lines.append(f"{report.timestamp} {report.request_id} Task timed out after {report.timeout_s:.2f} seconds")
     lines += [end_line(report), report_line(report)]
     return lines
+
+
+def traced_lines(data: dict[str, Any], request_id: str, timeout_s: float, stamp: str) -> list[str]:
+    """The lines of one `invoke_end` trace event (`sim --logs` and the simulator's log panel both write them);
+    `stamp` is the time the timeout line says."""
+    report = InvocationReport(
+        request_id=request_id,
+        duration_ms=data["duration_ms"],
+        billed_ms=data["billed_ms"],
+        memory_mb=data["memory_mb"],
+        max_memory_used_mb=data["max_memory_used_mb"],
+        init_ms=data["init_ms"],
+        error=data["error"],
+        error_message=data["error_message"],
+        timed_out=data["timed_out"],
+        timeout_s=timeout_s,
+        timestamp=stamp,
+        version=data["version"],
+    )
+    return invocation_lines(report, output=data["output"])

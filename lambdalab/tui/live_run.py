@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lambdalab.engine import Simulation
-from lambdalab.engine.logs import InvocationReport, invocation_lines
+from lambdalab.engine.logs import traced_lines
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.pricing import function_cost
 from lambdalab.engine.simulation import Snapshot
@@ -207,21 +207,7 @@ class LiveRun:
         its start, its END and REPORT at its end."""
         fn, rid = data["function"], self.sim.request_id(data["request_id"])
         if kind == "invoke_end":
-            report = InvocationReport(
-                request_id=rid,
-                duration_ms=data["duration_ms"],
-                billed_ms=data["billed_ms"],
-                memory_mb=data["memory_mb"],
-                max_memory_used_mb=data["max_memory_used_mb"],
-                init_ms=data["init_ms"],
-                error=data["error"],
-                error_message=data["error_message"],
-                timed_out=data["timed_out"],
-                timeout_s=self.sim.runtimes[fn].timeout,
-                timestamp=clock(now),
-                version=data["version"],
-            )
-            lines = invocation_lines(report, output=data["output"])
+            lines = traced_lines(data, rid, self.sim.runtimes[fn].timeout, clock(now))
             started = now - data["duration_ms"] / 1000.0
             return [(started if n == 0 else now, fn, line) for n, line in enumerate(lines)]
         if kind == "throttle":
