@@ -17,6 +17,8 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass, field
 from typing import Any
 
+from lambdalab.engine.sources import SqsMapping
+
 STEPS = 1200  # steps in a whole run: fine enough for a 160-column view of any part of it
 NICE_STEPS = (0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 21600, 86400)
 EVENTS_KEPT = 4000  # per kind: what the inspector can tell about an instant
@@ -78,9 +80,9 @@ class Recorder:
         """Close a step: levels the trace does not tell (each queue's messages and pollers), read from the run."""
         index = int(sim.now / self.step + 1e-9) - 1
         for mapping in sim.mappings:
-            queue = getattr(mapping, "queue", None)
-            if queue is None:
+            if not isinstance(mapping, SqsMapping):
                 continue
+            queue = mapping.queue
             name = queue.config.name
             for key, value in (
                 (f"visible {name}", queue.visible),
@@ -142,14 +144,6 @@ class Recorder:
             for t, data in events[bisect_left(times, start) : bisect_left(times, end)]:
                 out.append((t, kind, data))
         return sorted(out, key=lambda e: e[0])
-
-    def next_after(self, key: str, time: float) -> float | None:
-        """The start of the first step after `time` whose count under `key` is not zero."""
-        series = self.counts.get(key, ())
-        for index in range(int(time / self.step) + 1, len(series)):
-            if series[index]:
-                return index * self.step
-        return None
 
     def keys(self, prefix: str) -> list[str]:
         return sorted(k for k in self.counts if k.startswith(prefix))
