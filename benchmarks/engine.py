@@ -228,18 +228,18 @@ def engine_counts(sim: Simulation) -> dict[str, dict[str, int]]:
     out = {}
     for name, fn in sim.functions.items():
         out[name] = dict(
-            requests=fn.requests,
-            invocations=fn.invocations,
-            errors=fn.errors,
-            throttles=fn.throttles,
-            cold_starts=fn.cold_starts,
-            created=fn.environments_created,
-            expired=fn.environments_created - len(fn.environments),
-            succeeded=fn.succeeded,
-            failed=fn.failed,
-            throttled=fn.throttled,
-            retried=fn.retried,
-            dropped=fn.dropped,
+            requests=fn.outcomes.requests,
+            invocations=fn.metrics.invocations,
+            errors=fn.metrics.errors,
+            throttles=fn.metrics.throttles,
+            cold_starts=fn.metrics.cold_starts,
+            created=fn.metrics.environments_created,
+            expired=fn.metrics.environments_created - len(fn.environments),
+            succeeded=fn.outcomes.succeeded,
+            failed=fn.outcomes.failed,
+            throttled=fn.outcomes.throttled,
+            retried=fn.async_state.retried,
+            dropped=fn.async_state.dropped,
         )
     return out
 

@@ -69,7 +69,7 @@ async def test_play_pause_step_speed_and_run_to_end(app):
         assert "finished" in status and "t = 90.0 s of 90 s" in status
         # What the screen shows is the engine's own count.
         counters = str(screen.query_one("#counters", Static).content)
-        throttles = screen.run.sim.functions["checkout"].throttles
+        throttles = screen.run.sim.functions["checkout"].metrics.throttles
         assert throttles > 0 and f"{throttles:,}" in counters
         await pilot.press("escape")
         await pilot.pause()
@@ -104,7 +104,7 @@ async def test_knobs_rerun_and_compare(app):
         screen = await open_scenario(app, pilot, "burst-reserved-concurrency")
         screen.seek(90.0)
         await pilot.pause()
-        before = screen.run.sim.functions["checkout"].throttles
+        before = screen.run.sim.functions["checkout"].metrics.throttles
         assert before > 0
         await pilot.press("k")
         await pilot.pause()
@@ -123,7 +123,7 @@ async def test_knobs_rerun_and_compare(app):
         assert app.screen is screen and screen.scenario.functions["checkout"].reserved_concurrency == 250
         await pilot.press("e")
         await wait_until(pilot, lambda: screen.run.finished)
-        assert screen.run.sim.functions["checkout"].throttles == 0
+        assert screen.run.sim.functions["checkout"].metrics.throttles == 0
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, CompareScreen)

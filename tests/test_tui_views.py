@@ -152,7 +152,7 @@ async def test_throttles_are_their_own_series_and_the_next_throttle_is_explained
         said = str(app.screen.query_one("#inspect", Static).content)
         assert f"was throttled at t={time_s:.2f} s because reserved concurrency 50 was reached" in said
         chart = app.screen.query_one("#chart")
-        assert sum(chart.throttled) == app.screen.run.sim.functions["checkout"].throttles
+        assert sum(chart.throttled) == app.screen.run.sim.functions["checkout"].metrics.throttles
         row = next(
             line for line in (chart.render_line(y).text for y in range(chart.size.height)) if "throttled" in line
         )

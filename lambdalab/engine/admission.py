@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 
 def count_throttle(fn: FunctionRuntime, loop: EventLoop, number: int, invocation: str, reason: str) -> None:
     """One invoke attempt refused with a 429 (the Throttles metric), told to whoever follows the trace."""
-    fn.throttles += 1
+    fn.metrics.throttles += 1
     if loop.listeners:
         loop.emit(
             "throttle",

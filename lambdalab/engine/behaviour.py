@@ -100,6 +100,32 @@ def failure_check(rules: tuple[ErrorRule, ...], rng: random.Random) -> FailureCh
     return check
 
 
+class CompiledBehaviour:
+    """One function's behaviour model, compiled for its runtime: what the hot path draws from for each
+    invocation (FunctionRuntime._invoke), in event order from the scenario's one generator."""
+
+    __slots__ = (
+        "sample_init",
+        "sample_duration",
+        "sample_cold_extra",
+        "plain_error",
+        "failure",
+        "rand",
+        "out_of_memory",
+        "max_memory_used",
+    )
+
+    def __init__(self, behaviour: Behaviour, memory_mb: int, rng: random.Random):
+        self.sample_init = sampler(behaviour.init, rng)
+        self.sample_duration = sampler(behaviour.duration, rng, duration_scale(behaviour, memory_mb))
+        self.sample_cold_extra = sampler(behaviour.cold_start_extra, rng) if behaviour.cold_start_extra else None
+        self.plain_error = plain_error_rate(behaviour.errors)
+        self.failure = None if self.plain_error else failure_check(behaviour.errors, rng)
+        self.rand = rng.random
+        self.out_of_memory = behaviour.memory_used > memory_mb
+        self.max_memory_used = min(behaviour.memory_used, memory_mb)
+
+
 def matches(match: EventMatch, event: Any) -> bool:
     """Whether the event matches; on a batch from SQS or a stream, whether any record's payload does (one
     bad record fails the batch)."""

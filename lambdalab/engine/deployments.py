@@ -82,7 +82,7 @@ class Deployment:
         if self.status in ("succeeded", "rolled back"):
             return
         if self.status == "scheduled":
-            self.status, self._old, self._errors_seen = "in progress", self.alias.primary, self.new.errors
+            self.status, self._old, self._errors_seen = "in progress", self.alias.primary, self.new.metrics.errors
         if weight >= 1.0:
             self.alias.primary, self.alias.other, self.alias.weight = self.new, None, 0.0
             self.status = "succeeded"
@@ -97,8 +97,8 @@ class Deployment:
             return
         # Checked only when the plan has an alarm (schedule), and only in progress, once _shift has set _old.
         assert self.errors_over is not None and self._old is not None
-        errors = self.new.errors - self._errors_seen
-        self._errors_seen = self.new.errors
+        errors = self.new.metrics.errors - self._errors_seen
+        self._errors_seen = self.new.metrics.errors
         if errors > self.errors_over:
             self.alias.primary, self.alias.other, self.alias.weight = self._old, None, 0.0
             self.status = "rolled back"

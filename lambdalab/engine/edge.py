@@ -299,25 +299,25 @@ class EdgeTrigger:
     def request(self, event: Any) -> None:
         fn, loop = self.fn, self.loop
         number = loop.next_id()
-        fn.requests += 1
+        fn.outcomes.requests += 1
         got = admit(fn, self.account, loop.now)
         if got.__class__ is str:
-            fn.throttles += 1
-            fn.throttled += 1
+            fn.metrics.throttles += 1
+            fn.outcomes.throttled += 1
             self._answer(number, 503, ("Lambda throttled the function",))
             return
-        fn.sync_in_flight += 1
+        fn.outcomes.sync_in_flight += 1
         self.events[number] = event
         fn.begin(got, number, event, self._done)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__
 
     def _done(self, env: Environment) -> None:
         fn = self.fn
         event = self.events.pop(env.request)
-        fn.sync_in_flight -= 1
+        fn.outcomes.sync_in_flight -= 1
         if env.error is None:
-            fn.succeeded += 1
+            fn.outcomes.succeeded += 1
         else:
-            fn.failed += 1
+            fn.outcomes.failed += 1
         if env.error is None and fn.real is None:
             self._answer(env.request, 200, ())
             return

@@ -17,9 +17,9 @@ from math import ceil as _ceil
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
-from lambdalab.engine.behaviour import duration_scale, failure_check, plain_error_rate, sampler
+from lambdalab.engine.behaviour import CompiledBehaviour
 from lambdalab.engine.concurrency import ScalingRate
-from lambdalab.engine.metrics import Histogram
+from lambdalab.engine.counters import AsyncState, FunctionMetrics, Outcomes
 from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
@@ -95,109 +95,66 @@ class Environment:
 
 
 class FunctionRuntime:
-    """One function (or one version of it) in a run: its environments, samplers and counters (the engine's hot state).
+    """One function (or one version of it) in a run: its environments and their lifecycle (the engine's
+    hot state), with its configuration (`config` as written, `behaviour` compiled) and its counters in
+    three parts (`metrics`, `outcomes`, `async_state`, see counters.py).
 
     Slots, because CPython 3.11 reads a slot by its offset, while an instance dict of more than 30 keys
-    cannot share its keys and is searched by hash on every access (4 % of a run). The hot path copies
-    callables held in slots (samplers, the random source) to a local before calling them, as
-    `self.sampler()` is a method lookup that CPython cannot specialise.
+    cannot share its keys and is searched by hash on every access. The hot path copies the parts and the
+    callables it uses (samplers, the random source) to locals before using them, as `self.x.y()` costs
+    two lookups and a method call that CPython cannot specialise.
     """
 
     __slots__ = (
+        # configuration
         "config",
+        "behaviour",
         "version",
         "name",
-        "loop",
-        "account",
         "reserved",
         "timeout",
         "idle_expiry",
-        "family",
-        "sample_init",
-        "sample_duration",
-        "sample_cold_extra",
-        "plain_error",
-        "failure",
-        "_rand",
-        "out_of_memory",
-        "max_memory_used",
-        "scaling",
-        "real",
         "has_provisioned",
         "pooled",
+        "real",
+        # where it runs: the loop, the account's and the family's concurrency, the scaling rate
+        "loop",
+        "account",
+        "family",
+        "scaling",
         "_heap",
         "_seq",
         "_listeners",
         "_on_init_done",
         "_on_invoke_done",
+        # environments
         "environments",
         "warm_provisioned",
         "warm",
         "reaper_armed",
-        "async_waiting",
         "busy",
-        "step_max_busy",
-        "max_busy",
-        "max_environments",
-        "environments_created",
-        "requests",
-        "invocations",
-        "errors",
-        "throttles",
-        "cold_starts",
-        "timeouts",
-        "provisioned_invocations",
-        "spillover_invocations",
-        "billed_ms",
-        "billed_ms_provisioned",
-        "durations",
-        "_add_duration",
-        "init_durations",
-        "busy_seconds",
-        "alive_seconds",
-        "sync_in_flight",
-        "succeeded",
-        "failed",
-        "throttled",
-        "denied",
-        "async_received",
-        "async_alive",
-        "async_max_age_ms",
-        "retried",
-        "dropped",
-        "to_dlq",
-        "to_on_failure",
-        "to_on_success",
-        "dead_letter_errors",
-        "destination_failures",
-        "iterator_age_ms",
-        "step_iterator_age_ms",
+        # counters
+        "metrics",
+        "outcomes",
+        "async_state",
     )
 
     def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency):
-        self.family: Family | None = None  # set on the versions of a function that has several (VersionRuntime)
-        rng = loop.rng
-        behaviour = fn.behaviour
         self.config = fn
+        self.behaviour = CompiledBehaviour(fn.behaviour, fn.memory, loop.rng)
         self.version = fn.version
         self.name = fn.name if fn.version == "$LATEST" else f"{fn.name}:{fn.version}"  # what traces and the TUI show
-        self.loop = loop
-        self.account = account
         self.reserved = fn.reserved_concurrency
         self.timeout = fn.timeout
         self.idle_expiry = fn.idle_expiry
-        self.sample_init = sampler(behaviour.init, rng)
-        self.sample_duration = sampler(behaviour.duration, rng, duration_scale(behaviour, fn.memory))
-        self.sample_cold_extra = sampler(behaviour.cold_start_extra, rng) if behaviour.cold_start_extra else None
-        self.plain_error = plain_error_rate(behaviour.errors)
-        self.failure = None if self.plain_error else failure_check(behaviour.errors, rng)
-        self._rand = rng.random
-        self.out_of_memory = behaviour.memory_used > fn.memory
-        self.max_memory_used = min(behaviour.memory_used, fn.memory)
-        self.scaling = ScalingRate()
-        self.real: RealCode | None = None  # set by the simulation when the function runs real code
         self.has_provisioned = fn.provisioned_concurrency > 0
         self.pooled = fn.reserved_concurrency is None  # on-demand executions draw on the account's unreserved pool
+        self.real: RealCode | None = None  # set by the simulation when the function runs real code
+
+        self.loop = loop
+        self.account = account
+        self.family: Family | None = None  # set on the versions of a function that has several (VersionRuntime)
+        self.scaling = ScalingRate()
         # Bound once: the hot path reads these for every invocation.
         self._heap, self._seq, self._listeners = loop.heap, loop.seq, loop.listeners
         self._on_init_done, self._on_invoke_done = self._init_done, self._invoke_done
@@ -206,57 +163,21 @@ class FunctionRuntime:
         self.warm_provisioned: list[Environment] = []
         self.warm: deque[Environment] = deque()  # idle on-demand environments, least recently used first
         self.reaper_armed = False
-        self.async_waiting: dict[int, object] = {}  # the async invoker's events waiting to be retried, by request
-
-        # Counters: CloudWatch metrics and the report's outcomes.
         self.busy = 0
-        self.step_max_busy = 0
-        self.max_busy = 0
-        self.max_environments = 0
-        self.environments_created = 0
-        self.requests = 0
-        self.invocations = 0
-        self.errors = 0
-        self.throttles = 0
-        self.cold_starts = 0
-        self.timeouts = 0
-        self.provisioned_invocations = 0
-        self.spillover_invocations = 0
-        self.billed_ms = 0
-        self.billed_ms_provisioned = 0
-        self.durations = Histogram()
-        self._add_duration = self.durations.add  # bound once: called for every invocation
-        self.init_durations = Histogram()
-        self.busy_seconds = 0.0  # integral of busy environments over time
-        self.alive_seconds = 0.0  # integral of live environments over time, for those already shut down
-        self.sync_in_flight = 0
-        self.succeeded = 0
-        self.failed = 0
-        self.throttled = 0
-        self.denied = 0  # refused by the resource-based policy
-        # asynchronous invocation
-        self.async_received = 0
-        self.async_alive = 0
-        self.async_max_age_ms = 0.0
-        self.retried = 0
-        self.dropped = 0
-        self.to_dlq = 0
-        self.to_on_failure = 0
-        self.to_on_success = 0
-        self.dead_letter_errors = 0
-        self.destination_failures = 0
-        # streams: IteratorAge, once a stream mapping reads for this function
-        self.iterator_age_ms: float | None = None
-        self.step_iterator_age_ms = -1.0  # the highest in this series step; -1: no batch ended in it
+
+        self.metrics = FunctionMetrics()
+        self.outcomes = Outcomes()
+        self.async_state = AsyncState()
 
     # --- environments -------------------------------------------------------------------------
 
     def create_environment(self, now: float, provisioned: bool) -> Environment:
-        self.environments_created += 1
-        env = Environment(self.environments_created, self, now, provisioned)  # numbered per function: env 1, 2, ...
+        metrics = self.metrics
+        metrics.environments_created += 1
+        env = Environment(metrics.environments_created, self, now, provisioned)  # numbered per function: 1, 2, ...
         self.environments[env.id] = env
-        if len(self.environments) > self.max_environments:
-            self.max_environments = len(self.environments)
+        if len(self.environments) > metrics.max_environments:
+            metrics.max_environments = len(self.environments)
         if self.loop.listeners:
             self.loop.emit("env_start", {"function": self.name, "env": env.id, "provisioned": provisioned})
         return env
@@ -282,7 +203,7 @@ class FunctionRuntime:
         del self.environments[env.id]
         if self.real is not None:
             self.real.shutdown(env.id)
-        self.alive_seconds += now - env.created_at
+        self.metrics.alive_seconds += now - env.created_at
         if self.loop.listeners:
             self.loop.emit("env_shutdown", {"function": self.name, "env": env.id, "reason": reason})
 
@@ -302,20 +223,21 @@ class FunctionRuntime:
         counted here (the caller simply gets the answer), which spares the commonest case a call.
         """
         now = self.loop.now
-        env.ordinal = self.invocations = self.invocations + 1
+        metrics = self.metrics
+        env.ordinal = metrics.invocations = metrics.invocations + 1
         busy = self.busy = self.busy + 1
-        if busy > self.step_max_busy:
-            self.step_max_busy = busy
-            if busy > self.max_busy:
-                self.max_busy = busy
+        if busy > metrics.step_max_busy:
+            metrics.step_max_busy = busy
+            if busy > metrics.max_busy:
+                metrics.max_busy = busy
         account = self.account
         account.busy += 1
         if account.busy > account.max_busy:
             account.max_busy = account.busy
         if env.provisioned:
-            self.provisioned_invocations += 1
+            metrics.provisioned_invocations += 1
         elif self.has_provisioned:
-            self.spillover_invocations += 1
+            metrics.spillover_invocations += 1
         env.request = request
         env.event = event
         env.on_done = on_done
@@ -327,9 +249,9 @@ class FunctionRuntime:
             self._invoke(env, now, 0.0)
             return
         env.cold = True
-        self.cold_starts += 1
+        metrics.cold_starts += 1
         env.needs_init = False
-        init = env.init_s = self.sample_init() if self.real is None else self._real_init(env, request)
+        init = env.init_s = self.behaviour.sample_init() if self.real is None else self._real_init(env, request)
         if env.state != INIT:  # a reset environment: Init runs again inside the invoke phase, on its clock
             self._invoke(env, now, init)
             return
@@ -359,25 +281,26 @@ class FunctionRuntime:
             return
         env.state = BUSY
         env.invoke_started_at = now
-        sample_duration = self.sample_duration  # to a local first: see the class's docstring
+        behaviour = self.behaviour
+        sample_duration = behaviour.sample_duration  # to a local first: see the class's docstring
         run = reinit + sample_duration()
-        if env.cold and self.sample_cold_extra is not None:
-            run += self.sample_cold_extra()
+        if env.cold and (cold_extra := behaviour.sample_cold_extra) is not None:
+            run += cold_extra()
         if run > self.timeout:
             run = self._time_out(env)
-        elif self.out_of_memory:
+        elif behaviour.out_of_memory:
             env.error, env.error_message, env.timed_out = (
                 OUT_OF_MEMORY_ERROR,
                 "Runtime exited with error: signal: killed",
                 False,
             )
-        elif (plain := self.plain_error) is not None:
-            rand = self._rand
+        elif (plain := behaviour.plain_error) is not None:
+            rand = behaviour.rand
             if rand() < plain.rate:  # type: ignore[operator]  # set: see plain_error_rate (hot path: no assert)
                 env.error, env.error_message, env.timed_out = plain.error_type, plain.message, False
             else:
                 env.error = None
-        elif self.failure is not None and (rule := self.failure(env.ordinal, env.cold, env.event)) is not None:
+        elif (check := behaviour.failure) is not None and (rule := check(env.ordinal, env.cold, env.event)) is not None:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
             env.error = None  # `timed_out` means something only when there is an error
@@ -404,7 +327,7 @@ class FunctionRuntime:
         assert self.real is not None and self.config.code is not None
         outcome = self.real.init(env.id, request)
         env.real_init = outcome if outcome.error is not None else None
-        return self.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
+        return self.behaviour.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
 
     def _invoke_real(self, env: Environment, now: float, reinit: float) -> None:
         assert self.real is not None and self.config.code is not None  # as in _real_init
@@ -413,7 +336,7 @@ class FunctionRuntime:
         outcome = env.real_init or self.real.invoke(env.id, env.event, env.request)
         env.real_init = None
         measured = outcome.duration_ms / 1000.0
-        run = reinit + (self.sample_duration() if self.config.code.modelled_timing else measured)
+        run = reinit + (self.behaviour.sample_duration() if self.config.code.modelled_timing else measured)
         env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log
         if outcome.timed_out or run > self.timeout:
             run = self._time_out(env)
@@ -439,30 +362,31 @@ class FunctionRuntime:
         # Virtual times are float sums, so 150 ms may arrive as 150.0000000001: a nanosecond of slack
         # keeps that from being billed 151 ms.
         billed = _ceil(duration_ms + env.init_phase_s * 1000.0 - BILLING_SLACK_MS)
-        add_duration = self._add_duration
+        metrics = self.metrics
+        add_duration = metrics.add_duration
         add_duration(duration_ms)
         if env.cold:
-            self.init_durations.add(env.init_s * 1000.0)
+            metrics.init_durations.add(env.init_s * 1000.0)
         if env.error is not None:
-            self.errors += 1
+            metrics.errors += 1
             if env.timed_out:
-                self.timeouts += 1
+                metrics.timeouts += 1
             if env.timed_out or env.error.startswith("Runtime."):
                 env.needs_init = True  # reset: the next request on this environment pays Init again
         self.busy -= 1
         account = self.account
         account.busy -= 1
-        self.busy_seconds += now - env.started_at
+        metrics.busy_seconds += now - env.started_at
         env.invocations += 1
         if self._listeners:
             self._emit_invoke_end(env, duration_ms, billed)
         env.state = IDLE
         env.idle_since = now
         if env.provisioned:
-            self.billed_ms_provisioned += billed
+            metrics.billed_ms_provisioned += billed
             self.warm_provisioned.append(env)
         else:
-            self.billed_ms += billed
+            metrics.billed_ms += billed
             if self.pooled:
                 account.unreserved_busy -= 1
             warm = self.warm
@@ -472,11 +396,12 @@ class FunctionRuntime:
                 self.loop.at(warm[0].idle_since + self.idle_expiry, self._reap)
         on_done = env.on_done
         if on_done is None:
-            self.sync_in_flight -= 1
+            outcomes = self.outcomes
+            outcomes.sync_in_flight -= 1
             if env.error is None:
-                self.succeeded += 1
+                outcomes.succeeded += 1
             else:
-                self.failed += 1
+                outcomes.failed += 1
         else:
             on_done(env)
 
@@ -495,8 +420,8 @@ class FunctionRuntime:
                 "max_memory_used_mb": env.memory_used_mb
                 if self.real is not None
                 else self.config.memory
-                if self.out_of_memory
-                else self.max_memory_used,
+                if self.behaviour.out_of_memory
+                else self.behaviour.max_memory_used,
                 "error": env.error,
                 "error_message": env.error_message if env.error else None,
                 "timed_out": env.error is not None and env.timed_out,

@@ -85,11 +85,11 @@ class AsyncInvoker:
     def receive(self, fn: FunctionRuntime, payload: Any) -> None:
         """Lambda accepted the event (HTTP 202) and queued it."""
         event = AsyncEvent(self.loop.next_id(), fn, payload, self.loop.now)
-        fn.requests += 1
-        fn.async_received += 1
-        fn.async_alive += 1
+        fn.outcomes.requests += 1
+        fn.async_state.received += 1
+        fn.async_state.alive += 1
         if fn.reserved == 0:  # fully throttled: straight to the DLQ and on-failure destination, no retries
-            fn.throttles += 1
+            fn.metrics.throttles += 1
             event.error, event.error_message, event.status_code = THROTTLED
             self.discard(event, RETRIES_EXHAUSTED)
             return
@@ -102,8 +102,8 @@ class AsyncInvoker:
         now = loop.now
         if event.waiting_for:
             if event.waiting_for == "retry":  # counted when it happens: a retry the event's age pre-empts is none
-                fn.retried += 1
-            del fn.async_waiting[event.number]
+                fn.async_state.retried += 1
+            del fn.async_state.waiting[event.number]
             event.waiting_for = ""
         got = admit(fn, self.account, now)
         if got.__class__ is str:
@@ -115,8 +115,8 @@ class AsyncInvoker:
             self._wait(event, delay, "throttle")
             return
         age_ms = (now - event.received_at) * 1000.0
-        if age_ms > fn.async_max_age_ms:
-            fn.async_max_age_ms = age_ms
+        if age_ms > fn.async_state.max_age_ms:
+            fn.async_state.max_age_ms = age_ms
         event.attempts += 1
         fn.begin(got, event.number, event.payload, self.done, event)  # type: ignore[arg-type]  # str returned above
 
@@ -130,7 +130,7 @@ class AsyncInvoker:
         else:
             self.loop.at(event.next_try, self.attempt, event)
         event.waiting_for = reason
-        fn.async_waiting[event.number] = event
+        fn.async_state.waiting[event.number] = event
         if self.loop.listeners:
             self.loop.emit(
                 "async_wait",
@@ -144,7 +144,7 @@ class AsyncInvoker:
             )
 
     def expire(self, event: AsyncEvent) -> None:
-        del event.function.async_waiting[event.number]
+        del event.function.async_state.waiting[event.number]
         event.waiting_for = ""
         self.discard(event, EVENT_AGE_EXCEEDED)
 
@@ -156,8 +156,8 @@ class AsyncInvoker:
         event.response = env.response
         async_config = fn.config.async_config
         if env.error is None:
-            fn.succeeded += 1
-            fn.async_alive -= 1
+            fn.outcomes.succeeded += 1
+            fn.async_state.alive -= 1
             if async_config.on_success:
                 self._record(event, async_config.on_success, "Success")
             return
@@ -169,8 +169,8 @@ class AsyncInvoker:
     def discard(self, event: AsyncEvent, condition: str) -> None:
         """Out of retries or too old: AsyncEventsDropped, with a copy to the DLQ and the on-failure destination."""
         fn = event.function
-        fn.dropped += 1
-        fn.async_alive -= 1
+        fn.async_state.dropped += 1
+        fn.async_state.alive -= 1
         now = self.loop.now
         if self.loop.listeners:
             self.loop.emit(
@@ -182,9 +182,9 @@ class AsyncInvoker:
             attributes = dead_letter_attributes(self._id(event), event.status_code, event.error_message)
             ok = self.may_send(fn, dlq) and self.destinations.deliver(dlq, now, event.payload, attributes)
             if ok:
-                fn.to_dlq += 1
+                fn.async_state.to_dlq += 1
             else:
-                fn.dead_letter_errors += 1
+                fn.async_state.dead_letter_errors += 1
             self._delivered(event, dlq, "dead_letter_queue", ok)
         on_failure = fn.config.async_config.on_failure
         if on_failure:
@@ -209,11 +209,11 @@ class AsyncInvoker:
         ok = self.may_send(fn, target) and self.destinations.deliver(target, now, record)
         success = condition == "Success"
         if not ok:
-            fn.destination_failures += 1
+            fn.async_state.destination_failures += 1
         elif success:
-            fn.to_on_success += 1
+            fn.async_state.to_on_success += 1
         else:
-            fn.to_on_failure += 1
+            fn.async_state.to_on_failure += 1
         self._delivered(event, target, "on_success" if success else "on_failure", ok)
 
     def _delivered(self, event: AsyncEvent, target: str, route: str, ok: bool) -> None:

@@ -25,13 +25,13 @@ class SyncInvoker:
         loop = self.loop
         next_id = loop.next_id  # a callable in a slot, called from a local (see FunctionRuntime)
         number = next_id()
-        fn.requests += 1
+        fn.outcomes.requests += 1
         got = admit(fn, self.account, loop.now)
         if got.__class__ is str:
             count_throttle(fn, loop, number, "sync", got)
-            fn.throttled += 1
+            fn.outcomes.throttled += 1
             return
-        fn.sync_in_flight += 1
+        fn.outcomes.sync_in_flight += 1
         # `got` is an Environment now, but mypy does not narrow on `__class__ is str` (the hot path's test:
         # cheaper than isinstance); and no callback: FunctionRuntime counts a synchronous outcome itself.
         fn.begin(got, number, event)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__

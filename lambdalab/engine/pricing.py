@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass
 
 from lambdalab import limits
+from lambdalab.engine.counters import FunctionMetrics
 from lambdalab.engine.model import Function
 
 
@@ -26,10 +27,10 @@ class Cost:
         return self.requests_usd + self.duration_usd + self.provisioned_usd
 
 
-def function_cost(fn: Function, invocations: int, billed_ms: int, billed_ms_provisioned: int, run_s: float) -> Cost:
+def function_cost(fn: Function, metrics: FunctionMetrics, run_s: float) -> Cost:
     gb = fn.memory / 1024.0
-    on_demand_gb_s = billed_ms / 1000.0 * gb
-    provisioned_gb_s = billed_ms_provisioned / 1000.0 * gb
+    on_demand_gb_s = metrics.billed_ms / 1000.0 * gb
+    provisioned_gb_s = metrics.billed_ms_provisioned / 1000.0 * gb
     arch = fn.architecture
     provisioned_usd = 0.0
     if fn.provisioned_concurrency:
@@ -40,7 +41,7 @@ def function_cost(fn: Function, invocations: int, billed_ms: int, billed_ms_prov
             + provisioned_gb_s * limits.PRICE_PC_DURATION_PER_GB_SECOND_USD[arch]
         )
     return Cost(
-        requests_usd=invocations * limits.PRICE_PER_REQUEST_USD,
+        requests_usd=metrics.invocations * limits.PRICE_PER_REQUEST_USD,
         duration_usd=on_demand_gb_s * limits.PRICE_PER_GB_SECOND_USD[arch],
         provisioned_usd=provisioned_usd,
         gb_seconds=on_demand_gb_s + provisioned_gb_s,

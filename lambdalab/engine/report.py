@@ -90,12 +90,14 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     family = members[0].family
     assert family is not None  # several runtimes: the function's versions (VersionRuntime), which share one
     metrics["ConcurrentExecutions"] = family.max_busy
-    metrics["Duration"] = Histogram.merged([m.durations for m in members]).summary()
-    metrics["InitDuration"] = Histogram.merged([m.init_durations for m in members]).summary()
+    metrics["Duration"] = Histogram.merged([m.metrics.durations for m in members]).summary()
+    metrics["InitDuration"] = Histogram.merged([m.metrics.init_durations for m in members]).summary()
     metrics["AsyncEventAge"] = max(p["metrics"]["AsyncEventAge"] for p in parts)
     metrics["CostUSD"] = _usd(metrics["CostUSD"])
     merged["cost"].update(architecture=members[0].config.architecture, memory_mb=members[0].config.memory)
-    merged["by_version"] = {m.version: {"Invocations": m.invocations, "Errors": m.errors} for m in members}
+    merged["by_version"] = {
+        m.version: {"Invocations": m.metrics.invocations, "Errors": m.metrics.errors} for m in members
+    }
     return merged
 
 
@@ -115,28 +117,30 @@ def _sum(parts: list[Any]) -> Any:
 
 
 def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
-    cost = function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s)
-    alive_s = fn.alive_seconds + sum(run_s - env.created_at for env in fn.environments.values())
-    busy_s = fn.busy_seconds + sum(run_s - env.started_at for env in fn.environments.values() if env.state != "idle")
-    in_flight = fn.sync_in_flight + fn.async_alive
+    metrics, outcomes, async_state = fn.metrics, fn.outcomes, fn.async_state
+    cost = function_cost(fn.config, metrics, run_s)
+    alive = fn.environments.values()
+    alive_s = metrics.alive_seconds + sum(run_s - env.created_at for env in alive)
+    busy_s = metrics.busy_seconds + sum(run_s - env.started_at for env in alive if env.state != "idle")
+    in_flight = outcomes.sync_in_flight + async_state.alive
     return {
         "metrics": {
-            "Invocations": fn.invocations,
-            "Errors": fn.errors,
-            "Throttles": fn.throttles,
-            "Duration": fn.durations.summary(),
-            "ConcurrentExecutions": fn.max_busy,
-            "ProvisionedConcurrencyInvocations": fn.provisioned_invocations,
-            "ProvisionedConcurrencySpilloverInvocations": fn.spillover_invocations,
-            "AsyncEventsReceived": fn.async_received,
-            "AsyncEventAge": round(fn.async_max_age_ms, 3),
-            "AsyncEventsDropped": fn.dropped,
-            "DeadLetterErrors": fn.dead_letter_errors,
-            "DestinationDeliveryFailures": fn.destination_failures,
-            "IteratorAge": round(fn.iterator_age_ms, 3) if fn.iterator_age_ms is not None else None,  # streams only
-            "ColdStarts": fn.cold_starts,
-            "InitDuration": fn.init_durations.summary(),
-            "BilledDurationMs": fn.billed_ms + fn.billed_ms_provisioned,
+            "Invocations": metrics.invocations,
+            "Errors": metrics.errors,
+            "Throttles": metrics.throttles,
+            "Duration": metrics.durations.summary(),
+            "ConcurrentExecutions": metrics.max_busy,
+            "ProvisionedConcurrencyInvocations": metrics.provisioned_invocations,
+            "ProvisionedConcurrencySpilloverInvocations": metrics.spillover_invocations,
+            "AsyncEventsReceived": async_state.received,
+            "AsyncEventAge": round(async_state.max_age_ms, 3),
+            "AsyncEventsDropped": async_state.dropped,
+            "DeadLetterErrors": async_state.dead_letter_errors,
+            "DestinationDeliveryFailures": async_state.destination_failures,
+            "IteratorAge": None if (age := metrics.iterator_age_ms) is None else round(age, 3),  # streams only
+            "ColdStarts": metrics.cold_starts,
+            "InitDuration": metrics.init_durations.summary(),
+            "BilledDurationMs": metrics.billed_ms + metrics.billed_ms_provisioned,
             "GBSeconds": round(cost.gb_seconds, 6),
             "CostUSD": _usd(cost.total_usd),
         },
@@ -148,26 +152,26 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "memory_mb": fn.config.memory,
         },
         "environments": {
-            "created": fn.environments_created,
-            "max": fn.max_environments,
+            "created": metrics.environments_created,
+            "max": metrics.max_environments,
             "time_average": round(alive_s / run_s, 4) if run_s else 0.0,
             "busy_time_average": round(busy_s / run_s, 4) if run_s else 0.0,
         },
         "outcomes": {
-            "requests": fn.requests,
-            "succeeded": fn.succeeded,
-            "failed": fn.failed,
-            "throttled": fn.throttled,
-            "denied": fn.denied,
-            "dropped": fn.dropped,
+            "requests": outcomes.requests,
+            "succeeded": outcomes.succeeded,
+            "failed": outcomes.failed,
+            "throttled": outcomes.throttled,
+            "denied": outcomes.denied,
+            "dropped": async_state.dropped,
             "in_flight": in_flight,
-            "timed_out": fn.timeouts,
-            "retried": fn.retried,
-            "to_dlq": fn.to_dlq,
-            "to_on_failure": fn.to_on_failure,
-            "to_on_success": fn.to_on_success,
+            "timed_out": metrics.timeouts,
+            "retried": async_state.retried,
+            "to_dlq": async_state.to_dlq,
+            "to_on_failure": async_state.to_on_failure,
+            "to_on_success": async_state.to_on_success,
         },
-        "by_version": {fn.version: {"Invocations": fn.invocations, "Errors": fn.errors}},
+        "by_version": {fn.version: {"Invocations": metrics.invocations, "Errors": metrics.errors}},
     }
 
 
@@ -191,7 +195,7 @@ def _stream(stream: Any, run_s: float) -> dict[str, Any]:
         "type": stream.kind,
         "shards": stream.config.shards,
         "IncomingRecords": stream.written,
-        "IteratorAge": round(mapping.fn.iterator_age_ms, 3) if mapping else None,
+        "IteratorAge": round(mapping.fn.metrics.iterator_age_ms, 3) if mapping else None,
         "records": mapping.figures(run_s) if mapping else {"unread": stream.written},
     }
 

@@ -22,7 +22,7 @@ class SeriesSampler:
     (the versions share it), not the sum of their peaks.
     """
 
-    COUNTERS = ("invocations", "errors", "throttles", "cold_starts")
+    COUNTERS = ("invocations", "errors", "throttles", "cold_starts")  # FunctionMetrics attributes
 
     def __init__(self, step: float, functions: list[FunctionRuntime]):
         self.step = step
@@ -43,18 +43,18 @@ class SeriesSampler:
         """Close the step that ends now."""
         self.times.append(end_of_step)
         for f in self.functions:
-            self.concurrency[f.name].append(f.step_max_busy)
-            f.step_max_busy = f.busy
+            self.concurrency[f.name].append(f.metrics.step_max_busy)
+            f.metrics.step_max_busy = f.busy
             self.environments[f.name].append(len(f.environments))
-            self.waiting[f.name].append(len(f.async_waiting))
-            now = tuple(getattr(f, c) for c in self.COUNTERS)
+            self.waiting[f.name].append(len(f.async_state.waiting))
+            now = tuple(getattr(f.metrics, c) for c in self.COUNTERS)
             for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
                 self.counts[f.name][counter].append(value - before)
             self._last[f.name] = now
-            if f.iterator_age_ms is not None:
-                age = f.step_iterator_age_ms
+            if f.metrics.iterator_age_ms is not None:
+                age = f.metrics.step_iterator_age_ms
                 self.iterator_age.setdefault(f.name, []).append(round(age) if age >= 0 else None)
-                f.step_iterator_age_ms = -1.0
+                f.metrics.step_iterator_age_ms = -1.0
         for name, peaks in self.family_concurrency.items():
             family = self.members[name][0].family
             assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)

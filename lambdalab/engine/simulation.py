@@ -261,8 +261,8 @@ class Simulation:
     def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Decision, _event: Any) -> None:
         """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""
         number = self.loop.next_id()  # a refused request still has its number, traced or not
-        fn.requests += 1
-        fn.denied += 1
+        fn.outcomes.requests += 1
+        fn.outcomes.denied += 1
         if self.loop.listeners:
             self.loop.emit(
                 "denied",
@@ -358,7 +358,7 @@ class Simulation:
                 if environments
                 else ()
             )
-            queued = cast("Collection[AsyncEvent]", fn.async_waiting.values())  # the async invoker's events
+            queued = cast("Collection[AsyncEvent]", fn.async_state.waiting.values())  # the async invoker's events
             next_events = (
                 sorted(queued, key=_next_try)
                 if waiting_limit is None
@@ -374,19 +374,19 @@ class Simulation:
                 provisioned=fn.config.provisioned_concurrency,
                 environments=envs,
                 waiting=waiting,
-                waiting_count=len(fn.async_waiting),
+                waiting_count=len(fn.async_state.waiting),
                 counters={
-                    "invocations": fn.invocations,
-                    "errors": fn.errors,
-                    "throttles": fn.throttles,
-                    "denied": fn.denied,
-                    "cold_starts": fn.cold_starts,
-                    "retried": fn.retried,
-                    "dropped": fn.dropped,
-                    "succeeded": fn.succeeded,
-                    "to_dlq": fn.to_dlq,
-                    "to_on_failure": fn.to_on_failure,
-                    "to_on_success": fn.to_on_success,
+                    "invocations": fn.metrics.invocations,
+                    "errors": fn.metrics.errors,
+                    "throttles": fn.metrics.throttles,
+                    "denied": fn.outcomes.denied,
+                    "cold_starts": fn.metrics.cold_starts,
+                    "retried": fn.async_state.retried,
+                    "dropped": fn.async_state.dropped,
+                    "succeeded": fn.outcomes.succeeded,
+                    "to_dlq": fn.async_state.to_dlq,
+                    "to_on_failure": fn.async_state.to_on_failure,
+                    "to_on_success": fn.async_state.to_on_success,
                 },
             )
         queues = {
@@ -397,7 +397,7 @@ class Simulation:
         streams = {}
         for name, stream in self.streams.items():
             mapping = stream.consumer
-            age_ms = mapping.fn.iterator_age_ms if mapping else 0
+            age_ms = mapping.fn.metrics.iterator_age_ms if mapping else 0
             assert age_ms is not None  # a stream mapping sets its function's IteratorAge to 0 when it is made
             streams[name] = StreamView(
                 name,

@@ -164,8 +164,8 @@ class SqsMapping:
         queue.received += len(batch)
         queue.not_visible += len(batch)
         number = self.loop.next_id()
-        self.fn.requests += 1
-        self.fn.sync_in_flight += 1  # until the batch ends, or its poller gives up on it
+        self.fn.outcomes.requests += 1
+        self.fn.outcomes.sync_in_flight += 1  # until the batch ends, or its poller gives up on it
         self.in_flight += 1
         self._try(number, batch, now)
 
@@ -188,8 +188,8 @@ class SqsMapping:
         if number in self.held:
             batch, _ = self.held.pop(number)
             self.in_flight -= 1
-            self.fn.sync_in_flight -= 1
-            self.fn.throttled += 1  # the request's outcome: it never ran
+            self.fn.outcomes.sync_in_flight -= 1
+            self.fn.outcomes.throttled += 1  # the request's outcome: it never ran
             self._returned(batch)
 
     def _invoke(self, env: Environment, number: int, batch: list[Message], received_at: float) -> None:
@@ -218,13 +218,13 @@ class SqsMapping:
     def _done(self, env: Environment) -> None:
         batch, received_at, modelled = self.batches.pop(env.request)
         fn, queue = self.fn, self.queue
-        fn.sync_in_flight -= 1
+        fn.outcomes.sync_in_flight -= 1
         self.in_flight -= 1
         if env.error is not None:
-            fn.failed += 1
+            fn.outcomes.failed += 1
             failed = batch
         else:
-            fn.succeeded += 1
+            fn.outcomes.succeeded += 1
             if not self.config.report_batch_item_failures:
                 failed = []
             elif modelled is not None:

@@ -171,7 +171,7 @@ class StreamMapping:
         self.expired = 0  # past the stream's retention before they were processed
         self.skipped = 0  # before the starting position
         self.room = self._payload_room()
-        fn.iterator_age_ms = 0.0
+        fn.metrics.iterator_age_ms = 0.0
         stream.consumer = self
 
     def _payload_room(self) -> PayloadRoom:
@@ -266,15 +266,15 @@ class StreamMapping:
     def _invoke(self, lane: Lane, batch: list[StreamRecord], now: float) -> None:
         fn = self.fn
         number = lane.last_request = self.loop.next_id()
-        fn.requests += 1
+        fn.outcomes.requests += 1
         got = admit(fn, self.account, now)
         if got.__class__ is str:  # throttled: never reached the function, so not an attempt
             count_throttle(fn, self.loop, number, self.stream.kind, got)
-            fn.throttled += 1
+            fn.outcomes.throttled += 1
             self._poll_at(lane, self._next_poll(now + self.interval / 2))
             return
         lane.busy = True
-        fn.sync_in_flight += 1
+        fn.outcomes.sync_in_flight += 1
         event = self.event(batch) if self.needs_event else None
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_matches:
@@ -302,19 +302,19 @@ class StreamMapping:
     def _done(self, env: Environment) -> None:
         lane, batch, modelled = self.batches.pop(env.request)
         fn, now = self.fn, self.loop.now
-        fn.sync_in_flight -= 1
+        fn.outcomes.sync_in_flight -= 1
         lane.busy = False
         age = (now - batch[-1].arrived_at) * 1000.0
-        assert fn.iterator_age_ms is not None  # this mapping set it to 0 when it was made
-        if age > fn.iterator_age_ms:
-            fn.iterator_age_ms = age
-        if age > fn.step_iterator_age_ms:
-            fn.step_iterator_age_ms = age
+        assert fn.metrics.iterator_age_ms is not None  # this mapping set it to 0 when it was made
+        if age > fn.metrics.iterator_age_ms:
+            fn.metrics.iterator_age_ms = age
+        if age > fn.metrics.step_iterator_age_ms:
+            fn.metrics.step_iterator_age_ms = age
         if env.error is not None:
-            fn.failed += 1
+            fn.outcomes.failed += 1
             failed_from: int | None = 0
         else:
-            fn.succeeded += 1
+            fn.outcomes.succeeded += 1
             if not self.config.report_batch_item_failures:
                 failed_from = None
             elif modelled is not None or fn.real is None:
@@ -350,7 +350,7 @@ class StreamMapping:
     def _failed(self, lane: Lane, rest: list[StreamRecord]) -> str:
         """A batch failed from `rest` on: split it, retry it or give it up. Returns which, for the trace."""
         fn = self.fn
-        fn.retried += 1
+        fn.async_state.retried += 1
         if self.config.bisect_on_error and len(rest) > 1:
             half = len(rest) // 2  # splitting does not use up retry attempts
             lane.batches[0] = rest[half:]
@@ -361,7 +361,7 @@ class StreamMapping:
         lane.attempts += 1
         limit = self.config.maximum_retry_attempts
         if 0 <= limit < lane.attempts:
-            fn.retried -= 1  # no retry after all
+            fn.async_state.retried -= 1  # no retry after all
             lane.batches.popleft()
             self._give_up(lane, rest, RETRY_EXHAUSTED, lane.attempts)
             lane.attempts = 0
@@ -405,10 +405,10 @@ class StreamMapping:
             return
         record = self.failure_record(lane, records, condition, attempts)
         if self.may_send(fn, target) and self.destinations.deliver(target, self.loop.now, record):
-            fn.to_on_failure += 1
+            fn.async_state.to_on_failure += 1
             self.to_on_failure += len(records)
         else:
-            fn.destination_failures += 1
+            fn.async_state.destination_failures += 1
             self.discarded += len(records)
 
     # --- what the function and the destination receive -----------------------------------------

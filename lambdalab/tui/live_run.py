@@ -129,8 +129,7 @@ class LiveRun:
             snapshot = self.sim.snapshot(environments=False, waiting_limit=WAITING_SHOWN)
             run_s = max(self.sim.now, 1e-9)
             costs = {
-                name: function_cost(fn.config, fn.invocations, fn.billed_ms, fn.billed_ms_provisioned, run_s).total_usd
-                for name, fn in self.sim.runtimes.items()
+                name: function_cost(fn.config, fn.metrics, run_s).total_usd for name, fn in self.sim.runtimes.items()
             }
             rows = sum(len(t) for t in self.tracks.values())
         return View(snapshot, rows, self._logged, costs)
