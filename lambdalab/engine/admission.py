@@ -40,6 +40,9 @@ def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Envir
     """
     if fn.warm_provisioned:
         return fn.warm_provisioned.pop()
+    router = fn.router
+    if router is not None:  # Managed Instances: a free slot or a 429, never a cold start
+        return router(now)
     reserved = fn.reserved
     if reserved is not None:
         # A function alone reaches here only when its provisioned environments are all busy; a version may

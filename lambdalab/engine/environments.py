@@ -117,6 +117,7 @@ class FunctionRuntime:
         "has_provisioned",
         "pooled",
         "real",
+        "router",
         # where it runs: the loop, the account's and the family's concurrency, the scaling rate
         "loop",
         "account",
@@ -143,13 +144,15 @@ class FunctionRuntime:
         self.config = fn
         self.behaviour = CompiledBehaviour(fn.behaviour, fn.memory, loop.rng)
         self.version = fn.version
-        self.name = fn.name if fn.version == "$LATEST" else f"{fn.name}:{fn.version}"  # what traces and the TUI show
+        self.name = fn.name if fn.version.startswith("$LATEST") else f"{fn.name}:{fn.version}"  # in traces and the TUI
         self.reserved = fn.reserved_concurrency
         self.timeout = fn.timeout
         self.idle_expiry = fn.idle_expiry
         self.has_provisioned = fn.provisioned_concurrency > 0
         self.pooled = fn.reserved_concurrency is None  # on-demand executions draw on the account's unreserved pool
         self.real: RealCode | None = None  # set by the simulation when the function runs real code
+        # How a request finds an environment when not as on demand (Managed Instances' slots); see admission.py.
+        self.router: Callable[[float], Environment | str] | None = None
 
         self.loop = loop
         self.account = account
@@ -287,8 +290,19 @@ class FunctionRuntime:
         if env.cold and (cold_extra := behaviour.sample_cold_extra) is not None:
             run += cold_extra()
         if run > self.timeout:
-            run = self._time_out(env)
-        elif behaviour.out_of_memory:
+            run = self._time_out(env, self.timeout)
+        else:
+            self._draw_error(env, behaviour)
+        if self._listeners:
+            self.loop.emit(
+                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
+            )
+        heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
+
+    @staticmethod
+    def _draw_error(env: Environment, behaviour: CompiledBehaviour) -> None:
+        """Whether an invocation that ends in time fails, as the behaviour model says."""
+        if behaviour.out_of_memory:
             env.error, env.error_message, env.timed_out = (
                 OUT_OF_MEMORY_ERROR,
                 "Runtime exited with error: signal: killed",
@@ -304,20 +318,16 @@ class FunctionRuntime:
             env.error, env.error_message, env.timed_out = rule.error_type, rule.message, False
         else:
             env.error = None  # `timed_out` means something only when there is an error
-        if self._listeners:
-            self.loop.emit(
-                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
-            )
-        heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
-    def _time_out(self, env: Environment) -> float:
+    @staticmethod
+    def _time_out(env: Environment, limit: float) -> float:
         """The invocation ends at the timeout, with Lambda's timeout error; returns how long it ran."""
         env.error, env.error_message, env.timed_out = (
             TIMEOUT_ERROR,
-            f"Task timed out after {self.timeout:.2f} seconds",
+            f"Task timed out after {limit:.2f} seconds",
             True,
         )
-        return self.timeout
+        return limit
 
     # --- real code (lambdalab.engine.real_code): the same lifecycle, with the code's own outcome ---------
 
@@ -339,7 +349,7 @@ class FunctionRuntime:
         run = reinit + (self.behaviour.sample_duration() if self.config.code.modelled_timing else measured)
         env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log
         if outcome.timed_out or run > self.timeout:
-            run = self._time_out(env)
+            run = self._time_out(env, self.timeout)
         elif outcome.error is not None:
             env.error, env.error_message, env.timed_out = (
                 outcome.error["errorType"],

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
+from lambdalab.engine.managed_instances import CONCURRENCY_THROTTLES, CPU_THROTTLES, MEMORY_THROTTLES
 
 # The kinds of trace event that have a sentence (the rest, such as env_start, are bookkeeping).
 EXPLAINED = (
@@ -90,6 +91,15 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 
 
+# Managed Instances refuse a request at once when no environment can take it (engine/managed_instances.py).
+MANAGED_THROTTLES = {
+    CONCURRENCY_THROTTLES: "every slot of every execution environment was busy, and Managed Instances do not "
+    "start an environment for a request",
+    CPU_THROTTLES: "the execution environments with a free slot had no CPU to spare",
+    MEMORY_THROTTLES: "the execution environments with a free slot had no memory for one more request",
+}
+
+
 def _why_throttled(data: dict[str, Any], scenario: Any) -> str:
     reason = data.get("reason")
     fn = scenario.functions.get(str(data.get("function", "")).partition(":")[0])
@@ -100,6 +110,8 @@ def _why_throttled(data: dict[str, Any], scenario: Any) -> str:
         )
     elif reason == ACCOUNT_LIMIT:
         why = "the account's unreserved concurrency was all in use"
+    elif reason in MANAGED_THROTTLES:
+        why = MANAGED_THROTTLES[reason]
     else:
         why = "the function was adding environments faster than Lambda's scaling rate allows"
     return f"{why} ({reason})"

@@ -49,6 +49,17 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
     "Duration": PERCENTILES,
     "InitDuration": PERCENTILES,
     "environments": ("created", "max", "time_average", "busy_time_average"),
+    # Managed Instances functions only (engine/managed_instances.py)
+    **{name: () for name in ("ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles", "DiskThrottles")},
+    "managed_instances": (
+        "vcpus_per_environment",
+        *(f"environments.{part}" for part in ("start", "max", "end", "time_average")),
+        "slots.per_environment",
+        "slots.max",
+        "slots.max_in_use",
+        "cpu.average",
+        "cpu.max",
+    ),
 }
 EXPECTABLE_VERSION: dict[str, tuple[str, ...]] = {"Invocations": (), "Errors": ()}  # the report's by_version
 EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {
@@ -75,6 +86,14 @@ EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {
         "in_flight",
         "unread",
     )
+}
+EXPECTABLE_CAPACITY_PROVIDER: dict[str, tuple[str, ...]] = {
+    "instances": ("start", "max", "end", "time_average"),
+    "instance_hours": (),
+    "vcpus_allocated_max": (),
+    "CPUUtilization": ("average", "max"),
+    "cost": ("ec2_usd", "management_fee_usd"),
+    "CostUSD": (),
 }
 EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {
     name: ()
@@ -149,3 +168,26 @@ def _bucket_middle(key: int) -> float:
         return float(key)
     shift, top = key >> 11, key & 2047
     return ((top << shift) + (1 << shift) / 2.0) if shift else float(top)
+
+
+class Gauge:
+    """A level over virtual time (environments, slots in use, CPU): its value now, its highest, and its
+    integral, for a time average that needs no sampling."""
+
+    __slots__ = ("value", "start", "high", "integral", "since")
+
+    def __init__(self, value: float, now: float = 0.0) -> None:
+        self.value = self.start = self.high = value
+        self.integral = 0.0
+        self.since = now
+
+    def set(self, value: float, now: float) -> None:
+        self.integral += self.value * (now - self.since)
+        self.since = now
+        self.value = value
+        if value > self.high:
+            self.high = value
+
+    def average(self, now: float) -> float:
+        total = self.integral + self.value * (now - self.since)
+        return total / now if now > 0 else self.value

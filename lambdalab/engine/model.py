@@ -63,6 +63,45 @@ class Behaviour:
 
 
 @dataclass(frozen=True)
+class InstanceType:
+    """An EC2 instance type a capacity provider launches, and its on-demand price."""
+
+    type: str
+    vcpus: int
+    memory_mb: int
+    hourly_usd: float
+
+
+@dataclass(frozen=True)
+class CapacityProvider:
+    """Lambda Managed Instances' EC2 capacity: the instances Lambda launches for the functions on it, and how
+    its scaler tracks their CPU (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-capacity-providers.html)."""
+
+    name: str
+    architecture: str
+    instance: InstanceType
+    max_vcpus: int
+    target_utilization: float  # percent
+    scaling_interval: float  # how often the scaler decides (s)
+    scaling_delay: float  # how long after a decision a new environment serves (s)
+    reserved_vcpus: float  # what each instance keeps for itself
+    reserved_memory_mb: int
+
+
+@dataclass(frozen=True)
+class ManagedInstances:
+    """A function's place on a capacity provider: the size of each execution environment and how many
+    requests it serves at once."""
+
+    capacity_provider: str
+    memory_per_vcpu_mb: int
+    vcpus: float  # per execution environment: memory / memory_per_vcpu, at least 1
+    slots: int  # requests one execution environment serves at once
+    min_environments: int
+    max_environments: int
+
+
+@dataclass(frozen=True)
 class Alias:
     """A name for a version, or for two with weighted routing
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
@@ -110,6 +149,8 @@ class Function:
     role_policies: tuple[Policy, ...] | None = None  # the execution role's; None: no role given, nothing checked
     role_trust: Policy | None = None  # the role's trust policy, when the scenario gives one
     version: str = "$LATEST"  # which version this is
+    runtime: str = "python3.13"
+    managed_instances: ManagedInstances | None = None  # on a capacity provider, as a published version
     versions: dict[str, Function] = field(default_factory=dict)  # published versions, by number ($LATEST only)
     aliases: dict[str, Alias] = field(default_factory=dict)
 
@@ -249,6 +290,7 @@ class Expectation:
     why: str = ""
     stream: str | None = None
     version: str | None = None  # one version of `function`: its figure in the report's by_version
+    capacity_provider: str | None = None
 
 
 @dataclass(frozen=True)
@@ -258,6 +300,7 @@ class Account:
     region: str
     account_id: str
     idle_expiry: float
+    count_managed_instances: bool = False  # whether LMI requests count toward the Region's concurrency (UNCONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -277,4 +320,5 @@ class Scenario:
     event_source_mappings: tuple[EventSourceMapping, ...] = ()
     deployments: tuple[DeploymentPlan, ...] = ()
     edge: dict[str, EdgeAssociation] = field(default_factory=dict)  # by trigger
+    capacity_providers: dict[str, CapacityProvider] = field(default_factory=dict)
     source: str = ""

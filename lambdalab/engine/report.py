@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import operator
+from collections.abc import Iterable
 from typing import Any
 
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
-from lambdalab.engine.metrics import Histogram
+from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
+from lambdalab.engine.metrics import Gauge, Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
-from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD
+from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD, LMI_MANAGEMENT_FEE
 
 OPERATORS = {
     "==": operator.eq,
@@ -32,7 +34,15 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     run_s = sim.now
     functions = {name: _function_and_versions(sim, name, run_s) for name in sim.functions}
     queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
-    on_demand = [f for name, f in functions.items() if not sim.functions[name].config.provisioned_concurrency]
+    providers = {name: _capacity_provider(state, sim.runtimes.values(), run_s) for name, state in sim.providers.items()}
+    # The free tier is for on-demand requests and GB-seconds: not provisioned concurrency (PRICE), and not Managed
+    # Instances, which bill neither (lambdalab's reading: the pricing page gives LMI no free tier).
+    configs = {name: runtime.config for name, runtime in sim.functions.items()}
+    on_demand = [
+        f
+        for name, f in functions.items()
+        if not configs[name].provisioned_concurrency and configs[name].managed_instances is None
+    ]
     report: dict[str, Any] = {
         "scenario": sim.scenario.name,
         "seed": sim.seed,
@@ -47,13 +57,17 @@ def build_report(sim: Simulation) -> dict[str, Any]:
             "UnreservedConcurrentExecutions": sim.account.max_unreserved_busy,
             "concurrency_limit": sim.account.limit,
             "unreserved_capacity": sim.account.unreserved_capacity,
-            "CostUSD": _usd(sum(f["metrics"]["CostUSD"] for f in functions.values())),
+            "CostUSD": _usd(
+                sum(f["metrics"]["CostUSD"] for f in functions.values()) + sum(p["CostUSD"] for p in providers.values())
+            ),
             "free_tier": free_tier(
                 sum(f["metrics"]["Invocations"] for f in on_demand), sum(f["metrics"]["GBSeconds"] for f in on_demand)
             ),
         },
         "engine": {"events": sim.loop.events_run},
     }
+    if providers:
+        report["capacity_providers"] = providers
     if sim.edge:
         report["edge"] = {trigger: _edge(t) for trigger, t in sim.edge.items()}
     if sim.deployments:
@@ -83,7 +97,8 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     (CloudWatch's ExecutedVersion dimension)."""
     members = [r for r in sim.runtimes.values() if r.config.name == name]
     if len(members) == 1:
-        return _function(members[0], run_s)
+        runtime = members[0]
+        return _managed_function(runtime, run_s) if isinstance(runtime, ManagedRuntime) else _function(runtime, run_s)
     parts = [_function(m, run_s) for m in members]
     merged: dict[str, Any] = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
     metrics = merged["metrics"]
@@ -175,6 +190,55 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     }
 
 
+def _managed_function(fn: ManagedRuntime, run_s: float) -> dict[str, Any]:
+    """A Managed Instances function: the usual figures (no cold starts, no duration billed), its throttles by
+    reason, and its environments' slots and CPU (https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-monitoring.html)."""
+    figures = _function(fn, run_s)
+    figures["metrics"].update(fn.throttle_reasons)
+    environments = fn.ees_gauge
+    figures["environments"]["time_average"] = round(environments.average(run_s), 4)
+    managed = fn.managed
+    figures["managed_instances"] = {
+        "capacity_provider": managed.capacity_provider,
+        "vcpus_per_environment": managed.vcpus,
+        "environments": _gauge(environments, run_s),
+        "slots": {
+            "per_environment": managed.slots,
+            "max": round(environments.high) * managed.slots,
+            "max_in_use": round(fn.slots_gauge.high),
+        },
+        "cpu": {"average": round(fn.cpu_gauge.average(run_s), 2), "max": round(fn.cpu_gauge.high, 2)},
+    }
+    return figures
+
+
+def _capacity_provider(state: ProviderState, runtimes: Iterable[FunctionRuntime], run_s: float) -> dict[str, Any]:
+    """A capacity provider's instances and their bill: instance time at the on-demand price, plus Lambda's
+    management fee of 15 % of it (https://aws.amazon.com/lambda/pricing/)."""
+    hours = state.instance_hours(run_s)
+    ec2 = hours * state.config.instance.hourly_usd
+    fee = ec2 * LMI_MANAGEMENT_FEE
+    return {
+        "functions": [r.name for r in runtimes if isinstance(r, ManagedRuntime) and r.provider is state],
+        "instance_type": state.config.instance.type,
+        "instances": _gauge(state.count, run_s),
+        "instance_hours": round(hours, 6),
+        "vcpus_allocated_max": round(state.vcpus_allocated.high, 3),
+        "CPUUtilization": {"average": round(state.cpu.average(run_s), 2), "max": round(state.cpu.high, 2)},
+        "cost": {"ec2_usd": _usd(ec2), "management_fee_usd": _usd(fee)},
+        "CostUSD": _usd(ec2 + fee),
+    }
+
+
+def _gauge(gauge: Gauge, run_s: float) -> dict[str, Any]:
+    return {
+        "start": round(gauge.start),
+        "max": round(gauge.high),
+        "end": round(gauge.value),
+        "time_average": round(gauge.average(run_s), 4),
+    }
+
+
 def _queue(queue: Any, run_s: float) -> dict[str, Any]:
     oldest = queue.oldest_visible_at()
     return {
@@ -226,8 +290,12 @@ def lookup_figure(
     queue: str | None = None,
     stream: str | None = None,
     version: str | None = None,
+    capacity_provider: str | None = None,
 ) -> Any:
-    """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max"."""
+    """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max",
+    "managed_instances.slots.max_in_use"."""
+    if capacity_provider is not None:
+        return _dotted(report["capacity_providers"][capacity_provider], metric)
     if version is not None:
         return report["functions"][function]["by_version"].get(version, {}).get(metric)
     if queue is not None:
@@ -243,14 +311,28 @@ def lookup_figure(
         if head in fn[section]:
             value = fn[section][head]
             return value.get(part) if part else value
-    if head == "environments":
-        return fn["environments"].get(part)
+    if head in ("environments", "managed_instances"):
+        return _dotted(fn.get(head, {}), part)
     return None
+
+
+def _dotted(figures: dict[str, Any], path: str) -> Any:
+    """The figure at a dotted path ("slots.max_in_use"), or None."""
+    value: Any = figures
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
     actual = lookup_figure(
-        report, expectation.metric, expectation.function, expectation.queue, expectation.stream, expectation.version
+        report,
+        expectation.metric,
+        expectation.function,
+        expectation.queue,
+        expectation.stream,
+        expectation.version,
+        expectation.capacity_provider,
     )
     passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
     out: dict[str, Any] = {"metric": expectation.metric}
@@ -262,6 +344,8 @@ def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
         out["queue"] = expectation.queue
     if expectation.stream is not None:
         out["stream"] = expectation.stream
+    if expectation.capacity_provider is not None:
+        out["capacity_provider"] = expectation.capacity_provider
     out.update({"op": expectation.op, "value": expectation.value, "actual": actual, "passed": passed})
     if expectation.why:
         out["why"] = expectation.why

@@ -125,6 +125,7 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             ],
         ),
     ]
+    out += _managed_instances(report)
     if report["queues"]:
         out += [
             "",
@@ -218,6 +219,69 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _managed_instances(report: dict[str, Any]) -> list[str]:
+    """Managed Instances: each function's environments, slots and CPU, why it was throttled, and what its
+    capacity provider's instances cost."""
+    managed = {name: f for name, f in report["functions"].items() if "managed_instances" in f}
+    if not managed:
+        return []
+    out = [
+        "",
+        "Managed Instances (environments serve many requests; no cold starts: a request without a free slot gets 429)",
+        *table(
+            ["function", "envs start", "max", "end", "slots/env", "most slots busy", "CPU avg %", "CPU max %"],
+            [
+                [
+                    name,
+                    m["environments"]["start"],
+                    m["environments"]["max"],
+                    m["environments"]["end"],
+                    m["slots"]["per_environment"],
+                    m["slots"]["max_in_use"],
+                    m["cpu"]["average"],
+                    m["cpu"]["max"],
+                ]
+                for name, m in ((n, f["managed_instances"]) for n, f in managed.items())
+            ],
+        ),
+        "",
+        *table(
+            ["function", "throttles", "slots full", "CPU", "memory", "disk"],
+            [
+                [
+                    name,
+                    f["metrics"]["Throttles"],
+                    f["metrics"]["ConcurrencyThrottles"],
+                    f["metrics"]["CPUThrottles"],
+                    f["metrics"]["MemoryThrottles"],
+                    f["metrics"]["DiskThrottles"],
+                ]
+                for name, f in managed.items()
+            ],
+        ),
+        "",
+        "Capacity providers (billed per instance-second, 60 s minimum, plus a 15 % management fee; no GB-seconds)",
+        *table(
+            ["provider", "instance", "start", "max", "end", "instance-hours", "CPU avg %", "EC2 USD", "fee USD"],
+            [
+                [
+                    name,
+                    p["instance_type"],
+                    p["instances"]["start"],
+                    p["instances"]["max"],
+                    p["instances"]["end"],
+                    p["instance_hours"],
+                    p["CPUUtilization"]["average"],
+                    f"{p['cost']['ec2_usd']:.6f}",
+                    f"{p['cost']['management_fee_usd']:.6f}",
+                ]
+                for name, p in report["capacity_providers"].items()
+            ],
+        ),
+    ]
+    return out
+
+
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     series = sim.sampler.function_series(name)  # a function with versions: all of them
     fn = sim.functions[name]
@@ -225,7 +289,10 @@ def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:
     all_throttles = series["Throttles"]
     throttles = resample(all_throttles, CHART_COLUMNS, sum)
     limits: dict[str, float] = {}
-    if fn.reserved is not None:
+    if fn.config.managed_instances is not None:
+        managed = report["functions"][name]["managed_instances"]
+        limits[f"slots at most {managed['slots']['max']}"] = managed["slots"]["max"]
+    elif fn.reserved is not None:
         limits[f"reserved {fn.reserved}"] = fn.reserved
     else:
         limits[f"unreserved pool {sim.account.unreserved_capacity}"] = sim.account.unreserved_capacity

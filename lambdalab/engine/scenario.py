@@ -19,6 +19,7 @@ from lambdalab.engine.builder.context import Context, KeyPath, duration, json_pa
 from lambdalab.engine.builder.edge import edge_associations
 from lambdalab.engine.builder.expectations import expectation
 from lambdalab.engine.builder.functions import account, check_account_concurrency, deployment, function
+from lambdalab.engine.builder.managed_instances import capacity_provider
 from lambdalab.engine.builder.mappings import check_one_mapping_per_source, mapping
 from lambdalab.engine.builder.sources import bus, check_fifo_name, check_queue_redrive, queue, stream, topic
 from lambdalab.engine.builder.traffic import check_traffic_volume, requests_sent, traffic
@@ -93,7 +94,12 @@ def _scenario(ctx: Context) -> Scenario:
     buses = {name: bus(ctx, name, b or {}) for name, b in (data.get("buses") or {}).items()}
     streams = {name: stream(ctx, name, st) for name, st in (data.get("streams") or {}).items()}
     ctx.targets.update(topic=topics, bus=buses, stream=streams)
-    functions = {name: function(ctx, name, fn or {}, account_model) for name, fn in data["functions"].items()}
+    declared = data.get("capacity_providers") or {}
+    providers = {name: capacity_provider(ctx, name, provider or {}) for name, provider in declared.items()}
+    ctx.targets["capacity_provider"] = providers
+    functions = {
+        name: function(ctx, name, fn or {}, account_model, providers) for name, fn in data["functions"].items()
+    }
     check_account_concurrency(ctx, functions, account_model)
     for q in queues.values():
         check_queue_redrive(ctx, q, queues)
@@ -127,4 +133,5 @@ def _scenario(ctx: Context) -> Scenario:
         event_source_mappings=mappings,
         deployments=deployments,
         edge=edge,
+        capacity_providers=providers,
     )

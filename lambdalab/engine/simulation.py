@@ -22,6 +22,7 @@ from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.keys import key_picker
+from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
@@ -106,9 +107,14 @@ class Simulation:
         self.account = AccountConcurrency(scenario.account.concurrency, claimed)
         self.functions: dict[str, FunctionRuntime] = {}  # each function's $LATEST, by name
         self.runtimes: dict[str, FunctionRuntime] = {}  # every version of every function, by "name" or "name:version"
+        self.providers = {name: ProviderState(cp, loop) for name, cp in scenario.capacity_providers.items()}
         for name, fn in scenario.functions.items():
             members: list[FunctionRuntime]
-            if fn.versions:
+            if fn.managed_instances is not None:
+                managed = ManagedRuntime(fn, loop, self.account, self.providers[fn.managed_instances.capacity_provider])
+                managed.counts_toward_account = scenario.account.count_managed_instances
+                members = [managed]
+            elif fn.versions:
                 family = Family()
                 members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
             else:
@@ -142,7 +148,10 @@ class Simulation:
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
         self.series_requested = series_step is not None
         for runtime in self.runtimes.values():
-            runtime.provision(runtime.config.provisioned_concurrency)
+            if isinstance(runtime, ManagedRuntime):
+                runtime.publish()
+            else:
+                runtime.provision(runtime.config.provisioned_concurrency)
         self._rand = loop.rng.random
         self.aliases: dict[tuple[str, str], AliasState] = {}
         for name, fn in scenario.functions.items():

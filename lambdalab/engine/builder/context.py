@@ -45,6 +45,13 @@ def duration(ctx: Context, path: KeyPath, value: Any, default: float = 0.0) -> f
         return default
 
 
+def positive_duration(ctx: Context, path: KeyPath, value: Any, default: float) -> float:
+    seconds = duration(ctx, path, value, default)
+    if seconds <= 0:
+        ctx.fail(path, "must be above zero")
+    return seconds
+
+
 def resolve(ctx: Context, path: KeyPath, ref: str, kinds: tuple[str, ...]) -> tuple[str, str] | None:
     """("queue", "dlq") for "dlq" or "queue:dlq", if exactly one thing of an allowed kind has that name."""
     kind, _, name = ref.partition(":") if ":" in ref else ("", "", ref)

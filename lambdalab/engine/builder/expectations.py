@@ -1,5 +1,5 @@
 """The scenario's `expect` list: each one a CloudWatch figure of the account, a function (or one of its
-versions), a queue or a stream, compared with a value when the run ends.
+versions), a queue, a stream or a capacity provider, compared with a value when the run ends.
 
 The figures an expectation may name are the report's own (`engine/metrics.py`, EXPECTABLE_*), so a
 misspelt metric is refused here rather than found missing after the run.
@@ -13,6 +13,7 @@ from typing import Any
 from lambdalab.engine.builder.context import Context, KeyPath
 from lambdalab.engine.metrics import (
     EXPECTABLE_ACCOUNT,
+    EXPECTABLE_CAPACITY_PROVIDER,
     EXPECTABLE_FUNCTION,
     EXPECTABLE_QUEUE,
     EXPECTABLE_STREAM,
@@ -26,14 +27,17 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
     path = ("expect", index)
     metric = data["metric"]
     head = metric.split(".")[0]
-    about = [key for key in ("function", "queue", "stream") if key in data]
+    about = [key for key in ("function", "queue", "stream", "capacity_provider") if key in data]
     if len(about) > 1:
-        ctx.fail(path, f"an expectation is about one function, queue or stream, not {' and '.join(about)}")
+        ctx.fail(
+            path, f"an expectation is about one function, queue, stream or capacity provider, not {' and '.join(about)}"
+        )
     known = EXPECTABLE_ACCOUNT
     for key, things, figures in (
         ("function", functions, EXPECTABLE_FUNCTION),
         ("queue", ctx.targets["queue"], EXPECTABLE_QUEUE),
         ("stream", ctx.targets["stream"], EXPECTABLE_STREAM),
+        ("capacity_provider", ctx.targets["capacity_provider"], EXPECTABLE_CAPACITY_PROVIDER),
     ):
         if key in data:
             if data[key] not in things:
@@ -62,6 +66,7 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         data.get("why", ""),
         data.get("stream"),
         data.get("version"),
+        data.get("capacity_provider"),
     )
 
 

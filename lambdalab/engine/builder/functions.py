@@ -14,9 +14,10 @@ from typing import Any
 from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
-from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
+from lambdalab.engine.builder.context import Context, KeyPath, duration, positive_duration, resolve
+from lambdalab.engine.builder.managed_instances import managed_instances
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
-from lambdalab.engine.model import Account, Alias, AsyncConfig, DeploymentPlan, Function
+from lambdalab.engine.model import Account, Alias, AsyncConfig, CapacityProvider, DeploymentPlan, Function
 from lambdalab.inputs.errors import did_you_mean
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
@@ -39,7 +40,8 @@ def account(ctx: Context, data: dict[str, Any]) -> Account:
         unreserved_minimum=minimum,
         region=data.get("region", "us-east-1"),
         account_id=data.get("account_id", "123456789012"),
-        idle_expiry=_positive(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
+        idle_expiry=positive_duration(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
+        count_managed_instances=data.get("count_managed_instances", False),
     )
 
 
@@ -48,13 +50,24 @@ def function(
     name: str,
     data: dict[str, Any],
     account: Account,
+    providers: dict[str, CapacityProvider],
     version: str = "$LATEST",
     path: KeyPath | None = None,
 ) -> Function:
     path = path or ("functions", name)
-    memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
-    _in_range(ctx, (*path, "memory"), memory, limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB", limits.QUOTAS)
-    timeout = _timeout(ctx, (*path, "timeout"), data.get("timeout"))
+    managed = (
+        managed_instances(ctx, (*path, "managed_instances"), data["managed_instances"], data, providers)
+        if "managed_instances" in data
+        else None
+    )
+    if managed is None:
+        memory = data.get("memory", limits.MEMORY_DEFAULT_MB)
+        _in_range(ctx, (*path, "memory"), memory, limits.MEMORY_MIN_MB, limits.MEMORY_MAX_MB, "MB", limits.QUOTAS)
+    else:  # checked with the other Managed Instances rules
+        memory = data.get("memory", limits.LMI_MEMORY_MIN_MB)
+        version = "$LATEST.PUBLISHED"  # what an unqualified invoke runs on LMI (LMI_SCALE)
+    timeout_max = limits.TIMEOUT_MAX_S if managed is None else limits.LMI_TIMEOUT_MAX_S
+    timeout = _timeout(ctx, (*path, "timeout"), data.get("timeout"), timeout_max)
     storage = data.get("ephemeral_storage", limits.EPHEMERAL_MIN_MB)
     _in_range(
         ctx,
@@ -93,11 +106,13 @@ def function(
         name=name,
         memory=memory,
         timeout=timeout,
-        architecture=data.get("architecture", "x86_64"),
+        architecture=data.get(
+            "architecture", "x86_64" if managed is None else providers[managed.capacity_provider].architecture
+        ),
         ephemeral_storage=storage,
         reserved_concurrency=reserved,
         provisioned_concurrency=provisioned,
-        idle_expiry=_positive(ctx, (*path, "idle_expiry"), data.get("idle_expiry"), account.idle_expiry),
+        idle_expiry=positive_duration(ctx, (*path, "idle_expiry"), data.get("idle_expiry"), account.idle_expiry),
         environment=environment,
         behaviour=model,
         async_config=_async_config(ctx, (*path, "async"), data.get("async") or {}),
@@ -108,14 +123,21 @@ def function(
         role_policies=role_policies,
         role_trust=role_trust,
         version=version,
+        runtime=data.get("runtime", "python3.13"),
+        managed_instances=managed,
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
-        fn = _versions_and_aliases(ctx, fn, data, account, path)
+        fn = _versions_and_aliases(ctx, fn, data, account, providers, path)
     return fn
 
 
 def _versions_and_aliases(
-    ctx: Context, fn: Function, data: dict[str, Any], account: Account, path: KeyPath
+    ctx: Context,
+    fn: Function,
+    data: dict[str, Any],
+    account: Account,
+    providers: dict[str, CapacityProvider],
+    path: KeyPath,
 ) -> Function:
     """Published versions (a snapshot of $LATEST with what the scenario says differed then) and aliases
     (https://docs.aws.amazon.com/lambda/latest/dg/configuration-versions.html).
@@ -136,6 +158,7 @@ def _versions_and_aliases(
             fn.name,
             {**latest, **(overrides or {})},
             account,
+            providers,
             version=str(number),
             path=(*path, "versions", number),
         )
@@ -192,13 +215,6 @@ def _alias(ctx: Context, path: KeyPath, name: str, spec: dict[str, Any], version
     return Alias(name, version, tuple(routing))
 
 
-def _positive(ctx: Context, path: KeyPath, value: Any, default: float) -> float:
-    seconds = duration(ctx, path, value, default)
-    if seconds <= 0:
-        ctx.fail(path, "must be above zero")
-    return seconds
-
-
 def _in_range(ctx: Context, path: KeyPath, value: int | float, low: float, high: float, unit: str, source: str) -> None:
     if value < low:
         ctx.fail(path, f"{value:g} is below the Lambda minimum of {low:g} {unit} ({source})")
@@ -206,7 +222,7 @@ def _in_range(ctx: Context, path: KeyPath, value: int | float, low: float, high:
         ctx.fail(path, f"{value:g} is above the Lambda maximum of {high:g} {unit} ({source})")
 
 
-def _timeout(ctx: Context, path: KeyPath, value: Any) -> float:
+def _timeout(ctx: Context, path: KeyPath, value: Any, maximum: int) -> float:
     if value is None:
         return float(limits.TIMEOUT_DEFAULT_S)
     seconds = duration(ctx, path, value, float(limits.TIMEOUT_DEFAULT_S))
@@ -214,10 +230,10 @@ def _timeout(ctx: Context, path: KeyPath, value: Any) -> float:
         ctx.fail(
             path,
             f"{value!r} is {seconds:g} s; Lambda's timeout is a whole number of seconds, "
-            f"{limits.TIMEOUT_MIN_S} to {limits.TIMEOUT_MAX_S} ({limits.QUOTAS})",
+            f"{limits.TIMEOUT_MIN_S} to {maximum} ({limits.QUOTAS})",
         )
     else:
-        _in_range(ctx, path, seconds, limits.TIMEOUT_MIN_S, limits.TIMEOUT_MAX_S, "seconds", limits.QUOTAS)
+        _in_range(ctx, path, seconds, limits.TIMEOUT_MIN_S, maximum, "seconds", limits.QUOTAS)
     return seconds
 
 
