@@ -420,7 +420,11 @@ class ManagedRuntime(FunctionRuntime):
                 self.pending += 1
                 self.loop.at(self.loop.now + provider.scaling_delay, self._add_environment, True)  # scaled
         elif wanted < now_count:
-            idle = sorted((ee for ee in self.ees if ee.in_use == 0), key=lambda ee: (ee.last_used, ee.id))
+            # Idle ones, from the emptiest instances first, so that instances empty and stop.
+            idle = sorted(
+                (ee for ee in self.ees if ee.in_use == 0),
+                key=lambda ee: (ee.instance.environments, ee.last_used, ee.id),
+            )
             for ee in idle[: now_count - wanted]:
                 self._remove_environment(ee)
         if self.loop.listeners and wanted != now_count:

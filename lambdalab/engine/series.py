@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
+
 if TYPE_CHECKING:
     from lambdalab.engine.environments import FunctionRuntime
 
@@ -24,9 +26,15 @@ class SeriesSampler:
 
     COUNTERS = ("invocations", "errors", "throttles", "cold_starts")  # FunctionMetrics attributes
 
-    def __init__(self, step: float, functions: list[FunctionRuntime]):
+    def __init__(self, step: float, functions: list[FunctionRuntime], providers: dict[str, ProviderState]):
         self.step = step
         self.functions = functions
+        # Managed Instances: environments of many slots, and the instances under them
+        self.managed = {f.name: f for f in functions if isinstance(f, ManagedRuntime)}
+        self.slots_in_use: dict[str, list[int]] = {name: [] for name in self.managed}
+        self.cpu: dict[str, list[float]] = {name: [] for name in self.managed}
+        self.providers = providers
+        self.instances: dict[str, list[int]] = {name: [] for name in providers}
         self.members: dict[str, list[FunctionRuntime]] = {}  # function name -> its runtimes ($LATEST first)
         for f in functions:
             self.members.setdefault(f.config.name, []).append(f)
@@ -45,7 +53,13 @@ class SeriesSampler:
         for f in self.functions:
             self.concurrency[f.name].append(f.metrics.step_max_busy)
             f.metrics.step_max_busy = f.busy
-            self.environments[f.name].append(len(f.environments))
+            managed = self.managed.get(f.name)
+            if managed is None:
+                self.environments[f.name].append(len(f.environments))
+            else:
+                self.environments[f.name].append(len(managed.ees))
+                self.slots_in_use[f.name].append(managed.slots_in_use)
+                self.cpu[f.name].append(round(managed.cpu_gauge.value, 2))
             self.waiting[f.name].append(len(f.async_state.waiting))
             now = tuple(getattr(f.metrics, c) for c in self.COUNTERS)
             for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
@@ -55,6 +69,8 @@ class SeriesSampler:
                 age = f.metrics.step_iterator_age_ms
                 self.iterator_age.setdefault(f.name, []).append(round(age) if age >= 0 else None)
                 f.metrics.step_iterator_age_ms = -1.0
+        for name, provider in self.providers.items():
+            self.instances[name].append(len(provider.instances))
         for name, peaks in self.family_concurrency.items():
             family = self.members[name][0].family
             assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
@@ -86,6 +102,11 @@ class SeriesSampler:
             "Throttles": self.counts[name]["throttles"],
             "ColdStarts": self.counts[name]["cold_starts"],
             **({"IteratorAge": self.iterator_age[name]} if name in self.iterator_age else {}),
+            **(
+                {"slots_in_use": self.slots_in_use[name], "CPUUtilization": self.cpu[name]}
+                if name in self.managed
+                else {}
+            ),
         }
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,4 +114,9 @@ class SeriesSampler:
             "step_s": self.step,
             "t_s": [round(t, 6) for t in self.times],
             "functions": {name: self.function_series(name) for name in self.members},
+            **(
+                {"capacity_providers": {name: {"instances": counts} for name, counts in self.instances.items()}}
+                if self.providers
+                else {}
+            ),
         }

@@ -145,7 +145,9 @@ class Simulation:
         self.mappings = [self._mapping(m) for m in scenario.event_source_mappings if m.enabled]
         for stream in self.streams.values():
             stream.write_backlog(key_picker(None))
-        self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
+        self.sampler = SeriesSampler(
+            series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()), self.providers
+        )
         self.series_requested = series_step is not None
         for runtime in self.runtimes.values():
             if isinstance(runtime, ManagedRuntime):
