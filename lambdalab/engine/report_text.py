@@ -225,8 +225,9 @@ def _windows(stream: str, windows: dict[str, Any]) -> str:
     counts = windows["records"]
     shown = ", ".join(f"{n:,}" for n in counts[:WINDOWS_SHOWN]) + (", ..." if len(counts) > WINDOWS_SHOWN else "")
     return (
-        f"Tumbling windows on {stream}: {windows['closed']:,} closed over its shards ({windows['terminated_early']:,} ended early "
-        f"by a state over 1 MB) by {windows['final_invocations']:,} final invocation(s)"
+        f"Tumbling windows on {stream}: {windows['closed']:,} closed over its shards "
+        f"({windows['terminated_early']:,} ended early by a state over 1 MB) "
+        f"by {windows['final_invocations']:,} final invocation(s)"
         + (f"; records per closed window: {shown}" if counts else "")
     )
 
