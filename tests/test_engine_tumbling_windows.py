@@ -9,11 +9,12 @@ to 1 MB per shard, the event's window fields, `{"state": ..., "batchItemFailures
 from __future__ import annotations
 
 import json
-import math
 from datetime import datetime, timezone
 from pathlib import Path
 
 from engine_helpers import Run, report_json, simulate
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lambdalab.engine.destinations import EPOCH_MS
 from lambdalab.engine.explain import sentence
@@ -72,7 +73,7 @@ def printed(run: Run) -> list[dict]:
 
 
 def window_of(t: float, length: int) -> int:
-    return math.floor((EPOCH_S + t) / length)
+    return int((EPOCH_S + t) // length)  # as the engine computes it
 
 
 # --- windows and batches --------------------------------------------------------------------------------
@@ -177,6 +178,54 @@ def test_a_mapping_without_a_window_has_no_windows_in_its_report():
     run = window_run("batch_size: 10", "burst: 3, at: 0s, event: {n: 1}")
     assert "windows" not in run.report["streams"]["clicks"]
     assert not finals(run)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    length=st.sampled_from([1, 3, 7, 11, 60]),
+    shards=st.integers(1, 3),
+    factor=st.integers(1, 3),
+    batch=st.integers(1, 20),
+    keys=st.integers(1, 12),
+    error_rate=st.sampled_from([0.0, 0.2, 0.5]),
+    bisect=st.booleans(),
+    retries=st.sampled_from([-1, 0, 2]),
+    batching=st.sampled_from(["", ", batching_window: 3s"]),
+    seed=st.integers(0, 1000),
+)
+def test_whatever_the_settings_each_record_counts_once_in_one_window(
+    length, shards, factor, batch, keys, error_rate, bisect, retries, batching, seed
+):
+    """Every record ends in one place; each key's records succeed in order; every window closes in the end, and
+    the closed windows' counts add up to the records processed. On one shard, where a record's number tells its
+    arrival (record n at t = (n - 1) / 20 s), no batch spans two windows."""
+    errors = f", errors: {{rate: {error_rate}}}" if error_rate else ""
+    run = window_run(
+        f"tumbling_window: {length}, batch_size: {batch}, parallelization_factor: {factor}, "
+        f"bisect_on_error: {str(bisect).lower()}, maximum_retry_attempts: {retries}{batching}",
+        f"rate: 20/s, for: 10s, partition_keys: {keys}, event: {{n: 1}}",
+        function=f"behaviour: {{init: 0ms, duration: 50ms{errors}}}",
+        stream=f"{{type: kinesis, shards: {shards}}}",
+        duration="10m",
+        seed=seed,
+    )
+    figures = run.report["streams"]["clicks"]["records"]
+    assert sum(figures.values()) == 200 and figures["in_flight"] == figures["unread"] == 0
+    ok = {d["request_id"] for _, d in run.of("invoke_end") if d["error"] is None}
+    last: dict[str, int] = {}
+    for _, b in run.of("batch"):
+        if b["request_id"] in ok:
+            for number, key in zip(b["records"], b["keys"]):
+                assert number > last.get(key, 0)
+                last[key] = number
+        if shards == 1:
+            assert len({window_of((n - 1) / 20, length) for n in b["records"]}) == 1, b["records"]
+    figures_w = windows(run)
+    assert all(lane.open is None for lane in run.sim.streams["clicks"].consumer.lanes)
+    assert sum(figures_w["records"]) == figures["processed"]
+    assert figures_w["closed"] <= figures_w["final_invocations"] and figures_w["terminated_early"] == 0
+    if not error_rate:
+        assert figures_w["closed"] == figures_w["final_invocations"]
 
 
 # --- real code: the event's fields and the state it returns ---------------------------------------------
