@@ -306,3 +306,8 @@ def test_a_response_without_state_is_a_failed_invocation():
     assert figures["closed"] == 0 and figures["final_invocations"] == 51  # from t = 10 s, one every 100 ms
     assert run.outcomes()["in_flight"] == 1  # the last one, when the run ends
     assert run.outcomes()["retried"] == 1 + 50  # the batch's one retry, and every final invocation that ended
+    t, failed = finals(run)[0]
+    assert failed["outcome"] == "retrying" and failed["attempts"] == 1
+    assert "failed at t=10.10 s (attempt 1): the shard tries it again" in sentence(
+        "window_final_done", t, failed, run.sim.scenario
+    )
