@@ -118,6 +118,12 @@ STREAM_RECORD_AGE_MAX_S = 604_800.0  # 7 days
 # them 24 hours (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Streams.html).
 STREAM_RETENTION_DEFAULT_S = 86_400.0
 KINESIS_RETENTION_MAX_S = 365 * 86_400.0
+# Tumbling windows (KIN_WINDOWS, DDB_WINDOWS): TumblingWindowInSeconds up to 900 (ESM; 0 means none); the state
+# passed between a shard's invocations may be 1 MB, beyond which Lambda ends the window early.
+KIN_WINDOWS = "https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html"
+DDB_WINDOWS = "https://docs.aws.amazon.com/lambda/latest/dg/services-ddb-windows.html"
+TUMBLING_WINDOW_MAX_S = 900
+TUMBLING_STATE_MAX_BYTES = 1024 * 1024
 # A FIFO queue's mapping takes at most 10 messages a batch (ESM).
 SQS_FIFO_BATCH_MAX = 10
 

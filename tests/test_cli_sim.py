@@ -228,12 +228,13 @@ BAD = {
     ),
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
-    "planned-feature": (
+    "waits-for-a-feature": (
         "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
         "streams: {clicks: {type: kinesis}}\n"
         "event_source_mappings:\n"
-        "  - {source: stream:clicks, function: api, starting_position: LATEST, tumbling_window: 30s}\n",
-        r"^{f}:7:71: event_source_mappings\[0\].tumbling_window: tumbling windows are not simulated yet",
+        "  - {source: stream:clicks, function: api, starting_position: LATEST}\n"
+        "  - {source: stream:clicks, function: api, starting_position: TRIM_HORIZON}\n",
+        r"^{f}:8:6: event_source_mappings\[1\].source: a second mapping reading stream clicks is not simulated yet",
     ),
 }
 

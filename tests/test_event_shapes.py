@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import textwrap
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent, KinesisStreamEvent
 from aws_lambda_powertools.utilities.parser.models import (
     AlbModel,
     APIGatewayProxyEventModel,
@@ -47,6 +49,11 @@ def dump(event, context):
 def fails(event, context):
     print({MARK!r} + json.dumps(event))
     raise ValueError("this batch cannot be processed")
+
+
+def keeps_state(event, context):
+    print({MARK!r} + json.dumps(event))
+    return {{"state": {{"seen": event["state"].get("seen", 0) + len(event["Records"])}}}}
 """
 
 # Who may invoke `f`, for the sources that call it through its resource-based policy.
@@ -341,6 +348,43 @@ maximum_retry_attempts: 0, on_failure: "queue:failures"}]
     messages = list(sim.queues["failures"].messages)
     assert len(messages) == 1
     DynamoDBStreamLambdaOnFailureDestinationModel.model_validate(messages[0]["body"])
+
+
+# Powertools has no parser model for a tumbling window's event (3.37: its Kinesis and DynamoDB models read the
+# records only); its event source data classes read the window's fields, as a handler using them would.
+WINDOWED = {
+    "kinesis": (SOURCES["kinesis"][0], KinesisDataStreamModel, KinesisStreamEvent),
+    "dynamodb": (SOURCES["dynamodb"][0], DynamoDBStreamModel, DynamoDBStreamEvent),
+}
+
+
+@pytest.mark.parametrize("source", WINDOWED)
+def test_a_tumbling_windows_event_parses_and_carries_the_window(tmp_path, source):
+    """https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html: the records, and `window`
+    (start, end), `state`, `shardId`, `eventSourceARN`, `isFinalInvokeForWindow`, `isWindowTerminatedEarly`."""
+    parts, model, data_class = WINDOWED[source]
+    parts = parts.replace("starting_position: TRIM_HORIZON", "starting_position: TRIM_HORIZON, tumbling_window: 10s")
+    events, sim = run_scenario(tmp_path, parts, handler="keeps_state")
+    (stream,) = sim.streams.values()
+    assert events and not events[-1]["Records"]  # the last window's final invocation
+    for raw in events:
+        model.model_validate(raw)
+        event = data_class(raw)
+        window = event.window
+        assert window is not None
+        start, end = (datetime.fromisoformat(t.replace("Z", "+00:00")) for t in (window.start, window.end))
+        assert (end - start).total_seconds() == 10 and start.timestamp() % 10 == 0
+        assert isinstance(event.state, dict) and event.event_source_arn == stream.arn
+        assert event.shard_id is not None and event.shard_id.startswith("shardId-")
+        assert event.is_final_invoke_for_window is (not raw["Records"]) and event.is_window_terminated_early is False
+        for record in raw["Records"]:
+            assert record["eventSourceARN"] == stream.arn
+            if source == "kinesis":
+                assert record["eventID"].startswith(event.shard_id + ":")
+    # Each shard's final invocation gets the state its batches built: here, how many records they held.
+    finals = {e["shardId"]: e["state"]["seen"] for e in events if e["isFinalInvokeForWindow"]}
+    read = {shard: sum(len(e["Records"]) for e in events if e["shardId"] == shard) for shard in finals}
+    assert finals == read and sum(read.values()) == stream.written
 
 
 # --- the shipped sample events --------------------------------------------------------------------

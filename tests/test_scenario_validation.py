@@ -218,3 +218,33 @@ def test_a_run_has_bounds_so_a_typo_is_an_error_not_a_run_that_never_ends():
         "(10,000,000): a lower rate or a shorter 'for'"
     ) in msgs[2]
     assert len(msgs) == 3  # counted until the first item over the bound, which is enough to know what to fix
+
+
+def test_tumbling_windows_are_for_streams_in_whole_seconds_up_to_15_minutes():
+    msgs = problems(f"""\
+        duration: 1m
+        functions: {{f: {{{FUNCTION}}}}}
+        queues: {{orders: {{}}}}
+        streams: {{a: {{type: kinesis}}, b: {{type: dynamodb}}, c: {{type: kinesis}}, d: {{type: kinesis}}}}
+        event_source_mappings:
+          - {{source: queue:orders, function: f, tumbling_window: 1m}}
+          - {{source: stream:a, function: f, starting_position: LATEST, tumbling_window: 16m}}
+          - {{source: stream:b, function: f, starting_position: LATEST, tumbling_window: 1500ms}}
+          - {{source: stream:c, function: f, starting_position: LATEST, tumbling_window: 15m}}
+          - {{source: stream:d, function: f, starting_position: LATEST}}
+        expect:
+          - {{stream: d, metric: windows.closed, op: ">", value: 0}}
+          - {{stream: c, metric: windows.open, op: ">", value: 0}}
+          - {{stream: c, metric: windows.closed, op: ">", value: 0}}
+        """)
+    assert msgs == [
+        "s.yaml:6:41: event_source_mappings[0].tumbling_window: tumbling_window applies only to Kinesis and DynamoDB "
+        "Streams mappings (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)",
+        "s.yaml:7:64: event_source_mappings[1].tumbling_window: 960 s is above the maximum of 900 s (15m) "
+        "(https://docs.aws.amazon.com/lambda/latest/dg/services-kinesis-windows.html)",
+        "s.yaml:8:64: event_source_mappings[2].tumbling_window: 1.5 s: a tumbling window is a whole number of "
+        "seconds (https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html)",
+        "s.yaml:12:17: expect[0].metric: windows.closed: stream d has no mapping with a tumbling_window, so no "
+        "windows to count",
+        "s.yaml:13:17: expect[1].metric: windows has the parts: closed, terminated_early, final_invocations",
+    ]

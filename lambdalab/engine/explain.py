@@ -24,6 +24,7 @@ EXPLAINED = (
     "batch_discarded",
     "cold_start",
     "batch_done",
+    "window_final_done",
     "redrive",
     "deployment",
     "edge_answer",
@@ -67,6 +68,8 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         )
     if kind == "batch_done":
         return _batch_done(data, at)
+    if kind == "window_final_done":
+        return _window_final_done(data, at)
     if kind == "redrive":
         return (
             f"message {data.get('message')} of queue {data.get('queue')} went to its dead-letter queue "
@@ -115,6 +118,20 @@ def _why_throttled(data: dict[str, Any], scenario: Any) -> str:
     else:
         why = "the function was adding environments faster than Lambda's scaling rate allows"
     return f"{why} ({reason})"
+
+
+def _window_final_done(data: dict[str, Any], at: str) -> str:
+    start, end = data.get("window") or (0.0, 0.0)
+    where = f"shard {data.get('shard')}" + (f" part {data.get('part')}" if data.get("part") else "")
+    what = f"the final invocation {data.get('request_id')} of the tumbling window t={start:g}-{end:g} s on {where}" + (
+        " (ended early: its state passed 1 MB)" if data.get("early") else ""
+    )
+    if data.get("outcome") == "closed":
+        return f"{what} succeeded {at}: the window closes with {data.get('records')} record(s) and a fresh state."
+    return (
+        f"{what} failed {at} (attempt {data.get('attempts')}): the shard tries it again and reads nothing newer "
+        "meanwhile."
+    )
 
 
 def _batch_done(data: dict[str, Any], at: str) -> str:

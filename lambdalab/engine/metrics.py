@@ -74,18 +74,21 @@ EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {
     )
 }
 EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {
-    name: ()
-    for name in (
-        "IncomingRecords",
-        "IteratorAge",
-        "processed",
-        "to_on_failure",
-        "discarded",
-        "expired",
-        "skipped",
-        "in_flight",
-        "unread",
-    )
+    **{
+        name: ()
+        for name in (
+            "IncomingRecords",
+            "IteratorAge",
+            "processed",
+            "to_on_failure",
+            "discarded",
+            "expired",
+            "skipped",
+            "in_flight",
+            "unread",
+        )
+    },
+    "windows": ("closed", "terminated_early", "final_invocations"),  # a mapping with a tumbling window
 }
 EXPECTABLE_CAPACITY_PROVIDER: dict[str, tuple[str, ...]] = {
     "instances": ("start", "max", "end", "time_average"),

@@ -255,6 +255,7 @@ class EventSourceMapping:
     on_failure: str | None = None  # "queue:NAME" or "topic:NAME"
     starting_position: str = "TRIM_HORIZON"
     starting_position_time: float = 0.0  # AT_TIMESTAMP: virtual seconds (negative: before the run)
+    tumbling_window: int = 0  # seconds; 0: none
 
 
 @dataclass(frozen=True)

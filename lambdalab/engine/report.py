@@ -18,6 +18,7 @@ from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.metrics import Gauge, Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
+from lambdalab.engine.windows import window_figures
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD, LMI_MANAGEMENT_FEE
 
 OPERATORS = {
@@ -255,13 +256,17 @@ def _queue(queue: Any, run_s: float) -> dict[str, Any]:
 def _stream(stream: Any, run_s: float) -> dict[str, Any]:
     """A stream's records: written (Kinesis's IncomingRecords), and where each one is at the end."""
     mapping = stream.consumer
-    return {
+    out = {
         "type": stream.kind,
         "shards": stream.config.shards,
         "IncomingRecords": stream.written,
         "IteratorAge": round(mapping.fn.metrics.iterator_age_ms, 3) if mapping else None,
         "records": mapping.figures(run_s) if mapping else {"unread": stream.written},
     }
+    windows = window_figures(mapping) if mapping else None
+    if windows is not None:  # a mapping with a tumbling window
+        out["windows"] = windows
+    return out
 
 
 def _edge(trigger: EdgeTrigger | CloudFrontFunctionTrigger) -> dict[str, Any]:
@@ -302,6 +307,9 @@ def lookup_figure(
         return report["queues"][queue].get(metric)
     if stream is not None:
         figures = report["streams"][stream]
+        head, _, part = metric.partition(".")
+        if part:  # windows.closed, ...
+            return figures.get(head, {}).get(part)
         return figures.get(metric, figures["records"].get(metric))
     if function is None:
         return report["account"].get(metric)

@@ -11,6 +11,7 @@ from lambdalab.tables import table
 
 CHART_HEIGHT = 6
 THROTTLE_LABEL = "429s"
+WINDOWS_SHOWN = 12  # closed windows whose record counts the text report lists
 
 
 def render(sim: Simulation, report: dict[str, Any]) -> str:
@@ -175,6 +176,7 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
                 ],
             ),
         ]
+        out += [_windows(name, st["windows"]) for name, st in report["streams"].items() if "windows" in st]
     for name in functions:
         out += ["", *_charts(sim, name, report)]
     account = report["account"]
@@ -280,6 +282,18 @@ def _managed_instances(report: dict[str, Any]) -> list[str]:
         ),
     ]
     return out
+
+
+def _windows(stream: str, windows: dict[str, Any]) -> str:
+    """One line on a stream mapping's tumbling windows."""
+    counts = windows["records"]
+    shown = ", ".join(f"{n:,}" for n in counts[:WINDOWS_SHOWN]) + (", ..." if len(counts) > WINDOWS_SHOWN else "")
+    return (
+        f"Tumbling windows on {stream}: {windows['closed']:,} closed over its shards "
+        f"({windows['terminated_early']:,} ended early by a state over 1 MB) "
+        f"by {windows['final_invocations']:,} final invocation(s)"
+        + (f"; records per closed window: {shown}" if counts else "")
+    )
 
 
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:

@@ -17,7 +17,7 @@ from typing import Any
 
 from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path
 from lambdalab.engine.builder.edge import edge_associations
-from lambdalab.engine.builder.expectations import expectation
+from lambdalab.engine.builder.expectations import check_window_expectations, expectation
 from lambdalab.engine.builder.functions import account, check_account_concurrency, deployment, function
 from lambdalab.engine.builder.managed_instances import capacity_provider
 from lambdalab.engine.builder.mappings import check_one_mapping_per_source, mapping
@@ -115,6 +115,7 @@ def _scenario(ctx: Context) -> Scenario:
         mapping(ctx, i, m, functions, account_model) for i, m in enumerate(data.get("event_source_mappings") or [])
     )
     check_one_mapping_per_source(ctx, mappings)
+    check_window_expectations(ctx, expect, mappings)
     deployments = tuple(deployment(ctx, i, d, functions) for i, d in enumerate(data.get("deployments") or []))
     return Scenario(
         name=data.get("name") or Path(ctx.doc.name).stem,

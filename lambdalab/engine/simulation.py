@@ -30,6 +30,7 @@ from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.traffic import Generator
+from lambdalab.engine.windows import WindowedStreamMapping
 from lambdalab.iam import Decision
 
 CHART_COLUMNS = 60  # the text report's charts, and the default sampling step (duration / 60)
@@ -203,7 +204,7 @@ class Simulation:
                 region,
                 account_id,
             )
-        return StreamMapping(
+        return (WindowedStreamMapping if m.tumbling_window else StreamMapping)(
             m,
             self.streams[m.source],
             fn,

@@ -129,6 +129,8 @@ class Lane:
 
 
 class StreamMapping:
+    lane_type = Lane  # a tumbling window's mapping keeps more per lane (engine/windows.py)
+
     def __init__(
         self,
         config: EventSourceMapping,
@@ -153,7 +155,7 @@ class StreamMapping:
         self.region, self.account_id = region, account_id
         self.role_arn = f"arn:aws:iam::{account_id}:role/{fn.config.name}-role"  # the event's invokeIdentityArn
         self.factor = config.parallelization_factor
-        self.lanes = [Lane(s, p) for s in range(stream.config.shards) for p in range(self.factor)]
+        self.lanes = [self.lane_type(s, p) for s in range(stream.config.shards) for p in range(self.factor)]
         self.interval = limits.STREAM_POLL_S[stream.kind]
         self.retention = stream.config.retention
         self.start_from = {"TRIM_HORIZON": float("-inf"), "LATEST": 0.0}.get(
@@ -210,31 +212,41 @@ class StreamMapping:
         if lane.poll_at != when:
             return  # superseded by an earlier poll
         lane.poll_at = None
-        if lane.busy:
-            return
-        now = self.loop.now
+        if not lane.busy:
+            self._serve(lane, self.loop.now)
+
+    def _serve(self, lane: Lane, now: float) -> None:
+        """Give the function the lane's next batch: the one being retried, or a new one read from its records."""
         self._drop_old(lane, now)
         if not lane.batches:
-            pending = lane.pending
-            if not pending:
+            batch = self._read(lane, now, self.config.batch_size)
+            if batch is None:
                 return
-            size, window = self.config.batch_size, self.config.batching_window
-            if (
-                window > 0
-                and len(pending) < size
-                and not self.room.overflows(lane.pending_bytes)
-                and now < pending[0].arrived_at + window
-            ):
-                self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
-                return
-            batch: list[StreamRecord]
-            admits, batch = self.room.start().admits, []
-            while pending and len(batch) < size and admits(pending[0].size):
-                batch.append(pending.popleft())
-            lane.pending_bytes -= self.room.used()
             lane.batches.append(batch)
             lane.attempts = 0
         self._invoke(lane, lane.batches[0], now)
+
+    def _read(self, lane: Lane, now: float, size: int) -> list[StreamRecord] | None:
+        """Up to `size` of the lane's waiting records as a new batch, or None while the batching window waits
+        for more (or nothing waits)."""
+        pending = lane.pending
+        if not pending:
+            return None
+        window = self.config.batching_window
+        if (
+            window > 0
+            and len(pending) < size
+            and not self.room.overflows(lane.pending_bytes)
+            and now < pending[0].arrived_at + window
+        ):
+            self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
+            return None
+        batch: list[StreamRecord]
+        admits, batch = self.room.start().admits, []
+        while pending and len(batch) < size and admits(pending[0].size):
+            batch.append(pending.popleft())
+        lane.pending_bytes -= self.room.used()
+        return batch
 
     def _drop_old(self, lane: Lane, now: float) -> None:
         """Records past the retention are gone from the stream; records past the mapping's maximum age are
@@ -263,7 +275,9 @@ class StreamMapping:
 
     # --- one batch ------------------------------------------------------------------------------
 
-    def _invoke(self, lane: Lane, batch: list[StreamRecord], now: float) -> None:
+    def _start(self, lane: Lane, now: float) -> Environment | None:
+        """An environment for the lane's next invocation (its request number is `lane.last_request`), or None
+        when it is throttled: then the lane polls again."""
         fn = self.fn
         number = lane.last_request = self.loop.next_id()
         fn.outcomes.requests += 1
@@ -272,10 +286,17 @@ class StreamMapping:
             count_throttle(fn, self.loop, number, self.stream.kind, got)
             fn.outcomes.throttled += 1
             self._poll_at(lane, self._next_poll(now + self.interval / 2))
-            return
+            return None
         lane.busy = True
         fn.outcomes.sync_in_flight += 1
-        event = self.event(batch) if self.needs_event else None
+        return got  # type: ignore[return-value]  # an Environment: no narrowing on __class__
+
+    def _invoke(self, lane: Lane, batch: list[StreamRecord], now: float) -> None:
+        got = self._start(lane, now)
+        if got is None:
+            return
+        fn, number = self.fn, lane.last_request
+        event = self._event(lane, batch) if self.needs_event else None
         modelled = None
         if self.config.report_batch_item_failures and fn.real is None and self.item_matches:
             # The modelled code reports the first record it fails on; no `when` rule fails the invocation.
@@ -297,7 +318,7 @@ class StreamMapping:
                     "keys": [r.key for r in batch],
                 },
             )
-        fn.begin(got, number, event, self._done)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__
+        fn.begin(got, number, event, self._done)
 
     def _done(self, env: Environment) -> None:
         lane, batch, modelled = self.batches.pop(env.request)
@@ -315,12 +336,7 @@ class StreamMapping:
             failed_from: int | None = 0
         else:
             fn.outcomes.succeeded += 1
-            if not self.config.report_batch_item_failures:
-                failed_from = None
-            elif modelled is not None or fn.real is None:
-                failed_from = modelled
-            else:
-                failed_from = self._reported(env.response, batch)
+            failed_from = self._failed_from(env, lane, batch, modelled)
         if failed_from is None:
             lane.batches.popleft()
             self.processed += len(batch)
@@ -346,6 +362,15 @@ class StreamMapping:
             )
         if lane.batches or lane.pending:
             self._poll_at(lane, now)
+
+    def _failed_from(self, env: Environment, lane: Lane, batch: list[StreamRecord], modelled: int | None) -> int | None:
+        """Where a batch the function returned from failed (None: it all succeeded): the modelled code's first
+        failing record, or the real code's partial batch response."""
+        if not self.config.report_batch_item_failures:
+            return None
+        if modelled is not None or self.fn.real is None:
+            return modelled
+        return self._reported(env.response, batch)
 
     def _failed(self, lane: Lane, rest: list[StreamRecord]) -> str:
         """A batch failed from `rest` on: split it, retry it or give it up. Returns which, for the trace."""
@@ -439,6 +464,10 @@ class StreamMapping:
                 "streamArn": stream.arn,
             },
         }
+
+    def _event(self, lane: Lane, batch: list[StreamRecord]) -> dict[str, Any]:
+        """The event of one invocation for `lane` (a tumbling window adds its own fields)."""
+        return self.event(batch)
 
     def event(self, batch: list[StreamRecord]) -> dict[str, Any]:
         """The event Lambda sends for a batch (the shapes in assets/events/kinesis.json and dynamodb-stream.json)."""

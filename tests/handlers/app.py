@@ -248,3 +248,44 @@ def fits_the_payload_limit(event, context):
     size = len(json.dumps(event).encode())
     assert size <= 6 * 1024 * 1024, f"{size} bytes"
     return {"batchItemFailures": []}
+
+
+WINDOW_FLAKY_SEEN = set()  # sequence numbers that already failed once in this environment
+WINDOW_FINAL_FAILED = []  # whether a final invocation has failed once in this environment
+
+
+def window_sum(event, context):
+    """A tumbling window's aggregate: counts the window's Kinesis records and sums their `n` in its state. It
+    prints each event without its records' data (WINDOW ...), fails the first try of a record marked flaky and
+    the first final invocation it gets, so that a test sees what Lambda passes on after a failure."""
+    seen = {key: value for key, value in event.items() if key != "Records"}
+    seen["sequence_numbers"] = [r["kinesis"]["sequenceNumber"] for r in event["Records"]]
+    print("WINDOW " + json.dumps(seen))
+    state = dict(event["state"])
+    if event["isFinalInvokeForWindow"] and not WINDOW_FINAL_FAILED:
+        WINDOW_FINAL_FAILED.append(True)
+        raise RuntimeError("the first final invocation fails")
+    for record in event["Records"]:
+        item = json.loads(base64.b64decode(record["kinesis"]["data"]))
+        sequence = record["kinesis"]["sequenceNumber"]
+        if item.get("flaky") and sequence not in WINDOW_FLAKY_SEEN:
+            WINDOW_FLAKY_SEEN.add(sequence)
+            raise RuntimeError(f"record {sequence} fails its first try")
+        state["count"] = state.get("count", 0) + 1
+        state["sum"] = state.get("sum", 0) + item["n"]
+    return {"state": state, "batchItemFailures": []}
+
+
+def window_big_state(event, context):
+    """Grows its state by 400,000 characters a record, so that the third record takes it past 1 MB."""
+    seen = {key: value for key, value in event.items() if key not in ("Records", "state")}
+    seen.update(records=len(event["Records"]), state_chars=len(event["state"].get("pad", "")))
+    print("WINDOW " + json.dumps(seen))
+    state = dict(event["state"])
+    state["pad"] = state.get("pad", "") + "x" * 400_000 * len(event["Records"])
+    return {"state": state}
+
+
+def window_without_state(event, context):
+    """Forgets the state: Lambda counts a response without it as a failed invocation."""
+    return {"batchItemFailures": []}

@@ -19,7 +19,7 @@ from lambdalab.engine.metrics import (
     EXPECTABLE_STREAM,
     EXPECTABLE_VERSION,
 )
-from lambdalab.engine.model import Expectation, Function
+from lambdalab.engine.model import EventSourceMapping, Expectation, Function
 from lambdalab.inputs.errors import did_you_mean
 
 
@@ -85,3 +85,16 @@ def _expected_version(
             f"it has {', '.join(versions)}{did_you_mean(data['version'], versions)}",
         )
     return EXPECTABLE_VERSION
+
+
+def check_window_expectations(
+    ctx: Context, expect: tuple[Expectation, ...], mappings: tuple[EventSourceMapping, ...]
+) -> None:
+    """`windows.*` figures exist only for a stream whose mapping has a tumbling window."""
+    windowed = {m.source for m in mappings if m.kind == "stream" and m.tumbling_window and m.enabled}
+    for e in expect:
+        if e.stream is not None and e.metric.startswith("windows.") and e.stream not in windowed:
+            ctx.fail(
+                ("expect", e.index, "metric"),
+                f"{e.metric}: stream {e.stream} has no mapping with a tumbling_window, so no windows to count",
+            )

@@ -25,6 +25,7 @@ STREAM_ONLY = (
     "on_failure",
     "starting_position",
     "starting_position_timestamp",
+    "tumbling_window",
 )
 UTC = timezone.utc  # datetime.UTC is new in Python 3.11, and lambdalab runs on 3.10
 RUN_START = datetime(2026, 1, 1, tzinfo=UTC)  # virtual time 0
@@ -141,7 +142,21 @@ def _stream_mapping(
         on_failure=on_failure,
         starting_position=position or "TRIM_HORIZON",
         starting_position_time=at,
+        tumbling_window=_tumbling_window(ctx, (*path, "tumbling_window"), data.get("tumbling_window")),
     )
+
+
+def _tumbling_window(ctx: Context, path: KeyPath, value: Any) -> int:
+    """TumblingWindowInSeconds: whole seconds up to 900, 0 for none (ESM, KIN_WINDOWS)."""
+    seconds = duration(ctx, path, value)
+    if seconds != int(seconds):
+        ctx.fail(path, f"{seconds:g} s: a tumbling window is a whole number of seconds ({limits.ESM})")
+    elif seconds > limits.TUMBLING_WINDOW_MAX_S:
+        ctx.fail(
+            path,
+            f"{seconds:g} s is above the maximum of {limits.TUMBLING_WINDOW_MAX_S} s (15m) ({limits.KIN_WINDOWS})",
+        )
+    return int(seconds)
 
 
 def _virtual_time(ctx: Context, path: KeyPath, value: Any) -> float:

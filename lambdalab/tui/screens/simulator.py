@@ -89,6 +89,7 @@ KIND_NAMES = {
     "failure": "failed",
     "delivery": "destination record",
     "batch_done": "batch ended",
+    "window_final_done": "window final invocation",
     "edge_answer": "CloudFront answer",
     "cold_start": "cold start",
 }
