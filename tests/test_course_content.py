@@ -1,4 +1,4 @@
-"""The shipped course: eleven lessons in the issue's order, each complete, all valid, readable and quizzable."""
+"""The shipped course: twelve lessons in the issue's order, each complete, all valid, readable and quizzable."""
 
 from __future__ import annotations
 
@@ -23,13 +23,14 @@ ORDER = [
     "edge-functions",
     "configuration-limits-and-cost",
     "observing-functions",
+    "beyond-one-request-per-environment",
 ]
 
 
-def test_the_course_has_the_eleven_lessons_in_order():
+def test_the_course_has_the_twelve_lessons_in_order():
     assert COURSE.errors == []
     assert [lesson.id for lesson in COURSE.lessons] == ORDER
-    assert [lesson.number for lesson in COURSE.lessons] == list(range(1, 12))
+    assert [lesson.number for lesson in COURSE.lessons] == list(range(1, 13))
 
 
 def test_the_shipped_course_validates():
@@ -42,7 +43,7 @@ def test_the_shipped_course_validates():
 def test_validate_command_passes_on_everything_shipped():
     result = run_cli("validate")
     assert result.returncode == 0, result.stdout
-    assert "checked 11 lessons, " in result.stdout and ": no problems" in result.stdout
+    assert "checked 12 lessons, " in result.stdout and ": no problems" in result.stdout
 
 
 @pytest.mark.parametrize("lesson", COURSE.lessons, ids=lambda lesson: lesson.id)
