@@ -92,7 +92,11 @@ class ProviderState:
         self.cpu_in_use = 0.0
         for _ in range(limits.LMI_INSTANCES_MIN):  # one per Availability Zone, kept (LMI_SCALE)
             self._launch()
-        self.count = Gauge(len(self.instances))  # what the run starts with
+
+    def published(self) -> None:
+        """Its functions' versions are published: the instances and vCPUs they hold are what the run starts with."""
+        self.count = Gauge(len(self.instances))
+        self.vcpus_allocated = Gauge(self.vcpus_allocated.value)
 
     @property
     def max_instances(self) -> int:

@@ -222,6 +222,7 @@ class Traffic:
     invocation: str  # "sync" or "async"
     events: tuple[Any, ...]  # payloads, used in turn
     rate: float = 0.0  # per second; 0 for a burst
+    ramp_to: float = 0.0  # per second: the rate rises linearly from `rate` to this over [start, end); 0: steady
     start: float = 0.0
     end: float = 0.0
     poisson: bool = False

@@ -155,6 +155,8 @@ class Simulation:
                 runtime.publish()
             else:
                 runtime.provision(runtime.config.provisioned_concurrency)
+        for provider in self.providers.values():
+            provider.published()
         self._rand = loop.rng.random
         self.aliases: dict[tuple[str, str], AliasState] = {}
         for name, fn in scenario.functions.items():

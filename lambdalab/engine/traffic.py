@@ -14,6 +14,23 @@ from lambdalab.engine.model import Traffic
 Send = Callable[[Any], None]  # takes one event payload
 
 
+def arrivals_by(spec: Traffic, elapsed: float) -> float:
+    """How many arrivals a rate (or a ramp from `rate` to `ramp_to`) makes in its first `elapsed` seconds."""
+    if not spec.ramp_to:
+        return spec.rate * elapsed
+    slope = (spec.ramp_to - spec.rate) / (spec.end - spec.start)
+    return spec.rate * elapsed + slope * elapsed * elapsed / 2.0
+
+
+def time_of_arrival(spec: Traffic, count: float) -> float:
+    """When, after its start, a ramp has made `count` arrivals: the inverse of arrivals_by."""
+    slope = (spec.ramp_to - spec.rate) / (spec.end - spec.start)
+    if abs(slope) < 1e-12:
+        return count / spec.rate
+    # slope/2 t^2 + rate t - count = 0, the root at or after 0 (the rate stays above 0 over the ramp)
+    return (math.sqrt(spec.rate * spec.rate + 2.0 * slope * count) - spec.rate) / slope
+
+
 class Generator:
     """Arrivals at a steady or Poisson rate over [start, end), or a burst of N at one instant."""
 
@@ -49,6 +66,8 @@ class Generator:
         spec = self.spec
         if spec.burst:
             self.loop.at(spec.start, self._burst)
+        elif spec.ramp_to:
+            RampArrivals(self).start()
         elif spec.rate > 0 and spec.end > spec.start:
             first = spec.start + (self._gap() if spec.poisson else 0.0)
             if first < spec.end:
@@ -71,3 +90,32 @@ class Generator:
         for _ in range(self.spec.burst):
             send(next(payloads))
         self.sent += self.spec.burst
+
+
+class RampArrivals:
+    """A rate that rises (or falls) linearly over the window: each arrival is placed where the ramp has made
+    one more (uniform) or one more exponential draw of arrivals (Poisson, by a change of time), so the
+    arrivals follow the rate exactly and nothing accumulates rounding."""
+
+    __slots__ = ("generator", "mass")
+
+    def __init__(self, generator: Generator):
+        self.generator = generator
+        self.mass = 0.0  # arrivals made so far, in the ramp's own count
+
+    def start(self) -> None:
+        self._schedule()
+
+    def _schedule(self) -> None:
+        generator = self.generator
+        spec = generator.spec
+        self.mass += -math.log(1.0 - generator.loop.rng.random()) if spec.poisson else (1.0 if generator.sent else 0.0)
+        if arrivals_by(spec, spec.end - spec.start) <= self.mass:
+            return
+        generator.loop.at(spec.start + time_of_arrival(spec, self.mass), self._arrive)
+
+    def _arrive(self, _: Any) -> None:
+        generator = self.generator
+        generator.send(next(generator.payloads))
+        generator.sent += 1
+        self._schedule()

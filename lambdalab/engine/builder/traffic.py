@@ -17,6 +17,7 @@ from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
 from lambdalab.engine.builder.sources import check_items
 from lambdalab.engine.model import Function, KeyRule, Traffic
+from lambdalab.engine.traffic import arrivals_by
 from lambdalab.engine.units import parse_rate
 from lambdalab.inputs.errors import did_you_mean
 
@@ -76,6 +77,7 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         ctx.fail(path, "missing required key 'for': how long the rate lasts, such as 60s")
     for a, b in (
         ("rate", "at"),
+        ("burst", "ramp_to"),
         ("burst", "for"),
         ("burst", "arrivals"),
         ("event", "events"),
@@ -110,12 +112,8 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
     start = duration(ctx, (*path, "start"), data.get("start"), 0.0)
     if has_burst:
         start = duration(ctx, (*path, "at"), data.get("at"), 0.0)
-    rate = 0.0
-    if has_rate:
-        try:
-            rate = parse_rate(data["rate"])
-        except ValueError as exc:
-            ctx.fail((*path, "rate"), str(exc))
+    rate = _rate(ctx, (*path, "rate"), data["rate"]) if has_rate else 0.0
+    ramp_to = _rate(ctx, (*path, "ramp_to"), data["ramp_to"]) if "ramp_to" in data else 0.0
     base, _, qualifier = target.partition(":") if kind not in SENT_TO else (target, "", "")
     return Traffic(
         index=index,
@@ -124,6 +122,7 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         invocation=invocation,
         events=events,
         rate=rate,
+        ramp_to=ramp_to,
         start=start,
         end=start + duration(ctx, (*path, "for"), data.get("for"), 0.0),
         poisson=data.get("arrivals") == "poisson",
@@ -154,7 +153,17 @@ def check_traffic_volume(ctx: Context, traffic: tuple[Traffic, ...], duration: f
 
 def requests_sent(traffic: Traffic, duration: float) -> float:
     """About how many requests a traffic item sends in a run of `duration` seconds."""
-    return traffic.burst if traffic.burst else traffic.rate * max(0.0, min(traffic.end, duration) - traffic.start)
+    if traffic.burst:
+        return traffic.burst
+    return arrivals_by(traffic, max(0.0, min(traffic.end, duration) - traffic.start))
+
+
+def _rate(ctx: Context, path: KeyPath, value: Any) -> float:
+    try:
+        return parse_rate(value)
+    except ValueError as exc:
+        ctx.fail(path, str(exc))
+        return 0.0
 
 
 def _key_rule(
