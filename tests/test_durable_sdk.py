@@ -44,7 +44,9 @@ TIMESTAMP_KEYS = ("StartTimestamp", "EndTimestamp", "NextAttemptTimestamp", "Sch
 def lambdalab_run(handler: str, answer: str | None = None):
     """The execution, run to its end in a worker; a callback gets `answer` (success) or is left to time out."""
     code = FunctionCode(name="orders", code_dir=HANDLERS, handler=f"workflows.{handler}", timeout_s=30)
-    execution = start_execution("us-west-2", "123456789012", "orders", "$LATEST", "execution-name", "e-1", EVENT, START_MS)
+    execution = start_execution(
+        "us-west-2", "123456789012", "orders", "$LATEST", "execution-name", "e-1", EVENT, START_MS
+    )
     with ExecutionEnvironment(code) as env:
         runs = run_execution(env, execution, lambda pending: ("success", answer) if answer else None)
     return execution, runs

@@ -76,8 +76,7 @@ def run_durable_invocation(
     before = {op["Id"]: dict(op) for op in execution.operations}
     checkpoints = execution.checkpoints
     invocation = env.invoke(event, request_id, invoked_arn=_function_arn(execution.arn), durable=_answerer(execution))
-    end_ms = execution.clock()
-    execution.clock = lambda: end_ms
+    execution.stop_clock(execution.clock())
     status = None if invocation.error else execution.finish(invocation.response)
     return DurableInvocation(
         invocation=invocation,
@@ -85,7 +84,9 @@ def run_durable_invocation(
         result=execution.result if status == "SUCCEEDED" else None,
         error=execution.error if status == "FAILED" else None,
         operations=[dict(op) for op in execution.operations],
-        checkpointed=[op["Id"] for op in execution.operations if before.get(op["Id"]) != op and op["Type"] != "EXECUTION"],
+        checkpointed=[
+            op["Id"] for op in execution.operations if before.get(op["Id"]) != op and op["Type"] != "EXECUTION"
+        ],
         checkpoints=execution.checkpoints - checkpoints,
         waiting=execution.pending() if status == "PENDING" else [],
         wake_at_ms=execution.next_wake_ms() if status == "PENDING" else None,
@@ -123,7 +124,7 @@ def run_execution(
             if run.wake_at_ms is None:
                 break
             now = max(now, run.wake_at_ms)
-            execution.clock = lambda: now
+            execution.stop_clock(now)
     return runs
 
 
@@ -138,14 +139,16 @@ def _answerer(execution: DurableExecution) -> Callable[[str, dict[str, Any]], di
 
 
 def _function_arn(execution_arn: str) -> str:
-    """The qualified function ARN an execution's ARN starts with (`arn:...:function:NAME:VERSION/durable-execution/...`)."""
+    """The qualified function ARN an execution's ARN starts with (`...:function:NAME:VERSION/durable-execution/...`)."""
     return execution_arn.split("/durable-execution/", 1)[0]
 
 
 def execution_arn(region: str, account_id: str, function: str, qualifier: str, name: str, execution_id: str) -> str:
     """A durable execution's ARN, as Lambda returns it in `X-Amz-Durable-Execution-Arn`
     (shared/reference/lambda-2026.md §2.4)."""
-    return f"arn:aws:lambda:{region}:{account_id}:function:{function}:{qualifier}/durable-execution/{name}/{execution_id}"
+    return (
+        f"arn:aws:lambda:{region}:{account_id}:function:{function}:{qualifier}/durable-execution/{name}/{execution_id}"
+    )
 
 
 def start_execution(

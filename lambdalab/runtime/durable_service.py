@@ -104,6 +104,10 @@ class DurableExecution:
 
     # --- what the caller drives -----------------------------------------------------------------
 
+    def stop_clock(self, at_ms: int) -> None:
+        """Between invocations the service's time stands where the caller puts it."""
+        self.clock = lambda: at_ms
+
     def invocation_input(self) -> dict[str, Any]:
         """The event Lambda gives the handler for the next invocation (PYSDK `DurableExecutionInvocationInput`):
         the execution's ARN, a fresh checkpoint token, every operation so far, and which ones changed since
@@ -167,7 +171,9 @@ class DurableExecution:
         for op in self.operations:
             if op["Type"] == "WAIT" and op["Status"] == "STARTED" and op["WaitDetails"]["ScheduledEndTimestamp"] <= now:
                 op.update(Status="SUCCEEDED", EndTimestamp=now)
-            elif op["Type"] == "STEP" and op["Status"] == "PENDING" and op["StepDetails"]["NextAttemptTimestamp"] <= now:
+            elif (
+                op["Type"] == "STEP" and op["Status"] == "PENDING" and op["StepDetails"]["NextAttemptTimestamp"] <= now
+            ):
                 op["Status"] = "READY"
                 del op["StepDetails"]["NextAttemptTimestamp"]
             elif op["Type"] == "CALLBACK" and op["Status"] == "STARTED" and (expiry := self._callback_expiry(op)):
@@ -250,7 +256,9 @@ class DurableExecution:
         if action not in allowed[kind]:
             raise ServiceError("InvalidParameterValueException", f"Invalid action for {kind} operation.")
         if current is not None and current["Status"] in TERMINAL:
-            raise ServiceError("InvalidParameterValueException", f"Operation {update['Id']} is already {current['Status']}")
+            raise ServiceError(
+                "InvalidParameterValueException", f"Operation {update['Id']} is already {current['Status']}"
+            )
         op = self._updated(update, current, now)
         if current is None:
             self.operations.append(op)
@@ -334,6 +342,7 @@ class DurableExecution:
                 (self._heartbeats[op["Id"]] + int(options["HeartbeatTimeoutSeconds"]) * 1000, HEARTBEAT_TIMEOUT)
             )
         return min(expiries, key=lambda expiry: expiry[0]) if expiries else None
+
 
 def _without_nones(op: Operation) -> Operation:
     """The API leaves out a field that has no value (a step's Result before it succeeds, say)."""

@@ -19,9 +19,9 @@ import subprocess
 import sys
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable
 from typing import IO, Any
 
 from lambdalab import limits
@@ -514,7 +514,10 @@ _MESSAGE_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
 # The answer to a durable SDK's API call in a function invoked without a durable execution, as Lambda refuses it.
 NOT_DURABLE = {
     "error": {
-        "Error": {"Code": "InvalidParameterValueException", "Message": "The function is not running a durable execution"},
+        "Error": {
+            "Code": "InvalidParameterValueException",
+            "Message": "The function is not running a durable execution",
+        },
         "ResponseMetadata": {"HTTPStatusCode": 400},
     }
 }

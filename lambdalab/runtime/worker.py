@@ -165,6 +165,7 @@ def main() -> None:
     send({"type": "init", "init_ms": init_ms, "error": init_error, "log": output.take()})
     if init_error:
         return
+
     def ask(question: dict[str, Any]) -> dict[str, Any]:
         """A call to the Lambda API from a durable function's SDK, answered by lambdalab (durable_client.py)."""
         send(question)
