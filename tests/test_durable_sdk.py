@@ -182,3 +182,16 @@ def test_each_invocation_reports_what_it_checkpointed_and_what_it_waits_for():
     assert early.status == "PENDING" and early.checkpointed == [] and early.wake_at_ms == first.wake_at_ms
     assert last.status == "SUCCEEDED" and last.result == '"trial ended"' and last.checkpoints == 1
     assert first.invocation.init_ms is not None and last.invocation.init_ms is None  # one warm environment
+
+
+def test_an_invocation_that_times_out_is_invoked_again_and_replays_the_cut_step():
+    code = FunctionCode(name="orders", code_dir=HANDLERS, handler="workflows.slow_first_attempt", timeout_s=2)
+    execution = start_execution("us-east-1", "123456789012", "orders", "live", "o-1", "e-1", {}, START_MS)
+    with ExecutionEnvironment(code) as env:
+        runs = run_execution(env, execution)
+    assert [run.status for run in runs] == [None, "SUCCEEDED"] and runs[0].invocation.timed_out
+    assert runs[1].invocation.init_ms is not None  # the timeout reset the environment: Init again
+    assert execution.result == "2"  # the step ran twice: once cut by the timeout, once to its end
+    [step] = [op for op in execution.operations if op["Type"] == "STEP"]
+    assert step["Status"] == "SUCCEEDED" and step["StepDetails"]["Attempt"] == 1
+    assert runs[0].checkpointed == [step["Id"]]  # its START, sent before the cut (the SDK flushes within 1 s)

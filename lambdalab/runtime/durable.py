@@ -68,25 +68,23 @@ class DurableInvocation:
 def run_durable_invocation(
     env: ExecutionEnvironment, execution: DurableExecution, request_id: str, at_ms: int
 ) -> DurableInvocation:
-    """Invoke the durable function once, at virtual time `at_ms` (epoch ms): the service first ends what is
-    due by then, the handler replays in the worker, and its checkpoints land in `execution`."""
+    """Invoke the durable function once, starting at virtual time `at_ms` (epoch ms; before Init, on a cold
+    start): the service first ends what is due by then, the handler replays in the worker, and its checkpoints
+    land in `execution`. Its timestamps are `at_ms` plus the wall time since the invocation began."""
     started = time.monotonic()
     execution.clock = lambda: at_ms + int((time.monotonic() - started) * 1000)
     event = execution.invocation_input()
-    before = {op["Id"]: dict(op) for op in execution.operations}
     checkpoints = execution.checkpoints
     invocation = env.invoke(event, request_id, invoked_arn=_function_arn(execution.arn), durable=_answerer(execution))
     execution.stop_clock(execution.clock())
-    status = None if invocation.error else execution.finish(invocation.response)
+    status = execution.finish(None if invocation.error else invocation.response)
     return DurableInvocation(
         invocation=invocation,
         status=status,
         result=execution.result if status == "SUCCEEDED" else None,
         error=execution.error if status == "FAILED" else None,
         operations=[dict(op) for op in execution.operations],
-        checkpointed=[
-            op["Id"] for op in execution.operations if before.get(op["Id"]) != op and op["Type"] != "EXECUTION"
-        ],
+        checkpointed=list(execution.written),
         checkpoints=execution.checkpoints - checkpoints,
         waiting=execution.pending() if status == "PENDING" else [],
         wake_at_ms=execution.next_wake_ms() if status == "PENDING" else None,

@@ -93,7 +93,10 @@ class DurableExecution:
         self.error: dict[str, Any] | None = None
         self.invocations = 0
         self.checkpoints = 0
-        self._token = 0  # the checkpoint token in force is f"{invocations}.{_token}"
+        self.written: list[str] = []  # ids of the operations the running (or last) invocation checkpointed
+        self._token: int | None = (
+            None  # the checkpoint token in force is f"{invocations}.{_token}"; None: no invocation
+        )
         self._seq = 0  # bumped by every change; each operation remembers the last one that touched it
         self._touched: dict[str, int] = {execution_id: 0}
         self._seen = 0  # the handler has seen every change up to this one
@@ -114,6 +117,7 @@ class DurableExecution:
         the handler last saw them."""
         self.invocations += 1
         self._token = 0
+        self.written = []
         self.complete_due()
         updated = [op["Id"] for op in self.operations if self._touched[op["Id"]] > self._seen]
         self._seen = self._seq
@@ -128,7 +132,7 @@ class DurableExecution:
         """The handler's answer to one invocation (PYSDK `DurableExecutionInvocationOutput`): SUCCEEDED and
         FAILED close the execution, PENDING leaves it to its timers and callbacks. None when the answer
         is not such an output (Lambda then treats the invocation as failed and invokes again)."""
-        self._token = -1  # this invocation's token is spent
+        self._token = None  # this invocation's token is spent
         status = output.get("Status") if isinstance(output, dict) else None
         if status == "SUCCEEDED":
             result = output.get("Result")
@@ -212,7 +216,7 @@ class DurableExecution:
         botocore's parameter names. Raises ServiceError when the service would refuse it."""
         if not isinstance(request, dict) or request.get("DurableExecutionArn") != self.arn:
             raise ServiceError("ResourceNotFoundException", "No durable execution with that ARN", 404)
-        if request.get("CheckpointToken") != self._current_token():
+        if self._token is None or request.get("CheckpointToken") != self._current_token():
             raise ServiceError("InvalidParameterValueException", "Invalid checkpoint token")
         if action == "GetDurableExecutionState":
             return {"Operations": copy.deepcopy(self.operations)}
@@ -225,7 +229,7 @@ class DurableExecution:
         terminal = False
         for update in updates:
             terminal = self._apply(update) or terminal
-        self._token += 1
+        self._token = (self._token or 0) + 1
         self.complete_due()
         fresh = [copy.deepcopy(op) for op in self.operations if self._touched[op["Id"]] > self._seen]
         self._seen = self._seq
@@ -265,6 +269,8 @@ class DurableExecution:
         else:
             self.operations[self.operations.index(current)] = op
         self._touch(op["Id"])
+        if op["Id"] not in self.written:
+            self.written.append(op["Id"])
         return False
 
     def _updated(self, update: dict[str, Any], current: Operation | None, now: int) -> Operation:

@@ -4,6 +4,9 @@ tests/test_durable_sdk.py runs each in a lambdalab worker against lambdalab's ch
 SDK testing library's local runner, and compares the operation histories.
 """
 
+import os
+import time
+
 from aws_durable_execution_sdk_python import CallbackTimeoutError, DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import (
     CallbackConfig,
@@ -98,3 +101,20 @@ def thirty_day_wait(event, context: DurableContext):
     context.step(lambda step: "trial started", name="start-trial")
     context.wait(Duration.from_days(30), name="trial")
     return context.step(lambda step: "trial ended", name="end-trial")
+
+
+@durable_execution
+def slow_first_attempt(event, context: DurableContext):
+    """The step's first run outlasts the function's timeout: Lambda invokes again, and the replay runs the cut
+    step again (at least once per retry, the SDK's default). /tmp outlives the timeout's reset, so it counts runs."""
+
+    def reserve(step):
+        with open(os.path.join(os.environ["TMPDIR"], "runs"), "a+") as runs:
+            runs.write("run\n")
+            runs.seek(0)
+            count = len(runs.readlines())
+        if count == 1:
+            time.sleep(5)
+        return count
+
+    return context.step(reserve, name="reserve")
