@@ -1,7 +1,8 @@
 """A learner's durable function, written with AWS's SDK, run in a worker against lambdalab's service.
 
-How AWS's `aws-durable-execution-sdk-python` 3.0.0 (PYSDK) works, as read from its code, and how
-lambdalab runs it:
+How AWS's `aws-durable-execution-sdk-python` 3.0.0 (PYSDK, https://github.com/aws/aws-durable-execution-sdk-python)
+works, as read from its code, and how lambdalab runs it (the concepts:
+https://docs.aws.amazon.com/lambda/latest/dg/durable-basic-concepts.html):
 
 - `@durable_execution` wraps the handler. Lambda invokes it with an event that is not the caller's
   payload but `{"DurableExecutionArn", "CheckpointToken", "InitialExecutionState": {"Operations",
@@ -12,7 +13,8 @@ lambdalab runs it:
 - It talks to the service through a client object with two calls, `checkpoint` and `get_execution_state`
   (the `DurableServiceClient` protocol); the default one, `LambdaClient`, wraps a boto3 Lambda client that
   it caches on the class and calls `CheckpointDurableExecution` and `GetDurableExecutionState`. The test
-  library's local runner (aws-durable-execution-sdk-python-testing 1.4.0, PYTEST) substitutes the client
+  library's local runner (aws-durable-execution-sdk-python-testing 1.4.0, PYTEST,
+  https://github.com/aws/aws-durable-execution-sdk-python-testing) substitutes the client
   by handing the wrapper a `DurableExecutionInvocationInputWithClient` (an event object carrying its own
   in-memory client) instead of the JSON event. lambdalab keeps the JSON event, as Lambda sends it, and
   puts its own object in the SDK's boto3-client cache instead (durable_client.py), so the SDK's own
@@ -45,7 +47,15 @@ from typing import Any
 from lambdalab.runtime.durable_service import DurableExecution, Operation, Pending, ServiceError
 from lambdalab.runtime.environment import ExecutionEnvironment, Invocation
 
-__all__ = ["DurableExecution", "DurableInvocation", "Pending", "run_durable_invocation", "run_execution"]
+__all__ = [
+    "DurableExecution",
+    "DurableInvocation",
+    "Pending",
+    "execution_arn",
+    "run_durable_invocation",
+    "run_execution",
+    "start_execution",
+]
 
 
 @dataclass

@@ -19,9 +19,10 @@ How each update becomes an operation follows AWS's local test service (aws-durab
 - CONTEXT: START / SUCCEED / FAIL -> STARTED / SUCCEEDED / FAILED, `ContextDetails` from the update.
 - EXECUTION: SUCCEED / FAIL close the execution (the SDK sends them for results over 6 MB).
 Each checkpoint consumes the current checkpoint token and returns a new one, with the operations that
-changed since the handler last saw them (API: botocore 1.44.18 `lambda/2015-03-31/service-2.json`,
-shared/reference/lambda-2026.md §2.3). Chained invokes (`context.invoke`) are not served: a checkpoint
-that starts one is refused with InvalidParameterValueException.
+changed since the handler last saw them (API: botocore 1.44.18 `lambda/2015-03-31/service-2.json`;
+https://docs.aws.amazon.com/lambda/latest/dg/durable-basic-concepts.html; shared/reference/lambda-2026.md
+§2.3). Chained invokes (`context.invoke`) are not served: a checkpoint that starts one is refused with
+InvalidParameterValueException.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from typing import Any
 Operation = dict[str, Any]  # one operation, as GetDurableExecutionState returns it (JSON, epoch-ms timestamps)
 
 TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED", "TIMED_OUT", "STOPPED")
-# What the local test service writes on a timed-out callback (PYTEST `executor.py`, PYSDK CallbackTimeoutType).
+# What the local test service writes on a timed-out callback (PYTEST `executor.py`, PYSDK CallbackTimeoutType);
+# the message Lambda itself writes is UNCONFIRMED (not seen in its docs or API model).
 CALLBACK_TIMEOUT = {"ErrorType": "Callback.Timeout", "ErrorMessage": "Callback timed out"}
 HEARTBEAT_TIMEOUT = {"ErrorType": "Callback.Heartbeat", "ErrorMessage": "Callback timed out on heartbeat"}
 
@@ -192,8 +194,9 @@ class DurableExecution:
         return changed
 
     def complete_callback(self, callback_id: str, outcome: str, payload: str | None = None) -> None:
-        """SendDurableExecutionCallbackSuccess / Failure / Heartbeat. A callback that is done, timed out or
-        unknown is refused (CallbackTimeoutException for one that was there: API)."""
+        """SendDurableExecutionCallbackSuccess / Failure / Heartbeat: `payload` is the result (success) or the
+        error object as JSON (failure: `{"ErrorType": ..., "ErrorMessage": ...}`). A callback that is done, timed
+        out or unknown is refused (CallbackTimeoutException for one that was there: API)."""
         op = self._callback(callback_id)
         now = self.clock()
         if outcome == "heartbeat":
