@@ -9,9 +9,10 @@ Each handler of tests/handlers/durable/workflows.py runs twice:
 The operations the two services record must be the same, but for what must differ, and only that:
 - the EXECUTION operation's Id (the runner uses its invocation id) and callback ids (each service mints its
   own; compared by the operation they belong to);
-- timestamps: absolute times differ, so each becomes seconds since the execution started, equal within
-  1.5 s (the runner's clock is real time plus the skipped waits, lambdalab's is virtual time plus the time
-  the code ran, a cold start included);
+- timestamps: absolute times differ, so each becomes seconds since the first operation the handler wrote
+  started (not since the execution started: lambdalab's first invocation has a cold start, a real process
+  importing boto3, and the runner's has none), equal within 2.5 s (the runner's clock is real time plus the
+  skipped waits, lambdalab's is virtual time plus the time the code ran, on a machine that may be busy);
 - operation order in the list: branches of parallel and map checkpoint from threads, in either order, so
   operations are compared by Id.
 The runner's record is read from its store (`runner._store`, private): its public result drops the
@@ -68,8 +69,8 @@ def runner_run(handler: str, answer: str | None = None):
 
 
 def normalised(operations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    start = operations[0]["StartTimestamp"]
     assert operations[0]["Type"] == "EXECUTION"
+    start = min(op["StartTimestamp"] for op in operations[1:])
 
     def clean(value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
@@ -82,7 +83,7 @@ def normalised(operations: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     for op in operations:
         op = clean(op)
         if op["Type"] == "EXECUTION":
-            op["Id"] = "EXECUTION"
+            op["Id"], op["StartTimestamp"] = "EXECUTION", 0
         if "CallbackDetails" in op:
             op["CallbackDetails"]["CallbackId"] = f"callback of {op['Id']}"
         by_id[op["Id"]] = op
@@ -95,7 +96,7 @@ def assert_same(ours: Any, theirs: Any, where: str = "") -> None:
         for key in ours:
             assert_same(ours[key], theirs[key], f"{where}.{key}")
     elif where.rsplit(".", 1)[-1] in TIMESTAMP_KEYS:
-        assert abs(ours - theirs) <= 1.5, f"{where}: {ours} s != {theirs} s"
+        assert abs(ours - theirs) <= 2.5, f"{where}: {ours} s != {theirs} s"
     else:
         assert ours == theirs, f"{where}: {ours!r} != {theirs!r}"
 
@@ -123,7 +124,8 @@ def test_order_workflow_waits_three_days_and_for_a_callback():
     assert [p.kind for p in runs[0].waiting] == ["wait"] and [p.kind for p in runs[1].waiting] == ["callback"]
     cool_off = by_name(ours, "cool-off")
     assert cool_off["WaitDetails"]["ScheduledEndTimestamp"] - cool_off["StartTimestamp"] == 3 * 86400
-    assert runs[0].wake_at_ms == START_MS + round(cool_off["WaitDetails"]["ScheduledEndTimestamp"] * 1000)
+    wait_ends = next(op for op in execution.operations if op.get("Name") == "cool-off")["WaitDetails"]
+    assert runs[0].wake_at_ms == wait_ends["ScheduledEndTimestamp"]  # the engine invokes again then
     assert json.loads(execution.result) == {
         "charge": {"charged": 42, "attempt": 1},
         "approval": APPROVED,
@@ -144,7 +146,7 @@ def test_a_step_out_of_retries_fails_the_execution_after_its_delays():
     assert [run.status for run in runs] == ["PENDING", "PENDING", "FAILED"]  # 3 attempts, each its own invocation
     pay = by_name(ours, "pay")
     assert pay["Status"] == "FAILED" and pay["StepDetails"]["Attempt"] == 3
-    assert pay["EndTimestamp"] == pytest.approx(5 + 10, abs=1.5)  # RetryStrategyConfig: 5 s, then 10 s, no jitter
+    assert pay["EndTimestamp"] == pytest.approx(5 + 10, abs=1)  # RetryStrategyConfig: 5 s, then 10 s, no jitter
     assert execution.error["ErrorType"].endswith("StepError")
 
 
