@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -216,8 +217,17 @@ class ExecutionEnvironment:
         self._cold_start(result)
         return result
 
-    def invoke(self, event: Any, request_id: str, invoked_arn: str | None = None) -> Invocation:
-        """One invocation; a cold start first when the environment has no live process."""
+    def invoke(
+        self,
+        event: Any,
+        request_id: str,
+        invoked_arn: str | None = None,
+        durable: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> Invocation:
+        """One invocation; a cold start first when the environment has no live process.
+
+        `durable` answers the Lambda API calls of a durable function's SDK made during it (action and
+        request in, `{"response": ...}` or `{"error": ...}` out): see lambdalab.runtime.durable."""
         code = self.code
         result = Invocation(request_id)
         deadline = time.monotonic() + code.timeout_s
@@ -234,10 +244,14 @@ class ExecutionEnvironment:
                 "event": event,
                 "invoked_arn": arn,
                 "remaining_ms": max(0.0, (deadline - time.monotonic()) * 1000),
+                "durable": durable is not None,
             }
         )
         started = time.monotonic()
         message = self._receive(deadline)
+        while message is not None and message["type"] == "durable":
+            self._send(durable(message["action"], message["request"]) if durable else NOT_DURABLE)
+            message = self._receive(deadline)
         if message is None:
             return self._time_out(result)
         if message["type"] in ("exit", GARBLED):
@@ -486,6 +500,7 @@ class ExecutionEnvironment:
 # channel (replace `json`, write to the descriptor): anything else is GARBLED, and the environment ends.
 _MESSAGE_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
     "log": {"data": (str,)},
+    "durable": {"action": (str,), "request": (dict,)},
     "init": {"init_ms": (int, float), "log": (str,), "error": (dict, type(None))},
     "result": {
         "duration_ms": (int, float),
@@ -495,6 +510,16 @@ _MESSAGE_FIELDS: dict[str, dict[str, tuple[type, ...]]] = {
         "response": (str, type(None)),
         "exit": (int, str, type(None)),
     },
+}
+# The answer to a durable SDK's API call in a function invoked without a durable execution, as Lambda refuses it.
+NOT_DURABLE = {
+    "error": {
+        "Error": {
+            "Code": "InvalidParameterValueException",
+            "Message": "The function is not running a durable execution",
+        },
+        "ResponseMetadata": {"HTTPStatusCode": 400},
+    }
 }
 GARBLED = "garbled"
 GARBLED_WHY = (

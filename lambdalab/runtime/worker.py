@@ -138,7 +138,7 @@ def main() -> None:
             outbox.flush()
 
     config: dict[str, Any] = json.loads(inbox.readline())
-    linux = load_linux()
+    linux = load_beside("linux")
     # Before any thread starts: a threaded process may not unshare.
     if config.get("view") or config.get("user") or config.get("unprivileged"):
         try:
@@ -165,10 +165,19 @@ def main() -> None:
     send({"type": "init", "init_ms": init_ms, "error": init_error, "log": output.take()})
     if init_error:
         return
+
+    def ask(question: dict[str, Any]) -> dict[str, Any]:
+        """A call to the Lambda API from a durable function's SDK, answered by lambdalab (durable_client.py)."""
+        send(question)
+        answer: dict[str, Any] = json.loads(inbox.readline())
+        return answer
+
     for line in inbox:
         message = json.loads(line)
         if message["type"] != "invoke":
             return
+        if message.get("durable"):
+            load_beside("durable_client").install(ask)
         result = invoke(config, handler, message, output)
         send(result)
         if result.get("exit") is not None:
@@ -257,13 +266,14 @@ def shut_in(config: dict[str, Any], linux: ModuleType) -> None:
     linux.no_new_privileges()
 
 
-def load_linux() -> ModuleType:
-    """lambdalab/runtime/linux.py, beside this script (which `python -I` cannot import as a package)."""
-    spec = importlib.util.spec_from_file_location(
-        "lambdalab_linux", os.path.join(os.path.dirname(__file__), "linux.py")
-    )
+def load_beside(name: str) -> ModuleType:
+    """lambdalab/runtime/NAME.py, beside this script (which `python -I` cannot import as a package); once."""
+    key = f"lambdalab_{name}"
+    if key in sys.modules:
+        return sys.modules[key]
+    spec = importlib.util.spec_from_file_location(key, os.path.join(os.path.dirname(__file__), f"{name}.py"))
     assert spec is not None and spec.loader is not None  # a path ending in .py always gets a source file loader
-    module = importlib.util.module_from_spec(spec)
+    module = sys.modules[key] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
