@@ -27,13 +27,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+# Both are in the `test` extra: a missing one is a broken install, and fails here rather than skipping.
+import aws_durable_execution_sdk_python  # noqa: F401
+import aws_durable_execution_sdk_python_testing.runner as testing
 import pytest
 
-pytest.importorskip("aws_durable_execution_sdk_python", reason="the durable extra is not installed")
-testing = pytest.importorskip("aws_durable_execution_sdk_python_testing.runner", reason="the test extra lacks it")
-
-from lambdalab.runtime import ExecutionEnvironment, FunctionCode  # noqa: E402
-from lambdalab.runtime.durable import run_durable_invocation, run_execution, start_execution  # noqa: E402
+from lambdalab.runtime import ExecutionEnvironment, FunctionCode
+from lambdalab.runtime.durable import run_durable_invocation, run_execution, start_execution
 
 HANDLERS = Path(__file__).parent / "handlers" / "durable"
 START_MS = 1_800_000_000_000  # 2027-01-15T08:00:00Z, any fixed virtual time
