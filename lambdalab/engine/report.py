@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import operator
+from itertools import islice
 from typing import Any
 
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
@@ -16,8 +17,10 @@ from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
+from lambdalab.engine.tenants import TenantRuntime
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 
+BY_TENANT_SHOWN = 100  # the report's by_tenant: the first tenants seen (shared/spec/scenarios.md)
 OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -123,7 +126,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     alive_s = metrics.alive_seconds + sum(run_s - env.created_at for env in alive)
     busy_s = metrics.busy_seconds + sum(run_s - env.started_at for env in alive if env.state != "idle")
     in_flight = outcomes.sync_in_flight + async_state.alive
-    return {
+    report: dict[str, Any] = {
         "metrics": {
             "Invocations": metrics.invocations,
             "Errors": metrics.errors,
@@ -172,6 +175,25 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "to_on_success": async_state.to_on_success,
         },
         "by_version": {fn.version: {"Invocations": metrics.invocations, "Errors": metrics.errors}},
+    }
+    if isinstance(fn, TenantRuntime):
+        report["cost"]["tenant_environments_usd"] = _usd(cost.tenant_environments_usd)
+        report["tenants"] = _tenants(fn)
+    return report
+
+
+def _tenants(fn: TenantRuntime) -> dict[str, Any]:
+    """A function in tenant isolation mode: its tenants, their environments, and the first 100 tenants' figures."""
+    return {
+        "seen": len(fn.tenants),
+        "environments_created": fn.metrics.environments_created,
+        "max_live_environments": fn.metrics.max_environments,
+        "live_environments_limit": fn.tenant_cap,
+        "rejected": fn.rejected,
+        "by_tenant": {
+            tenant: {"requests": c.requests, "invocations": c.invocations, "cold_starts": c.cold_starts}
+            for tenant, c in islice(fn.tenants.items(), BY_TENANT_SHOWN)
+        },
     }
 
 
@@ -243,8 +265,8 @@ def lookup_figure(
         if head in fn[section]:
             value = fn[section][head]
             return value.get(part) if part else value
-    if head == "environments":
-        return fn["environments"].get(part)
+    if head in ("environments", "tenants") and head in fn:
+        return fn[head].get(part)
     return None
 
 

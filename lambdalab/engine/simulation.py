@@ -21,6 +21,7 @@ from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
+from lambdalab.engine.invoke_tenant import TenantInvoker
 from lambdalab.engine.keys import key_picker
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
@@ -28,6 +29,8 @@ from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
+from lambdalab.engine.tenant_ids import tenant_picker
+from lambdalab.engine.tenants import TenantRuntime
 from lambdalab.engine.traffic import Generator
 from lambdalab.iam import Decision
 
@@ -111,6 +114,8 @@ class Simulation:
             if fn.versions:
                 family = Family()
                 members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
+            elif fn.tenant_isolation:  # the builder refuses versions of such a function
+                members = [TenantRuntime(fn, loop, self.account)]
             else:
                 members = [FunctionRuntime(fn, loop, self.account)]
             self.functions[name] = members[0]
@@ -131,6 +136,7 @@ class Simulation:
         self.async_ = AsyncInvoker(
             loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
         )
+        self.tenant_invoker = TenantInvoker(loop, self.account, self.async_)
         self.destinations.invoke_function = self._invoke_from
         # (function, principal, source ARN, source account) -> IAM decision
         self._decisions: dict[tuple[str, str, str, str], Decision | None] = {}
@@ -225,6 +231,9 @@ class Simulation:
         if decision is not None and not decision.allowed:
             return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
         invoke = self.async_.receive if traffic.invocation == "async" else self.sync.request
+        if traffic.tenant is not None:  # the builder gives one exactly to traffic to an isolated function
+            how = self.tenant_invoker.receive if traffic.invocation == "async" else self.tenant_invoker.request
+            invoke = partial(how, tenant_picker(traffic.tenant))
         config = fn.config
         if traffic.qualifier in config.aliases:
             return partial(self._routed, invoke, self.aliases[(config.name, traffic.qualifier)])

@@ -14,7 +14,7 @@ from typing import Any
 from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
-from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
+from lambdalab.engine.builder.context import Context, KeyPath, duration, refuse_isolated, resolve
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, DeploymentPlan, Function
 from lambdalab.inputs.errors import did_you_mean
@@ -81,6 +81,7 @@ def function(
             f"{provisioned} is more than reserved concurrency {reserved}: "
             f"provisioned concurrency counts against the reservation ({limits.RESV})",
         )
+    isolated = _tenant_isolation(ctx, path, data, version)
     code = real_code(ctx, path, data)
     if "behaviour" not in data and code is None:
         ctx.fail(
@@ -108,6 +109,7 @@ def function(
         role_policies=role_policies,
         role_trust=role_trust,
         version=version,
+        tenant_isolation=isolated,
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, path)
@@ -192,6 +194,27 @@ def _alias(ctx: Context, path: KeyPath, name: str, spec: dict[str, Any], version
     return Alias(name, version, tuple(routing))
 
 
+def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any], version: str) -> bool:
+    """Tenant isolation mode, and what Lambda does not combine with it: provisioned concurrency
+    (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.TenancyConfig.html)."""
+    isolated = bool(data.get("tenant_isolation"))
+    if not isolated:
+        return False
+    if data.get("provisioned_concurrency"):
+        ctx.fail(
+            (*path, "provisioned_concurrency"),
+            "a function in tenant isolation mode cannot have provisioned concurrency: its environments are "
+            f"made per tenant, on demand ({limits.TENANT})",
+        )
+    if version == "$LATEST" and data.get("versions"):
+        ctx.fail(
+            (*path, "versions"),
+            "published versions of a function in tenant isolation mode are not simulated yet; "
+            "send the traffic to $LATEST (aliases of $LATEST work)",
+        )
+    return True
+
+
 def _positive(ctx: Context, path: KeyPath, value: Any, default: float) -> float:
     seconds = duration(ctx, path, value, default)
     if seconds <= 0:
@@ -246,6 +269,8 @@ def _async_config(ctx: Context, path: KeyPath, data: dict[str, Any]) -> AsyncCon
 
 def _destination(ctx: Context, path: KeyPath, ref: str | None) -> str | None:
     resolved = resolve(ctx, path, ref, DESTINATION_KINDS) if ref else None
+    if resolved and resolved[0] == "function":
+        refuse_isolated(ctx, path, resolved[1], "a destination")
     return f"{resolved[0]}:{resolved[1]}" if resolved else None
 
 
