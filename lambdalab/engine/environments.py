@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from heapq import heappush
 from math import ceil as _ceil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdalab import limits
 from lambdalab.engine.behaviour import CompiledBehaviour
@@ -94,6 +94,17 @@ class Environment:
         self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
 
 
+class IdleEnvironments(Protocol):
+    """A runtime's idle on-demand environments, least recently used first, and what it does with them: a
+    deque, or for a function in tenant isolation mode a list that can also let go of any one at once."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> Environment: ...
+    def append(self, env: Environment, /) -> None: ...
+    def pop(self) -> Environment: ...
+    def popleft(self) -> Environment: ...
+
+
 class FunctionRuntime:
     """One function (or one version of it) in a run: its environments and their lifecycle (the engine's
     hot state), with its configuration (`config` as written, `behaviour` compiled) and its counters in
@@ -161,7 +172,7 @@ class FunctionRuntime:
 
         self.environments: dict[int, Environment] = {}  # alive, by id
         self.warm_provisioned: list[Environment] = []
-        self.warm: deque[Environment] = deque()  # idle on-demand environments, least recently used first
+        self.warm: IdleEnvironments = deque()  # idle on-demand environments, least recently used first
         self.reaper_armed = False
         self.busy = 0
 
@@ -261,7 +272,7 @@ class FunctionRuntime:
             return
         env.init_phase_s = init if init < limits.INIT_LIMIT_S else limits.INIT_LIMIT_S  # 10 s on demand
         if self._listeners:
-            self.loop.emit("init_start", {"function": self.name, "env": env.id, "request_id": request})
+            self.loop.emit("init_start", self.init_start_data(env))
         heappush(self._heap, (now + env.init_phase_s, next(self._seq), self._on_init_done, env))
 
     def _init_done(self, env: Environment) -> None:
@@ -404,6 +415,10 @@ class FunctionRuntime:
                 outcomes.failed += 1
         else:
             on_done(env)
+
+    def init_start_data(self, env: Environment) -> dict[str, Any]:
+        """What the trace's init_start event says (only built when someone listens)."""
+        return {"function": self.name, "env": env.id, "request_id": env.request}
 
     def invoke_start_data(self, env: Environment) -> dict[str, Any]:
         """What the trace's invoke_start event says (only built when someone listens)."""

@@ -58,9 +58,13 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         verdict = "was delivered to" if data.get("delivered") else "could not be delivered to"
         return f"{request}'s {data.get('route', 'invocation')} record {verdict} {data.get('target')} {at}."
     if kind == "cold_start":
+        idle = (
+            f"no idle environment of tenant {data['tenant']} was free"
+            if "tenant" in data
+            else "no idle environment was free"
+        )
         return (
-            f"{request} started a cold environment #{data.get('env')} {at}: no idle environment was free, so "
-            f"Lambda ran the Init phase first."
+            f"{request} started a cold environment #{data.get('env')} {at}: {idle}, so Lambda ran the Init phase first."
         )
     if kind == "batch_discarded":
         records = ", ".join(map(str, data.get("records", [])))

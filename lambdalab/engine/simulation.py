@@ -45,6 +45,7 @@ class EnvironmentView:
     request_id: str | None  # the request it is serving, if any
     since_s: float  # when it was created, or went idle
     invocations: int
+    tenant: str | None = None  # the one tenant it serves, for a function in tenant isolation mode
 
 
 @dataclass(frozen=True)
@@ -361,6 +362,7 @@ class Simulation:
                         self.request_id(env.request) if env.state != "idle" else None,
                         env.idle_since if env.state == "idle" else env.started_at,
                         env.invocations,
+                        getattr(env, "tenant", None),
                     )
                     for env in fn.environments.values()
                 )
