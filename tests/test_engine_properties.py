@@ -59,7 +59,7 @@ def scenarios(draw) -> dict:
     traffic: list = []
     deployments: list = []
     # Some functions in tenant isolation mode: only traffic with tenant ids reaches them (no destinations,
-    # mappings, versions or provisioned concurrency).
+    # mappings or provisioned concurrency).
     isolated = {name for name in names if draw(st.integers(0, 3)) == 0}
     for name in names:
         fn: dict = {
@@ -101,12 +101,14 @@ def scenarios(draw) -> dict:
         if draw(st.booleans()):
             fn["dead_letter_queue"] = "dlq"
         targets = [name]
-        if name not in isolated and draw(st.integers(0, 3)) == 0:  # versions, and an alias that splits traffic
+        if draw(st.integers(0, 3)) == 0:  # published versions, and an alias that splits traffic between them
             fn["versions"] = {"1": {"behaviour": {"init": draw(init_model), "duration": draw(duration_model)}}, "2": {}}
             # Provisioned concurrency lives on versions, all of it within the reservation.
             fn["versions"]["1"]["provisioned_concurrency"] = fn.pop("provisioned_concurrency", 0)
             room = 3 if reserved is None else reserved - fn["versions"]["1"]["provisioned_concurrency"]
-            fn["versions"]["2"]["provisioned_concurrency"] = draw(st.integers(0, min(room, 3)))
+            fn["versions"]["2"]["provisioned_concurrency"] = (
+                0 if name in isolated else draw(st.integers(0, min(room, 3)))
+            )
             fn["aliases"] = {"live": {"version": "1", "routing": {"2": draw(st.sampled_from([0.1, 0.5]))}}}
             targets += [f"{name}:live", f"{name}:2"]
             if draw(st.booleans()):  # CodeDeploy shifts the alias, and its alarm may roll it back

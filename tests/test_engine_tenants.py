@@ -112,6 +112,36 @@ def test_idle_expiry_frees_the_cap():
     assert tenants["environments_created"] == 6 and tenants["max_live_environments"] == 5
 
 
+def test_versions_keep_environments_per_version_and_tenant_and_share_the_cap():
+    """An environment serves one (version, tenant id): one tenant split between two versions by an alias gets
+    environments of each version; the cap (5 for a reservation of 2) counts every version's."""
+    text = """\
+        duration: 1m
+        functions:
+          f:
+            tenant_isolation: true
+            reserved_concurrency: 2
+            behaviour: {init: 100ms, duration: 50ms}
+            versions: {"1": {}, "2": {}}
+            aliases: {live: {version: "1", routing: {"2": 0.5}}}
+        traffic:
+          - {target: "f:live", rate: 2/s, for: 20s, tenant: acme}
+          - {target: "f:2", rate: 5/s, for: 2s, start: 30s, tenants: 6}
+        """
+    run = simulate(text)
+    starts = run.of("env_start")
+    assert [(d["function"], d["tenant"]) for _, d in starts[:2]] == [("f:1", "acme"), ("f:2", "acme")]
+    by_version = run.fn()["by_version"]
+    assert by_version["1"]["Invocations"] > 5 and by_version["2"]["Invocations"] > 5
+    tenants = run.fn()["tenants"]
+    assert tenants["by_tenant"]["acme"] == {"requests": 40, "invocations": 40, "cold_starts": 2}
+    # At 30 s: acme's two environments are still idle, so version 2 makes three more and throttles the rest.
+    assert tenants["environments_created"] == 5 and tenants["max_live_environments"] == 5
+    assert [d["tenant"] for _, d in starts[2:]] == ["tenant-1", "tenant-2", "tenant-3"]
+    assert {d["reason"] for _, d in run.of("throttle")} == {"Rate exceeded"}
+    assert run.metrics()["Throttles"] == 4  # tenant-4 twice (10 requests: tenants 1-6, then 1-4), -5 and -6 once
+
+
 def test_each_tenant_environment_created_is_charged_by_memory():
     """$0.000167 per environment at 1,024 MB: 3 environments of 2,048 MB cost 3 x 2 x $0.000167."""
     run = simulate(isolated("{target: f, rate: 1/s, for: 9s, tenants: 3}").replace("memory: 1024", "memory: 2048"))

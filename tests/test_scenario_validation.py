@@ -279,10 +279,6 @@ def test_tenant_isolation_keys_have_clear_shapes():
         duration: 1m
         functions:
           portal: {{tenant_isolation: "yes", {FUNCTION}}}
-          other:
-            tenant_isolation: true
-            {FUNCTION}
-            versions: {{"1": {{}}}}
         traffic: [{{target: portal, rate: 1/s, for: 10s, tenants: 0}}]
         expect: [{{function: portal, metric: tenants.seen, op: ">", value: 0}}]
         """)
@@ -294,9 +290,12 @@ def test_tenant_isolation_keys_have_clear_shapes():
           other:
             tenant_isolation: true
             {FUNCTION}
-            versions: {{"1": {{}}}}
+            versions: {{"1": {{provisioned_concurrency: 1}}}}
           plain: {{{FUNCTION}}}
         expect: [{{function: plain, metric: tenants.seen, op: ">", value: 0}}]
         """)
-    assert any("functions.other.versions: published versions of a function in tenant isolation mode" in m for m in msgs)
+    assert any(
+        "functions.other.versions.1.provisioned_concurrency: a function in tenant isolation mode cannot" in m
+        for m in msgs
+    ), msgs
     assert any("expect[0].metric: plain is not in tenant isolation mode" in m for m in msgs), msgs

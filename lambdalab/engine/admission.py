@@ -69,17 +69,19 @@ def admit_tenant(fn: TenantRuntime, account: AccountConcurrency, now: float, ten
     function's live tenant environments stay under its cap (tenants.py).
 
     Its own function rather than a branch in admit(): functions without isolation never pay for it (and
-    such a function has no provisioned environments, nor versions, to look at).
+    such a function has no provisioned environments to look at).
     """
     reserved = fn.reserved
     if reserved is not None:
-        if fn.busy >= reserved:
+        family = fn.family  # a version shares the reservation with its siblings (and none has provisioned ones)
+        if (fn.busy if family is None else family.busy) >= reserved:
             return RESERVED_LIMIT
     elif account.unreserved_busy >= account.unreserved_capacity:
         return ACCOUNT_LIMIT
     env = fn.take_idle(tenant)
     if env is None:
-        if len(fn.environments) >= fn.tenant_cap:
+        tenancy = fn.tenancy  # function-wide, as the cap is
+        if tenancy.live >= tenancy.cap:
             return TENANT_LIMIT
         if not fn.scaling.take(now):
             return SCALING_LIMIT

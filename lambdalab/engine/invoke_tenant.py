@@ -39,7 +39,7 @@ class TenantInvoker:
         if tenant is None:
             self._refuse(fn, number, "sync")
             return
-        fn.counts(tenant).requests += 1
+        fn.tenancy.counts(tenant).requests += 1
         got = admit_tenant(fn, self.account, loop.now, tenant)
         if got.__class__ is str:
             count_throttle(fn, loop, number, "sync", got)
@@ -55,11 +55,11 @@ class TenantInvoker:
             fn.outcomes.requests += 1
             self._refuse(fn, self.loop.next_id(), "async")
             return
-        fn.counts(tenant).requests += 1
+        fn.tenancy.counts(tenant).requests += 1
         self.async_invoker.receive(fn, event, tenant)
 
     def _refuse(self, fn: TenantRuntime, number: int, invocation: str) -> None:
-        fn.rejected += 1
+        fn.tenancy.rejected += 1
         fn.outcomes.failed += 1
         if self.loop.listeners:
             self.loop.emit(

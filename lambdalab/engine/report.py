@@ -17,7 +17,7 @@ from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.metrics import Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
-from lambdalab.engine.tenants import TenantRuntime
+from lambdalab.engine.tenants import Tenancy, TenantRuntime
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 
 BY_TENANT_SHOWN = 100  # the report's by_tenant: the first tenants seen (shared/spec/scenarios.md)
@@ -98,6 +98,8 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     metrics["AsyncEventAge"] = max(p["metrics"]["AsyncEventAge"] for p in parts)
     metrics["CostUSD"] = _usd(metrics["CostUSD"])
     merged["cost"].update(architecture=members[0].config.architecture, memory_mb=members[0].config.memory)
+    if isinstance(members[0], TenantRuntime):  # shared by the versions: not to be added up
+        merged["tenants"] = _tenants(members[0].tenancy)
     merged["by_version"] = {
         m.version: {"Invocations": m.metrics.invocations, "Errors": m.metrics.errors} for m in members
     }
@@ -178,21 +180,22 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     }
     if isinstance(fn, TenantRuntime):
         report["cost"]["tenant_environments_usd"] = _usd(cost.tenant_environments_usd)
-        report["tenants"] = _tenants(fn)
+        report["tenants"] = _tenants(fn.tenancy)
     return report
 
 
-def _tenants(fn: TenantRuntime) -> dict[str, Any]:
-    """A function in tenant isolation mode: its tenants, their environments, and the first 100 tenants' figures."""
+def _tenants(tenancy: Tenancy) -> dict[str, Any]:
+    """A function in tenant isolation mode (all its versions): its tenants, their environments, and the first
+    100 tenants' figures."""
     return {
-        "seen": len(fn.tenants),
-        "environments_created": fn.metrics.environments_created,
-        "max_live_environments": fn.metrics.max_environments,
-        "live_environments_limit": fn.tenant_cap,
-        "rejected": fn.rejected,
+        "seen": len(tenancy.tenants),
+        "environments_created": tenancy.created,
+        "max_live_environments": tenancy.max_live,
+        "live_environments_limit": tenancy.cap,
+        "rejected": tenancy.rejected,
         "by_tenant": {
             tenant: {"requests": c.requests, "invocations": c.invocations, "cold_starts": c.cold_starts}
-            for tenant, c in islice(fn.tenants.items(), BY_TENANT_SHOWN)
+            for tenant, c in islice(tenancy.tenants.items(), BY_TENANT_SHOWN)
         },
     }
 

@@ -30,7 +30,7 @@ from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.tenant_ids import tenant_picker
-from lambdalab.engine.tenants import TenantRuntime
+from lambdalab.engine.tenants import Tenancy, TenantRuntime, TenantVersionRuntime
 from lambdalab.engine.traffic import Generator
 from lambdalab.iam import Decision
 
@@ -112,11 +112,16 @@ class Simulation:
         self.runtimes: dict[str, FunctionRuntime] = {}  # every version of every function, by "name" or "name:version"
         for name, fn in scenario.functions.items():
             members: list[FunctionRuntime]
-            if fn.versions:
+            if fn.versions and fn.tenant_isolation:
+                family, tenancy = Family(), Tenancy(fn, self.account)
+                members = [
+                    TenantVersionRuntime(f, loop, self.account, family, tenancy) for f in (fn, *fn.versions.values())
+                ]
+            elif fn.versions:
                 family = Family()
                 members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
-            elif fn.tenant_isolation:  # the builder refuses versions of such a function
-                members = [TenantRuntime(fn, loop, self.account)]
+            elif fn.tenant_isolation:
+                members = [TenantRuntime(fn, loop, self.account, Tenancy(fn, self.account))]
             else:
                 members = [FunctionRuntime(fn, loop, self.account)]
             self.functions[name] = members[0]

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
-from lambdalab.engine.environments import Environment, FunctionRuntime
+from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
-    from lambdalab.engine.concurrency import AccountConcurrency
+    from lambdalab.engine.concurrency import AccountConcurrency, Family
     from lambdalab.engine.model import Function
 
 
@@ -115,20 +115,18 @@ class TenantCounts:
         self.cold_starts = 0
 
 
-class TenantRuntime(FunctionRuntime):
-    """A function in tenant isolation mode (it has no provisioned concurrency and no published versions:
-    the scenario builder refuses both)."""
+class Tenancy:
+    """What a function's versions share in tenant isolation mode: the cap on live tenant environments, which
+    is function-wide, and the figures per tenant (a tenant's requests may go to several versions)."""
 
-    __slots__ = ("idle", "idle_by_tenant", "tenant_cap", "tenants", "rejected")
+    __slots__ = ("cap", "live", "max_live", "created", "tenants", "rejected")
 
-    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency):
-        super().__init__(fn, loop, account)
-        # Idle environments of each tenant, least recently used first; `warm` holds them all in the order
-        # they went idle, which is the order they expire in.
-        self.warm = self.idle = IdleChain()  # the same list, typed as what it is
-        self.idle_by_tenant: dict[str, deque[Environment]] = {}
+    def __init__(self, fn: Function, account: AccountConcurrency):
         limit = account.limit if fn.reserved_concurrency is None else fn.reserved_concurrency
-        self.tenant_cap = limit * limits.TENANT_ENVIRONMENTS_PER_1000 // 1000
+        self.cap = limit * limits.TENANT_ENVIRONMENTS_PER_1000 // 1000
+        self.live = 0  # tenant environments alive, busy or idle, of every version
+        self.max_live = 0
+        self.created = 0
         self.tenants: dict[str, TenantCounts] = {}  # every tenant id seen, in the order first seen
         self.rejected = 0  # requests refused for want of a valid tenant id (InvalidParameterValueException)
 
@@ -138,6 +136,25 @@ class TenantRuntime(FunctionRuntime):
         if counts is None:
             counts = self.tenants[tenant] = TenantCounts()
         return counts
+
+
+class TenantRuntime(FunctionRuntime):
+    """A function (or, as TenantVersionRuntime, a version of one) in tenant isolation mode. It has no
+    provisioned concurrency: the scenario builder refuses it."""
+
+    __slots__ = ("tenancy", "idle", "idle_by_tenant")
+
+    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, tenancy: Tenancy):
+        super().__init__(fn, loop, account)
+        self.attach(tenancy)
+
+    def attach(self, tenancy: Tenancy) -> None:
+        """The tenant isolation parts, on top of what FunctionRuntime (or VersionRuntime) set up."""
+        self.tenancy = tenancy
+        # Idle environments of each tenant, least recently used first; `warm` holds them all in the order
+        # they went idle, which is the order they expire in.
+        self.warm = self.idle = IdleChain()  # the same list, typed as what it is
+        self.idle_by_tenant: dict[str, deque[Environment]] = {}
 
     def take_idle(self, tenant: str) -> Environment | None:
         """The tenant's most recently used idle environment, out of the idle lists; None if it has none."""
@@ -153,6 +170,11 @@ class TenantRuntime(FunctionRuntime):
     def create_tenant_environment(self, now: float, tenant: str) -> TenantEnvironment:
         env = TenantEnvironment(self.metrics.environments_created + 1, self, now, tenant)
         self.add_environment(env)
+        tenancy = self.tenancy
+        tenancy.created += 1
+        tenancy.live += 1
+        if tenancy.live > tenancy.max_live:
+            tenancy.max_live = tenancy.live
         if self.loop.listeners:
             self.loop.emit("env_start", {"function": self.name, "env": env.id, "provisioned": False, "tenant": tenant})
         return env
@@ -166,7 +188,7 @@ class TenantRuntime(FunctionRuntime):
         async_event: object | None = None,
     ) -> None:
         super().begin(env, request, event, on_done, async_event)
-        counts = self.tenants[tenant_of(env)]
+        counts = self.tenancy.tenants[tenant_of(env)]
         counts.invocations += 1
         if env.cold:
             counts.cold_starts += 1
@@ -188,6 +210,7 @@ class TenantRuntime(FunctionRuntime):
         pool.popleft()
         if not pool:
             del self.idle_by_tenant[tenant]
+        self.tenancy.live -= 1
         super().shutdown(env, reason)
 
     def init_start_data(self, env: Environment) -> dict[str, Any]:
@@ -198,3 +221,14 @@ class TenantRuntime(FunctionRuntime):
 
     def invoke_end_data(self, env: Environment, duration_ms: float, billed: int) -> dict[str, Any]:
         return {**super().invoke_end_data(env, duration_ms, billed), "tenant": tenant_of(env)}
+
+
+class TenantVersionRuntime(TenantRuntime, VersionRuntime):
+    """A published version of a function in tenant isolation mode: environments per (version, tenant id),
+    the function's concurrency and its cap on tenant environments shared with the other versions."""
+
+    __slots__ = ()
+
+    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, family: Family, tenancy: Tenancy):
+        VersionRuntime.__init__(self, fn, loop, account, family)
+        self.attach(tenancy)

@@ -81,7 +81,7 @@ def function(
             f"{provisioned} is more than reserved concurrency {reserved}: "
             f"provisioned concurrency counts against the reservation ({limits.RESV})",
         )
-    isolated = _tenant_isolation(ctx, path, data, version)
+    isolated = _tenant_isolation(ctx, path, data)
     code = real_code(ctx, path, data)
     if "behaviour" not in data and code is None:
         ctx.fail(
@@ -194,7 +194,7 @@ def _alias(ctx: Context, path: KeyPath, name: str, spec: dict[str, Any], version
     return Alias(name, version, tuple(routing))
 
 
-def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any], version: str) -> bool:
+def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any]) -> bool:
     """Tenant isolation mode, and what Lambda does not combine with it: provisioned concurrency
     (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.TenancyConfig.html)."""
     isolated = bool(data.get("tenant_isolation"))
@@ -205,12 +205,6 @@ def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any], version
             (*path, "provisioned_concurrency"),
             "a function in tenant isolation mode cannot have provisioned concurrency: its environments are "
             f"made per tenant, on demand ({limits.TENANT})",
-        )
-    if version == "$LATEST" and data.get("versions"):
-        ctx.fail(
-            (*path, "versions"),
-            "published versions of a function in tenant isolation mode are not simulated yet; "
-            "send the traffic to $LATEST (aliases of $LATEST work)",
         )
     return True
 
