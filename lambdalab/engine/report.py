@@ -181,6 +181,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     if isinstance(fn, TenantRuntime):
         report["cost"]["tenant_environments_usd"] = _usd(cost.tenant_environments_usd)
         report["tenants"] = _tenants(fn.tenancy)
+        report["by_version"] = report.pop("by_version")  # last, as for every function
     return report
 
 
