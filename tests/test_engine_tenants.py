@@ -142,6 +142,26 @@ def test_versions_keep_environments_per_version_and_tenant_and_share_the_cap():
     assert run.metrics()["Throttles"] == 4  # tenant-4 twice (10 requests: tenants 1-6, then 1-4), -5 and -6 once
 
 
+def test_each_environment_expires_after_its_own_idle_time():
+    """Tenants a, b, c start at 0, 1 and 2 s (Init 100 ms + 50 ms); b comes back at 5 s, taking its environment
+    from the middle of the idle order. Each then shuts down 10 s after it last went idle: a, c, then b."""
+    text = """\
+        duration: 30s
+        functions:
+          f: {tenant_isolation: true, idle_expiry: 10s, behaviour: {init: 100ms, duration: 50ms}}
+        traffic:
+          - {target: f, burst: 1, at: 0s, tenant: a}
+          - {target: f, burst: 1, at: 1s, tenant: b}
+          - {target: f, burst: 1, at: 2s, tenant: c}
+          - {target: f, burst: 1, at: 5s, tenant: b}
+        """
+    run = simulate(text)
+    tenants = env_tenants(run)
+    shutdowns = [(round(t, 3), tenants[d["env"]]) for t, d in run.of("env_shutdown")]
+    assert shutdowns == [(10.15, "a"), (12.15, "c"), (15.05, "b")]
+    assert run.fn()["tenants"]["by_tenant"]["b"] == {"requests": 2, "invocations": 2, "cold_starts": 1}
+
+
 def test_each_tenant_environment_created_is_charged_by_memory():
     """$0.000167 per environment at 1,024 MB: 3 environments of 2,048 MB cost 3 x 2 x $0.000167."""
     run = simulate(isolated("{target: f, rate: 1/s, for: 9s, tenants: 3}").replace("memory: 1024", "memory: 2048"))
