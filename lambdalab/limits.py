@@ -171,3 +171,21 @@ LMI_TIMEOUT_MAX_S = 5_400
 LMI_MANAGEMENT_FEE = 0.15
 LMI_DEFAULT_INSTANCE = {"type": "m7g.xlarge", "vcpus": 4, "memory_mb": 16_384, "hourly_usd": 0.1632}
 EC2_MINIMUM_BILLED_S = 60.0
+
+# Tenant isolation mode (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html): each execution
+# environment serves one tenant id. The id is 1-256 characters of [a-zA-Z0-9._:/=+-@ ] (Invoke's X-Amz-Tenant-Id,
+# https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html); invoking an isolated function without one, or
+# a normal function with one, is refused with InvalidParameterValueException, and a function keeps at most
+# 2,500 tenant environments (busy or idle) per 1,000 concurrent executions it may run, past which Invoke answers
+# 429 "Rate exceeded" (TENANT_TS).
+TENANT = "https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html"
+TENANT_TS = "https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation-troubleshooting.html"
+TENANT_ID_MAX_CHARS = 256
+TENANT_ID_CHARACTERS = "letters, digits, spaces and . _ : / = + - @"
+TENANT_ENVIRONMENTS_PER_1000 = 2_500
+INVALID_PARAMETER_ERROR = "InvalidParameterValueException"
+TENANT_LIMIT_MESSAGE = "Rate exceeded"
+# Each tenant environment Lambda creates is charged once, scaled by memory: the pricing page's example is
+# $0.000167 per environment at 1,024 MB on x86_64 (PRICE). No arm64 figure is given; lambdalab charges arm64
+# the same (UNCONFIRMED).
+PRICE_TENANT_ENVIRONMENT_PER_GB_USD = 0.000167

@@ -58,6 +58,9 @@ def scenarios(draw) -> dict:
     functions: dict = {}
     traffic: list = []
     deployments: list = []
+    # Some functions in tenant isolation mode: only traffic with tenant ids reaches them (no destinations,
+    # mappings or provisioned concurrency).
+    isolated = {name for name in names if draw(st.integers(0, 3)) == 0}
     for name in names:
         fn: dict = {
             "memory": draw(st.sampled_from([128, 256, 1024, 2048])),
@@ -75,6 +78,9 @@ def scenarios(draw) -> dict:
         if reserved is not None:
             fn["reserved_concurrency"] = reserved
         pc = draw(st.integers(0, min(reserved, 5) if reserved is not None else 5))
+        if name in isolated:
+            fn["tenant_isolation"] = True
+            pc = 0
         if pc:
             fn["provisioned_concurrency"] = pc
         async_config = {}
@@ -83,7 +89,7 @@ def scenarios(draw) -> dict:
         if draw(st.booleans()):
             async_config["maximum_event_age"] = f"{draw(st.integers(60, 400))}s"
         # Destinations may also be functions further down the list (a chain, never a loop).
-        later = [f"function:{other}" for other in names[names.index(name) + 1 :]]
+        later = [f"function:{other}" for other in names[names.index(name) + 1 :] if other not in isolated]
         on_failure = draw(st.sampled_from([None, "failures", "ordered.fifo", *later]))
         if on_failure:
             async_config["on_failure"] = on_failure
@@ -100,7 +106,9 @@ def scenarios(draw) -> dict:
             # Provisioned concurrency lives on versions, all of it within the reservation.
             fn["versions"]["1"]["provisioned_concurrency"] = fn.pop("provisioned_concurrency", 0)
             room = 3 if reserved is None else reserved - fn["versions"]["1"]["provisioned_concurrency"]
-            fn["versions"]["2"]["provisioned_concurrency"] = draw(st.integers(0, min(room, 3)))
+            fn["versions"]["2"]["provisioned_concurrency"] = (
+                0 if name in isolated else draw(st.integers(0, min(room, 3)))
+            )
             fn["aliases"] = {"live": {"version": "1", "routing": {"2": draw(st.sampled_from([0.1, 0.5]))}}}
             targets += [f"{name}:live", f"{name}:2"]
             if draw(st.booleans()):  # CodeDeploy shifts the alias, and its alarm may roll it back
@@ -134,15 +142,19 @@ def scenarios(draw) -> dict:
                 item["burst"] = draw(st.integers(1, 400))
                 item["at"] = f"{draw(st.integers(0, 20))}s"
             item["events"] = [{"kind": "a"}, {"kind": "b"}, {"kind": "c"}][: draw(st.integers(1, 3))]
+            if name in isolated:  # a tenant id from the event (none at $.missing: refused), fixed, or in turn
+                tenant = draw(st.sampled_from(["$.kind", "$.missing", "acme", 3, 200]))
+                item["tenants" if isinstance(tenant, int) else "tenant"] = tenant
             traffic.append(item)
     mappings = []
-    if draw(st.integers(0, 3)) == 0:  # a queue read by one of the functions, with a dead-letter queue behind it
+    readers = [name for name in names if name not in isolated]
+    if readers and draw(st.integers(0, 3)) == 0:  # a queue read by a function, with a dead-letter queue behind it
         queues["jobs"] = {"visibility_timeout": "30s", "max_receive_count": 2, "dead_letter": "jobs-dlq"}
         queues["jobs-dlq"] = {}
         mappings.append(
             {
                 "source": "queue:jobs",
-                "function": draw(st.sampled_from(names)),
+                "function": draw(st.sampled_from(readers)),
                 "batch_size": draw(st.integers(1, 10)),
                 "report_batch_item_failures": draw(st.booleans()),
                 **({"batching_window": "1s"} if draw(st.booleans()) else {}),
@@ -188,7 +200,8 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
         assert o["requests"] == (
             o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"] + o["in_flight"]
         ), name
-        assert m["Invocations"] >= o["succeeded"] + o["failed"], name
+        refused = fn.get("tenants", {}).get("rejected", 0)  # failed without running: no tenant id
+        assert m["Invocations"] >= o["succeeded"] + o["failed"] - refused, name
         assert m["Errors"] <= m["Invocations"]
         assert o["timed_out"] <= m["Errors"]
         assert m["Throttles"] >= o["throttled"]
@@ -209,6 +222,17 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
         assert 0 <= envs["busy_time_average"] <= envs["time_average"] + 1e-9
         assert sum(v["Invocations"] for v in fn["by_version"].values()) == m["Invocations"], name
         assert sum(v["Errors"] for v in fn["by_version"].values()) == m["Errors"], name
+        if config.get("tenant_isolation"):
+            tenants = fn["tenants"]
+            assert tenants["max_live_environments"] <= tenants["live_environments_limit"], name
+            assert tenants["environments_created"] == envs["created"] <= m["ColdStarts"], name
+            assert tenants["rejected"] <= o["failed"], name
+            if tenants["seen"] <= 100:
+                by_tenant = tenants["by_tenant"].values()
+                assert sum(t["invocations"] for t in by_tenant) == m["Invocations"], name
+                assert sum(t["cold_starts"] for t in by_tenant) == m["ColdStarts"], name
+        else:
+            assert "tenants" not in fn, name
     account = report["account"]
     assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]

@@ -248,3 +248,84 @@ def test_tumbling_windows_are_for_streams_in_whole_seconds_up_to_15_minutes():
         "windows to count",
         "s.yaml:13:17: expect[1].metric: windows has the parts: closed, terminated_early, final_invocations",
     ]
+
+
+def test_tenant_isolation_refuses_what_lambda_refuses():
+    """Tenant isolation mode (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html): every invoke
+    carries a tenant id and a normal function takes none; no provisioned concurrency, no event source mapping,
+    nothing that invokes without an id (topics, buses, destinations)."""
+    msgs = problems(f"""\
+        duration: 1m
+        queues: {{jobs: {{}}}}
+        topics: {{news: {{subscribers: [portal]}}}}
+        functions:
+          portal: {{tenant_isolation: true, provisioned_concurrency: 2, {FUNCTION}}}
+          plain: {{async: {{on_failure: "function:portal"}}, {FUNCTION}}}
+        event_source_mappings:
+          - {{source: jobs, function: portal}}
+        traffic:
+          - {{target: portal, rate: 1/s, for: 10s}}
+          - {{target: plain, rate: 1/s, for: 10s, tenant: acme}}
+          - {{target: "queue:jobs", rate: 1/s, for: 10s, tenants: 3}}
+          - {{target: portal, rate: 1/s, for: 10s, tenant: acme, tenants: 3}}
+        """)
+    expected = [
+        "s.yaml:3:31: topics.news.subscribers[0]: portal is in tenant isolation mode, and a topic invokes it "
+        "without a tenant id (InvalidParameterValueException)",
+        "functions.portal.provisioned_concurrency: a function in tenant isolation mode cannot have provisioned "
+        "concurrency",
+        "functions.plain.async.on_failure: portal is in tenant isolation mode, and a destination invokes it",
+        "traffic[0]: portal is in tenant isolation mode: every request needs a tenant id",
+        "traffic[1].tenant: plain is not in tenant isolation mode, and Lambda refuses a tenant id for it "
+        "(InvalidParameterValueException)",
+        "traffic[2].tenants: tenants is for traffic to a function in tenant isolation mode",
+        "traffic[3].tenants: 'tenants' does not go with 'tenant'",
+        "event_source_mappings[0].function: portal is in tenant isolation mode, and an event source mapping "
+        "invokes it without a tenant id",
+    ]
+    assert len(msgs) == len(expected), msgs
+    for part in expected:
+        assert any(part in message for message in msgs), (part, msgs)
+
+
+@pytest.mark.parametrize(
+    "tenant, problem",
+    [
+        ("'a#b'", "traffic[0].tenant: a tenant id has only the characters letters, digits, spaces and"),
+        ("a" * 257, "traffic[0].tenant: a tenant id has 1 to 256 characters, not 257"),
+    ],
+)
+def test_a_fixed_tenant_id_is_checked_as_invoke_checks_it(tenant, problem):
+    [message] = problems(f"""\
+        duration: 1m
+        functions: {{portal: {{tenant_isolation: true, {FUNCTION}}}}}
+        traffic: [{{target: portal, rate: 1/s, for: 10s, tenant: {tenant}}}]
+        """)
+    assert problem in message
+
+
+def test_tenant_isolation_keys_have_clear_shapes():
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          portal: {{tenant_isolation: "yes", {FUNCTION}}}
+        traffic: [{{target: portal, rate: 1/s, for: 10s, tenants: 0}}]
+        expect: [{{function: portal, metric: tenants.seen, op: ">", value: 0}}]
+        """)
+    assert any("functions.portal.tenant_isolation: 'yes' is not true or false" in m for m in msgs), msgs
+    assert any("traffic[0].tenants: 0 is not a whole number of tenants, 1 to 1,000,000" in m for m in msgs), msgs
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          other:
+            tenant_isolation: true
+            {FUNCTION}
+            versions: {{"1": {{provisioned_concurrency: 1}}}}
+          plain: {{{FUNCTION}}}
+        expect: [{{function: plain, metric: tenants.seen, op: ">", value: 0}}]
+        """)
+    assert any(
+        "functions.other.versions.1.provisioned_concurrency: a function in tenant isolation mode cannot" in m
+        for m in msgs
+    ), msgs
+    assert any("expect[0].metric: plain is not in tenant isolation mode" in m for m in msgs), msgs

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, SCALING_LIMIT, AccountConcurrency
+from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, SCALING_LIMIT, TENANT_LIMIT, AccountConcurrency
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.environments import Environment, FunctionRuntime
+    from lambdalab.engine.tenants import TenantRuntime
 
 
 def count_throttle(fn: FunctionRuntime, loop: EventLoop, number: int, invocation: str, reason: str) -> None:
@@ -58,6 +59,36 @@ def admit(fn: FunctionRuntime, account: AccountConcurrency, now: float) -> Envir
         env = fn.create_environment(now, provisioned=False)
     else:
         return SCALING_LIMIT
+    if reserved is None:
+        account.unreserved_busy += 1
+        if account.unreserved_busy > account.max_unreserved_busy:
+            account.max_unreserved_busy = account.unreserved_busy
+    return env
+
+
+def admit_tenant(fn: TenantRuntime, account: AccountConcurrency, now: float, tenant: str) -> Environment | str:
+    """admit() for a function in tenant isolation mode: the same concurrency, but only an idle environment
+    of the request's own tenant is warm (the most recently used), and a new one is made only while the
+    function's live tenant environments stay under its cap (tenants.py).
+
+    Its own function rather than a branch in admit(): functions without isolation never pay for it (and
+    such a function has no provisioned environments to look at).
+    """
+    reserved = fn.reserved
+    if reserved is not None:
+        family = fn.family  # a version shares the reservation with its siblings (and none has provisioned ones)
+        if (fn.busy if family is None else family.busy) >= reserved:
+            return RESERVED_LIMIT
+    elif account.unreserved_busy >= account.unreserved_capacity:
+        return ACCOUNT_LIMIT
+    env = fn.take_idle(tenant)
+    if env is None:
+        tenancy = fn.tenancy  # function-wide, as the cap is
+        if tenancy.live >= tenancy.cap:
+            return TENANT_LIMIT
+        if not fn.scaling.take(now):
+            return SCALING_LIMIT
+        env = fn.create_tenant_environment(now, tenant)
     if reserved is None:
         account.unreserved_busy += 1
         if account.unreserved_busy > account.max_unreserved_busy:

@@ -19,6 +19,9 @@ ACCOUNT_LIMIT = "ConcurrentInvocationLimitExceeded"
 # AWS documents a 429 when a function outgrows its scaling rate but not the Reason it carries; this is the
 # closest documented one.
 SCALING_LIMIT = "FunctionInvocationRateLimitExceeded"
+# A function in tenant isolation mode past its limit of live tenant environments: AWS documents the 429's
+# message, "Rate exceeded", and no Reason (limits.TENANT_TS), so the message stands in for one.
+TENANT_LIMIT = limits.TENANT_LIMIT_MESSAGE
 
 
 class AccountConcurrency:

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from heapq import heappush
 from math import ceil as _ceil
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from lambdalab import limits
 from lambdalab.engine.behaviour import CompiledBehaviour
@@ -94,6 +94,17 @@ class Environment:
         self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
 
 
+class IdleEnvironments(Protocol):
+    """A runtime's idle on-demand environments, least recently used first, and what it does with them: a
+    deque, or for a function in tenant isolation mode a list that can also let go of any one at once."""
+
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int, /) -> Environment: ...
+    def append(self, env: Environment, /) -> None: ...
+    def pop(self) -> Environment: ...
+    def popleft(self) -> Environment: ...
+
+
 class FunctionRuntime:
     """One function (or one version of it) in a run: its environments and their lifecycle (the engine's
     hot state), with its configuration (`config` as written, `behaviour` compiled) and its counters in
@@ -164,7 +175,7 @@ class FunctionRuntime:
 
         self.environments: dict[int, Environment] = {}  # alive, by id
         self.warm_provisioned: list[Environment] = []
-        self.warm: deque[Environment] = deque()  # idle on-demand environments, least recently used first
+        self.warm: IdleEnvironments = deque()  # idle on-demand environments, least recently used first
         self.reaper_armed = False
         self.busy = 0
 
@@ -175,15 +186,19 @@ class FunctionRuntime:
     # --- environments -------------------------------------------------------------------------
 
     def create_environment(self, now: float, provisioned: bool) -> Environment:
-        metrics = self.metrics
-        metrics.environments_created += 1
-        env = Environment(metrics.environments_created, self, now, provisioned)  # numbered per function: 1, 2, ...
-        self.environments[env.id] = env
-        if len(self.environments) > metrics.max_environments:
-            metrics.max_environments = len(self.environments)
+        env = Environment(self.metrics.environments_created + 1, self, now, provisioned)  # numbered: 1, 2, ...
+        self.add_environment(env)
         if self.loop.listeners:
             self.loop.emit("env_start", {"function": self.name, "env": env.id, "provisioned": provisioned})
         return env
+
+    def add_environment(self, env: Environment) -> None:
+        """Count a new environment among the live ones (a subclass makes environments of its own kind)."""
+        metrics = self.metrics
+        metrics.environments_created += 1
+        self.environments[env.id] = env
+        if len(self.environments) > metrics.max_environments:
+            metrics.max_environments = len(self.environments)
 
     def provision(self, count: int) -> None:
         """Provisioned concurrency: environments initialised before any traffic, never cold."""
@@ -260,7 +275,7 @@ class FunctionRuntime:
             return
         env.init_phase_s = init if init < limits.INIT_LIMIT_S else limits.INIT_LIMIT_S  # 10 s on demand
         if self._listeners:
-            self.loop.emit("init_start", {"function": self.name, "env": env.id, "request_id": request})
+            self.loop.emit("init_start", self.init_start_data(env))
         heappush(self._heap, (now + env.init_phase_s, next(self._seq), self._on_init_done, env))
 
     def _init_done(self, env: Environment) -> None:
@@ -294,9 +309,7 @@ class FunctionRuntime:
         else:
             self._draw_error(env, behaviour)
         if self._listeners:
-            self.loop.emit(
-                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
-            )
+            self.loop.emit("invoke_start", self.invoke_start_data(env))
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
     @staticmethod
@@ -359,9 +372,7 @@ class FunctionRuntime:
         else:
             env.error = None
         if self._listeners:
-            self.loop.emit(
-                "invoke_start", {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
-            )
+            self.loop.emit("invoke_start", self.invoke_start_data(env))
         heappush(self._heap, (now + run, next(self._seq), self._on_invoke_done, env))
 
     def _invoke_done(self, env: Environment) -> None:
@@ -389,7 +400,7 @@ class FunctionRuntime:
         metrics.busy_seconds += now - env.started_at
         env.invocations += 1
         if self._listeners:
-            self._emit_invoke_end(env, duration_ms, billed)
+            self.loop.emit("invoke_end", self.invoke_end_data(env, duration_ms, billed))
         env.state = IDLE
         env.idle_since = now
         if env.provisioned:
@@ -415,30 +426,36 @@ class FunctionRuntime:
         else:
             on_done(env)
 
-    def _emit_invoke_end(self, env: Environment, duration_ms: float, billed: int) -> None:
-        self.loop.emit(
-            "invoke_end",
-            {
-                "function": self.name,
-                "env": env.id,
-                "request_id": env.request,
-                "cold": env.cold,
-                "duration_ms": round(duration_ms, 3),
-                "billed_ms": billed,
-                "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None,
-                "memory_mb": self.config.memory,
-                "max_memory_used_mb": env.memory_used_mb
-                if self.real is not None
-                else self.config.memory
-                if self.behaviour.out_of_memory
-                else self.behaviour.max_memory_used,
-                "error": env.error,
-                "error_message": env.error_message if env.error else None,
-                "timed_out": env.error is not None and env.timed_out,
-                "output": env.output,
-                "version": self.version,
-            },
-        )
+    def init_start_data(self, env: Environment) -> dict[str, Any]:
+        """What the trace's init_start event says (only built when someone listens)."""
+        return {"function": self.name, "env": env.id, "request_id": env.request}
+
+    def invoke_start_data(self, env: Environment) -> dict[str, Any]:
+        """What the trace's invoke_start event says (only built when someone listens)."""
+        return {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
+
+    def invoke_end_data(self, env: Environment, duration_ms: float, billed: int) -> dict[str, Any]:
+        """What the trace's invoke_end event says (only built when someone listens)."""
+        return {
+            "function": self.name,
+            "env": env.id,
+            "request_id": env.request,
+            "cold": env.cold,
+            "duration_ms": round(duration_ms, 3),
+            "billed_ms": billed,
+            "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None,
+            "memory_mb": self.config.memory,
+            "max_memory_used_mb": env.memory_used_mb
+            if self.real is not None
+            else self.config.memory
+            if self.behaviour.out_of_memory
+            else self.behaviour.max_memory_used,
+            "error": env.error,
+            "error_message": env.error_message if env.error else None,
+            "timed_out": env.error is not None and env.timed_out,
+            "output": env.output,
+            "version": self.version,
+        }
 
 
 class VersionRuntime(FunctionRuntime):

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT
+from lambdalab import limits
+from lambdalab.engine.concurrency import ACCOUNT_LIMIT, RESERVED_LIMIT, TENANT_LIMIT
 from lambdalab.engine.managed_instances import CONCURRENCY_THROTTLES, CPU_THROTTLES, MEMORY_THROTTLES
 
 # The kinds of trace event that have a sentence (the rest, such as env_start, are bookkeeping).
@@ -28,6 +29,7 @@ EXPLAINED = (
     "redrive",
     "deployment",
     "edge_answer",
+    "rejected",
 )
 
 
@@ -50,15 +52,21 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         return f"{request} was given up {at} after {data.get('attempts')} attempt(s): {data.get('condition')}."
     if kind == "denied":
         return f"{request} from {data.get('principal')} was denied {at}: {data.get('reason')}"
+    if kind == "rejected":
+        return f"{request} ({data.get('invocation')}) was refused {at} with {data.get('error')}: {data.get('reason')}."
     if kind == "failure":
         return f"{request} failed {at} with {data.get('error')}."
     if kind == "delivery":
         verdict = "was delivered to" if data.get("delivered") else "could not be delivered to"
         return f"{request}'s {data.get('route', 'invocation')} record {verdict} {data.get('target')} {at}."
     if kind == "cold_start":
+        idle = (
+            f"no idle environment of tenant {data['tenant']} was free"
+            if "tenant" in data
+            else "no idle environment was free"
+        )
         return (
-            f"{request} started a cold environment #{data.get('env')} {at}: no idle environment was free, so "
-            f"Lambda ran the Init phase first."
+            f"{request} started a cold environment #{data.get('env')} {at}: {idle}, so Lambda ran the Init phase first."
         )
     if kind == "batch_discarded":
         records = ", ".join(map(str, data.get("records", [])))
@@ -110,6 +118,13 @@ def _why_throttled(data: dict[str, Any], scenario: Any) -> str:
         why = (
             f"reserved concurrency {fn.reserved_concurrency} was reached while {fn.reserved_concurrency} "
             f"environments were busy"
+        )
+    elif reason == TENANT_LIMIT and fn is not None:
+        limit = scenario.account.concurrency if fn.reserved_concurrency is None else fn.reserved_concurrency
+        why = (
+            f"its tenant had no idle environment and the function already had "
+            f"{limit * limits.TENANT_ENVIRONMENTS_PER_1000 // 1000:,} tenant environments live, its most "
+            f"({limits.TENANT_ENVIRONMENTS_PER_1000:,} per 1,000 of its concurrency limit of {limit:,})"
         )
     elif reason == ACCOUNT_LIMIT:
         why = "the account's unreserved concurrency was all in use"

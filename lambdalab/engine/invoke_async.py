@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdalab import limits
-from lambdalab.engine.admission import admit, count_throttle
+from lambdalab.engine.admission import admit, admit_tenant, count_throttle
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.concurrency import AccountConcurrency
 from lambdalab.engine.destinations import Destinations, dead_letter_attributes, invocation_record
@@ -47,9 +47,10 @@ class AsyncEvent:
         "error_message",
         "status_code",
         "response",
+        "tenant",
     )
 
-    def __init__(self, number: int, function: FunctionRuntime, payload: Any, now: float):
+    def __init__(self, number: int, function: FunctionRuntime, payload: Any, now: float, tenant: str | None):
         self.number = number
         self.function = function
         self.payload = payload
@@ -62,6 +63,7 @@ class AsyncEvent:
         self.error_message: str | None = None
         self.status_code = 200  # the last attempt's HTTP status: 200 when the function ran, 429 when throttled
         self.response = None  # what real code returned (a behaviour model returns nothing)
+        self.tenant = tenant  # its tenant id, for a function in tenant isolation mode (invoke_tenant.py)
 
 
 class AsyncInvoker:
@@ -82,9 +84,9 @@ class AsyncInvoker:
         self.account_id = account_id
         self._sends: dict[tuple[str, str], bool] = {}
 
-    def receive(self, fn: FunctionRuntime, payload: Any) -> None:
+    def receive(self, fn: FunctionRuntime, payload: Any, tenant: str | None = None) -> None:
         """Lambda accepted the event (HTTP 202) and queued it."""
-        event = AsyncEvent(self.loop.next_id(), fn, payload, self.loop.now)
+        event = AsyncEvent(self.loop.next_id(), fn, payload, self.loop.now, tenant)
         fn.outcomes.requests += 1
         fn.async_state.received += 1
         fn.async_state.alive += 1
@@ -105,7 +107,11 @@ class AsyncInvoker:
                 fn.async_state.retried += 1
             del fn.async_state.waiting[event.number]
             event.waiting_for = ""
-        got = admit(fn, self.account, now)
+        tenant = event.tenant
+        if tenant is None:
+            got = admit(fn, self.account, now)
+        else:  # only the events of a function in tenant isolation mode have one
+            got = admit_tenant(fn, self.account, now, tenant)  # type: ignore[arg-type]  # so fn is a TenantRuntime
         if got.__class__ is str:
             count_throttle(fn, loop, event.number, "async", got)
             event.error, event.error_message, event.status_code = THROTTLED

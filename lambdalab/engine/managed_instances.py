@@ -339,7 +339,7 @@ class ManagedRuntime(FunctionRuntime):
         else:
             self._draw_error(env, self.behaviour)
         if self._listeners:
-            self.loop.emit("invoke_start", {"function": self.name, "env": ee.id, "request_id": request, "cold": False})
+            self.loop.emit("invoke_start", {**self.invoke_start_data(env), "env": ee.id})
         heappush(self._heap, (now + answer, next(self._seq), self._on_invoke_done, env))
         heappush(self._heap, (now + run, next(self._seq), self._on_release, env))
 
@@ -360,7 +360,8 @@ class ManagedRuntime(FunctionRuntime):
         metrics.busy_seconds += now - env.started_at
         env.invocations += 1
         if self._listeners:
-            self._emit_invoke_end(env, duration_ms, 0)  # no duration is billed on Managed Instances
+            ee = self.ee_of[env.id]  # no duration is billed on Managed Instances:
+            self.loop.emit("invoke_end", {**self.invoke_end_data(env, duration_ms, 0), "env": ee.id})
         on_done = env.on_done
         if on_done is None:
             outcomes = self.outcomes

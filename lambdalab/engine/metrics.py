@@ -60,6 +60,8 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
         "cpu.average",
         "cpu.max",
     ),
+    # a function in tenant isolation mode only
+    "tenants": ("seen", "environments_created", "max_live_environments", "live_environments_limit", "rejected"),
 }
 EXPECTABLE_VERSION: dict[str, tuple[str, ...]] = {"Invocations": (), "Errors": ()}  # the report's by_version
 EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {

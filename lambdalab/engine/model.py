@@ -153,6 +153,9 @@ class Function:
     managed_instances: ManagedInstances | None = None  # on a capacity provider, as a published version
     versions: dict[str, Function] = field(default_factory=dict)  # published versions, by number ($LATEST only)
     aliases: dict[str, Alias] = field(default_factory=dict)
+    # Tenant isolation mode: each environment serves one tenant id
+    # (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html).
+    tenant_isolation: bool = False
 
     @property
     def claimed_concurrency(self) -> int:
@@ -233,6 +236,7 @@ class Traffic:
     source_arn: str = ""
     source_account: str = ""
     key: KeyRule | None = None  # a stream's partition key or a FIFO queue's message group; None for the rest
+    tenant: KeyRule | None = None  # the tenant id of each request to a function in tenant isolation mode
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""What a run would cost: requests plus GB-seconds by architecture, and provisioned concurrency.
+"""What a run would cost: requests plus GB-seconds by architecture, provisioned concurrency, and the
+environments of a function in tenant isolation mode.
 
 Prices are US East (N. Virginia), first tier, from https://aws.amazon.com/lambda/pricing/
 (see limits.py). The free tier is reported beside the cost, never subtracted
@@ -21,10 +22,11 @@ class Cost:
     duration_usd: float
     provisioned_usd: float
     gb_seconds: float
+    tenant_environments_usd: float = 0.0
 
     @property
     def total_usd(self) -> float:
-        return self.requests_usd + self.duration_usd + self.provisioned_usd
+        return self.requests_usd + self.duration_usd + self.provisioned_usd + self.tenant_environments_usd
 
 
 def function_cost(fn: Function, metrics: FunctionMetrics, run_s: float) -> Cost:
@@ -45,6 +47,10 @@ def function_cost(fn: Function, metrics: FunctionMetrics, run_s: float) -> Cost:
         duration_usd=on_demand_gb_s * limits.PRICE_PER_GB_SECOND_USD[arch],
         provisioned_usd=provisioned_usd,
         gb_seconds=on_demand_gb_s + provisioned_gb_s,
+        # Tenant isolation mode: a charge each time Lambda creates a tenant environment, by its memory.
+        tenant_environments_usd=metrics.environments_created * gb * limits.PRICE_TENANT_ENVIRONMENT_PER_GB_USD
+        if fn.tenant_isolation
+        else 0.0,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import operator
 from collections.abc import Iterable
+from itertools import islice
 from typing import Any
 
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
@@ -18,9 +19,11 @@ from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.metrics import Gauge, Histogram
 from lambdalab.engine.pricing import free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
+from lambdalab.engine.tenants import Tenancy, TenantRuntime
 from lambdalab.engine.windows import window_figures
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD, LMI_MANAGEMENT_FEE
 
+BY_TENANT_SHOWN = 100  # the report's by_tenant: the first tenants seen (shared/spec/scenarios.md)
 OPERATORS = {
     "==": operator.eq,
     "!=": operator.ne,
@@ -111,6 +114,8 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     metrics["AsyncEventAge"] = max(p["metrics"]["AsyncEventAge"] for p in parts)
     metrics["CostUSD"] = _usd(metrics["CostUSD"])
     merged["cost"].update(architecture=members[0].config.architecture, memory_mb=members[0].config.memory)
+    if isinstance(members[0], TenantRuntime):  # shared by the versions: not to be added up
+        merged["tenants"] = _tenants(members[0].tenancy)
     merged["by_version"] = {
         m.version: {"Invocations": m.metrics.invocations, "Errors": m.metrics.errors} for m in members
     }
@@ -139,7 +144,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     alive_s = metrics.alive_seconds + sum(run_s - env.created_at for env in alive)
     busy_s = metrics.busy_seconds + sum(run_s - env.started_at for env in alive if env.state != "idle")
     in_flight = outcomes.sync_in_flight + async_state.alive
-    return {
+    report: dict[str, Any] = {
         "metrics": {
             "Invocations": metrics.invocations,
             "Errors": metrics.errors,
@@ -188,6 +193,27 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
             "to_on_success": async_state.to_on_success,
         },
         "by_version": {fn.version: {"Invocations": metrics.invocations, "Errors": metrics.errors}},
+    }
+    if isinstance(fn, TenantRuntime):
+        report["cost"]["tenant_environments_usd"] = _usd(cost.tenant_environments_usd)
+        report["tenants"] = _tenants(fn.tenancy)
+        report["by_version"] = report.pop("by_version")  # last, as for every function
+    return report
+
+
+def _tenants(tenancy: Tenancy) -> dict[str, Any]:
+    """A function in tenant isolation mode (all its versions): its tenants, their environments, and the first
+    100 tenants' figures."""
+    return {
+        "seen": len(tenancy.tenants),
+        "environments_created": tenancy.created,
+        "max_live_environments": tenancy.max_live,
+        "live_environments_limit": tenancy.cap,
+        "rejected": tenancy.rejected,
+        "by_tenant": {
+            tenant: {"requests": c.requests, "invocations": c.invocations, "cold_starts": c.cold_starts}
+            for tenant, c in islice(tenancy.tenants.items(), BY_TENANT_SHOWN)
+        },
     }
 
 
@@ -319,7 +345,7 @@ def lookup_figure(
         if head in fn[section]:
             value = fn[section][head]
             return value.get(part) if part else value
-    if head in ("environments", "managed_instances"):
+    if head in ("environments", "managed_instances", "tenants"):
         return _dotted(fn.get(head, {}), part)
     return None
 

@@ -12,6 +12,7 @@ from lambdalab.tables import table
 CHART_HEIGHT = 6
 THROTTLE_LABEL = "429s"
 WINDOWS_SHOWN = 12  # closed windows whose record counts the text report lists
+TENANTS_SHOWN = 10  # rows of a function's tenants in the text report (the JSON has 100)
 
 
 def render(sim: Simulation, report: dict[str, Any]) -> str:
@@ -127,6 +128,30 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
         ),
     ]
     out += _managed_instances(report)
+    isolated = {name: f["tenants"] for name, f in functions.items() if "tenants" in f}
+    if isolated:
+        out += ["", "Tenant isolation (each environment serves one tenant)"]
+        out += table(
+            ["function", "tenants", "envs created", "most live", "live limit", "no tenant id", "env fee USD"],
+            [
+                [
+                    name,
+                    t["seen"],
+                    t["environments_created"],
+                    t["max_live_environments"],
+                    t["live_environments_limit"],
+                    t["rejected"],
+                    f"{functions[name]['cost']['tenant_environments_usd']:.6f}",
+                ]
+                for name, t in isolated.items()
+            ],
+        )
+        for name, t in isolated.items():
+            shown = list(t["by_tenant"].items())[:TENANTS_SHOWN]
+            rows = [[tenant, c["requests"], c["invocations"], c["cold_starts"]] for tenant, c in shown]
+            more = t["seen"] - len(shown)
+            out += ["", f"Tenants of {name}" + (f" (the first {len(shown)} seen; {more:,} more)" if more else "")]
+            out += table(["tenant", "requests", "invocations", "cold starts"], rows)
     if report["queues"]:
         out += [
             "",

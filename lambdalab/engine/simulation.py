@@ -21,6 +21,7 @@ from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
+from lambdalab.engine.invoke_tenant import TenantInvoker
 from lambdalab.engine.keys import key_picker
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.model import Scenario
@@ -29,6 +30,8 @@ from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
+from lambdalab.engine.tenant_ids import tenant_picker
+from lambdalab.engine.tenants import Tenancy, TenantRuntime, TenantVersionRuntime
 from lambdalab.engine.traffic import Generator
 from lambdalab.engine.windows import WindowedStreamMapping
 from lambdalab.iam import Decision
@@ -44,6 +47,7 @@ class EnvironmentView:
     request_id: str | None  # the request it is serving, if any
     since_s: float  # when it was created, or went idle
     invocations: int
+    tenant: str | None = None  # the one tenant it serves, for a function in tenant isolation mode
 
 
 @dataclass(frozen=True)
@@ -115,9 +119,16 @@ class Simulation:
                 managed = ManagedRuntime(fn, loop, self.account, self.providers[fn.managed_instances.capacity_provider])
                 managed.counts_toward_account = scenario.account.count_managed_instances
                 members = [managed]
+            elif fn.versions and fn.tenant_isolation:
+                family, tenancy = Family(), Tenancy(fn, self.account)
+                members = [
+                    TenantVersionRuntime(f, loop, self.account, family, tenancy) for f in (fn, *fn.versions.values())
+                ]
             elif fn.versions:
                 family = Family()
                 members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
+            elif fn.tenant_isolation:
+                members = [TenantRuntime(fn, loop, self.account, Tenancy(fn, self.account))]
             else:
                 members = [FunctionRuntime(fn, loop, self.account)]
             self.functions[name] = members[0]
@@ -138,6 +149,7 @@ class Simulation:
         self.async_ = AsyncInvoker(
             loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
         )
+        self.tenant_invoker = TenantInvoker(loop, self.account, self.async_)
         self.destinations.invoke_function = self._invoke_from
         # (function, principal, source ARN, source account) -> IAM decision
         self._decisions: dict[tuple[str, str, str, str], Decision | None] = {}
@@ -239,6 +251,9 @@ class Simulation:
         if decision is not None and not decision.allowed:
             return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
         invoke = self.async_.receive if traffic.invocation == "async" else self.sync.request
+        if traffic.tenant is not None:  # the builder gives one exactly to traffic to an isolated function
+            how = self.tenant_invoker.receive if traffic.invocation == "async" else self.tenant_invoker.request
+            invoke = partial(how, tenant_picker(traffic.tenant))
         config = fn.config
         if traffic.qualifier in config.aliases:
             return partial(self._routed, invoke, self.aliases[(config.name, traffic.qualifier)])
@@ -366,6 +381,7 @@ class Simulation:
                         self.request_id(env.request) if env.state != "idle" else None,
                         env.idle_since if env.state == "idle" else env.started_at,
                         env.invocations,
+                        getattr(env, "tenant", None),
                     )
                     for env in fn.environments.values()
                 )

@@ -35,6 +35,19 @@ class Context:
         self.errors.append(self.doc.error(path, message))
 
 
+def refuse_isolated(ctx: Context, path: KeyPath, function: str, how: str) -> None:
+    """A function in tenant isolation mode is invoked only with a tenant id, which `how` (a topic, a
+    mapping, a destination ...) never sends: Lambda refuses each such invoke, so the scenario is refused
+    (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html)."""
+    data = ctx.targets.get("function", {}).get(function)
+    if isinstance(data, dict) and data.get("tenant_isolation") is True:
+        ctx.fail(
+            path,
+            f"{function} is in tenant isolation mode, and {how} invokes it without a tenant id "
+            "(InvalidParameterValueException); invoke it from traffic with tenant: or tenants:",
+        )
+
+
 def duration(ctx: Context, path: KeyPath, value: Any, default: float = 0.0) -> float:
     if value is None:
         return default

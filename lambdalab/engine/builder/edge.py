@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from lambdalab.engine import edge
-from lambdalab.engine.builder.context import Context, KeyPath
+from lambdalab.engine.builder.context import Context, KeyPath, refuse_isolated
 from lambdalab.engine.builder.permissions import trusts
 from lambdalab.engine.model import Account, EdgeAssociation, Function
 from lambdalab.engine.units import parse_size
@@ -42,6 +42,9 @@ def edge_associations(
         fn = functions.get(name)
         if fn is None:
             ctx.fail((*path, "function"), f"no function named {name!r}{did_you_mean(name, list(functions))}")
+            continue
+        if fn.tenant_isolation:
+            refuse_isolated(ctx, (*path, "function"), name, "CloudFront")
             continue
         if version not in fn.versions:
             given = (

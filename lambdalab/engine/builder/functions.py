@@ -14,7 +14,7 @@ from typing import Any
 from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
-from lambdalab.engine.builder.context import Context, KeyPath, duration, positive_duration, resolve
+from lambdalab.engine.builder.context import Context, KeyPath, duration, positive_duration, refuse_isolated, resolve
 from lambdalab.engine.builder.managed_instances import managed_instances
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, CapacityProvider, DeploymentPlan, Function
@@ -94,6 +94,7 @@ def function(
             f"{provisioned} is more than reserved concurrency {reserved}: "
             f"provisioned concurrency counts against the reservation ({limits.RESV})",
         )
+    isolated = _tenant_isolation(ctx, path, data)
     code = real_code(ctx, path, data)
     if "behaviour" not in data and code is None:
         ctx.fail(
@@ -125,6 +126,7 @@ def function(
         version=version,
         runtime=data.get("runtime", "python3.13"),
         managed_instances=managed,
+        tenant_isolation=isolated,
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, providers, path)
@@ -215,6 +217,21 @@ def _alias(ctx: Context, path: KeyPath, name: str, spec: dict[str, Any], version
     return Alias(name, version, tuple(routing))
 
 
+def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any]) -> bool:
+    """Tenant isolation mode, and what Lambda does not combine with it: provisioned concurrency
+    (https://docs.aws.amazon.com/cdk/api/v2/docs/aws-cdk-lib.aws_lambda.TenancyConfig.html)."""
+    isolated = bool(data.get("tenant_isolation"))
+    if not isolated:
+        return False
+    if data.get("provisioned_concurrency"):
+        ctx.fail(
+            (*path, "provisioned_concurrency"),
+            "a function in tenant isolation mode cannot have provisioned concurrency: its environments are "
+            f"made per tenant, on demand ({limits.TENANT})",
+        )
+    return True
+
+
 def _in_range(ctx: Context, path: KeyPath, value: int | float, low: float, high: float, unit: str, source: str) -> None:
     if value < low:
         ctx.fail(path, f"{value:g} is below the Lambda minimum of {low:g} {unit} ({source})")
@@ -262,6 +279,8 @@ def _async_config(ctx: Context, path: KeyPath, data: dict[str, Any]) -> AsyncCon
 
 def _destination(ctx: Context, path: KeyPath, ref: str | None) -> str | None:
     resolved = resolve(ctx, path, ref, DESTINATION_KINDS) if ref else None
+    if resolved and resolved[0] == "function":
+        refuse_isolated(ctx, path, resolved[1], "a destination")
     return f"{resolved[0]}:{resolved[1]}" if resolved else None
 
 

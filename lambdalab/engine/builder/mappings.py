@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from lambdalab import limits
-from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
+from lambdalab.engine.builder.context import Context, KeyPath, duration, refuse_isolated, resolve
 from lambdalab.engine.builder.permissions import check_role_reads
 from lambdalab.engine.model import Account, EventSourceMapping, Function, Queue, Stream
 from lambdalab.inputs.errors import did_you_mean
@@ -45,6 +45,8 @@ def mapping(
             (*path, "function"),
             f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}",
         )
+    elif fn.tenant_isolation:
+        refuse_isolated(ctx, (*path, "function"), fn.name, "an event source mapping")
     wrong = STREAM_ONLY if kind == "queue" else ("maximum_concurrency",)
     for key in wrong:
         if key in data:

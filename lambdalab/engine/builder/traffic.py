@@ -17,6 +17,7 @@ from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
 from lambdalab.engine.builder.sources import check_items
 from lambdalab.engine.model import Function, KeyRule, Traffic
+from lambdalab.engine.tenant_ids import tenant_id_problem
 from lambdalab.engine.traffic import arrivals_by
 from lambdalab.engine.units import parse_rate
 from lambdalab.inputs.errors import did_you_mean
@@ -132,6 +133,7 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         source_arn=data.get("source_arn", ""),
         source_account=str(data.get("source_account", "")),
         key=_key_rule(ctx, path, data, kind, ctx.targets.get(kind, {}).get(name), events),
+        tenant=_tenant_rule(ctx, path, data, None if kind in SENT_TO else functions.get(base)),
     )
 
 
@@ -164,6 +166,42 @@ def _rate(ctx: Context, path: KeyPath, value: Any) -> float:
     except ValueError as exc:
         ctx.fail(path, str(exc))
         return 0.0
+
+
+def _tenant_rule(ctx: Context, path: KeyPath, data: dict[str, Any], fn: Function | None) -> KeyRule | None:
+    """Each request's tenant id: required by a function in tenant isolation mode, refused by any other
+    (InvalidParameterValueException for each request, so the scenario is refused as Invoke would refuse
+    them: https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation-troubleshooting.html)."""
+    given = [key for key in ("tenant", "tenants") if key in data]
+    if fn is None or not fn.tenant_isolation:
+        for key in given:
+            ctx.fail(
+                (*path, key),
+                f"{fn.name} is not in tenant isolation mode, and Lambda refuses a tenant id for it "
+                "(InvalidParameterValueException): remove it, or give the function tenant_isolation: true"
+                if fn is not None
+                else f"{key} is for traffic to a function in tenant isolation mode",
+            )
+        return None
+    if not given:
+        ctx.fail(
+            path,
+            f"{fn.name} is in tenant isolation mode: every request needs a tenant id (else "
+            "InvalidParameterValueException); give tenant (a JSON path such as $.customer, or one fixed id) "
+            f"or tenants: N ({limits.TENANT})",
+        )
+        return None
+    if len(given) == 2:
+        ctx.fail((*path, "tenants"), "'tenants' does not go with 'tenant'")
+    if "tenants" in data:
+        return KeyRule(count=data["tenants"])
+    value = data["tenant"]
+    if value.startswith("$"):
+        return KeyRule(path=json_path(value))  # an event without an id there is refused when it is sent
+    problem = tenant_id_problem(value)
+    if problem:
+        ctx.fail((*path, "tenant"), f"{problem} ({limits.TENANT})")
+    return KeyRule(fixed=value)
 
 
 def _key_rule(
