@@ -60,6 +60,9 @@ class Behaviour:
     threads: int = 1  # vCPUs the code can use at once
     memory_used: int = 64  # the REPORT line's Max Memory Used (MB); above the function's memory it runs out
     errors: tuple[ErrorRule, ...] = ()
+    # What each successful invocation sends, as code using an AWS SDK does: each record it got, to each target
+    # ("queue:NAME", "topic:NAME", "bus:NAME", or "function:NAME", invoked asynchronously).
+    sends: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -112,6 +115,7 @@ class Function:
     version: str = "$LATEST"  # which version this is
     versions: dict[str, Function] = field(default_factory=dict)  # published versions, by number ($LATEST only)
     aliases: dict[str, Alias] = field(default_factory=dict)
+    recursive_loop: str = "Terminate"  # or "Allow" (PutFunctionRecursionConfig's RecursiveLoop)
 
     @property
     def claimed_concurrency(self) -> int:
@@ -258,6 +262,7 @@ class Account:
     region: str
     account_id: str
     idle_expiry: float
+    recursion_via_destinations: bool = False  # whether destinations and DLQs carry a request chain (UNCONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -278,3 +283,8 @@ class Scenario:
     deployments: tuple[DeploymentPlan, ...] = ()
     edge: dict[str, EdgeAssociation] = field(default_factory=dict)  # by trigger
     source: str = ""
+
+    @property
+    def sends(self) -> bool:
+        """Whether any function's code sends: only then are request chains followed (engine/recursion.py)."""
+        return any(v.behaviour.sends for fn in self.functions.values() for v in (fn, *fn.versions.values()))

@@ -25,6 +25,7 @@ from lambdalab.engine.keys import key_picker
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
+from lambdalab.engine.recursion import ChainedAsyncInvoker, ChainedSqsMapping, Recursion
 from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
@@ -128,9 +129,28 @@ class Simulation:
             self.queues, self.topics, self.buses, scenario.account.region, scenario.account.account_id
         )
         self.sync = SyncInvoker(loop, self.account)
-        self.async_ = AsyncInvoker(
-            loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
+        async_args = (
+            loop,
+            self.account,
+            self.destinations,
+            self.seed,
+            scenario.account.region,
+            scenario.account.account_id,
         )
+        # Request chains are followed only when some function's code sends (recursion.py): the chain-aware
+        # invokers are chosen here, so that a scenario without `sends` pays nothing for them.
+        self.recursion = (
+            Recursion(loop, self.destinations, scenario.account.recursion_via_destinations) if scenario.sends else None
+        )
+        if self.recursion is None:
+            self.async_ = AsyncInvoker(*async_args)
+        else:
+            self.async_ = ChainedAsyncInvoker(self.recursion, *async_args)
+            for queue in self.queues.values():
+                queue.new_message = self.recursion.message
+            for runtime in self.runtimes.values():
+                if runtime.config.behaviour.sends:
+                    self.recursion.install(runtime, self.async_.may_send)
         self.destinations.invoke_function = self._invoke_from
         # (function, principal, source ARN, source account) -> IAM decision
         self._decisions: dict[tuple[str, str, str, str], Decision | None] = {}
@@ -182,16 +202,10 @@ class Simulation:
         fn = self.functions[m.function]
         if m.kind == "queue":
             queue = self.queues[m.source]
-            return SqsMapping(
-                m,
-                queue,
-                self.queues.get(queue.config.dead_letter or ""),
-                fn,
-                self.loop,
-                self.account,
-                region,
-                account_id,
-            )
+            args = (m, queue, self.queues.get(queue.config.dead_letter or ""), fn, self.loop, self.account, region)
+            if self.recursion is None:
+                return SqsMapping(*args, account_id)
+            return ChainedSqsMapping(self.recursion, *args, account_id)
         return StreamMapping(
             m,
             self.streams[m.source],

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab import limits
-from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path
+from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path, resolve
 from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef
 
 
@@ -52,7 +52,23 @@ def behaviour(ctx: Context, path: KeyPath, data: dict[str, Any]) -> Behaviour:
         threads=data.get("threads", 1),
         memory_used=data.get("memory_used", 64),
         errors=rules,
+        sends=tuple(_send(ctx, (*path, "sends", i), ref) for i, ref in enumerate(data.get("sends") or [])),
     )
+
+
+SEND_KINDS = ("queue", "topic", "bus", "function")
+
+
+def _send(ctx: Context, path: KeyPath, ref: str) -> str:
+    """A target the code sends to: a standard queue or topic, a bus, or a function (invoked asynchronously).
+    FIFO targets are refused: the modelled code gives no message group or deduplication id."""
+    resolved = resolve(ctx, path, ref, SEND_KINDS)
+    if resolved is None:
+        return ""
+    kind, name = resolved
+    if kind in ("queue", "topic") and ctx.targets[kind][name].fifo:
+        ctx.fail(path, f"{ref!r} is FIFO; the modelled code sends to a standard queue or topic only")
+    return f"{kind}:{name}"
 
 
 def distribution(ctx: Context, path: KeyPath, value: Any) -> Distribution:

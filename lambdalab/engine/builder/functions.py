@@ -40,6 +40,7 @@ def account(ctx: Context, data: dict[str, Any]) -> Account:
         region=data.get("region", "us-east-1"),
         account_id=data.get("account_id", "123456789012"),
         idle_expiry=_positive(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
+        recursion_via_destinations=data.get("recursion_via_destinations", False),
     )
 
 
@@ -108,6 +109,7 @@ def function(
         role_policies=role_policies,
         role_trust=role_trust,
         version=version,
+        recursive_loop=data.get("recursive_loop", "Terminate"),
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, path)
