@@ -285,6 +285,9 @@ class Scenario:
     source: str = ""
 
     @property
-    def sends(self) -> bool:
-        """Whether any function's code sends: only then are request chains followed (engine/recursion.py)."""
-        return any(v.behaviour.sends for fn in self.functions.values() for v in (fn, *fn.versions.values()))
+    def follows_chains(self) -> bool:
+        """Whether request chains are followed (engine/recursion.py): only when some function's code sends, or
+        destinations are said to carry a chain."""
+        return self.account.recursion_via_destinations or any(
+            v.behaviour.sends for fn in self.functions.values() for v in (fn, *fn.versions.values())
+        )

@@ -114,6 +114,8 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
                 ],
             ),
         ]
+    if "recursion" in report:
+        out += ["", *_recursion(sim, report)]
     out += [
         "",
         "Environments",
@@ -216,6 +218,28 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             )
             out.append(line + (f"  {e['why']}" if e.get("why") and not e["passed"] else ""))
     return "\n".join(out) + "\n"
+
+
+def _recursion(sim: Simulation, report: dict[str, Any]) -> list[str]:
+    """Recursive loop detection: what Lambda stopped, for a scenario whose code sends (engine/recursion.py)."""
+    recursion = report["recursion"]
+    functions = report["functions"]
+    return [
+        f"Recursive loop detection: {recursion['loops_stopped']:,} request chain(s) stopped, "
+        f"{recursion['invocations_dropped']:,} invocation(s) dropped (a function's 17th in one chain)",
+        *table(
+            ["function", "recursive loop", "RecursiveInvocationsDropped", "rejected (outcome)"],
+            [
+                [
+                    name,
+                    sim.functions[name].config.recursive_loop,
+                    "not emitted" if (dropped := f["metrics"]["RecursiveInvocationsDropped"]) is None else dropped,
+                    f["outcomes"]["rejected"],
+                ]
+                for name, f in functions.items()
+            ],
+        ),
+    ]
 
 
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:

@@ -137,10 +137,12 @@ class Simulation:
             scenario.account.region,
             scenario.account.account_id,
         )
-        # Request chains are followed only when some function's code sends (recursion.py): the chain-aware
-        # invokers are chosen here, so that a scenario without `sends` pays nothing for them.
+        # Request chains are followed only when some function's code sends (recursion.py) or destinations carry
+        # them: the chain-aware invokers are chosen here, so that other scenarios pay nothing for them.
         self.recursion = (
-            Recursion(loop, self.destinations, scenario.account.recursion_via_destinations) if scenario.sends else None
+            Recursion(loop, self.destinations, scenario.account.recursion_via_destinations)
+            if scenario.follows_chains
+            else None
         )
         if self.recursion is None:
             self.async_ = AsyncInvoker(*async_args)

@@ -91,6 +91,7 @@ KIND_NAMES = {
     "batch_done": "batch ended",
     "edge_answer": "CloudFront answer",
     "cold_start": "cold start",
+    "recursion_stop": "recursive loop stopped",
 }
 
 
