@@ -218,3 +218,47 @@ def test_a_run_has_bounds_so_a_typo_is_an_error_not_a_run_that_never_ends():
         "(10,000,000): a lower rate or a shorter 'for'"
     ) in msgs[2]
     assert len(msgs) == 3  # counted until the first item over the bound, which is enough to know what to fix
+
+
+def test_sends_name_existing_standard_targets():
+    msgs = problems("""\
+        duration: 1m
+        queues: {jobs: {}, orders.fifo: {fifo: true}}
+        functions:
+          a: {behaviour: {init: 100ms, duration: 50ms, sends: [queue:jbos]}}
+          b: {behaviour: {init: 100ms, duration: 50ms, sends: [orders.fifo]}}
+          d: {behaviour: {init: 100ms, duration: 50ms, sends: [function:nobody]}}
+        """)
+    assert "s.yaml:4:56: functions.a.behaviour.sends[0]: no queue or topic or bus or function named 'jbos'" in msgs[0]
+    assert "(did you mean 'jobs'?)" in msgs[0]
+    assert any("functions.b.behaviour.sends[0]: 'orders.fifo' is FIFO" in m for m in msgs), msgs
+    assert any("functions.d.behaviour.sends[0]: no queue or topic or bus or function named 'nobody'" in m for m in msgs)
+
+
+def test_sends_and_recursive_loop_have_a_shape():
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          c: {{behaviour: {{init: 100ms, duration: 50ms, sends: [stream:clicks]}}}}
+          e: {{recursive_loop: Stop, {FUNCTION}}}
+        """)
+    assert any("functions.c.behaviour.sends[0]" in m and "queue:jobs, topic:news, bus:orders" in m for m in msgs)
+    assert any("functions.e.recursive_loop: 'Stop' is not one of: Terminate, Allow" in m for m in msgs), msgs
+
+
+def test_sends_and_recursion_settings_are_built():
+    scenario = parse_scenario(f"""\
+        duration: 1m
+        account: {{recursion_via_destinations: true}}
+        queues: {{jobs: {{}}}}
+        topics: {{news: {{}}}}
+        functions:
+          a:
+            recursive_loop: Allow
+            behaviour: {{init: 100ms, duration: 50ms, sends: [jobs, topic:news, function:b]}}
+          b: {{{FUNCTION}}}
+        """)
+    a, b = scenario.functions["a"], scenario.functions["b"]
+    assert a.behaviour.sends == ("queue:jobs", "topic:news", "function:b") and a.recursive_loop == "Allow"
+    assert b.behaviour.sends == () and b.recursive_loop == "Terminate"
+    assert scenario.account.recursion_via_destinations and scenario.follows_chains
