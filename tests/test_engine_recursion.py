@@ -123,6 +123,26 @@ def test_an_async_chain_stopped_goes_to_the_on_failure_destination():
     assert run.outcomes()["to_on_failure"] == 1 and run.metrics()["Invocations"] == 16
 
 
+def test_a_synchronous_loop_of_functions_is_refused_with_recursive_invocation_exception():
+    run = simulate("""\
+        duration: 1m
+        functions:
+          a: {behaviour: {init: 100ms, duration: 100ms, sends: [{target: function:b, invocation: sync}]}}
+          b: {behaviour: {init: 100ms, duration: 100ms, sends: [{target: function:a, invocation: sync}]}}
+        traffic:
+          - {target: a, invocation: sync, burst: 2, at: 0s, event: {n: 1}}
+        """)
+    # a (traffic) -> b -> a ... -> b: each runs 16 times per chain; a's 17th is refused before it runs
+    assert run.metrics("a")["Invocations"] == run.metrics("b")["Invocations"] == 2 * 16
+    assert run.outcomes("a")["rejected"] == run.metrics("a")["RecursiveInvocationsDropped"] == 2
+    assert run.outcomes("a")["requests"] == 2 * 17 and run.outcomes("b")["rejected"] == 0
+    stops = run.of("recursion_stop", function="a")
+    assert [(d["invocation"], d["error"], d["invocations"]) for _, d in stops] == [
+        ("sync", "RecursiveInvocationException", 16)
+    ] * 2
+    assert all(conservation_holds(run.outcomes(name)) for name in ("a", "b"))
+
+
 TWO_FUNCTIONS = """\
 duration: 10m
 queues:

@@ -241,7 +241,11 @@ def test_sends_and_recursive_loop_have_a_shape():
         functions:
           c: {{behaviour: {{init: 100ms, duration: 50ms, sends: [stream:clicks]}}}}
           e: {{recursive_loop: Stop, {FUNCTION}}}
+          f: {{behaviour: {{init: 100ms, duration: 50ms, sends: [{{target: queue:x, invocation: sync}}]}}}}
         """)
+    assert any(
+        "functions.f.behaviour.sends[0]" in m and "{target: function:relay, invocation: sync}" in m for m in msgs
+    )
     assert any("functions.c.behaviour.sends[0]" in m and "queue:jobs, topic:news, bus:orders" in m for m in msgs)
     assert any("functions.e.recursive_loop: 'Stop' is not one of: Terminate, Allow" in m for m in msgs), msgs
 
@@ -259,6 +263,7 @@ def test_sends_and_recursion_settings_are_built():
           b: {{{FUNCTION}}}
         """)
     a, b = scenario.functions["a"], scenario.functions["b"]
-    assert a.behaviour.sends == ("queue:jobs", "topic:news", "function:b") and a.recursive_loop == "Allow"
+    assert [s.target for s in a.behaviour.sends] == ["queue:jobs", "topic:news", "function:b"]
+    assert a.recursive_loop == "Allow" and not any(s.sync for s in a.behaviour.sends)
     assert b.behaviour.sends == () and b.recursive_loop == "Terminate"
     assert scenario.account.recursion_via_destinations and scenario.follows_chains

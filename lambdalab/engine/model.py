@@ -49,6 +49,15 @@ class ErrorRule:
 
 
 @dataclass(frozen=True)
+class Send:
+    """Where the modelled code sends each record it got: "queue:NAME", "topic:NAME", "bus:NAME", or
+    "function:NAME", invoked asynchronously unless `sync`."""
+
+    target: str
+    sync: bool = False
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """A model of the function's code: how long Init and each invoke take, and when they fail."""
 
@@ -60,9 +69,8 @@ class Behaviour:
     threads: int = 1  # vCPUs the code can use at once
     memory_used: int = 64  # the REPORT line's Max Memory Used (MB); above the function's memory it runs out
     errors: tuple[ErrorRule, ...] = ()
-    # What each successful invocation sends, as code using an AWS SDK does: each record it got, to each target
-    # ("queue:NAME", "topic:NAME", "bus:NAME", or "function:NAME", invoked asynchronously).
-    sends: tuple[str, ...] = ()
+    # What each successful invocation sends, as code using an AWS SDK does: each record it got, to each target.
+    sends: tuple[Send, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -96,9 +96,18 @@ class ChainedAsyncEvent(AsyncEvent):
 class Recursion:
     """The run's request chains: the lineage the code is sending with, and the stopped invocations."""
 
-    def __init__(self, loop: EventLoop, destinations: Destinations, via_destinations: bool):
+    def __init__(
+        self,
+        loop: EventLoop,
+        destinations: Destinations,
+        functions: dict[str, FunctionRuntime],
+        invoke_sync: Callable[[str, Any], Environment | None],
+        via_destinations: bool,
+    ):
         self.loop = loop
         self.destinations = destinations
+        self.functions = functions  # each function's $LATEST, by name, for synchronous invokes
+        self.invoke_sync = invoke_sync  # the simulation's: the resource-based policy, then the sync invoker
         self.via_destinations = via_destinations
         # The lineage of what is being sent right now: what the SDK attaches to the call. Sending is
         # immediate in virtual time, so whatever a send creates (a message, an async event) takes it there.
@@ -141,10 +150,11 @@ class Recursion:
         return True
 
     def install(self, fn: FunctionRuntime, may_send: Callable[[FunctionRuntime, str], bool]) -> None:
-        """Make `fn` send what its behaviour says as each successful invocation ends."""
+        """Make `fn` send what its behaviour says as each successful invocation ends: each record it got, to
+        each target, carrying the record's lineage with this invocation counted."""
         sends = fn.config.behaviour.sends
         name = fn.config.name
-        destinations = self.destinations
+        deliver = self.destinations.deliver
 
         def send(env: Environment) -> None:
             records = env.chains
@@ -155,13 +165,31 @@ class Recursion:
             incoming = _records(env) if records is None else cast("list[tuple[Any, Lineage | None]]", records)
             for payload, lineage in incoming:
                 carried = after(lineage, name)
-                for target in sends:
-                    if may_send(fn, target):  # the execution role's say, as for any SDK call
+                for send in sends:
+                    target = send.target
+                    if not may_send(fn, target):  # the execution role's say, as for any SDK call
+                        continue
+                    if send.sync:
+                        self._invoke(target.partition(":")[2], payload, carried)
+                    else:
                         self.current = carried if target.partition(":")[0] in CARRIED_BY else None
-                        destinations.deliver(target, now, payload)
+                        deliver(target, now, payload)
             self.current = None
 
         fn.before_each_end(send)
+
+    def _invoke(self, name: str, payload: Any, lineage: Lineage) -> None:
+        """A synchronous invoke in a chain: refused with RecursiveInvocationException (`rejected`) when it would
+        be the function's 17th in the chain. The modelled code does not wait for the answer: the caller's
+        duration is its behaviour's, and a refusal does not fail it."""
+        fn = self.functions[name]
+        if self.stops(fn, lineage, self.loop.next_id(), "sync"):
+            fn.outcomes.requests += 1
+            fn.outcomes.rejected += 1
+            return
+        env = self.invoke_sync(name, payload)
+        if env is not None and fn.config.behaviour.sends:
+            env.chains = [(payload, lineage)]
 
 
 def _records(env: Environment) -> list[tuple[Any, Lineage | None]]:

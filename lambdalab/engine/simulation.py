@@ -17,7 +17,7 @@ from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.deployments import AliasState, Deployment
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
-from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
+from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
@@ -140,7 +140,13 @@ class Simulation:
         # Request chains are followed only when some function's code sends (recursion.py) or destinations carry
         # them: the chain-aware invokers are chosen here, so that other scenarios pay nothing for them.
         self.recursion = (
-            Recursion(loop, self.destinations, scenario.account.recursion_via_destinations)
+            Recursion(
+                loop,
+                self.destinations,
+                self.functions,
+                self._invoke_sync_from,
+                scenario.account.recursion_via_destinations,
+            )
             if scenario.follows_chains
             else None
         )
@@ -273,6 +279,15 @@ class Simulation:
             self._deny(fn, principal, "async", decision, event)
         else:
             self.async_.receive(fn, event)
+
+    def _invoke_sync_from(self, name: str, event: Any) -> Environment | None:
+        """A synchronous invoke by a function's code (recursion.py): a caller of this account."""
+        fn = self.functions[name]
+        decision = self._decision(fn, "", "", "")
+        if decision is not None and not decision.allowed:
+            self._deny(fn, "", "sync", decision, event)
+            return None
+        return self.sync.request(fn, event)
 
     def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Decision, _event: Any) -> None:
         """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""

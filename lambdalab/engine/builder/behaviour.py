@@ -12,7 +12,7 @@ from typing import Any
 
 from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path, resolve
-from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef
+from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef, Send
 
 
 def real_code(ctx: Context, path: KeyPath, data: dict[str, Any]) -> RealCodeRef | None:
@@ -59,16 +59,22 @@ def behaviour(ctx: Context, path: KeyPath, data: dict[str, Any]) -> Behaviour:
 SEND_KINDS = ("queue", "topic", "bus", "function")
 
 
-def _send(ctx: Context, path: KeyPath, ref: str) -> str:
-    """A target the code sends to: a standard queue or topic, a bus, or a function (invoked asynchronously).
-    FIFO targets are refused: the modelled code gives no message group or deduplication id."""
-    resolved = resolve(ctx, path, ref, SEND_KINDS)
+def _send(ctx: Context, path: KeyPath, item: str | dict[str, Any]) -> Send:
+    """A target the code sends to: a standard queue or topic, a bus, or a function (invoked asynchronously,
+    or synchronously with `{target: function:NAME, invocation: sync}`). FIFO targets are refused: the modelled
+    code gives no message group or deduplication id."""
+    if isinstance(item, str):
+        ref, sync = item, False
+        resolved = resolve(ctx, path, ref, SEND_KINDS)
+    else:  # only a function is invoked; queues, topics and buses are sent to
+        ref, sync = item["target"], item.get("invocation") == "sync"
+        resolved = resolve(ctx, (*path, "target"), ref, ("function",))
     if resolved is None:
-        return ""
+        return Send("")
     kind, name = resolved
     if kind in ("queue", "topic") and ctx.targets[kind][name].fifo:
         ctx.fail(path, f"{ref!r} is FIFO; the modelled code sends to a standard queue or topic only")
-    return f"{kind}:{name}"
+    return Send(f"{kind}:{name}", sync)
 
 
 def distribution(ctx: Context, path: KeyPath, value: Any) -> Distribution:
