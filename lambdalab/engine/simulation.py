@@ -227,7 +227,7 @@ class Simulation:
             account_id,
         )
 
-    def _sender(self, traffic: Any) -> Callable[[Any], None]:
+    def _sender(self, traffic: Any) -> Callable[[Any], object]:
         kind, _, name = traffic.target.partition(":")
         if kind == "queue":
             queue = self.queues[name]
@@ -255,7 +255,7 @@ class Simulation:
     def _version(self, function: str, version: str) -> FunctionRuntime:
         return self.runtimes[function if version in ("", "$LATEST") else f"{function}:{version}"]
 
-    def _routed(self, invoke: Callable[[FunctionRuntime, Any], None], alias: AliasState, event: Any) -> None:
+    def _routed(self, invoke: Callable[[FunctionRuntime, Any], object], alias: AliasState, event: Any) -> None:
         """Through an alias: with weighted routing each request goes to the other version with the alias's
         probability (a simple per-request draw, as AWS does:
         https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
