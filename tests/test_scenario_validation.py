@@ -267,3 +267,16 @@ def test_sends_and_recursion_settings_are_built():
     assert a.recursive_loop == "Allow" and not any(s.sync for s in a.behaviour.sends)
     assert b.behaviour.sends == () and b.recursive_loop == "Terminate"
     assert scenario.account.recursion_via_destinations and scenario.follows_chains
+
+
+def test_recursion_figures_need_a_scenario_that_follows_chains():
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          f: {{{FUNCTION}}}
+        expect:
+          - {{metric: RecursiveInvocationsDropped, function: f, op: "==", value: 0}}
+          - {{metric: recursion.loops_stopped, op: "==", value: 0}}
+        """)
+    assert len(msgs) == 2 and all("give a function `behaviour.sends`" in m for m in msgs), msgs
+    assert msgs[1].startswith("s.yaml:6:") and "expect[1].metric: recursion is reported only" in msgs[1]

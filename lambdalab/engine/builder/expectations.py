@@ -49,6 +49,12 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         ctx.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
     elif "." in metric and metric.split(".", 1)[1] not in known[head]:
         ctx.fail((*path, "metric"), f"{head} has the parts: {', '.join(known[head]) or 'none'}")
+    if head in RECURSION_FIGURES and not _follows_chains(ctx, functions):
+        ctx.fail(
+            (*path, "metric"),
+            f"{head} is reported only when request chains are followed: give a function `behaviour.sends` "
+            "(or set account.recursion_via_destinations)",
+        )
     value = data["value"]
     if isinstance(value, float) and not math.isfinite(value):
         ctx.fail((*path, "value"), "must be a finite number")
@@ -62,6 +68,17 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         data.get("why", ""),
         data.get("stream"),
         data.get("version"),
+    )
+
+
+RECURSION_FIGURES = ("RecursiveInvocationsDropped", "rejected", "recursion")  # engine/recursion.py's
+
+
+def _follows_chains(ctx: Context, functions: dict[str, Function]) -> bool:
+    """As Scenario.follows_chains, before the scenario is built."""
+    account = ctx.doc.data.get("account") or {}
+    return bool(account.get("recursion_via_destinations")) or any(
+        v.behaviour.sends for fn in functions.values() for v in (fn, *fn.versions.values())
     )
 
 
