@@ -15,8 +15,11 @@ emitted.
 
 "Lambda currently detects recursive loops between your functions, Amazon SQS, Amazon S3, and Amazon SNS",
 and loops of functions alone; "when another AWS service such as Amazon DynamoDB forms part of the loop,
-Lambda can't currently detect and stop it". So SQS queues, SNS topics and asynchronous invokes carry a chain
-here; an EventBridge bus and a stream do not (what reaches a function through them starts a new chain).
+Lambda can't currently detect and stop it". So SQS queues, SNS topics and asynchronous and synchronous invokes
+carry a chain here; an EventBridge bus and a stream do not (what reaches a function through them starts a new
+chain). S3 joined in October 2024
+(https://aws.amazon.com/about-aws/whats-new/2024/10/aws-lambda-detects-stops-recursive-loops-lambda-s3/), but
+lambdalab has no buckets: a write to a bucket that notifies a queue or topic is a send to that queue or topic.
 
 The counts travel with each event, per path: the branches of a fan-out count apart, as each message carries
 its own metadata. A chain starts at the first invocation of a triggering event that carries none (a traffic
