@@ -189,3 +189,14 @@ TENANT_LIMIT_MESSAGE = "Rate exceeded"
 # $0.000167 per environment at 1,024 MB on x86_64 (PRICE). No arm64 figure is given; lambdalab charges arm64
 # the same (UNCONFIRMED).
 PRICE_TENANT_ENVIRONMENT_PER_GB_USD = 0.000167
+
+# Recursive loop detection (RECUR): Lambda counts a function's invocations in one chain of requests (metadata
+# that supported AWS SDKs carry from an event to what the code sends) and, when a function "is invoked more than
+# 16 times as part of a request chain, Lambda interrupts the next invocation"
+# (https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html; RECUR says "approximately 16").
+# A stopped invoke fails with RecursiveInvocationException, HTTP 400
+# (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html).
+RECUR = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"
+RECURSION_MAX_INVOCATIONS = 16
+RECURSION_ERROR = "RecursiveInvocationException"
+RECURSION_STATUS = 400

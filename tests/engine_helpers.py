@@ -66,4 +66,5 @@ def report_json(text: str, *, seed: int | None = None, series_step: float | None
 
 def conservation_holds(outcomes: dict) -> bool:
     o = outcomes
-    return o["requests"] == o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"] + o["in_flight"]
+    ended = o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"] + o["in_flight"]
+    return o["requests"] == ended + o.get("rejected", 0)  # rejected: only where request chains are followed

@@ -100,6 +100,11 @@ def scenarios(draw) -> dict:
             fn["async"] = async_config
         if draw(st.booleans()):
             fn["dead_letter_queue"] = "dlq"
+        if draw(st.integers(0, 3)) == 0:  # its code sends each record on: to a queue, or on down the chain
+            sync_later = [{"target": target, "invocation": "sync"} for target in later]
+            fn["behaviour"]["sends"] = draw(st.lists(st.sampled_from(["done", *later, *sync_later]), max_size=2))
+            fn["behaviour"]["sends"] = fn["behaviour"]["sends"] or ["done"]
+            fn["recursive_loop"] = draw(st.sampled_from(["Terminate", "Allow"]))
         targets = [name]
         if draw(st.integers(0, 3)) == 0:  # published versions, and an alias that splits traffic between them
             fn["versions"] = {"1": {"behaviour": {"init": draw(init_model), "duration": draw(duration_model)}}, "2": {}}
@@ -160,6 +165,10 @@ def scenarios(draw) -> dict:
                 **({"batching_window": "1s"} if draw(st.booleans()) else {}),
             }
         )
+        if draw(st.booleans()):  # the function reading the queue sends back to it: a loop
+            looping = functions[mappings[-1]["function"]]
+            looping["behaviour"]["sends"] = ["queue:jobs"]
+            looping["recursive_loop"] = draw(st.sampled_from(["Terminate", "Allow"]))
         traffic.append(
             {
                 "target": "queue:jobs",
@@ -198,8 +207,17 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
         o, m, envs = fn["outcomes"], fn["metrics"], fn["environments"]
         config = data["functions"][name]
         assert o["requests"] == (
-            o["succeeded"] + o["failed"] + o["throttled"] + o["denied"] + o["dropped"] + o["in_flight"]
+            o["succeeded"]
+            + o["failed"]
+            + o["throttled"]
+            + o["denied"]
+            + o["dropped"]
+            + o["in_flight"]
+            + o.get("rejected", 0)  # stopped by recursive loop detection: only where code sends
         ), name
+        if "recursion" in report:
+            dropped = m["RecursiveInvocationsDropped"]
+            assert dropped is None if config.get("recursive_loop") == "Allow" else o["rejected"] <= dropped, name
         refused = fn.get("tenants", {}).get("rejected", 0)  # failed without running: no tenant id
         assert m["Invocations"] >= o["succeeded"] + o["failed"] - refused, name
         assert m["Errors"] <= m["Invocations"]
@@ -237,9 +255,15 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
     assert account["ConcurrentExecutions"] <= ACCOUNT_CONCURRENCY
     assert account["UnreservedConcurrentExecutions"] <= account["unreserved_capacity"]
     assert report["queues"]["ordered.fifo"]["NumberOfMessagesSent"] == 0  # never a destination's or DLQ's target
-    fed_otherwise = {t["target"].partition(":")[0] for t in data["traffic"]} | {
-        m["function"] for m in data.get("event_source_mappings", [])
-    }
+    fed_otherwise = (
+        {t["target"].partition(":")[0] for t in data["traffic"]}
+        | {m["function"] for m in data.get("event_source_mappings", [])}
+        | {  # what code sends to
+            (send if isinstance(send, str) else send["target"]).partition(":")[2]
+            for f in data["functions"].values()
+            for send in f["behaviour"].get("sends", ())
+        }
+    )
     for name, fn in report["functions"].items():  # a function fed by destinations alone gets what they delivered
         routes = [
             (source, route)
@@ -250,6 +274,12 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
         if routes and name not in fed_otherwise:
             sent = sum(report["functions"][source]["outcomes"][f"to_{route}"] for source, route in routes)
             assert fn["outcomes"]["requests"] == fn["metrics"]["AsyncEventsReceived"] == sent, name
+    if "recursion" in report:
+        dropped = [f["metrics"]["RecursiveInvocationsDropped"] or 0 for f in report["functions"].values()]
+        assert sum(dropped) == report["recursion"]["invocations_dropped"]
+        assert report["recursion"]["loops_stopped"] <= report["recursion"]["invocations_dropped"]
+    else:
+        assert not any(f["behaviour"].get("sends") for f in data["functions"].values())
     if "jobs" in report["queues"]:  # every message is deleted, redriven, or still in the queue
         jobs, redriven = report["queues"]["jobs"], report["queues"]["jobs-dlq"]["NumberOfMessagesSent"]
         assert jobs["NumberOfMessagesSent"] == (

@@ -329,3 +329,65 @@ def test_tenant_isolation_keys_have_clear_shapes():
         for m in msgs
     ), msgs
     assert any("expect[0].metric: plain is not in tenant isolation mode" in m for m in msgs), msgs
+
+
+def test_sends_name_existing_standard_targets():
+    msgs = problems("""\
+        duration: 1m
+        queues: {jobs: {}, orders.fifo: {fifo: true}}
+        functions:
+          a: {behaviour: {init: 100ms, duration: 50ms, sends: [queue:jbos]}}
+          b: {behaviour: {init: 100ms, duration: 50ms, sends: [orders.fifo]}}
+          d: {behaviour: {init: 100ms, duration: 50ms, sends: [function:nobody]}}
+        """)
+    assert "s.yaml:4:56: functions.a.behaviour.sends[0]: no queue or topic or bus or function named 'jbos'" in msgs[0]
+    assert "(did you mean 'jobs'?)" in msgs[0]
+    assert any("functions.b.behaviour.sends[0]: 'orders.fifo' is FIFO" in m for m in msgs), msgs
+    assert any("functions.d.behaviour.sends[0]: no queue or topic or bus or function named 'nobody'" in m for m in msgs)
+
+
+def test_sends_and_recursive_loop_have_a_shape():
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          c: {{behaviour: {{init: 100ms, duration: 50ms, sends: [stream:clicks]}}}}
+          e: {{recursive_loop: Stop, {FUNCTION}}}
+          f: {{behaviour: {{init: 100ms, duration: 50ms, sends: [{{target: queue:x, invocation: sync}}]}}}}
+        """)
+    assert any(
+        "functions.f.behaviour.sends[0]" in m and "{target: function:relay, invocation: sync}" in m for m in msgs
+    )
+    assert any("functions.c.behaviour.sends[0]" in m and "queue:jobs, topic:news, bus:orders" in m for m in msgs)
+    assert any("functions.e.recursive_loop: 'Stop' is not one of: Terminate, Allow" in m for m in msgs), msgs
+
+
+def test_sends_and_recursion_settings_are_built():
+    scenario = parse_scenario(f"""\
+        duration: 1m
+        account: {{recursion_via_destinations: true}}
+        queues: {{jobs: {{}}}}
+        topics: {{news: {{}}}}
+        functions:
+          a:
+            recursive_loop: Allow
+            behaviour: {{init: 100ms, duration: 50ms, sends: [jobs, topic:news, function:b]}}
+          b: {{{FUNCTION}}}
+        """)
+    a, b = scenario.functions["a"], scenario.functions["b"]
+    assert [s.target for s in a.behaviour.sends] == ["queue:jobs", "topic:news", "function:b"]
+    assert a.recursive_loop == "Allow" and not any(s.sync for s in a.behaviour.sends)
+    assert b.behaviour.sends == () and b.recursive_loop == "Terminate"
+    assert scenario.account.recursion_via_destinations and scenario.follows_chains
+
+
+def test_recursion_figures_need_a_scenario_that_follows_chains():
+    msgs = problems(f"""\
+        duration: 1m
+        functions:
+          f: {{{FUNCTION}}}
+        expect:
+          - {{metric: RecursiveInvocationsDropped, function: f, op: "==", value: 0}}
+          - {{metric: recursion.loops_stopped, op: "==", value: 0}}
+        """)
+    assert len(msgs) == 2 and all("give a function `behaviour.sends`" in m for m in msgs), msgs
+    assert msgs[1].startswith("s.yaml:6:") and "expect[1].metric: recursion is reported only" in msgs[1]

@@ -34,6 +34,7 @@ class FunctionMetrics:
         "environments_created",
         "iterator_age_ms",
         "step_iterator_age_ms",
+        "recursive_invocations_dropped",
     )
 
     def __init__(self) -> None:
@@ -58,12 +59,13 @@ class FunctionMetrics:
         # streams: IteratorAge, once a stream mapping reads for this function
         self.iterator_age_ms: float | None = None
         self.step_iterator_age_ms = -1.0  # the highest in this series step; -1: no batch ended in it
+        self.recursive_invocations_dropped = 0  # invocations stopped by recursive loop detection (recursion.py)
 
 
 class Outcomes:
     """What became of the requests, from the callers' side: the report's `outcomes`."""
 
-    __slots__ = ("requests", "sync_in_flight", "succeeded", "failed", "throttled", "denied")
+    __slots__ = ("requests", "sync_in_flight", "succeeded", "failed", "throttled", "denied", "rejected")
 
     def __init__(self) -> None:
         self.requests = 0
@@ -72,6 +74,7 @@ class Outcomes:
         self.failed = 0
         self.throttled = 0  # refused with a 429 and never run (async events are retried instead)
         self.denied = 0  # refused by the resource-based policy
+        self.rejected = 0  # stopped by recursive loop detection before they ran (RecursiveInvocationException)
 
 
 class AsyncState:

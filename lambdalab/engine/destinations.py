@@ -181,6 +181,9 @@ class QueueState:
     """An SQS queue. With no event source mapping reading it, it only counts what arrives; with one, it keeps
     its messages, visible (`ready`) or hidden while a batch is being processed (`not_visible`)."""
 
+    # What makes a message: recursion.py gives the queues of a scenario whose code sends one that carries a chain.
+    new_message: Callable[[str, Any, float, str | None, int], Message] = Message
+
     def __init__(self, config: Queue):
         self.config = config
         self.sent = 0
@@ -211,7 +214,7 @@ class QueueState:
             message["attributes"] = attributes
         self.messages.append(message)
         if self.consumer is not None:
-            self.ready.append(Message(request_id(self._ids, self.sent), body, now, group, self.sent))
+            self.ready.append(self.new_message(request_id(self._ids, self.sent), body, now, group, self.sent))
             self.consumer()
 
 

@@ -62,6 +62,7 @@ class Environment:
         "response",
         "memory_used_mb",
         "output",
+        "chains",
     )
 
     def __init__(self, env_id: int, function: FunctionRuntime, now: float, provisioned: bool):
@@ -92,6 +93,9 @@ class Environment:
         self.response: Any = None  # real code: what the handler returned
         self.memory_used_mb = 0  # real code: the peak measured
         self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
+        # The records of the invocation being run with their request chains, when the starter knows them and the
+        # function sends (recursion.py, which alone knows their type); None otherwise.
+        self.chains: object | None = None
 
 
 class IdleEnvironments(Protocol):
@@ -224,6 +228,17 @@ class FunctionRuntime:
         self.metrics.alive_seconds += now - env.created_at
         if self.loop.listeners:
             self.loop.emit("env_shutdown", {"function": self.name, "env": env.id, "reason": reason})
+
+    def before_each_end(self, hook: Callable[[Environment], None]) -> None:
+        """Call `hook` as each invocation ends, before it is counted and its caller told: what the code does
+        last (a function's sends, recursion.py). Set at build time, so a function without one pays nothing."""
+        invoke_done = self._invoke_done
+
+        def end(env: Environment) -> None:
+            hook(env)
+            invoke_done(env)
+
+        self._on_invoke_done = end
 
     # --- one invocation -----------------------------------------------------------------------
 

@@ -30,6 +30,7 @@ EXPLAINED = (
     "deployment",
     "edge_answer",
     "rejected",
+    "recursion_stop",
 )
 
 
@@ -98,6 +99,12 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         problems = "; ".join(data.get("problems") or ())
         return f"CloudFront answered {request} ({data.get('trigger')}) with {data.get('status')} {at}" + (
             f": {problems}." if problems else "."
+        )
+    if kind == "recursion_stop":
+        return (
+            f"{request} ({data.get('invocation')}) was stopped {at} by recursive loop detection: "
+            f"{data.get('function')} had already run {data.get('invocations')} times in this request chain "
+            f"({data.get('error')})."
         )
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 

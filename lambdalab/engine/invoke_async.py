@@ -13,6 +13,7 @@ on-failure destination. With reserved concurrency 0, events go straight there
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from lambdalab import limits
@@ -67,6 +68,9 @@ class AsyncEvent:
 
 
 class AsyncInvoker:
+    # What makes an event: recursion.py's invoker makes one that carries its request chain.
+    new_event: Callable[[int, FunctionRuntime, Any, float, str | None], AsyncEvent] = AsyncEvent
+
     def __init__(
         self,
         loop: EventLoop,
@@ -86,7 +90,7 @@ class AsyncInvoker:
 
     def receive(self, fn: FunctionRuntime, payload: Any, tenant: str | None = None) -> None:
         """Lambda accepted the event (HTTP 202) and queued it."""
-        event = AsyncEvent(self.loop.next_id(), fn, payload, self.loop.now, tenant)
+        event = self.new_event(self.loop.next_id(), fn, payload, self.loop.now, tenant)
         fn.outcomes.requests += 1
         fn.async_state.received += 1
         fn.async_state.alive += 1

@@ -13,7 +13,7 @@ from typing import Any
 from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.concurrency import AccountConcurrency
-from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.environments import Environment, FunctionRuntime
 
 
 class SyncInvoker:
@@ -21,7 +21,8 @@ class SyncInvoker:
         self.loop = loop
         self.account = account
 
-    def request(self, fn: FunctionRuntime, event: Any) -> None:
+    def request(self, fn: FunctionRuntime, event: Any) -> Environment | None:
+        """Run `event` on `fn` now if it gets an environment; that environment (None: throttled)."""
         loop = self.loop
         next_id = loop.next_id  # a callable in a slot, called from a local (see FunctionRuntime)
         number = next_id()
@@ -30,8 +31,9 @@ class SyncInvoker:
         if got.__class__ is str:
             count_throttle(fn, loop, number, "sync", got)
             fn.outcomes.throttled += 1
-            return
+            return None
         fn.outcomes.sync_in_flight += 1
         # `got` is an Environment now, but mypy does not narrow on `__class__ is str` (the hot path's test:
         # cheaper than isinstance); and no callback: FunctionRuntime counts a synchronous outcome itself.
         fn.begin(got, number, event)  # type: ignore[arg-type]  # an Environment: no narrowing on __class__
+        return got  # type: ignore[return-value]  # as above

@@ -27,6 +27,7 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
             "DeadLetterErrors",
             "DestinationDeliveryFailures",
             "IteratorAge",
+            "RecursiveInvocationsDropped",
             "ColdStarts",
             "BilledDurationMs",
             "GBSeconds",
@@ -37,6 +38,7 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
             "failed",
             "throttled",
             "denied",
+            "rejected",
             "timed_out",
             "retried",
             "to_dlq",
@@ -101,12 +103,15 @@ EXPECTABLE_CAPACITY_PROVIDER: dict[str, tuple[str, ...]] = {
     "CostUSD": (),
 }
 EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {
-    name: ()
-    for name in (
-        "ConcurrentExecutions",
-        "UnreservedConcurrentExecutions",
-        "CostUSD",
-    )
+    **{
+        name: ()
+        for name in (
+            "ConcurrentExecutions",
+            "UnreservedConcurrentExecutions",
+            "CostUSD",
+        )
+    },
+    "recursion": ("loops_stopped", "invocations_dropped"),  # the report's top-level `recursion` (engine/recursion.py)
 }
 
 _EXACT_BELOW = 2048  # microseconds kept exactly; above, 11 significant bits

@@ -49,6 +49,15 @@ class ErrorRule:
 
 
 @dataclass(frozen=True)
+class Send:
+    """Where the modelled code sends each record it got: "queue:NAME", "topic:NAME", "bus:NAME", or
+    "function:NAME", invoked asynchronously unless `sync`."""
+
+    target: str
+    sync: bool = False
+
+
+@dataclass(frozen=True)
 class Behaviour:
     """A model of the function's code: how long Init and each invoke take, and when they fail."""
 
@@ -60,6 +69,8 @@ class Behaviour:
     threads: int = 1  # vCPUs the code can use at once
     memory_used: int = 64  # the REPORT line's Max Memory Used (MB); above the function's memory it runs out
     errors: tuple[ErrorRule, ...] = ()
+    # What each successful invocation sends, as code using an AWS SDK does: each record it got, to each target.
+    sends: tuple[Send, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,7 @@ class Function:
     # Tenant isolation mode: each environment serves one tenant id
     # (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html).
     tenant_isolation: bool = False
+    recursive_loop: str = "Terminate"  # or "Allow" (PutFunctionRecursionConfig's RecursiveLoop)
 
     @property
     def claimed_concurrency(self) -> int:
@@ -307,6 +319,7 @@ class Account:
     account_id: str
     idle_expiry: float
     count_managed_instances: bool = False  # whether LMI requests count toward the Region's concurrency (UNCONFIRMED)
+    recursion_via_destinations: bool = False  # whether destinations and DLQs carry a request chain (UNCONFIRMED)
 
 
 @dataclass(frozen=True)
@@ -328,3 +341,11 @@ class Scenario:
     edge: dict[str, EdgeAssociation] = field(default_factory=dict)  # by trigger
     capacity_providers: dict[str, CapacityProvider] = field(default_factory=dict)
     source: str = ""
+
+    @property
+    def follows_chains(self) -> bool:
+        """Whether request chains are followed (engine/recursion.py): only when some function's code sends, or
+        destinations are said to carry a chain."""
+        return self.account.recursion_via_destinations or any(
+            v.behaviour.sends for fn in self.functions.values() for v in (fn, *fn.versions.values())
+        )

@@ -90,6 +90,30 @@ def batch_payloads(event: Any) -> list[Any] | None:
     return [from_dynamodb(r.get("dynamodb", {}).get("NewImage", {})) for r in records]
 
 
+def record_payloads(event: Any) -> list[Any]:
+    """What code reads from each record of an event, to send it on (engine/recursion.py): a batch's bodies,
+    an SNS notification's Message, an EventBridge event's detail, or a direct invoke's whole event."""
+    payloads = batch_payloads(event)
+    if payloads is not None:
+        return [unwrapped(p) for p in payloads]
+    if isinstance(event, dict):
+        records = event.get("Records")
+        if isinstance(records, list) and records and isinstance(records[0], dict):
+            if records[0].get("EventSource") == "aws:sns":
+                return [decoded(r.get("Sns", {}).get("Message")) for r in records]
+        if "detail-type" in event and "detail" in event:
+            return [event["detail"]]
+    return [event]
+
+
+def unwrapped(body: Any) -> Any:
+    """An SQS body as code reads it: the message inside an SNS notification that a topic delivered to the queue
+    (https://docs.aws.amazon.com/sns/latest/dg/sns-sqs-as-subscriber.html), the body itself otherwise."""
+    if isinstance(body, dict) and body.get("Type") == "Notification" and "TopicArn" in body and "Message" in body:
+        return decoded(body["Message"])
+    return body
+
+
 def decoded(body: Any) -> Any:
     """A message body as the code would read it: JSON when it is JSON."""
     if isinstance(body, str):

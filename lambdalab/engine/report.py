@@ -37,6 +37,9 @@ OPERATORS = {
 def build_report(sim: Simulation) -> dict[str, Any]:
     run_s = sim.now
     functions = {name: _function_and_versions(sim, name, run_s) for name in sim.functions}
+    if sim.recursion is not None:
+        for name, figures in functions.items():
+            _add_recursion(figures, [r for r in sim.runtimes.values() if r.config.name == name])
     queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
     providers = {name: _capacity_provider(state, sim.runtimes.values(), run_s) for name, state in sim.providers.items()}
     # The free tier is for on-demand requests and GB-seconds: not provisioned concurrency (PRICE), and not Managed
@@ -86,6 +89,11 @@ def build_report(sim: Simulation) -> dict[str, Any]:
             }
             for plan, deployment in zip(sim.scenario.deployments, sim.deployments)
         ]
+    if sim.recursion is not None:
+        report["recursion"] = {
+            "loops_stopped": sim.recursion.loops_stopped,
+            "invocations_dropped": sim.recursion.invocations_dropped,
+        }
     report["expectations"] = [_expectation(e, report) for e in sim.scenario.expect]
     if sim.series_requested:
         report["series"] = sim.sampler.to_dict()
@@ -266,6 +274,25 @@ def _gauge(gauge: Gauge, run_s: float) -> dict[str, Any]:
     }
 
 
+def _add_recursion(figures: dict[str, Any], members: list[FunctionRuntime]) -> None:
+    """RecursiveInvocationsDropped and the `rejected` outcome, in a scenario whose code sends (recursion.py).
+    The metric is not emitted for a function that allows recursive loops
+    (https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html): null there."""
+    allowed = members[0].config.recursive_loop == "Allow"
+    dropped = sum(m.metrics.recursive_invocations_dropped for m in members)
+    figures["metrics"]["RecursiveInvocationsDropped"] = None if allowed else dropped
+    outcomes = figures["outcomes"]
+    rejected = sum(m.outcomes.rejected for m in members)
+    figures["outcomes"] = {
+        **{k: v for k, v in outcomes.items() if k in _BEFORE_REJECTED},
+        "rejected": rejected,
+        **{k: v for k, v in outcomes.items() if k not in _BEFORE_REJECTED},
+    }
+
+
+_BEFORE_REJECTED = ("requests", "succeeded", "failed", "throttled", "denied")
+
+
 def _queue(queue: Any, run_s: float) -> dict[str, Any]:
     oldest = queue.oldest_visible_at()
     return {
@@ -338,6 +365,9 @@ def lookup_figure(
             return figures.get(head, {}).get(part)
         return figures.get(metric, figures["records"].get(metric))
     if function is None:
+        head, _, part = metric.partition(".")
+        if head == "recursion":
+            return report.get("recursion", {}).get(part)
         return report["account"].get(metric)
     fn = report["functions"][function]
     head, _, part = metric.partition(".")

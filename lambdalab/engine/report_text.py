@@ -10,6 +10,22 @@ from lambdalab.engine.units import format_duration
 from lambdalab.tables import table
 
 CHART_HEIGHT = 6
+# The outcomes table: where each request ended, then what happened on the way (column, key).
+_OUTCOMES_ENDED = [
+    ("succeeded", "succeeded"),
+    ("failed", "failed"),
+    ("throttled", "throttled"),
+    ("dropped", "dropped"),
+    ("in flight", "in_flight"),
+    ("denied", "denied"),
+]
+_OUTCOMES_AFTER = [
+    ("timed out", "timed_out"),
+    ("retried", "retried"),
+    ("to DLQ", "to_dlq"),
+    ("on failure", "to_on_failure"),
+    ("on success", "to_on_success"),
+]
 THROTTLE_LABEL = "429s"
 WINDOWS_SHOWN = 12  # closed windows whose record counts the text report lists
 TENANTS_SHOWN = 10  # rows of a function's tenants in the text report (the JSON has 100)
@@ -59,41 +75,15 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             ],
         ),
     ]
+    # A request stopped by recursive loop detection is `rejected`: a scenario whose code sends has the column.
+    ended = _OUTCOMES_ENDED + ([("rejected", "rejected")] if "recursion" in report else [])
+    outcomes = [(n, f["outcomes"]) for n, f in functions.items()]
     out += [
         "",
-        "Outcomes (every request ends in exactly one of the first six)",
+        f"Outcomes (every request ends in exactly one of the first {'seven' if len(ended) == 7 else 'six'})",
         *table(
-            [
-                "function",
-                "succeeded",
-                "failed",
-                "throttled",
-                "dropped",
-                "in flight",
-                "denied",
-                "timed out",
-                "retried",
-                "to DLQ",
-                "on failure",
-                "on success",
-            ],
-            [
-                [
-                    name,
-                    o["succeeded"],
-                    o["failed"],
-                    o["throttled"],
-                    o["dropped"],
-                    o["in_flight"],
-                    o["denied"],
-                    o["timed_out"],
-                    o["retried"],
-                    o["to_dlq"],
-                    o["to_on_failure"],
-                    o["to_on_success"],
-                ]
-                for name, o in ((n, f["outcomes"]) for n, f in functions.items())
-            ],
+            ["function", *(header for header, _ in ended + _OUTCOMES_AFTER)],
+            [[name, *(o[key] for _, key in ended + _OUTCOMES_AFTER)] for name, o in outcomes],
         ),
     ]
     if any(f["metrics"]["AsyncEventsReceived"] for f in functions.values()):
@@ -116,6 +106,8 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
                 ],
             ),
         ]
+    if "recursion" in report:
+        out += ["", *_recursion(sim, report)]
     out += [
         "",
         "Environments",
@@ -319,6 +311,28 @@ def _windows(stream: str, windows: dict[str, Any]) -> str:
         f"by {windows['final_invocations']:,} final invocation(s)"
         + (f"; records per closed window: {shown}" if counts else "")
     )
+
+
+def _recursion(sim: Simulation, report: dict[str, Any]) -> list[str]:
+    """Recursive loop detection: what Lambda stopped, for a scenario whose code sends (engine/recursion.py)."""
+    recursion = report["recursion"]
+    functions = report["functions"]
+    return [
+        f"Recursive loop detection: {recursion['loops_stopped']:,} request chain(s) stopped, "
+        f"{recursion['invocations_dropped']:,} invocation(s) dropped (a function's 17th in one chain)",
+        *table(
+            ["function", "recursive loop", "RecursiveInvocationsDropped", "rejected"],
+            [
+                [
+                    name,
+                    sim.functions[name].config.recursive_loop,
+                    "not emitted" if (dropped := f["metrics"]["RecursiveInvocationsDropped"]) is None else dropped,
+                    f["outcomes"]["rejected"],
+                ]
+                for name, f in functions.items()
+            ],
+        ),
+    ]
 
 
 def _charts(sim: Simulation, name: str, report: dict[str, Any]) -> list[str]:

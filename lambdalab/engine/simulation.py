@@ -17,7 +17,7 @@ from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.deployments import AliasState, Deployment
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
-from lambdalab.engine.environments import FunctionRuntime, VersionRuntime
+from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
@@ -27,6 +27,7 @@ from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
+from lambdalab.engine.recursion import ChainedAsyncInvoker, ChainedSqsMapping, Recursion
 from lambdalab.engine.series import SeriesSampler
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
@@ -146,9 +147,36 @@ class Simulation:
             self.queues, self.topics, self.buses, scenario.account.region, scenario.account.account_id
         )
         self.sync = SyncInvoker(loop, self.account)
-        self.async_ = AsyncInvoker(
-            loop, self.account, self.destinations, self.seed, scenario.account.region, scenario.account.account_id
+        async_args = (
+            loop,
+            self.account,
+            self.destinations,
+            self.seed,
+            scenario.account.region,
+            scenario.account.account_id,
         )
+        # Request chains are followed only when some function's code sends (recursion.py) or destinations carry
+        # them: the chain-aware invokers are chosen here, so that other scenarios pay nothing for them.
+        self.recursion = (
+            Recursion(
+                loop,
+                self.destinations,
+                self.functions,
+                self._invoke_sync_from,
+                scenario.account.recursion_via_destinations,
+            )
+            if scenario.follows_chains
+            else None
+        )
+        if self.recursion is None:
+            self.async_ = AsyncInvoker(*async_args)
+        else:
+            self.async_ = ChainedAsyncInvoker(self.recursion, *async_args)
+            for queue in self.queues.values():
+                queue.new_message = self.recursion.message
+            for runtime in self.runtimes.values():
+                if runtime.config.behaviour.sends:
+                    self.recursion.install(runtime, self.async_.may_send)
         self.tenant_invoker = TenantInvoker(loop, self.account, self.async_)
         self.destinations.invoke_function = self._invoke_from
         # (function, principal, source ARN, source account) -> IAM decision
@@ -208,16 +236,10 @@ class Simulation:
         fn = self.functions[m.function]
         if m.kind == "queue":
             queue = self.queues[m.source]
-            return SqsMapping(
-                m,
-                queue,
-                self.queues.get(queue.config.dead_letter or ""),
-                fn,
-                self.loop,
-                self.account,
-                region,
-                account_id,
-            )
+            args = (m, queue, self.queues.get(queue.config.dead_letter or ""), fn, self.loop, self.account, region)
+            if self.recursion is None:
+                return SqsMapping(*args, account_id)
+            return ChainedSqsMapping(self.recursion, *args, account_id)
         return (WindowedStreamMapping if m.tumbling_window else StreamMapping)(
             m,
             self.streams[m.source],
@@ -231,7 +253,7 @@ class Simulation:
             account_id,
         )
 
-    def _sender(self, traffic: Any) -> Callable[[Any], None]:
+    def _sender(self, traffic: Any) -> Callable[[Any], object]:
         kind, _, name = traffic.target.partition(":")
         if kind == "queue":
             queue = self.queues[name]
@@ -262,7 +284,7 @@ class Simulation:
     def _version(self, function: str, version: str) -> FunctionRuntime:
         return self.runtimes[function if version in ("", "$LATEST") else f"{function}:{version}"]
 
-    def _routed(self, invoke: Callable[[FunctionRuntime, Any], None], alias: AliasState, event: Any) -> None:
+    def _routed(self, invoke: Callable[[FunctionRuntime, Any], object], alias: AliasState, event: Any) -> None:
         """Through an alias: with weighted routing each request goes to the other version with the alias's
         probability (a simple per-request draw, as AWS does:
         https://docs.aws.amazon.com/lambda/latest/dg/configuration-aliases.html)."""
@@ -286,6 +308,15 @@ class Simulation:
             self._deny(fn, principal, "async", decision, event)
         else:
             self.async_.receive(fn, event)
+
+    def _invoke_sync_from(self, name: str, event: Any) -> Environment | None:
+        """A synchronous invoke by a function's code (recursion.py): a caller of this account."""
+        fn = self.functions[name]
+        decision = self._decision(fn, "", "", "")
+        if decision is not None and not decision.allowed:
+            self._deny(fn, "", "sync", decision, event)
+            return None
+        return self.sync.request(fn, event)
 
     def _deny(self, fn: FunctionRuntime, principal: str, invocation: str, decision: Decision, _event: Any) -> None:
         """A caller the resource-based policy does not allow: refused before Lambda runs (or queues) anything."""

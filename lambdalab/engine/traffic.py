@@ -11,7 +11,7 @@ from typing import Any
 from lambdalab.engine.clock import EventLoop
 from lambdalab.engine.model import Traffic
 
-Send = Callable[[Any], None]  # takes one event payload
+Send = Callable[[Any], object]  # takes one event payload (what it returns is not used)
 
 
 def arrivals_by(spec: Traffic, elapsed: float) -> float:

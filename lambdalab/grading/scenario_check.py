@@ -31,6 +31,8 @@ _EXPLAINED_BY = {
     "DestinationDeliveryFailures": "delivery",
     "DeadLetterErrors": "delivery",
     "discarded": "batch_discarded",
+    "RecursiveInvocationsDropped": "recursion_stop",
+    "rejected": "recursion_stop",
 }
 _KEPT_PER_KIND = 3
 

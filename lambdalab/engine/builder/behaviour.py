@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from lambdalab import limits
-from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path
-from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef
+from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path, resolve
+from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef, Send
 
 
 def real_code(ctx: Context, path: KeyPath, data: dict[str, Any]) -> RealCodeRef | None:
@@ -52,7 +52,29 @@ def behaviour(ctx: Context, path: KeyPath, data: dict[str, Any]) -> Behaviour:
         threads=data.get("threads", 1),
         memory_used=data.get("memory_used", 64),
         errors=rules,
+        sends=tuple(_send(ctx, (*path, "sends", i), ref) for i, ref in enumerate(data.get("sends") or [])),
     )
+
+
+SEND_KINDS = ("queue", "topic", "bus", "function")
+
+
+def _send(ctx: Context, path: KeyPath, item: str | dict[str, Any]) -> Send:
+    """A target the code sends to: a standard queue or topic, a bus, or a function (invoked asynchronously,
+    or synchronously with `{target: function:NAME, invocation: sync}`). FIFO targets are refused: the modelled
+    code gives no message group or deduplication id."""
+    if isinstance(item, str):
+        ref, sync = item, False
+        resolved = resolve(ctx, path, ref, SEND_KINDS)
+    else:  # only a function is invoked; queues, topics and buses are sent to
+        ref, sync = item["target"], item.get("invocation") == "sync"
+        resolved = resolve(ctx, (*path, "target"), ref, ("function",))
+    if resolved is None:
+        return Send("")
+    kind, name = resolved
+    if kind in ("queue", "topic") and ctx.targets[kind][name].fifo:
+        ctx.fail(path, f"{ref!r} is FIFO; the modelled code sends to a standard queue or topic only")
+    return Send(f"{kind}:{name}", sync)
 
 
 def distribution(ctx: Context, path: KeyPath, value: Any) -> Distribution:

@@ -58,6 +58,12 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
             ctx.fail(
                 (*path, "metric"), f"{data['function']} is not in tenant isolation mode: it has no tenants figures"
             )
+    if head in RECURSION_FIGURES and not _follows_chains(ctx, functions):
+        ctx.fail(
+            (*path, "metric"),
+            f"{head} is reported only when request chains are followed: give a function `behaviour.sends` "
+            "(or set account.recursion_via_destinations)",
+        )
     value = data["value"]
     if isinstance(value, float) and not math.isfinite(value):
         ctx.fail((*path, "value"), "must be a finite number")
@@ -72,6 +78,17 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         data.get("stream"),
         data.get("version"),
         data.get("capacity_provider"),
+    )
+
+
+RECURSION_FIGURES = ("RecursiveInvocationsDropped", "rejected", "recursion")  # engine/recursion.py's
+
+
+def _follows_chains(ctx: Context, functions: dict[str, Function]) -> bool:
+    """As Scenario.follows_chains, before the scenario is built."""
+    account = ctx.doc.data.get("account") or {}
+    return bool(account.get("recursion_via_destinations")) or any(
+        v.behaviour.sends for fn in functions.values() for v in (fn, *fn.versions.values())
     )
 
 

@@ -42,6 +42,7 @@ def account(ctx: Context, data: dict[str, Any]) -> Account:
         account_id=data.get("account_id", "123456789012"),
         idle_expiry=positive_duration(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
         count_managed_instances=data.get("count_managed_instances", False),
+        recursion_via_destinations=data.get("recursion_via_destinations", False),
     )
 
 
@@ -127,6 +128,7 @@ def function(
         runtime=data.get("runtime", "python3.13"),
         managed_instances=managed,
         tenant_isolation=isolated,
+        recursive_loop=data.get("recursive_loop", "Terminate"),
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, providers, path)

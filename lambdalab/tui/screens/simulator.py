@@ -92,6 +92,7 @@ KIND_NAMES = {
     "window_final_done": "window final invocation",
     "edge_answer": "CloudFront answer",
     "cold_start": "cold start",
+    "recursion_stop": "recursive loop stopped",
 }
 
 
