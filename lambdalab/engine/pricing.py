@@ -1,4 +1,4 @@
-"""What a run would cost: requests plus GB-seconds by architecture, and provisioned concurrency.
+"""What a run would cost: requests plus GB-seconds by architecture, provisioned concurrency, and provisioned pollers.
 
 Prices are US East (N. Virginia), first tier, from https://aws.amazon.com/lambda/pricing/
 (see limits.py). The free tier is reported beside the cost, never subtracted
@@ -46,6 +46,11 @@ def function_cost(fn: Function, metrics: FunctionMetrics, run_s: float) -> Cost:
         provisioned_usd=provisioned_usd,
         gb_seconds=on_demand_gb_s + provisioned_gb_s,
     )
+
+
+def pollers_cost(poller_seconds: float) -> float:
+    """Provisioned SQS pollers: one Event Poller Unit each, by the hour (PRICE)."""
+    return poller_seconds / 3600.0 * limits.PRICE_SQS_POLLER_HOUR_USD
 
 
 def free_tier(requests: int, gb_seconds: float) -> dict[str, float]:

@@ -19,7 +19,7 @@ from lambdalab.engine.builder.context import Context, KeyPath, duration, json_pa
 from lambdalab.engine.builder.edge import edge_associations
 from lambdalab.engine.builder.expectations import expectation
 from lambdalab.engine.builder.functions import account, check_account_concurrency, deployment, function
-from lambdalab.engine.builder.mappings import check_one_mapping_per_source, mapping
+from lambdalab.engine.builder.mappings import mapping
 from lambdalab.engine.builder.sources import bus, check_fifo_name, check_queue_redrive, queue, stream, topic
 from lambdalab.engine.builder.traffic import check_traffic_volume, requests_sent, traffic
 from lambdalab.engine.model import Scenario
@@ -108,7 +108,6 @@ def _scenario(ctx: Context) -> Scenario:
     mappings = tuple(
         mapping(ctx, i, m, functions, account_model) for i, m in enumerate(data.get("event_source_mappings") or [])
     )
-    check_one_mapping_per_source(ctx, mappings)
     deployments = tuple(deployment(ctx, i, d, functions) for i, d in enumerate(data.get("deployments") or []))
     return Scenario(
         name=data.get("name") or Path(ctx.doc.name).stem,

@@ -26,6 +26,7 @@ from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.series import SeriesSampler
+from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.traffic import Generator
@@ -182,7 +183,8 @@ class Simulation:
         fn = self.functions[m.function]
         if m.kind == "queue":
             queue = self.queues[m.source]
-            return SqsMapping(
+            kind = SqsMapping if m.provisioned_pollers is None else ProvisionedSqsMapping
+            return kind(
                 m,
                 queue,
                 self.queues.get(queue.config.dead_letter or ""),
