@@ -26,6 +26,7 @@ EXPLAINED = (
     "redrive",
     "deployment",
     "edge_answer",
+    "pollers",
 )
 
 
@@ -86,6 +87,16 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         problems = "; ".join(data.get("problems") or ())
         return f"CloudFront answered {request} ({data.get('trigger')}) with {data.get('status')} {at}" + (
             f": {problems}." if problems else "."
+        )
+    if kind == "pollers":
+        why = (
+            "messages waited while every poller was busy"
+            if data.get("reason") == "waiting"
+            else "the last minute needed no more"
+        )
+        return (
+            f"the provisioned pollers reading {data.get('queue')} for {data.get('function')} became "
+            f"{data.get('pollers')} {at}: {why}."
         )
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 

@@ -119,7 +119,7 @@ class ProvisionedSqsMapping(SqsMapping):
         if self.pollers > self.step_max_pollers:
             self.step_max_pollers = self.pollers
         if self.loop.listeners:
-            self.loop.emit("pollers", {"function": self.fn.name, "queue": self.queue.config.name, "pollers": self.pollers})
+            self._tell("waiting")
         if not self.checking:
             self.checking = True
             self.loop.at(now + IDLE_CHECK_S, self._check_idle)
@@ -141,13 +141,23 @@ class ProvisionedSqsMapping(SqsMapping):
                     self.billed_s += max(limits.POLLER_BILLING_MINIMUM_S, now - self.started.pop())
                     self.pollers -= 1
                 if self.loop.listeners:
-                    self.loop.emit(
-                        "pollers", {"function": self.fn.name, "queue": self.queue.config.name, "pollers": self.pollers}
-                    )
+                    self._tell("idle")
         self.peak, self.calls_made = self.in_flight, 0
         self.checking = self.pollers > self.minimum
         if self.checking:
             self.loop.at(now + IDLE_CHECK_S, self._check_idle)
+
+    def _tell(self, reason: str) -> None:
+        self.loop.emit(
+            "pollers",
+            {
+                "function": self.fn.name,
+                "queue": self.queue.config.name,
+                "mapping": self.config.index,
+                "pollers": self.pollers,
+                "reason": reason,  # "waiting": one more for waiting messages; "idle": fewer after an idle minute
+            },
+        )
 
     # --- what the report reads ------------------------------------------------------------------
 

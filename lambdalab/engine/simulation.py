@@ -141,6 +141,7 @@ class Simulation:
         for stream in self.streams.values():
             stream.write_backlog(key_picker(None))
         self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
+        self.sampler.fleets = [m for m in self.mappings if isinstance(m, ProvisionedSqsMapping)]
         self.series_requested = series_step is not None
         for runtime in self.runtimes.values():
             runtime.provision(runtime.config.provisioned_concurrency)
