@@ -10,7 +10,7 @@ start (https://aws.amazon.com/lambda/pricing/).
 
 Model choices where AWS documents no timing (UNCONFIRMED): a poller is added every 0.6 s (1,000 concurrency a
 minute, 10 a poller) while every poller is busy and no batch is held back by throttling (pollers cannot invoke
-more than the function's concurrency lets them); once a minute, pollers beyond what the last minute needed
+more than the function's concurrency lets them: a held batch is tried again at that pace instead); once a minute, pollers beyond what the last minute needed
 (its peak of batches in flight, and its ReceiveMessage calls) go, newest first; one ReceiveMessage call returns
 at most 10 messages, so a larger batch takes several calls. The 1 MB/s per poller is not modelled.
 """
@@ -94,23 +94,26 @@ class ProvisionedSqsMapping(SqsMapping):
             self.peak = self.in_flight
 
     def _poll_when_more(self, now: float) -> None:
-        """Every poller busy (or out of calls) with messages waiting: poll when calls come back, and add a
-        poller in GROWTH_STEP_S unless the function throttles the batches already held."""
+        """Every poller busy (or out of calls) with messages waiting: poll when calls come back, and in GROWTH_STEP_S
+        add a poller, or try the batches the function throttled again."""
         if self.in_flight < self.pollers * PER_POLLER:  # out of ReceiveMessage calls, not of concurrency
             rate = self.pollers * limits.SQS_POLLER_RECEIVES_PER_S
             self._poll_later(now + max(_ROUNDING, (self.per_batch - self.calls) / rate))
-        if self.grow_at is None and self.pollers < self.most and not self.held:
+        if self.grow_at is None and (self.pollers < self.most or self.held):
             self.grow_at = now + GROWTH_STEP_S
             self.loop.at(self.grow_at, self._grow)
 
     # --- the fleet ------------------------------------------------------------------------------
 
     def _grow(self, _: object) -> None:
-        """One more poller, if messages still wait for one."""
+        """One more poller, if messages still wait for one and the function takes what the pollers hold."""
         self.grow_at = None
         now = self.loop.now
-        if self.held or self.queue.ready.first_sent_at() is None:
-            return  # nothing waits for it, or the function cannot take more
+        if self.held:  # throttled batches: try them again rather than add a poller the function cannot serve
+            self._poll_later(now)
+            return
+        if self.queue.ready.first_sent_at() is None or self.pollers >= self.most:
+            return
         self._top_up(now)
         self.pollers += 1
         self.started.append(now)
