@@ -85,10 +85,10 @@ SQS_POLLERS_START = 5  # concurrent batches when messages first arrive
 SQS_POLLERS_PER_MINUTE = 300  # added each minute while messages remain
 SQS_POLLERS_MAX = 1_000  # batches in flight per mapping
 # Provisioned mode for SQS mappings (ProvisionedPollerConfig): MinimumPollers 2-200, default 2; MaximumPollers
-# default 200, up to 10,000 in the current API (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html;
-# older pages say 2,000: UNCONFIRMED which holds, shared/reference/lambda-2026.md §8 item 6). Each poller carries at most
-# 10 concurrent invokes and 10 ReceiveMessage calls a second (1 MB/s); concurrency grows by up to 1,000 a minute, to at
-# most 20,000; refused beside MaximumConcurrency
+# default 200, up to 10,000 in the current API (POLLERS_API; older pages say 2,000: UNCONFIRMED which holds,
+# shared/reference/lambda-2026.md §8 item 6). Each poller carries at most 10 concurrent invokes and 10
+# ReceiveMessage calls a second (1 MB/s); concurrency grows by up to 1,000 a minute, to at most 20,000; refused
+# beside MaximumConcurrency
 # (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html,
 # https://aws.amazon.com/about-aws/whats-new/2025/11/aws-lambda-provisioned-mode-sqs-esm/).
 SQS_PARAMS = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html"

@@ -193,7 +193,9 @@ def test_two_mappings_on_one_stream_each_read_every_record_at_their_own_pace():
 
 
 def test_the_report_gains_the_section_only_where_it_is_needed():
-    one = simulate(STREAM.replace("  - {source: stream:clicks, function: archiver, starting_position: TRIM_HORIZON}\n", ""))
+    one = simulate(
+        STREAM.replace("  - {source: stream:clicks, function: archiver, starting_position: TRIM_HORIZON}\n", "")
+    )
     assert "event_source_mappings" not in one.report
     assert "event_source_mappings" in backlog(burst=10, duration="1m").report
 
@@ -219,5 +221,7 @@ def test_expectations_read_a_mapping_entry():
 
 
 def test_same_input_same_report():
-    text = TWO_QUEUES.replace("POLLERS", "{minimum: 3, maximum: 50}").replace("BURST", "20000").replace("DURATION", "5m")
+    text = (
+        TWO_QUEUES.replace("POLLERS", "{minimum: 3, maximum: 50}").replace("BURST", "20000").replace("DURATION", "5m")
+    )
     assert report_json(text, series_step=5.0) == report_json(text, series_step=5.0)

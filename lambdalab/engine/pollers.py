@@ -10,9 +10,10 @@ start (https://aws.amazon.com/lambda/pricing/).
 
 Model choices where AWS documents no timing (UNCONFIRMED): a poller is added every 0.6 s (1,000 concurrency a
 minute, 10 a poller) while every poller is busy and no batch is held back by throttling (pollers cannot invoke
-more than the function's concurrency lets them: a held batch is tried again at that pace instead); once a minute, pollers beyond what the last minute needed
-(its peak of batches in flight, and its ReceiveMessage calls) go, newest first; one ReceiveMessage call returns
-at most 10 messages, so a larger batch takes several calls. The 1 MB/s per poller is not modelled.
+more than the function's concurrency lets them: a held batch is tried again at that pace instead); once a
+minute, pollers beyond what the last minute needed (its peak of batches in flight, and its ReceiveMessage calls)
+go, newest first; one ReceiveMessage call returns at most 10 messages, so a larger batch takes several calls.
+The 1 MB/s per poller is not modelled.
 """
 
 from __future__ import annotations
@@ -168,7 +169,5 @@ class ProvisionedSqsMapping(SqsMapping):
         """Billed poller-seconds until `now`: the minimum all along, each poller at least a minute per start."""
         least = limits.POLLER_BILLING_MINIMUM_S
         return (
-            self.billed_s
-            + self.minimum * max(least, now)
-            + sum(max(least, now - started) for started in self.started)
+            self.billed_s + self.minimum * max(least, now) + sum(max(least, now - started) for started in self.started)
         )

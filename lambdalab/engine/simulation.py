@@ -24,9 +24,9 @@ from lambdalab.engine.invoke_sync import SyncInvoker
 from lambdalab.engine.keys import key_picker
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
+from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.series import SeriesSampler
-from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.sources import SqsMapping
 from lambdalab.engine.streams import StreamMapping, StreamState
 from lambdalab.engine.traffic import Generator

@@ -190,4 +190,3 @@ def _virtual_time(ctx: Context, path: KeyPath, value: Any) -> float:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return (moment - RUN_START).total_seconds()
-
