@@ -139,15 +139,22 @@ def scenarios(draw) -> dict:
     if draw(st.integers(0, 3)) == 0:  # a queue read by one of the functions, with a dead-letter queue behind it
         queues["jobs"] = {"visibility_timeout": "30s", "max_receive_count": 2, "dead_letter": "jobs-dlq"}
         queues["jobs-dlq"] = {}
-        mappings.append(
-            {
-                "source": "queue:jobs",
-                "function": draw(st.sampled_from(names)),
-                "batch_size": draw(st.integers(1, 10)),
-                "report_batch_item_failures": draw(st.booleans()),
-                **({"batching_window": "1s"} if draw(st.booleans()) else {}),
-            }
-        )
+        for _ in range(draw(st.integers(1, 2))):  # a second mapping competes for the same messages
+            minimum = draw(st.integers(2, 4))
+            mappings.append(
+                {
+                    "source": "queue:jobs",
+                    "function": draw(st.sampled_from(names)),
+                    "batch_size": draw(st.integers(1, 10)),
+                    "report_batch_item_failures": draw(st.booleans()),
+                    **({"batching_window": "1s"} if draw(st.booleans()) else {}),
+                    **(
+                        {"provisioned_pollers": {"minimum": minimum, "maximum": draw(st.integers(minimum, 12))}}
+                        if draw(st.booleans())
+                        else {}
+                    ),
+                }
+            )
         traffic.append(
             {
                 "target": "queue:jobs",
@@ -234,6 +241,15 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
             + jobs["ApproximateNumberOfMessagesVisible"]
             + jobs["ApproximateNumberOfMessagesNotVisible"]
         )
+    for entry in report.get("event_source_mappings", []):  # several mappings, or provisioned ones
+        assert entry["events"]["invoked"] <= entry["events"]["polled"]
+        pollers = entry.get("pollers")
+        if pollers:
+            assert pollers["minimum"] <= pollers["max_active"] <= pollers["maximum"]
+            assert pollers["poller_hours"] >= pollers["minimum"] * max(60.0, report["virtual_time_s"]) / 3600 - 1e-6
+    if "event_source_mappings" in report:
+        polled = sum(e["events"]["polled"] for e in report["event_source_mappings"])
+        assert polled == report["queues"]["jobs"]["NumberOfMessagesReceived"]
 
 
 @SETTINGS
@@ -251,6 +267,8 @@ def test_series_add_up_to_the_totals(data, step):
         for version, figures in series.get("by_version", {}).items():  # a function with versions: each of them too
             assert sum(figures["Invocations"]) == fn["by_version"][version]["Invocations"], (name, version)
             assert sum(figures["Errors"]) == fn["by_version"][version]["Errors"], (name, version)
+    for index, figures in report["series"].get("event_source_mappings", {}).items():  # provisioned pollers per step
+        assert max(figures["pollers"]) == report["event_source_mappings"][int(index)]["pollers"]["max_active"]
 
 
 @SETTINGS
