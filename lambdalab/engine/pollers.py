@@ -22,13 +22,12 @@ import math
 from typing import TYPE_CHECKING
 
 from lambdalab import limits
-from lambdalab.engine.destinations import Message
 from lambdalab.engine.sources import SqsMapping
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency
-    from lambdalab.engine.destinations import QueueState
+    from lambdalab.engine.destinations import Message, QueueState
     from lambdalab.engine.environments import FunctionRuntime
     from lambdalab.engine.model import EventSourceMapping
 
@@ -57,7 +56,6 @@ class ProvisionedSqsMapping(SqsMapping):
         bounds = config.provisioned_pollers
         assert bounds is not None  # the simulation makes this class only for provisioned mappings
         self.minimum = bounds.minimum
-        self.maximum = bounds.maximum
         # Pollers beyond 20,000 / 10 would add no concurrency.
         self.most = min(bounds.maximum, limits.SQS_PROVISIONED_CONCURRENCY_MAX // PER_POLLER)
         self.pollers = self.minimum  # polling from the start
