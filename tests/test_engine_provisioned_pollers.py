@@ -225,3 +225,50 @@ def test_same_input_same_report():
         TWO_QUEUES.replace("POLLERS", "{minimum: 3, maximum: 50}").replace("BURST", "20000").replace("DURATION", "5m")
     )
     assert report_json(text, series_step=5.0) == report_json(text, series_step=5.0)
+
+
+def test_two_mappings_on_one_fifo_queue_keep_each_group_in_order():
+    text = """\
+    name: fifo-shared
+    duration: 2m
+    queues: {orders.fifo: {fifo: true, visibility_timeout: 30s}}
+    functions:
+      left: {timeout: 5s, behaviour: {init: 0s, duration: 300ms}}
+      right: {timeout: 5s, behaviour: {init: 0s, duration: 300ms}}
+    event_source_mappings:
+      - {source: queue:orders.fifo, function: left, batch_size: 3}
+      - {source: queue:orders.fifo, function: right, batch_size: 3, provisioned_pollers: {minimum: 2}}
+    traffic:
+      - {target: queue:orders.fifo, rate: 40/s, for: 30s, message_groups: 4, message: {n: 1}}
+    """
+    run = simulate(text)
+    out: set[str] = set()  # groups with a batch out now, across both mappings
+    groups_of: dict[str, set[str]] = {}
+    seen: dict[str, list[int]] = {}
+    for _, kind, data in run.events:
+        if kind == "batch":
+            groups_of[data["request_id"]] = groups = set(data["groups"])
+            assert not groups & out  # one batch per group at a time, whichever mapping reads it
+            out |= groups
+            for number, group in zip(data["messages"], data["groups"]):
+                seen.setdefault(group, []).append(number)
+        elif kind == "batch_done":
+            out -= groups_of[data["request_id"]]  # nothing fails here: the groups are free again
+    assert all(numbers == sorted(numbers) for numbers in seen.values())  # each group in order across mappings
+    left, right = run.report["event_source_mappings"]
+    assert left["events"]["invoked"] > 0 and right["events"]["invoked"] > 0
+    assert run.queue("orders.fifo")["NumberOfMessagesDeleted"] == 1_200
+
+
+def test_pollers_changes_are_told_in_words():
+    from lambdalab.engine.explain import sentence
+
+    run = backlog(duration="3m")
+    grew = run.of("pollers", reason="waiting")[0]
+    assert sentence("pollers", *grew, run.sim.scenario) == (
+        "the provisioned pollers reading prov for b became 3 at t=0.60 s: messages waited while every poller was busy."
+    )
+    shrank = run.of("pollers", reason="idle")[-1]
+    assert sentence("pollers", *shrank, run.sim.scenario).endswith(
+        "became 2 at t=120.60 s: the last minute needed no more."
+    )
