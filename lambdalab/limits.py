@@ -84,6 +84,30 @@ BATCHING_WINDOW_MAX_S = 300.0
 SQS_POLLERS_START = 5  # concurrent batches when messages first arrive
 SQS_POLLERS_PER_MINUTE = 300  # added each minute while messages remain
 SQS_POLLERS_MAX = 1_000  # batches in flight per mapping
+# Provisioned mode for SQS mappings (ProvisionedPollerConfig): MinimumPollers 2-200, default 2; MaximumPollers
+# default 200, up to 10,000 in the current API (POLLERS_API; older pages say 2,000: UNCONFIRMED which holds,
+# shared/reference/lambda-2026.md §8 item 6). Each poller carries at most 10 concurrent invokes and 10
+# ReceiveMessage calls a second (1 MB/s); concurrency grows by up to 1,000 a minute, to at most 20,000; refused
+# beside MaximumConcurrency
+# (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html,
+# https://aws.amazon.com/about-aws/whats-new/2025/11/aws-lambda-provisioned-mode-sqs-esm/).
+SQS_PARAMS = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html"
+POLLERS_API = "https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html"
+SQS_MIN_POLLERS_MIN = 2
+SQS_MIN_POLLERS_MAX = 200
+SQS_MIN_POLLERS_DEFAULT = 2
+SQS_MAX_POLLERS_MIN = 2
+SQS_MAX_POLLERS_MAX = 10_000  # UNCONFIRMED bound (see above)
+SQS_MAX_POLLERS_DEFAULT = 200
+SQS_POLLER_INVOKES = 10  # concurrent invokes one poller carries
+SQS_POLLER_RECEIVES_PER_S = 10  # ReceiveMessage calls one poller makes a second
+SQS_MESSAGES_PER_RECEIVE = 10  # one ReceiveMessage call returns at most 10 messages
+SQS_PROVISIONED_CONCURRENCY_PER_MINUTE = 1_000
+SQS_PROVISIONED_CONCURRENCY_MAX = 20_000
+# One SQS poller is one Event Poller Unit: $0.00925 per EPU-hour (us-east-1), billed per second with a 1-minute minimum;
+# the configured minimum pollers are always billed (PRICE; shared/reference/lambda-2026.md §4.3).
+PRICE_SQS_POLLER_HOUR_USD = 0.00925
+POLLER_BILLING_MINIMUM_S = 60.0
 # A mapping's batch is cut off before its payload passes 6 MB, the synchronous invocation limit (ESM):
 # https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventsourcemapping.html
 BATCH_PAYLOAD_MAX_BYTES = 6 * 1024 * 1024

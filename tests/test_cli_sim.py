@@ -230,11 +230,10 @@ BAD = {
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
     "waits-for-a-feature": (
         "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
-        "streams: {clicks: {type: kinesis}}\n"
+        "queues: {orders: {}}\n"
         "event_source_mappings:\n"
-        "  - {source: stream:clicks, function: api, starting_position: LATEST}\n"
-        "  - {source: stream:clicks, function: api, starting_position: TRIM_HORIZON}\n",
-        r"^{f}:8:6: event_source_mappings\[1\].source: a second mapping reading stream clicks is not simulated yet",
+        "  - {source: queue:orders, function: api, filter_criteria: [{body: {type: [order]}}]}\n",
+        r"^{f}:7:43: event_source_mappings\[0\].filter_criteria: event filters are not simulated yet",
     ),
 }
 

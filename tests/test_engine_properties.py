@@ -156,16 +156,26 @@ def scenarios(draw) -> dict:
     if readers and draw(st.integers(0, 3)) == 0:  # a queue read by a function, with a dead-letter queue behind it
         queues["jobs"] = {"visibility_timeout": "30s", "max_receive_count": 2, "dead_letter": "jobs-dlq"}
         queues["jobs-dlq"] = {}
-        mappings.append(
-            {
-                "source": "queue:jobs",
-                "function": draw(st.sampled_from(readers)),
-                "batch_size": draw(st.integers(1, 10)),
-                "report_batch_item_failures": draw(st.booleans()),
-                **({"batching_window": "1s"} if draw(st.booleans()) else {}),
-            }
-        )
-        if draw(st.booleans()):  # the function reading the queue sends back to it: a loop
+        # Provisioned pollers are not simulated beside code that sends (the builder refuses them together).
+        code_sends = any(f["behaviour"].get("sends") for f in functions.values())
+        for _ in range(draw(st.integers(1, 2))):  # a second mapping competes for the same messages
+            minimum = draw(st.integers(2, 4))
+            mappings.append(
+                {
+                    "source": "queue:jobs",
+                    "function": draw(st.sampled_from(readers)),
+                    "batch_size": draw(st.integers(1, 10)),
+                    "report_batch_item_failures": draw(st.booleans()),
+                    **({"batching_window": "1s"} if draw(st.booleans()) else {}),
+                    **(
+                        {"provisioned_pollers": {"minimum": minimum, "maximum": draw(st.integers(minimum, 12))}}
+                        if not code_sends and draw(st.booleans())
+                        else {}
+                    ),
+                }
+            )
+        provisioned = any("provisioned_pollers" in m for m in mappings)
+        if not provisioned and draw(st.booleans()):  # the function reading the queue sends back to it: a loop
             looping = functions[mappings[-1]["function"]]
             looping["behaviour"]["sends"] = ["queue:jobs"]
             looping["recursive_loop"] = draw(st.sampled_from(["Terminate", "Allow"]))
@@ -288,6 +298,15 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
             + jobs["ApproximateNumberOfMessagesVisible"]
             + jobs["ApproximateNumberOfMessagesNotVisible"]
         )
+    for entry in report.get("event_source_mappings", []):  # several mappings, or provisioned ones
+        assert entry["events"]["invoked"] <= entry["events"]["polled"]
+        pollers = entry.get("pollers")
+        if pollers:
+            assert pollers["minimum"] <= pollers["max_active"] <= pollers["maximum"]
+            assert pollers["poller_hours"] >= pollers["minimum"] * max(60.0, report["virtual_time_s"]) / 3600 - 1e-6
+    if "event_source_mappings" in report:
+        polled = sum(e["events"]["polled"] for e in report["event_source_mappings"])
+        assert polled == report["queues"]["jobs"]["NumberOfMessagesReceived"]
 
 
 @SETTINGS
@@ -305,6 +324,8 @@ def test_series_add_up_to_the_totals(data, step):
         for version, figures in series.get("by_version", {}).items():  # a function with versions: each of them too
             assert sum(figures["Invocations"]) == fn["by_version"][version]["Invocations"], (name, version)
             assert sum(figures["Errors"]) == fn["by_version"][version]["Errors"], (name, version)
+    for index, figures in report["series"].get("event_source_mappings", {}).items():  # provisioned pollers per step
+        assert max(figures["pollers"]) == report["event_source_mappings"][int(index)]["pollers"]["max_active"]
 
 
 @SETTINGS

@@ -391,3 +391,100 @@ def test_recursion_figures_need_a_scenario_that_follows_chains():
         """)
     assert len(msgs) == 2 and all("give a function `behaviour.sends`" in m for m in msgs), msgs
     assert msgs[1].startswith("s.yaml:6:") and "expect[1].metric: recursion is reported only" in msgs[1]
+
+
+POLLED = f"""\
+    duration: 1m
+    queues: {{orders: {{}}}}
+    streams: {{clicks: {{type: kinesis}}}}
+    functions: {{api: {{{FUNCTION}}}}}
+    event_source_mappings:
+      - MAPPING
+    """
+
+
+@pytest.mark.parametrize(
+    "mapping, message",
+    [
+        (
+            "{source: stream:clicks, function: api, starting_position: LATEST, provisioned_pollers: {minimum: 2}}",
+            "event_source_mappings[0].provisioned_pollers: provisioned_pollers applies only to SQS mappings",
+        ),
+        (
+            "{source: queue:orders, function: api, maximum_concurrency: 50, provisioned_pollers: {}}",
+            "event_source_mappings[0].provisioned_pollers: You cannot use Provisioned Mode and Maximum concurrency "
+            "together",
+        ),
+        (
+            "{source: queue:orders, function: api, provisioned_pollers: {minimum: 20, maximum: 10}}",
+            "event_source_mappings[0].provisioned_pollers: minimum (20) is above maximum (10)",
+        ),
+        (
+            "{source: queue:orders, function: api, provisioned_pollers: {minimum: 300}}",
+            "event_source_mappings[0].provisioned_pollers.minimum: 300 is above the maximum of 200",
+        ),
+        (
+            "{source: queue:orders, function: api, provisioned_pollers: {minimum: 1}}",
+            "event_source_mappings[0].provisioned_pollers.minimum: 1 is below the minimum of 2",
+        ),
+        (
+            "{source: queue:orders, function: api, provisioned_pollers: {maximum: 10001}}",
+            "event_source_mappings[0].provisioned_pollers.maximum: 10001 is above the maximum of 10,000 pollers",
+        ),
+        (
+            "{source: queue:orders, function: api, provisioned_pollers: {minimum: 2, maxmum: 5}}",
+            "event_source_mappings[0].provisioned_pollers.maxmum: unknown key 'maxmum' (did you mean 'maximum'?)",
+        ),
+    ],
+)
+def test_provisioned_pollers_are_checked_as_aws_checks_them(mapping, message):
+    msgs = problems(POLLED.replace("MAPPING", mapping))
+    assert len(msgs) == 1 and message in msgs[0], msgs
+
+
+def test_provisioned_pollers_default_to_two_and_two_hundred():
+    scenario = parse_scenario(
+        textwrap.dedent(POLLED.replace("MAPPING", "{source: queue:orders, function: api, provisioned_pollers: {}}"))
+    )
+    bounds = scenario.event_source_mappings[0].provisioned_pollers
+    assert (bounds.minimum, bounds.maximum) == (2, 200)
+
+
+def test_several_mappings_may_read_one_source():
+    scenario = parse_scenario(
+        textwrap.dedent(
+            POLLED.replace(
+                "- MAPPING",
+                "- {source: queue:orders, function: api}\n"
+                "      - {source: queue:orders, function: api, provisioned_pollers: {minimum: 3}}\n"
+                "      - {source: stream:clicks, function: api, starting_position: LATEST}\n"
+                "      - {source: stream:clicks, function: api, starting_position: TRIM_HORIZON}",
+            )
+        )
+    )
+    assert [m.source for m in scenario.event_source_mappings] == ["orders", "orders", "clicks", "clicks"]
+
+
+def test_expectations_about_a_mapping_name_one_that_exists_and_its_figures():
+    msgs = problems(
+        POLLED.replace("MAPPING", "{source: queue:orders, function: api}").rstrip(" ")
+        + """\
+    expect:
+      - {mapping: 1, metric: events.polled, op: ">", value: 0}
+      - {mapping: 0, metric: pollers.busiest, op: ">", value: 0}
+      - {mapping: 0, function: api, metric: events.polled, op: ">", value: 0}
+    """
+    )
+    assert "expect[0].mapping: no mapping 1: event_source_mappings has 1, numbered from 0" in msgs[0]
+    assert "pollers has the parts: minimum, maximum, max_active, poller_hours" in msgs[1]
+    assert "an expectation is about one function, queue, stream, mapping or capacity provider, not function and mapping" in msgs[2]
+
+
+def test_event_filters_wait_for_their_feature():
+    msgs = problems(
+        POLLED.replace("MAPPING", "{source: queue:orders, function: api, filter_criteria: [{body: {a: [1]}}]}")
+    )
+    assert msgs == [
+        "s.yaml:6:43: event_source_mappings[0].filter_criteria: event filters are not simulated yet; "
+        "this scenario waits for that feature"
+    ]

@@ -31,6 +31,7 @@ EXPLAINED = (
     "edge_answer",
     "rejected",
     "recursion_stop",
+    "pollers",
 )
 
 
@@ -105,6 +106,16 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
             f"{request} ({data.get('invocation')}) was stopped {at} by recursive loop detection: "
             f"{data.get('function')} had already run {data.get('invocations')} times in this request chain "
             f"({data.get('error')})."
+        )
+    if kind == "pollers":
+        why = (
+            "messages waited while every poller was busy"
+            if data.get("reason") == "waiting"
+            else "the last minute needed no more"
+        )
+        return (
+            f"the provisioned pollers reading {data.get('queue')} for {data.get('function')} became "
+            f"{data.get('pollers')} {at}: {why}."
         )
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 

@@ -102,6 +102,12 @@ EXPECTABLE_CAPACITY_PROVIDER: dict[str, tuple[str, ...]] = {
     "cost": ("ec2_usd", "management_fee_usd"),
     "CostUSD": (),
 }
+# An event source mapping's entry in the report's top-level event_source_mappings (shared/spec/scenarios.md).
+EXPECTABLE_MAPPING: dict[str, tuple[str, ...]] = {
+    "events": ("polled", "filtered", "invoked"),
+    "pollers": ("minimum", "maximum", "max_active", "poller_hours"),
+    "cost_usd": (),
+}
 EXPECTABLE_ACCOUNT: dict[str, tuple[str, ...]] = {
     **{
         name: ()

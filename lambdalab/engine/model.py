@@ -252,6 +252,14 @@ class Traffic:
 
 
 @dataclass(frozen=True)
+class ProvisionedPollers:
+    """Provisioned mode of an SQS mapping: pollers kept between these bounds (ProvisionedPollerConfig)."""
+
+    minimum: int
+    maximum: int
+
+
+@dataclass(frozen=True)
 class EventSourceMapping:
     """Lambda's pollers reading an SQS queue or a stream and invoking a function with batches of its records.
     The stream-only settings keep AWS's defaults (-1: retry and keep records until they expire)."""
@@ -273,6 +281,7 @@ class EventSourceMapping:
     starting_position: str = "TRIM_HORIZON"
     starting_position_time: float = 0.0  # AT_TIMESTAMP: virtual seconds (negative: before the run)
     tumbling_window: int = 0  # seconds; 0: none
+    provisioned_pollers: ProvisionedPollers | None = None  # SQS provisioned mode; None: standard (on-demand) polling
 
 
 @dataclass(frozen=True)
@@ -308,6 +317,7 @@ class Expectation:
     why: str = ""
     stream: str | None = None
     version: str | None = None  # one version of `function`: its figure in the report's by_version
+    mapping: int | None = None  # an event source mapping, by its place in the scenario: its report entry
     capacity_provider: str | None = None
 
 

@@ -1,5 +1,5 @@
-"""What a run would cost: requests plus GB-seconds by architecture, provisioned concurrency, and the
-environments of a function in tenant isolation mode.
+"""What a run would cost: requests plus GB-seconds by architecture, provisioned concurrency, the
+environments of a function in tenant isolation mode, and provisioned pollers.
 
 Prices are US East (N. Virginia), first tier, from https://aws.amazon.com/lambda/pricing/
 (see limits.py). The free tier is reported beside the cost, never subtracted
@@ -52,6 +52,11 @@ def function_cost(fn: Function, metrics: FunctionMetrics, run_s: float) -> Cost:
         if fn.tenant_isolation
         else 0.0,
     )
+
+
+def pollers_cost(poller_seconds: float) -> float:
+    """Provisioned SQS pollers: one Event Poller Unit each, by the hour (PRICE)."""
+    return poller_seconds / 3600.0 * limits.PRICE_SQS_POLLER_HOUR_USD
 
 
 def free_tier(requests: int, gb_seconds: float) -> dict[str, float]:

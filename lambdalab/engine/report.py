@@ -17,8 +17,10 @@ from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.metrics import Gauge, Histogram
-from lambdalab.engine.pricing import free_tier, function_cost
+from lambdalab.engine.pollers import ProvisionedSqsMapping
+from lambdalab.engine.pricing import free_tier, function_cost, pollers_cost
 from lambdalab.engine.simulation import Simulation
+from lambdalab.engine.streams import StreamMapping
 from lambdalab.engine.tenants import Tenancy, TenantRuntime
 from lambdalab.engine.windows import window_figures
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD, LMI_MANAGEMENT_FEE
@@ -50,6 +52,8 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         for name, f in functions.items()
         if not configs[name].provisioned_concurrency and configs[name].managed_instances is None
     ]
+    mappings = _mappings(sim, run_s) if _shows_mappings(sim) else None
+    pollers_usd = sum(_pollers_usd(m, run_s) for m in sim.mappings if isinstance(m, ProvisionedSqsMapping))
     report: dict[str, Any] = {
         "scenario": sim.scenario.name,
         "seed": sim.seed,
@@ -59,13 +63,16 @@ def build_report(sim: Simulation) -> dict[str, Any]:
         "topics": {name: {"NumberOfMessagesPublished": t.published} for name, t in sim.topics.items()},
         "buses": {name: {"events_received": b.received} for name, b in sim.buses.items()},
         "streams": {name: _stream(stream, run_s) for name, stream in sim.streams.items()},
+        **({"event_source_mappings": mappings} if mappings is not None else {}),
         "account": {
             "ConcurrentExecutions": sim.account.max_busy,
             "UnreservedConcurrentExecutions": sim.account.max_unreserved_busy,
             "concurrency_limit": sim.account.limit,
             "unreserved_capacity": sim.account.unreserved_capacity,
             "CostUSD": _usd(
-                sum(f["metrics"]["CostUSD"] for f in functions.values()) + sum(p["CostUSD"] for p in providers.values())
+                sum(f["metrics"]["CostUSD"] for f in functions.values())
+                + sum(p["CostUSD"] for p in providers.values())
+                + pollers_usd
             ),
             "free_tier": free_tier(
                 sum(f["metrics"]["Invocations"] for f in on_demand), sum(f["metrics"]["GBSeconds"] for f in on_demand)
@@ -322,6 +329,55 @@ def _stream(stream: Any, run_s: float) -> dict[str, Any]:
     return out
 
 
+def _shows_mappings(sim: Simulation) -> bool:
+    """Whether the report has the top-level event_source_mappings: for provisioned pollers, several mappings on one
+    source, or an expectation about a mapping (scenarios without them keep the report they always had)."""
+    configs = sim.scenario.event_source_mappings
+    sources = [(m.kind, m.source) for m in configs]
+    return (
+        any(m.provisioned_pollers is not None for m in configs)
+        or len(set(sources)) < len(sources)
+        or any(e.mapping is not None for e in sim.scenario.expect)
+    )
+
+
+def _mappings(sim: Simulation, run_s: float) -> list[dict[str, Any]]:
+    """Each mapping of the scenario, in its order (a disabled one read nothing): the events it polled and invoked
+    (CloudWatch's PolledEventCount, FilteredOutEventCount, InvokedEventCount), provisioned pollers, its cost."""
+    running = {m.config.index: m for m in sim.mappings}
+    out = []
+    for config in sim.scenario.event_source_mappings:
+        mapping = running.get(config.index)
+        entry: dict[str, Any] = {
+            "source": f"{config.kind}:{config.source}",
+            "function": config.function,
+            "events": {  # event filtering is not simulated yet: nothing is filtered out
+                "polled": mapping.polled if mapping else 0,
+                "filtered": 0,
+                "invoked": mapping.invoked if mapping else 0,
+            },
+        }
+        if isinstance(mapping, StreamMapping):
+            entry["records"] = mapping.figures(run_s)
+            entry["IteratorAge"] = round(mapping.iterator_age_ms, 3)
+        bounds = config.provisioned_pollers
+        if bounds is not None:
+            fleet = mapping if isinstance(mapping, ProvisionedSqsMapping) else None
+            entry["pollers"] = {
+                "minimum": bounds.minimum,
+                "maximum": bounds.maximum,
+                "max_active": fleet.max_active if fleet else 0,
+                "poller_hours": round(fleet.poller_seconds(run_s) / 3600.0, 6) if fleet else 0.0,
+            }
+        entry["cost_usd"] = _usd(_pollers_usd(mapping, run_s))
+        out.append(entry)
+    return out
+
+
+def _pollers_usd(mapping: Any, run_s: float) -> float:
+    return pollers_cost(mapping.poller_seconds(run_s)) if isinstance(mapping, ProvisionedSqsMapping) else 0.0
+
+
 def _edge(trigger: EdgeTrigger | CloudFrontFunctionTrigger) -> dict[str, Any]:
     """CloudFront's answers on one trigger; a CloudFront Function's cost is CloudFront's, per invocation."""
     answered = sum(trigger.statuses.values())
@@ -348,6 +404,7 @@ def lookup_figure(
     queue: str | None = None,
     stream: str | None = None,
     version: str | None = None,
+    mapping: int | None = None,
     capacity_provider: str | None = None,
 ) -> Any:
     """The value an expectation names: "Throttles", "Duration.p99", "dropped", "environments.max",
@@ -356,6 +413,10 @@ def lookup_figure(
         return _dotted(report["capacity_providers"][capacity_provider], metric)
     if version is not None:
         return report["functions"][function]["by_version"].get(version, {}).get(metric)
+    if mapping is not None:
+        head, _, part = metric.partition(".")
+        value = report["event_source_mappings"][mapping].get(head)
+        return value.get(part) if part and isinstance(value, dict) else value
     if queue is not None:
         return report["queues"][queue].get(metric)
     if stream is not None:
@@ -396,6 +457,7 @@ def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
         expectation.queue,
         expectation.stream,
         expectation.version,
+        expectation.mapping,
         expectation.capacity_provider,
     )
     passed = isinstance(actual, (int, float)) and OPERATORS[expectation.op](actual, expectation.value)
@@ -408,6 +470,8 @@ def _expectation(expectation: Any, report: dict[str, Any]) -> dict[str, Any]:
         out["queue"] = expectation.queue
     if expectation.stream is not None:
         out["stream"] = expectation.stream
+    if expectation.mapping is not None:
+        out["mapping"] = expectation.mapping
     if expectation.capacity_provider is not None:
         out["capacity_provider"] = expectation.capacity_provider
     out.update({"op": expectation.op, "value": expectation.value, "actual": actual, "passed": passed})

@@ -194,6 +194,8 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             ),
         ]
         out += [_windows(name, st["windows"]) for name, st in report["streams"].items() if "windows" in st]
+    if "event_source_mappings" in report:
+        out += ["", *_mappings(report["event_source_mappings"])]
     for name in functions:
         out += ["", *_charts(sim, name, report)]
     account = report["account"]
@@ -224,7 +226,7 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
             subject = next(
                 (
                     f" of {key if key != 'function' else ''} {e[key]}".replace("  ", " ")
-                    for key in ("function", "queue", "stream")
+                    for key in ("function", "queue", "stream", "mapping")
                     if key in e
                 ),
                 "",
@@ -331,6 +333,33 @@ def _recursion(sim: Simulation, report: dict[str, Any]) -> list[str]:
                 ]
                 for name, f in functions.items()
             ],
+        ),
+    ]
+
+
+def _mappings(mappings: list[dict[str, Any]]) -> list[str]:
+    """Each mapping's events and, in provisioned mode, its pollers and what they cost."""
+    rows = []
+    for i, m in enumerate(mappings):
+        pollers = m.get("pollers")
+        rows.append(
+            [
+                i,
+                m["source"],
+                m["function"],
+                m["events"]["polled"],
+                m["events"]["invoked"],
+                f"{pollers['minimum']}-{pollers['maximum']}" if pollers else "standard",
+                pollers["max_active"] if pollers else "",
+                f"{pollers['poller_hours']:.4f}" if pollers else "",
+                f"{m['cost_usd']:.6f}",
+            ]
+        )
+    return [
+        "Event source mappings (provisioned pollers are billed per poller-hour, the minimum always)",
+        *table(
+            ["#", "source", "function", "polled", "invoked", "pollers", "most pollers", "poller-hours", "cost USD"],
+            rows,
         ),
     ]
 

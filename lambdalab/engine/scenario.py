@@ -20,7 +20,7 @@ from lambdalab.engine.builder.edge import edge_associations
 from lambdalab.engine.builder.expectations import check_window_expectations, expectation
 from lambdalab.engine.builder.functions import account, check_account_concurrency, deployment, function
 from lambdalab.engine.builder.managed_instances import capacity_provider
-from lambdalab.engine.builder.mappings import check_one_mapping_per_source, mapping
+from lambdalab.engine.builder.mappings import mapping
 from lambdalab.engine.builder.sources import bus, check_fifo_name, check_queue_redrive, queue, stream, topic
 from lambdalab.engine.builder.traffic import check_traffic_volume, requests_sent, traffic
 from lambdalab.engine.model import Scenario
@@ -114,7 +114,6 @@ def _scenario(ctx: Context) -> Scenario:
     mappings = tuple(
         mapping(ctx, i, m, functions, account_model) for i, m in enumerate(data.get("event_source_mappings") or [])
     )
-    check_one_mapping_per_source(ctx, mappings)
     check_window_expectations(ctx, expect, mappings)
     deployments = tuple(deployment(ctx, i, d, functions) for i, d in enumerate(data.get("deployments") or []))
     return Scenario(

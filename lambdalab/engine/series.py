@@ -12,6 +12,7 @@ from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 
 if TYPE_CHECKING:
     from lambdalab.engine.environments import FunctionRuntime
+    from lambdalab.engine.pollers import ProvisionedSqsMapping
 
 
 class SeriesSampler:
@@ -46,6 +47,8 @@ class SeriesSampler:
         self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
         self.iterator_age: dict[str, list[int | None]] = {}  # functions a stream mapping reads for
         self.family_concurrency: dict[str, list[int]] = {name: [] for name, m in self.members.items() if len(m) > 1}
+        self.fleets: list[ProvisionedSqsMapping] = []  # provisioned mappings: their pollers, the most in each step
+        self.pollers: dict[int, list[int]] = {}
 
     def sample(self, end_of_step: float) -> None:
         """Close the step that ends now."""
@@ -71,6 +74,9 @@ class SeriesSampler:
                 f.metrics.step_iterator_age_ms = -1.0
         for name, provider in self.providers.items():
             self.instances[name].append(len(provider.instances))
+        for fleet in self.fleets:
+            self.pollers.setdefault(fleet.config.index, []).append(fleet.step_max_pollers)
+            fleet.step_max_pollers = fleet.pollers
         for name, peaks in self.family_concurrency.items():
             family = self.members[name][0].family
             assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
@@ -110,7 +116,7 @@ class SeriesSampler:
         }
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "step_s": self.step,
             "t_s": [round(t, 6) for t in self.times],
             "functions": {name: self.function_series(name) for name in self.members},
@@ -120,3 +126,6 @@ class SeriesSampler:
                 else {}
             ),
         }
+        if self.fleets:  # by the mapping's place in the scenario
+            out["event_source_mappings"] = {str(i): {"pollers": peaks} for i, peaks in self.pollers.items()}
+        return out

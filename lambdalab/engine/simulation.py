@@ -26,6 +26,7 @@ from lambdalab.engine.keys import key_picker
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.permissions import invoke_decision
+from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
 from lambdalab.engine.recursion import ChainedAsyncInvoker, ChainedSqsMapping, Recursion
 from lambdalab.engine.series import SeriesSampler
@@ -189,6 +190,7 @@ class Simulation:
         self.sampler = SeriesSampler(
             series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()), self.providers
         )
+        self.sampler.fleets = [m for m in self.mappings if isinstance(m, ProvisionedSqsMapping)]
         self.series_requested = series_step is not None
         for runtime in self.runtimes.values():
             if isinstance(runtime, ManagedRuntime):
@@ -237,9 +239,10 @@ class Simulation:
         if m.kind == "queue":
             queue = self.queues[m.source]
             args = (m, queue, self.queues.get(queue.config.dead_letter or ""), fn, self.loop, self.account, region)
-            if self.recursion is None:
-                return SqsMapping(*args, account_id)
-            return ChainedSqsMapping(self.recursion, *args, account_id)
+            if self.recursion is not None:  # (the builder refuses provisioned pollers beside code that sends)
+                return ChainedSqsMapping(self.recursion, *args, account_id)
+            kind = SqsMapping if m.provisioned_pollers is None else ProvisionedSqsMapping
+            return kind(*args, account_id)
         return (WindowedStreamMapping if m.tumbling_window else StreamMapping)(
             m,
             self.streams[m.source],

@@ -6,7 +6,8 @@ the queue's visibility timeout while the function runs; on success Lambda delete
 function error the whole batch comes back after the timeout, unless the mapping reports batch item
 failures and the function names only the failed messages; a message received maxReceiveCount times goes
 to the queue's dead-letter queue. Pollers start with 5 batches at once and add up to 300 a minute while
-messages remain, to at most 1,000 (or the mapping's maximum concurrency).
+messages remain, to at most 1,000 (or the mapping's maximum concurrency). Provisioned mode's pollers are
+pollers.py's. Several mappings on one queue compete for its messages (QueueReaders).
 
 Pollers do not know the function's concurrency limits ("event source mappings don't account for reserved
 concurrency and can process more messages off your queue than can be sent to your function":
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
@@ -83,8 +85,15 @@ class SqsMapping:
         self.item_matches = tuple(r.when for r in fn.config.behaviour.errors if r.when is not None)
         self.fifo = queue.config.fifo
         self.room = self._payload_room()
+        self.polled = 0  # messages received (PolledEventCount), a message received again counted again
+        self.invoked = 0  # messages in batches that reached the function (InvokedEventCount)
         queue.ready.cost = self.room.cost
-        queue.consumer = self.wake
+        if queue.consumer is None:
+            queue.consumer = self.wake
+        elif isinstance(queue.consumer, QueueReaders):
+            queue.consumer.wakes.append(self.wake)
+        else:
+            queue.consumer = QueueReaders([queue.consumer, self.wake])
 
     def _payload_room(self) -> PayloadRoom:
         """Each message costs its body and the envelope around it, measured on this mapping's own event."""
@@ -105,8 +114,8 @@ class SqsMapping:
         finished batch wakes it again; or a batching window still filling: its poll is already due)."""
         now = self.loop.now
         if self.in_flight >= self.limit(now):
-            if self.poll_at is None and self.limit(now) < self.cap:
-                self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
+            if self.poll_at is None:
+                self._poll_when_more(now)
             return
         if self.poll_at is not None and self._window_open(self.queue.ready):
             return
@@ -149,8 +158,13 @@ class SqsMapping:
                 self._poll_later(first + window)  # wait for a fuller batch, at most the window
                 return
             self._receive(ready.take(size, self.room), now)
-        if ready and self.in_flight >= self.limit(now) and self.limit(now) < self.cap:
-            self._poll_later(now + _SCALE_STEP_S)  # more pollers come with time
+        if ready and self.in_flight >= self.limit(now):
+            self._poll_when_more(now)
+
+    def _poll_when_more(self, now: float) -> None:
+        """Every poller is busy and messages wait: poll again when the next poller comes, if one will."""
+        if self.limit(now) < self.cap:
+            self._poll_later(now + _SCALE_STEP_S)
 
     # --- one batch ------------------------------------------------------------------------------
 
@@ -163,6 +177,7 @@ class SqsMapping:
                 message.first_received_at = now
         queue.received += len(batch)
         queue.not_visible += len(batch)
+        self.polled += len(batch)
         number = self.loop.next_id()
         self.fn.outcomes.requests += 1
         self.fn.outcomes.sync_in_flight += 1  # until the batch ends, or its poller gives up on it
@@ -202,6 +217,7 @@ class SqsMapping:
                 modelled = batch[batch.index(modelled[0]) :]
             event = None  # the modelled code handles bad messages itself: no `when` rule fails the invocation
         self.batches[number] = (batch, received_at, modelled)
+        self.invoked += len(batch)
         if self.loop.listeners:
             self.loop.emit(
                 "batch",
@@ -280,7 +296,9 @@ class SqsMapping:
         queue.ready.put_back(back)
         queue.ready.release(messages, [])  # a FIFO group is free again once its failed messages are back (or redriven)
         if queue.ready:
-            self.wake()
+            wake = queue.consumer  # every mapping reading the queue may take them
+            assert wake is not None  # set when this mapping was made
+            wake()
 
     def event(self, batch: list[Message]) -> dict[str, Any]:
         """The event Lambda sends for a batch (shared/reference/lambda-facts.md §2.2)."""
@@ -313,6 +331,22 @@ class SqsMapping:
                     MessageDeduplicationId=hashlib.sha256(body.encode()).hexdigest(),
                 )
         return {"Records": records}
+
+
+class QueueReaders:
+    """Several mappings reading one queue compete for its messages: each message goes to the one whose poller
+    receives it (SQS hides it from the others while it is in flight). They are woken in turn, so that none is
+    always first to poll (AWS documents no order; lambdalab's choice)."""
+
+    def __init__(self, wakes: list[Callable[[], None]]):
+        self.wakes = wakes
+        self.turn = 0
+
+    def __call__(self) -> None:
+        wakes, first = self.wakes, self.turn
+        self.turn = (first + 1) % len(wakes)
+        for i in range(len(wakes)):
+            wakes[(first + i) % len(wakes)]()
 
 
 def reported_failures(response: Any, batch: list[Message]) -> list[Message]:

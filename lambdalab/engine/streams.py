@@ -70,7 +70,8 @@ class StreamState:
             self.arn = f"arn:aws:dynamodb:{region}:{account_id}:table/{config.name}/stream/{timestamp(0.0)[:-1]}"
         self.written = 0
         self.per_shard = [0] * config.shards
-        self.consumer: StreamMapping | None = None
+        self.consumer: StreamMapping | None = None  # the first mapping reading it: the one the report's records follow
+        self.readers: list[StreamMapping] = []  # every mapping reading it: each reads every record
         self._items: set[Any] | None = set() if config.kind == "dynamodb" else None  # primary keys written so far
 
     def put(self, now: float, body: Any, key: str) -> None:
@@ -85,8 +86,8 @@ class StreamState:
         shard = shard_for(key, self.config.shards) if self.config.shards > 1 else 0
         self.per_shard[shard] = number = self.per_shard[shard] + 1
         self.written += 1
-        if self.consumer is not None:
-            self.consumer.receive(StreamRecord(shard, number, key, body, now, insert))
+        for reader in self.readers:  # a record of its own for each: sizes and places differ
+            reader.receive(StreamRecord(shard, number, key, body, now, insert))
 
     def write_backlog(self, put_key: Any) -> None:
         """The records already in the stream when the run starts, evenly over `backlog_over` before it."""
@@ -173,8 +174,13 @@ class StreamMapping:
         self.expired = 0  # past the stream's retention before they were processed
         self.skipped = 0  # before the starting position
         self.room = self._payload_room()
+        self.polled = 0  # records read into batches (PolledEventCount)
+        self.invoked = 0  # records in batches that reached the function, retries included (InvokedEventCount)
+        self.iterator_age_ms = 0.0  # this mapping's own highest IteratorAge (the function's is the highest of all)
         fn.metrics.iterator_age_ms = 0.0
-        stream.consumer = self
+        if stream.consumer is None:
+            stream.consumer = self
+        stream.readers.append(self)
 
     def _payload_room(self) -> PayloadRoom:
         """Each record costs its data and the envelope around it, measured on this mapping's own event."""
@@ -246,6 +252,7 @@ class StreamMapping:
         while pending and len(batch) < size and admits(pending[0].size):
             batch.append(pending.popleft())
         lane.pending_bytes -= self.room.used()
+        self.polled += len(batch)
         return batch
 
     def _drop_old(self, lane: Lane, now: float) -> None:
@@ -295,6 +302,7 @@ class StreamMapping:
         got = self._start(lane, now)
         if got is None:
             return
+        self.invoked += len(batch)
         fn, number = self.fn, lane.last_request
         event = self._event(lane, batch) if self.needs_event else None
         modelled = None
@@ -331,6 +339,8 @@ class StreamMapping:
             fn.metrics.iterator_age_ms = age
         if age > fn.metrics.step_iterator_age_ms:
             fn.metrics.step_iterator_age_ms = age
+        if age > self.iterator_age_ms:
+            self.iterator_age_ms = age
         if env.error is not None:
             fn.outcomes.failed += 1
             failed_from: int | None = 0

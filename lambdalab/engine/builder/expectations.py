@@ -1,5 +1,5 @@
 """The scenario's `expect` list: each one a CloudWatch figure of the account, a function (or one of its
-versions), a queue, a stream or a capacity provider, compared with a value when the run ends.
+versions), a queue, a stream, an event source mapping or a capacity provider, compared with a value when the run ends.
 
 The figures an expectation may name are the report's own (`engine/metrics.py`, EXPECTABLE_*), so a
 misspelt metric is refused here rather than found missing after the run.
@@ -15,6 +15,7 @@ from lambdalab.engine.metrics import (
     EXPECTABLE_ACCOUNT,
     EXPECTABLE_CAPACITY_PROVIDER,
     EXPECTABLE_FUNCTION,
+    EXPECTABLE_MAPPING,
     EXPECTABLE_QUEUE,
     EXPECTABLE_STREAM,
     EXPECTABLE_VERSION,
@@ -27,10 +28,12 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
     path = ("expect", index)
     metric = data["metric"]
     head = metric.split(".")[0]
-    about = [key for key in ("function", "queue", "stream", "capacity_provider") if key in data]
+    about = [key for key in ("function", "queue", "stream", "mapping", "capacity_provider") if key in data]
     if len(about) > 1:
         ctx.fail(
-            path, f"an expectation is about one function, queue, stream or capacity provider, not {' and '.join(about)}"
+            path,
+            "an expectation is about one function, queue, stream, mapping or capacity provider, "
+            f"not {' and '.join(about)}",
         )
     known = EXPECTABLE_ACCOUNT
     for key, things, figures in (
@@ -44,6 +47,15 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
                 ctx.fail((*path, key), f"no {key} named {data[key]!r}{did_you_mean(data[key], list(things))}")
             known = figures
             break
+    if "mapping" in data:
+        known = EXPECTABLE_MAPPING
+        count = len(ctx.doc.data.get("event_source_mappings") or [])
+        if data["mapping"] >= count:
+            ctx.fail(
+                (*path, "mapping"),
+                f"no mapping {data['mapping']}: event_source_mappings has "
+                + (f"{count}, numbered from 0" if count else "none"),
+            )
     if "version" in data:
         known = _expected_version(ctx, path, data, functions)
     if head not in known:
@@ -77,6 +89,7 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         data.get("why", ""),
         data.get("stream"),
         data.get("version"),
+        data.get("mapping"),
         data.get("capacity_provider"),
     )
 
