@@ -15,8 +15,10 @@ from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
 from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
+from lambdalab.engine.builder.durable import durable_config
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, DeploymentPlan, Function
+from lambdalab.engine.units import parse_size
 from lambdalab.inputs.errors import did_you_mean
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
@@ -40,6 +42,8 @@ def account(ctx: Context, data: dict[str, Any]) -> Account:
         region=data.get("region", "us-east-1"),
         account_id=data.get("account_id", "123456789012"),
         idle_expiry=_positive(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
+        durable_max_operations=data.get("durable_max_operations", limits.DURABLE_MAX_OPERATIONS),
+        durable_max_data=parse_size(data.get("durable_max_data", limits.DURABLE_MAX_DATA_BYTES)),
     )
 
 
@@ -108,6 +112,10 @@ def function(
         role_policies=role_policies,
         role_trust=role_trust,
         version=version,
+        # Built once, with $LATEST: a version is a snapshot of it, and DurableConfig is set only at creation.
+        durable=durable_config(ctx, (*path, "durable"), data["durable"], code is not None)
+        if "durable" in data and version == "$LATEST"
+        else None,
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, path)
@@ -131,13 +139,16 @@ def _versions_and_aliases(
         )
     latest = {k: v for k, v in data.items() if k not in ("versions", "aliases", "provisioned_concurrency")}
     versions = {
-        str(number): function(
-            ctx,
-            fn.name,
-            {**latest, **(overrides or {})},
-            account,
-            version=str(number),
-            path=(*path, "versions", number),
+        str(number): replace(
+            function(
+                ctx,
+                fn.name,
+                {**latest, **(overrides or {})},
+                account,
+                version=str(number),
+                path=(*path, "versions", number),
+            ),
+            durable=fn.durable,
         )
         for number, overrides in (data.get("versions") or {}).items()
     }

@@ -15,6 +15,7 @@ from lambdalab import limits
 from lambdalab.engine import edge
 from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
+from lambdalab.engine.builder.durable import callback_traffic, durable_traffic
 from lambdalab.engine.builder.sources import check_items
 from lambdalab.engine.model import Function, KeyRule, Traffic
 from lambdalab.engine.units import parse_rate
@@ -30,7 +31,9 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
     path = ("traffic", index)
     target = data["target"]
     kind, _, name = target.partition(":")
-    if kind in SENT_TO:
+    if kind == "callback":
+        callback_traffic(ctx, path, data, functions)
+    elif kind in SENT_TO:
         known = ctx.targets[kind]
         if name not in known and kind == "edge":
             ctx.fail(
@@ -116,7 +119,10 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
             rate = parse_rate(data["rate"])
         except ValueError as exc:
             ctx.fail((*path, "rate"), str(exc))
-    base, _, qualifier = target.partition(":") if kind not in SENT_TO else (target, "", "")
+    base, _, qualifier = target.partition(":") if kind not in (*SENT_TO, "callback") else (target, "", "")
+    execution_name, name_path = durable_traffic(ctx, path, data, functions.get(base), events)
+    if kind == "callback":
+        execution_name = data.get("execution", "")
     return Traffic(
         index=index,
         target=base,
@@ -133,6 +139,10 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         source_arn=data.get("source_arn", ""),
         source_account=str(data.get("source_account", "")),
         key=_key_rule(ctx, path, data, kind, ctx.targets.get(kind, {}).get(name), events),
+        execution_name=execution_name,
+        execution_name_path=name_path,
+        callback=data.get("callback", ""),
+        outcome=data.get("outcome", "success") if kind == "callback" else "",
     )
 
 
