@@ -11,10 +11,11 @@ import json
 import operator
 from typing import Any
 
+from lambdalab.engine.durable import DurableState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.metrics import Histogram
-from lambdalab.engine.pricing import free_tier, function_cost
+from lambdalab.engine.pricing import durable_cost, free_tier, function_cost
 from lambdalab.engine.simulation import Simulation
 from lambdalab.limits import CLOUDFRONT_FUNCTION_PRICE_USD
 
@@ -31,6 +32,8 @@ OPERATORS = {
 def build_report(sim: Simulation) -> dict[str, Any]:
     run_s = sim.now
     functions = {name: _function_and_versions(sim, name, run_s) for name in sim.functions}
+    for name, state in sim.durable.states.items():
+        _add_durable(functions[name], state, run_s)
     queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
     on_demand = [f for name, f in functions.items() if not sim.functions[name].config.provisioned_concurrency]
     report: dict[str, Any] = {
@@ -175,6 +178,52 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
     }
 
 
+def _add_durable(figures: dict[str, Any], state: DurableState, run_s: float) -> None:
+    """A durable function's executions (shared/spec/scenarios.md, "Durable functions"): `durable`, its
+    starts in `outcomes`, and its durable charges in CostUSD."""
+    retention = state.config.retention
+    # Open executions: their data is counted as kept until the run's end plus the retention period.
+    retained = state.retained_byte_s + sum(
+        e.data_bytes * (run_s - e.start_s + retention) for e in state.names.values() if e.end_s is None
+    )
+    cost = durable_cost(state.billed, state.data_written, retained)
+    figures["outcomes"].update(deduplicated=state.deduplicated, rejected=state.rejected)
+    figures["metrics"]["CostUSD"] = _usd(figures["metrics"]["CostUSD"] + cost.total_usd)
+    figures["durable"] = {
+        "executions": {
+            "started": state.started,
+            "running": state.running,
+            "suspended": state.suspended,
+            "succeeded": state.succeeded,
+            "failed": state.failed,
+            "timed_out": state.timed_out,
+        },
+        "starts": {
+            "new": state.started,
+            "deduplicated": state.deduplicated,
+            "rejected": state.rejected,
+            "throttled": state.throttled,
+            "sync_callers_timed_out": state.sync_timed_out,
+        },
+        "invocations": state.invocations,
+        "replays": state.replays,
+        "operations": {
+            "billed": state.billed,
+            "by_type": dict(state.by_type),
+            "step_attempts": state.step_attempts,
+            "retries": state.retries,
+        },
+        "callbacks": dict(state.callbacks),
+        "data_written_bytes": state.data_written,
+        "cost": {
+            "operations_usd": _usd(cost.operations_usd),
+            "data_written_usd": _usd(cost.data_written_usd),
+            "data_retained_usd": _usd(cost.data_retained_usd),
+        },
+        "history": [e.history() for e in state.history],
+    }
+
+
 def _queue(queue: Any, run_s: float) -> dict[str, Any]:
     oldest = queue.oldest_visible_at()
     return {
@@ -245,6 +294,11 @@ def lookup_figure(
             return value.get(part) if part else value
     if head == "environments":
         return fn["environments"].get(part)
+    if head == "durable" and "durable" in fn:
+        value = fn["durable"]
+        for key in part.split("."):
+            value = value.get(key) if isinstance(value, dict) else None
+        return value
     return None
 
 

@@ -105,7 +105,9 @@ def _op(ctx: Context, path: KeyPath, data: dict[str, Any]) -> DurableOp:
             ctx.fail(path, "missing required key 'for': how long the wait lasts, such as 3d")
         wait = duration(ctx, (*path, "for"), data.get("for"), limits.DURABLE_WAIT_MIN_S)
         if wait < limits.DURABLE_WAIT_MIN_S:
-            ctx.fail((*path, "for"), f"a wait lasts at least 1s (the SDK raises ValidationError below it) ({limits.DF})")
+            ctx.fail(
+                (*path, "for"), f"a wait lasts at least 1s (the SDK raises ValidationError below it) ({limits.DF})"
+            )
         return DurableOp("wait", name, wait_s=wait)
     if kind == "callback":
         return DurableOp(
@@ -196,7 +198,9 @@ def durable_traffic(
 
 def _check_name(ctx: Context, path: KeyPath, pattern: str) -> None:
     if not NAME.match(pattern.replace("{n}", "1")):
-        ctx.fail(path, f"{pattern!r}: an execution's name is 1-64 of A-Z a-z 0-9 _ - (with {{n}}, the request's number)")
+        ctx.fail(
+            path, f"{pattern!r}: an execution's name is 1-64 of A-Z a-z 0-9 _ - (with {{n}}, the request's number)"
+        )
 
 
 def callback_traffic(ctx: Context, path: KeyPath, data: dict[str, Any], functions: dict[str, Function]) -> None:
