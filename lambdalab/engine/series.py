@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from lambdalab.engine.durable import DurableState
     from lambdalab.engine.environments import FunctionRuntime
 
 
@@ -24,7 +25,7 @@ class SeriesSampler:
 
     COUNTERS = ("invocations", "errors", "throttles", "cold_starts")  # FunctionMetrics attributes
 
-    def __init__(self, step: float, functions: list[FunctionRuntime]):
+    def __init__(self, step: float, functions: list[FunctionRuntime], durable: dict[str, DurableState] | None = None):
         self.step = step
         self.functions = functions
         self.members: dict[str, list[FunctionRuntime]] = {}  # function name -> its runtimes ($LATEST first)
@@ -38,6 +39,9 @@ class SeriesSampler:
         self._last: dict[str, tuple[int, ...]] = {f.name: (0,) * len(self.COUNTERS) for f in functions}
         self.iterator_age: dict[str, list[int | None]] = {}  # functions a stream mapping reads for
         self.family_concurrency: dict[str, list[int]] = {name: [] for name, m in self.members.items() if len(m) > 1}
+        # Durable functions: their executions running (suspended ones included) and suspended, at each step's end.
+        self.durable = durable or {}
+        self.executions: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in self.durable}
 
     def sample(self, end_of_step: float) -> None:
         """Close the step that ends now."""
@@ -60,9 +64,19 @@ class SeriesSampler:
             assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
             peaks.append(family.step_max_busy)
             family.step_max_busy = family.busy
+        for name, state in self.durable.items():
+            running, suspended = self.executions[name]
+            running.append(state.running)
+            suspended.append(state.suspended)
 
     def function_series(self, name: str) -> dict[str, Any]:
         """One function's series, as the report's `functions.NAME`: all its versions together, and `by_version`."""
+        whole = self._whole_series(name)
+        if name in self.executions:
+            whole["durable_executions_running"], whole["durable_executions_suspended"] = self.executions[name]
+        return whole
+
+    def _whole_series(self, name: str) -> dict[str, Any]:
         members = self.members[name]
         if len(members) == 1:
             return self._runtime_series(members[0].name)

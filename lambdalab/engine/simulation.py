@@ -148,7 +148,9 @@ class Simulation:
         self.mappings = [self._mapping(m) for m in scenario.event_source_mappings if m.enabled]
         for stream in self.streams.values():
             stream.write_backlog(key_picker(None))
-        self.sampler = SeriesSampler(series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()))
+        self.sampler = SeriesSampler(
+            series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()), self.durable.states
+        )
         self.series_requested = series_step is not None
         for runtime in self.runtimes.values():
             runtime.provision(runtime.config.provisioned_concurrency)

@@ -49,6 +49,8 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
         ctx.fail((*path, "metric"), f"{head} has parts; write one of: {', '.join(f'{head}.{p}' for p in known[head])}")
     elif "." in metric and metric.split(".", 1)[1] not in known[head]:
         ctx.fail((*path, "metric"), f"{head} has the parts: {', '.join(known[head]) or 'none'}")
+    if head == "durable" and data.get("function") in functions and functions[data["function"]].durable is None:
+        ctx.fail((*path, "metric"), f"{data['function']} is not a durable function: it has no durable figures")
     value = data["value"]
     if isinstance(value, float) and not math.isfinite(value):
         ctx.fail((*path, "value"), "must be a finite number")
