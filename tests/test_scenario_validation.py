@@ -285,3 +285,27 @@ def test_durable_keys_on_an_ordinary_function_are_refused():
         "s.yaml:5:29: traffic[0].execution_name: api is not a durable function (it has no `durable` block)",
         "s.yaml:7:21: expect[0].metric: api is not a durable function: it has no durable figures",
     ]
+
+
+def test_destinations_subscriptions_and_mappings_cannot_start_a_durable_function_by_its_bare_name():
+    found = problems(f"""\
+        duration: 1m
+        queues: {{jobs: {{}}}}
+        topics: {{news: {{subscribers: [flow]}}}}
+        functions:
+          flow:
+            {FUNCTION}
+            durable: {{execution_timeout: 1h, steps: [{{step: a}}]}}
+          api:
+            {FUNCTION}
+            async: {{on_success: "function:flow"}}
+        event_source_mappings:
+          - {{source: "queue:jobs", function: flow}}
+        """)
+    assert [p.split(": ", 2)[1] for p in found] == [
+        "topics.news.subscribers[0]",
+        "functions.api.async.on_success",
+        "event_source_mappings[0].function",
+    ]
+    assert "flow is a durable function, invoked only by a qualified ARN" in found[0]
+    assert "is not simulated yet" in found[2]

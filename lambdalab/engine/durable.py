@@ -65,19 +65,6 @@ class Operation:
         self.wake_s = NEVER  # a wait's timer, a step's next attempt, a callback's heartbeat deadline
         self.error = ""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "type": self.type,
-            "subtype": self.subtype,
-            "name": self.name,
-            "parent": self.parent,
-            "status": self.status,
-            "attempts": self.attempts,
-            "start_s": round(self.start_s, 6),
-            "end_s": None if self.end_s is None else round(self.end_s, 6),
-        }
-
 
 Effect = tuple[float, Callable[[], None]]  # a checkpoint the invocation writes at that time, if it gets there
 

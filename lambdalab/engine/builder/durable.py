@@ -145,6 +145,18 @@ def _op(ctx: Context, path: KeyPath, data: dict[str, Any]) -> DurableOp:
     )
 
 
+def refuse_unqualified(ctx: Context, path: KeyPath, kind: str, name: str) -> None:
+    """A destination, subscription or rule names a function without a qualifier: Lambda refuses to start a
+    durable execution that way (DF_INV: an EventBridge rule targeting the bare function fails)."""
+    written = ctx.targets.get("function", {}).get(name) if kind == "function" else None
+    if isinstance(written, dict) and "durable" in written:
+        ctx.fail(
+            path,
+            f"{name} is a durable function, invoked only by a qualified ARN (a version, alias or $LATEST); "
+            f"Lambda refuses an invoke of its bare name ({limits.DF_INV})",
+        )
+
+
 def callback_names(ops: tuple[DurableOp, ...]) -> list[str]:
     """Every callback's name in a workflow, nested ones too."""
     names = []

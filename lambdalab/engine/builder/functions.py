@@ -15,7 +15,7 @@ from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
 from lambdalab.engine.builder.context import Context, KeyPath, duration, resolve
-from lambdalab.engine.builder.durable import durable_config
+from lambdalab.engine.builder.durable import durable_config, refuse_unqualified
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, DeploymentPlan, Function
 from lambdalab.engine.units import parse_size
@@ -257,6 +257,8 @@ def _async_config(ctx: Context, path: KeyPath, data: dict[str, Any]) -> AsyncCon
 
 def _destination(ctx: Context, path: KeyPath, ref: str | None) -> str | None:
     resolved = resolve(ctx, path, ref, DESTINATION_KINDS) if ref else None
+    if resolved:
+        refuse_unqualified(ctx, path, *resolved)
     return f"{resolved[0]}:{resolved[1]}" if resolved else None
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, resolve
+from lambdalab.engine.builder.durable import refuse_unqualified
 from lambdalab.engine.model import Bus, Queue, Stream, Topic
 from lambdalab.engine.units import parse_size
 from lambdalab.inputs.errors import did_you_mean
@@ -52,6 +53,7 @@ def _fan_out(ctx: Context, path: KeyPath, refs: list[str] | None) -> tuple[str, 
     for i, ref in enumerate(refs or []):
         resolved = resolve(ctx, (*path, i), ref, ("function", "queue"))
         if resolved:
+            refuse_unqualified(ctx, (*path, i), *resolved)
             out.append(f"{resolved[0]}:{resolved[1]}")
     return tuple(out)
 
