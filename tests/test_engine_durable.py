@@ -266,3 +266,67 @@ def test_same_seed_same_report_and_another_seed_other_retries():
     text = durable(steps("{step: a, errors: {rate: 0.5}}", "{wait: w, for: 1d}"), traffic=traffic)
     assert report_json(text) == report_json(text)
     assert json.loads(report_json(text, seed=1)) != json.loads(report_json(text))
+
+
+@pytest.mark.parametrize(
+    "completion, status, billed",
+    [
+        # a failing branch fails an all_successful parallel at once (its StepError)
+        ("all_successful", "FAILED", 1 + (1 + 2) + 1 + 1),
+        # one success is enough; the failing branch is tolerated
+        ("first_successful", "SUCCEEDED", 1 + (1 + 2) + 1 + 1 + 1),
+        # every branch ran to its end, whatever it returned
+        ("all_completed", "SUCCEEDED", 1 + (1 + 2) + 1 + 1 + 1),
+    ],
+)
+def test_parallel_completion_policies(completion, status, billed):
+    branches = "[[{step: ok, duration: 1s}], [{step: bad, fails: 9, retry: {attempts: 1}}]]"
+    run = run_of(durable(steps(f"{{parallel: p, completion: {completion}, branches: {branches}}}", "{step: after}")))
+    (execution,) = run.fn()["durable"]["history"]
+    assert execution["status"] == status and execution["operations"] == billed
+
+
+def test_a_branch_that_waits_suspends_the_parallel_and_the_others_are_not_run_again():
+    branches = "[[{step: a, duration: 1s}], [{wait: w, for: 1h}, {step: b, duration: 2s}]]"
+    run = run_of(durable(steps(f"{{parallel: p, branches: {branches}}}")))
+    d = run.fn()["durable"]
+    assert d["executions"]["succeeded"] == 1 and d["invocations"] == 2
+    assert d["operations"]["step_attempts"] == 2  # step a ran once; on replay it returns its result
+    first, second = (data["duration_ms"] for _, data in run.of("invoke_end"))
+    assert (first, second) == (pytest.approx(1000 + 40), pytest.approx(2000 + 40))
+
+
+def test_an_invocation_cut_by_the_timeout_keeps_the_checkpoints_it_reached():
+    run = run_of(
+        durable(steps("{step: a, duration: 2s}", "{step: b, duration: 2s}", "{step: c, duration: 2s}")).replace(
+            "timeout: 30s", "timeout: 5s"
+        )
+    )
+    d = run.fn()["durable"]
+    # 1st invocation: a and b checkpointed, c cut at 5 s; the 2nd replays a and b at once and runs c
+    assert d["executions"]["succeeded"] == 1 and d["invocations"] == 2
+    assert d["operations"]["step_attempts"] == 4 and run.metrics()["Errors"] == 1
+
+
+def test_data_written_and_retained_are_priced_per_gb():
+    run = run_of(
+        durable(steps("{step: big, size: 1GB}"), extra="      retention: 1d\n").replace(
+            "duration: 10d", "duration: 10d\naccount: {durable_max_data: 2GB}"
+        )
+    )
+    d = run.fn()["durable"]
+    gb = (2**30 + 2) / 2**30  # the step's result and the event "{}"
+    assert d["cost"]["data_written_usd"] == pytest.approx(0.25 * gb, rel=1e-6)
+    # kept from the start until a day after the close (0.34 s later), at $0.15 per GB-month of 730 hours
+    assert d["cost"]["data_retained_usd"] == pytest.approx(0.15 * gb * (86_400 + 0.34) / (730 * 3600), abs=1e-8)
+
+
+def test_a_name_is_free_again_once_the_closed_executions_retention_ends():
+    traffic = (
+        "  - {target: f:$LATEST, invocation: async, burst: 1, at: 0s, execution_name: same, event: {a: 1}}\n"
+        "  - {target: f:$LATEST, invocation: async, burst: 1, at: 12h, execution_name: same, event: {a: 1}}\n"
+        "  - {target: f:$LATEST, invocation: async, burst: 1, at: 2d, execution_name: same, event: {a: 2}}\n"
+    )
+    run = run_of(durable(steps("{step: a}"), traffic=traffic, extra="      retention: 1d\n"))
+    starts = run.fn()["durable"]["starts"]
+    assert (starts["new"], starts["deduplicated"], starts["rejected"]) == (2, 1, 0)

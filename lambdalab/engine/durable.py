@@ -97,6 +97,7 @@ class Execution:
         "wake",
         "ended_error",
         "handler_error",
+        "kept",
     )
 
     def __init__(self, name: str, event: Any, fn: FunctionRuntime, state: DurableState, now: float):
@@ -125,6 +126,7 @@ class Execution:
         self.wake = NEVER
         self.ended_error = ""
         self.handler_error = ""  # `behaviour.errors`: the code outside operations raised
+        self.kept = False  # among the first executions, which the report lists
 
     def history(self) -> dict[str, Any]:
         return {
@@ -252,6 +254,7 @@ class DurableEngine:
         state.names[name] = execution
         if len(state.history) < HISTORY_KEPT:
             state.history.append(execution)
+            execution.kept = True
         state.started += 1
         state.running += 1
         fn.outcomes.sync_in_flight += 1  # an execution not closed yet: the report's in_flight
@@ -305,7 +308,7 @@ class DurableEngine:
         operations take. What they checkpoint is kept on the execution until the invocation ends."""
         execution = env.async_event
         if not isinstance(execution, Execution) or execution.status != RUNNING:
-            return 0.0  # an invoke that is not an execution's (a mapping's, a destination's): plain code
+            return 0.0  # timed out during the Init before it: the code runs, and what it writes is refused
         effects: list[Effect] = []
         end, ended, wake, error = self._run(execution, execution.state.config.steps, None, start, effects)
         execution.effects, execution.ended, execution.wake, execution.ended_error = effects, ended, wake, error
@@ -324,7 +327,7 @@ class DurableEngine:
 
     def _done(self, env: Environment) -> None:
         execution = env.async_event
-        assert isinstance(execution, Execution)  # _invoke and _begin begin every invocation with its execution
+        assert isinstance(execution, Execution)  # start and _invoke begin every invocation with its execution
         execution.running = False
         effects, execution.effects = execution.effects, []
         if execution.status != RUNNING:
@@ -419,6 +422,8 @@ class DurableEngine:
             else:
                 state.failed += 1
         state.retained_byte_s += execution.data_bytes * (now - execution.start_s + state.config.retention)
+        if not execution.kept:  # closed: only its name, event and dates still count (for names and retention)
+            execution.operations, execution.callbacks = {}, {}
         if self.loop.listeners:
             self.loop.emit(
                 "durable_end",
