@@ -135,8 +135,9 @@ def test_callback_completed_by_traffic_or_timed_out():
     assert (by_name["e-3"]["status"], by_name["e-3"]["error"]) == ("FAILED", "CallbackTimeoutError")
     # timed out 2 h after its creation (at 0.2 s, after Init), then a cold invocation (200 ms Init, 40 ms) fails it
     assert by_name["e-3"]["end_s"] == pytest.approx(2 * 3600 + 0.2 + 0.2 + 0.04)
-    # wait_for_callback is billed 3 operations
+    # wait_for_callback is billed 3 operations: a child context, the callback and the submitter's step
     assert by_name["e-1"]["operations"] == 1 + 3 + 1
+    assert d["operations"]["by_type"] == {"EXECUTION": 3, "STEP": 3 + 1, "WAIT": 0, "CALLBACK": 3, "CONTEXT": 3}
     (rejected,) = [data for _, data in run.of("durable_callback") if not data["accepted"]]
     assert rejected["execution"] == "e-1"
 

@@ -42,9 +42,8 @@ TYPES = ("EXECUTION", "STEP", "WAIT", "CALLBACK", "CONTEXT")
 DONE, FAIL, SUSPEND = 0, 1, 2  # how a run of operations ends within one invocation
 NEVER = math.inf
 HISTORY_KEPT = 100  # executions the report lists
-# Operations billed for each kind (PRICE): a wait_for_callback is 3 (a child context, the callback, the
-# submitter's step); a parallel or map 1 plus one per branch or item; a step 1 per attempt (1 + retries).
-CALLBACK_OPERATIONS = 3
+# Operations billed (PRICE): 1 per operation, and a step 1 per attempt (1 + retries); so a wait_for_callback is
+# 3 (its child context, the callback, the submitter's step), a parallel or map 1 plus one per branch or item.
 
 
 class Operation:
@@ -575,23 +574,39 @@ class DurableEngine:
         t: float,
         fx: list[Effect],
     ) -> tuple[float, int, float, str]:
-        """wait_for_callback: the callback is created, its submitter runs as a step, and the execution waits."""
-        if record is not None:
-            return t, SUSPEND, NEVER, ""  # still pending: its completion or timeout wakes the execution
-        created = Operation(op_id, "CALLBACK", "WaitForCallback", op.name, parent, t)
-        self._new(execution, fx, t, created, CALLBACK_OPERATIONS)
+        """wait_for_callback, a child context as in the SDK: a callback is created, the submitter runs as a step
+        (handed the callback's id), and the execution waits for the answer; each of the three is an operation."""
+        if record is not None:  # the context is open: its callback answered, timed out, or still pending
+            callback = execution.operations[f"{op_id}.1"]
+            if callback.status == STARTED:
+                return t, SUSPEND, NEVER, ""  # its answer or its timeout wakes the execution
+            ok = callback.status == SUCCEEDED
+            self._close_op(fx, t, record, ok, callback.error)
+            if ok or op.on_error == "continue":
+                return t, DONE, NEVER, ""
+            return t, FAIL, NEVER, callback.error
+        context = Operation(op_id, "CONTEXT", "WaitForCallback", op.name, parent, t)
+        callback = Operation(f"{op_id}.1", "CALLBACK", "Callback", op.name, op_id, t)
+        submitter = Operation(f"{op_id}.2", "STEP", "Step", f"{op.name}-submitter", op_id, t)
+        for created in (context, callback, submitter):
+            self._new(execution, fx, t, created, 1)
+        end = t + self._sampler(op)()
 
         def register() -> None:
-            execution.callbacks.setdefault(op.name, []).append(created)
+            execution.callbacks.setdefault(op.name, []).append(callback)
             now = self.loop.now
             if op.timeout:
-                self.loop.at(max(now, t + op.timeout), self._callback_timer, (execution, created, False))
+                self.loop.at(max(now, t + op.timeout), self._callback_timer, (execution, callback, False))
             if op.heartbeat_timeout:
-                created.wake_s = t + op.heartbeat_timeout
-                self.loop.at(max(now, created.wake_s), self._callback_timer, (execution, created, True))
+                callback.wake_s = t + op.heartbeat_timeout
+                self.loop.at(max(now, callback.wake_s), self._callback_timer, (execution, callback, True))
+
+        def submitted() -> None:
+            submitter.status, submitter.attempts, submitter.end_s = SUCCEEDED, 1, end
 
         fx.append((t, register))
-        return t + self._sampler(op)(), SUSPEND, NEVER, ""
+        fx.append((end, submitted))
+        return end, SUSPEND, NEVER, ""
 
     def _callback_timer(self, arg: tuple[Execution, Operation, bool]) -> None:
         execution, record, heartbeat = arg
