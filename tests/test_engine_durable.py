@@ -331,3 +331,32 @@ def test_a_name_is_free_again_once_the_closed_executions_retention_ends():
     run = run_of(durable(steps("{step: a}"), traffic=traffic, extra="      retention: 1d\n"))
     starts = run.fn()["durable"]["starts"]
     assert (starts["new"], starts["deduplicated"], starts["rejected"]) == (2, 1, 0)
+
+
+def test_a_queue_mapping_starts_an_unnamed_execution_per_batch_and_waits_for_it():
+    text = durable(steps("{step: a}", "{wait: w, for: 1m}", "{step: b}"), traffic="  - {target: queue:jobs, burst: 3}")
+    text = text.replace("functions:", "queues: {jobs: {visibility_timeout: 30m}}\nfunctions:") + (
+        "event_source_mappings:\n  - {source: queue:jobs, function: f, batch_size: 1}\n"
+    )
+    run = run_of(text)
+    d = run.fn()["durable"]
+    assert d["executions"]["succeeded"] == 3 and d["invocations"] == 6  # each batch: before and after the wait
+    assert run.queue("jobs")["NumberOfMessagesDeleted"] == 3  # deleted once its execution succeeded
+    assert run.outcomes()["requests"] == 3 and run.outcomes()["succeeded"] == 3
+    # the batch's answer comes when the execution ends, after its one-minute wait
+    assert all(h["end_s"] > 60 for h in d["history"]) and {len(h["name"]) for h in d["history"]} == {36}
+
+
+def test_a_mapping_stops_waiting_after_fifteen_minutes_and_retries_with_a_new_execution():
+    text = durable(steps("{wait: w, for: 20m}"), traffic="  - {target: queue:jobs, burst: 1}")
+    text = text.replace("functions:", "queues: {jobs: {visibility_timeout: 16m}}\nfunctions:").replace(
+        "duration: 10d", "duration: 40m"
+    ) + ("event_source_mappings:\n  - {source: queue:jobs, function: f}\n")
+    run = run_of(text)
+    d = run.fn()["durable"]
+    # at 15 min the mapping gets a timeout; the message is visible again at 16 min, and a new execution
+    # starts (no name, no idempotency), and again at 32 min; the first one goes on and succeeds at 20 min
+    assert d["executions"]["started"] == 3 and d["starts"]["sync_callers_timed_out"] == 2
+    assert [round(h["start_s"] / 60) for h in d["history"]] == [0, 16, 32]
+    assert d["history"][0]["status"] == "SUCCEEDED" and d["history"][0]["end_s"] == pytest.approx(20 * 60, abs=1)
+    assert run.queue("jobs")["NumberOfMessagesDeleted"] == 0

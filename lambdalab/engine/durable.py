@@ -97,6 +97,8 @@ class Execution:
         "ended_error",
         "handler_error",
         "kept",
+        "answer",
+        "request",
     )
 
     def __init__(self, name: str, event: Any, fn: FunctionRuntime, state: DurableState, now: float):
@@ -126,6 +128,10 @@ class Execution:
         self.ended_error = ""
         self.handler_error = ""  # `behaviour.errors`: the code outside operations raised
         self.kept = False  # among the first executions, which the report lists
+        # A caller that started it without a name and waits for its end (an event source mapping): how to
+        # answer it, and the number of its request; None once answered, or for the rest.
+        self.answer: Callable[[Environment], None] | None = None
+        self.request = 0
 
     def history(self) -> dict[str, Any]:
         return {
@@ -168,6 +174,18 @@ class DurableRuntime(FunctionRuntime):
         super().__init__(fn, loop, account)
         self.durable = engine
 
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: object | None = None,
+    ) -> None:
+        if async_event is None and on_done is not None:  # a mapping's batch: an unnamed execution, waited for
+            async_event, on_done = self.durable.start_for_caller(self, event, request, on_done), self.durable.done
+        super().begin(env, request, event, on_done, async_event)
+
     def _invoke(self, env: Environment, now: float, reinit: float) -> None:
         super()._invoke(env, now, reinit + self.durable.replay(env, now + reinit))
         self.durable.started(env)
@@ -183,6 +201,18 @@ class DurableVersionRuntime(VersionRuntime):
     ):
         super().__init__(fn, loop, account, family)
         self.durable = engine
+
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: object | None = None,
+    ) -> None:
+        if async_event is None and on_done is not None:  # as DurableRuntime.begin
+            async_event, on_done = self.durable.start_for_caller(self, event, request, on_done), self.durable.done
+        super().begin(env, request, event, on_done, async_event)
 
     def _invoke(self, env: Environment, now: float, reinit: float) -> None:
         super()._invoke(env, now, reinit + self.durable.replay(env, now + reinit))
@@ -250,29 +280,48 @@ class DurableEngine:
                 fn.outcomes.throttled += 1
                 state.throttled += 1
                 return
-        state.names[name] = execution
+        fn.outcomes.sync_in_flight += 1  # an execution not closed yet: the report's in_flight
+        self._open(execution, sync)
+        if isinstance(got, Environment):
+            execution.running = True
+            self._count_invocation(execution)
+            fn.begin(got, self.loop.next_id(), event, self.done, execution)
+        else:
+            self._invoke(execution)
+
+    def start_for_caller(
+        self, fn: FunctionRuntime, event: Any, request: int, answer: Callable[[Environment], None]
+    ) -> Execution:
+        """An event source mapping's batch: a new, unnamed execution each time (no name, so no idempotency:
+        a retried batch is a new execution), which the mapping waits for, 15 minutes at most; its first
+        invocation is the one beginning now (https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html)."""
+        state = self.states[fn.config.name]
+        execution = Execution(request_id(self.seed, request), event, fn, state, self.loop.now)
+        execution.answer, execution.request = answer, request
+        self._open(execution, sync=True)
+        execution.running = True
+        self._count_invocation(execution)
+        return execution
+
+    def _open(self, execution: Execution, sync: bool) -> None:
+        """A new execution: its name taken, its start billed and its input written, its timeouts set."""
+        state, now = execution.state, self.loop.now
+        state.names[execution.name] = execution
         if len(state.history) < HISTORY_KEPT:
             state.history.append(execution)
             execution.kept = True
         state.started += 1
         state.running += 1
-        fn.outcomes.sync_in_flight += 1  # an execution not closed yet: the report's in_flight
-        record = Operation("0", "EXECUTION", "Execution", name, None, now)
+        record = Operation("0", "EXECUTION", "Execution", execution.name, None, now)
         execution.operations["0"] = record
         state.by_type["EXECUTION"] += 1
         self._bill(execution, 1)
-        self._write(execution, len(json.dumps(event, separators=(",", ":")).encode()))
+        self._write(execution, len(json.dumps(execution.event, separators=(",", ":")).encode()))
         self.loop.at(now + state.config.execution_timeout, self._time_out, execution)
         if sync:
             deadline = min(limits.DURABLE_SYNC_MAX_S, state.config.execution_timeout)
             self.loop.at(now + deadline, self._sync_deadline, execution)
-        self._emit_start(fn, name, "new")
-        if isinstance(got, Environment):
-            execution.running = True
-            self._count_invocation(execution)
-            fn.begin(got, self.loop.next_id(), event, self._done, execution)
-        else:
-            self._invoke(execution)
+        self._emit_start(execution.fn, execution.name, "new")
 
     def _count_invocation(self, execution: Execution) -> None:
         execution.invocations += 1
@@ -298,7 +347,7 @@ class DurableEngine:
         execution.running = True
         execution.woken = False
         self._count_invocation(execution)
-        fn.begin(got, number, execution.event, self._done, execution)  # type: ignore[arg-type]  # an Environment
+        fn.begin(got, number, execution.event, self.done, execution)  # type: ignore[arg-type]  # an Environment
 
     # --- one invocation: replay, then commit --------------------------------------------------
 
@@ -324,7 +373,8 @@ class DurableEngine:
                 execution.handler_error = error
                 env.error = None
 
-    def _done(self, env: Environment) -> None:
+    def done(self, env: Environment) -> None:
+        """An invocation of the execution ended: commit what it checkpointed, then close, suspend or invoke again."""
         execution = env.async_event
         assert isinstance(execution, Execution)  # start and _invoke begin every invocation with its execution
         execution.running = False
@@ -394,9 +444,30 @@ class DurableEngine:
             self._close(execution, TIMED_OUT, "ExecutionTimeout")
 
     def _sync_deadline(self, execution: Execution) -> None:
-        """A synchronous caller stops waiting after 15 minutes; the execution goes on (DF_INV)."""
+        """A synchronous caller stops waiting after 15 minutes; the execution goes on (DF_INV). A mapping is
+        answered with a timeout, and its retry rules apply (DF-ESM)."""
         if execution.status == RUNNING:
             execution.state.sync_timed_out += 1
+            self._answer(
+                execution,
+                limits.TIMEOUT_ERROR,
+                f"Durable execution still running after {limits.DURABLE_SYNC_MAX_S:g} s",
+            )
+
+    def _answer(self, execution: Execution, error: str, message: str) -> None:
+        """Tell the mapping that started the execution how it ended, as its invocation's outcome."""
+        answer = execution.answer
+        if answer is None:
+            return
+        execution.answer = None
+        outcome = Environment(0, execution.fn, self.loop.now, provisioned=False)  # the answer's shape
+        outcome.request, outcome.response = execution.request, None
+        outcome.error, outcome.error_message, outcome.timed_out = (
+            (error or None),
+            message,
+            error == limits.TIMEOUT_ERROR,
+        )
+        answer(outcome)
 
     def _close(self, execution: Execution, status: str, error: str) -> None:
         state = execution.state
@@ -409,17 +480,21 @@ class DurableEngine:
         record = execution.operations["0"]
         record.status, record.end_s, record.error = status, now, error
         state.running -= 1
-        outcomes = execution.fn.outcomes
-        outcomes.sync_in_flight -= 1
         if status == SUCCEEDED:
             state.succeeded += 1
-            outcomes.succeeded += 1
+        elif status == TIMED_OUT:
+            state.timed_out += 1
         else:
-            outcomes.failed += 1
-            if status == TIMED_OUT:
-                state.timed_out += 1
+            state.failed += 1
+        if execution.request:  # a mapping's: the mapping counts its batch's outcome
+            self._answer(execution, error, f"The durable execution ended {status}")
+        else:
+            outcomes = execution.fn.outcomes
+            outcomes.sync_in_flight -= 1
+            if status == SUCCEEDED:
+                outcomes.succeeded += 1
             else:
-                state.failed += 1
+                outcomes.failed += 1
         state.retained_byte_s += execution.data_bytes * (now - execution.start_s + state.config.retention)
         if not execution.kept:  # closed: only its name, event and dates still count (for names and retention)
             execution.operations, execution.callbacks = {}, {}

@@ -44,12 +44,6 @@ def mapping(
             (*path, "function"),
             f"no function named {data['function']!r}{did_you_mean(data['function'], list(functions))}",
         )
-    elif fn.durable is not None:
-        ctx.fail(
-            (*path, "function"),
-            f"{fn.name} is a durable function: a mapping that starts executions (synchronously, waiting for each) "
-            "is not simulated yet",
-        )
     wrong = STREAM_ONLY if kind == "queue" else ("maximum_concurrency",)
     for key in wrong:
         if key in data:
