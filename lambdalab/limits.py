@@ -144,6 +144,8 @@ DURABLE_WAIT_MIN_S = 1.0
 DURABLE_SYNC_MAX_S = 900.0
 # Execution names: 1-64 of [a-zA-Z0-9-_], unique per account and Region (API DurableExecutionName; DF-IDEM).
 DURABLE_NAME_MAX = 64
+# An operation's checkpointed payload (a step's result): at most 1 MB (API OperationUpdate.Payload).
+DURABLE_PAYLOAD_MAX_BYTES = 1024 * 1024
 # Quotas per execution, seen only in secondary notes quoting the quotas page (one SDK says 25,000
 # operations): UNCONFIRMED, so account settings with these defaults.
 DURABLE_MAX_OPERATIONS = 3_000

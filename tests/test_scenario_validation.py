@@ -249,6 +249,8 @@ def test_durable_operations_are_checked():
     assert "functions.flow.durable.steps[0]: an operation is one of step, wait" in two
     (key,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a, for: 1s}]")
     assert "functions.flow.durable.steps[0].for: a step takes duration" in key
+    (big,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a, size: 2MB}]")
+    assert "steps[0].size: 2097152 bytes is above the 1048576 bytes a checkpointed result may be" in big
     (nested,) = durable_problems("  execution_timeout: 1d\n  steps: [{map: m, items: 2, do: [{wait: w}]}]")
     assert "functions.flow.durable.steps[0].do[0]: missing required key 'for'" in nested
 

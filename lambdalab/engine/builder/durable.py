@@ -87,6 +87,13 @@ def _op(ctx: Context, path: KeyPath, data: dict[str, Any]) -> DurableOp:
         )
         if policy.initial < 1:
             ctx.fail((*path, "retry", "initial"), "the SDK's delays are whole seconds: give at least 1s")
+        size = parse_size(data.get("size", 0))  # the schema checked its form
+        if size > limits.DURABLE_PAYLOAD_MAX_BYTES:
+            ctx.fail(
+                (*path, "size"),
+                f"{size} bytes is above the {limits.DURABLE_PAYLOAD_MAX_BYTES} bytes a checkpointed result may be "
+                "(the API's OperationUpdate.Payload)",
+            )
         if policy.max < policy.initial:
             ctx.fail((*path, "retry", "max"), f"below the initial delay of {format_duration(policy.initial)}")
         return DurableOp(
@@ -97,7 +104,7 @@ def _op(ctx: Context, path: KeyPath, data: dict[str, Any]) -> DurableOp:
             error_type=errors.get("type", "Exception"),
             fails=data.get("fails", 0),
             retry=policy,
-            size=parse_size(data.get("size", 0)),  # the schema checked its form
+            size=size,
             on_error=data.get("on_error", "fail"),
         )
     if kind == "wait":
