@@ -224,3 +224,43 @@ RECUR = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html"
 RECURSION_MAX_INVOCATIONS = 16
 RECURSION_ERROR = "RecursiveInvocationException"
 RECURSION_STATUS = 400
+
+# Durable functions (DF, DF-CFG, DF-INV, DF-IDEM pages under https://docs.aws.amazon.com/lambda/latest/dg/:
+# durable-functions.html, durable-configuration.html, durable-invoking.html, durable-execution-idempotency.html).
+DF = "https://docs.aws.amazon.com/lambda/latest/dg/durable-functions.html"
+DF_CFG = "https://docs.aws.amazon.com/lambda/latest/dg/durable-configuration.html"
+DF_INV = "https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking.html"
+# DurableConfig.ExecutionTimeout 1 - 31,622,400 s (366 days), required; RetentionPeriodInDays 1-90, default 14
+# (SAM, CDK and the pricing page; one API doc string says 30: UNCONFIRMED, hence a setting) (DF_CFG).
+DURABLE_EXECUTION_TIMEOUT_MIN_S = 1
+DURABLE_EXECUTION_TIMEOUT_MAX_S = 31_622_400
+DURABLE_RETENTION_MIN_S = 86_400
+DURABLE_RETENTION_MAX_S = 90 * 86_400
+DURABLE_RETENTION_DEFAULT_S = 14 * 86_400
+# A wait lasts at least 1 s (the SDK's ValidationError below it; API WaitSeconds 1 - 31,622,400).
+DURABLE_WAIT_MIN_S = 1.0
+# A synchronous caller waits for the whole execution, at most 15 minutes (DF_INV).
+DURABLE_SYNC_MAX_S = 900.0
+# Execution names: 1-64 of [a-zA-Z0-9-_], unique per account and Region (API DurableExecutionName; DF-IDEM).
+DURABLE_NAME_MAX = 64
+# An operation's checkpointed payload (a step's result): at most 1 MB (API OperationUpdate.Payload).
+DURABLE_PAYLOAD_MAX_BYTES = 1024 * 1024
+# Quotas per execution, seen only in secondary notes quoting the quotas page (one SDK says 25,000
+# operations): UNCONFIRMED, so account settings with these defaults.
+DURABLE_MAX_OPERATIONS = 3_000
+DURABLE_MAX_DATA_BYTES = 100 * 1024 * 1024
+# Pricing (PRICE, durable functions section): operations $8.00 per million (start 1, step 1 + retries, wait 1,
+# wait_for_callback 3 + retries, parallel/map 1 + one per branch or item), data written $0.25 per GB, data
+# retained (while running and for the retention period after) $0.15 per GB-month, prorated.
+PRICE_DURABLE_OPERATION_USD = 8.00 / 1_000_000
+PRICE_DURABLE_WRITTEN_PER_GB_USD = 0.25
+PRICE_DURABLE_RETAINED_PER_GB_MONTH_USD = 0.15
+# The month a GB-month is prorated over: AWS's pricing calculator's 730 hours (UNCONFIRMED for this price).
+GB_MONTH_S = 730 * 3600.0
+# Error names (the SDK's exceptions, aws-durable-execution-sdk-python 3.0.0, and the API's).
+DURABLE_ALREADY_STARTED = "DurableExecutionAlreadyStartedException"
+DURABLE_STEP_ERROR = "StepError"
+DURABLE_CALLBACK_TIMEOUT = "CallbackTimeoutError"
+DURABLE_CALLBACK_FAILED = "CallbackExternalError"
+# What lambdalab calls an execution stopped by the quotas above (AWS's error name not seen: UNCONFIRMED).
+DURABLE_LIMIT_EXCEEDED = "DurableExecutionLimitExceeded"

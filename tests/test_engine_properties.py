@@ -51,6 +51,78 @@ error_rule = st.fixed_dictionaries(
 ).filter(bool)
 
 
+durable_step = st.builds(
+    lambda i, d, how, attempts, on_error: {
+        "step": f"s{i}",
+        "duration": d,
+        **how,
+        "retry": {"attempts": attempts, "max": "5s"},
+        "on_error": on_error,
+    },
+    st.integers(0, 99),
+    ms,
+    st.one_of(
+        st.just({}),
+        st.floats(0, 1).map(lambda r: {"errors": {"rate": r}}),
+        st.integers(0, 4).map(lambda n: {"fails": n}),
+    ),
+    st.integers(1, 6),
+    st.sampled_from(["fail", "continue"]),
+)
+durable_leaf = st.one_of(
+    durable_step,
+    st.integers(1, 30).map(lambda s: {"wait": "w", "for": f"{s}s"}),
+    st.tuples(st.integers(1, 20), ms).map(lambda t: {"callback": "c", "timeout": f"{t[0]}s", "submitter": t[1]}),
+)
+durable_op = st.one_of(
+    durable_leaf,
+    st.lists(st.lists(durable_leaf, min_size=1, max_size=2), min_size=1, max_size=3).map(
+        lambda branches: {"parallel": "p", "branches": branches}
+    ),
+    st.tuples(st.integers(1, 5), st.integers(1, 3), st.lists(durable_leaf, min_size=1, max_size=2)).map(
+        lambda t: {"map": "m", "items": t[0], "max_concurrency": t[1], "do": t[2]}
+    ),
+)
+
+
+@st.composite
+def durable_function(draw) -> tuple[dict, list[dict]]:
+    """A durable function `flow` with a drawn workflow, started by name (some names repeat), and callback answers."""
+    fn = {
+        "timeout": draw(st.integers(1, 15)),
+        "behaviour": {"init": draw(ms), "duration": draw(positive_ms)},
+        "durable": {
+            "execution_timeout": f"{draw(st.integers(1, 300))}s",
+            "steps": draw(st.lists(durable_op, min_size=1, max_size=4)),
+        },
+    }
+    traffic = []
+    for _ in range(draw(st.integers(1, 2))):
+        item: dict = {
+            "target": "flow:$LATEST",
+            "invocation": draw(st.sampled_from(["sync", "async"])),
+            "execution_name": draw(st.sampled_from(["x-{n}", "same"])),
+            "events": [{"kind": "a"}, {"kind": "b"}][: draw(st.integers(1, 2))],
+        }
+        if draw(st.booleans()):
+            item.update(rate=f"{draw(st.integers(1, 20))}/s", **{"for": f"{draw(st.integers(1, 10))}s"})
+        else:
+            item.update(burst=draw(st.integers(1, 50)), at=f"{draw(st.integers(0, 20))}s")
+        traffic.append(item)
+    if "'callback': 'c'" in str(fn["durable"]["steps"]):  # callback traffic names a callback of the workflow
+        traffic.append(
+            {
+                "target": "callback:flow",
+                "execution": "x-{n}",
+                "callback": "c",
+                "outcome": draw(st.sampled_from(["success", "failure", "heartbeat"])),
+                "burst": draw(st.integers(1, 50)),
+                "at": f"{draw(st.integers(0, 30))}s",
+            }
+        )
+    return fn, traffic
+
+
 @st.composite
 def scenarios(draw) -> dict:
     names = draw(st.lists(st.sampled_from(["api", "worker", "img"]), min_size=1, max_size=3, unique=True))
@@ -151,6 +223,9 @@ def scenarios(draw) -> dict:
                 tenant = draw(st.sampled_from(["$.kind", "$.missing", "acme", 3, 200]))
                 item["tenants" if isinstance(tenant, int) else "tenant"] = tenant
             traffic.append(item)
+    if draw(st.integers(0, 2)) == 0:  # a durable function, its starts and its callbacks' answers
+        functions["flow"], flow_traffic = draw(durable_function())
+        traffic += flow_traffic
     mappings = []
     readers = [name for name in names if name not in isolated]
     if readers and draw(st.integers(0, 3)) == 0:  # a queue read by a function, with a dead-letter queue behind it
@@ -223,11 +298,22 @@ def test_every_request_ends_in_exactly_one_outcome_and_counts_are_consistent(dat
             + o["denied"]
             + o["dropped"]
             + o["in_flight"]
-            + o.get("rejected", 0)  # stopped by recursive loop detection: only where code sends
+            + o.get("deduplicated", 0)  # durable functions' starts
+            + o.get("rejected", 0)  # stopped by recursive loop detection, or a durable start refused
         ), name
         if "recursion" in report:
             dropped = m["RecursiveInvocationsDropped"]
-            assert dropped is None if config.get("recursive_loop") == "Allow" else o["rejected"] <= dropped, name
+            refused_starts = fn.get("durable", {}).get("starts", {}).get("rejected", 0)  # a durable name taken
+            stopped = o["rejected"] - refused_starts
+            assert dropped is None if config.get("recursive_loop") == "Allow" else stopped <= dropped, name
+        if "durable" in fn:  # every execution started is running or closed; only durable traffic reaches `flow`
+            d = fn["durable"]
+            e = d["executions"]
+            assert e["started"] == e["running"] + e["succeeded"] + e["failed"] + e["timed_out"], name
+            assert e["suspended"] <= e["running"] == o["in_flight"], name
+            assert m["Invocations"] == d["invocations"] and d["invocations"] - d["replays"] <= e["started"], name
+            assert d["operations"]["retries"] <= d["operations"]["step_attempts"], name
+            assert d["operations"]["billed"] >= e["started"], name
         refused = fn.get("tenants", {}).get("rejected", 0)  # failed without running: no tenant id
         assert m["Invocations"] >= o["succeeded"] + o["failed"] - refused, name
         assert m["Errors"] <= m["Invocations"]

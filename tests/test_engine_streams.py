@@ -392,7 +392,7 @@ traffic:
             "{source: stream:clicks, function: f, starting_position: LATEST, maximum_record_age: 8d}",
             "{target: f, burst: 1, at: 0s}",
             "",
-            "maximum_record_age: '8d' is not a duration such as 250ms",
+            "maximum_record_age: 691200 s is above the maximum of 7 days",  # durations take d since the 2026 keys
         ),
         (
             "{source: stream:clicks, function: f, starting_position: LATEST}",

@@ -477,7 +477,10 @@ def test_expectations_about_a_mapping_name_one_that_exists_and_its_figures():
     )
     assert "expect[0].mapping: no mapping 1: event_source_mappings has 1, numbered from 0" in msgs[0]
     assert "pollers has the parts: minimum, maximum, max_active, poller_hours" in msgs[1]
-    assert "an expectation is about one function, queue, stream, mapping or capacity provider, not function and mapping" in msgs[2]
+    assert (
+        "an expectation is about one function, queue, stream, mapping or capacity provider, not function and mapping"
+        in msgs[2]
+    )
 
 
 def test_event_filters_wait_for_their_feature():
@@ -488,3 +491,89 @@ def test_event_filters_wait_for_their_feature():
         "s.yaml:6:43: event_source_mappings[0].filter_criteria: event filters are not simulated yet; "
         "this scenario waits for that feature"
     ]
+
+
+def test_durations_take_days_up_to_366():
+    assert parse_duration("3d") == 3 * 86_400 and parse_duration("366d") == 366 * 86_400
+    with pytest.raises(ValueError, match="more than a year"):
+        parse_duration("367d")
+
+
+def durable_problems(durable: str, traffic: str = "  - {target: flow:$LATEST, burst: 1, at: 0s}") -> list[str]:
+    head = "duration: 1h\nfunctions:\n  flow:\n    behaviour: {init: 100ms, duration: 50ms}\n    durable:\n"
+    return problems(head + textwrap.indent(durable, "    ") + "\ntraffic:\n" + traffic + "\n")
+
+
+def test_durable_configuration_is_checked_against_lambdas_ranges():
+    (required,) = durable_problems("  steps: [{step: a}]")
+    assert "functions.flow.durable" in required and "'execution_timeout'" in required
+    (too_long,) = durable_problems("  execution_timeout: 400d\n  steps: [{step: a}]")
+    assert "functions.flow.durable.execution_timeout" in too_long and "is more than a year" in too_long
+    (short,) = durable_problems("  execution_timeout: 1d\n  retention: 12h\n  steps: [{step: a}]")
+    assert "functions.flow.durable.retention: 12h is outside 24h - 2160h" in short
+    (none,) = durable_problems("  execution_timeout: 1d")
+    assert "missing required key 'steps'" in none
+
+
+def test_durable_operations_are_checked():
+    (wait,) = durable_problems("  execution_timeout: 1d\n  steps: [{wait: w, for: 500ms}]")
+    assert "functions.flow.durable.steps[0].for" in wait and "at least 1s" in wait
+    (two,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a, wait: b}]")
+    assert "functions.flow.durable.steps[0]: an operation is one of step, wait" in two
+    (key,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a, for: 1s}]")
+    assert "functions.flow.durable.steps[0].for: a step takes duration" in key
+    (big,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a, size: 2MB}]")
+    assert "steps[0].size: 2097152 bytes is above the 1048576 bytes a checkpointed result may be" in big
+    (nested,) = durable_problems("  execution_timeout: 1d\n  steps: [{map: m, items: 2, do: [{wait: w}]}]")
+    assert "functions.flow.durable.steps[0].do[0]: missing required key 'for'" in nested
+
+
+def test_a_durable_function_is_started_by_a_qualified_arn():
+    (unqualified,) = durable_problems("  execution_timeout: 1d\n  steps: [{step: a}]", "  - {target: flow, burst: 1}")
+    assert "traffic[0].target: a durable function is invoked by a qualified ARN: write flow:$LATEST" in unqualified
+
+
+def test_execution_names_and_callback_traffic_are_checked():
+    config = "  execution_timeout: 1d\n  steps: [{callback: approve}]"
+    (name,) = durable_problems(config, "  - {target: flow:$LATEST, burst: 1, execution_name: 'order #{n}'}")
+    assert "traffic[0].execution_name: 'order #{n}': an execution's name is 1-64 of" in name
+    (path,) = durable_problems(config, "  - {target: flow:$LATEST, burst: 1, execution_name: $.order, event: {}}")
+    assert "traffic[0].execution_name: the event has no name at $.order" in path
+    (callback,) = durable_problems(config, "  - {target: 'callback:flow', execution: e-1, callback: aprove, burst: 1}")
+    assert "traffic[0].callback: flow's workflow has no callback 'aprove' (did you mean 'approve'?)" in callback
+    (function,) = durable_problems(config, "  - {target: 'callback:flw', execution: e-1, callback: approve, burst: 1}")
+    assert "traffic[0].target: no durable function named 'flw'" in function
+    (missing,) = durable_problems(config, "  - {target: 'callback:flow', callback: approve, burst: 1}")
+    assert "missing required key 'execution'" in missing
+
+
+def test_durable_keys_on_an_ordinary_function_are_refused():
+    assert problems(f"""\
+        duration: 1m
+        functions:
+          api: {{{FUNCTION}}}
+        traffic:
+          - {{target: api, burst: 1, execution_name: a}}
+        expect:
+          - {{function: api, metric: durable.executions.succeeded, op: ">", value: 0}}
+        """) == [
+        "s.yaml:5:29: traffic[0].execution_name: api is not a durable function (it has no `durable` block)",
+        "s.yaml:7:21: expect[0].metric: api is not a durable function: it has no durable figures",
+    ]
+
+
+def test_destinations_and_subscriptions_cannot_start_a_durable_function_by_its_bare_name():
+    found = problems(f"""\
+        duration: 1m
+        queues: {{jobs: {{}}}}
+        topics: {{news: {{subscribers: [flow]}}}}
+        functions:
+          flow:
+            {FUNCTION}
+            durable: {{execution_timeout: 1h, steps: [{{step: a}}]}}
+          api:
+            {FUNCTION}
+            async: {{on_success: "function:flow"}}
+        """)
+    assert [p.split(": ", 2)[1] for p in found] == ["topics.news.subscribers[0]", "functions.api.async.on_success"]
+    assert "flow is a durable function, invoked only by a qualified ARN" in found[0]

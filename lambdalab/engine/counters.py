@@ -69,7 +69,7 @@ class Outcomes:
 
     def __init__(self) -> None:
         self.requests = 0
-        self.sync_in_flight = 0  # synchronous requests (and source batches) not answered yet
+        self.sync_in_flight = 0  # synchronous requests (and source batches, durable executions) not answered yet
         self.succeeded = 0
         self.failed = 0
         self.throttled = 0  # refused with a 429 and never run (async events are retried instead)

@@ -32,6 +32,11 @@ EXPLAINED = (
     "rejected",
     "recursion_stop",
     "pollers",
+    "durable_start",
+    "durable_suspend",
+    "durable_resume",
+    "durable_end",
+    "durable_callback",
 )
 
 
@@ -117,7 +122,45 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
             f"the provisioned pollers reading {data.get('queue')} for {data.get('function')} became "
             f"{data.get('pollers')} {at}: {why}."
         )
+    if kind.startswith("durable_"):
+        return _durable(kind, data, at)
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
+
+
+def _durable(kind: str, data: dict[str, Any], at: str) -> str:
+    """A durable execution's life: started (or its name already taken), suspended, resumed, ended."""
+    execution = f"durable execution {data.get('execution')} of {data.get('function')}"
+    if kind == "durable_start":
+        start = data.get("start")
+        if start == "new":
+            return f"{execution} started {at}."
+        if start == "deduplicated":
+            return f"{execution} was started again {at} with the same event: Lambda answers with the one running."
+        return (
+            f"{execution} was started again {at} with another event: refused with {data.get('error')} "
+            "(the name is taken while it runs and until its retention ends)."
+        )
+    if kind == "durable_suspend":
+        until = data.get("until_s")
+        why = (
+            "it was throttled and is retried"
+            if data.get("reason") == "throttled"
+            else "it reached a wait, a pending callback or a step's retry delay"
+        )
+        wake = f"Lambda invokes it again at t={until:.2f} s" if until is not None else "a callback will wake it"
+        return f"{execution} suspended {at} because {why}: the invocation ended, no compute is billed, and {wake}."
+    if kind == "durable_resume":
+        cause = "its timer fired" if data.get("reason") == "timer" else "a callback completed or timed out"
+        return f"{execution} resumed {at} because {cause}: a new invocation replays the workflow from the top."
+    if kind == "durable_end":
+        error = f" ({data['error']})" if data.get("error") else ""
+        return f"{execution} ended {at}: {data.get('status')}{error}, after {data.get('invocations')} invocation(s)."
+    verdict = (
+        "was accepted"
+        if data.get("accepted")
+        else "was refused with CallbackTimeoutException (the callback is not pending)"
+    )
+    return f"callback {data.get('callback')} of {execution} got {data.get('outcome')} {at} and {verdict}."
 
 
 # Managed Instances refuse a request at once when no environment can take it (engine/managed_instances.py).

@@ -46,6 +46,8 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
             "to_on_success",
             "dropped",
             "in_flight",
+            "deduplicated",  # durable functions' starts
+            "rejected",
         )
     },
     "Duration": PERCENTILES,
@@ -64,6 +66,18 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
     ),
     # a function in tenant isolation mode only
     "tenants": ("seen", "environments_created", "max_live_environments", "live_environments_limit", "rejected"),
+    # A durable function's `durable` section (engine/report.py), by dotted path.
+    "durable": (
+        *(f"executions.{k}" for k in ("started", "running", "suspended", "succeeded", "failed", "timed_out")),
+        *(f"starts.{k}" for k in ("new", "deduplicated", "rejected", "throttled", "sync_callers_timed_out")),
+        "invocations",
+        "replays",
+        *(f"operations.{k}" for k in ("billed", "step_attempts", "retries")),
+        *(f"operations.by_type.{k}" for k in ("EXECUTION", "STEP", "WAIT", "CALLBACK", "CONTEXT")),
+        *(f"callbacks.{k}" for k in ("completed", "failed", "timed_out", "rejected", "heartbeats")),
+        "data_written_bytes",
+        *(f"cost.{k}" for k in ("operations_usd", "data_written_usd", "data_retained_usd")),
+    ),
 }
 EXPECTABLE_VERSION: dict[str, tuple[str, ...]] = {"Invocations": (), "Errors": ()}  # the report's by_version
 EXPECTABLE_QUEUE: dict[str, tuple[str, ...]] = {

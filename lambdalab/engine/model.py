@@ -141,6 +141,54 @@ class AsyncConfig:
 
 
 @dataclass(frozen=True)
+class RetryPolicy:
+    """A step's retry strategy: the SDK's `RetryStrategyConfig`. The defaults are `RetryPresets.default()`
+    of aws-durable-execution-sdk-python 3.0.0 (retries.py): 6 attempts, 5 s doubling to at most 60 s,
+    full jitter, rounded up to whole seconds and at least 1 s."""
+
+    attempts: int = 6
+    initial: float = 5.0
+    max: float = 60.0
+    backoff: float = 2.0
+    jitter: str = "full"  # full, half or none
+
+
+@dataclass(frozen=True)
+class DurableOp:
+    """One durable operation of a modelled workflow (`durable.steps`), with what it needs of each kind:
+    step (`duration`, failures, `retry`, `size`), wait (`wait_s`), callback (`timeout`, `heartbeat_timeout`,
+    `duration` as the submitter's), parallel (`branches`) and map (`branches` holds the one `do` list)."""
+
+    kind: str  # step, wait, callback, parallel or map
+    name: str
+    duration: Distribution = Distribution("fixed", 0.0)
+    error_rate: float = 0.0
+    error_type: str = "Exception"
+    fails: int = 0  # the first N attempts fail
+    retry: RetryPolicy = RetryPolicy()
+    size: int = 0  # bytes of its checkpointed result
+    on_error: str = "fail"  # fail or continue
+    wait_s: float = 0.0
+    timeout: float = 0.0  # a callback's; 0: none
+    heartbeat_timeout: float = 0.0
+    branches: tuple[tuple[DurableOp, ...], ...] = ()
+    items: int = 0
+    max_concurrency: int = 0  # 0: all at once
+    completion: str = "all_successful"  # all_successful, first_successful or all_completed
+
+
+@dataclass(frozen=True)
+class DurableConfig:
+    """`DurableConfig` of CreateFunction (https://docs.aws.amazon.com/lambda/latest/dg/durable-configuration.html)
+    and the workflow the function's code runs."""
+
+    execution_timeout: float
+    retention: float
+    steps: tuple[DurableOp, ...]
+    reuse_closed_names: bool = False
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     memory: int
@@ -168,6 +216,7 @@ class Function:
     # (https://docs.aws.amazon.com/lambda/latest/dg/tenant-isolation.html).
     tenant_isolation: bool = False
     recursive_loop: str = "Terminate"  # or "Allow" (PutFunctionRecursionConfig's RecursiveLoop)
+    durable: DurableConfig | None = None  # a durable function: each start is a durable execution
 
     @property
     def claimed_concurrency(self) -> int:
@@ -249,6 +298,12 @@ class Traffic:
     source_account: str = ""
     key: KeyRule | None = None  # a stream's partition key or a FIFO queue's message group; None for the rest
     tenant: KeyRule | None = None  # the tenant id of each request to a function in tenant isolation mode
+    # Durable functions: the execution's name (fixed, with {n}, or "" and `execution_name_path`), and for a
+    # `callback:FUNCTION` target the callback's name and its outcome (success, failure or heartbeat).
+    execution_name: str = ""
+    execution_name_path: JsonPath | None = None
+    callback: str = ""
+    outcome: str = ""
 
 
 @dataclass(frozen=True)
@@ -330,6 +385,8 @@ class Account:
     idle_expiry: float
     count_managed_instances: bool = False  # whether LMI requests count toward the Region's concurrency (UNCONFIRMED)
     recursion_via_destinations: bool = False  # whether destinations and DLQs carry a request chain (UNCONFIRMED)
+    durable_max_operations: int = 3000  # UNCONFIRMED quotas: see limits.DURABLE_MAX_OPERATIONS
+    durable_max_data: int = 100 * 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -67,3 +67,28 @@ def free_tier(requests: int, gb_seconds: float) -> dict[str, float]:
         "requests_share": round(requests / limits.FREE_TIER_REQUESTS, 6),
         "gb_seconds_share": round(gb_seconds / limits.FREE_TIER_GB_SECONDS, 6),
     }
+
+
+@dataclass(frozen=True)
+class DurableCost:
+    operations_usd: float
+    data_written_usd: float
+    data_retained_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.operations_usd + self.data_written_usd + self.data_retained_usd
+
+
+def durable_cost(operations: int, written_bytes: int, retained_byte_seconds: float) -> DurableCost:
+    """Durable functions' own charges (https://aws.amazon.com/lambda/pricing/): operations, data written, and
+    data retained while the execution runs and for its retention period after, prorated (GB is GiB)."""
+    gib = 1024.0**3
+    return DurableCost(
+        operations_usd=operations * limits.PRICE_DURABLE_OPERATION_USD,
+        data_written_usd=written_bytes / gib * limits.PRICE_DURABLE_WRITTEN_PER_GB_USD,
+        data_retained_usd=retained_byte_seconds
+        / gib
+        / limits.GB_MONTH_S
+        * limits.PRICE_DURABLE_RETAINED_PER_GB_MONTH_USD,
+    )

@@ -13,12 +13,13 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
+from lambdalab.engine.durable import DurableState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.metrics import Gauge, Histogram
 from lambdalab.engine.pollers import ProvisionedSqsMapping
-from lambdalab.engine.pricing import free_tier, function_cost, pollers_cost
+from lambdalab.engine.pricing import durable_cost, free_tier, function_cost, pollers_cost
 from lambdalab.engine.simulation import Simulation
 from lambdalab.engine.streams import StreamMapping
 from lambdalab.engine.tenants import Tenancy, TenantRuntime
@@ -42,6 +43,8 @@ def build_report(sim: Simulation) -> dict[str, Any]:
     if sim.recursion is not None:
         for name, figures in functions.items():
             _add_recursion(figures, [r for r in sim.runtimes.values() if r.config.name == name])
+    for name, state in sim.durable.states.items():
+        _add_durable(functions[name], state, run_s)
     queues = {name: _queue(q, run_s) for name, q in sim.queues.items()}
     providers = {name: _capacity_provider(state, sim.runtimes.values(), run_s) for name, state in sim.providers.items()}
     # The free tier is for on-demand requests and GB-seconds: not provisioned concurrency (PRICE), and not Managed
@@ -300,6 +303,52 @@ def _add_recursion(figures: dict[str, Any], members: list[FunctionRuntime]) -> N
 _BEFORE_REJECTED = ("requests", "succeeded", "failed", "throttled", "denied")
 
 
+def _add_durable(figures: dict[str, Any], state: DurableState, run_s: float) -> None:
+    """A durable function's executions (shared/spec/scenarios.md, "Durable functions"): `durable`, its
+    starts in `outcomes`, and its durable charges in CostUSD."""
+    retention = state.config.retention
+    # Open executions: their data is counted as kept until the run's end plus the retention period.
+    retained = state.retained_byte_s + sum(
+        e.data_bytes * (run_s - e.start_s + retention) for e in state.names.values() if e.end_s is None
+    )
+    cost = durable_cost(state.billed, state.data_written, retained)
+    figures["outcomes"].update(deduplicated=state.deduplicated, rejected=state.rejected)
+    figures["metrics"]["CostUSD"] = _usd(figures["metrics"]["CostUSD"] + cost.total_usd)
+    figures["durable"] = {
+        "executions": {
+            "started": state.started,
+            "running": state.running,
+            "suspended": state.suspended,
+            "succeeded": state.succeeded,
+            "failed": state.failed,
+            "timed_out": state.timed_out,
+        },
+        "starts": {
+            "new": state.started,
+            "deduplicated": state.deduplicated,
+            "rejected": state.rejected,
+            "throttled": state.throttled,
+            "sync_callers_timed_out": state.sync_timed_out,
+        },
+        "invocations": state.invocations,
+        "replays": state.replays,
+        "operations": {
+            "billed": state.billed,
+            "by_type": dict(state.by_type),
+            "step_attempts": state.step_attempts,
+            "retries": state.retries,
+        },
+        "callbacks": dict(state.callbacks),
+        "data_written_bytes": state.data_written,
+        "cost": {
+            "operations_usd": _usd(cost.operations_usd),
+            "data_written_usd": _usd(cost.data_written_usd),
+            "data_retained_usd": _usd(cost.data_retained_usd),
+        },
+        "history": [e.history() for e in state.history],
+    }
+
+
 def _queue(queue: Any, run_s: float) -> dict[str, Any]:
     oldest = queue.oldest_visible_at()
     return {
@@ -436,7 +485,7 @@ def lookup_figure(
         if head in fn[section]:
             value = fn[section][head]
             return value.get(part) if part else value
-    if head in ("environments", "managed_instances", "tenants"):
+    if head in ("environments", "managed_instances", "tenants", "durable"):
         return _dotted(fn.get(head, {}), part)
     return None
 

@@ -31,6 +31,63 @@ WINDOWS_SHOWN = 12  # closed windows whose record counts the text report lists
 TENANTS_SHOWN = 10  # rows of a function's tenants in the text report (the JSON has 100)
 
 
+def _durable(durable: dict[str, Any]) -> list[str]:
+    """Durable functions: what became of the executions, what their invocations and operations cost."""
+    lines = [
+        "Durable executions (each runs over several invocations; a suspended one costs no compute)",
+        *table(
+            [
+                "function",
+                "started",
+                "succeeded",
+                "failed",
+                "timed out",
+                "running",
+                "dedup.",
+                "rejected",
+                "invocations",
+                "replays",
+                "operations",
+                "retries",
+                "durable USD",
+            ],
+            [
+                [
+                    name,
+                    d["executions"]["started"],
+                    d["executions"]["succeeded"],
+                    d["executions"]["failed"],
+                    d["executions"]["timed_out"],
+                    d["executions"]["running"],
+                    d["starts"]["deduplicated"],
+                    d["starts"]["rejected"],
+                    d["invocations"],
+                    d["replays"],
+                    d["operations"]["billed"],
+                    d["operations"]["retries"],
+                    f"{sum(d['cost'].values()):.6f}",
+                ]
+                for name, d in durable.items()
+            ],
+        ),
+    ]
+    for name, d in durable.items():
+        c = d["callbacks"]
+        if any(c.values()):
+            lines.append(
+                f"  {name}'s callbacks: {c['completed']} completed, {c['failed']} failed, "
+                f"{c['timed_out']} timed out, {c['rejected']} refused (CallbackTimeoutException)"
+            )
+        errors: dict[str, int] = {}
+        for execution in d["history"]:
+            if execution["error"]:
+                errors[execution["error"]] = errors.get(execution["error"], 0) + 1
+        if errors:
+            listed = ", ".join(f"{count} x {error}" for error, count in sorted(errors.items()))
+            lines.append(f"  {name}'s failed executions among the first {len(d['history'])}: {listed}")
+    return lines
+
+
 def render(sim: Simulation, report: dict[str, Any]) -> str:
     scenario = sim.scenario
     out = [
@@ -108,6 +165,9 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
         ]
     if "recursion" in report:
         out += ["", *_recursion(sim, report)]
+    durable = {name: f["durable"] for name, f in functions.items() if "durable" in f}
+    if durable:
+        out += ["", *_durable(durable)]
     out += [
         "",
         "Environments",

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 
 if TYPE_CHECKING:
+    from lambdalab.engine.durable import DurableState
     from lambdalab.engine.environments import FunctionRuntime
     from lambdalab.engine.pollers import ProvisionedSqsMapping
 
@@ -27,7 +28,13 @@ class SeriesSampler:
 
     COUNTERS = ("invocations", "errors", "throttles", "cold_starts")  # FunctionMetrics attributes
 
-    def __init__(self, step: float, functions: list[FunctionRuntime], providers: dict[str, ProviderState]):
+    def __init__(
+        self,
+        step: float,
+        functions: list[FunctionRuntime],
+        providers: dict[str, ProviderState],
+        durable: dict[str, DurableState] | None = None,
+    ):
         self.step = step
         self.functions = functions
         # Managed Instances: environments of many slots, and the instances under them
@@ -49,6 +56,9 @@ class SeriesSampler:
         self.family_concurrency: dict[str, list[int]] = {name: [] for name, m in self.members.items() if len(m) > 1}
         self.fleets: list[ProvisionedSqsMapping] = []  # provisioned mappings: their pollers, the most in each step
         self.pollers: dict[int, list[int]] = {}
+        # Durable functions: their executions running (suspended ones included) and suspended, at each step's end.
+        self.durable = durable or {}
+        self.executions: dict[str, tuple[list[int], list[int]]] = {name: ([], []) for name in self.durable}
 
     def sample(self, end_of_step: float) -> None:
         """Close the step that ends now."""
@@ -82,9 +92,19 @@ class SeriesSampler:
             assert family is not None  # family_concurrency has only functions with versions (VersionRuntime)
             peaks.append(family.step_max_busy)
             family.step_max_busy = family.busy
+        for name, state in self.durable.items():
+            running, suspended = self.executions[name]
+            running.append(state.running)
+            suspended.append(state.suspended)
 
     def function_series(self, name: str) -> dict[str, Any]:
         """One function's series, as the report's `functions.NAME`: all its versions together, and `by_version`."""
+        whole = self._whole_series(name)
+        if name in self.executions:
+            whole["durable_executions_running"], whole["durable_executions_suspended"] = self.executions[name]
+        return whole
+
+    def _whole_series(self, name: str) -> dict[str, Any]:
         members = self.members[name]
         if len(members) == 1:
             return self._runtime_series(members[0].name)

@@ -16,6 +16,7 @@ from lambdalab.engine.clock import EventLoop, Listener
 from lambdalab.engine.concurrency import AccountConcurrency, Family
 from lambdalab.engine.deployments import AliasState, Deployment
 from lambdalab.engine.destinations import BusState, Destinations, QueueState, TopicState
+from lambdalab.engine.durable import DurableEngine, DurableRuntime, DurableVersionRuntime
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
@@ -115,6 +116,7 @@ class Simulation:
         self.functions: dict[str, FunctionRuntime] = {}  # each function's $LATEST, by name
         self.runtimes: dict[str, FunctionRuntime] = {}  # every version of every function, by "name" or "name:version"
         self.providers = {name: ProviderState(cp, loop) for name, cp in scenario.capacity_providers.items()}
+        durable = self.durable = DurableEngine(loop, self.account, scenario.account, self.seed, scenario.functions)
         for name, fn in scenario.functions.items():
             members: list[FunctionRuntime]
             if fn.managed_instances is not None:
@@ -128,9 +130,16 @@ class Simulation:
                 ]
             elif fn.versions:
                 family = Family()
-                members = [VersionRuntime(f, loop, self.account, family) for f in (fn, *fn.versions.values())]
+                members = [
+                    VersionRuntime(f, loop, self.account, family)
+                    if fn.durable is None
+                    else DurableVersionRuntime(f, loop, self.account, family, durable)
+                    for f in (fn, *fn.versions.values())
+                ]
             elif fn.tenant_isolation:
                 members = [TenantRuntime(fn, loop, self.account, Tenancy(fn, self.account))]
+            elif fn.durable is not None:
+                members = [DurableRuntime(fn, loop, self.account, durable)]
             else:
                 members = [FunctionRuntime(fn, loop, self.account)]
             self.functions[name] = members[0]
@@ -188,7 +197,7 @@ class Simulation:
         for stream in self.streams.values():
             stream.write_backlog(key_picker(None))
         self.sampler = SeriesSampler(
-            series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()), self.providers
+            series_step or self.end / CHART_COLUMNS, list(self.runtimes.values()), self.providers, self.durable.states
         )
         self.sampler.fleets = [m for m in self.mappings if isinstance(m, ProvisionedSqsMapping)]
         self.series_requested = series_step is not None
@@ -271,14 +280,18 @@ class Simulation:
             return lambda body: stream.put(self.loop.now, body, partition_key(body))
         if kind in ("topic", "bus"):
             return lambda body: self.destinations.publish(traffic.target, self.loop.now, body)
+        if kind == "callback":
+            return self.durable.completer(traffic)
         fn = self.functions[traffic.target]
         decision = self._decision(fn, traffic.principal, traffic.source_arn, traffic.source_account)
         if decision is not None and not decision.allowed:
             return partial(self._deny, fn, traffic.principal, traffic.invocation, decision)
-        invoke = self.async_.receive if traffic.invocation == "async" else self.sync.request
+        invoke: Callable[..., Any] = self.async_.receive if traffic.invocation == "async" else self.sync.request
         if traffic.tenant is not None:  # the builder gives one exactly to traffic to an isolated function
             how = self.tenant_invoker.receive if traffic.invocation == "async" else self.tenant_invoker.request
             invoke = partial(how, tenant_picker(traffic.tenant))
+        if fn.config.durable is not None:  # each request starts (or names) a durable execution
+            invoke = self.durable.starter(traffic)
         config = fn.config
         if traffic.qualifier in config.aliases:
             return partial(self._routed, invoke, self.aliases[(config.name, traffic.qualifier)])

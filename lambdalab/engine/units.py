@@ -12,10 +12,10 @@ from typing import TypeGuard
 
 # The unit may be left out, in a file or on the command line ("--timeout 3" as the AWS CLI takes it): a bare
 # number has the same meaning as a bare YAML number.
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
 _RATE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*(ms|s|m|h))?\s*$")
 _SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB)?\s*$")
-_SECONDS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+_SECONDS = {None: 1.0, "ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}  # d: 24 h (the spec's 2026 keys)
 # AWS writes MB for MiB (QUOTAS: https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)
 _BYTES = {None: 1, "B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3}
 

@@ -76,6 +76,8 @@ def expectation(ctx: Context, index: int, data: dict[str, Any], functions: dict[
             f"{head} is reported only when request chains are followed: give a function `behaviour.sends` "
             "(or set account.recursion_via_destinations)",
         )
+    if head == "durable" and data.get("function") in functions and functions[data["function"]].durable is None:
+        ctx.fail((*path, "metric"), f"{data['function']} is not a durable function: it has no durable figures")
     value = data["value"]
     if isinstance(value, float) and not math.isfinite(value):
         ctx.fail((*path, "value"), "must be a finite number")

@@ -15,9 +15,11 @@ from lambdalab import limits
 from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
 from lambdalab.engine.builder.context import Context, KeyPath, duration, positive_duration, refuse_isolated, resolve
+from lambdalab.engine.builder.durable import durable_config, refuse_unqualified
 from lambdalab.engine.builder.managed_instances import managed_instances
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, CapacityProvider, DeploymentPlan, Function
+from lambdalab.engine.units import parse_size
 from lambdalab.inputs.errors import did_you_mean
 
 DESTINATION_KINDS = ("queue", "topic", "bus", "function")
@@ -43,6 +45,8 @@ def account(ctx: Context, data: dict[str, Any]) -> Account:
         idle_expiry=positive_duration(ctx, ("account", "idle_expiry"), data.get("idle_expiry"), 600.0),
         count_managed_instances=data.get("count_managed_instances", False),
         recursion_via_destinations=data.get("recursion_via_destinations", False),
+        durable_max_operations=data.get("durable_max_operations", limits.DURABLE_MAX_OPERATIONS),
+        durable_max_data=parse_size(data.get("durable_max_data", limits.DURABLE_MAX_DATA_BYTES)),
     )
 
 
@@ -129,6 +133,10 @@ def function(
         managed_instances=managed,
         tenant_isolation=isolated,
         recursive_loop=data.get("recursive_loop", "Terminate"),
+        # Built once, with $LATEST: a version is a snapshot of it, and DurableConfig is set only at creation.
+        durable=durable_config(ctx, (*path, "durable"), data["durable"], code is not None)
+        if "durable" in data and version == "$LATEST"
+        else None,
     )
     if version == "$LATEST" and (data.get("versions") or data.get("aliases")):
         fn = _versions_and_aliases(ctx, fn, data, account, providers, path)
@@ -157,14 +165,17 @@ def _versions_and_aliases(
         )
     latest = {k: v for k, v in data.items() if k not in ("versions", "aliases", "provisioned_concurrency")}
     versions = {
-        str(number): function(
-            ctx,
-            fn.name,
-            {**latest, **(overrides or {})},
-            account,
-            providers,
-            version=str(number),
-            path=(*path, "versions", number),
+        str(number): replace(
+            function(
+                ctx,
+                fn.name,
+                {**latest, **(overrides or {})},
+                account,
+                providers,
+                version=str(number),
+                path=(*path, "versions", number),
+            ),
+            durable=fn.durable,
         )
         for number, overrides in (data.get("versions") or {}).items()
     }
@@ -225,6 +236,8 @@ def _tenant_isolation(ctx: Context, path: KeyPath, data: dict[str, Any]) -> bool
     isolated = bool(data.get("tenant_isolation"))
     if not isolated:
         return False
+    if "durable" in data:
+        ctx.fail((*path, "durable"), "durable functions in tenant isolation mode are not simulated yet")
     if data.get("provisioned_concurrency"):
         ctx.fail(
             (*path, "provisioned_concurrency"),
@@ -283,6 +296,8 @@ def _destination(ctx: Context, path: KeyPath, ref: str | None) -> str | None:
     resolved = resolve(ctx, path, ref, DESTINATION_KINDS) if ref else None
     if resolved and resolved[0] == "function":
         refuse_isolated(ctx, path, resolved[1], "a destination")
+    if resolved:
+        refuse_unqualified(ctx, path, *resolved)
     return f"{resolved[0]}:{resolved[1]}" if resolved else None
 
 

@@ -150,6 +150,7 @@ def _refuse_beside(ctx: Context, path: KeyPath, fn: dict[str, Any]) -> None:
         ("aliases", "lambdalab runs a Managed Instances function as one published version ($LATEST.PUBLISHED)"),
         ("code", "real code on Managed Instances is not simulated yet; model it with `behaviour:`"),
         ("tenant_isolation", "tenant isolation is a mode of on-demand (default) functions"),
+        ("durable", "durable functions on Managed Instances are not simulated yet"),
     ):
         if key in fn:
             ctx.fail((*path, key), f"not with managed_instances: {why}")

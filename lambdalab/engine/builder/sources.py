@@ -13,6 +13,7 @@ from typing import Any
 
 from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, refuse_isolated, resolve
+from lambdalab.engine.builder.durable import refuse_unqualified
 from lambdalab.engine.model import Bus, Queue, Stream, Topic
 from lambdalab.engine.units import parse_size
 from lambdalab.inputs.errors import did_you_mean
@@ -54,6 +55,7 @@ def _fan_out(ctx: Context, path: KeyPath, refs: list[str] | None) -> tuple[str, 
         if resolved:
             if resolved[0] == "function":
                 refuse_isolated(ctx, (*path, i), resolved[1], f"a {'topic' if path[0] == 'topics' else 'bus'}")
+            refuse_unqualified(ctx, (*path, i), *resolved)
             out.append(f"{resolved[0]}:{resolved[1]}")
     return tuple(out)
 

@@ -15,6 +15,7 @@ from lambdalab import limits
 from lambdalab.engine import edge
 from lambdalab.engine.behaviour import MISSING, lookup
 from lambdalab.engine.builder.context import Context, KeyPath, duration, event, json_path
+from lambdalab.engine.builder.durable import callback_traffic, durable_traffic
 from lambdalab.engine.builder.sources import check_items
 from lambdalab.engine.model import Function, KeyRule, Traffic
 from lambdalab.engine.tenant_ids import tenant_id_problem
@@ -32,7 +33,9 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
     path = ("traffic", index)
     target = data["target"]
     kind, _, name = target.partition(":")
-    if kind in SENT_TO:
+    if kind == "callback":
+        callback_traffic(ctx, path, data, functions)
+    elif kind in SENT_TO:
         known = ctx.targets[kind]
         if name not in known and kind == "edge":
             ctx.fail(
@@ -115,7 +118,10 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         start = duration(ctx, (*path, "at"), data.get("at"), 0.0)
     rate = _rate(ctx, (*path, "rate"), data["rate"]) if has_rate else 0.0
     ramp_to = _rate(ctx, (*path, "ramp_to"), data["ramp_to"]) if "ramp_to" in data else 0.0
-    base, _, qualifier = target.partition(":") if kind not in SENT_TO else (target, "", "")
+    base, _, qualifier = target.partition(":") if kind not in (*SENT_TO, "callback") else (target, "", "")
+    execution_name, name_path = durable_traffic(ctx, path, data, functions.get(base), events)
+    if kind == "callback":
+        execution_name = data.get("execution", "")
     return Traffic(
         index=index,
         target=base,
@@ -134,6 +140,10 @@ def traffic(ctx: Context, index: int, data: dict[str, Any], functions: dict[str,
         source_account=str(data.get("source_account", "")),
         key=_key_rule(ctx, path, data, kind, ctx.targets.get(kind, {}).get(name), events),
         tenant=_tenant_rule(ctx, path, data, None if kind in SENT_TO else functions.get(base)),
+        execution_name=execution_name,
+        execution_name_path=name_path,
+        callback=data.get("callback", ""),
+        outcome=data.get("outcome", "success") if kind == "callback" else "",
     )
 
 

@@ -1,0 +1,881 @@
+"""Durable executions: a workflow of checkpointed operations, run by invocations that replay it from the top.
+
+From https://docs.aws.amazon.com/lambda/latest/dg/durable-basic-concepts.html and
+https://docs.aws.amazon.com/lambda/latest/dg/durable-execution-sdk.html: an execution is RUNNING, then
+SUCCEEDED, FAILED or TIMED_OUT (its ExecutionTimeout). Each invocation runs the handler from the top:
+completed operations return their checkpointed results at once, the first incomplete one runs, and a wait,
+a pending callback or a step's retry delay ends the invocation (PENDING) until Lambda invokes it again
+when the timer fires or the callback completes; nothing is billed while it is suspended
+(https://aws.amazon.com/lambda/pricing/). An invocation cut by the function's timeout is invoked again and
+replays, the cut step too. Step retries follow the SDK's `RetryPresets.default()`
+(aws-durable-execution-sdk-python 3.0.0, retries.py and config.JitterStrategy.finalize_delay).
+
+Every invocation goes through the function's normal path (admission, environments, cold starts, billing):
+the durable runtimes below add the operations' time to the invocation, and this module, as the invocation's
+`on_done`, commits the checkpoints it reached. The operation history (`Operation`) has the service's shape
+(type, subtype, name, parent, status, attempts, times), so that real code's checkpoints could feed it too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from lambdalab import limits
+from lambdalab.engine.admission import admit, count_throttle
+from lambdalab.engine.behaviour import Sampler, lookup, sampler
+from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
+from lambdalab.engine.ids import request_id
+
+if TYPE_CHECKING:
+    from lambdalab.engine.clock import EventLoop
+    from lambdalab.engine.concurrency import AccountConcurrency, Family
+    from lambdalab.engine.model import Account, DurableConfig, DurableOp, Function, Traffic
+
+RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
+# Operation statuses (the API's OperationStatus); PENDING: a step waiting for its retry delay.
+STARTED, PENDING = "STARTED", "PENDING"
+CLOSED = frozenset((SUCCEEDED, FAILED, TIMED_OUT))
+TYPES = ("EXECUTION", "STEP", "WAIT", "CALLBACK", "CONTEXT")
+DONE, FAIL, SUSPEND = 0, 1, 2  # how a run of operations ends within one invocation
+NEVER = math.inf
+HISTORY_KEPT = 100  # executions the report lists
+# Operations billed (PRICE): 1 per operation, and a step 1 per attempt (1 + retries); so a wait_for_callback is
+# 3 (its child context, the callback, the submitter's step), a parallel or map 1 plus one per branch or item.
+
+
+class Operation:
+    """One entry of an execution's operation history, as GetDurableExecutionState lists it."""
+
+    __slots__ = ("id", "type", "subtype", "name", "parent", "status", "attempts", "start_s", "end_s", "wake_s", "error")
+
+    def __init__(self, op_id: str, op_type: str, subtype: str, name: str, parent: str | None, start: float):
+        self.id = op_id
+        self.type = op_type  # EXECUTION, STEP, WAIT, CALLBACK or CONTEXT
+        self.subtype = subtype  # Step, Wait, WaitForCallback, Parallel, ParallelBranch, Map, MapIteration
+        self.name = name
+        self.parent = parent  # the enclosing context's id; None at the top
+        self.status = STARTED
+        self.attempts = 0
+        self.start_s = start
+        self.end_s: float | None = None
+        self.wake_s = NEVER  # a wait's timer, a step's next attempt, a callback's heartbeat deadline
+        self.error = ""
+
+
+Effect = tuple[float, Callable[[], None]]  # a checkpoint the invocation writes at that time, if it gets there
+
+
+class Execution:
+    """One durable execution: its state, its operation history, and what its current invocation will write."""
+
+    __slots__ = (
+        "name",
+        "event",
+        "fn",
+        "state",
+        "status",
+        "start_s",
+        "end_s",
+        "error",
+        "operations",
+        "callbacks",
+        "billed",
+        "data_bytes",
+        "invocations",
+        "failures",
+        "running",
+        "suspended",
+        "woken",
+        "token",
+        "backoff",
+        "effects",
+        "ended",
+        "wake",
+        "ended_error",
+        "handler_error",
+        "kept",
+        "answer",
+        "request",
+    )
+
+    def __init__(self, name: str, event: Any, fn: FunctionRuntime, state: DurableState, now: float):
+        self.name = name
+        self.event = event
+        self.fn = fn  # the version it runs on
+        self.state = state
+        self.status = RUNNING
+        self.start_s = now
+        self.end_s: float | None = None
+        self.error = ""
+        self.operations: dict[str, Operation] = {}
+        self.callbacks: dict[str, list[Operation]] = {}  # by name, in the order they were created
+        self.billed = 0
+        self.data_bytes = 0
+        self.invocations = 0
+        self.failures = 0  # invocations in a row that timed out or crashed
+        self.running = False  # an invocation is in flight
+        self.suspended = False
+        self.woken = False  # a callback completed while an invocation was in flight
+        self.token = 0  # the wake-up timer that counts (earlier ones are stale)
+        self.backoff = 0.0
+        # What the invocation in flight computed: its checkpoints, and how its replay ended.
+        self.effects: list[Effect] = []
+        self.ended = DONE
+        self.wake = NEVER
+        self.ended_error = ""
+        self.handler_error = ""  # `behaviour.errors`: the code outside operations raised
+        self.kept = False  # among the first executions, which the report lists
+        # A caller that started it without a name and waits for its end (an event source mapping): how to
+        # answer it, and the number of its request; None once answered, or for the rest.
+        self.answer: Callable[[Environment], None] | None = None
+        self.request = 0
+
+    def history(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "status": self.status,
+            "start_s": round(self.start_s, 6),
+            "end_s": None if self.end_s is None else round(self.end_s, 6),
+            "invocations": self.invocations,
+            "operations": self.billed,
+            "error": self.error or None,
+        }
+
+
+class DurableState:
+    """One durable function's executions and counters (all its versions together)."""
+
+    def __init__(self, name: str, config: DurableConfig):
+        self.name = name
+        self.config = config
+        self.names: dict[str, Execution] = {}
+        self.history: list[Execution] = []
+        self.started = self.running = self.suspended = 0
+        self.succeeded = self.failed = self.timed_out = 0
+        self.deduplicated = self.rejected = self.throttled = self.sync_timed_out = 0
+        self.invocations = self.replays = 0
+        self.billed = self.step_attempts = self.retries = 0
+        self.by_type = dict.fromkeys(TYPES, 0)
+        self.callbacks = {"completed": 0, "failed": 0, "timed_out": 0, "rejected": 0, "heartbeats": 0}
+        self.data_written = 0  # bytes
+        self.retained_byte_s = 0.0  # bytes x seconds kept, of closed executions (open ones are added at report time)
+
+
+class DurableRuntime(FunctionRuntime):
+    """A durable function's runtime: an invocation of an execution lasts its code's duration plus the
+    operations its replay runs. A subclass chosen at build time, so other functions pay nothing."""
+
+    __slots__ = ("durable",)
+
+    def __init__(self, fn: Function, loop: EventLoop, account: AccountConcurrency, engine: DurableEngine):
+        super().__init__(fn, loop, account)
+        self.durable = engine
+
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: object | None = None,
+    ) -> None:
+        if async_event is None and on_done is not None:  # a mapping's batch: an unnamed execution, waited for
+            async_event, on_done = self.durable.start_for_caller(self, event, request, on_done), self.durable.done
+        super().begin(env, request, event, on_done, async_event)
+
+    def _invoke(self, env: Environment, now: float, reinit: float) -> None:
+        super()._invoke(env, now, reinit + self.durable.replay(env, now + reinit))
+        self.durable.started(env)
+
+
+class DurableVersionRuntime(VersionRuntime):
+    """The same, for a version of a durable function with published versions."""
+
+    __slots__ = ("durable",)
+
+    def __init__(
+        self, fn: Function, loop: EventLoop, account: AccountConcurrency, family: Family, engine: DurableEngine
+    ):
+        super().__init__(fn, loop, account, family)
+        self.durable = engine
+
+    def begin(
+        self,
+        env: Environment,
+        request: int,
+        event: Any,
+        on_done: Callable[[Environment], None] | None = None,
+        async_event: object | None = None,
+    ) -> None:
+        if async_event is None and on_done is not None:  # as DurableRuntime.begin
+            async_event, on_done = self.durable.start_for_caller(self, event, request, on_done), self.durable.done
+        super().begin(env, request, event, on_done, async_event)
+
+    def _invoke(self, env: Environment, now: float, reinit: float) -> None:
+        super()._invoke(env, now, reinit + self.durable.replay(env, now + reinit))
+        self.durable.started(env)
+
+
+class DurableEngine:
+    """Starts executions, replays them invocation by invocation, and completes their callbacks."""
+
+    def __init__(
+        self, loop: EventLoop, account: AccountConcurrency, settings: Account, seed: int, functions: dict[str, Function]
+    ):
+        self.loop = loop
+        self.account = account
+        self.max_operations = settings.durable_max_operations
+        self.max_data = settings.durable_max_data
+        self.seed = seed
+        self.states = {name: DurableState(name, fn.durable) for name, fn in functions.items() if fn.durable is not None}
+        self._samplers: dict[int, Sampler] = {}  # by id() of a DurableOp: compiled once
+
+    # --- starting executions ------------------------------------------------------------------
+
+    def starter(self, traffic: Traffic) -> Callable[[FunctionRuntime, Any], None]:
+        """What a traffic generator calls with (the version, the event) for each start it sends."""
+        count = [0]
+        pattern, path = traffic.execution_name, traffic.execution_name_path
+        sync = traffic.invocation == "sync"
+
+        def start(fn: FunctionRuntime, event: Any) -> None:
+            count[0] += 1
+            if path is not None:
+                name = str(lookup(event, path))
+            elif pattern:
+                name = pattern.replace("{n}", str(count[0]))
+            else:
+                name = request_id(self.seed, self.loop.next_id())  # Lambda generates an id
+            self.start(fn, event, name, sync)
+
+        return start
+
+    def start(self, fn: FunctionRuntime, event: Any, name: str, sync: bool) -> None:
+        """StartDurableExecution by an invoke: a new execution, or the one already named (DF-IDEM:
+        https://docs.aws.amazon.com/lambda/latest/dg/durable-execution-idempotency.html)."""
+        state = self.states[fn.config.name]
+        now = self.loop.now
+        fn.outcomes.requests += 1
+        known = state.names.get(name)
+        if known is not None and (
+            known.status == RUNNING
+            or (not state.config.reuse_closed_names and now < (known.end_s or now) + state.config.retention)
+        ):
+            same = known.event == event
+            if same:
+                state.deduplicated += 1
+            else:
+                state.rejected += 1
+            self._emit_start(fn, name, "deduplicated" if same else "rejected")
+            return
+        execution = Execution(name, event, fn, state, now)
+        got: Environment | str = ""
+        if sync:  # the caller waits: a throttled first invocation is its 429, and no execution starts
+            got = admit(fn, self.account, now)
+            if got.__class__ is str:
+                count_throttle(fn, self.loop, self.loop.next_id(), "sync", got)
+                fn.outcomes.throttled += 1
+                state.throttled += 1
+                return
+        fn.outcomes.sync_in_flight += 1  # an execution not closed yet: the report's in_flight
+        self._open(execution, sync)
+        if isinstance(got, Environment):
+            execution.running = True
+            self._count_invocation(execution)
+            fn.begin(got, self.loop.next_id(), event, self.done, execution)
+        else:
+            self._invoke(execution)
+
+    def start_for_caller(
+        self, fn: FunctionRuntime, event: Any, request: int, answer: Callable[[Environment], None]
+    ) -> Execution:
+        """An event source mapping's batch: a new, unnamed execution each time (no name, so no idempotency:
+        a retried batch is a new execution), which the mapping waits for, 15 minutes at most; its first
+        invocation is the one beginning now (https://docs.aws.amazon.com/lambda/latest/dg/durable-invoking-esm.html)."""
+        state = self.states[fn.config.name]
+        execution = Execution(request_id(self.seed, request), event, fn, state, self.loop.now)
+        execution.answer, execution.request = answer, request
+        self._open(execution, sync=True)
+        execution.running = True
+        self._count_invocation(execution)
+        return execution
+
+    def _open(self, execution: Execution, sync: bool) -> None:
+        """A new execution: its name taken, its start billed and its input written, its timeouts set."""
+        state, now = execution.state, self.loop.now
+        state.names[execution.name] = execution
+        if len(state.history) < HISTORY_KEPT:
+            state.history.append(execution)
+            execution.kept = True
+        state.started += 1
+        state.running += 1
+        record = Operation("0", "EXECUTION", "Execution", execution.name, None, now)
+        execution.operations["0"] = record
+        state.by_type["EXECUTION"] += 1
+        self._bill(execution, 1)
+        self._write(execution, len(json.dumps(execution.event, separators=(",", ":")).encode()))
+        self.loop.at(now + state.config.execution_timeout, self._time_out, execution)
+        if sync:
+            deadline = min(limits.DURABLE_SYNC_MAX_S, state.config.execution_timeout)
+            self.loop.at(now + deadline, self._sync_deadline, execution)
+        self._emit_start(execution.fn, execution.name, "new")
+
+    def _count_invocation(self, execution: Execution) -> None:
+        execution.invocations += 1
+        execution.state.invocations += 1
+        if execution.invocations > 1:
+            execution.state.replays += 1
+
+    def _invoke(self, execution: Execution) -> None:
+        """Lambda invokes the function for the execution (again); a 429 is retried with a backoff from 1 s to
+        5 min, as for Lambda's own asynchronous retries (UNCONFIRMED for durable re-invocations)."""
+        fn = execution.fn
+        loop = self.loop
+        number = loop.next_id()
+        got = admit(fn, self.account, loop.now)
+        if got.__class__ is str:
+            count_throttle(fn, loop, number, "async", got)
+            execution.backoff = min(
+                limits.ASYNC_BACKOFF_MAX_S, max(limits.ASYNC_BACKOFF_MIN_S, execution.backoff * 2.0)
+            )
+            self._suspend(execution, loop.now + execution.backoff, "throttled")
+            return
+        execution.backoff = 0.0
+        execution.running = True
+        execution.woken = False
+        self._count_invocation(execution)
+        fn.begin(got, number, execution.event, self.done, execution)  # type: ignore[arg-type]  # an Environment
+
+    # --- one invocation: replay, then commit --------------------------------------------------
+
+    def replay(self, env: Environment, start: float) -> float:
+        """Run the workflow from the top for the invocation starting on `env` at `start`: how long its
+        operations take. What they checkpoint is kept on the execution until the invocation ends."""
+        execution = env.async_event
+        if not isinstance(execution, Execution) or execution.status != RUNNING:
+            return 0.0  # timed out during the Init before it: the code runs, and what it writes is refused
+        effects: list[Effect] = []
+        end, ended, wake, error = self._run(execution, execution.state.config.steps, None, start, effects)
+        execution.effects, execution.ended, execution.wake, execution.ended_error = effects, ended, wake, error
+        execution.handler_error = ""
+        return end - start
+
+    def started(self, env: Environment) -> None:
+        """After the invocation's outcome is drawn: an error of the code outside operations (not a timeout or
+        crash) fails the execution, and the invocation itself returns normally (the SDK's FAILED status)."""
+        execution = env.async_event
+        error = env.error
+        if isinstance(execution, Execution) and error is not None and not env.timed_out:
+            if not error.startswith("Runtime."):
+                execution.handler_error = error
+                env.error = None
+
+    def done(self, env: Environment) -> None:
+        """An invocation of the execution ended: commit what it checkpointed, then close, suspend or invoke again."""
+        execution = env.async_event
+        assert isinstance(execution, Execution)  # start and _invoke begin every invocation with its execution
+        execution.running = False
+        effects, execution.effects = execution.effects, []
+        if execution.status != RUNNING:
+            return  # timed out meanwhile: what this invocation writes is refused
+        now = self.loop.now
+        for time, effect in effects:
+            if time <= now:
+                effect()
+        if execution.billed > self.max_operations or execution.data_bytes > self.max_data:
+            self._close(execution, FAILED, limits.DURABLE_LIMIT_EXCEEDED)
+            return
+        if env.error is not None:  # timed out or crashed: invoked again, and it replays
+            execution.failures += 1
+            if execution.failures > execution.fn.config.async_config.maximum_retry_attempts:
+                self._close(execution, FAILED, env.error)
+            else:
+                self._invoke(execution)
+            return
+        execution.failures = 0
+        if execution.handler_error:
+            self._close(execution, FAILED, execution.handler_error)
+        elif execution.ended == DONE:
+            self._close(execution, SUCCEEDED, "")
+        elif execution.ended == FAIL:
+            self._close(execution, FAILED, execution.ended_error)
+        elif execution.woken:
+            self._invoke(execution)
+        else:
+            self._suspend(execution, execution.wake, "pending")
+
+    def _suspend(self, execution: Execution, wake: float, why: str) -> None:
+        execution.suspended = True
+        execution.state.suspended += 1
+        execution.token += 1
+        if wake < NEVER:
+            self.loop.at(max(wake, self.loop.now), self._wake, (execution, execution.token))
+        if self.loop.listeners:
+            self.loop.emit(
+                "durable_suspend",
+                {
+                    "function": execution.fn.name,
+                    "execution": execution.name,
+                    "reason": why,
+                    "until_s": None if wake == NEVER else round(wake, 6),
+                },
+            )
+
+    def _wake(self, arg: tuple[Execution, int]) -> None:
+        execution, token = arg
+        if token == execution.token and execution.suspended and execution.status == RUNNING:
+            self._resume(execution, "timer")
+
+    def _resume(self, execution: Execution, why: str) -> None:
+        execution.suspended = False
+        execution.state.suspended -= 1
+        execution.token += 1
+        if self.loop.listeners:
+            self.loop.emit(
+                "durable_resume", {"function": execution.fn.name, "execution": execution.name, "reason": why}
+            )
+        self._invoke(execution)
+
+    def _time_out(self, execution: Execution) -> None:
+        if execution.status == RUNNING:
+            self._close(execution, TIMED_OUT, "ExecutionTimeout")
+
+    def _sync_deadline(self, execution: Execution) -> None:
+        """A synchronous caller stops waiting after 15 minutes; the execution goes on (DF_INV). A mapping is
+        answered with a timeout, and its retry rules apply (DF-ESM)."""
+        if execution.status == RUNNING:
+            execution.state.sync_timed_out += 1
+            self._answer(
+                execution,
+                limits.TIMEOUT_ERROR,
+                f"Durable execution still running after {limits.DURABLE_SYNC_MAX_S:g} s",
+            )
+
+    def _answer(self, execution: Execution, error: str, message: str) -> None:
+        """Tell the mapping that started the execution how it ended, as its invocation's outcome."""
+        answer = execution.answer
+        if answer is None:
+            return
+        execution.answer = None
+        outcome = Environment(0, execution.fn, self.loop.now, provisioned=False)  # the answer's shape
+        outcome.request, outcome.response = execution.request, None
+        outcome.error, outcome.error_message, outcome.timed_out = (
+            (error or None),
+            message,
+            error == limits.TIMEOUT_ERROR,
+        )
+        answer(outcome)
+
+    def _close(self, execution: Execution, status: str, error: str) -> None:
+        state = execution.state
+        now = self.loop.now
+        if execution.suspended:
+            execution.suspended = False
+            state.suspended -= 1
+        execution.status, execution.end_s, execution.error = status, now, error
+        execution.token += 1
+        record = execution.operations["0"]
+        record.status, record.end_s, record.error = status, now, error
+        state.running -= 1
+        if status == SUCCEEDED:
+            state.succeeded += 1
+        elif status == TIMED_OUT:
+            state.timed_out += 1
+        else:
+            state.failed += 1
+        if execution.request:  # a mapping's: the mapping counts its batch's outcome
+            self._answer(execution, error, f"The durable execution ended {status}")
+        else:
+            outcomes = execution.fn.outcomes
+            outcomes.sync_in_flight -= 1
+            if status == SUCCEEDED:
+                outcomes.succeeded += 1
+            else:
+                outcomes.failed += 1
+        state.retained_byte_s += execution.data_bytes * (now - execution.start_s + state.config.retention)
+        if not execution.kept:  # closed: only its name, event and dates still count (for names and retention)
+            execution.operations, execution.callbacks = {}, {}
+        if self.loop.listeners:
+            self.loop.emit(
+                "durable_end",
+                {
+                    "function": execution.fn.name,
+                    "execution": execution.name,
+                    "status": status,
+                    "error": error or None,
+                    "invocations": execution.invocations,
+                },
+            )
+
+    # --- the workflow, replayed ---------------------------------------------------------------
+
+    def _run(
+        self, execution: Execution, ops: tuple[DurableOp, ...], parent: str | None, t: float, fx: list[Effect]
+    ) -> tuple[float, int, float, str]:
+        """Operations in order from `t`: (time reached, DONE/FAIL/SUSPEND, wake-up time, error)."""
+        records = execution.operations
+        for i, op in enumerate(ops, 1):
+            op_id = f"{parent}.{i}" if parent else str(i)
+            record = records.get(op_id)
+            if record is not None and record.status in CLOSED:  # replayed: its stored result, at once
+                if record.status != SUCCEEDED and op.on_error == "fail":
+                    return t, FAIL, NEVER, record.error
+                continue
+            kind = op.kind
+            if kind == "step":
+                t, ended, wake, error = self._step(execution, op, op_id, parent, record, t, fx)
+            elif kind == "wait":
+                t, ended, wake, error = self._wait(execution, op, op_id, parent, record, t, fx)
+            elif kind == "callback":
+                t, ended, wake, error = self._callback(execution, op, op_id, parent, record, t, fx)
+            else:
+                t, ended, wake, error = self._batch(execution, op, op_id, parent, record, t, fx)
+            if ended != DONE:
+                return t, ended, wake, error
+        return t, DONE, NEVER, ""
+
+    def _new(self, execution: Execution, fx: list[Effect], t: float, record: Operation, billed: int) -> None:
+        """A new operation, checkpointed at `t`."""
+
+        def create() -> None:
+            execution.operations[record.id] = record
+            execution.state.by_type[record.type] += 1
+            self._bill(execution, billed)
+
+        fx.append((t, create))
+
+    def _step(
+        self,
+        execution: Execution,
+        op: DurableOp,
+        op_id: str,
+        parent: str | None,
+        record: Operation | None,
+        t: float,
+        fx: list[Effect],
+    ) -> tuple[float, int, float, str]:
+        if record is None:
+            record = Operation(op_id, "STEP", "Step", op.name, parent, t)
+            self._new(execution, fx, t, record, 0)
+        elif record.status == PENDING and record.wake_s > t:  # its retry delay has not passed
+            return t, SUSPEND, record.wake_s, ""
+        # An attempt cut by the invocation's timeout never checkpointed its end: it runs again, as the same
+        # attempt (the SDK's default StepSemantics.AT_LEAST_ONCE_PER_RETRY).
+        attempt = record.attempts if record.status == STARTED and record.attempts else record.attempts + 1
+        end = t + self._sampler(op)()
+        failed = attempt <= op.fails or (op.error_rate > 0.0 and self.loop.rng.random() < op.error_rate)
+        state = execution.state
+
+        def begin() -> None:
+            record.status, record.attempts = STARTED, attempt
+            state.step_attempts += 1
+
+        fx.append((t, begin))
+        if not failed:
+
+            def succeed() -> None:
+                record.status, record.end_s = SUCCEEDED, end
+                self._bill(execution, 1)
+                self._write(execution, op.size)
+
+            fx.append((end, succeed))
+            return end, DONE, NEVER, ""
+        if attempt < op.retry.attempts:
+            wake = end + self._retry_delay(op, attempt)
+
+            def retry() -> None:
+                record.status, record.wake_s = PENDING, wake
+                state.retries += 1
+                self._bill(execution, 1)
+
+            fx.append((end, retry))
+            return end, SUSPEND, wake, ""
+
+        def fail() -> None:
+            record.status, record.end_s, record.error = FAILED, end, limits.DURABLE_STEP_ERROR
+            self._bill(execution, 1)
+
+        fx.append((end, fail))
+        if op.on_error == "continue":
+            return end, DONE, NEVER, ""
+        return end, FAIL, NEVER, limits.DURABLE_STEP_ERROR
+
+    def _retry_delay(self, op: DurableOp, attempt: int) -> int:
+        """The delay before retry `attempt` (1 for the first retry): min(initial x backoff^(n-1), max), jittered,
+        rounded up to whole seconds, at least 1 s (the SDK's create_retry_strategy and finalize_delay)."""
+        retry = op.retry
+        delay = min(retry.initial * retry.backoff ** (attempt - 1), retry.max)
+        if retry.jitter == "full":
+            delay = self.loop.rng.random() * delay
+        elif retry.jitter == "half":
+            delay = delay / 2 + self.loop.rng.random() * (delay / 2)
+        return max(1, math.ceil(delay))
+
+    def _wait(
+        self,
+        execution: Execution,
+        op: DurableOp,
+        op_id: str,
+        parent: str | None,
+        record: Operation | None,
+        t: float,
+        fx: list[Effect],
+    ) -> tuple[float, int, float, str]:
+        if record is None:
+            record = Operation(op_id, "WAIT", "Wait", op.name, parent, t)
+            record.wake_s = t + op.wait_s
+            self._new(execution, fx, t, record, 1)
+            return t, SUSPEND, record.wake_s, ""
+        if record.wake_s > t:
+            return t, SUSPEND, record.wake_s, ""
+        fired = record
+
+        def succeed() -> None:
+            fired.status, fired.end_s = SUCCEEDED, fired.wake_s
+
+        fx.append((t, succeed))
+        return t, DONE, NEVER, ""
+
+    def _callback(
+        self,
+        execution: Execution,
+        op: DurableOp,
+        op_id: str,
+        parent: str | None,
+        record: Operation | None,
+        t: float,
+        fx: list[Effect],
+    ) -> tuple[float, int, float, str]:
+        """wait_for_callback, a child context as in the SDK: a callback is created, the submitter runs as a step
+        (handed the callback's id), and the execution waits for the answer; each of the three is an operation."""
+        if record is not None:  # the context is open: its callback answered, timed out, or still pending
+            callback = execution.operations[f"{op_id}.1"]
+            if callback.status == STARTED:
+                return t, SUSPEND, NEVER, ""  # its answer or its timeout wakes the execution
+            ok = callback.status == SUCCEEDED
+            self._close_op(fx, t, record, ok, callback.error)
+            if ok or op.on_error == "continue":
+                return t, DONE, NEVER, ""
+            return t, FAIL, NEVER, callback.error
+        context = Operation(op_id, "CONTEXT", "WaitForCallback", op.name, parent, t)
+        callback = Operation(f"{op_id}.1", "CALLBACK", "Callback", op.name, op_id, t)
+        submitter = Operation(f"{op_id}.2", "STEP", "Step", f"{op.name}-submitter", op_id, t)
+        for created in (context, callback, submitter):
+            self._new(execution, fx, t, created, 1)
+        end = t + self._sampler(op)()
+
+        def register() -> None:
+            execution.callbacks.setdefault(op.name, []).append(callback)
+            now = self.loop.now
+            if op.timeout:
+                self.loop.at(max(now, t + op.timeout), self._callback_timer, (execution, callback, False))
+            if op.heartbeat_timeout:
+                callback.wake_s = t + op.heartbeat_timeout
+                self.loop.at(max(now, callback.wake_s), self._callback_timer, (execution, callback, True))
+
+        def submitted() -> None:
+            submitter.status, submitter.attempts, submitter.end_s = SUCCEEDED, 1, end
+
+        fx.append((t, register))
+        fx.append((end, submitted))
+        return end, SUSPEND, NEVER, ""
+
+    def _callback_timer(self, arg: tuple[Execution, Operation, bool]) -> None:
+        execution, record, heartbeat = arg
+        if record.status != STARTED or execution.status != RUNNING:
+            return
+        if heartbeat and record.wake_s > self.loop.now:  # a heartbeat came since: wait for the new deadline
+            self.loop.at(record.wake_s, self._callback_timer, arg)
+            return
+        record.status, record.end_s, record.error = TIMED_OUT, self.loop.now, limits.DURABLE_CALLBACK_TIMEOUT
+        execution.state.callbacks["timed_out"] += 1
+        self._callback_event(execution, record.name, "timed_out", True)
+        self._woken(execution)
+
+    def _woken(self, execution: Execution) -> None:
+        if execution.suspended:
+            self._resume(execution, "callback")
+        elif execution.running:
+            execution.woken = True
+
+    def _batch(
+        self,
+        execution: Execution,
+        op: DurableOp,
+        op_id: str,
+        parent: str | None,
+        record: Operation | None,
+        t: float,
+        fx: list[Effect],
+    ) -> tuple[float, int, float, str]:
+        """parallel or map: branches (items) in child contexts, at most `max_concurrency` at once, all within
+        the invocation; it ends by its completion policy, or suspends while a branch it needs is suspended."""
+        parallel = op.kind == "parallel"
+        count = op.items
+        if record is None:
+            record = Operation(op_id, "CONTEXT", "Parallel" if parallel else "Map", op.name, parent, t)
+            self._new(execution, fx, t, record, 1 + count)
+        slots = [t] * min(op.max_concurrency or count, count)  # when each slot is free again
+        end, wake = t, NEVER
+        succeeded = failed = suspended = 0
+        error = ""
+        records = execution.operations
+        for b in range(count):
+            branch_id = f"{op_id}.{b + 1}"
+            branch = records.get(branch_id)
+            if branch is not None and branch.status in CLOSED:
+                succeeded += branch.status == SUCCEEDED
+                failed += branch.status != SUCCEEDED
+                error = error or branch.error
+                continue
+            slot = min(range(len(slots)), key=slots.__getitem__)
+            begin = slots[slot]
+            if begin == NEVER:  # every slot holds a suspended branch: this one waits for the next invocation
+                suspended += 1
+                continue
+            if branch is None:
+                branch = Operation(
+                    branch_id,
+                    "CONTEXT",
+                    "ParallelBranch" if parallel else "MapIteration",
+                    f"{op.name}-{b}",
+                    op_id,
+                    begin,
+                )
+                self._new(execution, fx, begin, branch, 0)
+            ops = op.branches[b] if parallel else op.branches[0]
+            reached, ended, branch_wake, branch_error = self._run(execution, ops, branch_id, begin, fx)
+            end = max(end, reached)
+            if ended == SUSPEND:
+                suspended += 1
+                wake = min(wake, branch_wake)
+                slots[slot] = NEVER
+                continue
+            slots[slot] = reached
+            self._close_op(fx, reached, branch, ended == DONE, branch_error)
+            if ended == DONE:
+                succeeded += 1
+            else:
+                failed += 1
+                error = error or branch_error
+        policy = op.completion
+        if policy == "first_successful":
+            outcome = DONE if succeeded else SUSPEND if suspended else FAIL
+        elif policy == "all_completed":
+            outcome = SUSPEND if suspended else DONE
+        else:
+            outcome = FAIL if failed else SUSPEND if suspended else DONE
+        if outcome == SUSPEND:
+            return end, SUSPEND, wake, ""
+        self._close_op(fx, end, record, outcome == DONE, error)
+        if outcome == FAIL and op.on_error == "fail":
+            return end, FAIL, NEVER, error
+        return end, DONE, NEVER, ""
+
+    @staticmethod
+    def _close_op(fx: list[Effect], t: float, record: Operation, ok: bool, error: str) -> None:
+        def close() -> None:
+            record.status, record.end_s = (SUCCEEDED if ok else FAILED), t
+            record.error = "" if ok else error
+
+        fx.append((t, close))
+
+    def _sampler(self, op: DurableOp) -> Sampler:
+        compiled = self._samplers.get(id(op))
+        if compiled is None:
+            compiled = self._samplers[id(op)] = sampler(op.duration, self.loop.rng)
+        return compiled
+
+    def _bill(self, execution: Execution, operations: int) -> None:
+        execution.billed += operations
+        execution.state.billed += operations
+
+    def _write(self, execution: Execution, size: int) -> None:
+        execution.data_bytes += size
+        execution.state.data_written += size
+
+    # --- callbacks completed from outside -------------------------------------------------------
+
+    def completer(self, traffic: Traffic) -> Callable[[Any], None]:
+        """What `callback:FUNCTION` traffic calls for each request: SendDurableExecutionCallback{Success,
+        Failure,Heartbeat} for the named callback of the named execution."""
+        count = [0]
+        function, name = traffic.target.partition(":")[2], traffic.callback
+        pattern, outcome = traffic.execution_name, traffic.outcome
+
+        def complete(_event: Any) -> None:
+            count[0] += 1
+            state = self.states[function]
+            execution = state.names.get(pattern.replace("{n}", str(count[0])))
+            self.complete(state, execution, name, outcome)
+
+        return complete
+
+    def complete(self, state: DurableState, execution: Execution | None, name: str, outcome: str) -> None:
+        """One callback completion: refused (CallbackTimeoutException) when the callback is not pending."""
+        pending = (
+            [c for c in execution.callbacks.get(name, ()) if c.status == STARTED]
+            if execution is not None and execution.status == RUNNING
+            else []
+        )
+        if not pending:
+            state.callbacks["rejected"] += 1
+            if execution is not None:
+                self._callback_event(execution, name, outcome, False)
+            return
+        assert execution is not None  # pending callbacks belong to an execution
+        record = pending[0]
+        now = self.loop.now
+        if outcome == "heartbeat":
+            state.callbacks["heartbeats"] += 1
+            config = self._callback_config(state.config.steps, name)
+            if config is not None and config.heartbeat_timeout:
+                record.wake_s = now + config.heartbeat_timeout
+            self._callback_event(execution, name, outcome, True)
+            return
+        ok = outcome == "success"
+        record.status, record.end_s = (SUCCEEDED if ok else FAILED), now
+        record.error = "" if ok else limits.DURABLE_CALLBACK_FAILED
+        state.callbacks["completed" if ok else "failed"] += 1
+        self._callback_event(execution, name, outcome, True)
+        self._woken(execution)
+
+    def _callback_config(self, ops: tuple[DurableOp, ...], name: str) -> DurableOp | None:
+        for op in ops:
+            if op.kind == "callback" and op.name == name:
+                return op
+            for branch in op.branches:
+                found = self._callback_config(branch, name)
+                if found is not None:
+                    return found
+        return None
+
+    # --- the trace -----------------------------------------------------------------------------
+
+    def _emit_start(self, fn: FunctionRuntime, name: str, start: str) -> None:
+        if self.loop.listeners:
+            self.loop.emit(
+                "durable_start",
+                {
+                    "function": fn.name,
+                    "execution": name,
+                    "start": start,
+                    "error": limits.DURABLE_ALREADY_STARTED if start == "rejected" else None,
+                },
+            )
+
+    def _callback_event(self, execution: Execution, name: str, outcome: str, accepted: bool) -> None:
+        if self.loop.listeners:
+            self.loop.emit(
+                "durable_callback",
+                {
+                    "function": execution.fn.name,
+                    "execution": execution.name,
+                    "callback": name,
+                    "outcome": outcome,
+                    "accepted": accepted,
+                },
+            )
