@@ -188,8 +188,7 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
     assert result.returncode == 0, result.stdout
     assert (
         "note: " in result.stdout
-        and "waits for event filters, not simulated yet (event_source_mappings[0].filter_criteria)"
-        in result.stdout
+        and "waits for event filters, not simulated yet (event_source_mappings[0].filter_criteria)" in result.stdout
     )
     assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 
