@@ -178,19 +178,17 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
     root = tmp_path / "lessons"
     folder = write_course(root, lesson)
     (folder / "demo.yaml").write_text(
-        "name: streams\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
-        "streams: {clicks: {type: kinesis, shards: 2}}\n"
+        "name: filters\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
+        "queues: {orders: {}}\n"
         "event_source_mappings:\n"
-        "  - {source: stream:clicks, function: api, starting_position: LATEST}\n"
-        "  - {source: stream:clicks, function: api, starting_position: TRIM_HORIZON}\n"
-        "traffic:\n  - {target: api, invocation: sync, rate: 1/s, for: 5s}\n"
+        "  - {source: queue:orders, function: api, filter_criteria: [{body: {type: [order]}}]}\n"
+        "traffic:\n  - {target: queue:orders, rate: 1/s, for: 5s}\n"
     )
     result = run_cli("validate", str(folder))
     assert result.returncode == 0, result.stdout
     assert (
         "note: " in result.stdout
-        and "waits for several mappings on one source, not simulated yet (event_source_mappings[1].source)"
-        in result.stdout
+        and "waits for event filters, not simulated yet (event_source_mappings[0].filter_criteria)" in result.stdout
     )
     assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 
