@@ -8,7 +8,10 @@ import json
 import textwrap
 
 import pytest
+import yaml
 from engine_helpers import report_json, scenario, simulate
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from lambdalab.inputs import InputErrors
 
@@ -243,3 +246,63 @@ def test_an_x86_provider_names_its_instance():
     with pytest.raises(InputErrors) as caught:
         scenario(text)
     assert any("capacity_providers.general.instance" in str(e) for e in caught.value.errors)
+
+
+@st.composite
+def managed_scenarios(draw) -> str:
+    """A function on a capacity provider with drawn sizes and a drawn mix of sync and async traffic."""
+    memory = draw(st.sampled_from([2048, 4096, 6144]))
+    per_vcpu = draw(st.sampled_from([2, 4, 8]))
+    managed = {
+        "capacity_provider": "general",
+        "memory_per_vcpu": per_vcpu,
+        "min_environments": draw(st.integers(0, 4)),
+        **({"per_environment_max_concurrency": draw(st.integers(1, 20))} if draw(st.booleans()) else {}),
+    }
+    behaviour = {
+        "init": "1s",
+        "duration": {"mean": f"{draw(st.integers(10, 3000))}ms", "jitter": "5ms"},
+        "cpu_bound": draw(st.sampled_from([0, 0.05, 0.5, 1])),
+        "memory_used": draw(st.sampled_from([64, 512, 1500])),
+        **({"errors": {"rate": draw(st.floats(0, 1))}} if draw(st.booleans()) else {}),
+    }
+    function = {"memory": memory, "timeout": draw(st.integers(1, 5)), "managed_instances": managed}
+    traffic = [
+        {
+            "target": "f",
+            "invocation": draw(st.sampled_from(["sync", "async"])),
+            "rate": f"{draw(st.integers(1, 120))}/s",
+            **({"ramp_to": f"{draw(st.integers(1, 120))}/s"} if draw(st.booleans()) else {}),
+            "start": f"{draw(st.integers(0, 120))}s",
+            "for": f"{draw(st.integers(1, 240))}s",
+        }
+        for _ in range(draw(st.integers(1, 2)))
+    ]
+    provider = {"scaling": {"interval": f"{draw(st.integers(10, 120))}s", "delay": f"{draw(st.integers(0, 60))}s"}}
+    document = {
+        "duration": "5m",
+        "seed": draw(st.integers(0, 9)),
+        "capacity_providers": {"general": provider},
+        "functions": {"f": {**function, "behaviour": behaviour}},
+        "traffic": traffic,
+    }
+    return yaml.safe_dump(document, sort_keys=False)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(managed_scenarios())
+def test_managed_instances_conserve_requests_and_repeat_byte_for_byte(text):
+    run = simulate(text, listen=False)
+    metrics, outcomes, managed = run.metrics(), run.outcomes(), run.fn()["managed_instances"]
+    assert outcomes["requests"] == (
+        outcomes["succeeded"] + outcomes["failed"] + outcomes["throttled"] + outcomes["dropped"] + outcomes["in_flight"]
+    )
+    reasons = ("ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles", "DiskThrottles")
+    assert metrics["Throttles"] == sum(metrics[r] for r in reasons)  # exactly one reason per throttle
+    assert metrics["ColdStarts"] == 0 and metrics["GBSeconds"] == 0
+    assert managed["slots"]["max_in_use"] <= managed["slots"]["max"]
+    assert managed["environments"]["max"] <= scenario(text).functions["f"].managed_instances.max_environments
+    assert 0 <= managed["cpu"]["average"] <= managed["cpu"]["max"] <= 100
+    provider = run.report["capacity_providers"]["general"]
+    assert provider["instances"]["max"] >= 3 and provider["instance_hours"] >= 3 * 5 / 60 - 1e-9
+    assert report_json(text) == report_json(text)
