@@ -88,8 +88,10 @@ class ProviderState:
         self.billed_seconds = 0.0  # of instances already stopped
         self.count = Gauge(0.0)
         self.vcpus_allocated = Gauge(0.0)
-        self.cpu = Gauge(0.0)  # percent of the instances' vCPUs in use
-        self.cpu_in_use = 0.0
+        self.cpu_in_use = 0.0  # vCPUs its environments' requests use
+        self.cpu_seconds = 0.0  # the integral of cpu_in_use, up to cpu_since
+        self.cpu_since = 0.0
+        self.cpu_max = 0.0  # percent of the instances' vCPUs
         for _ in range(limits.LMI_INSTANCES_MIN):  # one per Availability Zone, kept (LMI_SCALE)
             self._launch()
 
@@ -128,15 +130,22 @@ class ProviderState:
             self.instances.remove(instance)
             self.billed_seconds += _billed(now - instance.launched_at)
             self.count.set(len(self.instances), now)
-            self._record_cpu()
 
-    def use_cpu(self, delta: float) -> None:
+    def use_cpu(self, delta: float, now: float) -> None:
+        """Its requests use `delta` vCPUs more (or fewer): counted per second for CPUUtilization."""
+        self.cpu_seconds += self.cpu_in_use * (now - self.cpu_since)
+        self.cpu_since = now
         self.cpu_in_use += delta
-        self._record_cpu()
+        if delta > 0:
+            percent = 100.0 * self.cpu_in_use / (len(self.instances) * self.config.instance.vcpus)
+            if percent > self.cpu_max:
+                self.cpu_max = percent
 
-    def _record_cpu(self) -> None:
-        vcpus = len(self.instances) * self.config.instance.vcpus
-        self.cpu.set(100.0 * self.cpu_in_use / vcpus, self.loop.now)
+    def cpu_average(self, now: float) -> float:
+        """CPUUtilization over the run: vCPU-seconds used over vCPU-seconds the instances had, in percent."""
+        available = self.count.area(now) * self.config.instance.vcpus
+        used = self.cpu_seconds + self.cpu_in_use * (now - self.cpu_since)
+        return 100.0 * used / available if available else 0.0
 
     def _launch(self) -> Instance:
         spec, now = self.config.instance, self.loop.now
@@ -180,8 +189,13 @@ class ManagedRuntime(FunctionRuntime):
         "cpu_per_request",
         "memory_per_request",
         "ees_gauge",
-        "slots_gauge",
-        "cpu_gauge",
+        "load_since",
+        "slot_seconds",
+        "cpu_seconds",
+        "max_slots_in_use",
+        "max_cpu",
+        "total_slots",
+        "total_vcpus",
         "throttle_reasons",
         "ees_created",
         "_next_worker",
@@ -203,8 +217,14 @@ class ManagedRuntime(FunctionRuntime):
         self.cpu_per_request = fn.behaviour.cpu_bound
         self.memory_per_request = min(fn.behaviour.memory_used, fn.memory)
         self.ees_gauge = Gauge(0.0)
-        self.slots_gauge = Gauge(0.0)
-        self.cpu_gauge = Gauge(0.0)  # percent of the environments' vCPUs in use
+        # Levels over time, kept by hand on the hot path: their integrals up to load_since, and their highs.
+        self.load_since = 0.0
+        self.slot_seconds = 0.0
+        self.cpu_seconds = 0.0
+        self.max_slots_in_use = 0
+        self.max_cpu = 0.0  # percent of the environments' vCPUs
+        self.total_slots = 0  # of the environments serving
+        self.total_vcpus = 0.0
         self.throttle_reasons = dict.fromkeys(THROTTLE_METRICS, 0)
         self.ees_created = 0
         self._next_worker = 0
@@ -257,6 +277,8 @@ class ManagedRuntime(FunctionRuntime):
     def _count_environments(self, now: float) -> None:
         count = len(self.ees)
         self.ees_gauge.set(count, now)
+        self.total_slots = count * self.managed.slots
+        self.total_vcpus = count * self.managed.vcpus
         metrics = self.metrics
         metrics.environments_created = self.ees_created
         if count > metrics.max_environments:
@@ -341,10 +363,11 @@ class ManagedRuntime(FunctionRuntime):
         if self._listeners:
             self.loop.emit("invoke_start", {**self.invoke_start_data(env), "env": ee.id})
         heappush(self._heap, (now + answer, next(self._seq), self._on_invoke_done, env))
-        heappush(self._heap, (now + run, next(self._seq), self._on_release, env))
+        if answer < run:  # timed out: the slot stays busy until the code ends
+            heappush(self._heap, (now + run, next(self._seq), self._on_release, env))
 
     def _invoke_done(self, env: Environment) -> None:
-        """The answer: the request is no longer in flight (its slot may stay busy, see _release)."""
+        """The answer: the request is no longer in flight, and unless it timed out its slot is free."""
         now = self.loop.now
         metrics = self.metrics
         duration_ms = (now - env.invoke_started_at) * 1000.0
@@ -362,6 +385,8 @@ class ManagedRuntime(FunctionRuntime):
         if self._listeners:
             ee = self.ee_of[env.id]  # no duration is billed on Managed Instances:
             self.loop.emit("invoke_end", {**self.invoke_end_data(env, duration_ms, 0), "env": ee.id})
+        if env.error is None or not env.timed_out:
+            self._release(env)
         on_done = env.on_done
         if on_done is None:
             outcomes = self.outcomes
@@ -374,7 +399,7 @@ class ManagedRuntime(FunctionRuntime):
             on_done(env)
 
     def _release(self, env: Environment) -> None:
-        """The code finished (at the answer, or later after a timeout): the slot is free again."""
+        """The code finished (at the answer, or after a timeout when it ends): the slot is free again."""
         now = self.loop.now
         ee = self.ee_of[env.id]
         self._load(ee, -1, now)
@@ -384,27 +409,46 @@ class ManagedRuntime(FunctionRuntime):
 
     def _load(self, ee: ManagedEnvironment, requests: int, now: float) -> None:
         """One request more (1) or less (-1) on `ee`: its slots, CPU and memory, and the function's and the
-        provider's totals, for the report, `--series` and the scaler's peak."""
-        cpu_before = min(ee.cpu, ee.vcpus)
+        provider's levels, for the report, `--series` and the scaler's peak. Once or twice per request, so
+        the levels are kept inline rather than as Gauges."""
+        vcpus = ee.vcpus
+        cpu_before = ee.cpu if ee.cpu < vcpus else vcpus
         ee.in_use += requests
         ee.cpu += requests * self.cpu_per_request
         ee.memory_in_use += requests * self.memory_per_request
-        cpu_change = min(ee.cpu, ee.vcpus) - cpu_before
-        self.slots_in_use += requests
-        self.cpu_in_use += cpu_change
+        cpu_change = (ee.cpu if ee.cpu < vcpus else vcpus) - cpu_before
+        elapsed = now - self.load_since
+        self.slot_seconds += self.slots_in_use * elapsed
+        self.cpu_seconds += self.cpu_in_use * elapsed
+        self.load_since = now
+        slots = self.slots_in_use = self.slots_in_use + requests
+        cpu = self.cpu_in_use = self.cpu_in_use + cpu_change
         if cpu_change:
-            self.provider.use_cpu(cpu_change)
-        self._record_load(now)
+            self.provider.use_cpu(cpu_change, now)
+        if requests > 0:
+            if slots > self.max_slots_in_use:
+                self.max_slots_in_use = slots
+            self._note_peak(slots, cpu)
 
-    def _record_load(self, now: float) -> None:
-        count = len(self.ees)
-        vcpus = count * self.managed.vcpus
-        self.slots_gauge.set(self.slots_in_use, now)
-        self.cpu_gauge.set(100.0 * self.cpu_in_use / vcpus if vcpus else 0.0, now)
-        if count:
-            utilisation = max(self.slots_in_use / (count * self.managed.slots), self.cpu_in_use / vcpus)
-            if utilisation > self.peak:
-                self.peak = utilisation
+    def _note_peak(self, slots: int, cpu: float) -> None:
+        """The scaler's input: the higher of slots in use / slots and CPU / vCPUs, the most since its decision."""
+        if not self.total_slots:
+            return
+        utilisation = max(slots / self.total_slots, cpu / self.total_vcpus)
+        if utilisation > self.peak:
+            self.peak = utilisation
+        if 100.0 * cpu / self.total_vcpus > self.max_cpu:
+            self.max_cpu = 100.0 * cpu / self.total_vcpus
+
+    def cpu_percent(self) -> float:
+        """CPU in use now, in percent of the serving environments' vCPUs."""
+        return 100.0 * self.cpu_in_use / self.total_vcpus if self.total_vcpus else 0.0
+
+    def cpu_average(self, now: float) -> float:
+        """CPU over the run: vCPU-seconds used over vCPU-seconds the environments had, in percent."""
+        available = self.ees_gauge.area(now) * self.managed.vcpus
+        used = self.cpu_seconds + self.cpu_in_use * (now - self.load_since)
+        return 100.0 * used / available if available else 0.0
 
     # --- the scaler ---------------------------------------------------------------------------
 
@@ -438,5 +482,5 @@ class ManagedRuntime(FunctionRuntime):
                 {"function": self.name, "from": now_count, "to": wanted, "peak_utilization": round(self.peak * 100, 1)},
             )
         self.peak = 0.0
-        self._record_load(self.loop.now)  # the peak starts again from the load now
+        self._note_peak(self.slots_in_use, self.cpu_in_use)  # the peak starts again from the load now
         self.loop.at(self.loop.now + provider.scaling_interval, self._scale)

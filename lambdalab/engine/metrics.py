@@ -218,6 +218,9 @@ class Gauge:
         if value > self.high:
             self.high = value
 
+    def area(self, now: float) -> float:
+        """The integral of the level from the start to `now`."""
+        return self.integral + self.value * (now - self.since)
+
     def average(self, now: float) -> float:
-        total = self.integral + self.value * (now - self.since)
-        return total / now if now > 0 else self.value
+        return self.area(now) / now if now > 0 else self.value

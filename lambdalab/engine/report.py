@@ -250,9 +250,9 @@ def _managed_function(fn: ManagedRuntime, run_s: float) -> dict[str, Any]:
         "slots": {
             "per_environment": managed.slots,
             "max": round(environments.high) * managed.slots,
-            "max_in_use": round(fn.slots_gauge.high),
+            "max_in_use": fn.max_slots_in_use,
         },
-        "cpu": {"average": round(fn.cpu_gauge.average(run_s), 2), "max": round(fn.cpu_gauge.high, 2)},
+        "cpu": {"average": round(fn.cpu_average(run_s), 2), "max": round(fn.max_cpu, 2)},
     }
     return figures
 
@@ -269,7 +269,7 @@ def _capacity_provider(state: ProviderState, runtimes: Iterable[FunctionRuntime]
         "instances": _gauge(state.count, run_s),
         "instance_hours": round(hours, 6),
         "vcpus_allocated_max": round(state.vcpus_allocated.high, 3),
-        "CPUUtilization": {"average": round(state.cpu.average(run_s), 2), "max": round(state.cpu.high, 2)},
+        "CPUUtilization": {"average": round(state.cpu_average(run_s), 2), "max": round(state.cpu_max, 2)},
         "cost": {"ec2_usd": _usd(ec2), "management_fee_usd": _usd(fee)},
         "CostUSD": _usd(ec2 + fee),
     }

@@ -72,7 +72,7 @@ class SeriesSampler:
             else:
                 self.environments[f.name].append(len(managed.ees))
                 self.slots_in_use[f.name].append(managed.slots_in_use)
-                self.cpu[f.name].append(round(managed.cpu_gauge.value, 2))
+                self.cpu[f.name].append(round(managed.cpu_percent(), 2))
             self.waiting[f.name].append(len(f.async_state.waiting))
             now = tuple(getattr(f.metrics, c) for c in self.COUNTERS)
             for counter, value, before in zip(self.COUNTERS, now, self._last[f.name]):
