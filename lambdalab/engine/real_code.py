@@ -16,6 +16,7 @@ from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
     from lambdalab.runtime import ExecutionEnvironment, Invocation
+    from lambdalab.runtime.durable import DurableExecution, DurableInvocation
 
 DEFAULT_CAP = 16  # real environments alive at once, across all functions of a run
 
@@ -48,6 +49,7 @@ class RealCode:
         self.fn = fn
         self.pool = pool
         self.seed = seed
+        self.region, self.account_id = region, account_id
         assert fn.code is not None  # the simulation makes a RealCode only for a function with `code`
         self.code = FunctionCode(
             name=fn.name,
@@ -82,6 +84,23 @@ class RealCode:
 
     def invoke(self, env_id: int, event: object, request: int) -> Invocation:
         return self._worker(env_id).invoke(event, request_id(self.seed, request))
+
+    def start_durable(self, name: str, execution_id: str, payload: object, at_ms: int) -> DurableExecution:
+        """A durable execution of this code (the checkpoint service's record of it), started at `at_ms`."""
+        from lambdalab.runtime.durable import start_execution
+
+        fn = self.fn
+        return start_execution(self.region, self.account_id, fn.name, fn.version, name, execution_id, payload, at_ms)
+
+    def invoke_durable(
+        self, env_id: int, execution: DurableExecution, request: int, at_ms: int, clock_runs: bool
+    ) -> DurableInvocation:
+        """One invocation of a durable execution in the environment's worker: the handler replays against the
+        service, from virtual time `at_ms` (see lambdalab.runtime.durable.run_durable_invocation)."""
+        from lambdalab.runtime.durable import run_durable_invocation
+
+        worker = self._worker(env_id)
+        return run_durable_invocation(worker, execution, request_id(self.seed, request), at_ms, clock_runs)
 
     def shutdown(self, env_id: int) -> None:
         worker = self.pool.workers.pop((self.fn.name, env_id), None)
