@@ -5,10 +5,16 @@ invocation at a time, when the engine reaches it. Its Init and Duration become
 the virtual ones (unless the scenario's behaviour model gives them), and its
 response or error drives what follows: retries, destinations, resets.
 Real processes are expensive, so a run may hold only so many at once.
+The code's simulated services (lambdalab.services: tables) are one folder per run, shared by every
+environment of the run, as a handler check's are: so a table shows each write the code made, whichever
+environment made it (a durable execution's invocations, say, days apart in different environments).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdalab.engine.ids import request_id
@@ -31,11 +37,21 @@ class RealPool:
     def __init__(self, cap: int = DEFAULT_CAP):
         self.cap = cap
         self.workers: dict[tuple[str, int], ExecutionEnvironment] = {}
+        self._services: Path | None = None
+
+    def services(self) -> Path:
+        """The run's folder of simulated services (LAMBDALAB_SERVICES), made when first needed."""
+        if self._services is None:
+            self._services = Path(tempfile.mkdtemp(prefix="lambdalab-services-"))
+        return self._services
 
     def close(self) -> None:
         for worker in self.workers.values():
             worker.shutdown()
         self.workers.clear()
+        if self._services is not None:
+            shutil.rmtree(self._services, ignore_errors=True)
+            self._services = None
 
 
 class RealCode:
@@ -58,7 +74,7 @@ class RealCode:
             memory_mb=fn.memory,
             timeout_s=fn.timeout,
             ephemeral_mb=fn.ephemeral_storage,
-            environment=dict(fn.environment),
+            environment={"LAMBDALAB_SERVICES": str(pool.services()), **fn.environment},
             region=region,
             account_id=account_id,
         )
