@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import Function
+from lambdalab.paths import environments_dir
 
 if TYPE_CHECKING:
     from lambdalab.runtime import ExecutionEnvironment, Invocation
@@ -41,8 +42,9 @@ class RealPool:
 
     def services(self) -> Path:
         """The run's folder of simulated services (LAMBDALAB_SERVICES), made when first needed."""
-        if self._services is None:
-            self._services = Path(tempfile.mkdtemp(prefix="lambdalab-services-"))
+        if self._services is None:  # not under /tmp: each environment sees its own private /tmp
+            environments_dir().mkdir(parents=True, exist_ok=True)
+            self._services = Path(tempfile.mkdtemp(prefix="services-", dir=environments_dir()))
         return self._services
 
     def close(self) -> None:
