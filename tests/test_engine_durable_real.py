@@ -25,8 +25,9 @@ EVENT = "{amount: 42, order: o-7}"
 
 
 def scenario(handler: str, traffic: str = "", duration: str = "10d") -> str:
-    return textwrap.dedent(
-        f"""\
+    return (
+        textwrap.dedent(
+            f"""\
         duration: {duration}
         functions:
           orders:
@@ -37,7 +38,10 @@ def scenario(handler: str, traffic: str = "", duration: str = "10d") -> str:
             durable: {{execution_timeout: 30d}}
         traffic:
         """
-    ) + "\n".join((START.replace("EVENT", EVENT), *([traffic] if traffic else []))) + "\n"
+        )
+        + "\n".join((START.replace("EVENT", EVENT), *([traffic] if traffic else [])))
+        + "\n"
+    )
 
 
 def run(text: str) -> tuple[dict, list[tuple[float, str, dict]]]:

@@ -1,9 +1,8 @@
 """An order workflow as a durable function (AWS's durable execution SDK for Python)."""
 
+import shop
 from aws_durable_execution_sdk_python import CallbackTimeoutError, DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration, WaitForCallbackConfig
-
-import shop
 
 
 @durable_execution

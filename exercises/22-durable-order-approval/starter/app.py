@@ -1,8 +1,7 @@
 """An order workflow as a durable function (AWS's durable execution SDK for Python)."""
 
-from aws_durable_execution_sdk_python import DurableContext, durable_execution
-
 import shop
+from aws_durable_execution_sdk_python import DurableContext, durable_execution
 
 
 @durable_execution

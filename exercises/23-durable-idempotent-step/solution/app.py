@@ -1,10 +1,9 @@
 """Confirm an order as a durable function: total it, email the receipt, hold it for the cooling-off period,
 then hand it to the warehouse (AWS's durable execution SDK for Python)."""
 
+import mail
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
 from aws_durable_execution_sdk_python.config import Duration
-
-import mail
 
 
 @durable_execution

@@ -34,6 +34,8 @@ def flaky_charge(event, context: DurableContext):
         return "charged"
 
     retry = create_retry_strategy(
-        RetryStrategyConfig(max_attempts=3, initial_delay=Duration.from_seconds(10), jitter_strategy=JitterStrategy.NONE)
+        RetryStrategyConfig(
+            max_attempts=3, initial_delay=Duration.from_seconds(10), jitter_strategy=JitterStrategy.NONE
+        )
     )
     return context.step(charge, name="charge", config=StepConfig(retry_strategy=retry))
