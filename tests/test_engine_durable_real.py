@@ -128,3 +128,20 @@ def test_the_report_repeats_byte_for_byte_with_modelled_timing():
     text = scenario("approval", APPROVE)
     first, second = (json.dumps(run(text)[0]) for _ in range(2))
     assert first == second
+
+
+def test_heartbeats_keep_a_callback_alive_and_move_the_wake_up():
+    """Each heartbeat moves the callback's heartbeat deadline an hour on; the suspended execution is woken by the
+    answer, not by the deadline it had when it suspended (no extra invocation)."""
+    job = '  - {target: callback:orders, execution: "order-{n}", callback: job, burst: 1, at: AT, outcome: OUTCOME}'
+    beats = [job.replace("AT", at).replace("OUTCOME", "heartbeat") for at in ("50m", "100m")]
+    answer = job.replace("AT", "140m").replace("OUTCOME", "success")
+    report, _ = run(scenario("heartbeats", "\n".join((*beats, answer)), duration="1d"))
+    durable = report["functions"]["orders"]["durable"]
+    assert durable["executions"]["succeeded"] == 1 and durable["invocations"] == 2
+    assert durable["callbacks"]["heartbeats"] == 2 and durable["callbacks"]["completed"] == 1
+    # Without them, the callback times out an hour after it was created, and the execution fails.
+    report, events = run(scenario("heartbeats", answer, duration="1d"))
+    durable = report["functions"]["orders"]["durable"]
+    assert durable["callbacks"] == {"completed": 0, "failed": 0, "timed_out": 1, "rejected": 1, "heartbeats": 0}
+    assert [t for t, _ in of(events, "invoke_start")] == pytest.approx([0.2, 0.2 + 3600 + 0.2])

@@ -13,7 +13,9 @@ replays, the cut step too. Step retries follow the SDK's `RetryPresets.default()
 Every invocation goes through the function's normal path (admission, environments, cold starts, billing):
 the durable runtimes below add the operations' time to the invocation, and this module, as the invocation's
 `on_done`, commits the checkpoints it reached. The operation history (`Operation`) has the service's shape
-(type, subtype, name, parent, status, attempts, times), so that real code's checkpoints could feed it too.
+(type, subtype, name, parent, status, attempts, times). A function with real code has no modelled workflow:
+each invocation replays its handler in its worker instead, and the checkpoint service's history feeds the same
+counters (durable_code.py).
 """
 
 from __future__ import annotations
@@ -408,7 +410,7 @@ class DurableEngine:
         error = env.error
         # Real code: the SDK answers an error of the code as the FAILED status; an invocation error is a
         # timeout, a crash or a service error to retry, and Lambda invokes again.
-        if isinstance(execution, Execution) and error is not None and not env.timed_out and execution.code is None:
+        if isinstance(execution, Execution) and error is not None and not env.timed_out and execution.fn.real is None:
             if not error.startswith("Runtime."):
                 execution.handler_error = error
                 env.error = None

@@ -3,7 +3,13 @@
 import os
 
 from aws_durable_execution_sdk_python import DurableContext, durable_execution
-from aws_durable_execution_sdk_python.config import Duration, JitterStrategy, StepConfig, WaitForCallbackConfig
+from aws_durable_execution_sdk_python.config import (
+    CallbackConfig,
+    Duration,
+    JitterStrategy,
+    StepConfig,
+    WaitForCallbackConfig,
+)
 from aws_durable_execution_sdk_python.retries import RetryStrategyConfig, create_retry_strategy
 
 
@@ -39,3 +45,12 @@ def flaky_charge(event, context: DurableContext):
         )
     )
     return context.step(charge, name="charge", config=StepConfig(retry_strategy=retry))
+
+
+@durable_execution
+def heartbeats(event, context: DurableContext):
+    """A callback that must hear a heartbeat every hour, and an answer within a day."""
+    callback = context.create_callback(
+        name="job", config=CallbackConfig(timeout=Duration.from_days(1), heartbeat_timeout=Duration.from_hours(1))
+    )
+    return callback.result()
