@@ -12,9 +12,7 @@ environment made it (a durable execution's invocations, say, days apart in diffe
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lambdalab.engine.ids import request_id
@@ -38,21 +36,22 @@ class RealPool:
     def __init__(self, cap: int = DEFAULT_CAP):
         self.cap = cap
         self.workers: dict[tuple[str, int], ExecutionEnvironment] = {}
-        self._services: Path | None = None
+        self._services: tempfile.TemporaryDirectory[str] | None = None
 
-    def services(self) -> Path:
-        """The run's folder of simulated services (LAMBDALAB_SERVICES), made when first needed."""
+    def services(self) -> str:
+        """The run's folder of simulated services (LAMBDALAB_SERVICES), made when first needed; removed by close(),
+        or when the pool is collected for a run nobody closed."""
         if self._services is None:  # not under /tmp: each environment sees its own private /tmp
             environments_dir().mkdir(parents=True, exist_ok=True)
-            self._services = Path(tempfile.mkdtemp(prefix="services-", dir=environments_dir()))
-        return self._services
+            self._services = tempfile.TemporaryDirectory(prefix="scenario-services-", dir=environments_dir())
+        return self._services.name
 
     def close(self) -> None:
         for worker in self.workers.values():
             worker.shutdown()
         self.workers.clear()
         if self._services is not None:
-            shutil.rmtree(self._services, ignore_errors=True)
+            self._services.cleanup()
             self._services = None
 
 
@@ -76,7 +75,7 @@ class RealCode:
             memory_mb=fn.memory,
             timeout_s=fn.timeout,
             ephemeral_mb=fn.ephemeral_storage,
-            environment={"LAMBDALAB_SERVICES": str(pool.services()), **fn.environment},
+            environment={"LAMBDALAB_SERVICES": pool.services(), **fn.environment},
             region=region,
             account_id=account_id,
         )
