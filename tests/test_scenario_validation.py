@@ -515,6 +515,13 @@ def test_durable_configuration_is_checked_against_lambdas_ranges():
     assert "missing required key 'steps'" in none
 
 
+def test_a_durable_function_with_code_has_no_modelled_workflow(tmp_path):
+    durable = "durable: {execution_timeout: 1d, steps: [{step: a}]}"
+    text = f"duration: 1h\nfunctions:\n  flow:\n    code: {tmp_path}\n    handler: app.handler\n    {durable}\n"
+    (both,) = problems(text + "traffic:\n  - {target: flow:$LATEST, burst: 1}\n")
+    assert "functions.flow.durable.steps: a function with `code:` runs its handler's own workflow" in both
+
+
 def test_durable_operations_are_checked():
     (wait,) = durable_problems("  execution_timeout: 1d\n  steps: [{wait: w, for: 500ms}]")
     assert "functions.flow.durable.steps[0].for" in wait and "at least 1s" in wait

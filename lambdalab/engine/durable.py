@@ -13,7 +13,9 @@ replays, the cut step too. Step retries follow the SDK's `RetryPresets.default()
 Every invocation goes through the function's normal path (admission, environments, cold starts, billing):
 the durable runtimes below add the operations' time to the invocation, and this module, as the invocation's
 `on_done`, commits the checkpoints it reached. The operation history (`Operation`) has the service's shape
-(type, subtype, name, parent, status, attempts, times), so that real code's checkpoints could feed it too.
+(type, subtype, name, parent, status, attempts, times). A function with real code has no modelled workflow:
+each invocation replays its handler in its worker instead, and the checkpoint service's history feeds the same
+counters (durable_code.py).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from lambdalab import limits
 from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import Sampler, lookup, sampler
+from lambdalab.engine.durable_code import CodeExecution, Tally, to_ms
 from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 
@@ -33,6 +36,7 @@ if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency, Family
     from lambdalab.engine.model import Account, DurableConfig, DurableOp, Function, Traffic
+    from lambdalab.engine.real_code import RealCode
 
 RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
 # Operation statuses (the API's OperationStatus); PENDING: a step waiting for its retry delay.
@@ -99,6 +103,7 @@ class Execution:
         "kept",
         "answer",
         "request",
+        "code",
     )
 
     def __init__(self, name: str, event: Any, fn: FunctionRuntime, state: DurableState, now: float):
@@ -132,6 +137,7 @@ class Execution:
         # answer it, and the number of its request; None once answered, or for the rest.
         self.answer: Callable[[Environment], None] | None = None
         self.request = 0
+        self.code: CodeExecution | None = None  # run by real code: the service's record, from its first invocation
 
     def history(self) -> dict[str, Any]:
         return {
@@ -357,18 +363,54 @@ class DurableEngine:
         execution = env.async_event
         if not isinstance(execution, Execution) or execution.status != RUNNING:
             return 0.0  # timed out during the Init before it: the code runs, and what it writes is refused
+        real = execution.fn.real
+        if real is not None:
+            return self._replay_code(execution, env, start, real)
         effects: list[Effect] = []
         end, ended, wake, error = self._run(execution, execution.state.config.steps, None, start, effects)
         execution.effects, execution.ended, execution.wake, execution.ended_error = effects, ended, wake, error
         execution.handler_error = ""
         return end - start
 
+    def _replay_code(self, execution: Execution, env: Environment, start: float, real: RealCode) -> float:
+        """Real code: the handler replays in the environment's worker now (durable_code.py), and its invocation
+        becomes this one's outcome; its operations take no time beyond the code's own."""
+        execution.effects, execution.handler_error = [], ""
+        if env.real_outcome is not None:  # its Init failed: the invocation fails before the handler runs
+            return 0.0
+        code = execution.code
+        if code is None:
+            execution_id = request_id(self.seed, self.loop.next_id())
+            service = real.start_durable(execution.name, execution_id, execution.event, to_ms(execution.start_s))
+            code = execution.code = CodeExecution(service)
+        assert execution.fn.config.code is not None  # `real` is set only for a function with code
+        run = code.invoke(real, env.id, env.request, start, not execution.fn.config.code.modelled_timing)
+        env.real_outcome = run.invocation
+        tally = run.tally
+        execution.effects = [(start, lambda: self._count(execution, tally))]
+        execution.ended = DONE if run.status == SUCCEEDED else FAIL if run.status == FAILED else SUSPEND
+        execution.wake, execution.ended_error = run.wake_s, run.error
+        return 0.0
+
+    def _count(self, execution: Execution, tally: Tally) -> None:
+        """What a real invocation checkpointed, counted as the model counts its operations."""
+        state = execution.state
+        for kind, created in tally.by_type.items():
+            state.by_type[kind] = state.by_type.get(kind, 0) + created
+        self._bill(execution, tally.billed)
+        self._write(execution, tally.data_bytes)
+        state.step_attempts += tally.step_attempts
+        state.retries += tally.retries
+        state.callbacks["timed_out"] += tally.callbacks_timed_out
+
     def started(self, env: Environment) -> None:
         """After the invocation's outcome is drawn: an error of the code outside operations (not a timeout or
         crash) fails the execution, and the invocation itself returns normally (the SDK's FAILED status)."""
         execution = env.async_event
         error = env.error
-        if isinstance(execution, Execution) and error is not None and not env.timed_out:
+        # Real code: the SDK answers an error of the code as the FAILED status; an invocation error is a
+        # timeout, a crash or a service error to retry, and Lambda invokes again.
+        if isinstance(execution, Execution) and error is not None and not env.timed_out and execution.fn.real is None:
             if not error.startswith("Runtime."):
                 execution.handler_error = error
                 env.error = None
@@ -806,16 +848,21 @@ class DurableEngine:
         function, name = traffic.target.partition(":")[2], traffic.callback
         pattern, outcome = traffic.execution_name, traffic.outcome
 
-        def complete(_event: Any) -> None:
+        def complete(event: Any) -> None:
             count[0] += 1
             state = self.states[function]
             execution = state.names.get(pattern.replace("{n}", str(count[0])))
-            self.complete(state, execution, name, outcome)
+            self.complete(state, execution, name, outcome, event)
 
         return complete
 
-    def complete(self, state: DurableState, execution: Execution | None, name: str, outcome: str) -> None:
+    def complete(
+        self, state: DurableState, execution: Execution | None, name: str, outcome: str, event: Any = None
+    ) -> None:
         """One callback completion: refused (CallbackTimeoutException) when the callback is not pending."""
+        if execution is not None and execution.code is not None:
+            self._complete_code(state, execution, execution.code, name, outcome, event)
+            return
         pending = (
             [c for c in execution.callbacks.get(name, ()) if c.status == STARTED]
             if execution is not None and execution.status == RUNNING
@@ -841,6 +888,26 @@ class DurableEngine:
         record.error = "" if ok else limits.DURABLE_CALLBACK_FAILED
         state.callbacks["completed" if ok else "failed"] += 1
         self._callback_event(execution, name, outcome, True)
+        self._woken(execution)
+
+    def _complete_code(
+        self, state: DurableState, execution: Execution, code: CodeExecution, name: str, outcome: str, event: Any
+    ) -> None:
+        """The same for real code: the service completes the handler's callback of that name (durable_code.py)."""
+        if execution.status != RUNNING or not code.complete(name, outcome, event, self.loop.now):
+            state.callbacks["rejected"] += 1
+            self._callback_event(execution, name, outcome, False)
+            return
+        self._callback_event(execution, name, outcome, True)
+        if outcome == "heartbeat":  # the callback's heartbeat deadline moved: so does a suspended execution's wake
+            state.callbacks["heartbeats"] += 1
+            if execution.suspended:
+                execution.token += 1
+                wake = code.next_wake_s()
+                if wake < NEVER:
+                    self.loop.at(max(wake, self.loop.now), self._wake, (execution, execution.token))
+            return
+        state.callbacks["completed" if outcome == "success" else "failed"] += 1
         self._woken(execution)
 
     def _callback_config(self, ops: tuple[DurableOp, ...], name: str) -> DurableOp | None:

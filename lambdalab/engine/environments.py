@@ -58,7 +58,7 @@ class Environment:
         "error",
         "error_message",
         "timed_out",
-        "real_init",
+        "real_outcome",
         "response",
         "memory_used_mb",
         "output",
@@ -89,7 +89,9 @@ class Environment:
         self.error: str | None = None
         self.error_message = ""
         self.timed_out = False
-        self.real_init: Invocation | None = None  # real code: an Init that failed, reported by the next invoke
+        # Real code: the invocation's outcome when known before its invoke phase (an Init that failed, reported by the
+        # next invoke; a durable invocation, which its replay ran).
+        self.real_outcome: Invocation | None = None
         self.response: Any = None  # real code: what the handler returned
         self.memory_used_mb = 0  # real code: the peak measured
         self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
@@ -364,15 +366,15 @@ class FunctionRuntime:
         # Called only with real code: the simulation sets `real` for a function whose config has `code`.
         assert self.real is not None and self.config.code is not None
         outcome = self.real.init(env.id, request)
-        env.real_init = outcome if outcome.error is not None else None
+        env.real_outcome = outcome if outcome.error is not None else None
         return self.behaviour.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
 
     def _invoke_real(self, env: Environment, now: float, reinit: float) -> None:
         assert self.real is not None and self.config.code is not None  # as in _real_init
         env.state = BUSY
         env.invoke_started_at = now
-        outcome = env.real_init or self.real.invoke(env.id, env.event, env.request)
-        env.real_init = None
+        outcome = env.real_outcome or self.real.invoke(env.id, env.event, env.request)
+        env.real_outcome = None
         measured = outcome.duration_ms / 1000.0
         run = reinit + (self.behaviour.sample_duration() if self.config.code.modelled_timing else measured)
         env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log

@@ -76,13 +76,17 @@ class DurableInvocation:
 
 
 def run_durable_invocation(
-    env: ExecutionEnvironment, execution: DurableExecution, request_id: str, at_ms: int
+    env: ExecutionEnvironment, execution: DurableExecution, request_id: str, at_ms: int, clock_runs: bool = True
 ) -> DurableInvocation:
     """Invoke the durable function once, starting at virtual time `at_ms` (epoch ms; before Init, on a cold
     start): the service first ends what is due by then, the handler replays in the worker, and its checkpoints
-    land in `execution`. Its timestamps are `at_ms` plus the wall time since the invocation began."""
+    land in `execution`. Its timestamps are `at_ms` plus the wall time since the invocation began; with
+    `clock_runs` False they are all `at_ms` (a caller whose virtual time does not follow the code's)."""
     started = time.monotonic()
-    execution.clock = lambda: at_ms + int((time.monotonic() - started) * 1000)
+    if clock_runs:
+        execution.clock = lambda: at_ms + int((time.monotonic() - started) * 1000)
+    else:
+        execution.stop_clock(at_ms)
     event = execution.invocation_input()
     checkpoints = execution.checkpoints
     invocation = env.invoke(event, request_id, invoked_arn=_function_arn(execution.arn), durable=_answerer(execution))

@@ -46,6 +46,12 @@ def durable_config(ctx: Context, path: KeyPath, data: dict[str, Any], has_code: 
     _within(ctx, (*path, "retention"), retention, limits.DURABLE_RETENTION_MIN_S, limits.DURABLE_RETENTION_MAX_S)
     if "steps" not in data and not has_code:
         ctx.fail(path, "missing required key 'steps': the workflow the code runs (step, wait, callback, ...)")
+    if "steps" in data and has_code:
+        ctx.fail(
+            (*path, "steps"),
+            "a function with `code:` runs its handler's own workflow (the SDK's @durable_execution): "
+            "remove `steps`, or `code:` to model the workflow instead",
+        )
     steps = _ops(ctx, (*path, "steps"), data.get("steps") or [])
     return DurableConfig(timeout, retention, steps, bool(data.get("reuse_closed_names", False)))
 
