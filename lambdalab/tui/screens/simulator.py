@@ -59,6 +59,9 @@ VIEW_NAMES = {
     "streams": "Streams",
     "versions": "Versions",
     "access": "Access",
+    "managed": "Managed",
+    "durable": "Durable",
+    "tenants": "Tenants",
     "numbers": "Numbers",
 }
 MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
@@ -66,12 +69,23 @@ LANES_MIN_HEIGHT = 5
 JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
 INTEREST = (
     "throttle",
+    "rejected",
     "denied",
+    "recursion_stop",
     "async_drop",
     "redrive",
     "batch_discarded",
+    "durable_end",
     "deployment",
+    "scale",
+    "instance_start",
+    "pollers",
+    "durable_callback",
+    "durable_start",
+    "durable_resume",
+    "durable_suspend",
     "batch_done",
+    "window_final_done",
     "async_wait",
     "failure",
     "delivery",
@@ -93,6 +107,15 @@ KIND_NAMES = {
     "edge_answer": "CloudFront answer",
     "cold_start": "cold start",
     "recursion_stop": "recursive loop stopped",
+    "rejected": "refused",
+    "pollers": "pollers changed",
+    "scale": "scaling decision",
+    "instance_start": "instance launched",
+    "durable_start": "durable start",
+    "durable_suspend": "suspended",
+    "durable_resume": "resumed",
+    "durable_callback": "callback",
+    "durable_end": "execution ended",
 }
 
 
