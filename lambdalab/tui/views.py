@@ -14,6 +14,7 @@ from lambdalab.charts import BLOCKS
 from lambdalab.engine.concurrency import TENANT_LIMIT
 from lambdalab.engine.managed_instances import CONCURRENCY_THROTTLES, CPU_THROTTLES, MEMORY_THROTTLES
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.tenants import TenantRuntime
 from lambdalab.tui.live_run import LiveRun
 from lambdalab.tui.recorder import Spans
 from lambdalab.tui.recorder import lane_name as _lane
@@ -83,9 +84,13 @@ def count_lane(label: str, values: Sequence[int], style: str) -> Lane:
     return Lane(f"{label} {sum(values):,}", level_cells(values, style))
 
 
-def span_cells(spans: Spans, window: Window, now: float, glyphs: dict[str, Cell]) -> tuple[Cell, ...]:
-    """A lane's spans as cells; a column shared by two states shows the later one."""
+def span_cells(
+    spans: Spans, window: Window, now: float, glyphs: dict[str, Cell], wins: str | None = None
+) -> tuple[Cell, ...]:
+    """A lane's spans as cells; a column shared by two states shows the later one, or the state that `wins`
+    (a short invocation between idle stretches is what the eye looks for)."""
     cells = [BLANK] * window.columns
+    winner = glyphs.get(wins) if wins is not None else None
     items = [*spans.spans] + ([(spans.since, now, spans.state)] if spans.state is not None else [])
     for begin, end, state in items:
         if end < window.start or begin > window.end:
@@ -93,7 +98,8 @@ def span_cells(spans: Spans, window: Window, now: float, glyphs: dict[str, Cell]
         first = max(0, int((begin - window.start) / window.per_column))
         last = min(window.columns - 1, int((max(end, begin) - window.start) / window.per_column))
         for c in range(first, last + 1):
-            cells[c] = glyphs[state]
+            if cells[c] is not winner or state == wins:
+                cells[c] = glyphs[state]
     return tuple(cells)
 
 
@@ -350,15 +356,13 @@ def managed_view(run: LiveRun, window: Window) -> View:
         mark(cells, window, [t for t, d in decisions if d["to"] < d["from"]], ("▼", "mark"))
         shares = [u / (e * slots) if e else 0.0 for u, e in zip(in_use, environments)]
         cpu = levels(sampler.cpu[name], step, window)
-        lanes = [
-            Lane(f" environments {len(fn.ees)}", tuple(cells)),
-            Lane(f" slots {fn.slots_in_use:,}/{len(fn.ees) * slots:,}", level_cells(shares, "busy", 1.0)),
-            Lane(f" CPU {fn.cpu_gauge.value:.0f}%", level_cells(cpu, "warn", 100.0)),
-        ]
-        for reason, short in MANAGED_THROTTLES.items():
+        lanes = [Lane(f" slots {fn.slots_in_use:,}/{len(fn.ees) * slots:,}", level_cells(shares, "busy", 1.0))]
+        for reason, short in MANAGED_THROTTLES.items():  # the most telling first, for a short screen
             key = f"throttled {name} {reason}"
             if key in rec.counts:
                 lanes.append(count_lane(f" 429 {short}", counts(rec.counts[key], step, window), "bad"))
+        lanes.append(Lane(f" environments {len(fn.ees)}", tuple(cells)))
+        lanes.append(Lane(f" CPU {fn.cpu_gauge.value:.0f}%", level_cells(cpu, "warn", 100.0)))
         provider = fn.provider
         groups.append((f"{name} on {provider.config.name}, {slots} slots and {fn.managed.vcpus:g} vCPU each", lanes))
     for name, provider in sim.providers.items():
@@ -390,7 +394,7 @@ def durable_view(run: LiveRun, window: Window) -> View:
             Lane(f" suspended {state.suspended:,}", level_cells(levels(suspended, step, window), "muted")),
         ]
         for execution in rec.executions.get(name, {}).values():
-            cells = list(span_cells(execution.spans, window, now, glyphs))
+            cells = list(span_cells(execution.spans, window, now, glyphs, wins="running"))
             mark(cells, window, execution.resumed, ("↻", "warn"))
             mark(cells, window, [t for t, ok in execution.callbacks if ok], ("C", "good"))
             mark(cells, window, [t for t, ok in execution.callbacks if not ok], ("C", "bad"))
@@ -401,7 +405,7 @@ def durable_view(run: LiveRun, window: Window) -> View:
         if rec.execution_overflow.get(name):
             lanes.append(Lane(f" +{rec.execution_overflow[name]:,} executions", (BLANK,) * window.columns))
         groups.append((f"{name}, {state.started:,} started, {state.replays:,} replays", lanes))
-    key = "█ running ─ suspended ↻ resumed: a replay · C callback · ✓ ✗ ⌛ end · Nx: invocations"
+    key = "█ running ─ suspended ↻ replay · C callback · ✓ ✗ ⌛ end · Nx: invocations"
     return titled("durable", "Durable executions", key, groups)
 
 
@@ -412,7 +416,7 @@ def tenants_view(run: LiveRun, window: Window) -> View:
     groups: list[tuple[str, list[Lane]]] = []
     glyphs = {"init": ("▒", "init"), "busy": ("█", "busy"), "idle": ("·", "idle")}
     for name, fn in run.sim.functions.items():
-        if not fn.config.tenant_isolation:
+        if not isinstance(fn, TenantRuntime):
             continue
         tenancy = fn.tenancy
         tenants = rec.tenants.get(name, {})
@@ -424,7 +428,7 @@ def tenants_view(run: LiveRun, window: Window) -> View:
         if f"rejected {name}" in rec.counts:
             lanes.append(count_lane(" no tenant id", counts(rec.counts[f"rejected {name}"], step, window), "bad"))
         for tenant_name, tenant in tenants.items():
-            cells = list(span_cells(tenant.spans, window, now, glyphs))
+            cells = list(span_cells(tenant.spans, window, now, glyphs, wins="busy"))
             mark(cells, window, tenant.cold, ("❄", "init"))
             lanes.append(Lane(f" {tenant_name}", tuple(cells)))
         if len(tenancy.tenants) > len(tenants):

@@ -68,6 +68,8 @@ MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about
 LANES_MIN_HEIGHT = 5
 JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
 INTEREST = (
+    "scale",  # one decision explains the throttles around it
+    "instance_start",
     "throttle",
     "rejected",
     "denied",
@@ -77,8 +79,6 @@ INTEREST = (
     "batch_discarded",
     "durable_end",
     "deployment",
-    "scale",
-    "instance_start",
     "pollers",
     "durable_callback",
     "durable_start",
@@ -441,21 +441,26 @@ class SimulatorScreen(Screen):
             widget.display = name in shown
         self.query_one("#sim-right").display = not self.narrow or numbers_only
         self.query_one("#sim-views").display = not numbers_only
-        last = shown[-1]  # the lowest view draws the time axis they all share
+        last = self._lowest(shown)  # the lowest view draws the time axis they all share
         self.query_one("#timeline-axis").display = last == "environments"
         self.query_one("#chart", ConcurrencyChart).with_axis = last == "concurrency"
         for name in self.views[2:]:
             self.query_one(f"#view-{name}", LaneView).with_axis = last == name
+
+    def _lowest(self, shown: list[str]) -> str | None:
+        """The view drawn lowest on screen: views stand in the scenario's order, whichever one v brought first."""
+        return next((name for name in reversed(self._view_names()) if name in shown), None)
 
     def _size_views(self, wanted: dict[str, int]) -> None:
         """Share the height among the views on screen: each its minimum, then what it wants in turn from the
         room left, the concurrency chart last (it draws well at any height)."""
         shown = [name for name in self._shown_views() if name != "numbers"]
         room = self.query_one("#sim-views").size.height - self.query_one("#inspect").outer_size.height
-        heights = {name: MIN_HEIGHT.get(name, LANES_MIN_HEIGHT) + 2 * (name == shown[-1]) for name in shown}
+        lowest = self._lowest(shown)
+        heights = {name: MIN_HEIGHT.get(name, LANES_MIN_HEIGHT) + 2 * (name == lowest) for name in shown}
         left = room - sum(heights.values())
         for name in sorted(shown, key=lambda n: n == "concurrency"):
-            extra = max(0, min(left, wanted[name] + 2 * (name == shown[-1]) - heights[name]))
+            extra = max(0, min(left, wanted[name] + 2 * (name == lowest) - heights[name]))
             heights[name] += extra
             left -= extra
         if "concurrency" in heights:
