@@ -51,12 +51,18 @@ def test_simulator_view(snap_compare, tmp_path, case, size):
 
 LESSON_12 = LESSONS / "12-beyond-one-request-per-environment"
 CASES_2026 = {  # scenario, pause at, keys (zoom), the cursor's time (an event of the view), the view brought forward
-    "managed": (LESSON_12 / "demo-managed-instances-surge.yaml", 310.0, ("right_square_bracket",) * 2, 180.0, "managed"),
+    "managed": (
+        LESSON_12 / "demo-managed-instances-surge.yaml",
+        310.0,
+        ("right_square_bracket",) * 2,  # ten minutes
+        180.0,  # the scaler's first scale-out, in the middle of the 429s
+        "managed",
+    ),
     "durable": (
         content.shipped_scenarios()["durable-order-workflow"],
-        266_000.0,
-        ("right_square_bracket",) * 4,
-        262_800.84,
+        300_000.0,
+        ("right_square_bracket",) * 6,  # a day
+        259_200.6,  # the first order's three-day wait ends: it resumes and replays
         "durable",
     ),
     "tenants": (content.shipped_scenarios()["tenant-isolation"], 60.0, (), 5.0, "tenants"),
