@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from test_tui_views import first, inspect_at
 
 from lambdalab import content
@@ -116,3 +117,17 @@ async def test_the_environment_timeline_names_each_environments_tenant(tmp_path)
         timeline = app.screen.query_one("#timeline", EnvironmentTimeline)
         assert [row.tenant for row in timeline.rows[:3]] == ["tenant-1", "tenant-2", "tenant-3"]
         assert timeline.render_line(0).text.startswith("portal#1 tenant-1 ")
+
+
+async def test_g_and_d_jump_to_the_next_scaling_decision_and_durable_resume(tmp_path):
+    for path, key, kind, seek in ((SURGE, "g", "scale", 200.0), (DURABLE, "d", "durable_resume", 10.0)):
+        time_s, _ = first(path, kind)
+        app = LambdalabApp(store=ProgressStore(tmp_path))
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            app.open_simulator(path, autoplay=False)
+            await pilot.pause()
+            app.screen.seek(seek)
+            await pilot.press(key)
+            await pilot.pause()
+            assert app.screen.cursor_t == pytest.approx(time_s)

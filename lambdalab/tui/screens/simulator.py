@@ -66,7 +66,13 @@ VIEW_NAMES = {
 }
 MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
 LANES_MIN_HEIGHT = 5
-JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
+JUMPS = {
+    "throttle": "throttle",
+    "retry": "async_wait",
+    "cold start": "cold_start",
+    "scaling decision": "scale",
+    "durable resume": "durable_resume",
+}
 INTEREST = (
     "scale",  # one decision explains the throttles around it
     "instance_start",
@@ -141,6 +147,8 @@ class SimulatorScreen(Screen):
         Binding("t", "jump('throttle')", "Next throttle"),
         Binding("y", "jump('retry')", "Next retry", show=False),
         Binding("s", "jump('cold start')", "Next cold start", show=False),
+        Binding("g", "jump('scaling decision')", "Next Managed Instances scaling decision", show=False),
+        Binding("d", "jump('durable resume')", "Next durable execution resumed", show=False),
         Binding("v", "next_view", "Next view"),
         Binding("left_square_bracket", "zoom(-1)", "Zoom in", show=False),
         Binding("right_square_bracket", "zoom(1)", "Zoom out", show=False),
