@@ -295,9 +295,14 @@ class SimulatorScreen(Screen):
     def _inspect(self) -> str:
         """The story under the cursor, in the graded checks' words; or how to get one."""
         if self.cursor_t is None:
+            more = "".join(
+                f" {key}: the next {what}."
+                for view, key, what in (("managed", "g", "scaling decision"), ("durable", "d", "durable resume"))
+                if view in self.views
+            )
             return (
                 "Live: the views follow the run. ← → put a time cursor on them (or click a column); t, y, s jump "
-                "to the next throttle, retry or cold start; [ ] zoom; l back to live."
+                "to the next throttle, retry or cold start; [ ] zoom; l back to live." + more
             )
         t0, t1 = self.window.bucket(self.window.column_of(self.cursor_t) or 0)
         with self.run.lock:
