@@ -4,6 +4,8 @@ Run from the repository root:
 
     python benchmarks/tui.py            # about half a minute
     python benchmarks/tui.py --json     # one JSON object instead of the table
+    python benchmarks/tui.py --scenario assets/scenarios/tenant-isolation.yaml   # the simulator on another scenario
+    python benchmarks/tui.py --scenario FILE --start 180   # ... playing from virtual time 180 s
 
 The issue's targets, measured headless (Textual's test driver renders every
 frame but writes it nowhere, so a real terminal adds its own drawing time):
@@ -136,14 +138,16 @@ def first_paint_runs(n: int = 5) -> list[float]:
     return out
 
 
-async def simulator_run() -> dict:
+async def simulator_run(path: Path | None = None, start: float = 0.0) -> dict:
     from lambdalab.course.progress import ProgressStore
+    from lambdalab.engine.managed_instances import ManagedRuntime
     from lambdalab.tui.app import LambdalabApp
     from lambdalab.tui.screens.simulator import SPEEDS, SimulatorScreen
 
     with tempfile.TemporaryDirectory() as home:
-        scenario = Path(home) / "thousand.yaml"
-        scenario.write_text(THOUSAND_ENVIRONMENTS)
+        scenario = path.resolve() if path else Path(home) / "thousand.yaml"
+        if path is None:
+            scenario.write_text(THOUSAND_ENVIRONMENTS)
         app = LambdalabApp(store=ProgressStore(Path(home)))
         async with app.run_test(size=(160, 48)) as pilot:  # wide and tall enough for every view at once
             await pilot.pause()
@@ -152,6 +156,8 @@ async def simulator_run() -> dict:
             screen = app.screen
             assert isinstance(screen, SimulatorScreen)
             views = screen._shown_views()
+            if start:
+                screen.seek(start)
             screen.speed_index = SPEEDS.index(1)
             screen.playing = True
             await asyncio.sleep(3.0)  # the cold-start wave, before measuring the steady state
@@ -160,8 +166,9 @@ async def simulator_run() -> dict:
             ui_cpu = time.thread_time() - ui_cpu_start
             wall = time.perf_counter() - wall_start
             virtual = screen.run.now - virtual_start
-            busy = screen.run.sim.functions["api"].busy
-            environments = len(screen.run.sim.functions["api"].environments)
+            runtimes = screen.run.sim.runtimes.values()
+            busy = sum(f.busy for f in runtimes)
+            environments = sum(len(f.ees) if isinstance(f, ManagedRuntime) else len(f.environments) for f in runtimes)
             latencies = []
             for _ in range(10):
                 before = screen.chart_function
@@ -194,9 +201,11 @@ async def simulator_run() -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    parser.add_argument("--scenario", type=Path, help="play this scenario file instead of the thousand environments")
+    parser.add_argument("--start", type=float, default=0.0, help="play from this virtual time (seconds)")
     args = parser.parse_args()
     paints = first_paint_runs()
-    sim = asyncio.run(simulator_run())
+    sim = asyncio.run(simulator_run(args.scenario, args.start))
     out = {
         "first_paint_s": [round(x, 3) for x in paints],
         "first_paint_median_s": round(statistics.median(paints), 3),
@@ -219,7 +228,7 @@ def main() -> None:
         f"met: {mark[out['met']['first_paint']]}"
     )
     print(
-        f"2. simulator at 1x, views {', '.join(sim['views'])}, "
+        f"2. simulator at 1x{f' on {args.scenario}' if args.scenario else ''}, views {', '.join(sim['views'])}, "
         f"{sim['busy']:,} busy of {sim['environments']:,} environments, {sim['virtual_s']} s virtual "
         f"in {sim['wall_s']} s: UI thread {sim['ui_cpu_share'] * 100:.1f} % of a core   "
         f"target {TARGET_UI_CPU * 100:.0f} %   met: {mark[out['met']['ui_cpu']]}"

@@ -47,3 +47,43 @@ def test_simulator_view(snap_compare, tmp_path, case, size):
 
     app = LambdalabApp(store=ProgressStore(tmp_path / "home"))
     assert snap_compare(app, terminal_size=size, run_before=paused)
+
+
+LESSON_12 = LESSONS / "12-beyond-one-request-per-environment"
+CASES_2026 = {  # scenario, pause at, keys (zoom), the cursor's time (an event of the view), the view brought forward
+    "managed": (
+        LESSON_12 / "demo-managed-instances-surge.yaml",
+        310.0,
+        ("right_square_bracket",) * 2,  # ten minutes
+        180.0,  # the scaler's first scale-out, in the middle of the 429s
+        "managed",
+    ),
+    "durable": (
+        content.shipped_scenarios()["durable-order-workflow"],
+        300_000.0,
+        ("right_square_bracket",) * 6,  # a day
+        259_200.6,  # the first order's three-day wait ends: it resumes and replays
+        "durable",
+    ),
+    "tenants": (content.shipped_scenarios()["tenant-isolation"], 60.0, (), 5.0, "tenants"),
+}
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+@pytest.mark.parametrize("case", CASES_2026)
+def test_simulator_view_of_a_2026_feature(snap_compare, tmp_path, case, size):
+    """Managed Instances, durable executions, tenant isolation: the view brought forward at every size."""
+    scenario, at, keys, cursor, forward = CASES_2026[case]
+
+    async def paused(pilot):
+        pilot.app.open_simulator(scenario, autoplay=False)
+        await pilot.pause()
+        screen = pilot.app.screen
+        screen.seek(at)
+        await pilot.press(*keys)
+        screen._put_cursor(cursor)
+        screen.show_view(forward)
+        await pilot.pause()
+
+    app = LambdalabApp(store=ProgressStore(tmp_path / "home"))
+    assert snap_compare(app, terminal_size=size, run_before=paused)

@@ -13,7 +13,7 @@ from lambdalab.course.progress import ProgressStore
 from lambdalab.engine import Simulation, parse_scenario
 from lambdalab.tui.app import LambdalabApp
 from lambdalab.tui.screens.simulator import SimulatorScreen
-from lambdalab.tui.widgets.lane_view import LaneView
+from lambdalab.tui.widgets.lane_view import NOTHING_YET, LaneView
 
 REPO = Path(__file__).resolve().parent.parent
 LESSONS = REPO / "lessons"
@@ -216,16 +216,25 @@ async def test_cloudfront_answers_by_status(tmp_path):
     assert any(label.startswith(f"origin-reques {data['status']}") or f" {data['status']} " in label for label in shown)
 
 
+FIT = {  # a scenario for each set of views, and when to look at it
+    "sqs": (LESSONS / "05-event-source-mappings" / "demo-sqs-partial-batch.yaml", 200.0),
+    "managed": (LESSONS / "12-beyond-one-request-per-environment" / "demo-managed-instances-surge.yaml", 300.0),
+    "durable": (content.shipped_scenarios()["durable-order-workflow"], 262_900.0),
+    "tenants": (content.shipped_scenarios()["tenant-isolation"], 60.0),
+}
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (160, 48)])
-async def test_every_view_is_reachable_and_nothing_is_cut_mid_word(tmp_path, size):
-    path = LESSONS / "05-event-source-mappings" / "demo-sqs-partial-batch.yaml"
+@pytest.mark.parametrize("case", FIT)
+async def test_every_view_is_reachable_and_nothing_is_cut_mid_word(tmp_path, size, case):
+    path, at = FIT[case]
     app = LambdalabApp(store=ProgressStore(tmp_path))
     async with app.run_test(size=size) as pilot:
         await pilot.pause()
         app.open_simulator(path, autoplay=False)
         await pilot.pause()
         screen = app.screen
-        screen.seek(200.0)
+        screen.seek(at)
         await pilot.pause()
         seen: set[str] = set()
         for _ in range(len(screen.views) + 1):
@@ -233,8 +242,11 @@ async def test_every_view_is_reachable_and_nothing_is_cut_mid_word(tmp_path, siz
             for widget in screen.query(LaneView):
                 if widget.display:
                     view = widget.view
-                    words = set(" ".join([view.title, view.key, *(lane.label for lane in view.lanes)]).split())
-                    for row in widget._rows[:1] + widget._rows[-3:]:  # the title and the key line
+                    words = set(
+                        " ".join([view.title, view.key, NOTHING_YET, *(lane.label for lane in view.lanes)]).split()
+                    )
+                    key_row = widget._rows[-3 if widget.with_axis else -1]  # the time axis goes under the key
+                    for row in [widget._rows[0], key_row]:  # the title and the key line
                         text = "".join(segment.text for segment in row)
                         if "└" in text or "┬" in text:
                             continue

@@ -37,6 +37,8 @@ EXPLAINED = (
     "durable_resume",
     "durable_end",
     "durable_callback",
+    "scale",
+    "instance_start",
 )
 
 
@@ -124,6 +126,19 @@ def sentence(kind: str, time: float, data: dict[str, Any], scenario: Any, name: 
         )
     if kind.startswith("durable_"):
         return _durable(kind, data, at)
+    if kind == "scale":
+        grow = data.get("to", 0) > data.get("from", 0)
+        return (
+            f"the Managed Instances scaler of {data.get('function')} went from {data.get('from')} to {data.get('to')} "
+            f"execution environments {at}: the highest utilisation since its last decision was "
+            f"{data.get('peak_utilization')} % (a throttle counts as 100 %)"
+            + (", and new environments serve after the scaling delay." if grow else ".")
+        )
+    if kind == "instance_start":
+        return (
+            f"capacity provider {data.get('capacity_provider')} launched instance {data.get('instance')} {at}: a new "
+            "execution environment had no room on the running instances."
+        )
     raise ValueError(f"no sentence for trace events of kind {kind!r}")
 
 

@@ -45,6 +45,8 @@ class EnvironmentTrack:
     state: str
     since: float
     request_id: int | None = None  # the request's number in the run (LiveRun.request_id makes it an id)
+    tenant: str | None = None  # in tenant isolation mode: the one tenant it serves
+    busy: int = 0  # requests in it: one, or on Managed Instances up to its slots
     spans: deque = field(default_factory=lambda: deque(maxlen=SPANS_KEPT))
 
     def change(self, now: float, state: str) -> None:
@@ -62,6 +64,7 @@ class TimelineRow:
     provisioned: bool
     state: str
     request_id: str | None
+    tenant: str | None
     cells: tuple[str, ...]  # a state per column (INIT, BUSY, IDLE, GONE), plus "cold" where an Init began
 
 
@@ -82,10 +85,13 @@ class LiveRun:
         self._log_events: deque[tuple[float, str, dict]] = deque(maxlen=LOG_EVENTS_KEPT)
         self._logged = 0
         self.tracks: dict[str, dict[int, EnvironmentTrack]] = {name: {} for name in self.sim.runtimes}
-        self.recorder = Recorder(step)
+        self.recorder = Recorder(step, scenario)
         self._next_sample = step
         self.sim.subscribe(self._on_event)
         self.sim.subscribe(self.recorder)
+        for fn in self.sim.sampler.managed.values():  # started when the version was published, before the trace
+            for ee in fn.ees:
+                self.tracks[fn.name][ee.id] = EnvironmentTrack(fn.name, ee.id, True, IDLE, 0.0)
 
     # --- driving (worker thread) ------------------------------------------------------------------
 
@@ -163,6 +169,7 @@ class LiveRun:
                             track.provisioned,
                             track.state,
                             self.request_id(track.request_id),
+                            track.tenant,
                             timeline_cells(track, now, window),
                         )
                     )
@@ -177,7 +184,7 @@ class LiveRun:
         if kind == "env_start":
             state = IDLE if data["provisioned"] else INIT
             self.tracks[data["function"]][data["env"]] = EnvironmentTrack(
-                data["function"], data["env"], data["provisioned"], state, now
+                data["function"], data["env"], data["provisioned"], state, now, tenant=data.get("tenant")
             )
         elif kind == "init_start":
             track = self.tracks[data["function"]][data["env"]]
@@ -185,10 +192,15 @@ class LiveRun:
             track.request_id = data["request_id"]
         elif kind == "invoke_start":
             track = self.tracks[data["function"]][data["env"]]
-            track.change(now, BUSY)
+            track.busy += 1
+            if track.state != BUSY:
+                track.change(now, BUSY)
             track.request_id = data["request_id"]
         elif kind == "invoke_end":
-            self.tracks[data["function"]][data["env"]].change(now, IDLE)
+            track = self.tracks[data["function"]][data["env"]]
+            track.busy = max(0, track.busy - 1)
+            if not track.busy:  # a Managed Instances environment stays busy while a slot is
+                track.change(now, IDLE)
         elif kind == "env_shutdown":
             tracks = self.tracks[data["function"]]
             tracks[data["env"]].change(now, GONE)

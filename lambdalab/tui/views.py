@@ -11,7 +11,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from lambdalab.charts import BLOCKS
+from lambdalab.engine.concurrency import TENANT_LIMIT
+from lambdalab.engine.managed_instances import CONCURRENCY_THROTTLES, CPU_THROTTLES, MEMORY_THROTTLES
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.tenants import TenantRuntime
 from lambdalab.tui.live_run import LiveRun
 from lambdalab.tui.recorder import Spans
 from lambdalab.tui.recorder import lane_name as _lane
@@ -81,9 +84,13 @@ def count_lane(label: str, values: Sequence[int], style: str) -> Lane:
     return Lane(f"{label} {sum(values):,}", level_cells(values, style))
 
 
-def span_cells(spans: Spans, window: Window, now: float, glyphs: dict[str, Cell]) -> tuple[Cell, ...]:
-    """A lane's spans as cells; a column shared by two states shows the later one."""
+def span_cells(
+    spans: Spans, window: Window, now: float, glyphs: dict[str, Cell], wins: str | None = None
+) -> tuple[Cell, ...]:
+    """A lane's spans as cells; a column shared by two states shows the later one, or the state that `wins`
+    (a short invocation between idle stretches is what the eye looks for)."""
     cells = [BLANK] * window.columns
+    winner = glyphs.get(wins) if wins is not None else None
     items = [*spans.spans] + ([(spans.since, now, spans.state)] if spans.state is not None else [])
     for begin, end, state in items:
         if end < window.start or begin > window.end:
@@ -91,7 +98,8 @@ def span_cells(spans: Spans, window: Window, now: float, glyphs: dict[str, Cell]
         first = max(0, int((begin - window.start) / window.per_column))
         last = min(window.columns - 1, int((max(end, begin) - window.start) / window.per_column))
         for c in range(first, last + 1):
-            cells[c] = glyphs[state]
+            if cells[c] is not winner or state == wins:
+                cells[c] = glyphs[state]
     return tuple(cells)
 
 
@@ -128,6 +136,13 @@ def features(scenario: Scenario) -> list[str]:
         found.append("versions")
     if scenario.edge or any(t.principal for t in traffic):
         found.append("access")
+    functions = scenario.functions.values()
+    if any(f.managed_instances for f in functions):
+        found.append("managed")
+    if any(f.durable for f in functions):
+        found.append("durable")
+    if any(f.tenant_isolation for f in functions):
+        found.append("tenants")
     return found
 
 
@@ -314,10 +329,122 @@ def access_view(run: LiveRun, window: Window) -> View:
     return View("access", "Permissions and edge: who was denied, what CloudFront answered", key, tuple(lanes))
 
 
+def titled(name: str, title: str, key: str, groups: list[tuple[str, list[Lane]]]) -> View:
+    """A view of groups of lanes under headings; a lone group's heading goes into the title, a row saved."""
+    if len(groups) == 1:
+        return View(name, f"{title}: {groups[0][0]}", key, tuple(groups[0][1]))
+    return View(name, title, key, tuple(lane for text, lanes in groups for lane in (heading(text), *lanes)))
+
+
+# Managed Instances: a 429 by the reason CloudWatch counts it under (engine/managed_instances.py)
+MANAGED_THROTTLES = {CONCURRENCY_THROTTLES: "slots", CPU_THROTTLES: "CPU", MEMORY_THROTTLES: "memory"}
+
+
+def managed_view(run: LiveRun, window: Window) -> View:
+    """Per function: environments (with the scaler's decisions), slots in use against the slots there are,
+    CPU, and 429s by reason; then each capacity provider's instances (with each launch)."""
+    sim, rec, step = run.sim, run.recorder, run.recorder.step
+    sampler = sim.sampler
+    groups: list[tuple[str, list[Lane]]] = []
+    for name, fn in sampler.managed.items():
+        slots = fn.managed.slots
+        environments = levels(sampler.environments[name], step, window)
+        in_use = levels(sampler.slots_in_use[name], step, window)
+        cells = list(level_cells(environments, "init", max([*environments, fn.managed.min_environments, 1])))
+        decisions = [(t, d) for t, d in rec.scaling if d["function"] == name]
+        mark(cells, window, [t for t, d in decisions if d["to"] > d["from"]], ("▲", "mark"))
+        mark(cells, window, [t for t, d in decisions if d["to"] < d["from"]], ("▼", "mark"))
+        shares = [u / (e * slots) if e else 0.0 for u, e in zip(in_use, environments)]
+        cpu = levels(sampler.cpu[name], step, window)
+        lanes = [Lane(f" slots {fn.slots_in_use:,}/{len(fn.ees) * slots:,}", level_cells(shares, "busy", 1.0))]
+        for reason, short in MANAGED_THROTTLES.items():  # the most telling first, for a short screen
+            key = f"throttled {name} {reason}"
+            if key in rec.counts:
+                lanes.append(count_lane(f" 429 {short}", counts(rec.counts[key], step, window), "bad"))
+        lanes.append(Lane(f" environments {len(fn.ees)}", tuple(cells)))
+        lanes.append(Lane(f" CPU {fn.cpu_gauge.value:.0f}%", level_cells(cpu, "warn", 100.0)))
+        provider = fn.provider
+        groups.append((f"{name} on {provider.config.name}, {slots} slots and {fn.managed.vcpus:g} vCPU each", lanes))
+    for name, provider in sim.providers.items():
+        instances = levels(sampler.instances[name], step, window)
+        cells = list(level_cells(instances, "idle", max([*instances, 1])))
+        mark(cells, window, [t for t, d in rec.instances if d["capacity_provider"] == name], ("+", "mark"))
+        lane = Lane(f" instances {len(provider.instances)}/{provider.max_instances}", tuple(cells))
+        users = [text for text, lanes in groups if text.split(" on ", 1)[1].startswith(f"{name},")]
+        if len(users) == 1:  # the provider of one function: its instances go with it
+            next(lanes for text, lanes in groups if text == users[0]).append(lane)
+        else:
+            groups.append((f"capacity provider {name}, {provider.config.instance.type}", [lane]))
+    key = "█ all slots busy · ▲▼ scaler decision · + instance launched · 429s by reason"
+    return titled("managed", "Managed Instances", key, groups)
+
+
+_DURABLE_END = {"SUCCEEDED": ("✓", "good"), "FAILED": ("✗", "bad"), "TIMED_OUT": ("⌛", "bad")}
+
+
+def durable_view(run: LiveRun, window: Window) -> View:
+    """Per durable function: executions open and suspended, then the first executions' lives, one lane each."""
+    rec, step, now = run.recorder, run.recorder.step, run.now
+    groups: list[tuple[str, list[Lane]]] = []
+    glyphs = {"running": ("█", "busy"), "suspended": ("─", "muted")}
+    for name, state in run.sim.durable.states.items():
+        running, suspended = run.sim.sampler.executions[name]
+        lanes = [
+            Lane(f" open {state.running:,}", level_cells(levels(running, step, window), "busy")),
+            Lane(f" suspended {state.suspended:,}", level_cells(levels(suspended, step, window), "muted")),
+        ]
+        for execution in rec.executions.get(name, {}).values():
+            cells = list(span_cells(execution.spans, window, now, glyphs, wins="running"))
+            mark(cells, window, execution.resumed, ("↻", "warn"))
+            mark(cells, window, [t for t, ok in execution.callbacks if ok], ("C", "good"))
+            mark(cells, window, [t for t, ok in execution.callbacks if not ok], ("C", "bad"))
+            if execution.ended is not None:
+                mark(cells, window, [execution.ended[0]], _DURABLE_END.get(execution.ended[1], ("■", "bad")))
+            ended = f" {execution.invocations}x" if execution.ended is not None else ""
+            lanes.append(Lane(f" {execution.name}{ended}", tuple(cells)))
+        if rec.execution_overflow.get(name):
+            lanes.append(Lane(f" +{rec.execution_overflow[name]:,} executions", (BLANK,) * window.columns))
+        groups.append((f"{name}, {state.started:,} started, {state.replays:,} replays", lanes))
+    key = "█ running ─ suspended ↻ replay · C callback · ✓ ✗ ⌛ end · Nx: invocations"
+    return titled("durable", "Durable executions", key, groups)
+
+
+def tenants_view(run: LiveRun, window: Window) -> View:
+    """Per function in tenant isolation mode: its live tenant environments against the cap, the 429s at the cap,
+    the requests refused for want of a tenant id, and each tenant's environments, one lane per tenant."""
+    rec, step, now = run.recorder, run.recorder.step, run.now
+    groups: list[tuple[str, list[Lane]]] = []
+    glyphs = {"init": ("▒", "init"), "busy": ("█", "busy"), "idle": ("·", "idle")}
+    for name, fn in run.sim.functions.items():
+        if not isinstance(fn, TenantRuntime):
+            continue
+        tenancy = fn.tenancy
+        tenants = rec.tenants.get(name, {})
+        live = levels(rec.tenant_live[name].until(now) if name in rec.tenant_live else [], step, window)
+        lanes = [Lane(f" live envs {tenancy.live:,}/{tenancy.cap:,}", level_cells(live, "init", tenancy.cap))]
+        for reason in sorted(k.split(" ", 2)[2] for k in rec.keys(f"throttled {name} ")):
+            label = " 429 at the cap" if reason == TENANT_LIMIT else f" 429 {reason[:12]}"
+            lanes.append(count_lane(label, counts(rec.counts[f"throttled {name} {reason}"], step, window), "bad"))
+        if f"rejected {name}" in rec.counts:
+            lanes.append(count_lane(" no tenant id", counts(rec.counts[f"rejected {name}"], step, window), "bad"))
+        for tenant_name, tenant in tenants.items():
+            cells = list(span_cells(tenant.spans, window, now, glyphs, wins="busy"))
+            mark(cells, window, tenant.cold, ("❄", "init"))
+            lanes.append(Lane(f" {tenant_name}", tuple(cells)))
+        if len(tenancy.tenants) > len(tenants):
+            lanes.append(Lane(f" +{len(tenancy.tenants) - len(tenants):,} more tenants", (BLANK,) * window.columns))
+        groups.append((f"{name}, {len(tenancy.tenants):,} tenants seen", lanes))
+    key = "per tenant: ▒ init █ busy · idle ❄ cold start · 429s at the cap on live envs"
+    return titled("tenants", "Tenant isolation", key, groups)
+
+
 BUILDERS = {
     "async": async_view,
     "sqs": sqs_view,
     "streams": streams_view,
     "versions": versions_view,
     "access": access_view,
+    "managed": managed_view,
+    "durable": durable_view,
+    "tenants": tenants_view,
 }

@@ -59,19 +59,39 @@ VIEW_NAMES = {
     "streams": "Streams",
     "versions": "Versions",
     "access": "Access",
+    "managed": "Managed",
+    "durable": "Durable",
+    "tenants": "Tenants",
     "numbers": "Numbers",
 }
 MIN_HEIGHT = {"environments": 4, "concurrency": 6}  # the rest: lanes need about this (the axis: 2 more, once)
 LANES_MIN_HEIGHT = 5
-JUMPS = {"throttle": "throttle", "retry": "async_wait", "cold start": "cold_start"}
+JUMPS = {
+    "throttle": "throttle",
+    "retry": "async_wait",
+    "cold start": "cold_start",
+    "scaling decision": "scale",
+    "durable resume": "durable_resume",
+}
 INTEREST = (
+    "scale",  # one decision explains the throttles around it
+    "instance_start",
     "throttle",
+    "rejected",
     "denied",
+    "recursion_stop",
     "async_drop",
     "redrive",
     "batch_discarded",
+    "durable_end",
     "deployment",
+    "pollers",
+    "durable_callback",
+    "durable_start",
+    "durable_resume",
+    "durable_suspend",
     "batch_done",
+    "window_final_done",
     "async_wait",
     "failure",
     "delivery",
@@ -93,6 +113,15 @@ KIND_NAMES = {
     "edge_answer": "CloudFront answer",
     "cold_start": "cold start",
     "recursion_stop": "recursive loop stopped",
+    "rejected": "refused",
+    "pollers": "pollers changed",
+    "scale": "scaling decision",
+    "instance_start": "instance launched",
+    "durable_start": "durable start",
+    "durable_suspend": "suspended",
+    "durable_resume": "resumed",
+    "durable_callback": "callback",
+    "durable_end": "execution ended",
 }
 
 
@@ -118,6 +147,8 @@ class SimulatorScreen(Screen):
         Binding("t", "jump('throttle')", "Next throttle"),
         Binding("y", "jump('retry')", "Next retry", show=False),
         Binding("s", "jump('cold start')", "Next cold start", show=False),
+        Binding("g", "jump('scaling decision')", "Next Managed Instances scaling decision", show=False),
+        Binding("d", "jump('durable resume')", "Next durable execution resumed", show=False),
         Binding("v", "next_view", "Next view"),
         Binding("left_square_bracket", "zoom(-1)", "Zoom in", show=False),
         Binding("right_square_bracket", "zoom(1)", "Zoom out", show=False),
@@ -264,9 +295,14 @@ class SimulatorScreen(Screen):
     def _inspect(self) -> str:
         """The story under the cursor, in the graded checks' words; or how to get one."""
         if self.cursor_t is None:
+            more = "".join(
+                f" {key}: the next {what}."
+                for view, key, what in (("managed", "g", "scaling decision"), ("durable", "d", "durable resume"))
+                if view in self.views
+            )
             return (
                 "Live: the views follow the run. ← → put a time cursor on them (or click a column); t, y, s jump "
-                "to the next throttle, retry or cold start; [ ] zoom; l back to live."
+                "to the next throttle, retry or cold start; [ ] zoom; l back to live." + more
             )
         t0, t1 = self.window.bucket(self.window.column_of(self.cursor_t) or 0)
         with self.run.lock:
@@ -418,21 +454,26 @@ class SimulatorScreen(Screen):
             widget.display = name in shown
         self.query_one("#sim-right").display = not self.narrow or numbers_only
         self.query_one("#sim-views").display = not numbers_only
-        last = shown[-1]  # the lowest view draws the time axis they all share
+        last = self._lowest(shown)  # the lowest view draws the time axis they all share
         self.query_one("#timeline-axis").display = last == "environments"
         self.query_one("#chart", ConcurrencyChart).with_axis = last == "concurrency"
         for name in self.views[2:]:
             self.query_one(f"#view-{name}", LaneView).with_axis = last == name
+
+    def _lowest(self, shown: list[str]) -> str | None:
+        """The view drawn lowest on screen: views stand in the scenario's order, whichever one v brought first."""
+        return next((name for name in reversed(self._view_names()) if name in shown), None)
 
     def _size_views(self, wanted: dict[str, int]) -> None:
         """Share the height among the views on screen: each its minimum, then what it wants in turn from the
         room left, the concurrency chart last (it draws well at any height)."""
         shown = [name for name in self._shown_views() if name != "numbers"]
         room = self.query_one("#sim-views").size.height - self.query_one("#inspect").outer_size.height
-        heights = {name: MIN_HEIGHT.get(name, LANES_MIN_HEIGHT) + 2 * (name == shown[-1]) for name in shown}
+        lowest = self._lowest(shown)
+        heights = {name: MIN_HEIGHT.get(name, LANES_MIN_HEIGHT) + 2 * (name == lowest) for name in shown}
         left = room - sum(heights.values())
         for name in sorted(shown, key=lambda n: n == "concurrency"):
-            extra = max(0, min(left, wanted[name] + 2 * (name == shown[-1]) - heights[name]))
+            extra = max(0, min(left, wanted[name] + 2 * (name == lowest) - heights[name]))
             heights[name] += extra
             left -= extra
         if "concurrency" in heights:

@@ -117,6 +117,8 @@ class EnvironmentTimeline(ScrollView, CachedStyles, can_focus=True):
         if index == self.cursor and self.has_focus:
             label_style = label_style + self.style("timeline--cursor")
         name = f"{row.function[: LABEL_WIDTH - 7]}#{row.env}{'P' if row.provisioned else ''}"
+        if row.tenant is not None:  # tenant isolation: the one tenant this environment serves
+            name = f"{row.function[:8]}#{row.env} {row.tenant}"[: LABEL_WIDTH - 1]
         segments = [Segment(f"{name:<{LABEL_WIDTH - 1}} ", label_style)]
         # One segment per run of equal cells (and cursor column): a busy row is one segment, not a hundred.
         column_style = self.style("timeline--column")

@@ -21,6 +21,7 @@ from lambdalab.tui.views import LABEL_WIDTH, View, fit_words
 from lambdalab.tui.window import Window
 
 STYLES = ("busy", "init", "idle", "warn", "bad", "good", "muted", "mark")
+NOTHING_YET = "nothing here yet in this run"  # a view without lanes (yet)
 
 
 class CursorAt(Message):
@@ -138,7 +139,7 @@ class LaneView(WindowRows):
         room = max(1, self.size.height - 2 - 2 * self.with_axis)  # a title, the key and the axis take the rest
         lanes = list(view.lanes)
         if not lanes:
-            rows.append([Segment(" " * LABEL_WIDTH + "nothing here yet in this run", label)])
+            rows.append([Segment(" " * LABEL_WIDTH + NOTHING_YET, label)])
         hidden = len(lanes) - room + 1 if len(lanes) > room else 0
         for lane in lanes[: len(lanes) - hidden]:
             if lane.heading:
