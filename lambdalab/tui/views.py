@@ -362,7 +362,7 @@ def managed_view(run: LiveRun, window: Window) -> View:
             if key in rec.counts:
                 lanes.append(count_lane(f" 429 {short}", counts(rec.counts[key], step, window), "bad"))
         lanes.append(Lane(f" environments {len(fn.ees)}", tuple(cells)))
-        lanes.append(Lane(f" CPU {fn.cpu_gauge.value:.0f}%", level_cells(cpu, "warn", 100.0)))
+        lanes.append(Lane(f" CPU {fn.cpu_percent():.0f}%", level_cells(cpu, "warn", 100.0)))
         provider = fn.provider
         groups.append((f"{name} on {provider.config.name}, {slots} slots and {fn.managed.vcpus:g} vCPU each", lanes))
     for name, provider in sim.providers.items():
