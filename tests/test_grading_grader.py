@@ -190,3 +190,21 @@ def test_a_save_made_while_the_first_check_runs_is_not_missed(tmp_path):
     polls = iter(range(20))
     watch(tmp_path, heard.append, stop=lambda: bool(heard) or next(polls) == 19, since=baseline)
     assert heard == [[str(tmp_path / "app.py")]]
+
+
+def test_a_failed_expectation_names_the_mapping_it_is_about(tmp_path):
+    failure = explained(
+        tmp_path,
+        """\
+        duration: 30s
+        queues: {jobs: {}}
+        functions:
+          worker: {behaviour: {init: 0ms, duration: 1s}}
+        event_source_mappings:
+          - {source: queue:jobs, function: worker, provisioned_pollers: {minimum: 2, maximum: 10}}
+        traffic:
+          - {target: queue:jobs, burst: 100, at: 0s}
+        """,
+        {"mapping": 0, "metric": "pollers.minimum", "op": "==", "value": 3},
+    )
+    assert failure.startswith("pollers.minimum of event source mapping 0 was 2; expected == 3.")

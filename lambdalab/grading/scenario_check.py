@@ -85,7 +85,12 @@ def run_scenario(
 
 
 def _said(item: dict[str, Any]) -> str:
-    owner = item.get("function") or item.get("queue") or item.get("stream") or "the account"
+    owner = item.get("function") or item.get("queue") or item.get("stream")
+    if owner is None and "capacity_provider" in item:
+        owner = f"capacity provider {item['capacity_provider']}"
+    elif owner is None and "mapping" in item:
+        owner = f"event source mapping {item['mapping']}"
+    owner = owner or "the account"
     if "version" in item:
         owner += f" version {item['version']}"
     return f"{item['metric']} of {owner} was {item['actual']}; expected {item['op']} {item['value']}."
