@@ -139,6 +139,8 @@ def main() -> None:
 
     config: dict[str, Any] = json.loads(inbox.readline())
     linux = load_beside("linux")
+    # Loaded now, while lambdalab's own files are still in view: a private /tmp hides a copy installed under /tmp.
+    durable_client = load_beside("durable_client")
     # Before any thread starts: a threaded process may not unshare.
     if config.get("view") or config.get("user") or config.get("unprivileged"):
         try:
@@ -177,7 +179,7 @@ def main() -> None:
         if message["type"] != "invoke":
             return
         if message.get("durable"):
-            load_beside("durable_client").install(ask)
+            durable_client.install(ask)
         result = invoke(config, handler, message, output)
         send(result)
         if result.get("exit") is not None:
