@@ -72,11 +72,11 @@ def run_scenario(
         raise CheckCannotRun(
             f"{path.name}, with this check's changes: " + "; ".join(f"{e.path}: {e.message}" for e in exc.errors)
         ) from None
-    sim = Simulation(scenario, seed=setup.get("seed", seed))
     trace = _Trace()
-    sim.subscribe(trace)
-    sim.run()
-    report = build_report(sim)
+    with Simulation(scenario, seed=setup.get("seed", seed)) as sim:  # real code's workers stop with the run
+        sim.subscribe(trace)
+        sim.run()
+        report = build_report(sim)
     failures = []
     for item in report["expectations"]:
         if not item["passed"]:
