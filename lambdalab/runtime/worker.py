@@ -139,8 +139,9 @@ def main() -> None:
 
     config: dict[str, Any] = json.loads(inbox.readline())
     linux = load_beside("linux")
-    # Loaded now, while lambdalab's own files are still in view: a private /tmp hides a copy installed under /tmp.
-    durable_client = load_beside("durable_client")
+    # Read now, while lambdalab's own files are in view (a private /tmp hides a copy installed under /tmp), and
+    # run only for a durable function's first invoke: other handlers' memory stays as it was.
+    durable_client_source = source_beside("durable_client")
     # Before any thread starts: a threaded process may not unshare.
     if config.get("view") or config.get("user") or config.get("unprivileged"):
         try:
@@ -179,7 +180,7 @@ def main() -> None:
         if message["type"] != "invoke":
             return
         if message.get("durable"):
-            durable_client.install(ask)
+            load_source("durable_client", durable_client_source).install(ask)
         result = invoke(config, handler, message, output)
         send(result)
         if result.get("exit") is not None:
@@ -278,6 +279,22 @@ def load_beside(name: str) -> ModuleType:
     module = sys.modules[key] = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def source_beside(name: str) -> str:
+    """The text of lambdalab/runtime/NAME.py, to be run later by load_source."""
+    with open(os.path.join(os.path.dirname(__file__), f"{name}.py"), encoding="utf-8") as file:
+        return file.read()
+
+
+def load_source(name: str, source: str) -> ModuleType:
+    """A module made once from source read earlier (load_beside, for a file that may no longer be in view)."""
+    key = f"lambdalab_{name}"
+    if key not in sys.modules:
+        module = sys.modules[key] = type(sys)(key)  # a new module (types.ModuleType, without importing it)
+        module.__file__ = os.path.join(os.path.dirname(__file__), f"{name}.py")
+        exec(compile(source, module.__file__, "exec"), module.__dict__)
+    return sys.modules[key]
 
 
 def _under_tmp(path: str) -> bool:
