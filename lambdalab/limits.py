@@ -160,7 +160,6 @@ OUT_OF_MEMORY_ERROR = "Runtime.OutOfMemory"
 # serves many requests at once (shared/reference/lambda-2026.md §1).
 LMI = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances.html"
 LMI_SCALE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-scaling.html"
-LMI_CP = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-capacity-providers.html"
 LMI_EE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances-execution-environment.html"
 LMI_API = "https://docs.aws.amazon.com/lambda/latest/api/API_LambdaManagedInstancesCapacityProviderConfig.html"
 # Memory: at least 2,048 MB and 1 vCPU, at most 32,768 MB (LMI_SCALE; the API's MemorySize maximum).
@@ -169,18 +168,16 @@ LMI_MEMORY_MAX_MB = 32_768
 # ExecutionEnvironmentMemoryGiBPerVCpu: 2.0-8.0 GiB per vCPU (LMI_API); 4 is the agent toolkit's default.
 LMI_MEMORY_PER_VCPU_MIN_MB = 2_048
 LMI_MEMORY_PER_VCPU_MAX_MB = 8_192
-# PerExecutionEnvironmentMaxConcurrency: 1-1,600 (LMI_API). The default is per vCPU and per runtime: Python runs
+# PerExecutionEnvironmentMaxConcurrency: 1-1,600 (LMI_API; the scenario schema holds the range). The default is
+# per vCPU and per runtime: Python runs
 # one process per request (16 per vCPU), Node.js 64, Java and .NET 32 (the LMI runtime pages under LMI_SCALE);
 # AWS gives no figure for provided.al2023 (UNCONFIRMED: lambdalab uses Python's).
-LMI_MAX_CONCURRENCY = 1_600
 LMI_SLOTS_PER_VCPU = {"python": 16, "nodejs": 64, "java": 32, "dotnet": 32, "provided": 16}
 # Min/MaxExecutionEnvironments: 0-15,000 (API_PutFunctionScalingConfig); Lambda starts 3 at publish (LMI_SCALE).
 LMI_ENVIRONMENTS_MAX = 15_000
 LMI_ENVIRONMENTS_AT_PUBLISH = 3
 LMI_INSTANCES_MIN = 3  # one per Availability Zone, kept running (LMI_SCALE; the pricing page's note on idle capacity)
-# A capacity provider's MaxVCpuCount: 2-15,000, default 400 (API; agent toolkit).
-LMI_MAX_VCPUS_MIN = 2
-LMI_MAX_VCPUS_MAX = 15_000
+# A capacity provider's MaxVCpuCount: 2-15,000 (API; the scenario schema holds the range), default 400 (agent toolkit).
 LMI_MAX_VCPUS_DEFAULT = 400
 # "If your traffic more than doubles within 5 minutes, you may see throttles" (LMI_SCALE).
 LMI_DOUBLING_PERIOD_S = 300.0

@@ -87,7 +87,8 @@ class ProviderState:
         self.launched = 0
         self.billed_seconds = 0.0  # of instances already stopped
         self.count = Gauge(0.0)
-        self.vcpus_allocated = Gauge(0.0)
+        self.vcpus_allocated = 0.0
+        self.vcpus_allocated_max = 0.0
         self.cpu_in_use = 0.0  # vCPUs its environments' requests use
         self.cpu_seconds = 0.0  # the integral of cpu_in_use, up to cpu_since
         self.cpu_since = 0.0
@@ -96,9 +97,8 @@ class ProviderState:
             self._launch()
 
     def published(self) -> None:
-        """Its functions' versions are published: the instances and vCPUs they hold are what the run starts with."""
+        """Its functions' versions are published: the instances they hold are what the run starts with."""
         self.count = Gauge(len(self.instances))
-        self.vcpus_allocated = Gauge(self.vcpus_allocated.value)
 
     @property
     def max_instances(self) -> int:
@@ -116,7 +116,8 @@ class ProviderState:
         instance.vcpus_free -= vcpus
         instance.memory_free -= memory_mb
         instance.environments += 1
-        self.vcpus_allocated.set(self.vcpus_allocated.value + vcpus, self.loop.now)
+        self.vcpus_allocated += vcpus
+        self.vcpus_allocated_max = max(self.vcpus_allocated_max, self.vcpus_allocated)
         return instance
 
     def release(self, instance: Instance, vcpus: float, memory_mb: int) -> None:
@@ -125,7 +126,7 @@ class ProviderState:
         instance.memory_free += memory_mb
         instance.environments -= 1
         now = self.loop.now
-        self.vcpus_allocated.set(self.vcpus_allocated.value - vcpus, now)
+        self.vcpus_allocated -= vcpus
         if instance.environments == 0 and len(self.instances) > limits.LMI_INSTANCES_MIN:
             self.instances.remove(instance)
             self.billed_seconds += _billed(now - instance.launched_at)

@@ -268,7 +268,7 @@ def _capacity_provider(state: ProviderState, runtimes: Iterable[FunctionRuntime]
         "instance_type": state.config.instance.type,
         "instances": _gauge(state.count, run_s),
         "instance_hours": round(hours, 6),
-        "vcpus_allocated_max": round(state.vcpus_allocated.high, 3),
+        "vcpus_allocated_max": round(state.vcpus_allocated_max, 3),
         "CPUUtilization": {"average": round(state.cpu_average(run_s), 2), "max": round(state.cpu_max, 2)},
         "cost": {"ec2_usd": _usd(ec2), "management_fee_usd": _usd(fee)},
         "CostUSD": _usd(ec2 + fee),
