@@ -68,7 +68,7 @@ def test_wheel_ships_content_and_runs_a_shipped_scenario(tmp_path: Path):
             env=env,
             capture_output=True,
             text=True,
-            timeout=60,
+            timeout=180,  # validate proves every exercise: its solution passes, its starter fails
         )
         assert result.returncode == 0, (args, result.stdout[-1000:], result.stderr)
     assert "checked 12 lessons" in result.stdout

@@ -25,8 +25,6 @@ from lambdalab.engine.model import Function
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency, Family
-    from lambdalab.engine.extensions import ExtensionsAtWork
-    from lambdalab.engine.networking import CallsAtWork
     from lambdalab.engine.real_code import RealCode
     from lambdalab.runtime import Invocation
 
@@ -174,8 +172,10 @@ class FunctionRuntime:
         self.real: RealCode | None = None  # set by the simulation when the function runs real code
         # How a request finds an environment when not as on demand (Managed Instances' slots); see admission.py.
         self.router: Callable[[float], Environment | str] | None = None
-        self.extensions: ExtensionsAtWork | None = None  # set by the simulation when the function has some
-        self.calls: CallsAtWork | None = None  # the same, for a model that calls out over the network
+        # Set by the simulation for a function with extensions (extensions.py) or a model that calls out over the
+        # network (networking.py), which alone know their types; None otherwise.
+        self.extensions: object | None = None
+        self.calls: object | None = None
 
         self.loop = loop
         self.account = account

@@ -16,8 +16,10 @@ from typing import Any
 from lambdalab.engine.durable import DurableState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
+from lambdalab.engine.extensions import ExtensionsAtWork
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.metrics import Gauge, Histogram
+from lambdalab.engine.networking import CallsAtWork
 from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.pricing import durable_cost, free_tier, function_cost, pollers_cost
 from lambdalab.engine.simulation import Simulation
@@ -138,7 +140,7 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
         _extensions(merged, members)
     calls: dict[str, dict[str, Any]] = {}
     for member in members:  # each version's calls, added up by target
-        for to, figures in (member.calls.figures() if member.calls else {}).items():
+        for to, figures in (member.calls.figures() if isinstance(member.calls, CallsAtWork) else {}).items():
             mine = calls.setdefault(to, {"made": 0, "blocked": 0, "route": figures["route"]})
             mine.update(made=mine["made"] + figures["made"], blocked=mine["blocked"] + figures["blocked"])
     if calls:
@@ -227,7 +229,7 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
         report["by_version"] = report.pop("by_version")  # last, as for every function
     if fn.extensions is not None:
         _extensions(report, [fn])
-    if fn.calls is not None:
+    if isinstance(fn.calls, CallsAtWork):
         report["calls"] = fn.calls.figures()
     return report
 
@@ -239,7 +241,7 @@ def _extensions(report: dict[str, Any], members: list[FunctionRuntime]) -> None:
     shut_down = 0
     for member in members:
         extensions = member.extensions
-        if extensions is None:
+        if not isinstance(extensions, ExtensionsAtWork):
             continue
         posts.append(extensions.post_durations)
         count = extensions.shut_down(member.metrics.environments_created, len(member.environments))
