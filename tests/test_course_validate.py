@@ -242,6 +242,8 @@ AS_FACT = {
     "free-tier-12-months": "The free tier ends after 12 months.",
     "url-none-one-permission": "With AuthType NONE you only need lambda:InvokeFunctionUrl.",
     "unhandled-500": "An unhandled exception returns HTTP 500 to the caller.",
+    "edge-500": "Lambda@Edge errors give HTTP 500.",
+    "one-request-per-environment": "Each execution environment handles one request at a time.",
 }
 
 CURRENT_FACTS = [
@@ -253,6 +255,13 @@ CURRENT_FACTS = [
     "A function error returns HTTP 200 with the X-Amz-Function-Error header.",
     "Function errors are retried up to 2 times, 3 attempts in all.",
     "The asynchronous payload limit is 1 MB.",
+    "An unhandled exception in a Lambda@Edge function makes CloudFront answer 503; an invalid result gives 502.",
+    "When the origin answers 500, a Lambda@Edge viewer-response function does not run.",
+    "Lambda@Edge origin-response functions also run on origin errors such as 500.",
+    "A Lambda@Edge function that fails after 500 ms is billed for 500 ms.",
+    "An on-demand execution environment serves one request at a time.",
+    "On demand, Lambda runs one request per environment; Managed Instances run many at once.",
+    "See Beyond one request per environment for Managed Instances.",
 ]
 
 
@@ -280,6 +289,51 @@ def test_a_myth_quote_or_myth_question_may_name_the_claim(tmp_path):
         lambda lesson: _question(lesson, "init-free").update(prompt="Myth or fact: the Init phase is free.", myth=False)
     )
     assert any("outdated claim (init-free)" in m for m in messages(findings(tmp_path, lesson, page)))
+
+
+EDGE_500_AND_ONE_REQUEST = {
+    "edge-500": [
+        "CloudFront answers 500 when a Lambda@Edge function raises an exception.",
+        "An exception in an edge function makes CloudFront return **500** to the viewer.",
+        "CloudFront turns Lambda@Edge failures into status codes:\n  **500** when the function raised an error.",
+    ],
+    "one-request-per-environment": [
+        "Lambda runs one request per environment.",
+        "One request at a time per execution environment is how Lambda scales.",
+        "An environment serves **one\nrequest at a time**, so scale comes from more environments.",
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    ("claim_id", "sentence"), [(c, s) for c, sentences in EDGE_500_AND_ONE_REQUEST.items() for s in sentences]
+)
+def test_edge_500_and_one_request_per_environment_in_other_words(claim_id, sentence):
+    assert [c.id for c, _ in outdated_claims(sentence)] == [claim_id]
+
+
+def test_on_demand_far_from_the_claim_does_not_excuse_it():
+    far = "On-demand functions bill per request. " + "Nothing else matters here, " * 6 + "and "
+    assert [c.id for c, _ in outdated_claims(far + "an environment serves one request at a time.")] == [
+        "one-request-per-environment"
+    ]
+
+
+def test_edge_500_and_one_request_are_allowed_as_marked_myths(tmp_path):
+    page = (
+        GOOD_PAGE
+        + "\n> **Myth:** Lambda@Edge errors give HTTP 500, and each environment serves one request at a time.\n"
+        + "> **Fact:** 503 for an execution error; one at a time only on demand.\n"
+    )
+    myth = "Myth or fact: Lambda@Edge errors give HTTP 500."
+    lesson = _lesson_with(lambda lesson: _question(lesson, "init-free").update(prompt=myth))
+    assert messages(findings(tmp_path, lesson, page)) == []
+    unmarked = GOOD_PAGE + "\nLambda@Edge errors give HTTP 500, and each environment serves one request at a time.\n"
+    lesson = _lesson_with(lambda lesson: _question(lesson, "init-free").update(prompt=myth, myth=False))
+    found = messages(findings(tmp_path / "unmarked", lesson, unmarked))
+    assert any("01-what.md:" in m and "outdated claim (edge-500)" in m and "503" in m for m in found), found
+    assert any("01-what.md:" in m and "outdated claim (one-request-per-environment)" in m for m in found), found
+    assert any("lesson.yaml:" in m and "outdated claim (edge-500)" in m for m in found), found
 
 
 def test_shipped_lessons_teach_no_outdated_claim_as_fact():

@@ -1,11 +1,15 @@
 """Outdated claims that course notes still carry, and how to spot one stated as a fact.
 
 The list follows the "Outdated claims in typical course notes" table of the
-reference (shared/reference/lambda-facts.md). A lesson may name a claim only
+reference (shared/reference/lambda-facts.md) and its 2026 additions
+(shared/reference/lambda-2026.md, sections 6 and 7). A lesson may name a claim only
 as a myth (a `> **Myth:**` quote, or a question marked `myth: true`); anywhere
 else `lambdalab validate` rejects it and says what is true today. Patterns
 look for the claim's wording near its subject, so that a current fact using
-the same number ("a backoff of up to 5 minutes") is not mistaken for it.
+the same number ("a backoff of up to 5 minutes") is not mistaken for it. A
+claim that is still true with a qualifier ("one request at a time" is true
+on demand) names that qualifier in `unless`: a claim with it close by is a
+current fact.
 """
 
 from __future__ import annotations
@@ -14,6 +18,18 @@ import re
 from dataclasses import dataclass
 
 _NEAR = r"[^.\n]{0,60}?"  # within the same sentence, a few words apart
+_SPAN = r"[^.]{0,80}?"  # the same, across a line break (pages and YAML keep their wrapped lines)
+_QUALIFIER_REACH = 120  # how far (characters, either side) a qualifier such as "on-demand" may stand from a claim
+
+_EDGE = r"(?:lambda@edge|edge functions?|edge triggers?)"
+_FAILS = (  # the function's failure, not the origin's
+    r"(?<!origin )\b(?:errors?|exceptions?|raise[sd]?|raising|throws?|threw|crash(?:es|ed)?|fails?|failed|failures?)"
+)
+_STATUS_500 = (  # the status code, not 500 ms, 500 MB, 1,500 or 500 requests
+    r"(?<![\d,.])500(?!\d|,\d|\s*(?:ms|milliseconds?|MB|KB|GB|s\b|seconds?|requests?|tenants?|environments?|"
+    r"concurrent|per\b|a (?:second|minute)))"
+)
+_ONE_AT_A_TIME = r"\b(?:one|a\s+single)\s+(?:request|invocation|event)\s+at\s+a\s+time\b"
 
 
 @dataclass(frozen=True)
@@ -21,10 +37,16 @@ class Claim:
     id: str
     fact: str  # what is true today, with its source, for the error message
     pattern: re.Pattern
+    unless: re.Pattern | None = None  # a qualifier near the claim that makes it a current fact
 
 
-def _claim(claim_id: str, fact: str, *patterns: str) -> Claim:
-    return Claim(claim_id, fact, re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE))
+def _claim(claim_id: str, fact: str, *patterns: str, unless: str | None = None) -> Claim:
+    return Claim(
+        claim_id,
+        fact,
+        re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE),
+        re.compile(unless, re.IGNORECASE) if unless else None,
+    )
 
 
 CLAIMS = (
@@ -139,6 +161,26 @@ CLAIMS = (
         "(https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html)",
         rf"\b(unhandled exceptions?|function errors?)\b{_NEAR}\b(returns?|gets?|gives?|with)\b{_NEAR}\b(HTTP )?500\b",
     ),
+    _claim(
+        "edge-500",
+        "CloudFront answers a Lambda@Edge function execution error (an unhandled exception, a timeout) with 503, "
+        "and an invalid result with 502 "
+        "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html)",
+        rf"\b{_EDGE}\b{_SPAN}{_FAILS}\b{_SPAN}{_STATUS_500}",
+        rf"{_FAILS}\b{_SPAN}\b{_EDGE}\b{_SPAN}{_STATUS_500}",
+        rf"{_STATUS_500}\W{{0,6}}(?:when|if|whenever|for|on)\b{_SPAN}\b{_EDGE}\b{_SPAN}{_FAILS}\b",
+    ),
+    _claim(
+        "one-request-per-environment",
+        "an on-demand execution environment serves one request at a time, but Lambda Managed Instances run many "
+        "requests at once in each environment (since November 2025; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/lambda-managed-instances.html): say on-demand",
+        r"(?<!beyond\s)\bone\s+(?:request|invocation)s?\s+per\s+(?:execution\s+)?environment\b",
+        r"\bone\s+(?:request|invocation)\s+at\s+a\s+time\s+per\s+(?:execution\s+)?environment\b",
+        rf"\benvironments?\b{_SPAN}{_ONE_AT_A_TIME}",
+        rf"{_ONE_AT_A_TIME}{_SPAN}\benvironments?\b",
+        unless=r"\bon[-\s]demand\b",
+    ),
 )
 
 
@@ -147,5 +189,9 @@ def outdated_claims(text: str) -> list[tuple[Claim, int]]:
     found = []
     for claim in CLAIMS:
         for match in claim.pattern.finditer(text):
+            if claim.unless is not None and claim.unless.search(
+                text, max(0, match.start() - _QUALIFIER_REACH), match.end() + _QUALIFIER_REACH
+            ):
+                continue
             found.append((claim, text.count("\n", 0, match.start())))
     return sorted(found, key=lambda pair: pair[1])
