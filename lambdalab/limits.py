@@ -51,6 +51,15 @@ SCALING_PERIOD_S = 10.0
 # bounded by the function timeout. Provisioned concurrency is exempt (LIFE).
 INIT_LIMIT_S = 10.0
 
+# Extensions: at most 10 per function; their Init runs before the runtime's, their work after a handler returns
+# keeps the environment busy, counts toward the timeout and is billed (PostRuntimeExtensionsDuration); Shutdown
+# gives them up to 2,000 ms with an external extension, 500 ms with internal ones only, 0 without (EXTAPI,
+# shared/reference/lambda-facts.md "Shutdown").
+EXTAPI = "https://docs.aws.amazon.com/lambda/latest/dg/runtimes-extensions-api.html"
+EXTENSIONS_MAX = 10
+SHUTDOWN_EXTERNAL_S = 2.0
+SHUTDOWN_INTERNAL_S = 0.5
+
 # Asynchronous invocation (EIC, ASYNC_ERR):
 ASYNC_RETRIES_MIN = 0
 ASYNC_RETRIES_MAX = 2
@@ -92,6 +101,9 @@ SQS_POLLERS_MAX = 1_000  # batches in flight per mapping
 # (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html,
 # https://aws.amazon.com/about-aws/whats-new/2025/11/aws-lambda-provisioned-mode-sqs-esm/).
 SQS_PARAMS = "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-parameters.html"
+# Event filtering: up to five filters per mapping by default (a quota increase allows ten), ORed.
+FILTERING = "https://docs.aws.amazon.com/lambda/latest/dg/invocation-eventfiltering.html"
+FILTERS_PER_MAPPING = 5
 POLLERS_API = "https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedPollerConfig.html"
 SQS_MIN_POLLERS_MIN = 2
 SQS_MIN_POLLERS_MAX = 200

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+
+from lambdalab.runtime import forked
 
 # In CI, property tests draw the same examples every run, so a red build always reproduces.
 settings.register_profile("ci", derandomize=True)
@@ -24,6 +27,14 @@ for _name in ("NO_COLOR", "TEXTUAL_THEME", "TEXTUAL_ANIMATIONS", "TEXTUAL_COLOR_
     os.environ.pop(_name, None)
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def _no_fork_server_left() -> Iterator[None]:
+    """A test's fork servers (workers of durable functions) end with it: tests that count this process's
+    descendants must not meet another test's."""
+    yield
+    forked.close_all()
 
 
 @pytest.fixture(autouse=True)

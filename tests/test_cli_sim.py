@@ -229,11 +229,9 @@ BAD = {
     "empty": ("", r"^{f}: the file is empty$"),
     "comments-only": ("# nothing here\n", r"^{f}: the file is empty$"),
     "waits-for-a-feature": (
-        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
-        "queues: {orders: {}}\n"
-        "event_source_mappings:\n"
-        "  - {source: queue:orders, function: api, filter_criteria: [{body: {type: [order]}}]}\n",
-        r"^{f}:7:43: event_source_mappings\[0\].filter_criteria: event filters are not simulated yet",
+        "duration: 10s\nfunctions:\n  api:\n    snap_start: {apply_on: PublishedVersions}\n"
+        "    behaviour: {init: 1s, duration: 1s}\n",
+        r"^{f}:4:5: functions\.api\.snap_start: SnapStart snapshots are not simulated yet",
     ),
 }
 

@@ -178,17 +178,15 @@ def test_demo_waiting_for_a_feature_is_a_note_not_an_error(tmp_path):
     root = tmp_path / "lessons"
     folder = write_course(root, lesson)
     (folder / "demo.yaml").write_text(
-        "name: filtered\nduration: 10s\nfunctions:\n  api:\n    behaviour: {init: 200ms, duration: 100ms}\n"
-        "queues: {orders: {}}\n"
-        "event_source_mappings:\n"
-        "  - {source: queue:orders, function: api, filter_criteria: [{body: {type: [order]}}]}\n"
-        "traffic:\n  - {target: queue:orders, rate: 1/s, for: 5s}\n"
+        "name: snapshots\nduration: 10s\nfunctions:\n  api:\n    snap_start: {apply_on: PublishedVersions}\n"
+        "    behaviour: {init: 200ms, duration: 100ms}\n"
+        "traffic:\n  - {target: api, rate: 1/s, for: 5s}\n"
     )
     result = run_cli("validate", str(folder))
     assert result.returncode == 0, result.stdout
     assert (
         "note: " in result.stdout
-        and "waits for event filters, not simulated yet (event_source_mappings[0].filter_criteria)" in result.stdout
+        and "waits for SnapStart snapshots, not simulated yet (functions.api.snap_start)" in result.stdout
     )
     assert "1 demo scenario feature(s) not simulated yet" in result.stdout
 

@@ -33,7 +33,7 @@ def edge(handler: str, trigger: str, *args: str):
         ),
         ("edge_change_host", "origin-request", 200, None),
         ("edge_add_x_cache", "origin-response", 502, "'x-cache' is a header edge functions may not add"),
-        ("fails", "viewer-request", 500, "ValueError: the order has no id"),
+        ("fails", "viewer-request", 503, "ValueError: the order has no id"),  # LambdaExecutionError
     ],
 )
 def test_cloudfront_judges_the_result(handler, trigger, status, problem):
@@ -151,7 +151,10 @@ def test_a_trust_policy_with_both_services_is_accepted(tmp_path):
     "function, answers",
     [
         ("behaviour: {init: 0ms, duration: 20ms}", {"200": 100}),
-        ("behaviour: {init: 0ms, duration: 20ms, errors: {every: 2}}", {"200": 50, "500": 50}),
+        (
+            "behaviour: {init: 0ms, duration: 20ms, errors: {every: 2}}",
+            {"200": 50, "503": 50},
+        ),  # an error is a 503, as a timeout
         ("behaviour: {init: 0ms, duration: 6s}", {"503": 100}),  # every call times out at 5 s
         (
             "reserved_concurrency: 1\n    behaviour: {init: 0ms, duration: 20ms}",

@@ -74,10 +74,11 @@ STACK = [
     ("cli", "__main__"),
 ]
 LEVEL = {room: level for level, rooms in enumerate(STACK) for room in rooms}
-# Bare scripts (`python -I worker.py`, `python -I -S relay.py`), a file the worker loads by its path, and what
-# learners' handlers import: nothing to import but the standard library.
+# Bare scripts (`python -I worker.py`, `python -I forkserver.py`, `python -I -S relay.py`), a file the worker loads
+# by its path, and what learners' handlers import: nothing to import but the standard library.
 STANDARD_LIBRARY_ONLY = (
     "runtime/worker.py",
+    "runtime/forkserver.py",
     "runtime/linux.py",
     "runtime/durable_client.py",
     "serving/relay.py",

@@ -1,7 +1,11 @@
-"""Real handlers in worker processes: Init once, warm reuse, the context, AWS's failures, and no process left behind."""
+"""Real handlers in worker processes: Init once, warm reuse, the context, AWS's failures, and no process left behind.
+
+Every test runs twice: with workers started from scratch, and with workers forked from a fork server that
+preloaded a module (what a durable function's environments do with AWS's SDK): both must behave alike."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,14 +15,26 @@ from pathlib import Path
 
 import pytest
 
-from lambdalab.runtime import ExecutionEnvironment, FunctionCode
+from lambdalab.runtime import ExecutionEnvironment, FunctionCode, forked
 from lambdalab.runtime.environment import _live_members
 
 HANDLERS = Path(__file__).parent / "handlers"
+PRELOAD = "colorsys"  # a module no worker imports by itself
+STARTS = {"started": (), "forked": (PRELOAD,)}
+preload: tuple[str, ...] = ()  # set for each test by `start`
+
+
+@pytest.fixture(autouse=True, params=list(STARTS))
+def start(request, monkeypatch):
+    """How this test's workers start: from scratch, or forked from a fork server."""
+    if request.param == "forked" and not forked.available():
+        pytest.skip("fork servers need Linux pidfds")
+    monkeypatch.setattr(sys.modules[__name__], "preload", STARTS[request.param])
+    return request.param
 
 
 def code(handler: str, **settings) -> FunctionCode:
-    return FunctionCode(name="orders", code_dir=HANDLERS, handler=handler, **settings)
+    return FunctionCode(name="orders", code_dir=HANDLERS, handler=handler, preload=preload, **settings)
 
 
 def state(pid: int) -> str:
@@ -283,7 +299,7 @@ def test_an_environment_ends_with_the_process_that_started_it(tmp_path):
         f"sys.path.insert(0, {str(Path(__file__).parent.parent)!r})\n"
         "from lambdalab.runtime import ExecutionEnvironment, FunctionCode\n"
         f"env = ExecutionEnvironment(FunctionCode(name='orders', code_dir=Path({str(HANDLERS)!r}), "
-        "handler='app.spins_silently', timeout_s=60))\n"
+        f"handler='app.spins_silently', timeout_s=60, preload={preload!r}))\n"
         "threading.Thread(target=env.invoke, args=({}, 'r1'), daemon=True).start()\n"
         "for _ in range(500):\n    if env.process is None:\n        time.sleep(0.01)\n"
         "print(env.process.pid if env.process else 'no worker', flush=True)\n"
@@ -320,3 +336,43 @@ def test_a_folder_left_by_a_process_killed_outright_goes_with_the_next_one(tmp_p
     made = process_folder(tmp_path, "orders")
     assert not left.exists() and alive.exists() and other.exists()  # other labels are another owner's business
     assert made.name.startswith(f"orders-{os.getpid()}-")
+
+
+def test_forked_workers_come_from_one_fork_server_that_imported_the_preload_once(start):
+    with ExecutionEnvironment(code("app.has_module")) as one, ExecutionEnvironment(code("app.has_module"), 2) as two:
+        first, other = (env.invoke({"module": PRELOAD}, "r").response for env in (one, two))
+    if start == "started":
+        assert not first["loaded"] and first["parent"] == os.getpid()
+    else:
+        assert first["loaded"] and other["loaded"]
+        assert first["parent"] == other["parent"] != os.getpid()  # the fork server, not lambdalab
+
+
+@pytest.mark.parametrize("start", ["forked"], indirect=True)
+def test_a_fork_server_that_died_is_replaced(start):
+    with ExecutionEnvironment(code("app.has_module")) as env:
+        server = env.invoke({"module": PRELOAD}, "r1").response["parent"]
+    os.kill(server, 9)
+    with ExecutionEnvironment(code("app.has_module"), 2) as env:
+        again = env.invoke({"module": PRELOAD}, "r2").response
+    assert again["loaded"] and again["parent"] != server
+
+
+@pytest.mark.parametrize("start", ["forked"], indirect=True)
+def test_a_fork_of_lambdalab_uses_a_fork_server_of_its_own(start):
+    """`lambdalab serve` forks a session from a zygote: the copy must not share its parent's fork server."""
+    with ExecutionEnvironment(code("app.has_module")) as env:
+        ours = env.invoke({"module": PRELOAD}, "r1").response["parent"]
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the forked copy, which reports through the pipe
+        try:
+            with ExecutionEnvironment(code("app.has_module"), 2) as env:
+                os.write(write, json.dumps(env.invoke({"module": PRELOAD}, "r2").response).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    theirs = json.loads(os.read(read, 4096))
+    os.waitpid(child, 0)
+    os.close(read)
+    assert theirs["loaded"] and theirs["parent"] not in (ours, os.getpid())

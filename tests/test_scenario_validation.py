@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import textwrap
 
+import jsonschema
 import pytest
 
 from lambdalab.engine import parse_scenario
 from lambdalab.engine.units import format_duration, parse_duration, parse_rate, parse_size
 from lambdalab.inputs import InputErrors
+from lambdalab.inputs.schema_check import load_schema
 
 FUNCTION = "behaviour: {init: 100ms, duration: 50ms}"
+
+
+@pytest.mark.parametrize("name", ["scenario", "exercise", "lesson"])
+def test_shipped_schemas_are_valid_json_schemas(name):
+    schema = load_schema(name)
+    jsonschema.validators.validator_for(schema).check_schema(schema)  # raises SchemaError naming the place
 
 
 def problems(text: str) -> list[str]:
@@ -483,12 +491,18 @@ def test_expectations_about_a_mapping_name_one_that_exists_and_its_figures():
     )
 
 
-def test_event_filters_wait_for_their_feature():
+def test_snapstart_waits_for_its_feature():
     msgs = problems(
-        POLLED.replace("MAPPING", "{source: queue:orders, function: api, filter_criteria: [{body: {a: [1]}}]}")
+        """\
+        duration: 10s
+        functions:
+          api:
+            snap_start: {apply_on: PublishedVersions}
+            behaviour: {init: 1s, duration: 1s}
+        """
     )
     assert msgs == [
-        "s.yaml:6:43: event_source_mappings[0].filter_criteria: event filters are not simulated yet; "
+        "s.yaml:4:5: functions.api.snap_start: SnapStart snapshots are not simulated yet; "
         "this scenario waits for that feature"
     ]
 

@@ -161,11 +161,10 @@ async def test_picker_palette_and_lesson_demo_open_the_simulator(app):
 
 
 async def test_a_scenario_that_waits_for_a_feature_is_reported_not_opened(app, tmp_path):
-    waiting = tmp_path / "filtered.yaml"
+    waiting = tmp_path / "snapstart.yaml"
     waiting.write_text(
-        "duration: 10s\nfunctions:\n  api:\n    behaviour: {init: 1s, duration: 1s}\n"
-        "queues: {orders: {}}\nevent_source_mappings:\n"
-        "  - {source: queue:orders, function: api, filter_criteria: [{body: {type: [order]}}]}\n"
+        "duration: 10s\nfunctions:\n  api:\n    snap_start: {apply_on: PublishedVersions}\n"
+        "    behaviour: {init: 1s, duration: 1s}\n"
     )
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()

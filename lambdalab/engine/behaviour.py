@@ -135,9 +135,9 @@ def matches(match: EventMatch, event: Any) -> bool:
     value = lookup(event, match.path)
     if match.exists is not None and (value is not MISSING) != match.exists:
         return False
-    if match.has_equals and (value is MISSING or not _same(value, match.equals)):
+    if match.has_equals and (value is MISSING or not same_json(value, match.equals)):
         return False
-    if match.one_of is not None and (value is MISSING or not any(_same(value, v) for v in match.one_of)):
+    if match.one_of is not None and (value is MISSING or not any(same_json(value, v) for v in match.one_of)):
         return False
     return True
 
@@ -160,7 +160,7 @@ def lookup(event: Any, path: JsonPath, decode_text: bool = False) -> Any:
     return event
 
 
-def _same(a: Any, b: Any) -> bool:
+def same_json(a: Any, b: Any) -> bool:
     """Equality that keeps JSON types apart: 1 is not true, "1" is not 1."""
     return (
         type(a) is type(b)

@@ -4,7 +4,9 @@ From shared/reference/lambda-facts.md §8 (the CloudFront Developer Guide's quot
 structure pages): viewer triggers get 128 MB and 5 s, origin triggers Lambda's memory and 30 s; no
 environment variables; a generated response is at most 40 KB (viewer) or 1 MB (origin); `clientIp`,
 `method` and `config` are read-only; a viewer-response function cannot change the status code. CloudFront
-answers a function error with 500, an invalid result with 502 and a timeout or throttle with 503.
+answers an invalid result with 502 (Lambda validation error), and a function error, a timeout or a throttle
+with 503 (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/http-503-service-unavailable.html;
+shared/reference/lambda-2026.md §6.1: older notes said 500 for an error).
 
 Headers (https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-function-restrictions-all.html):
 disallowed headers are never shown to a function, which may not add them; read-only headers, which depend on
@@ -89,7 +91,7 @@ RESPONSE_FIELDS = ("status", "statusDescription", "headers", "body", "bodyEncodi
 class EdgeOutcome:
     """What CloudFront does with the function's result."""
 
-    status: int  # 200 when the result is used; 500, 502 or 503 when CloudFront fails the request
+    status: int  # 200 when the result is used; 502 or 503 when CloudFront fails the request
     problems: tuple[str, ...]  # why the result is invalid, in words
     summary: str  # one sentence
 
@@ -167,9 +169,9 @@ def outcome(
         return EdgeOutcome(503, ("the function timed out",), "CloudFront answers 503: the function timed out.")
     if error is not None:
         return EdgeOutcome(
-            500,
+            503,
             (f"{error.get('errorType')}: {error.get('errorMessage')}",),
-            "CloudFront answers 500: the function raised an error.",
+            "CloudFront answers 503 (LambdaExecutionError): the function raised an error.",
         )
     problems = result_problems(trigger, event, response)
     if problems:
@@ -285,15 +287,15 @@ def _header_problems(where: str, headers: Any) -> list[str]:
 
 class EdgeTrigger:
     """CloudFront calling a Lambda@Edge function version on one trigger during a run, and how it answers each
-    request: 200 when it can use the result, 500 for a function error, 502 for an invalid result, 503 for a
-    throttle or a timeout. Modelled code always returns a valid result; real code's result is checked."""
+    request: 200 when it can use the result, 502 for an invalid result, 503 for a function error, a throttle or
+    a timeout. Modelled code always returns a valid result; real code's result is checked."""
 
     def __init__(self, trigger: str, fn: FunctionRuntime, loop: EventLoop, account: AccountConcurrency):
         self.trigger = trigger
         self.fn = fn
         self.loop = loop
         self.account = account
-        self.statuses = {200: 0, 500: 0, 502: 0, 503: 0}
+        self.statuses = {200: 0, 502: 0, 503: 0}
         self.events: dict[int, Any] = {}  # request -> its event, while it runs
 
     def request(self, event: Any) -> None:

@@ -25,6 +25,8 @@ from lambdalab.engine.model import Function
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency, Family
+    from lambdalab.engine.extensions import ExtensionsAtWork
+    from lambdalab.engine.networking import CallsAtWork
     from lambdalab.engine.real_code import RealCode
     from lambdalab.runtime import Invocation
 
@@ -135,6 +137,8 @@ class FunctionRuntime:
         "pooled",
         "real",
         "router",
+        "extensions",
+        "calls",
         # where it runs: the loop, the account's and the family's concurrency, the scaling rate
         "loop",
         "account",
@@ -170,6 +174,8 @@ class FunctionRuntime:
         self.real: RealCode | None = None  # set by the simulation when the function runs real code
         # How a request finds an environment when not as on demand (Managed Instances' slots); see admission.py.
         self.router: Callable[[float], Environment | str] | None = None
+        self.extensions: ExtensionsAtWork | None = None  # set by the simulation when the function has some
+        self.calls: CallsAtWork | None = None  # the same, for a model that calls out over the network
 
         self.loop = loop
         self.account = account

@@ -52,7 +52,14 @@ EXPECTABLE_FUNCTION: dict[str, tuple[str, ...]] = {
     },
     "Duration": PERCENTILES,
     "InitDuration": PERCENTILES,
-    "environments": ("created", "max", "time_average", "busy_time_average"),
+    "PostRuntimeExtensionsDuration": PERCENTILES,  # a function with extensions
+    "environments": (
+        "created",
+        "max",
+        "time_average",
+        "busy_time_average",
+        *("shut_down", "shutdown_duration.p50", "shutdown_duration.max"),  # a function with extensions
+    ),
     # Managed Instances functions only (engine/managed_instances.py)
     **{name: () for name in ("ConcurrencyThrottles", "CPUThrottles", "MemoryThrottles", "DiskThrottles")},
     "managed_instances": (
@@ -102,6 +109,7 @@ EXPECTABLE_STREAM: dict[str, tuple[str, ...]] = {
             "discarded",
             "expired",
             "skipped",
+            "filtered",  # a mapping with filters
             "in_flight",
             "unread",
         )

@@ -37,6 +37,33 @@ class EventMatch:
 
 
 @dataclass(frozen=True)
+class FilterValue:
+    """One way a filter's leaf may match a value: `equals` a JSON value, start with a `prefix`, satisfy every
+    `numeric` comparison, or `exists` (or not). Matched by engine/filters.py."""
+
+    kind: str  # "equals", "prefix", "numeric" or "exists"
+    value: Any  # the value; the prefix; ((op, number), ...); True or False
+
+
+@dataclass(frozen=True)
+class FilterPattern:
+    """An event source mapping's filter, or a part of one: each field a nested pattern or a leaf's values."""
+
+    fields: tuple[tuple[str, FilterPattern | tuple[FilterValue, ...]], ...]
+
+
+@dataclass(frozen=True)
+class Extension:
+    """A Lambda extension (a layer's process beside the runtime): the time it takes in each phase."""
+
+    name: str
+    type: str = "external"  # or "internal" (a thread or wrapper in the runtime's own process)
+    init: float = 0.0  # seconds of its Init, before the runtime's
+    post_invoke: float = 0.0  # seconds it works on after each handler returns
+    shutdown: float = 0.0  # seconds it asks for at Shutdown
+
+
+@dataclass(frozen=True)
 class ErrorRule:
     """When an invocation fails; every condition given must hold."""
 
@@ -71,6 +98,24 @@ class Behaviour:
     errors: tuple[ErrorRule, ...] = ()
     # What each successful invocation sends, as code using an AWS SDK does: each record it got, to each target.
     sends: tuple[Send, ...] = ()
+    calls: tuple[Call, ...] = ()  # what each invocation calls over the network, in order (networking.py)
+
+
+@dataclass(frozen=True)
+class Call:
+    """A network call the modelled code makes: to `internet` (a public API) or to an AWS service (dynamodb, s3,
+    ...), taking `duration` once it is connected."""
+
+    to: str
+    duration: Distribution
+
+
+@dataclass(frozen=True)
+class VpcConfig:
+    """A function attached to private subnets of a VPC: what its traffic can reach beyond the VPC."""
+
+    nat_gateway: bool = False  # a route to a NAT gateway: the internet, and AWS services' public endpoints
+    endpoints: tuple[str, ...] = ()  # VPC endpoints: the AWS services reachable without a NAT gateway
 
 
 @dataclass(frozen=True)
@@ -217,6 +262,8 @@ class Function:
     tenant_isolation: bool = False
     recursive_loop: str = "Terminate"  # or "Allow" (PutFunctionRecursionConfig's RecursiveLoop)
     durable: DurableConfig | None = None  # a durable function: each start is a durable execution
+    extensions: tuple[Extension, ...] = ()
+    vpc: VpcConfig | None = None  # None: not in a VPC, it reaches the internet and AWS services directly
 
     @property
     def claimed_concurrency(self) -> int:
@@ -337,6 +384,7 @@ class EventSourceMapping:
     starting_position_time: float = 0.0  # AT_TIMESTAMP: virtual seconds (negative: before the run)
     tumbling_window: int = 0  # seconds; 0: none
     provisioned_pollers: ProvisionedPollers | None = None  # SQS provisioned mode; None: standard (on-demand) polling
+    filters: tuple[FilterPattern, ...] = ()  # FilterCriteria: a record matching none never reaches the function
 
 
 @dataclass(frozen=True)

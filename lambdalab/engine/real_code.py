@@ -62,6 +62,7 @@ class RealCode:
         # Imported here, not at the top: the runtime uses the engine's limits, and a run without real
         # code never needs it.
         from lambdalab.runtime import FunctionCode
+        from lambdalab.runtime.durable import SDK_MODULES
 
         self.fn = fn
         self.pool = pool
@@ -78,6 +79,7 @@ class RealCode:
             environment={"LAMBDALAB_SERVICES": pool.services(), **fn.environment},
             region=region,
             account_id=account_id,
+            preload=SDK_MODULES if fn.durable else (),
         )
 
     def _worker(self, env_id: int) -> ExecutionEnvironment:

@@ -122,7 +122,7 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
         runtime = members[0]
         return _managed_function(runtime, run_s) if isinstance(runtime, ManagedRuntime) else _function(runtime, run_s)
     parts = [_function(m, run_s) for m in members]
-    merged: dict[str, Any] = _sum([{k: v for k, v in p.items() if k != "by_version"} for p in parts])
+    merged: dict[str, Any] = _sum([{k: v for k, v in p.items() if k not in ("by_version", "calls")} for p in parts])
     metrics = merged["metrics"]
     family = members[0].family
     assert family is not None  # several runtimes: the function's versions (VersionRuntime), which share one
@@ -134,6 +134,15 @@ def _function_and_versions(sim: Simulation, name: str, run_s: float) -> dict[str
     merged["cost"].update(architecture=members[0].config.architecture, memory_mb=members[0].config.memory)
     if isinstance(members[0], TenantRuntime):  # shared by the versions: not to be added up
         merged["tenants"] = _tenants(members[0].tenancy)
+    if any(m.extensions for m in members):
+        _extensions(merged, members)
+    calls: dict[str, dict[str, Any]] = {}
+    for member in members:  # each version's calls, added up by target
+        for to, figures in (member.calls.figures() if member.calls else {}).items():
+            mine = calls.setdefault(to, {"made": 0, "blocked": 0, "route": figures["route"]})
+            mine.update(made=mine["made"] + figures["made"], blocked=mine["blocked"] + figures["blocked"])
+    if calls:
+        merged["calls"] = calls
     merged["by_version"] = {
         m.version: {"Invocations": m.metrics.invocations, "Errors": m.metrics.errors} for m in members
     }
@@ -216,7 +225,31 @@ def _function(fn: FunctionRuntime, run_s: float) -> dict[str, Any]:
         report["cost"]["tenant_environments_usd"] = _usd(cost.tenant_environments_usd)
         report["tenants"] = _tenants(fn.tenancy)
         report["by_version"] = report.pop("by_version")  # last, as for every function
+    if fn.extensions is not None:
+        _extensions(report, [fn])
+    if fn.calls is not None:
+        report["calls"] = fn.calls.figures()
     return report
+
+
+def _extensions(report: dict[str, Any], members: list[FunctionRuntime]) -> None:
+    """A function with extensions (its versions together): PostRuntimeExtensionsDuration, and the environments
+    that ran Shutdown with how long it took them (engine/extensions.py)."""
+    posts, shutdowns = [], Histogram()
+    shut_down = 0
+    for member in members:
+        extensions = member.extensions
+        if extensions is None:
+            continue
+        posts.append(extensions.post_durations)
+        count = extensions.shut_down(member.metrics.environments_created, len(member.environments))
+        shut_down += count
+        for _ in range(count):
+            shutdowns.add(extensions.shutdown_s * 1000.0)
+    report["metrics"]["PostRuntimeExtensionsDuration"] = Histogram.merged(posts).summary()
+    summary = shutdowns.summary()
+    report["environments"]["shut_down"] = shut_down
+    report["environments"]["shutdown_duration"] = {"p50": summary["p50"], "max": summary["max"]}
 
 
 def _tenants(tenancy: Tenancy) -> dict[str, Any]:
@@ -379,12 +412,12 @@ def _stream(stream: Any, run_s: float) -> dict[str, Any]:
 
 
 def _shows_mappings(sim: Simulation) -> bool:
-    """Whether the report has the top-level event_source_mappings: for provisioned pollers, several mappings on one
-    source, or an expectation about a mapping (scenarios without them keep the report they always had)."""
+    """Whether the report has the top-level event_source_mappings: for provisioned pollers, filters, several mappings
+    on one source, or an expectation about a mapping (scenarios without them keep the report they always had)."""
     configs = sim.scenario.event_source_mappings
     sources = [(m.kind, m.source) for m in configs]
     return (
-        any(m.provisioned_pollers is not None for m in configs)
+        any(m.provisioned_pollers is not None or m.filters for m in configs)
         or len(set(sources)) < len(sources)
         or any(e.mapping is not None for e in sim.scenario.expect)
     )
@@ -400,9 +433,9 @@ def _mappings(sim: Simulation, run_s: float) -> list[dict[str, Any]]:
         entry: dict[str, Any] = {
             "source": f"{config.kind}:{config.source}",
             "function": config.function,
-            "events": {  # event filtering is not simulated yet: nothing is filtered out
+            "events": {
                 "polled": mapping.polled if mapping else 0,
-                "filtered": 0,
+                "filtered": mapping.filtered if mapping else 0,
                 "invoked": mapping.invoked if mapping else 0,
             },
         }

@@ -180,6 +180,8 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
         ),
     ]
     out += _managed_instances(report)
+    out += _extensions(functions)
+    out += _calls(functions)
     isolated = {name: f["tenants"] for name, f in functions.items() if "tenants" in f}
     if isolated:
         out += ["", "Tenant isolation (each environment serves one tenant)"]
@@ -300,6 +302,54 @@ def render(sim: Simulation, report: dict[str, Any]) -> str:
     return "\n".join(out) + "\n"
 
 
+def _extensions(functions: dict[str, Any]) -> list[str]:
+    """Functions with extensions: the Init they share, their work after each handler (billed, the environment
+    still busy) and their Shutdown."""
+    rows = [
+        [
+            name,
+            _ms(f["metrics"]["InitDuration"]["p50"]),
+            _ms(f["metrics"]["PostRuntimeExtensionsDuration"]["p50"]),
+            _ms(f["metrics"]["PostRuntimeExtensionsDuration"]["max"]),
+            f["environments"]["shut_down"],
+            _ms(f["environments"]["shutdown_duration"]["max"]),
+        ]
+        for name, f in functions.items()
+        if "PostRuntimeExtensionsDuration" in f["metrics"]
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "Extensions (Init Duration includes theirs; post-invoke time is billed, the environment busy; "
+        "Shutdown unbilled)",
+        *table(
+            ["function", "init p50 ms", "post-invoke p50 ms", "post-invoke max ms", "shut down", "shutdown ms"],
+            rows,
+        ),
+    ]
+
+
+def _calls(functions: dict[str, Any]) -> list[str]:
+    """Functions whose model calls out over the network: each target, and the calls that found no route."""
+    rows = [
+        [name, to, c["made"], c["blocked"], "yes" if c["route"] else "NO: waits until the timeout"]
+        for name, f in functions.items()
+        for to, c in f.get("calls", {}).items()
+    ]
+    if not rows:
+        return []
+    return [
+        "",
+        "Network calls (from a VPC: the internet through a NAT gateway, AWS services through it or a VPC endpoint)",
+        *table(["function", "to", "made", "no route", "route"], rows),
+    ]
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
 def _managed_instances(report: dict[str, Any]) -> list[str]:
     """Managed Instances: each function's environments, slots and CPU, why it was throttled, and what its
     capacity provider's instances cost."""
@@ -398,17 +448,21 @@ def _recursion(sim: Simulation, report: dict[str, Any]) -> list[str]:
 
 
 def _mappings(mappings: list[dict[str, Any]]) -> list[str]:
-    """Each mapping's events and, in provisioned mode, its pollers and what they cost."""
+    """Each mapping's events (with what its filters turned away, when they did) and, in provisioned mode, its
+    pollers and what they cost."""
+    filtering = any(m["events"]["filtered"] for m in mappings)
     rows = []
     for i, m in enumerate(mappings):
         pollers = m.get("pollers")
+        events = m["events"]
         rows.append(
             [
                 i,
                 m["source"],
                 m["function"],
-                m["events"]["polled"],
-                m["events"]["invoked"],
+                events["polled"],
+                *([events["filtered"]] if filtering else []),
+                events["invoked"],
                 f"{pollers['minimum']}-{pollers['maximum']}" if pollers else "standard",
                 pollers["max_active"] if pollers else "",
                 f"{pollers['poller_hours']:.4f}" if pollers else "",
@@ -416,9 +470,23 @@ def _mappings(mappings: list[dict[str, Any]]) -> list[str]:
             ]
         )
     return [
-        "Event source mappings (provisioned pollers are billed per poller-hour, the minimum always)",
+        "Event source mappings (filtered: matched none of the mapping's filters, so never invoked; provisioned "
+        "pollers are billed per poller-hour, the minimum always)"
+        if filtering
+        else "Event source mappings (provisioned pollers are billed per poller-hour, the minimum always)",
         *table(
-            ["#", "source", "function", "polled", "invoked", "pollers", "most pollers", "poller-hours", "cost USD"],
+            [
+                "#",
+                "source",
+                "function",
+                "polled",
+                *(["filtered"] if filtering else []),
+                "invoked",
+                "pollers",
+                "most pollers",
+                "poller-hours",
+                "cost USD",
+            ],
             rows,
         ),
     ]

@@ -19,6 +19,7 @@ from lambdalab.engine.destinations import BusState, Destinations, QueueState, To
 from lambdalab.engine.durable import DurableEngine, DurableRuntime, DurableVersionRuntime
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
+from lambdalab.engine.extensions import ExtensionsAtWork
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.invoke_async import AsyncEvent, AsyncInvoker
 from lambdalab.engine.invoke_sync import SyncInvoker
@@ -26,6 +27,7 @@ from lambdalab.engine.invoke_tenant import TenantInvoker
 from lambdalab.engine.keys import key_picker
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 from lambdalab.engine.model import Scenario
+from lambdalab.engine.networking import CallsAtWork
 from lambdalab.engine.permissions import invoke_decision
 from lambdalab.engine.pollers import ProvisionedSqsMapping
 from lambdalab.engine.real_code import DEFAULT_CAP, RealCode, RealPool
@@ -187,6 +189,11 @@ class Simulation:
             for runtime in self.runtimes.values():
                 if runtime.config.behaviour.sends:
                     self.recursion.install(runtime, self.async_.may_send)
+        for runtime in self.runtimes.values():  # last: their post-invoke work follows whatever else ends an invocation
+            if runtime.config.behaviour.calls:
+                runtime.calls = CallsAtWork(runtime)
+            if runtime.config.extensions:
+                runtime.extensions = ExtensionsAtWork(runtime, runtime.config.extensions)
         self.tenant_invoker = TenantInvoker(loop, self.account, self.async_)
         self.destinations.invoke_function = self._invoke_from
         # (function, principal, source ARN, source account) -> IAM decision

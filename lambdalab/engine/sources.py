@@ -39,6 +39,7 @@ from lambdalab import limits
 from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import matches
 from lambdalab.engine.destinations import EPOCH_MS, Message, MessageGroups, QueueState, VisibleMessages
+from lambdalab.engine.filters import passes, sqs_view
 from lambdalab.engine.ids import request_id
 from lambdalab.engine.model import EventSourceMapping
 from lambdalab.engine.records import PayloadRoom, decoded, json_bytes
@@ -86,6 +87,7 @@ class SqsMapping:
         self.fifo = queue.config.fifo
         self.room = self._payload_room()
         self.polled = 0  # messages received (PolledEventCount), a message received again counted again
+        self.filtered = 0  # messages that matched none of the mapping's filters, deleted (FilteredOutEventCount)
         self.invoked = 0  # messages in batches that reached the function (InvokedEventCount)
         queue.ready.cost = self.room.cost
         if queue.consumer is None:
@@ -178,11 +180,31 @@ class SqsMapping:
         queue.received += len(batch)
         queue.not_visible += len(batch)
         self.polled += len(batch)
+        if self.config.filters:
+            batch = self._pass_filters(batch)
+            if not batch:
+                return
         number = self.loop.next_id()
         self.fn.outcomes.requests += 1
         self.fn.outcomes.sync_in_flight += 1  # until the batch ends, or its poller gives up on it
         self.in_flight += 1
         self._try(number, batch, now)
+
+    def _pass_filters(self, batch: list[Message]) -> list[Message]:
+        """The messages that match one of the mapping's filters; the others are deleted, never invoked."""
+        filters = self.config.filters
+        records = self.event(batch)["Records"]
+        kept = [m for m, record in zip(batch, records) if passes(filters, sqs_view(record))]
+        if len(kept) < len(batch):
+            passed = set(map(id, kept))
+            dropped = [m for m in batch if id(m) not in passed]
+            queue = self.queue
+            queue.deleted += len(dropped)
+            queue.not_visible -= len(dropped)
+            self.filtered += len(dropped)
+            held = {m.group for m in kept}  # a FIFO group stays locked while kept messages of it are out
+            queue.ready.release([m for m in dropped if m.group not in held], [])
+        return kept
 
     def _try(self, number: int, batch: list[Message], received_at: float) -> bool:
         """Invoke the function with a batch its poller holds; a throttled batch stays held (False)."""

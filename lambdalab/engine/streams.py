@@ -27,6 +27,7 @@ from lambdalab import limits
 from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import MISSING, matches
 from lambdalab.engine.destinations import EPOCH_MS, timestamp
+from lambdalab.engine.filters import kinesis_view, passes
 from lambdalab.engine.ids import function_arn, request_id
 from lambdalab.engine.keys import shard_for
 from lambdalab.engine.model import EventSourceMapping, Stream
@@ -173,6 +174,7 @@ class StreamMapping:
         self.discarded = 0  # given up on, with no on-failure destination (or delivery to it failed)
         self.expired = 0  # past the stream's retention before they were processed
         self.skipped = 0  # before the starting position
+        self.filtered = 0  # matched none of the mapping's filters: read past, never invoked (FilteredOutEventCount)
         self.room = self._payload_room()
         self.polled = 0  # records read into batches (PolledEventCount)
         self.invoked = 0  # records in batches that reached the function, retries included (InvokedEventCount)
@@ -247,13 +249,24 @@ class StreamMapping:
         ):
             self._poll_at(lane, pending[0].arrived_at + window)  # wait for a fuller batch, at most the window
             return None
-        batch: list[StreamRecord]
-        admits, batch = self.room.start().admits, []
-        while pending and len(batch) < size and admits(pending[0].size):
-            batch.append(pending.popleft())
-        lane.pending_bytes -= self.room.used()
-        self.polled += len(batch)
-        return batch
+        batch: list[StreamRecord] = []
+        while not batch and pending:  # records that every filter turns away are read past at once
+            admits, batch = self.room.start().admits, []
+            while pending and len(batch) < size and admits(pending[0].size):
+                batch.append(pending.popleft())
+            lane.pending_bytes -= self.room.used()
+            self.polled += len(batch)
+            if self.config.filters:
+                batch = self._pass_filters(batch)
+        return batch or None
+
+    def _pass_filters(self, batch: list[StreamRecord]) -> list[StreamRecord]:
+        """The records that match one of the mapping's filters; the others are read past, never invoked."""
+        filters, kinesis = self.config.filters, self.stream.kind == "kinesis"
+        records = self.event(batch)["Records"]
+        kept = [r for r, record in zip(batch, records) if passes(filters, kinesis_view(record) if kinesis else record)]
+        self.filtered += len(batch) - len(kept)
+        return kept
 
     def _drop_old(self, lane: Lane, now: float) -> None:
         """Records past the retention are gone from the stream; records past the mapping's maximum age are
@@ -545,6 +558,7 @@ class StreamMapping:
             "discarded": self.discarded,
             "expired": self.expired + expired_unread,
             "skipped": self.skipped,
+            **({"filtered": self.filtered} if self.config.filters else {}),
             "in_flight": in_flight,
             "unread": unread,
         }

@@ -47,7 +47,11 @@ from typing import Any
 from lambdalab.runtime.durable_service import DurableExecution, Operation, Pending, ServiceError
 from lambdalab.runtime.environment import ExecutionEnvironment, Invocation
 
+# What every environment of a durable function imports: once per lambdalab process (FunctionCode.preload).
+SDK_MODULES = ("aws_durable_execution_sdk_python",)
+
 __all__ = [
+    "SDK_MODULES",
     "DurableExecution",
     "DurableInvocation",
     "Pending",

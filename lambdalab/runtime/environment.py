@@ -26,11 +26,10 @@ from typing import IO, Any
 
 from lambdalab import limits
 from lambdalab.paths import environments_dir, process_folder
-from lambdalab.runtime import confinement, linux
+from lambdalab.runtime import confinement, forked, linux
 
 WORKER = Path(__file__).with_name("worker.py")
 CODE_SIZE_LIMIT = 250 * 1024 * 1024  # unzipped deployment package (shared/reference/lambda-facts.md §5)
-SHUTDOWN_GRACE_S = 0.3
 EXTRA_PROCESSES = 32  # a handler may start this many processes beyond what the user already runs
 NOT_CODE = ("__pycache__", ".git", ".venv", "node_modules")  # folders never copied with a function's code
 
@@ -57,6 +56,8 @@ class FunctionCode:
     region: str = "us-east-1"
     account_id: str = "123456789012"
     version: str = "$LATEST"
+    # Modules every environment imports (AWS's durable SDK): imported once, by a fork server (forked.py)
+    preload: tuple[str, ...] = ()
 
 
 @dataclass
@@ -79,7 +80,7 @@ class ExecutionEnvironment:
         self.number = number
         self.shut_in = shut_in or confinement.current()
         self.folder: Path | None = None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | forked.ForkedProcess | None = None
         self._inbox: int | None = None  # the channel from the worker (a file descriptor) and to it: set by _start
         self._outbox: IO[str] | None = None
         self._stray = b""  # output written straight to file descriptors 1 and 2, past sys.stdout
@@ -102,25 +103,11 @@ class ExecutionEnvironment:
             _copy_code(self.code.code_dir, self.folder / "task")
             (self.folder / "tmp").mkdir()
             self._hand_over(self.folder)
-        to_worker_r, to_worker_w = os.pipe()
-        from_worker_r, from_worker_w = os.pipe()
-        self.process = process = subprocess.Popen(
-            [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
-            pass_fds=(to_worker_r, from_worker_w),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=self.folder / "task",
-            # Never lambdalab's own environment: the code can read its process's first one in /proc/self/environ
-            # (a grader's may hold an answer key); the worker sets the function's from the config.
-            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8"},
-        )
-        self._process_finalizer = weakref.finalize(self, linux.kill_group, process.pid)  # the same for its processes
-        os.close(to_worker_r)
-        os.close(from_worker_w)
-        self._outbox = os.fdopen(to_worker_w, "w", encoding="utf-8")
-        self._inbox = from_worker_r
+        self.process, to_worker, from_worker = self._spawn(self.folder / "task")
+        # Even if nobody shuts this environment down, its processes go when this object does.
+        self._process_finalizer = weakref.finalize(self, linux.kill_group, self.process.pid)
+        self._outbox = os.fdopen(to_worker, "w", encoding="utf-8")
+        self._inbox = from_worker
         self._buffer = b""
         self._send(self._config(self.folder))
         message = self._receive(time.monotonic() + limit_s)
@@ -140,6 +127,29 @@ class ExecutionEnvironment:
             self._kill()
             raise ConfinementFailed(message["error"]["errorMessage"])
         return message
+
+    def _spawn(self, cwd: Path) -> tuple[subprocess.Popen[bytes] | forked.ForkedProcess, int, int]:
+        """A new worker process, and the ends of its channels (to it, from it): forked from a process that
+        imported the code's slow modules already (code.preload), or else started from scratch."""
+        if self.code.preload:
+            started = forked.spawn(self.code.preload, cwd)
+            if started is not None:
+                return started
+        to_worker_r, to_worker_w = os.pipe()
+        from_worker_r, from_worker_w = os.pipe()
+        process = subprocess.Popen(
+            [sys.executable, "-I", str(WORKER), str(to_worker_r), str(from_worker_w)],
+            pass_fds=(to_worker_r, from_worker_w),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=cwd,
+            env=forked.worker_environment(),
+        )
+        os.close(to_worker_r)
+        os.close(from_worker_w)
+        return process, to_worker_w, from_worker_r
 
     def _hand_over(self, folder: Path) -> None:
         """The code's folders belong to the user the code runs as, when that is another one."""
@@ -368,15 +378,10 @@ class ExecutionEnvironment:
         self._kill()
 
     def shutdown(self) -> None:
-        """The environment is gone for good: its processes and its folder."""
-        if self.alive:
-            assert self.process is not None and self._outbox is not None  # alive: _start made both
-            try:
-                self._outbox.write(json.dumps({"type": "shutdown"}) + "\n")
-                self._outbox.flush()
-                self.process.wait(SHUTDOWN_GRACE_S)
-            except (OSError, subprocess.TimeoutExpired, ValueError):
-                pass
+        """The environment is gone for good: its processes and its folder. A runtime with no extensions gets
+        no time to end on its own (0 ms: shared/reference/lambda-facts.md §"Shutdown",
+        https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html#runtimes-lifecycle-shutdown),
+        so its code's atexit handlers never run, as on Lambda."""
         self._kill()
         if self.folder is not None:
             self._finalizer()  # removes the folder, once

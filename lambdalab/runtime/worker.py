@@ -33,6 +33,9 @@ if TYPE_CHECKING:
 
 RESPONSE_LIMIT = 6_291_556  # bytes: larger is Function.ResponseSizeTooLarge (shared/reference/lambda-facts.md §1.1)
 LOG_LIMIT = 1_048_576  # bytes of output kept per phase; beyond it, a note says how much was cut
+# Set by forkserver.py in a worker forked from it: the milliseconds it spent importing modules ahead of the
+# handler (AWS's durable SDK), counted in this environment's Init as they would be on Lambda.
+PRELOAD_MS = 0.0
 
 
 class Output:
@@ -126,9 +129,9 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def main() -> None:
-    inbox = os.fdopen(int(sys.argv[1]), "r", encoding="utf-8")
-    outbox = os.fdopen(int(sys.argv[2]), "w", encoding="utf-8")
+def main(inbox_fd: int, outbox_fd: int) -> None:
+    inbox = os.fdopen(inbox_fd, "r", encoding="utf-8")
+    outbox = os.fdopen(outbox_fd, "w", encoding="utf-8")
 
     sending = threading.Lock()  # the output thread sends too
 
@@ -165,7 +168,7 @@ def main() -> None:
     end_with_parent()
     setup(config, output)
     handler, init_error, init_ms = load_handler(config["handler"])
-    send({"type": "init", "init_ms": init_ms, "error": init_error, "log": output.take()})
+    send({"type": "init", "init_ms": PRELOAD_MS + init_ms, "error": init_error, "log": output.take()})
     if init_error:
         return
 
@@ -436,4 +439,4 @@ def _marshal(response: Any) -> str | dict[str, str]:
 
 
 if __name__ == "__main__":
-    main()
+    main(int(sys.argv[1]), int(sys.argv[2]))

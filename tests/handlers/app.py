@@ -126,6 +126,11 @@ def echo(event, context):
     return event
 
 
+def has_module(event, context):
+    """Whether a module was imported before the handler asked (a fork server's preload)."""
+    return {"loaded": event["module"] in sys.modules, "parent": os.getppid()}
+
+
 def uses_literal_tmp(event, context):
     """Code as learners write it: the literal path /tmp."""
     path = "/tmp/" + event["file"]

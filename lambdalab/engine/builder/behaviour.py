@@ -12,7 +12,7 @@ from typing import Any
 
 from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, json_path, resolve
-from lambdalab.engine.model import Behaviour, Distribution, ErrorRule, EventMatch, RealCodeRef, Send
+from lambdalab.engine.model import Behaviour, Call, Distribution, ErrorRule, EventMatch, RealCodeRef, Send
 
 
 def real_code(ctx: Context, path: KeyPath, data: dict[str, Any]) -> RealCodeRef | None:
@@ -53,6 +53,10 @@ def behaviour(ctx: Context, path: KeyPath, data: dict[str, Any]) -> Behaviour:
         memory_used=data.get("memory_used", 64),
         errors=rules,
         sends=tuple(_send(ctx, (*path, "sends", i), ref) for i, ref in enumerate(data.get("sends") or [])),
+        calls=tuple(
+            Call(item["to"], distribution(ctx, (*path, "calls", i, "duration"), item.get("duration", 0)))
+            for i, item in enumerate(data.get("calls") or [])
+        ),
     )
 
 

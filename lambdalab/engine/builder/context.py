@@ -35,6 +35,13 @@ class Context:
         self.errors.append(self.doc.error(path, message))
 
 
+def refuse_beside_code_or_instances(ctx: Context, path: KeyPath, data: dict[str, Any], what: str) -> None:
+    """A modelled feature that lambdalab does not simulate yet for real code or on Managed Instances."""
+    for key, how in (("code", "with real code"), ("managed_instances", "on Managed Instances")):
+        if key in data:
+            ctx.fail(path, f"{what} for a function {how}: not simulated yet")
+
+
 def refuse_isolated(ctx: Context, path: KeyPath, function: str, how: str) -> None:
     """A function in tenant isolation mode is invoked only with a tenant id, which `how` (a topic, a
     mapping, a destination ...) never sends: Lambda refuses each such invoke, so the scenario is refused

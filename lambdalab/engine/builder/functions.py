@@ -16,7 +16,9 @@ from lambdalab.engine.builder import permissions
 from lambdalab.engine.builder.behaviour import behaviour, real_code
 from lambdalab.engine.builder.context import Context, KeyPath, duration, positive_duration, refuse_isolated, resolve
 from lambdalab.engine.builder.durable import durable_config, refuse_unqualified
+from lambdalab.engine.builder.extensions import extensions
 from lambdalab.engine.builder.managed_instances import managed_instances
+from lambdalab.engine.builder.networking import vpc_config
 from lambdalab.engine.deployments import CONFIGS as DEPLOYMENT_CONFIGS
 from lambdalab.engine.model import Account, Alias, AsyncConfig, CapacityProvider, DeploymentPlan, Function
 from lambdalab.engine.units import parse_size
@@ -133,6 +135,8 @@ def function(
         managed_instances=managed,
         tenant_isolation=isolated,
         recursive_loop=data.get("recursive_loop", "Terminate"),
+        extensions=extensions(ctx, (*path, "extensions"), data.get("extensions"), data),
+        vpc=vpc_config(ctx, (*path, "vpc"), data.get("vpc"), data),
         # Built once, with $LATEST: a version is a snapshot of it, and DurableConfig is set only at creation.
         durable=durable_config(ctx, (*path, "durable"), data["durable"], code is not None)
         if "durable" in data and version == "$LATEST"

@@ -12,6 +12,7 @@ from typing import Any
 
 from lambdalab import limits
 from lambdalab.engine.builder.context import Context, KeyPath, duration, refuse_isolated, resolve
+from lambdalab.engine.builder.filters import filter_criteria
 from lambdalab.engine.builder.permissions import check_role_reads
 from lambdalab.engine.model import Account, EventSourceMapping, Function, ProvisionedPollers, Queue, Stream
 from lambdalab.inputs.errors import did_you_mean
@@ -60,6 +61,8 @@ def mapping(
             (*path, "batching_window"),
             f"{window:g} s is above the maximum of {limits.BATCHING_WINDOW_MAX_S:g} s ({limits.ESM})",
         )
+    records = "queue" if kind == "queue" else source.kind if isinstance(source, Stream) else "kinesis"
+    filters = filter_criteria(ctx, path, data.get("filter_criteria"), records)
     common = dict(
         index=index,
         kind=kind,
@@ -68,6 +71,7 @@ def mapping(
         batching_window=window,
         report_batch_item_failures=bool(data.get("report_batch_item_failures")),
         enabled=data.get("enabled", True),
+        filters=filters,
     )
     if source is not None and fn is not None:
         check_role_reads(ctx, path, fn, source, account)
