@@ -31,7 +31,8 @@ ORDER = [
 def test_the_course_has_its_lessons_in_order():
     assert COURSE.errors == []
     assert [lesson.id for lesson in COURSE.lessons] == ORDER
-    assert [lesson.number for lesson in COURSE.lessons] == [*range(1, 13), 14]  # 13 (networking and packaging) comes from another branch
+    # lesson 13 (networking and packaging) comes from another branch
+    assert [lesson.number for lesson in COURSE.lessons] == [*range(1, 13), 14]
 
 
 def test_the_shipped_course_validates():
