@@ -73,10 +73,11 @@ def translate(doc: Document) -> Translation:
     """The scenario a SAM template describes; InputErrors names every problem by the template's file:line and key."""
     errors = _unsupported_intrinsics(doc, doc.data, ())
     refused = {e.path for e in errors}
-    for error in check(doc, "sam"):
-        if any(error.path == p or error.path.startswith((f"{p}.", f"{p}[")) for p in refused):
-            continue  # already explained as an intrinsic outside the subset
-        errors.append(_subset_word(error))
+    for error in map(_subset_word, check(doc, "sam")):
+        inside = any(error.path == p or error.path.startswith((f"{p}.", f"{p}[")) for p in refused)
+        around = error.path and SUBSET not in error.message and any(_under(p, error.path) for p in refused)
+        if not (inside or around):  # else the intrinsic outside the subset already explains it
+            errors.append(error)
     if errors:
         raise InputErrors(errors)
     translator = _Translator(doc)
@@ -109,10 +110,15 @@ def _unsupported_intrinsics(doc: Document, value: Any, path: Path_) -> list[Inpu
     return found
 
 
+def _under(path: str, ancestor: str) -> bool:
+    return path.startswith((f"{ancestor}.", f"{ancestor}["))
+
+
 def _subset_word(error: InputError) -> InputError:
     """A key the schema does not know is a SAM feature lambdalab does not run (or a typo): say which."""
-    if error.message.startswith("unknown key"):
-        return replace(error, message=error.message.replace("unknown key", "not in " + SUBSET + ":", 1))
+    found = re.fullmatch(r"unknown key ('.*?')(.*)", error.message)
+    if found:
+        return replace(error, message=f"{found.group(1)} is not in {SUBSET}{found.group(2)}")
     return error
 
 
@@ -387,11 +393,9 @@ class _Translator:
                     self.fail((*meta_path, key), f"{key} needs AutoPublishAlias: the alias a deployment moves")
             return
         enabled = preference is not None and preference.get("Enabled", True) is not False
-        shifting = previous is not None and enabled
+        shifting = previous is not None  # a deploy that moves the alias from version 1 to the template's code
         if "deploy_at" in meta and not shifting:
-            self.fail(
-                (*meta_path, "deploy_at"), "deploy_at needs a traffic shift: a DeploymentPreference and `previous`"
-            )
+            self.fail((*meta_path, "deploy_at"), "deploy_at needs `previous`: the version the deploy moves the alias from")
         if previous is not None:  # the version live before this deploy, and the template's code published as 2
             out["versions"] = {"1": {"behaviour": previous["behaviour"]}, "2": {}}
             self.at((*spath, "versions", "1"), (*meta_path, "previous"), whole=True)
@@ -399,7 +403,7 @@ class _Translator:
         else:  # a first deploy: SAM publishes version 1 and points the alias at it, nothing to shift
             out["versions"] = {"1": {}}
             self.at((*spath, "versions"), where("AutoPublishAlias"))
-        start = "1" if shifting else ("2" if previous is not None else "1")
+        start = "1"
         out["aliases"] = {alias: {"version": start}}
         self.at((*spath, "aliases"), where("AutoPublishAlias"), whole=False)
         if provisioned is not None:
@@ -418,10 +422,8 @@ class _Translator:
                     (*spath, "versions", start, "provisioned_concurrency"),
                     where("ProvisionedConcurrencyConfig", "ProvisionedConcurrentExecutions"),
                 )
-        if preference is None:
-            return
         thresholds = []
-        for i, item in enumerate(preference.get("Alarms") or []):
+        for i, item in enumerate((preference or {}).get("Alarms") or []):
             alarm = item["Ref"]
             ref_path = (*where("DeploymentPreference", "Alarms", i), "Ref")
             if not self.typed(alarm, ALARM):
@@ -434,16 +436,19 @@ class _Translator:
                 thresholds.append((threshold, threshold_path))
         if not shifting:
             return
-        plan: dict[str, Any] = {"function": name, "alias": alias, "to": "2", "config": preference["Type"]}
+        # Without a (enabled) DeploymentPreference, `sam deploy` points the alias at the new version in one
+        # step: lambdalab runs that as an AllAtOnce shift, at deploy_at.
+        config = preference["Type"] if enabled and preference else "AllAtOnce"
+        plan: dict[str, Any] = {"function": name, "alias": alias, "to": "2", "config": config}
         n = len(self.data["deployments"])
         self.data["deployments"].append(plan)
         dpath = ("deployments", n)
-        self.at(dpath, where("DeploymentPreference"))
-        self.at((*dpath, "config"), where("DeploymentPreference", "Type"))
+        self.at(dpath, where("DeploymentPreference") if preference else where("AutoPublishAlias"))
+        self.at((*dpath, "config"), where("DeploymentPreference", "Type") if preference else where("AutoPublishAlias"))
         if "deploy_at" in meta:
             plan["start"] = meta["deploy_at"]
             self.at((*dpath, "start"), (*meta_path, "deploy_at"))
-        if thresholds:  # any alarm rolls back: the lowest threshold fires first
+        if thresholds and enabled:  # any alarm rolls back: the lowest threshold fires first
             threshold, threshold_path = min(thresholds, key=lambda t: t[0])
             plan["alarm"] = {"errors_over": int(threshold)}
             self.at((*dpath, "alarm", "errors_over"), threshold_path)
