@@ -1,7 +1,7 @@
-"""Scenario checks: the learner's scenario file (or AWS SAM template), with the check's `override` merged over it (so the traffic
-and the code model under test stay the course's), run on the engine with the check's seed; the check's
-`expect` items are the scenario's own expectations. A failed one is explained from the run's trace:
-which request, when, and why."""
+"""Scenario checks: the learner's scenario file (or the scenario their AWS SAM template describes), with the
+check's `override` merged over it (so the traffic and the code model under test stay the course's), run on the
+engine with the check's seed; the check's `expect` items are the scenario's own expectations. A failed one is
+explained from the run's trace: which request, when, and why."""
 
 from __future__ import annotations
 

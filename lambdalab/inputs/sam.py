@@ -98,8 +98,7 @@ def _unsupported_intrinsics(doc: Document, value: Any, path: Path_) -> list[Inpu
                 found.append(
                     doc.error(
                         (*path, key),
-                        f"{key} ({short}) is not in {SUBSET}: it evaluates !Ref, !GetAtt and !Sub; "
-                        "write the value out",
+                        f"{key} ({short}) is not in {SUBSET}: it evaluates !Ref, !GetAtt and !Sub; write the value out",
                     )
                 )
             else:
@@ -132,7 +131,7 @@ class _Translator:
         self.parameters: dict[str, Any] = self.template.get("Parameters") or {}
         self.globals: dict[str, Any] = (self.template.get("Globals") or {}).get("Function") or {}
         self.meta: dict[str, Any] = (self.template.get("Metadata") or {}).get("lambdalab") or {}
-        account = self.meta.get("account") if isinstance(self.meta.get("account"), dict) else {}
+        account: dict[str, Any] = self.meta["account"] if isinstance(self.meta.get("account"), dict) else {}
         self.region = str(account.get("region", "us-east-1"))
         self.account_id = str(account.get("account_id", "123456789012"))
         self.errors: list[InputError] = []
@@ -153,7 +152,7 @@ class _Translator:
             n = len(tpath)
             for p, position in self.doc.positions.items():
                 if p[:n] == tpath:
-                    self.positions[(*spath, *p[n:])] = position
+                    self.positions[spath + tuple(p[n:])] = position
 
     def typed(self, name: str, wanted: str) -> bool:
         resource = self.resources.get(name)
@@ -188,7 +187,7 @@ class _Translator:
         if name in self.parameters:
             parameter = self.parameters[name] or {}
             if "Default" not in parameter:
-                self.fail(where, f"parameter {name} has no Default; lambdalab takes no parameter overrides: give it one")
+                self.fail(where, f"parameter {name} has no Default; lambdalab takes no parameter overrides: add one")
                 return None
             default = parameter["Default"]
             if parameter.get("Type") == "Number" and isinstance(default, str):
@@ -199,7 +198,8 @@ class _Translator:
                     return None
             return default
         if name in self.resources:
-            if self.typed(name, QUEUE):  # https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html
+            # A queue's Ref is its URL (https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-resource-sqs-queue.html)
+            if self.typed(name, QUEUE):
                 return f"https://sqs.{self.region}.amazonaws.com/{self.account_id}/{name}"
             return name
         known = [*self.parameters, *self.resources]
@@ -238,7 +238,8 @@ class _Translator:
     def queue_named(self, value: Any, where: Path_, what: str) -> str | None:
         """The logical id of the template's queue that `value` (!GetAtt Q.Arn) names."""
         if isinstance(value, dict) and "Ref" in value and self.typed(str(value["Ref"]), QUEUE):
-            self.fail(where, f"!Ref {value['Ref']} gives the queue's URL; {what} takes its ARN: !GetAtt {value['Ref']}.Arn")
+            name = value["Ref"]
+            self.fail(where, f"!Ref {name} gives the queue's URL; {what} takes its ARN: !GetAtt {name}.Arn")
             return None
         arg = value.get("Fn::GetAtt") if isinstance(value, dict) else None
         if arg is None:
@@ -301,7 +302,8 @@ class _Translator:
         redrive = props.get("RedrivePolicy")
         if redrive:
             where = (*base, "RedrivePolicy")
-            dlq = self.queue_named(redrive["deadLetterTargetArn"], (*where, "deadLetterTargetArn"), "deadLetterTargetArn")
+            target = "deadLetterTargetArn"
+            dlq = self.queue_named(redrive[target], (*where, target), target)
             if dlq is not None:
                 out["dead_letter"] = dlq
                 self.at(("queues", name, "dead_letter"), (*where, "deadLetterTargetArn"))
@@ -373,7 +375,8 @@ class _Translator:
         self.alias(name, props, meta, out, where)
         for event, spec in (props.get("Events") or {}).items():
             if spec.get("Type") == "SQS":
-                self.sqs_event(name, event, spec.get("Properties") or {}, where("Events", event), bool(meta.get("previous")))
+                shifting = bool(meta.get("previous"))
+                self.sqs_event(name, spec.get("Properties") or {}, where("Events", event), shifting)
 
     def alias(self, name: str, props: dict[str, Any], meta: dict[str, Any], out: dict[str, Any], where: Any) -> None:
         """AutoPublishAlias, DeploymentPreference and ProvisionedConcurrencyConfig: versions, an alias, a shift."""
@@ -395,7 +398,7 @@ class _Translator:
         enabled = preference is not None and preference.get("Enabled", True) is not False
         shifting = previous is not None  # a deploy that moves the alias from version 1 to the template's code
         if "deploy_at" in meta and not shifting:
-            self.fail((*meta_path, "deploy_at"), "deploy_at needs `previous`: the version the deploy moves the alias from")
+            self.fail((*meta_path, "deploy_at"), "deploy_at needs `previous`: the version the alias moves from")
         if previous is not None:  # the version live before this deploy, and the template's code published as 2
             out["versions"] = {"1": {"behaviour": previous["behaviour"]}, "2": {}}
             self.at((*spath, "versions", "1"), (*meta_path, "previous"), whole=True)
@@ -453,7 +456,7 @@ class _Translator:
             plan["alarm"] = {"errors_over": int(threshold)}
             self.at((*dpath, "alarm", "errors_over"), threshold_path)
 
-    def sqs_event(self, function: str, event: str, props: dict[str, Any], base: Path_, shifting: bool) -> None:
+    def sqs_event(self, function: str, props: dict[str, Any], base: Path_, shifting: bool) -> None:
         """An SQS event: an event source mapping (SAM's defaults are the mapping's: BatchSize 10, no window,
         https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/sam-property-function-sqs.html)."""
         where = (*base, "Properties")
@@ -485,8 +488,9 @@ class _Translator:
             reports = "ReportBatchItemFailures" in props["FunctionResponseTypes"]
             put("report_batch_item_failures", reports, "FunctionResponseTypes")
         if "ScalingConfig" in props:
-            most = self.number(props["ScalingConfig"]["MaximumConcurrency"], (*where, "ScalingConfig", "MaximumConcurrency"))
-            put("maximum_concurrency", most, "ScalingConfig", "MaximumConcurrency")
+            source = ("ScalingConfig", "MaximumConcurrency")
+            most = self.number(props["ScalingConfig"]["MaximumConcurrency"], (*where, *source))
+            put("maximum_concurrency", most, *source)
         if "Enabled" in props:
             put("enabled", props["Enabled"], "Enabled")
         if "FilterCriteria" in props:

@@ -32,7 +32,7 @@ BOOL_TAG = "tag:yaml.org,2002:bool"
 YAML_1_2_BOOLEANS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 YAML_1_1_ONLY_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})  # compared lower-cased
 
-_DEFAULT_TAG = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
+_DEFAULT_TAG: dict[type, str] = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 Path_ = tuple  # a key path: ("functions", "api", "memory") or ("traffic", 0, "rate")
 
@@ -147,7 +147,8 @@ def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], er
         doc.positions[child] = (node.start_mark.line + 1, node.start_mark.column + 1)
         if isinstance(node, yaml.ScalarNode):
             return {long_form: node.value}
-        untagged = type(node)(_DEFAULT_TAG[type(node)], node.value, node.start_mark, node.end_mark)
+        kind = yaml.MappingNode if isinstance(node, yaml.MappingNode) else yaml.SequenceNode
+        untagged = kind(_DEFAULT_TAG[kind], node.value, node.start_mark, node.end_mark)
         return {long_form: _convert(untagged, child, doc, counter, errors)}
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
