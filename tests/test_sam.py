@@ -198,6 +198,31 @@ Resources:
     assert scenario.duration == 60.0
 
 
+def test_filter_patterns_are_the_mappings_filter_criteria():
+    text = (
+        HEAD
+        + """\
+Resources:
+  Q: {Type: AWS::SQS::Queue}
+  Fn:
+    Type: AWS::Serverless::Function
+    Metadata: {lambdalab: {behaviour: {init: 100ms, duration: 10ms}}}
+    Properties:
+      Events:
+        E:
+          Type: SQS
+          Properties:
+            Queue: !GetAtt Q.Arn
+            FilterCriteria: {Filters: [{Pattern: '{"body": {"amount": [{"numeric": [">=", 100]}]}}'}]}
+"""
+    )
+    (mapping,) = translate(template(text)).doc.data["event_source_mappings"]
+    assert mapping["filter_criteria"] == [{"body": {"amount": [{"numeric": [">=", 100]}]}}]
+    broken = text.replace("'{\"body\"", "'{\"body\" ")  # still JSON
+    assert translate(template(broken)).doc.data["event_source_mappings"][0]["filter_criteria"]
+    assert any("Filters[0].Pattern: not JSON text" in p for p in problems(text.replace("]}}'}", "]}'}")))
+
+
 def test_first_deploy_and_a_deploy_without_preference():
     """Without `previous` there is one version and nothing to shift; with it but no DeploymentPreference, the
     alias moves at once (as AllAtOnce), at deploy_at."""
