@@ -428,3 +428,13 @@ def test_a_broken_template_in_a_scenario_check_names_its_line(tmp_path: Path):
 def test_the_exercise_template_is_a_valid_scenario():
     solution = REPO / "exercises" / "35-sam-safe-release" / "solution" / "template.yaml"
     assert set(load_scenario(solution).functions) == {"CheckoutFunction", "FulfilFunction"}
+
+
+def test_the_simulator_opens_a_template_and_its_knobs_change_the_scenario():
+    pytest.importorskip("textual")
+    from lambdalab.tui.knobs import current_values
+    from lambdalab.tui.screens.simulator import SimulatorScreen
+
+    screen = SimulatorScreen(REPO / "exercises" / "35-sam-safe-release" / "solution" / "template.yaml")
+    assert "Resources" not in screen.data and screen.scenario.deployments
+    assert current_values(screen.data, "CheckoutFunction")["memory"] == 512
