@@ -25,6 +25,7 @@ from lambdalab.engine.builder.sources import bus, check_fifo_name, check_queue_r
 from lambdalab.engine.builder.traffic import check_traffic_volume, requests_sent, traffic
 from lambdalab.engine.model import Scenario
 from lambdalab.inputs import Document, InputError, InputErrors, load_yaml
+from lambdalab.inputs.sam import is_template, translate
 from lambdalab.inputs.schema_check import check, load_schema
 
 # json_path and requests_sent live in the builder; grading and the tests import them from here.
@@ -42,7 +43,15 @@ def parse_scenario(text: str, name: str = "<scenario>") -> Scenario:
 
 
 def build_scenario(doc: Document) -> Scenario:
-    """A scenario from YAML already read (with positions), checked; InputErrors lists every problem."""
+    """A scenario from YAML already read (with positions), checked; InputErrors lists every problem. An AWS SAM
+    template is the scenario it describes (lambdalab/inputs/sam.py), its problems named by the template's keys."""
+    if is_template(doc.data):
+        translation = translate(doc)
+        try:
+            return build_scenario(translation.doc)
+        except InputErrors as exc:
+            renamed = {translation.rename(e): None for e in exc.errors}  # a version's copy of $LATEST's error: once
+            raise InputErrors(list(renamed)) from None
     if not isinstance(doc.data, dict):
         raise InputErrors([doc.error((), "a scenario is a mapping of keys (name, duration, functions, traffic, ...)")])
     errors = check(doc, "scenario")

@@ -1,7 +1,7 @@
-"""Scenario checks: the learner's scenario file, with the check's `override` merged over it (so the traffic
-and the code model under test stay the course's), run on the engine with the check's seed; the check's
-`expect` items are the scenario's own expectations. A failed one is explained from the run's trace:
-which request, when, and why."""
+"""Scenario checks: the learner's scenario file (or the scenario their AWS SAM template describes), with the
+check's `override` merged over it (so the traffic and the code model under test stay the course's), run on the
+engine with the check's seed; the check's `expect` items are the scenario's own expectations. A failed one is
+explained from the run's trace: which request, when, and why."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from lambdalab.engine.report import build_report
 from lambdalab.engine.scenario import build_scenario
 from lambdalab.grading.handler_check import CheckCannotRun
 from lambdalab.inputs import InputErrors, load_yaml
+from lambdalab.inputs.sam import as_scenario
 
 # Which trace events explain a figure that came out wrong.
 _EXPLAINED_BY = {
@@ -61,6 +62,7 @@ def run_scenario(
     try:
         doc = load_yaml(path)
         build_scenario(doc)  # the learner's file must stand on its own: its errors name its own lines
+        doc = as_scenario(doc)  # a SAM template: the override goes over the scenario it describes
     except InputErrors as exc:
         raise CheckCannotRun(str(exc)) from None
     combined = merged(doc.data, setup.get("override", {}))

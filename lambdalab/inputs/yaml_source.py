@@ -5,7 +5,10 @@ PyYAML's composer gives each node a start mark; we keep a map from key path to
 `burst.yaml:14:5`. Booleans follow YAML 1.2's core schema (https://yaml.org/spec/1.2.2/#1032-tag-resolution):
 only true and false are booleans, so a function called `off` or a value `yes` stays the word it is, where
 PyYAML's YAML 1.1 rules would turn it into true or false. Guards run before parsing so that an empty, binary or huge
-file gets one clear sentence instead of a traceback or a long wait.
+file gets one clear sentence instead of a traceback or a long wait. CloudFormation's short-form tags (`!Ref X`,
+`!GetAtt Q.Arn`, `!Sub ...`) load as the long form they stand for (`{Ref: X}`, `{Fn::GetAtt: Q.Arn}`), so a SAM
+template reads as CloudFormation means it
+(https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/intrinsic-function-reference.html).
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ _COMPOSER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BOOL_TAG = "tag:yaml.org,2002:bool"
 YAML_1_2_BOOLEANS = frozenset({"true", "True", "TRUE", "false", "False", "FALSE"})
 YAML_1_1_ONLY_BOOLEANS = frozenset({"yes", "no", "on", "off", "y", "n"})  # compared lower-cased
+
+_DEFAULT_TAG: dict[type, str] = {yaml.MappingNode: "tag:yaml.org,2002:map", yaml.SequenceNode: "tag:yaml.org,2002:seq"}
 
 Path_ = tuple  # a key path: ("functions", "api", "memory") or ("traffic", 0, "rate")
 
@@ -122,11 +127,29 @@ def _whole(name: str, message: str) -> InputErrors:
     return InputErrors([InputError(name, 0, 0, "", message)])
 
 
+def _long_form(tag: str) -> str | None:
+    """The key a CloudFormation short-form tag stands for: !Ref -> Ref, !Condition -> Condition, !GetAtt ->
+    Fn::GetAtt; None for YAML's own tags (!!str, tag:yaml.org,2002:...)."""
+    if not tag.startswith("!") or tag.startswith("!!") or len(tag) == 1:
+        return None
+    name = tag[1:]
+    return name if name in ("Ref", "Condition") else f"Fn::{name}"
+
+
 def _convert(node: yaml.Node, path: Path_, doc: Document, counter: list[int], errors: list[InputError]) -> Any:
     counter[0] += 1
     if counter[0] > MAX_NODES:
         raise InputErrors([doc.error(path, f"more than {MAX_NODES} values (YAML aliases expand too far)")])
     doc.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    long_form = _long_form(node.tag)
+    if long_form is not None:  # `!GetAtt Q.Arn` -> {"Fn::GetAtt": "Q.Arn"}, its value at the tag's place
+        child = (*path, long_form)
+        doc.positions[child] = (node.start_mark.line + 1, node.start_mark.column + 1)
+        if isinstance(node, yaml.ScalarNode):
+            return {long_form: node.value}
+        kind = yaml.MappingNode if isinstance(node, yaml.MappingNode) else yaml.SequenceNode
+        untagged = kind(_DEFAULT_TAG[kind], node.value, node.start_mark, node.end_mark)
+        return {long_form: _convert(untagged, child, doc, counter, errors)}
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:

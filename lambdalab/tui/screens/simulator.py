@@ -30,6 +30,7 @@ from lambdalab.engine.explain import EXPLAINED, sentence
 from lambdalab.engine.real_code import RealEnvironmentsExceeded
 from lambdalab.engine.report import build_report
 from lambdalab.inputs import load_yaml
+from lambdalab.inputs.sam import as_scenario
 from lambdalab.tui import views
 from lambdalab.tui.knobs import KnobSettings, apply, scenario_from
 from lambdalab.tui.live_run import LiveRun, clock
@@ -168,7 +169,9 @@ class SimulatorScreen(Screen):
         self.autoplay = autoplay
         self.to_watch = watch  # not self.watch, which would hide Textual's DOMNode.watch method
         self.tries = tries
-        self.data = load_yaml(path).data  # InputErrors propagate to the caller, which shows them
+        # InputErrors propagate to the caller, which shows them; a SAM template is the scenario it describes,
+        # which the knobs change
+        self.data = as_scenario(load_yaml(path)).data
         self.changes = "as written"
         self.scenario = scenario_from(self.data, str(path))
         self.run = LiveRun(self.scenario)
