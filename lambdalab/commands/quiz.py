@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
         if course is None and any(q.see for q in wrong):
             course = load_course()
         topics = quiz.topic_scores(step.questions, missed)
-        _print_topics(topics, wrong, course, out)
+        _print_topics(topics, step, wrong, course, out)
         results.append(_result(step, score, total, passed, saved, topics, wrong))
     for note in store.notes:
         print(note, file=sys.stderr)
@@ -82,8 +82,11 @@ def run(args: argparse.Namespace) -> int:
     return 0 if passed_all else 1
 
 
-def _print_topics(topics: list[quiz.TopicScore], wrong: list[Question], course: Course | None, out: TextIO) -> None:
-    """The score per topic, then each question answered wrongly with the step that teaches it."""
+def _print_topics(
+    topics: list[quiz.TopicScore], step: QuizStep, wrong: list[Question], course: Course | None, out: TextIO
+) -> None:
+    """The score per topic, then each question answered wrongly, by its number, with the step that teaches it."""
+    numbers = {q.id: n for n, q in enumerate(step.questions, 1)}
     if topics:
         width = max(len(t.title) for t in topics)
         print("\nBy topic (right/asked):", file=out)
@@ -94,7 +97,7 @@ def _print_topics(topics: list[quiz.TopicScore], wrong: list[Question], course: 
         print(f"\nTo re-read, for the {len(reread)} question(s) you missed:", file=out)
         for q, ref in reread:
             where = f"{ref.words} (lambdalab read {ref.lesson_id})" if ref else q.see
-            print(f"  - {q.id}: {where}", file=out)
+            print(f"  - Question {numbers[q.id]} ({q.id}): {where}", file=out)
 
 
 def _result(

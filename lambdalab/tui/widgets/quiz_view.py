@@ -106,6 +106,7 @@ class QuizView(Vertical, can_focus=False):
         number.value = ""
         self._draw_choices()
         self.query_one("#quiz-feedback", Static).update("")
+        self.query_one("#quiz-feedback", Static).display = True
         self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
         (number if numeric else choices).focus(scroll_visible=False)
         choices.highlighted = 0 if not numeric else None
@@ -194,16 +195,27 @@ class QuizView(Vertical, can_focus=False):
         return True
 
     def action_open_step(self) -> None:
-        reread = self.query_one("#quiz-reread", OptionList)
-        option = reread.highlighted_option
-        if option is not None and option.id is not None:
-            self.post_message(self.OpenStep(option.id))
+        option = self.query_one("#quiz-reread", OptionList).highlighted_option
+        if option is not None:
+            self._open_step_of(option.id)
+
+    @on(OptionList.OptionHighlighted, "#quiz-reread")
+    def _reread_moved(self, event: OptionList.OptionHighlighted) -> None:
+        """The first move in the list brings all of it into view (the result above it stays in view until then)."""
+        event.stop()
+        if self.finished and event.option_index:
+            event.option_list.scroll_visible(animate=False)
 
     @on(OptionList.OptionSelected, "#quiz-reread")
     def _reread_clicked(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id is not None:
-            self.post_message(self.OpenStep(event.option.id))
+        self._open_step_of(event.option.id)
+
+    def _open_step_of(self, question_id: str | None) -> None:
+        """The list's rows are the questions missed (two may share a step); each opens its question's `see`."""
+        question = next((q for q in self.step.questions if q.id == question_id), None)
+        if question is not None and question.see:
+            self.post_message(self.OpenStep(question.see))
 
     def action_submit(self) -> None:
         if self.finished:
@@ -278,7 +290,7 @@ class QuizView(Vertical, can_focus=False):
         )
         self.query_one("#quiz-choices", OptionList).display = False
         self.query_one("#quiz-number", Input).display = False
-        self.query_one("#quiz-feedback", Static).update("")
+        self.query_one("#quiz-feedback", Static).display = False  # nothing to say: the result speaks
         reread = self._draw_topics()
         self.query_one("#quiz-hint", Static).update(
             ("Press Enter to open the highlighted step, n" if reread else "Press n")
@@ -306,17 +318,18 @@ class QuizView(Vertical, can_focus=False):
             lines += [Content(""), Content.styled(f"To re-read, for the {len(wrong)} question(s) you missed", "bold")]
         self.query_one("#quiz-topics", Static).update(Content("\n").join(lines))
         reread = self.query_one("#quiz-reread", OptionList)
-        reread.set_options([Option(_plain(self._step_words(q)), id=q.see) for q in wrong])
+        numbers = {q.id: n for n, q in enumerate(self.step.questions, 1)}
+        reread.set_options([Option(_plain(self._step_words(numbers[q.id], q)), id=q.id) for q in wrong])
         self._show_result_lists(True, bool(lines), bool(wrong))
         if wrong:
             reread.highlighted = 0
             reread.focus(scroll_visible=False)
         return bool(wrong)
 
-    def _step_words(self, q: Question) -> str:
+    def _step_words(self, number: int, q: Question) -> str:
         ref = quiz.resolve_see(self.course, q.see) if self.course is not None else None
-        topic = f"{quiz.topic_title(q.topic)}: " if q.topic else ""
-        return f"{topic}{ref.words if ref else q.see}"
+        topic = f" ({quiz.topic_title(q.topic)})" if q.topic else ""
+        return f"Question {number}{topic}: {ref.words if ref else q.see}"
 
     def _show_result_lists(self, finished: bool, topics: bool = False, reread: bool = False) -> None:
         self.query_one("#quiz-topics", Static).display = finished and topics
