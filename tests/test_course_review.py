@@ -7,13 +7,12 @@ shipped review (lesson 15) holds 30 such questions drawn across lessons 1 to 12.
 
 from __future__ import annotations
 
-import copy
 import json
 import re
 
 import pytest
 from conftest import run_cli
-from course_helpers import GOOD_LESSON, right_answer, write_course, wrong_answer
+from course_helpers import quiz_keys, right_answer, tagged, write_course, wrong_answer
 from textual.widgets import OptionList, Static
 
 from lambdalab.course import quiz
@@ -25,33 +24,6 @@ from lambdalab.course.topics import QUESTION_TOPICS
 from lambdalab.tui.app import LambdalabApp
 from lambdalab.tui.screens.lesson import LessonScreen
 from lambdalab.tui.widgets.quiz_view import QuizView
-
-# The sample lesson's five questions, each with a topic and the step that teaches it.
-TAGS = {
-    "cap": ("concurrency", "sample-lesson#what"),
-    "init-free": ("lifecycle", "first-steps#intro"),
-    "sizing": ("concurrency", "sample-lesson#burst"),
-    "order": ("lifecycle", "first-steps#intro"),
-    "sources": ("invocation", "sample-lesson#what"),
-}
-
-
-def tagged(**changes) -> dict:
-    """GOOD_LESSON with every question tagged as in TAGS; `changes` maps a question id to keys to set (None drops)."""
-    lesson = copy.deepcopy(GOOD_LESSON)
-    for question in _questions(lesson):
-        topic, see = TAGS[question["id"]]
-        question.update(topic=topic, see=see)
-        for key, value in changes.get(question["id"], {}).items():
-            if value is None:
-                question.pop(key, None)
-            else:
-                question[key] = value
-    return lesson
-
-
-def _questions(lesson: dict) -> list[dict]:
-    return next(s for s in lesson["steps"] if s["kind"] == "quiz")["questions"]
 
 
 def problems(tmp_path, lesson: dict) -> list[str]:
@@ -244,16 +216,6 @@ def test_a_quiz_without_topics_prints_no_topic_section():
 # --- the app --------------------------------------------------------------------------------------------
 
 
-def _keys(question, lesson, right: bool) -> list[str]:
-    typed = (right_answer if right else wrong_answer)(question, lesson)
-    if question.type == "numeric":
-        return [*typed, "enter"]
-    if question.type == "true_false":
-        return ["1" if typed == "t" else "2"]
-    numbers = [str(quiz.LETTERS.index(letter) + 1) for letter in typed.split()]
-    return numbers + (["enter"] if question.type == "multiple" else [])
-
-
 async def test_the_result_screen_scores_per_topic_and_opens_the_step_to_reread(tmp_path):
     store = ProgressStore(tmp_path / "home")
     root = tmp_path / "lessons"
@@ -270,7 +232,7 @@ async def test_the_result_screen_scores_per_topic_and_opens_the_step_to_reread(t
         view = app.screen.query_one(QuizView)
         assert not view.query_one("#quiz-topics").display and not view.query_one("#quiz-reread").display
         for question in step.questions:
-            await pilot.press(*_keys(question, lesson, question.id not in {"sizing", "init-free"}), "enter")
+            await pilot.press(*quiz_keys(question, lesson, question.id not in {"sizing", "init-free"}), "enter")
         await pilot.pause()
         assert view.finished
         topics = str(view.query_one("#quiz-topics", Static).content)
@@ -312,7 +274,7 @@ async def test_a_quiz_without_topics_shows_its_result_as_before(tmp_path):
         app.open_lesson(lesson, lesson.quizzes[0].id)
         await pilot.pause()
         for question in lesson.quizzes[0].questions:
-            await pilot.press(*_keys(question, lesson, question.id != "cap"), "enter")
+            await pilot.press(*quiz_keys(question, lesson, question.id != "cap"), "enter")
         await pilot.pause()
         view = app.screen.query_one(QuizView)
         assert view.finished and not view.query_one("#quiz-topics").display
