@@ -156,3 +156,39 @@ def wrong_answer(question: Question, lesson: Lesson) -> str:
         return " ".join(quiz.LETTERS[i] for i in range(len(shown)))  # the shuffled order is never the answer
     wrong = [quiz.LETTERS[i] for i, option in enumerate(question.options) if not option.correct]
     return wrong[0] if question.type == "single" else " ".join(wrong) or "a"
+
+
+# The sample lesson's five questions, each with a topic and the step that teaches it (as in the course review).
+TAGS = {
+    "cap": ("concurrency", "sample-lesson#what"),
+    "init-free": ("lifecycle", "first-steps#intro"),
+    "sizing": ("concurrency", "sample-lesson#burst"),
+    "order": ("lifecycle", "first-steps#intro"),
+    "sources": ("invocation", "sample-lesson#what"),
+}
+
+
+def tagged(**changes) -> dict:
+    """GOOD_LESSON with every question tagged as in TAGS; `changes` maps a question id to keys to set (None drops)."""
+    lesson = copy.deepcopy(GOOD_LESSON)
+    quiz_step = next(s for s in lesson["steps"] if s["kind"] == "quiz")
+    for question in quiz_step["questions"]:
+        topic, see = TAGS[question["id"]]
+        question.update(topic=topic, see=see)
+        for key, value in changes.get(question["id"], {}).items():
+            if value is None:
+                question.pop(key, None)
+            else:
+                question[key] = value
+    return lesson
+
+
+def quiz_keys(question: Question, lesson: Lesson, right: bool) -> list[str]:
+    """The keys that answer a question in the app's quiz view, from what a plain-mode learner would type."""
+    typed = (right_answer if right else wrong_answer)(question, lesson)
+    if question.type == "numeric":
+        return [*typed, "enter"]
+    if question.type == "true_false":
+        return ["1" if typed == "t" else "2"]
+    numbers = [str(quiz.LETTERS.index(letter) + 1) for letter in typed.split()]
+    return numbers + (["enter"] if question.type == "multiple" else [])

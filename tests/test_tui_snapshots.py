@@ -7,7 +7,7 @@ workspace relative to the current folder, so every picture is the same on every 
 from __future__ import annotations
 
 import pytest
-from course_helpers import write_course
+from course_helpers import quiz_keys, tagged, write_course
 
 from lambdalab.course.loader import load_course
 from lambdalab.course.progress import ProgressStore
@@ -50,6 +50,22 @@ def test_quiz_feedback(snap_compare, tmp_path, size):
         await pilot.pause()
 
     assert snap_compare(make_app(tmp_path, course), terminal_size=size, run_before=answer_wrong)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_quiz_result_by_topic(snap_compare, tmp_path, size):
+    """A quiz whose questions name their topic (the course review) ends with scores per topic and steps to re-read."""
+    course = load_course(write_course(tmp_path / "lessons", tagged()).parent)
+    lesson = course.get("sample-lesson")
+
+    async def finish(pilot):
+        pilot.app.open_lesson(lesson, "check")
+        await pilot.pause()
+        for question in lesson.quizzes[0].questions:
+            await pilot.press(*quiz_keys(question, lesson, question.id not in {"sizing", "init-free"}), "enter")
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path, course), terminal_size=size, run_before=finish)
 
 
 def test_help(snap_compare, tmp_path):

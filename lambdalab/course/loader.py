@@ -144,7 +144,15 @@ def _read_page(path: Path) -> str:
 
 def _question(data: dict[str, Any], path: tuple) -> Question:
     kind = data["type"]
-    common = dict(id=data["id"], type=kind, prompt=data["prompt"].strip(), path=path, myth=bool(data.get("myth")))
+    common = dict(
+        id=data["id"],
+        type=kind,
+        prompt=data["prompt"].strip(),
+        path=path,
+        myth=bool(data.get("myth")),
+        topic=data.get("topic", ""),
+        see=data.get("see", ""),
+    )
     if kind in ("single", "multiple"):
         options = tuple(Option(o["text"], bool(o.get("correct")), o["explanation"].strip()) for o in data["options"])
         return Question(**common, options=options)

@@ -42,6 +42,8 @@ class Question:
     prompt: str
     path: KeyPath
     myth: bool = False
+    topic: str = ""  # one of course/topics.py's QUESTION_TOPICS, or "" when the quiz does not score by topic
+    see: str = ""  # "lesson-id#step-id": the step that teaches the answer, or ""
     options: tuple[Option, ...] = ()  # single, multiple
     answer: bool | float | None = None  # true_false: bool; numeric: the number
     explanations: dict[str, str] = field(default_factory=dict)  # true_false: "true"/"false" -> why

@@ -4,16 +4,20 @@ A learner answers with letters or numbers ("b", "2", "a c", "3,1,2"); each
 answer is graded as right or wrong (no partial credit) and explained in words:
 the explanation of every option the learner chose and of the right ones,
 named by the labels the learner saw (plain mode letters its choices, the TUI
-numbers them).
+numbers them). A quiz whose questions name their `topic` is also scored per
+topic, and each question answered wrongly points at the step (`see`) to re-read.
 """
 
 from __future__ import annotations
 
 import random
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
+from lambdalab.course.loader import Course
 from lambdalab.course.model import Question
+from lambdalab.course.topics import QUESTION_TOPICS, topic_title
 
 LETTERS = "abcdefgh"
 NUMBERS = "12345678"
@@ -148,3 +152,60 @@ def _grade_numeric(question: Question, value: float) -> Feedback:
 
 def _verdict(right: bool, detail: str) -> str:
     return "Correct: " + detail if right else "Not quite: " + detail
+
+
+@dataclass(frozen=True)
+class TopicScore:
+    """One topic's share of a quiz: how many of its questions were answered right, and which were not."""
+
+    topic: str
+    right: int
+    asked: int
+    missed: tuple[Question, ...]  # in quiz order
+
+    @property
+    def title(self) -> str:
+        return topic_title(self.topic)
+
+
+def topic_scores(questions: Sequence[Question], missed: Collection[str]) -> list[TopicScore]:
+    """Right out of asked per topic, in the course's order of topics; questions without a topic are left out."""
+    by_topic: dict[str, list[Question]] = {}
+    for q in questions:
+        if q.topic:
+            by_topic.setdefault(q.topic, []).append(q)
+    order = {topic: n for n, topic in enumerate(QUESTION_TOPICS)}
+    scores = []
+    for topic in sorted(by_topic, key=lambda t: order.get(t, len(order))):
+        asked = by_topic[topic]
+        wrong = tuple(q for q in asked if q.id in missed)
+        scores.append(TopicScore(topic, len(asked) - len(wrong), len(asked), wrong))
+    return scores
+
+
+@dataclass(frozen=True)
+class StepRef:
+    """A `see` link resolved: the lesson and the step, as a learner finds them in `lambdalab read` or the app."""
+
+    lesson_id: str
+    step_id: str
+    lesson_number: int
+    lesson_title: str
+    step_number: int
+    step_title: str
+
+    @property
+    def words(self) -> str:
+        return f"lesson {self.lesson_number} ({self.lesson_title}), step {self.step_number}: {self.step_title}"
+
+
+def resolve_see(course: Course, see: str) -> StepRef | None:
+    """The step a `see` link names, or None when it names none (`lambdalab validate` reports those)."""
+    lesson_id, _, step_id = see.partition("#")
+    lesson = course.find(lesson_id)
+    if lesson is None or lesson.id != lesson_id:
+        return None
+    for n, step in enumerate(lesson.steps, 1):
+        if step.id == step_id:
+            return StepRef(lesson.id, step.id, lesson.number, lesson.title, n, step.title)
+    return None

@@ -108,6 +108,7 @@ def check_lesson(lesson: Lesson, course: Course, scenarios: ScenarioChecker) -> 
         elif isinstance(step, QuizStep):
             for question in step.questions:
                 errors += _check_question(lesson, question)
+            errors += _check_topics_and_links(lesson, step, course)
         elif isinstance(step, ExerciseStep):
             if not _exercise_exists(step.exercise):
                 errors.append(
@@ -204,13 +205,38 @@ def _check_page(lesson: Lesson, step: TextStep, course: Course) -> list[InputErr
 
 
 def _broken_lesson_link(target: str, course: Course) -> str | None:
-    lesson_id, _, step_id = target[len(LESSON_LINK) :].partition("#")
+    return _broken_target(f"the link {target!r}", target[len(LESSON_LINK) :], course)
+
+
+def _broken_target(what: str, target: str, course: Course) -> str | None:
+    """What is wrong with "lesson-id" or "lesson-id#step-id" as a place in the course, or None."""
+    lesson_id, _, step_id = target.partition("#")
     lesson = course.find(lesson_id)
     if lesson is None or lesson.id != lesson_id:
-        return f"the link {target!r} names no lesson{did_you_mean(lesson_id, [lesson.id for lesson in course.lessons])}"
+        return f"{what} names no lesson{did_you_mean(lesson_id, [lesson.id for lesson in course.lessons])}"
     if step_id and lesson.step(step_id) is None:
-        return f"the link {target!r} names no step of {lesson_id} (steps: {', '.join(s.id for s in lesson.steps)})"
+        steps = [s.id for s in lesson.steps]
+        return f"{what} names no step of {lesson_id}{did_you_mean(step_id, steps)} (steps: {', '.join(steps)})"
     return None
+
+
+def _check_topics_and_links(lesson: Lesson, step: QuizStep, course: Course) -> list[InputError]:
+    """Every `see` names a step of the course; a quiz that scores by topic gives every question its topic."""
+    errors = []
+    tagged = [q for q in step.questions if q.topic]
+    for q in step.questions:
+        problem = q.see and _broken_target(repr(q.see), q.see, course)
+        if problem:
+            errors.append(lesson.doc.error((*q.path, "see"), problem))
+        if tagged and not q.topic:
+            errors.append(
+                lesson.doc.error(
+                    q.path,
+                    f"this quiz scores by topic ({tagged[0].id!r} has `topic: {tagged[0].topic}`), so every "
+                    "question needs a `topic` too",
+                )
+            )
+    return errors
 
 
 def _check_demo(lesson: Lesson, step: DemoStep, scenarios: ScenarioChecker) -> Findings:

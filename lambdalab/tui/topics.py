@@ -1,12 +1,5 @@
-"""Topic ids (lesson.yaml `topic`) as the course map names them."""
+"""Topic ids (lesson.yaml `topic`) as the course map names them: the course's own table (course/topics.py)."""
 
-TOPIC_TITLES = {
-    "fundamentals": "Fundamentals",
-    "invocation": "Invocation models",
-    "concurrency": "Concurrency and scaling",
-    "lifecycle": "Execution environment",
-    "permissions": "Permissions",
-    "versions": "Versions and aliases",
-    "edge": "Edge functions",
-    "operations": "Configuration and operations",
-}
+from lambdalab.course.topics import TOPIC_TITLES
+
+__all__ = ["TOPIC_TITLES"]

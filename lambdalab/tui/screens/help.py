@@ -38,7 +38,9 @@ n and p go to the next and previous step, t shows or hides the contents, Escape 
 Press a choice's number to answer (or use the arrows and Enter). For several answers,
 press each number (or Space) and then Enter. To put items in order, press their numbers
 in order; Backspace undoes. Type numbers into the box. Every answer is explained, and
-your score is saved when the quiz ends; r takes it again.
+your score is saved when the quiz ends; r takes it again. The course review also scores
+each topic and lists the questions you missed: Enter opens the step that teaches one,
+and Escape comes back to your result.
 
 ## The simulator (F4, or o on a lesson's demo)
 

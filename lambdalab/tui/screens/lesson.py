@@ -127,7 +127,7 @@ class LessonScreen(Screen):
         holder = self.query_one("#step", VerticalScroll)
         holder.remove_children()
         if isinstance(step, QuizStep):
-            holder.mount(QuizView(self.lesson, step, id="quiz"))
+            holder.mount(QuizView(self.lesson, step, self.app.course, id="quiz"))
         else:
             text = (
                 step.markdown
@@ -213,13 +213,21 @@ class LessonScreen(Screen):
         self.app.record_quiz(self.lesson, self.step.id, event.score, event.total, event.passed, event.missed)
         self._draw_toc()
 
+    @on(QuizView.OpenStep)
+    def _reread(self, event: QuizView.OpenStep) -> None:
+        """A step that teaches a missed answer opens over this one; Escape comes back to the quiz's result."""
+        self._open_place(event.see)
+
+    def _open_place(self, target: str) -> None:
+        lesson_id, _, step_id = target.partition("#")
+        lesson = self.app.course.find(lesson_id)
+        if lesson is not None:
+            self.app.open_lesson(lesson, step_id or None)
+
     @on(Markdown.LinkClicked)
     def _link(self, event: Markdown.LinkClicked) -> None:
         """Links to lessons stay in the app; web links open in the browser."""
         if event.href.startswith(LESSON_LINK):
-            lesson_id, _, step_id = event.href[len(LESSON_LINK) :].partition("#")
-            lesson = self.app.course.find(lesson_id)
-            if lesson is not None:
-                self.app.open_lesson(lesson, step_id or None)
+            self._open_place(event.href[len(LESSON_LINK) :])
         else:
             self.app.open_url(event.href)

@@ -6,6 +6,8 @@ choice toggles with the number keys (or space) and submits with Enter;
 ordering takes the items one by one in order (Backspace undoes); numeric takes
 a number in a text box. Choices are numbered, and the feedback names them by
 number too; once answered, the choices show which was yours and which was right.
+A quiz whose questions name their topic ends with the score per topic and a
+list of the steps that teach what was missed: Enter asks the screen to open one.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from lambdalab.course import quiz
+from lambdalab.course.loader import Course
 from lambdalab.course.model import Lesson, Question, QuizStep
 from lambdalab.tui import glyphs
 
@@ -34,6 +37,7 @@ class QuizView(Vertical, can_focus=False):
         Binding("space", "toggle_choice", "Toggle", show=False),
         Binding("backspace", "undo", "Undo", show=False),
         Binding("enter", "submit", "Answer / next", priority=True),
+        Binding("enter", "open_step", "Open the step", priority=True),
     ]
 
     class Finished(Message):
@@ -43,10 +47,18 @@ class QuizView(Vertical, can_focus=False):
             super().__init__()
             self.score, self.total, self.passed, self.missed = score, total, passed, missed
 
-    def __init__(self, lesson: Lesson, step: QuizStep, **kwargs):
+    class OpenStep(Message):
+        """The learner asked to re-read the step `see` ("lesson-id#step-id") that teaches a missed answer."""
+
+        def __init__(self, see: str):
+            super().__init__()
+            self.see = see
+
+    def __init__(self, lesson: Lesson, step: QuizStep, course: Course | None = None, **kwargs):
         super().__init__(**kwargs)
         self.lesson = lesson
         self.step = step
+        self.course = course  # to name the steps a `see` links to; without it the links are shown as written
         self.index = 0
         self.score = 0
         self.missed: list[str] = []  # ids of the questions answered wrongly so far
@@ -61,8 +73,11 @@ class QuizView(Vertical, can_focus=False):
         yield Input(placeholder="Type a number, then Enter", id="quiz-number")
         yield Static(id="quiz-hint")
         yield Feedback(id="quiz-feedback")
+        yield Static(id="quiz-topics")
+        yield OptionList(id="quiz-reread")
 
     def on_mount(self) -> None:
+        self._show_result_lists(False)
         self._show_question()
 
     @property
@@ -91,6 +106,7 @@ class QuizView(Vertical, can_focus=False):
         number.value = ""
         self._draw_choices()
         self.query_one("#quiz-feedback", Static).update("")
+        self.query_one("#quiz-feedback", Static).display = True
         self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
         (number if numeric else choices).focus(scroll_visible=False)
         choices.highlighted = 0 if not numeric else None
@@ -171,6 +187,36 @@ class QuizView(Vertical, can_focus=False):
             self._draw_choices()
             self.query_one("#quiz-hint", Static).update(_plain(self._hint()))
 
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        if action == "submit":
+            return not self.finished
+        if action == "open_step":
+            return self.finished and self.query_one("#quiz-reread", OptionList).option_count > 0
+        return True
+
+    def action_open_step(self) -> None:
+        option = self.query_one("#quiz-reread", OptionList).highlighted_option
+        if option is not None:
+            self._open_step_of(option.id)
+
+    @on(OptionList.OptionHighlighted, "#quiz-reread")
+    def _reread_moved(self, event: OptionList.OptionHighlighted) -> None:
+        """The first move in the list brings all of it into view (the result above it stays in view until then)."""
+        event.stop()
+        if self.finished and event.option_index:
+            event.option_list.scroll_visible(animate=False)
+
+    @on(OptionList.OptionSelected, "#quiz-reread")
+    def _reread_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._open_step_of(event.option.id)
+
+    def _open_step_of(self, question_id: str | None) -> None:
+        """The list's rows are the questions missed (two may share a step); each opens its question's `see`."""
+        question = next((q for q in self.step.questions if q.id == question_id), None)
+        if question is not None and question.see:
+            self.post_message(self.OpenStep(question.see))
+
     def action_submit(self) -> None:
         if self.finished:
             return
@@ -244,12 +290,56 @@ class QuizView(Vertical, can_focus=False):
         )
         self.query_one("#quiz-choices", OptionList).display = False
         self.query_one("#quiz-number", Input).display = False
-        self.query_one("#quiz-hint", Static).update("Press n for the next step, or r to take the quiz again.")
-        self.query_one("#quiz-feedback", Static).update("")
+        self.query_one("#quiz-feedback", Static).display = False  # nothing to say: the result speaks
+        reread = self._draw_topics()
+        self.query_one("#quiz-hint", Static).update(
+            ("Press Enter to open the highlighted step, n" if reread else "Press n")
+            + " for the next step, or r to take the quiz again."
+        )
+        self.refresh_bindings()
         self.post_message(self.Finished(self.score, total, passed, tuple(self.missed)))
+
+    def _draw_topics(self) -> bool:
+        """The score per topic and the steps to re-read, when the quiz has them; True if there is a step to open."""
+        topics = quiz.topic_scores(self.step.questions, self.missed)
+        wrong = [q for q in self.step.questions if q.id in self.missed and q.see]
+        lines: list[Content] = []
+        if topics:
+            width = max(len(t.title) for t in topics)
+            lines.append(Content.styled("By topic (right/asked)", "bold"))
+            for t in topics:
+                mark = (
+                    Content.styled(glyphs.DONE, "$text-success")
+                    if t.right == t.asked
+                    else Content.styled(glyphs.MISSED, "$text-warning")
+                )
+                lines.append(Content.assemble("  ", mark, f" {t.title.ljust(width)}  {t.right}/{t.asked}"))
+        if wrong:
+            lines += [Content(""), Content.styled(f"To re-read, for the {len(wrong)} question(s) you missed", "bold")]
+        self.query_one("#quiz-topics", Static).update(Content("\n").join(lines))
+        reread = self.query_one("#quiz-reread", OptionList)
+        numbers = {q.id: n for n, q in enumerate(self.step.questions, 1)}
+        reread.set_options([Option(_plain(self._step_words(numbers[q.id], q)), id=q.id) for q in wrong])
+        self._show_result_lists(True, bool(lines), bool(wrong))
+        if wrong:
+            reread.highlighted = 0
+            reread.focus(scroll_visible=False)
+        return bool(wrong)
+
+    def _step_words(self, number: int, q: Question) -> str:
+        ref = quiz.resolve_see(self.course, q.see) if self.course is not None else None
+        topic = f" ({quiz.topic_title(q.topic)})" if q.topic else ""
+        return f"Question {number}{topic}: {ref.words if ref else q.see}"
+
+    def _show_result_lists(self, finished: bool, topics: bool = False, reread: bool = False) -> None:
+        self.query_one("#quiz-topics", Static).display = finished and topics
+        self.query_one("#quiz-reread", OptionList).display = finished and reread
 
     def restart(self) -> None:
         self.index, self.score, self.missed, self.finished = 0, 0, [], False
+        self._show_result_lists(False)
+        self.query_one("#quiz-reread", OptionList).clear_options()
+        self.refresh_bindings()
         self._show_question()
 
 
