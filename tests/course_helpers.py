@@ -143,7 +143,7 @@ def right_answer(question: Question, lesson: Lesson) -> str:
         return "t" if question.answer else "f"
     if question.type == "ordering":
         return " ".join(quiz.LETTERS[shown.index(item)] for item in question.items)
-    return " ".join(quiz.LETTERS[i] for i, option in enumerate(question.options) if option.correct)
+    return " ".join(quiz.LETTERS[i] for i, option in enumerate(quiz.shown_options(question, shown)) if option.correct)
 
 
 def wrong_answer(question: Question, lesson: Lesson) -> str:
@@ -154,7 +154,7 @@ def wrong_answer(question: Question, lesson: Lesson) -> str:
         return "f" if question.answer else "t"
     if question.type == "ordering":
         return " ".join(quiz.LETTERS[i] for i in range(len(shown)))  # the shuffled order is never the answer
-    wrong = [quiz.LETTERS[i] for i, option in enumerate(question.options) if not option.correct]
+    wrong = [quiz.LETTERS[i] for i, option in enumerate(quiz.shown_options(question, shown)) if not option.correct]
     return wrong[0] if question.type == "single" else " ".join(wrong) or "a"
 
 

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from lambdalab.course.loader import Course
-from lambdalab.course.model import Question
+from lambdalab.course.model import Option, Question
 from lambdalab.course.topics import QUESTION_TOPICS, topic_title
 
 LETTERS = "abcdefgh"
@@ -43,9 +43,13 @@ class Feedback:
 
 
 def shown_choices(question: Question, lesson_id: str) -> list[str]:
-    """The choices as the learner sees them, in order; ordering items are shuffled the same way every time."""
+    """The choices as the learner sees them, in order. Options and ordering items are shuffled, the same way
+    every time (seeded by the lesson and the question), so that where the right answer stands says nothing:
+    authors tend to write it first."""
     if question.type in ("single", "multiple"):
-        return [o.text for o in question.options]
+        options = [o.text for o in question.options]
+        random.Random(f"{lesson_id}/{question.id}").shuffle(options)  # str seeds are stable across runs and machines
+        return options
     if question.type == "true_false":
         return ["True", "False"]
     if question.type == "ordering":
@@ -55,6 +59,12 @@ def shown_choices(question: Question, lesson_id: str) -> list[str]:
             items = items[1:] + items[:1]  # never show the answer itself
         return items
     return []
+
+
+def shown_options(question: Question, shown: Sequence[str]) -> list[Option]:
+    """A single or multiple choice question's options in the order shown (`validate` keeps their texts apart)."""
+    by_text = {o.text: o for o in question.options}
+    return [by_text[text] for text in shown]
 
 
 def hint(question: Question, shown: list[str]) -> str:
@@ -124,11 +134,12 @@ def grade(question: Question, shown: list[str], answer: list[int] | float, label
             lines += [f"  {n}. {item}" for n, item in enumerate(question.items, 1)]
         return Feedback(right, (*lines, question.explanation))
     chosen = set(answer)
-    correct = {i for i, o in enumerate(question.options) if o.correct}
+    options = shown_options(question, shown)
+    correct = {i for i, o in enumerate(options) if o.correct}
     right = chosen == correct
     named = ", ".join(f"({labels[i]})" for i in sorted(correct))
     lines = [_verdict(right, f"the right answer{'s are' if len(correct) > 1 else ' is'} {named}.")]
-    for i, option in enumerate(question.options):
+    for i, option in enumerate(options):
         if i in chosen or i in correct:
             status = ("you chose it; " if i in chosen else "you did not choose it; ") + (
                 "right" if option.correct else "wrong"

@@ -138,7 +138,11 @@ class QuizView(Vertical, can_focus=False):
             if self.picked.index(index) + 1 == place:
                 return Content.styled("\n   ✔ right place", "bold $text-success")
             return Content.styled(f"\n   ✘ belongs at ({place})", "bold $text-warning")
-        right = index == (0 if q.answer else 1) if q.type == "true_false" else q.options[index].correct
+        right = (
+            index == (0 if q.answer else 1)
+            if q.type == "true_false"
+            else quiz.shown_options(q, self.shown)[index].correct
+        )
         if index not in self.picked:
             return Content.styled("\n   ✔ right answer", "bold $text-success") if right else Content()
         if right:
