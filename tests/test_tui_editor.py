@@ -130,7 +130,7 @@ async def test_closing_with_unsaved_changes_asks_first(workspace, tmp_path):
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, UnsavedScreen)
-        assert "app.py has changes you have not saved" in str(app.screen.query_one("#unsaved").query("Static")[1].render())
+        assert "app.py has changes you have not saved" in str(app.screen.query_one("#unsaved-message").render())
         await pilot.press("escape")  # keep editing: the text is still there
         await pilot.pause()
         assert app.screen is screen and screen.current.unsaved and "#" in screen.current.text
@@ -189,3 +189,33 @@ def test_write_file_is_all_or_nothing(tmp_path, monkeypatch):
     with pytest.raises(OSError, match="rename failed"):
         write_file(path, "lost?")
     assert path.read_bytes() == b"new\r\nline\n" and sorted(p.name for p in tmp_path.iterdir()) == ["app.py"]
+
+
+async def test_each_file_of_the_exercise_has_a_tab_and_the_keys_are_in_the_palette(workspace, tmp_path):
+    app = make_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.action_exercises("client-outside-handler")
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, EditorScreen)
+        assert [e.path.name for e in screen.editors] == ["app.py", "clients.py"]
+        assert screen.current.path.name == "app.py"
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert screen.current.path.name == "clients.py" and screen.focused is screen.current.text_area
+        await pilot.press("x")
+        await pilot.pause()
+        assert tab_label(screen, 1) == "clients.py ●" and tab_label(screen, 0) == "app.py"
+
+        titles = [c.title for c in app.get_system_commands(screen)]
+        assert {"Save and check", "Next file", "Edit app.py", "Edit clients.py", "Close the editor"} <= set(titles)
+
+        await pilot.press("f2")  # the course map would close the editor: it asks first
+        await pilot.pause()
+        assert isinstance(app.screen, UnsavedScreen)
+        assert "clients.py has changes" in str(app.screen.query_one("#unsaved-message").render())
+        await pilot.press("d")
+        await pilot.pause()
+        assert not any(isinstance(s, EditorScreen) for s in app.screen_stack)

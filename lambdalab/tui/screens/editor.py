@@ -105,7 +105,9 @@ class EditorScreen(Screen[Closed]):
             yield SystemCommand("Next file", "Show the exercise's next file (Ctrl+O)", self.action_next_file)
             for index, name in enumerate(self.exercise.starter):
                 yield SystemCommand(f"Edit {name}", f"Show {name} in the editor", lambda i=index: self.show_file(i))
-        yield SystemCommand("Close the editor", "Back to the exercise; asks about unsaved changes (Esc)", self.action_close)
+        yield SystemCommand(
+            "Close the editor", "Back to the exercise; asks about unsaved changes (Esc)", self.action_close
+        )
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
         if action == "next_file":

@@ -31,7 +31,9 @@ class UnsavedScreen(ModalScreen[Choice | None]):
         files = ", ".join(self.names)
         with Vertical(id="unsaved"):
             yield Static("Unsaved changes", id="unsaved-title")
-            yield Static(f"{files} {'has' if len(self.names) == 1 else 'have'} changes you have not saved.")
+            yield Static(
+                f"{files} {'has' if len(self.names) == 1 else 'have'} changes you have not saved.", id="unsaved-message"
+            )
             with Horizontal(id="unsaved-buttons"):
                 yield Button("Save (s)", id="save", variant="primary")
                 yield Button("Discard (d)", id="discard", variant="error")
