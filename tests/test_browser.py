@@ -108,14 +108,15 @@ class Grid:
 
 
 @contextmanager
-def serving(folder: Path):
-    """`lambdalab serve` on a free port, its output in folder/serve.log; stopped with every app it started."""
+def serving(folder: Path, cwd: Path = REPO):
+    """`lambdalab serve` on a free port, run in `cwd` (its sessions' current folder), its output in
+    folder/serve.log; stopped with every app it started."""
     port = free_port()
     log = (folder / "serve.log").open("w")
     # Its own process group: the app processes textual-serve starts are stopped with it, whatever happens.
     server = subprocess.Popen(
         [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
+        cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -89,3 +89,27 @@ def test_exercise_checked(snap_compare, tmp_path, size, monkeypatch):
         raise AssertionError("the checks did not finish")
 
     assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=checked)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_editor(snap_compare, tmp_path, size, monkeypatch):
+    """The built-in editor on the first exercise's starter: saved and checked once, then edited again (unsaved)."""
+    monkeypatch.chdir(tmp_path)
+    start_workspace(tmp_path / DEFAULT_WORKSPACE, load_catalogue().exercises)
+
+    async def edited(pilot):
+        await pilot.press("f5")
+        await pilot.pause()
+        await pilot.press("i")
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        for _ in range(200):
+            await pilot.pause(0.05)
+            if "not yet" in str(pilot.app.screen.query_one("#editor-result").render()):
+                break
+        else:
+            raise AssertionError("the checks did not finish")
+        await pilot.press("down", "down", "end", *"  # one more line")
+        await pilot.pause()
+
+    assert snap_compare(make_app(tmp_path), terminal_size=size, run_before=edited)

@@ -3,9 +3,13 @@ lambdalab-workspace.json. Only the learner's files live here; checks and solutio
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import os
 import shutil
+import stat
+import tempfile
 from pathlib import Path
 
 from lambdalab import __version__
@@ -53,6 +57,29 @@ def start_workspace(target: Path, exercises: list[Exercise]) -> tuple[list[Path]
             path.write_text(text, "utf-8")
             written.append(path)
     return written, kept
+
+
+def write_file(path: Path, text: str) -> None:
+    """Replace the file's text, all or nothing: written to a hidden temporary file in the same folder (the
+    watcher skips dot files), flushed to disk, then renamed over the file, so an error (a full disk, a folder
+    made read-only) leaves the old file whole and raises OSError for the caller to report. The file keeps
+    its permissions; a new file gets 0644. Newlines are written as given."""
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        try:
+            mode = stat.S_IMODE(path.stat().st_mode)
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(temp, mode)
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
 
 
 def files_sha256(folder: Path) -> dict[str, str]:

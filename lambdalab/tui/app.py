@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from textual import events
@@ -13,9 +13,12 @@ from textual.screen import Screen
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.model import Lesson
 from lambdalab.course.progress import ProgressStore
+from lambdalab.grading.exercises import Exercise
+from lambdalab.grading.results import PASS, ExerciseResult
 from lambdalab.inputs import InputErrors
 from lambdalab.tui.palette import LessonCommands, ScenarioCommands
 from lambdalab.tui.screens.course_map import CourseMapScreen
+from lambdalab.tui.screens.editor import EditorScreen
 from lambdalab.tui.screens.exercises import ExercisesScreen
 from lambdalab.tui.screens.help import HelpScreen
 from lambdalab.tui.screens.lesson import LessonScreen
@@ -23,6 +26,7 @@ from lambdalab.tui.screens.progress import ProgressScreen
 from lambdalab.tui.screens.scenario_picker import ScenarioPickerScreen
 from lambdalab.tui.screens.simulator import SimulatorScreen
 from lambdalab.tui.screens.too_small import TooSmallScreen
+from lambdalab.tui.screens.unsaved import Choice, UnsavedScreen
 from lambdalab.tui.themes import DEFAULT, THEMES
 
 MIN_WIDTH, MIN_HEIGHT = 80, 24
@@ -82,6 +86,9 @@ class LambdalabApp(App):
     ) -> None:
         self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed, missed)
 
+    def record_check(self, exercise: Exercise, result: ExerciseResult) -> None:
+        self.progress = self.store.record_check(exercise.id, result.score, result.max_score, result.status == PASS)
+
     # --- navigation -------------------------------------------------------------------------------
 
     def open_lesson(self, lesson: Lesson, step_id: str | None = None) -> None:
@@ -118,8 +125,36 @@ class LambdalabApp(App):
             self.push_screen(HelpScreen())
 
     def action_course_map(self) -> None:
+        self.unless_unsaved(self._to_course_map)
+
+    def _to_course_map(self) -> None:
         while len(self.screen_stack) > 2 and not isinstance(self.screen, CourseMapScreen):
             self.pop_screen()
+
+    async def action_quit(self) -> None:
+        self.unless_unsaved(self.exit)
+
+    def unless_unsaved(self, then: Callable[[], object]) -> None:
+        """Do `then` (which closes every screen, the editor's too) once no editor holds unsaved text: ask
+        first when one does, and save, discard, or keep editing."""
+        editors = [s for s in self.screen_stack if isinstance(s, EditorScreen) and s.unsaved]
+        if not editors:
+            then()
+            return
+
+        def answered(choice: Choice | None) -> None:
+            if choice is None:
+                return
+            for editor in editors:
+                editor.closing = True  # no check for a save on the way out
+            if choice == "save" and not all(e.save(f) for e in editors for f in e.unsaved):
+                for editor in editors:
+                    editor.closing = False
+                return
+            then()
+
+        names = [f.path.name for e in editors for f in e.unsaved]
+        self.push_screen(UnsavedScreen(names), answered)
 
     def action_progress(self) -> None:
         if not isinstance(self.screen, ProgressScreen):
@@ -132,3 +167,5 @@ class LambdalabApp(App):
         yield SystemCommand("Simulator", "Run a scenario in virtual time and watch it (F4)", self.action_simulator)
         yield SystemCommand("Exercises", "Graded exercises: instructions, checks, hints (F5)", self.action_exercises)
         yield SystemCommand("Help", "Keys and how the app works (F1)", self.action_help)
+        if isinstance(screen, EditorScreen):
+            yield from screen.system_commands()

@@ -1,5 +1,6 @@
 """F5: the exercises. A list with each one's status; its instructions; checks run in a worker with a
-progress bar, results with what was expected and what happened; hints; the file in $EDITOR; and a live
+progress bar, results with what was expected and what happened; hints; the files in the built-in editor
+(`i`, or `e` where $EDITOR is unset or the app cannot suspend: in a browser) or in $EDITOR (`e`); and a live
 re-check each time a file of the exercise is saved. Grading is the `lambdalab check` code path."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SuspendNotSupported
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
@@ -23,10 +24,11 @@ from lambdalab.course.progress import exercise_progress
 from lambdalab.grading.exercises import Exercise, load_catalogue
 from lambdalab.grading.feedback import exercise_lines
 from lambdalab.grading.grader import grade_exercise
-from lambdalab.grading.results import PASS, ExerciseResult
+from lambdalab.grading.results import ExerciseResult
 from lambdalab.grading.watcher import watch
 from lambdalab.grading.workspace import NotAWorkspace, find_workspace, start_workspace
 from lambdalab.tui import glyphs
+from lambdalab.tui.screens.editor import Closed, EditorScreen
 
 if TYPE_CHECKING:
     from textual import getters
@@ -58,6 +60,7 @@ class ExercisesScreen(Screen):
         Binding("c", "check", "Check"),
         Binding("h", "hint", "Hint"),
         Binding("e", "edit", "Edit"),
+        Binding("i", "edit_here", "Edit in app"),
         Binding("w", "toggle_watch", "Watch"),
         Binding("s", "start_workspace", "Create workspace", show=False),
         Binding("escape", "app.pop_screen", "Back"),
@@ -115,7 +118,7 @@ class ExercisesScreen(Screen):
         self._draw_instructions()
         self._draw_hints()
         self.query_one("#exercise-results", Static).update(
-            "Press c to check, h for a hint, e to edit, w to re-check on every save."
+            "Press c to check, h for a hint, e to edit ($EDITOR), i to edit in the app, w to re-check on every save."
         )
         bar = self.query_one("#exercise-progress", ProgressBar)
         bar.update(total=len(self.exercise.checks), progress=0)
@@ -157,7 +160,7 @@ class ExercisesScreen(Screen):
     # --- actions -------------------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple) -> bool | None:
-        if action in ("check", "edit", "toggle_watch"):
+        if action in ("check", "edit", "edit_here", "toggle_watch"):
             return self.workspace is not None or None  # shown greyed out until there is a workspace
         if action == "start_workspace":
             return self.workspace is None
@@ -184,17 +187,48 @@ class ExercisesScreen(Screen):
             self.run_checks(self.exercise, self.workspace)
 
     def action_edit(self) -> None:
+        """The file in $EDITOR, with the app suspended; the built-in editor where there is no $EDITOR or the
+        app cannot suspend (under `lambdalab serve` the browser has no terminal to hand over, and
+        `App.suspend` raises SuspendNotSupported before the editor would start)."""
         if self.workspace is None:
             return
         exercise = self.exercise
         path = self.workspace / exercise.folder.name / exercise.starter[0]
         editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
         if not editor:
-            self.notify(f"Set $EDITOR to edit from here; the file is {path}", timeout=8)
+            self.action_edit_here()
             return
-        with self.app.suspend():
-            subprocess.run([*shlex.split(editor), str(path)], check=False)
+        failed: OSError | None = None
+        try:
+            with self.app.suspend():
+                try:
+                    subprocess.run([*shlex.split(editor), str(path)], check=False)
+                except OSError as exc:  # no such program: said once the app is back
+                    failed = exc
+        except SuspendNotSupported:
+            self.action_edit_here()
+            return
+        if failed is not None:
+            self.notify(f"Could not start {editor!r}: {failed}", severity="error", timeout=10)
+            return
         self.action_check()
+
+    def action_edit_here(self) -> None:
+        if self.workspace is not None:
+            self.app.push_screen(EditorScreen(self.exercise, self.workspace / self.exercise.folder.name), self._edited)
+
+    def _edited(self, closed: Closed | None) -> None:
+        """Back from the built-in editor: its last result, and a check if files were saved after it."""
+        if closed is None:
+            return
+        if closed.result is not None and closed.result.exercise_id == self.exercise.id:
+            self.query_one("#exercise-results", Static).update("\n".join(exercise_lines(closed.result)))
+            bar = self.query_one("#exercise-progress", ProgressBar)
+            bar.update(total=len(self.exercise.checks), progress=len(self.exercise.checks))
+        self._draw_instructions()
+        self._draw_list()
+        if closed.stale:
+            self.action_check()
 
     def action_toggle_watch(self) -> None:
         if self.workspace is None:
@@ -218,9 +252,7 @@ class ExercisesScreen(Screen):
             self.app.call_from_thread(self._checked, exercise, result)
 
     def _checked(self, exercise: Exercise, result: ExerciseResult) -> None:
-        self.app.progress = self.app.store.record_check(
-            exercise.id, result.score, result.max_score, result.status == PASS
-        )
+        self.app.record_check(exercise, result)
         if exercise is self.exercise:
             self._draw_instructions()
             self.query_one("#exercise-results", Static).update("\n".join(exercise_lines(result)))
@@ -232,6 +264,11 @@ class ExercisesScreen(Screen):
         worker = get_current_worker()
         watch(
             workspace,
-            lambda _changed: self.app.call_from_thread(self.action_check),
+            lambda _changed: self.app.call_from_thread(self._files_saved),
             stop=lambda: not self.watching or worker.is_cancelled,
         )
+
+    def _files_saved(self) -> None:
+        # The built-in editor checks its own saves, and hands over what is left when it closes.
+        if not any(isinstance(screen, EditorScreen) for screen in self.app.screen_stack):
+            self.action_check()

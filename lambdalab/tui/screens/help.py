@@ -70,8 +70,12 @@ their own series. Each view's key line says what its glyphs mean.
 
 Your files live in a workspace (`lambdalab start` makes one; s makes `./lambdalab-exercises` here).
 c checks the exercise (the same checks as `lambdalab check` and as your instructor's grading), h shows
-the next hint, e opens the file in $EDITOR and checks when you come back, w re-checks on every save.
+the next hint, e opens the file in $EDITOR and checks when you come back, i opens the exercise's files in
+the app's own editor (so does e when $EDITOR is not set, and in a browser), w re-checks on every save.
 Hidden checks show only their name and whether they pass.
+
+In the app's editor: Ctrl+S saves the file and checks the exercise, Ctrl+O shows the next file (or click
+its tab), Esc closes it, asking first when a file has unsaved changes (● on its tab and status line).
 
 ## Themes
 
