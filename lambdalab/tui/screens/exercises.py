@@ -60,7 +60,7 @@ class ExercisesScreen(Screen):
         Binding("c", "check", "Check"),
         Binding("h", "hint", "Hint"),
         Binding("e", "edit", "Edit"),
-        Binding("i", "edit_here", "Edit in app"),
+        Binding("i", "edit_here", "Edit in app", show=False),  # in F1 and the palette: the footer keeps F2
         Binding("w", "toggle_watch", "Watch"),
         Binding("s", "start_workspace", "Create workspace", show=False),
         Binding("escape", "app.pop_screen", "Back"),
