@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
-from course_helpers import right_answer, write_course, wrong_answer
+from course_helpers import quiz_keys, right_answer, write_course, wrong_answer
 from rich.console import Console
 from test_tui_fit import drawn_lines, words
 from textual.widgets import Markdown, OptionList, Static
@@ -216,17 +216,6 @@ async def test_wide_code_scrolls_sideways_with_a_scrollbar_and_the_arrow_keys(st
         assert code.max_scroll_x == 0 and not app.screen.check_action("sideways", ())
 
 
-def keys_for(question, lesson, right: bool) -> list[str]:
-    """The keys that answer a question in the quiz view, from what a plain-mode learner would type."""
-    typed = (right_answer if right else wrong_answer)(question, lesson)
-    if question.type == "numeric":
-        return [*typed, "enter"]
-    if question.type == "true_false":
-        return ["1" if typed == "t" else "2"]
-    numbers = [str(quiz.LETTERS.index(letter) + 1) for letter in typed.split()]
-    return numbers + (["enter"] if question.type == "multiple" else [])
-
-
 async def test_the_quiz_records_the_questions_missed_on_each_attempt(store, sample_course):
     app = LambdalabApp(course=sample_course, store=store)
     lesson = sample_course.get("sample-lesson")
@@ -234,7 +223,7 @@ async def test_the_quiz_records_the_questions_missed_on_each_attempt(store, samp
 
     async def take(pilot, wrong: set[str]) -> dict:
         for question in quiz_step.questions:
-            await pilot.press(*keys_for(question, lesson, question.id not in wrong), "enter")
+            await pilot.press(*quiz_keys(question, lesson, question.id not in wrong), "enter")
         await pilot.pause()
         return store.load()["lessons"][lesson.id]["quizzes"][quiz_step.id]
 
