@@ -226,12 +226,12 @@ def run_figures(
     `series`: steps ("1s") of `--series` that a line quotes, each one more run, kept apart in `Figures.series`."""
     scenario = build_scenario(Document(name, data))
     figures = Figures()
-    for step in series:
+    for step in series[1:]:  # the first step's series comes with the run below
         with Simulation(scenario, series_step=parse_duration(step)) as sim:
             sim.run()
         figures.series[step] = set()
         _json_numbers(build_report(sim)["series"], figures.series[step])
-    with Simulation(scenario) as sim:
+    with Simulation(scenario, series_step=parse_duration(series[0]) if series else None) as sim:
         if logs:
             sim.subscribe(_log_collector(sim, figures.logs))
         if trace:
@@ -239,6 +239,9 @@ def run_figures(
         sim.run()
     report = build_report(sim)
     text = render(sim, report)
+    if series:
+        figures.series[series[0]] = set()
+        _json_numbers(report.pop("series"), figures.series[series[0]])
     figures.shown |= _text_numbers(_without_charts(text))
     _json_numbers(report, figures.shown)
     figures.shares = set(figures.shown)
@@ -259,7 +262,9 @@ def _without_charts(text: str) -> str:
 
 
 def _text_numbers(text: str) -> set[float]:
-    return {float(m.group(0).replace(",", "")) for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", text)}
+    return {
+        float(m.group(0).replace(",", "")) for m in re.finditer(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?", text)
+    }
 
 
 def _json_numbers(value: Any, into: set[float]) -> None:
@@ -416,14 +421,19 @@ def scenario_path(lesson: Lesson, step: DemoStep) -> Path:
     return content.shipped_scenarios()[step.scenario]
 
 
+def _needs(lines: list[str]) -> dict[str, Any]:
+    """What a run must collect beyond its reports for `lines`: logs, trace, time series (each costs time)."""
+    return {
+        "logs": any(_LOG_WORDS.search(line) for line in lines),
+        "trace": any(_TRACE_WORDS.search(line) for line in lines),
+        "series": tuple(sorted({step for line in lines for step in _SERIES.findall(line)})),
+    }
+
+
 def check_demo(lesson: Lesson, step: DemoStep) -> list[Mismatch]:
     """Every figure of `step` that its run does not show, and every change that does not apply."""
     doc = load_yaml(scenario_path(lesson, step))
-    lines = [*step.watch, *(v.answer for v in step.try_)]
-    logs = any(_LOG_WORDS.search(line) for line in lines)
-    trace = any(_TRACE_WORDS.search(line) for line in lines)
-    series = tuple(sorted({step for line in lines for step in _SERIES.findall(line)}))
-    base, _ = run_figures(doc.data, doc.name, logs=logs, trace=trace, series=series)
+    base, _ = run_figures(doc.data, doc.name, **_needs([*step.watch, *(v.answer for v in step.try_)]))
     found = [
         Mismatch(f"watch[{i}]", line, "not in the run: " + ", ".join(absent))
         for i, line in enumerate(step.watch)
@@ -436,7 +446,7 @@ def check_demo(lesson: Lesson, step: DemoStep) -> list[Mismatch]:
             found.append(Mismatch(f"try[{i}].change", variation.change, str(exc)))
             continue
         try:
-            changed, _ = run_figures(data, doc.name, logs=logs, trace=trace, series=series)
+            changed, _ = run_figures(data, doc.name, **_needs([variation.answer]))
         except InputErrors as exc:
             # A change the scenario refuses: the answer quotes the refusal's figures, or the demo's own run's.
             refusal = Figures(shown={float(n) for e in exc.errors for n in re.findall(r"\d+(?:\.\d+)?", e.message)})
