@@ -1,34 +1,43 @@
 """Re-run a demo and check the figures its `watch` lines and `try` answers quote.
 
-A demo's text quotes numbers the learner will see when running the scenario. This module runs the scenario
-(and, for each `try`, the scenario with the try's `change` applied), collects every figure the run shows, and
-names the quoted numbers that are not among them.
+A demo's text quotes numbers the learner will see when running the scenario. `check_demo` runs the scenario (and,
+for each `try`, the scenario with the try's `change` applied), collects every number the run shows, and names the
+quoted figures that are not among them, and the changes that do not follow the grammar below.
 
-What counts as a quoted figure (`quoted_figures`): a number in the prose that is written with a thousands
-separator (1,228), a decimal point (0.52), a dollar sign ($0.001303), or three or more digits (172), or that is
-followed by a unit the report prints (ms, %, MB, GB-s, USD), or by "times" used as a ratio ("14 times as much").
-Not figures: one- and two-digit counts without such a unit ("3 times", "1 environment", "5 minutes"), numbers that
-are part of a name or an identifier (orders-80, arm64, traffic[1], p99, S3), and HTTP status codes after "HTTP".
+Quoted figures (`quoted_figures`): a number written with a thousands separator (1,228), a decimal point (0.52), a
+dollar sign ($0.001303) or three or more digits (172), or followed by a unit the report prints (ms, %, MB, GB-s,
+USD), or by "times" used as a ratio ("14 times as much"). Not figures: one- and two-digit counts without such a
+unit ("3 times", "1 environment", "5 minutes", "lesson 3"), numbers inside a name or an identifier (orders-80, arm64,
+traffic[1], p99, S3), HTTP status codes after "HTTP", and anything in a `code span` (a setting to type).
 
-What a figure matches (`Figures.has`): a number shown by the run, compared at the precision the prose writes it,
-so "2,860" matches 2,860.03 and "$0.001303" matches 0.0013026 (rounded to the prose's decimals). The run's numbers
-are those of the text report (`lambdalab sim`), every number in the JSON report (`lambdalab sim --json`), the
-scenario's own values (a rate of 200/s, a 500ms duration as 0.5 s and 500 ms) and lambdalab's documented limits and
-prices (lambdalab/limits.py: "the 10 s Init limit", "$0.20 per million requests"). A line that mentions the logs
-(`--logs`, a log file, REPORT, START, END) also matches the numbers of the REPORT and timeout lines; a line that
-mentions `--trace` also matches the trace events' numbers. A figure followed by "s" is also compared in ms (and
-"ms" in s); a percentage is also compared with the run's shares (0.000194 as 0.0194 %). A figure written after
-"about", "around", "almost", "nearly", "roughly", "approximately" or "close to" is rounded to its significant
-digits (trailing zeros of a whole number are not significant): "about 88,000 ms" matches 87,500 to 88,499. A
-percentage or a ratio that is not a shown number is checked as the ratio of two figures of the same line, or of
-one of them and a scenario value ("17 % more": 0.003643 / 0.003113; "79 % of the new timeout": 3,955.71 / 5,000).
-A `try` answer's figures are looked for in the run with the change first, then in the demo's own run (answers
-compare the two: "from $0.001303 to $0.001393").
+The run's numbers (`run_figures`): those of the text report (`lambdalab sim`, without its charts' axis labels),
+every number of the JSON report (`lambdalab sim --json`), the scenario's own values (a rate of 200/s as 200, a
+duration of 500ms as 0.5 s and 500 ms) and lambdalab's prices (lambdalab/limits.py: "$0.20 per million requests").
+A figure with $ or USD matches only amounts of money: the report's costs, fees and prices. A line that mentions the
+logs (`--logs`, a log file, REPORT, START, END) may also quote the REPORT and timeout lines' numbers; one that
+mentions `--trace`, the trace events' numbers; one that names `--series STEP`, that time series.
 
-A `try`'s `change` follows a small grammar (documented in lessons/README.md, "demo"): one or more `PATH: VALUE`,
-joined by " and " or ";". PATH is dotted keys with list indexes (`functions.checkout.reserved_concurrency`,
-`traffic[1].rate`, `functions.api.extensions[0].shutdown`); VALUE is YAML (`250`, `5s`, `{every: 10}`), and `null`
-deletes the key. A trailing parenthesised remark is ignored: `traffic[0].rate: 400/s (the orders traffic)`.
+Matching (`Quoted.matches`): at the precision the prose writes, so "2,860" and "2,860.03" match 2,860.03 and
+"$0.001303" matches 0.0013026. After "about", "around", "almost", "nearly", "roughly", "approximately" or "close
+to", a figure is rounded to its significant digits, trailing zeros of a whole number not counting: "about 88,000
+ms" matches 87,500 to 88,500. A figure followed by "s" is also compared in ms, "ms" in s, and a percentage with
+the run's shares x 100 (0.000194 as 0.0194 %). A figure the run does not show may be derived, if the line shows
+how: written next to x, +, = or / it may be the sum, difference, product or quotient of a number of the line and
+a number of the line or the scenario ("700 ms Init + 150 ms = 850 ms"); a percentage or "N times" may be their
+ratio, a percentage also their relative difference ("$0.003643 against $0.003113, 17 % more").
+A `try` answer's figures are looked for in the changed run, then in the demo's own run (answers compare the two:
+"from $0.001303 to $0.001393"); when the changed scenario is refused, in the refusal's message and the demo's run.
+
+The rule is a pool, not a parser: a figure is matched against every number of the run, not against the metric
+its sentence names. A wrong round number (400 where the run shows 100) passes when the run or the scenario shows
+that number elsewhere; "about" with one significant digit accepts a wide range. Specific figures (1,228, 3,955.71,
+$0.001303) are checked for what they are.
+
+A `try`'s `change` (`parse_change`, documented in lessons/README.md, "demo"): one or more `PATH: VALUE`, joined by
+" and " or ";", with an optional parenthesised remark at the end. PATH is dotted keys with list indexes
+(`functions.checkout.reserved_concurrency`, `traffic[1].rate`, `functions.api.extensions[0].shutdown`); a missing
+key on the way is added as a mapping, and the index just past a list's end appends. VALUE is YAML (`250`, `5s`,
+`{every: 10}`); `null` deletes the key or the list item.
 """
 
 from __future__ import annotations
@@ -60,10 +69,11 @@ _RATIO_TIMES = re.compile(r"\s?times (as|the|more|less|fewer|higher|lower|[\w-]+
 _APPROX = re.compile(r"(about|around|almost|nearly|roughly|approximately|close to|~)\s*\$?$", re.I)
 _LOG_WORDS = re.compile(r"--logs|\blogs?\b|\.log\b|REPORT|START|\bEND\b")
 _TRACE_WORDS = re.compile(r"--trace|\btrace\b")
+_MONEY_KEY = re.compile(r"usd|cost|fee|price", re.I)
 _SERIES = re.compile(r"--series (\d+(?:\.\d+)?(?:ms|s|m|h))")
 _REPORT_FIELD = re.compile(r"(?:Duration|Memory Size|Memory Used|after): (\d+(?:\.\d+)?)|after (\d+(?:\.\d+)?) seconds")
 _SIGNIFICANT_UNITS = ("ms", "%", "MB", "GB-s", "USD")
-_OPERATOR_BEFORE = re.compile(r"(?:^|\s)[x×+=/]\s*\$?$|\($")
+_OPERATOR_BEFORE = re.compile(r"(?:^|\s)[x×+=/]\s*\$?$")
 _OPERATOR_AFTER = re.compile(r"\s*(?:ms|s|%|MB|GB-s)?(?:\s[A-Za-z]+)?\s+[x×+=/](?:\s|$)")
 _CHANGE_PART = re.compile(r"^\s*([A-Za-z_][\w\-]*(?:\[\d+\])*(?:\.[\w\-\$]+(?:\[\d+\])*)*)\s*:\s+(.+?)\s*$", re.S)
 _REMARK = re.compile(r"\s+\([^()]*\)\s*$")
@@ -136,13 +146,15 @@ class Figures:
     """The numbers one run shows, in the pools the docstring names."""
 
     shown: set[float] = field(default_factory=set)  # text report, JSON report, limits and prices
-    shares: set[float] = field(default_factory=set)  # numbers that a percentage may quote x 100
+    usd: set[float] = field(default_factory=set)  # amounts of money: what a figure with $ or USD may match
     scenario: set[float] = field(default_factory=set)
     logs: set[float] = field(default_factory=set)
     trace: set[float] = field(default_factory=set)
     series: dict[str, set[float]] = field(default_factory=dict)  # "1s" -> the numbers of `--series 1s`
 
-    def pool(self, line: str) -> set[float]:
+    def pool(self, line: str, q: Quoted | None = None) -> set[float]:
+        if q is not None and q.unit == "USD":
+            return self.usd
         pool = self.shown | self.scenario
         if _LOG_WORDS.search(line):
             pool |= self.logs
@@ -153,7 +165,7 @@ class Figures:
         return pool
 
     def has(self, q: Quoted, line: str) -> bool:
-        pool = self.pool(line)
+        pool = self.pool(line, q)
         scales = [1.0]
         if q.unit == "s":
             scales.append(1000.0)
@@ -165,21 +177,20 @@ class Figures:
         return q.unit == "%" and any(q.matches(x * 100) for x in pool)
 
 
-def _derived(q: Quoted, line: set[float], others: set[float]) -> bool:
-    """Whether `q` is the sum, difference, product or ratio of a number a of the line and a number b of the line
-    or the scenario ("850 ms each (700 ms Init + 150 ms)", "200 x 6 = 1,200"); a percentage may be a ratio or a
-    relative difference ("17 % more": a/b - 1; "20 % less": 1 - a/b)."""
+def _derived(q: Quoted, line: set[float], others: set[float], arithmetic: bool) -> bool:
+    """Whether `q` is derived from a number a of the line and a number b of the line or the scenario: written as
+    arithmetic, their sum, difference, product or quotient ("700 ms Init + 150 ms = 850 ms", "200 x 6 = 1,200");
+    a percentage or "N times", their ratio, and a percentage also their relative difference ("17 % more": a/b - 1;
+    "20 % less": 1 - a/b)."""
     for a in line:
         for b in others:
-            if a == b:
+            if a == b or not (a and b):
                 continue
-            forms = [a + b, abs(a - b), a * b]
-            if b:
-                forms.append(a / b)
-            if a:
-                forms.append(b / a)
-            if q.unit == "%" and a and b:
+            forms = [a + b, abs(a - b), a * b, a / b, b / a] if arithmetic else []
+            if q.unit == "%":
                 forms += [f * 100 for r in (a / b, b / a) for f in (r, r - 1, 1 - r)]
+            elif q.unit == "times":
+                forms += [a / b, b / a]
             if any(q.matches(f) for f in forms):
                 return True
     return False
@@ -201,7 +212,7 @@ def missing(line: str, runs: list[Figures]) -> list[str]:
     not_found = {q.value for q in absent}
     operands = {v for v in found | written if v not in not_found and v not in (0.0, 1.0)}
     others = operands | {v for v in scenario if v not in (0.0, 1.0)}
-    return [q.text for q in absent if not ((q.ratio or _in_arithmetic(q, line)) and _derived(q, operands, others))]
+    return [q.text for q in absent if not _derived(q, operands, others, _in_arithmetic(q, line))]
 
 
 def _in_arithmetic(q: Quoted, line: str) -> bool:
@@ -243,10 +254,11 @@ def run_figures(
         figures.series[series[0]] = set()
         _json_numbers(report.pop("series"), figures.series[series[0]])
     figures.shown |= _text_numbers(_without_charts(text))
-    _json_numbers(report, figures.shown)
-    figures.shares = set(figures.shown)
-    _limits(figures.shown)
+    figures.usd |= _text_numbers(" ".join(re.findall(r"\$[\d.,]+", text)))
+    _json_numbers(report, figures.shown, figures.usd)
+    _limits(figures.shown, figures.usd)
     _scenario_numbers(data, figures.scenario)
+    _json_numbers(data, set(), figures.usd)  # the scenario's prices (an instance's hourly_usd)
     return figures, text
 
 
@@ -267,28 +279,33 @@ def _text_numbers(text: str) -> set[float]:
     }
 
 
-def _json_numbers(value: Any, into: set[float]) -> None:
+def _json_numbers(value: Any, into: set[float], usd: set[float] | None = None, money: bool = False) -> None:
+    """Every number in `value` into `into`; those under a key that names money (CostUSD, provisioned_usd, fee,
+    price) also into `usd`."""
     if isinstance(value, bool):
         return
     if isinstance(value, (int, float)):
         if math.isfinite(value):
             into.add(float(value))
+            if money and usd is not None:
+                usd.add(float(value))
     elif isinstance(value, dict):
-        for item in value.values():
-            _json_numbers(item, into)
+        for key, item in value.items():
+            _json_numbers(item, into, usd, money or bool(_MONEY_KEY.search(str(key))))
     elif isinstance(value, (list, tuple)):
         for item in value:
-            _json_numbers(item, into)
+            _json_numbers(item, into, usd, money)
 
 
-def _limits(into: set[float]) -> None:
+def _limits(into: set[float], usd: set[float]) -> None:
     for key, value in vars(limits).items():
         if key.isupper() and ("PRICE" in key or key.endswith(("_USD", "_FEE"))):
             numbers: set[float] = set()
             _json_numbers(value, numbers)
+            if "PER_REQUEST" in key or key.endswith("_PRICE_USD"):
+                numbers |= {v * 1_000_000 for v in numbers}  # "$0.20 per million requests"
             into |= numbers
-            if "PER_REQUEST" in key:
-                into |= {v * 1_000_000 for v in numbers}
+            usd |= numbers
 
 
 def _scenario_numbers(value: Any, into: set[float]) -> None:
