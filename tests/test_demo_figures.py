@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from lambdalab.course.demo_figures import (
@@ -54,13 +56,18 @@ def test_small_counts_names_codes_and_code_spans_are_not_figures():
     assert texts(line) == []
 
 
+def test_a_small_count_is_a_figure_next_to_the_report_s_name_for_it():
+    line = "60 requests and 28 Errors; ColdStarts is 29, in_flight 21, 15 are still running, peaks at 36 in 5 minutes"
+    assert texts(line) == ["28", "29", "21", "15", "36"]
+
+
 def test_a_ratio_in_times_is_a_figure_but_a_count_of_times_is_not():
     assert texts("costs 14 times as much") == ["14 times"]
     assert texts("each poison message is received 5 times, about 60 s apart") == []
 
 
 def test_a_figure_matches_at_the_precision_written():
-    run = Figures(shown={2860.03, 0.0013026, 88312.0})
+    run = Figures(shown={2860.03, 88312.0}, usd={0.0013026})
     assert missing("p50 2,860.03 ms, or 2,860 ms, costing $0.001303", [run]) == []
     assert missing("p50 2,860.04 ms", [run]) == ["2,860.04 ms"]
     assert missing("about 88,000 ms", [run]) == []
@@ -70,17 +77,22 @@ def test_a_figure_matches_at_the_precision_written():
 
 
 def test_seconds_match_milliseconds_and_percentages_match_shares():
-    run = Figures(shown={10100.0, 0.000194}, shares={0.000194})
+    run = Figures(shown={10100.0, 0.000194})
     assert missing("billed for only 10.1 s", [run]) == []
     assert missing("0.0194 % of its free GB-seconds", [run]) == []
 
 
 def test_a_derived_figure_needs_its_arithmetic_written_or_a_ratio():
-    run = Figures(shown={0.003643, 0.003113, 150.0, 700.0})
+    run = Figures(shown={150.0, 700.0}, usd={0.003643, 0.003113})
     assert missing("$0.003643 against $0.003113, 17 % more", [run]) == []
     assert missing("$0.003643 against $0.003113, 27 % more", [run]) == ["27 %"]
     assert missing("billed 700 ms Init + 150 ms = 850 ms", [run]) == []
     assert missing("billed 850 ms (the Init and the work)", [run]) == ["850 ms"]
+
+
+def test_money_matches_only_money():
+    assert missing("costs $0.000544", [Figures(shown={0.000544})]) == ["$0.000544"]
+    assert missing("costs $0.000544", [Figures(usd={0.000544})]) == []
 
 
 def test_logs_and_trace_figures_count_only_where_the_line_mentions_them():
@@ -92,7 +104,7 @@ def test_logs_and_trace_figures_count_only_where_the_line_mentions_them():
 
 
 def test_an_answer_may_quote_the_demo_s_own_run_after_the_changed_one():
-    changed, base = Figures(shown={0.001393}), Figures(shown={0.001303})
+    changed, base = Figures(usd={0.001393}), Figures(usd={0.001303})
     assert missing("from $0.001303 to $0.001393", [changed, base]) == []
 
 
@@ -143,3 +155,15 @@ def test_a_change_to_a_path_the_scenario_lacks_is_an_error():
         apply_change(SCENARIO, "traffic[5].rate: 1/s")
     with pytest.raises(ChangeError, match="nothing"):
         apply_change(SCENARIO, "functions.api.nothing: null")
+
+
+def test_a_wrong_figure_or_a_prose_change_in_a_demo_is_reported_with_its_line():
+    lesson = COURSE.get("concurrency-and-throttling")
+    step = lesson.step("burst")
+    assert isinstance(step, DemoStep)
+    wrong = step.watch[1].replace("1,228", "1,229")
+    prose = dataclasses.replace(step.try_[0], change="delete functions.checkout.reserved_concurrency")
+    tampered = dataclasses.replace(step, watch=(step.watch[0], wrong), try_=(prose,))
+    mismatches = check_demo(lesson, tampered)
+    assert [(m.where, m.line) for m in mismatches] == [("watch[1]", wrong), ("try[0].change", prose.change)]
+    assert mismatches[0].problem == "not in the run: 1,229"

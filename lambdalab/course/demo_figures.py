@@ -6,9 +6,13 @@ quoted figures that are not among them, and the changes that do not follow the g
 
 Quoted figures (`quoted_figures`): a number written with a thousands separator (1,228), a decimal point (0.52), a
 dollar sign ($0.001303) or three or more digits (172), or followed by a unit the report prints (ms, %, MB, GB-s,
-USD), or by "times" used as a ratio ("14 times as much"). Not figures: one- and two-digit counts without such a
-unit ("3 times", "1 environment", "5 minutes", "lesson 3"), numbers inside a name or an identifier (orders-80, arm64,
-traffic[1], p99, S3), HTTP status codes after "HTTP", and anything in a `code span` (a setting to type).
+USD), or by "times" used as a ratio ("14 times as much"). A one- or two-digit number is a figure when the report's
+name for what it counts is next to it: "28 Errors", "ColdStarts is 29", "in_flight 21", "15 are still running",
+"peaks at 36", "a peak of 19" (the names: invocations, errors, throttles, cold starts, succeeded, failed, dropped,
+in flight, denied, timed out, retried, environments, operations, replays, executions, at once, running, waiting,
+and any CamelCase metric or snake_case key). Not figures: other small numbers ("ran 3 times", "1 environment",
+"5 minutes", "60 s", "lesson 3"), numbers inside a name or an identifier (orders-80, arm64, traffic[1], p99, S3),
+HTTP status codes after "HTTP", and anything in a `code span` (a setting to type).
 
 The run's numbers (`run_figures`): those of the text report (`lambdalab sim`, without its charts' axis labels),
 every number of the JSON report (`lambdalab sim --json`), the scenario's own values (a rate of 200/s as 200, a
@@ -30,8 +34,8 @@ A `try` answer's figures are looked for in the changed run, then in the demo's o
 
 The rule is a pool, not a parser: a figure is matched against every number of the run, not against the metric
 its sentence names. A wrong round number (400 where the run shows 100) passes when the run or the scenario shows
-that number elsewhere; "about" with one significant digit accepts a wide range. Specific figures (1,228, 3,955.71,
-$0.001303) are checked for what they are.
+that number elsewhere, and a small count (28) often appears among a run's numbers; "about" with one significant
+digit accepts a wide range. Specific figures (1,228, 3,955.71, $0.001303) are checked for what they are.
 
 A `try`'s `change` (`parse_change`, documented in lessons/README.md, "demo"): one or more `PATH: VALUE`, joined by
 " and " or ";", with an optional parenthesised remark at the end. PATH is dotted keys with list indexes
@@ -69,6 +73,18 @@ _RATIO_TIMES = re.compile(r"\s?times (as|the|more|less|fewer|higher|lower|[\w-]+
 _APPROX = re.compile(r"(about|around|almost|nearly|roughly|approximately|close to|~)\s*\$?$", re.I)
 _LOG_WORDS = re.compile(r"--logs|\blogs?\b|\.log\b|REPORT|START|\bEND\b")
 _TRACE_WORDS = re.compile(r"--trace|\btrace\b")
+# A small count is a figure when the report's name for it is next to it: "28 Errors", "ColdStarts is 29",
+# "in_flight 21", "peaks at 36", "retried 30".
+_COUNT_NAMES = (
+    r"(?i:invocations|errors|throttles|cold starts?|throttled|succeeded|succeed|failed|dropped|in flight|"
+    r"denied|timed out|retried|environments|operations|replays|concurrent executions|executions|at once|"
+    r"spillover invocations)|[A-Z][a-z]+(?:[A-Z][a-z]+)+|[a-z]+_[a-z_]+"
+)
+_COUNTED_AFTER = re.compile(rf"\s+(?:(?:are|is|were|was|still) )*(?:{_COUNT_NAMES}|running|waiting)\b")
+_COUNTED_BEFORE = re.compile(
+    rf"\b(?:{_COUNT_NAMES}|peak conc\.|peaks? at(?: exactly)?|peak of|created|most alive)"
+    r"(?: is| of| at| to|:| =| drops? to| falls? to| rises? to| stays| grows to)?\s+$"
+)
 _MONEY_KEY = re.compile(r"usd|cost|fee|price", re.I)
 _SERIES = re.compile(r"--series (\d+(?:\.\d+)?(?:ms|s|m|h))")
 _REPORT_FIELD = re.compile(r"(?:Duration|Memory Size|Memory Used|after): (\d+(?:\.\d+)?)|after (\d+(?:\.\d+)?) seconds")
@@ -133,8 +149,10 @@ def quoted_figures(line: str) -> list[Quoted]:
         value = float(whole.replace(",", "") + frac)
         decimals = len(frac) - 1 if frac else 0
         digits = len(whole.replace(",", "").lstrip("0"))
+        counted = _COUNTED_AFTER.match(rest) or _COUNTED_BEFORE.search(before)
         if not ("," in whole or frac or dollar or digits >= 3 or unit in _SIGNIFICANT_UNITS or unit == "times"):
-            continue
+            if not counted:
+                continue
         text = dollar + whole + frac + (f" {unit}" if unit and unit != "USD" else "")
         approx = bool(_APPROX.search(before[-16:]))
         found.append(Quoted(text, value, decimals, unit, approx, ratio=unit in ("%", "times")))
