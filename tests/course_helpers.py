@@ -40,7 +40,11 @@ GOOD_LESSON = {
             "scenario": "burst-reserved-concurrency",
             "watch": ["checkout stops at 50 concurrent executions"],
             "try": [
-                {"change": "reserved_concurrency: 250", "predict": "How many throttles?", "answer": "None at all."}
+                {
+                    "change": "functions.checkout.reserved_concurrency: 250",
+                    "predict": "How many throttles?",
+                    "answer": "None at all.",
+                }
             ],
         },
         {

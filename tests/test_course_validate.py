@@ -115,6 +115,16 @@ BROKEN = {
         "steps[1]",
         "exactly one of `scenario`",
     ),
+    "a try-this change outside the grammar": (
+        _lesson_with(lambda lesson: lesson["steps"][1]["try"][0].update(change="delete the reservation")),
+        "steps[1].try[0].change",
+        "is not `path: value`",
+    ),
+    "a try-this change to a path the scenario lacks": (
+        _lesson_with(lambda lesson: lesson["steps"][1]["try"][0].update(change="traffic[9].rate: 5/s")),
+        "steps[1].try[0].change",
+        "the scenario has no traffic[9]",
+    ),
     "unknown exercise": (
         _lesson_with(
             lambda lesson: lesson["steps"].append(

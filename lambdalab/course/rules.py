@@ -1,6 +1,6 @@
 """The course's rules beyond the schema: what `lambdalab validate` checks once each lesson has loaded.
 
-Links resolve, demos' scenarios exist and load, every question has a correct
+Links resolve, demos' scenarios exist and load, their try-this changes apply, every question has a correct
 answer, pages stay small enough for the TUI, sources are AWS's own pages, and
 no outdated claim is taught as a fact. A demo whose scenario is valid but uses
 a feature the engine does not simulate yet is a notice, not an error.
@@ -13,12 +13,13 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from lambdalab import content
+from lambdalab.course.demo_figures import ChangeError, apply_change
 from lambdalab.course.loader import FOLDER_NAME, Course
 from lambdalab.course.markdown import LESSON_LINK, blocks, is_myth_quote, links
 from lambdalab.course.model import DemoStep, ExerciseStep, Lesson, Question, QuizStep, TextStep
 from lambdalab.course.myths import Claim, outdated_claims
 from lambdalab.engine import load_scenario
-from lambdalab.inputs import InputError, InputErrors
+from lambdalab.inputs import InputError, InputErrors, load_yaml
 from lambdalab.inputs.errors import did_you_mean
 
 MAX_PAGE_BLOCKS = 40  # Textual's Markdown widget mounts one widget per block (shared/design.md)
@@ -263,7 +264,27 @@ def _check_demo(lesson: Lesson, step: DemoStep, scenarios: ScenarioChecker) -> F
                     )
                 ]
             )
-    return scenarios.check(path)
+    found = Findings()
+    found.extend(scenarios.check(path))
+    found.errors += _check_changes(lesson, step, path)
+    return found
+
+
+def _check_changes(lesson: Lesson, step: DemoStep, scenario: Path) -> list[InputError]:
+    """Each `try`'s change follows the grammar (lessons/README.md, "demo") and names paths the scenario has; whether
+    its answer's figures are right takes a run: tests/test_demo_figures.py."""
+    errors = []
+    data = None
+    for i, variation in enumerate(step.try_):
+        try:
+            if data is None:
+                data = load_yaml(scenario).data
+            apply_change(data, variation.change)
+        except ChangeError as exc:
+            errors.append(lesson.doc.error((*step.path, "try", i, "change"), f"{variation.change!r}: {exc}"))
+        except InputErrors:
+            break  # the scenario itself is broken: scenarios.check says how
+    return errors
 
 
 def _check_question(lesson: Lesson, q: Question) -> list[InputError]:
