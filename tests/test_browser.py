@@ -21,7 +21,8 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -356,14 +357,14 @@ def check_region(
 # --- the test ------------------------------------------------------------------------------------------
 
 
-async def test_the_app_in_a_browser(tmp_path):
+@asynccontextmanager
+async def app_in_browser(folder: Path, cwd: Path = REPO) -> AsyncIterator[tuple[Page, Session]]:
+    """`lambdalab serve` (its log and screenshots in `folder`), and the app open in headless Chromium on the
+    course map, with the keyboard's focus."""
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if not chromium:
         pytest.fail(INSTALL_HINT, pytrace=False)
-    lesson = load_course().lessons[0]  # its demo: opened paused, Space plays it
-    demo = next(i for i, step in enumerate(lesson.steps) if isinstance(step, DemoStep))
-
-    with serving(tmp_path) as url:
+    with serving(folder, cwd) as url:
         async with async_playwright() as playwright:
             # Playwright starts Chromium with --no-sandbox (it needs that as root, as in CI containers).
             browser = await playwright.chromium.launch(executable_path=chromium, timeout=20_000)
@@ -372,30 +373,37 @@ async def test_the_app_in_a_browser(tmp_path):
                 page.set_default_timeout(15_000)
                 # Offline and the same everywhere: the page's web fonts (Google's) are refused, the system's used.
                 await page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
-                session = Session(page, await browser.new_page(), tmp_path)
-
+                session = Session(page, await browser.new_page(), folder)
                 # Opening the page starts the app (textual-serve shows its Start button only with ?delay).
                 await page.goto(url)
                 await page.wait_for_selector("body.-first-byte")
                 await session.wait_for(r"Course map", 0, timeout=15)
                 await session.focus()
-                grid = await session.grid()
-                course_map = await session.screenshot("1-course-map")
-
-                await session.press("Enter", rf"step 1 of {len(lesson.steps)}")
-                for step in range(2, demo + 2):
-                    await session.press("n", rf"step {step} of")
-                await session.press("o", r"paused: Space plays")
-                await session.settle()
-                paused = await session.screenshot("2-simulator-paused")
-                await session.press("Space", r"playing at")
-                # Two virtual seconds played: the first request is busy, the chart has columns.
-                await session.wait_for(r"t = (?:[2-9]|[1-9][\d,]+)\.\d s of", session.mark(), timeout=15)
-                await session.press("Space", r"paused at")
-                await session.settle()
-                played = await session.screenshot("3-simulator-played")
+                yield page, session
             finally:
                 await browser.close()
+
+
+async def test_the_app_in_a_browser(tmp_path):
+    lesson = load_course().lessons[0]  # its demo: opened paused, Space plays it
+    demo = next(i for i, step in enumerate(lesson.steps) if isinstance(step, DemoStep))
+
+    async with app_in_browser(tmp_path) as (_, session):
+        grid = await session.grid()
+        course_map = await session.screenshot("1-course-map")
+
+        await session.press("Enter", rf"step 1 of {len(lesson.steps)}")
+        for step in range(2, demo + 2):
+            await session.press("n", rf"step {step} of")
+        await session.press("o", r"paused: Space plays")
+        await session.settle()
+        paused = await session.screenshot("2-simulator-paused")
+        await session.press("Space", r"playing at")
+        # Two virtual seconds played: the first request is busy, the chart has columns.
+        await session.wait_for(r"t = (?:[2-9]|[1-9][\d,]+)\.\d s of", session.mark(), timeout=15)
+        await session.press("Space", r"paused at")
+        await session.settle()
+        played = await session.screenshot("3-simulator-played")
 
     twin = await draw_twin(grid.columns, grid.rows, lesson.steps[demo], tmp_path / "twin-progress")
     check_course_map(course_map, grid, twin.course_map)

@@ -8,13 +8,9 @@ the solution, Ctrl+S saves it and the check passes; Escape goes back to the exer
 from __future__ import annotations
 
 import os
-import re
-import shutil
 
-import pytest
 from conftest import REPO
-from playwright.async_api import async_playwright
-from test_browser import INSTALL_HINT, VIEWPORT, Session, serving
+from test_browser import app_in_browser
 
 from lambdalab.grading.exercises import load_catalogue
 from lambdalab.grading.workspace import start_workspace
@@ -24,9 +20,6 @@ SOLUTION = REPO / "exercises" / EXERCISE / "solution" / "app.py"
 
 
 async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
-    chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
-    if not chromium:
-        pytest.fail(INSTALL_HINT, pytrace=False)
     room = tmp_path / "room"
     workspace = room / "lambdalab-exercises"
     start_workspace(workspace, load_catalogue().exercises)
@@ -34,38 +27,24 @@ async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
 
-    with serving(tmp_path, cwd=room) as url:
-        async with async_playwright() as playwright:
-            browser = await playwright.chromium.launch(executable_path=chromium, timeout=20_000)
-            try:
-                page = await browser.new_page(viewport=VIEWPORT)
-                page.set_default_timeout(15_000)
-                await page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
-                session = Session(page, await browser.new_page(), tmp_path)
-                await page.goto(url)
-                await page.wait_for_selector("body.-first-byte")
-                await session.wait_for(r"Course map", 0, timeout=15)
-                await session.focus()
-
-                await session.press("F5", r"Exercises")
-                await session.press("e", r"Editing 01")  # the built-in editor, not the end of the session
-                for _ in range(10):  # select the whole starter, and type the solution over it
-                    await page.keyboard.press("Shift+ArrowDown")
-                await page.keyboard.press("Shift+End")
-                await page.keyboard.press("Backspace")
-                lines = SOLUTION.read_text().rstrip("\n").split("\n")
-                for number, line in enumerate(lines):
-                    await page.keyboard.type(line)
-                    if number < len(lines) - 1:
-                        await page.keyboard.press("Enter")
-                await session.wait_for(r"unsaved changes", 0)
-                await session.settle()
-                await session.press("Control+s", r"All checks pass", timeout=30)
-                await session.screenshot("editor-passed")
-                await session.press("Escape", r"Press c to check|All checks pass")
-                await session.press("F1", r"lambdalab help")  # the session goes on
-            finally:
-                await browser.close()
+    async with app_in_browser(tmp_path, cwd=room) as (page, session):
+        await session.press("F5", r"Exercises")
+        await session.press("e", r"Editing 01")  # the built-in editor, not the end of the session
+        for _ in range(10):  # select the whole starter, and type the solution over it
+            await page.keyboard.press("Shift+ArrowDown")
+        await page.keyboard.press("Shift+End")
+        await page.keyboard.press("Backspace")
+        lines = SOLUTION.read_text().rstrip("\n").split("\n")
+        for number, line in enumerate(lines):
+            await page.keyboard.type(line)
+            if number < len(lines) - 1:
+                await page.keyboard.press("Enter")
+        await session.wait_for(r"unsaved changes", 0)
+        await session.settle()
+        await session.press("Control+s", r"All checks pass", timeout=30)
+        await session.screenshot("editor-passed")
+        await session.press("Escape", r"Press c to check|All checks pass")
+        await session.press("F1", r"lambdalab help")  # the session goes on
 
     assert (workspace / EXERCISE / "app.py").read_text().rstrip("\n") == SOLUTION.read_text().rstrip("\n")
     log = (tmp_path / "serve.log").read_text()
