@@ -248,6 +248,7 @@ AS_FACT = {
     "sqs-60-per-minute": "SQS pollers scale by 60 per minute.",
     "edge-50ms": "Lambda@Edge is billed in 50 ms increments.",
     "edge-node-only": "Lambda@Edge only supports Node.js.",
+    "vpc-cold-start": "A function in a VPC adds about 10 seconds to every cold start.",
     "snapstart-java-only": "SnapStart is Java-only.",
     "free-tier-12-months": "The free tier ends after 12 months.",
     "url-none-one-permission": "With AuthType NONE you only need lambda:InvokeFunctionUrl.",
@@ -272,6 +273,9 @@ CURRENT_FACTS = [
     "An on-demand execution environment serves one request at a time.",
     "On demand, Lambda runs one request per environment; Managed Instances run many at once.",
     "See Beyond one request per environment for Managed Instances.",
+    "A VPC function's cold start is no slower: its ENIs were made when it was configured.",
+    "Creating a VPC function's ENIs can take several minutes; cold starts do not wait for them.",
+    "In a VPC, a call with no route waits until the 10 s timeout.",
 ]
 
 

@@ -127,6 +127,16 @@ CLAIMS = (
         r"\b50\s*(ms|-?millisecond)s?\s+(billing|increments|granularity|steps)",
     ),
     _claim(
+        "vpc-cold-start",
+        "a function in a VPC connects through Hyperplane ENIs that Lambda creates when the function is configured, "
+        "not when an environment starts: VPC access adds no ENI time to cold starts (since 2019; "
+        "https://docs.aws.amazon.com/lambda/latest/dg/foundation-networking.html)",
+        rf"\bvpcs?\b{_NEAR}\bcold starts?\b{_NEAR}(?<![\d,.])(10|[5-9]|1[0-5])(\s*-\s*\d+)?\s*(s|sec|seconds?)\b",
+        rf"\bcold starts?\b{_NEAR}\bvpcs?\b{_NEAR}(?<![\d,.])(10|[5-9]|1[0-5])(\s*-\s*\d+)?\s*(s|sec|seconds?)\b",
+        rf"\bvpcs?\b{_NEAR}\b(adds?|costs?|takes?)\b{_NEAR}(?<![\d,.])(10|[5-9]|1[0-5])\s*(s|sec|seconds?)\b{_NEAR}"
+        rf"\bcold starts?\b",
+    ),
+    _claim(
         "edge-node-only",
         "Lambda@Edge runs Node.js and Python "
         "(https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/edge-functions-restrictions.html)",
