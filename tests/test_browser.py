@@ -107,15 +107,20 @@ class Grid:
         )
 
 
+TOKEN = "browser-test-token"
+
+
 @contextmanager
 def serving(folder: Path, cwd: Path = REPO):
-    """`lambdalab serve` on a free port, run in `cwd` (its sessions' current folder), its output in
-    folder/serve.log; stopped with every app it started."""
+    """`lambdalab serve` on a free port, run in `cwd`, its learners' data in folder/data and its output in
+    folder/serve.log; yields the join URL (with the token, without a learner's name); stopped with every app it
+    started."""
     port = free_port()
     log = (folder / "serve.log").open("w")
     # Its own process group: the app processes textual-serve starts are stopped with it, whatever happens.
     server = subprocess.Popen(
-        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
+        + ["--data", str(folder / "data")],
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -125,13 +130,13 @@ def serving(folder: Path, cwd: Path = REPO):
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={TOKEN}", timeout=1).close()
                 break
             except OSError:
                 assert server.poll() is None, f"`lambdalab serve` stopped: {(folder / 'serve.log').read_text()}"
                 assert time.monotonic() < deadline, "`lambdalab serve` did not answer in 20 s"
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/?token={TOKEN}"
     finally:
         server.terminate()  # textual-serve stops its apps, as on Ctrl+C
         try:
@@ -374,8 +379,8 @@ async def test_the_app_in_a_browser(tmp_path):
                 await page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
                 session = Session(page, await browser.new_page(), tmp_path)
 
-                # Opening the page starts the app (textual-serve shows its Start button only with ?delay).
-                await page.goto(url)
+                # Opening the page with a name starts the app (textual-serve shows its Start button only with ?delay).
+                await page.goto(f"{url}&learner=ada")
                 await page.wait_for_selector("body.-first-byte")
                 await session.wait_for(r"Course map", 0, timeout=15)
                 await session.focus()

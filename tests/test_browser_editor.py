@@ -1,8 +1,9 @@
 """Editing an exercise in a browser: `lambdalab serve` in headless Chromium, where the app cannot suspend.
 
-`e` on the exercise screen would hand the terminal to $EDITOR; in a browser `App.suspend` raises
-SuspendNotSupported, and the built-in editor opens instead of the session ending. The starter is typed into
-the solution, Ctrl+S saves it and the check passes; Escape goes back to the exercise, the session still on.
+The page asks for a name first (the room's form: `Ada` is learner `ada`, with a workspace of her own under the
+server's --data). `e` on the exercise screen would hand the terminal to $EDITOR; in a browser `App.suspend`
+raises SuspendNotSupported, and the built-in editor opens instead of the session ending. The starter is typed
+into the solution, Ctrl+S saves it and the check passes; Escape goes back to the exercise, the session still on.
 """
 
 from __future__ import annotations
@@ -16,9 +17,6 @@ from conftest import REPO
 from playwright.async_api import async_playwright
 from test_browser import INSTALL_HINT, VIEWPORT, Session, serving
 
-from lambdalab.grading.exercises import load_catalogue
-from lambdalab.grading.workspace import start_workspace
-
 EXERCISE = "01-proxy-response"
 SOLUTION = REPO / "exercises" / EXERCISE / "solution" / "app.py"
 
@@ -27,14 +25,12 @@ async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if not chromium:
         pytest.fail(INSTALL_HINT, pytrace=False)
-    room = tmp_path / "room"
-    workspace = room / "lambdalab-exercises"
-    start_workspace(workspace, load_catalogue().exercises)
+    workspace = tmp_path / "data" / "learners" / "ada" / "lambdalab-exercises"  # made by the server as she joins
     monkeypatch.setenv("EDITOR", "vi")  # set, as on many machines: the browser still gets the built-in editor
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
 
-    with serving(tmp_path, cwd=room) as url:
+    with serving(tmp_path) as url:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=chromium, timeout=20_000)
             try:
@@ -42,7 +38,9 @@ async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
                 page.set_default_timeout(15_000)
                 await page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
                 session = Session(page, await browser.new_page(), tmp_path)
-                await page.goto(url)
+                await page.goto(url)  # the join URL: a form asks for a name
+                await page.fill("#learner", "Ada")
+                await page.click("button[type=submit]")
                 await page.wait_for_selector("body.-first-byte")
                 await session.wait_for(r"Course map", 0, timeout=15)
                 await session.focus()

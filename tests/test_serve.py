@@ -20,7 +20,6 @@ import aiohttp
 import pytest
 from conftest import REPO
 
-
 TOKEN = "test-room-token"
 
 

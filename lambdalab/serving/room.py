@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_NAME = 32
-NAME = re.compile(r"[A-Za-z0-9_-]{1,%d}" % MAX_NAME)
+NAME = re.compile(rf"[A-Za-z0-9_-]{{1,{MAX_NAME}}}")
 TOKEN = re.compile(r"[A-Za-z0-9_-]{8,128}")
 # Device names Windows reserves in every folder (with or without an extension).
 RESERVED = {"con", "prn", "aux", "nul", *(f"com{n}" for n in range(1, 10)), *(f"lpt{n}" for n in range(1, 10))}
@@ -45,7 +45,7 @@ def learner_name(text: str) -> str:
     if not NAME.fullmatch(text):
         shown = "".join(c if c.isprintable() else "?" for c in text)[:MAX_NAME]
         suggestion = re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-")[:MAX_NAME]
-        hint = f" such as {suggestion!r}" if suggestion and NAME.fullmatch(suggestion) else ""
+        hint = f" such as {suggestion!r}" if text.isascii() and suggestion and NAME.fullmatch(suggestion) else ""
         raise BadName(f"{shown!r} has characters a name cannot have: use letters, digits, - and _{hint}.")
     if text.lower() in RESERVED:
         raise BadName(f"{text!r} is a name Windows keeps for a device: add a letter or two.")

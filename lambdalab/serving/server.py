@@ -105,7 +105,7 @@ class LambdalabServer(Server):
 
     # --- the page ------------------------------------------------------------------------------------
 
-    async def handle_index(self, request: web.Request) -> web.StreamResponse:  # type: ignore[override]  (textual-serve's returns its template's context)
+    async def handle_index(self, request: web.Request) -> web.StreamResponse:
         token = request.query.get("token")
         if not self.room.admits(token):
             return web.Response(status=403, text=NO_TOKEN)
@@ -171,12 +171,16 @@ class LambdalabServer(Server):
     async def run_session(self, request: web.Request, websocket: web.WebSocketResponse, command: str) -> None:
         """What textual-serve's handle_websocket does once the websocket is open, with this session's command."""
         app_service: AppService | None = None
+
+        async def close() -> None:
+            await websocket.close()
+
         try:
             app_service = AppService(
                 command,
                 write_bytes=websocket.send_bytes,
                 write_str=websocket.send_str,
-                close=websocket.close,
+                close=close,
                 download_manager=self.download_manager,
                 debug=self.debug,
             )
@@ -230,4 +234,3 @@ def name_form(token: str, problem: str, typed: str = "", status: int = 200) -> w
         limit=MAX_NAME,
     )
     return web.Response(status=status, text=page, content_type="text/html")
-
