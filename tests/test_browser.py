@@ -274,8 +274,12 @@ def screen_cells(app: LambdalabApp) -> list[list[Cell]]:
     return rows
 
 
-async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path) -> Twin:
-    app = LambdalabApp(store=ProgressStore(progress))
+async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path, learner: str) -> Twin:
+    os.environ["LAMBDALAB_LEARNER"] = learner  # as `lambdalab serve` sets it: the header names the learner
+    try:
+        app = LambdalabApp(store=ProgressStore(progress))
+    finally:
+        del os.environ["LAMBDALAB_LEARNER"]
     async with app.run_test(size=(columns, rows)) as pilot:
         await pilot.pause()
         course_map = screen_cells(app)
@@ -402,7 +406,7 @@ async def test_the_app_in_a_browser(tmp_path):
             finally:
                 await browser.close()
 
-    twin = await draw_twin(grid.columns, grid.rows, lesson.steps[demo], tmp_path / "twin-progress")
+    twin = await draw_twin(grid.columns, grid.rows, lesson.steps[demo], tmp_path / "twin-progress", "ada")
     check_course_map(course_map, grid, twin.course_map)
     for picture in (paused, played):
         for name in ("timeline", "chart"):

@@ -57,6 +57,7 @@ async def browser(client: aiohttp.ClientSession, port: int, learner: str):
     async with client.ws_connect(ws_url(port, learner)) as ws:
         page = Browser(ws)
         await page.until("Course map")
+        await page.until(f"lambdalab: {learner.lower()}")  # the header says whose session this is
         yield page
 
 

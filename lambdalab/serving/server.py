@@ -152,10 +152,18 @@ class LambdalabServer(Server):
         try:
             if previous is not None:
                 await previous.leave()
-            folder = await asyncio.to_thread(self.room.prepare, name)
-            seat.websocket = websocket = web.WebSocketResponse(heartbeat=15)
+            try:
+                folder = await asyncio.to_thread(self.room.prepare, name)
+            except OSError as exc:
+                log.error("could not make %s's folder: %s", name, exc)
+                problem = f"The server could not make your folder ({exc.strerror}): tell your instructor.\n"
+                raise web.HTTPInternalServerError(text=problem) from None
+            websocket = web.WebSocketResponse(heartbeat=15)
             await websocket.prepare(request)
-            if not seat.replaced:
+            seat.websocket = websocket  # only now: leave() may close it (one replaced before this never starts)
+            if seat.replaced:
+                await websocket.close()
+            else:
                 await self.run_session(request, websocket, self.session_command(name, folder))
             return websocket
         finally:
