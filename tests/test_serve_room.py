@@ -198,7 +198,7 @@ def test_learners_beyond_max_learners_are_told_the_room_is_full(tmp_path):
 @LINUX
 def test_twenty_learners_at_once_each_in_their_own_folder(tmp_path):
     """Twenty learners open the app at the same moment and each reads lesson 1's first page: twenty folders, each
-    with its own progress, and one process each. (About 20 s on a 2-core machine.)"""
+    with its own progress, and one process each. (12 to 23 s on a busy 2-core machine.)"""
     names = [f"learner-{n:02d}" for n in range(1, 21)]
     with serving(data=tmp_path) as (server, port, _marker):
 
