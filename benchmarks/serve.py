@@ -7,9 +7,11 @@ Run from the repository root (textual-serve is needed: pip install -e '.[serve]'
     python benchmarks/serve.py --no-preload     # the same room, each session a fresh interpreter (before)
     python benchmarks/serve.py --json           # one JSON object instead of the table
 
-It starts `lambdalab serve` on a free local port (with a temporary LAMBDALAB_HOME), then
-plays a classroom with local websocket clients speaking textual-serve's protocol (binary
-frames from the app; ["stdin", keys] JSON text frames to it), in three phases:
+It starts `lambdalab serve` on a free local port (with a temporary LAMBDALAB_HOME and --data, a
+join token, and --max-learners as large as the room), then plays a classroom with local
+websocket clients speaking textual-serve's protocol (binary frames from the app; ["stdin", keys]
+JSON text frames to it), each a learner of their own (learner-1, learner-2, ...: a progress file
+and an exercise workspace made for each as they join), in three phases:
 
 1. Everyone opens the page at the same moment. Time to first screen, per session: from
    opening the websocket to the course map's text arriving. Target: under 3 s for every
@@ -60,6 +62,7 @@ MAX_SESSIONS = 200
 WIDTH, HEIGHT = 120, 40
 F4, ENTER = "\x1bOS", "\r"  # what the browser's terminal (xterm.js) sends for these keys
 COURSE_MAP, PICKER, SIMULATOR = "Course map", "Choose a scenario", "Play/pause"
+TOKEN = "serve-benchmark"
 MARKER = "LAMBDALAB_SERVE_BENCHMARK"  # in the server's environment, inherited by every process it starts
 ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
 PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
@@ -304,13 +307,13 @@ class Usage:
 
 
 async def classroom(port: int, server_pid: int, sessions: int, timeout: float, hold: float) -> dict:
-    url = f"ws://127.0.0.1:{port}/ws?width={WIDTH}&height={HEIGHT}"
+    url = f"ws://127.0.0.1:{port}/ws/{TOKEN}/learner-{{}}?width={WIDTH}&height={HEIGHT}"
     idle = descendants(server_pid)
     idle_rss, idle_pss = tree_memory(idle)
     usage = Usage(server_pid, idle)
     usage.own()
     room = Room(sessions)
-    tasks = [asyncio.create_task(learner(url, room, timeout)) for _ in range(sessions)]
+    tasks = [asyncio.create_task(learner(url.format(n), room, timeout)) for n in range(1, sessions + 1)]
     await room.phase(room.opening, timeout + 5)  # everyone opens the page at once
     opening_server_cpu, opening_cpu, opening_others = usage.cpu_since()
     await room.phase(room.simulators, timeout + 5)  # everyone opens the simulator at once
@@ -345,17 +348,19 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
 def run(sessions: int, timeout: float, hold: float, preload: bool, server_log: Path | None) -> dict:
     port = free_port()
     marker = uuid.uuid4().hex
-    command = [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)]
+    command = [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
+    command += ["--max-learners", str(sessions)]
     with (
         tempfile.TemporaryDirectory(prefix="lambdalab-serve-bench-") as home,
         open(Path(home) / "serve.log", "w+") as log,
     ):
         env = dict(os.environ, LAMBDALAB_HOME=home, **{MARKER: marker})
+        command += ["--data", str(Path(home) / "room")]
         server = subprocess.Popen(
             command + ([] if preload else ["--no-preload"]), cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
         )
         try:
-            wait_for_http(f"http://127.0.0.1:{port}/", server, timeout=30)
+            wait_for_http(f"http://127.0.0.1:{port}/?token={TOKEN}", server, timeout=30)
             time.sleep(1.0)  # the server (and anything it starts in advance) settles before the room arrives
             load = Path("/proc/loadavg").read_text().split()[0]
             report = asyncio.run(classroom(port, server.pid, sessions, timeout, hold))

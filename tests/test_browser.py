@@ -108,15 +108,20 @@ class Grid:
         )
 
 
+TOKEN = "browser-test-token"
+
+
 @contextmanager
 def serving(folder: Path, cwd: Path = REPO):
-    """`lambdalab serve` on a free port, run in `cwd` (its sessions' current folder), its output in
-    folder/serve.log; stopped with every app it started."""
+    """`lambdalab serve` on a free port, run in `cwd`, its learners' data in folder/data and its output in
+    folder/serve.log; yields the join URL (with the token, without a learner's name); stopped with every app it
+    started."""
     port = free_port()
     log = (folder / "serve.log").open("w")
     # Its own process group: the app processes textual-serve starts are stopped with it, whatever happens.
     server = subprocess.Popen(
-        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
+        + ["--data", str(folder / "data")],
         cwd=cwd,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -126,13 +131,13 @@ def serving(folder: Path, cwd: Path = REPO):
         deadline = time.monotonic() + 20
         while True:
             try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1).close()
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={TOKEN}", timeout=1).close()
                 break
             except OSError:
                 assert server.poll() is None, f"`lambdalab serve` stopped: {(folder / 'serve.log').read_text()}"
                 assert time.monotonic() < deadline, "`lambdalab serve` did not answer in 20 s"
                 time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/"
+        yield f"http://127.0.0.1:{port}/?token={TOKEN}"
     finally:
         server.terminate()  # textual-serve stops its apps, as on Ctrl+C
         try:
@@ -270,8 +275,12 @@ def screen_cells(app: LambdalabApp) -> list[list[Cell]]:
     return rows
 
 
-async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path) -> Twin:
-    app = LambdalabApp(store=ProgressStore(progress))
+async def draw_twin(columns: int, rows: int, demo: DemoStep, progress: Path, learner: str) -> Twin:
+    os.environ["LAMBDALAB_LEARNER"] = learner  # as `lambdalab serve` sets it: the header names the learner
+    try:
+        app = LambdalabApp(store=ProgressStore(progress))
+    finally:
+        del os.environ["LAMBDALAB_LEARNER"]
     async with app.run_test(size=(columns, rows)) as pilot:
         await pilot.pause()
         course_map = screen_cells(app)
@@ -358,13 +367,14 @@ def check_region(
 
 
 @asynccontextmanager
-async def app_in_browser(folder: Path, cwd: Path = REPO) -> AsyncIterator[tuple[Page, Session]]:
-    """`lambdalab serve` (its log and screenshots in `folder`), and the app open in headless Chromium on the
-    course map, with the keyboard's focus."""
+async def app_in_browser(folder: Path, name_in_form: bool = False) -> AsyncIterator[tuple[Page, Session]]:
+    """`lambdalab serve` (its log, screenshots and learners' data in `folder`), and the app open in headless
+    Chromium on the course map as learner ada (named in the URL, or typed in the join form), with the keyboard's
+    focus."""
     chromium = os.environ.get("CHROMIUM") or shutil.which("chromium")
     if not chromium:
         pytest.fail(INSTALL_HINT, pytrace=False)
-    with serving(folder, cwd) as url:
+    with serving(folder) as url:
         async with async_playwright() as playwright:
             # Playwright starts Chromium with --no-sandbox (it needs that as root, as in CI containers).
             browser = await playwright.chromium.launch(executable_path=chromium, timeout=20_000)
@@ -374,8 +384,12 @@ async def app_in_browser(folder: Path, cwd: Path = REPO) -> AsyncIterator[tuple[
                 # Offline and the same everywhere: the page's web fonts (Google's) are refused, the system's used.
                 await page.route(re.compile(r"^https?://(?!127\.0\.0\.1[:/])"), lambda route: route.abort())
                 session = Session(page, await browser.new_page(), folder)
-                # Opening the page starts the app (textual-serve shows its Start button only with ?delay).
-                await page.goto(url)
+                if name_in_form:  # the join URL: a form asks for a name
+                    await page.goto(url)
+                    await page.fill("#learner", "Ada")
+                    await page.click("button[type=submit]")
+                else:  # opening the page with a name starts the app (textual-serve's Start button waits for ?delay)
+                    await page.goto(f"{url}&learner=ada")
                 await page.wait_for_selector("body.-first-byte")
                 await session.wait_for(r"Course map", 0, timeout=15)
                 await session.focus()
@@ -405,7 +419,7 @@ async def test_the_app_in_a_browser(tmp_path):
         await session.settle()
         played = await session.screenshot("3-simulator-played")
 
-    twin = await draw_twin(grid.columns, grid.rows, lesson.steps[demo], tmp_path / "twin-progress")
+    twin = await draw_twin(grid.columns, grid.rows, lesson.steps[demo], tmp_path / "twin-progress", "ada")
     check_course_map(course_map, grid, twin.course_map)
     for picture in (paused, played):
         for name in ("timeline", "chart"):

@@ -1,8 +1,9 @@
 """Editing an exercise in a browser: `lambdalab serve` in headless Chromium, where the app cannot suspend.
 
-`e` on the exercise screen would hand the terminal to $EDITOR; in a browser `App.suspend` raises
-SuspendNotSupported, and the built-in editor opens instead of the session ending. The starter is typed into
-the solution, Ctrl+S saves it and the check passes; Escape goes back to the exercise, the session still on.
+The page asks for a name first (the room's form: `Ada` is learner `ada`, with a workspace of her own under the
+server's --data). `e` on the exercise screen would hand the terminal to $EDITOR; in a browser `App.suspend`
+raises SuspendNotSupported, and the built-in editor opens instead of the session ending. The starter is typed
+into the solution, Ctrl+S saves it and the check passes; Escape goes back to the exercise, the session still on.
 """
 
 from __future__ import annotations
@@ -12,22 +13,17 @@ import os
 from conftest import REPO
 from test_browser import app_in_browser
 
-from lambdalab.grading.exercises import load_catalogue
-from lambdalab.grading.workspace import start_workspace
-
 EXERCISE = "01-proxy-response"
 SOLUTION = REPO / "exercises" / EXERCISE / "solution" / "app.py"
 
 
 async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
-    room = tmp_path / "room"
-    workspace = room / "lambdalab-exercises"
-    start_workspace(workspace, load_catalogue().exercises)
+    workspace = tmp_path / "data" / "learners" / "ada" / "lambdalab-exercises"  # made by the server as she joins
     monkeypatch.setenv("EDITOR", "vi")  # set, as on many machines: the browser still gets the built-in editor
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
 
-    async with app_in_browser(tmp_path, cwd=room) as (page, session):
+    async with app_in_browser(tmp_path, name_in_form=True) as (page, session):
         await session.press("F5", r"Exercises")
         await session.press("e", r"Editing 01")  # the built-in editor, not the end of the session
         for _ in range(10):  # select the whole starter, and type the solution over it

@@ -9,6 +9,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
@@ -19,11 +20,18 @@ import aiohttp
 import pytest
 from conftest import REPO
 
+TOKEN = "test-room-token"
+
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ws_url(port: int, learner: str, token: str = TOKEN, width: int = 100, height: int = 30) -> str:
+    """The websocket a learner's page opens (the page's script adds the size)."""
+    return f"ws://127.0.0.1:{port}/ws/{token}/{learner}?width={width}&height={height}"
 
 
 async def screen_text(url: str, timeout: float = 30.0) -> str:
@@ -45,10 +53,10 @@ async def screen_text(url: str, timeout: float = 30.0) -> str:
     return received
 
 
-def test_serve_answers_with_the_app_page():
+def test_serve_answers_with_the_app_page(tmp_path):
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "lambdalab", "serve", "--port", str(port), "--data", str(tmp_path)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -56,20 +64,24 @@ def test_serve_answers_with_the_app_page():
     )
     try:
         first_line = server.stdout.readline()
-        assert f"Serving lambdalab at http://127.0.0.1:{port}" in first_line
+        # 127.0.0.1 by default, and a random join token in the URL to give the room
+        assert f"Serving lambdalab at http://127.0.0.1:{port}/?token=" in first_line
+        join_url = first_line.split()[3]
+        token = join_url.split("?token=")[1]
+        assert len(token) >= 12
         page = None
         for _ in range(100):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                with urllib.request.urlopen(f"{join_url}&learner=ada", timeout=2) as response:
                     page = response.read().decode()
                 break
             except OSError:
                 time.sleep(0.1)
         assert page is not None, "the server never answered"
-        assert "<div>lambdalab</div>" in page and f"ws://127.0.0.1:{port}/ws" in page
+        assert "<div>lambdalab: ada</div>" in page and f"ws://127.0.0.1:{port}/ws/{token}/ada" in page
         # A browser's connection starts the app (with this interpreter, not whatever `python` is on
         # PATH): its course map arrives over the websocket.
-        assert "Course map" in asyncio.run(screen_text(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+        assert "Course map" in asyncio.run(screen_text(ws_url(port, "ada", token)))
     finally:
         server.terminate()
         server.wait(timeout=10)
@@ -151,12 +163,16 @@ def _wait_until(condition, timeout: float = 15.0) -> bool:
 
 
 @contextlib.contextmanager
-def serving(*options: str):
-    """`lambdalab serve` on a free port, answering; yields (server, port, marker). A server the test stopped
-    printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
+def serving(*options: str, data: Path | None = None):
+    """`lambdalab serve` on a free port with the join token TOKEN and its learners' data in `data` (a temporary
+    folder if not given), answering; yields (server, port, marker). A server the test stopped printed no
+    traceback. Whatever happens, the server and anything it started are gone afterwards."""
     port, marker = free_port(), uuid.uuid4().hex
+    scratch = tempfile.TemporaryDirectory(prefix="lambdalab-serve-test-")
+    folder = data or Path(scratch.name)
     server = subprocess.Popen(
-        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), *options],
+        [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
+        + ["--data", str(folder), *options],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -184,11 +200,12 @@ def serving(*options: str):
         for pid in _marked(marker):
             with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
+        scratch.cleanup()
 
 
 def _answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/?token={TOKEN}", timeout=2):
             return True
     except OSError:
         return False
@@ -207,13 +224,14 @@ async def _course_map(ws: aiohttp.ClientWebSocketResponse, timeout: float = 60.0
 
 
 @contextlib.asynccontextmanager
-async def sessions(port: int, count: int):
-    """`count` browsers opening the app at the same moment; yields what each received up to its course map."""
+async def sessions(port: int, count: int, prefix: str = "learner"):
+    """`count` browsers (learners prefix-1, prefix-2, ...) opening the app at the same moment; yields what each
+    received up to its course map."""
     async with contextlib.AsyncExitStack() as stack:
         client = await stack.enter_async_context(aiohttp.ClientSession())
         sockets = [
-            await stack.enter_async_context(client.ws_connect(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
-            for _ in range(count)
+            await stack.enter_async_context(client.ws_connect(ws_url(port, f"{prefix}-{n}")))
+            for n in range(1, count + 1)
         ]
         yield await asyncio.gather(*(_course_map(ws) for ws in sockets))
 
@@ -285,7 +303,7 @@ def test_stopping_the_server_leaves_no_process_behind(stop):
 def test_sessions_still_start_when_the_preloaded_process_dies():
     with serving() as (server, port, _marker):
         os.kill(_preloaded(server.pid)[0], signal.SIGKILL)
-        assert "Course map" in asyncio.run(screen_text(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+        assert "Course map" in asyncio.run(screen_text(ws_url(port, "ada")))
         # and the server starts it again, for the sessions after
         assert _wait_until(lambda: _preloaded(server.pid))
-        assert "Course map" in asyncio.run(screen_text(f"ws://127.0.0.1:{port}/ws?width=100&height=30"))
+        assert "Course map" in asyncio.run(screen_text(ws_url(port, "bob")))

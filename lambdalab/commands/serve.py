@@ -1,5 +1,10 @@
 """`lambdalab serve`: the app in browsers, for a workshop (textual-serve, the optional `serve` extra).
 
+A room, not an open door: the URL it prints carries a join token (random, or --token) and anyone without it
+is refused; it listens on 127.0.0.1 unless --host says otherwise; at most --max-learners sessions at once.
+Each browser asks for a name (or takes `&learner=NAME` from the URL) and gets that learner's own progress
+and exercise workspace under --data, kept across reconnects and restarts (lambdalab/serving/room.py).
+
 Each browser gets its own app process. By default it is forked from a process that has imported the
 app already (lambdalab/serving/: a room of learners all get their first screen within seconds);
 `--no-preload` starts each one in a fresh interpreter instead, as textual-serve does on its own.
@@ -8,25 +13,56 @@ app already (lambdalab/serving/: a room of learners all get their first screen w
 from __future__ import annotations
 
 import argparse
+import threading
+from pathlib import Path
 
 from lambdalab.commands import UsageError
+from lambdalab.paths import data_dir
 
 NAME = "serve"
 HELP = "serve the app to web browsers, for a workshop (needs: pip install 'lambdalab[serve]')"
 EXAMPLES = """\
-  lambdalab serve                                         http://localhost:8000 on this machine
-  lambdalab serve --host 0.0.0.0 --public-url http://192.168.1.20:8000
-                                                          students on the network open the public URL
+  lambdalab serve                                         this machine only: prints http://127.0.0.1:8000/?token=...
+  lambdalab serve --host 0.0.0.0 --public-url http://192.168.1.20:8000 --max-learners 25
+                                                          a room on the network: give learners the printed URL
+  lambdalab serve --token lambda-week-3 --data ~/workshop  the same URL and the same learners' data after a restart
   lambdalab serve --port 9000"""
+DEFAULT_DATA = "workshop"  # in the learner data folder (paths.data_dir)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="localhost", help="address to listen on (0.0.0.0: every network interface)")
+    from lambdalab.serving.room import DEFAULT_MAX_LEARNERS
+
+    parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (default 127.0.0.1: this machine only; 0.0.0.0: every network interface)",
+    )
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     parser.add_argument(
         "--public-url",
         metavar="URL",
         help="the URL students type, when it differs from host:port (e.g. this machine's IP address)",
+    )
+    parser.add_argument(
+        "--token",
+        help="the room's join token, in the URL learners open (8 to 128 letters, digits, - and _; "
+        "default: a new random one each start)",
+    )
+    parser.add_argument(
+        "--max-learners",
+        type=int,
+        default=DEFAULT_MAX_LEARNERS,
+        metavar="N",
+        help=f"learners connected at once; the next one is told the room is full (default {DEFAULT_MAX_LEARNERS})",
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        metavar="DIR",
+        help=f"where each learner's progress and exercise files are kept, one folder per name (default: "
+        f"'{DEFAULT_DATA}' in your lambdalab data folder, ~/.local/share/lambdalab/{DEFAULT_DATA} on Linux, "
+        f"$LAMBDALAB_HOME/{DEFAULT_DATA} when that is set)",
     )
     parser.add_argument(
         "--no-preload",
@@ -36,10 +72,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from lambdalab.serving.room import Room, check_token, new_token
+
+    if not 1 <= args.max_learners <= 1000:
+        raise UsageError("--max-learners must be between 1 and 1000")
+    try:
+        token = check_token(args.token) if args.token is not None else new_token()
+    except ValueError as exc:
+        raise UsageError(f"--token: {exc}") from None
+    data = (args.data or data_dir() / DEFAULT_DATA).expanduser().resolve()
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--data {data}: cannot make this folder ({exc.strerror})") from None
+    room = Room(token=token, data=data, max_learners=args.max_learners)
     try:
         from lambdalab.serving.server import LambdalabServer  # textual-serve: optional, only workshops need it
     except ImportError:
         raise UsageError("serving needs textual-serve; install it with: pip install 'lambdalab[serve]'") from None
+    from lambdalab.serving.room import warm_up
     from lambdalab.serving.sessions import Preloaded, can_preload, fresh_command
 
     # Sessions are started with this very interpreter: it works from a virtual environment that is not
@@ -52,13 +103,41 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             title="lambdalab",
             public_url=args.public_url,
+            room=room,
             preloaded=preloaded,
         )
         if preloaded:
             preloaded.start()
-        print(f"Serving lambdalab at {server.public_url}  (open it in a browser; Ctrl+C stops)", flush=True)
+        threading.Thread(target=warm_up, name="lambdalab-catalogue", daemon=True).start()
+        print(startup_text(server.join_url, args, room), flush=True)
         server.serve()
     finally:
         if preloaded:
             preloaded.stop()  # done already when the server stopped normally: this is for when it did not
     return 0
+
+
+def startup_text(join_url: str, args: argparse.Namespace, room) -> str:
+    """What the instructor reads: the URL to give, and what the room lets in."""
+    if args.host in ("127.0.0.1", "localhost", "::1"):
+        where = (
+            f"listening on {args.host} only: browsers on this machine. For a room on the network: "
+            "--host 0.0.0.0 --public-url http://THIS-MACHINE'S-ADDRESS:PORT"
+        )
+    else:
+        where = f"listening on {args.host} (--host): anyone who can reach this port, and has the token, may join"
+        if not args.public_url:
+            where += "; pass --public-url with this machine's address so the printed URL works for them"
+    token = "given with --token" if args.token else f"random; to keep this URL after a restart: --token {room.token}"
+    joined = len(room.learners())
+    return "\n".join(
+        [
+            f"Serving lambdalab at {join_url}  (give learners this URL; Ctrl+C stops)",
+            f"  join token   {token}. A browser without it is refused (HTTP 403).",
+            f"  network      {where}.",
+            f"  learners     at most {room.max_learners} at once (--max-learners); each types a name (or opens "
+            "the URL with &learner=NAME) and resumes under it.",
+            f"  data         {room.data} (--data): a folder per learner with progress and exercise files"
+            + (f"; {joined} joined so far." if joined else "."),
+        ]
+    )

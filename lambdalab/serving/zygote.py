@@ -10,7 +10,8 @@ How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
 - It is started with the environment textual-serve gives every session, so what the imports read
   (Textual reads its settings at import) is what a fresh session's would have read. Each request
   carries the session's own environment; if it differs in anything but MAY_DIFFER (the terminal size,
-  what a shell sets, LAMBDALAB_HOME), the answer is `fresh` and relay.py starts that session the slow way.
+  what a shell sets, the learner's LAMBDALAB_HOME and name), the answer is `fresh` and relay.py starts
+  that session the slow way.
 - It listens on a unix socket in a folder only this user can enter. relay.py (the command textual-
   serve runs per session) sends its stdin, stdout and stderr (SCM_RIGHTS) and its environment. The
   zygote forks; the child closes everything of the zygote's, makes those pipes its fds 0, 1 and 2,
@@ -48,9 +49,9 @@ import time
 from typing import cast
 
 # What may differ between the zygote's environment and a session's: nothing the imports read. The terminal
-# size, what a shell sets, and the learner's data folder (read when the app opens its progress store: issue
-# 19 may give each learner their own).
-MAY_DIFFER = {"COLUMNS", "ROWS", "PWD", "OLDPWD", "SHLVL", "_", "LAMBDALAB_HOME"}
+# size, what a shell sets, and the learner: their data folder (read when the app opens its progress store)
+# and name, which server.py sets for each session.
+MAY_DIFFER = {"COLUMNS", "ROWS", "PWD", "OLDPWD", "SHLVL", "_", "LAMBDALAB_HOME", "LAMBDALAB_LEARNER"}
 GRACE_S = 3.0  # for sessions to quit after SIGTERM when the zygote stops, before SIGKILL
 REQUEST_TIMEOUT_S = 5.0
 MAX_REQUEST = 1 << 20

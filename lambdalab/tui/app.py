@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -54,6 +55,8 @@ class LambdalabApp(App):
         self.store = store if store is not None else ProgressStore()
         self.progress = self.store.load()
         self.animation_level = "none"  # reduced motion by default
+        if learner := os.environ.get("LAMBDALAB_LEARNER"):  # under `lambdalab serve`: whose progress this is
+            self.title = f"{self.TITLE}: {learner}"
 
     def on_mount(self) -> None:
         for theme in THEMES:
