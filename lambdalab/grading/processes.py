@@ -64,17 +64,30 @@ def end_descendants(keep: frozenset[int] = frozenset()) -> None:
         time.sleep(PAUSE_S)
 
 
-def end_user(uid: int) -> None:
-    """Kill every process running as `uid` (a user made for one submission), until none is left."""
+def end_user(uid: int, spare_groups: frozenset[int] = frozenset()) -> None:
+    """Kill every process running as `uid` (a user made for one submission, or one `serve` session), but those
+    in `spare_groups` (execution environments still in use), until none is left."""
     for _ in range(ROUNDS):
         table = _table()
-        living = [pid for pid, (_, owner, state) in table.items() if owner == uid and state not in "ZX"]
+        living = [
+            pid
+            for pid, (_, owner, state) in table.items()
+            if owner == uid and state not in "ZX" and not (spare_groups and _group(pid) in spare_groups)
+        ]
         for pid in living:
             _kill(pid)
         _reap(pid for pid, (parent, owner, _) in table.items() if owner == uid and parent == os.getpid())
         if not living:
             return
         time.sleep(PAUSE_S)
+
+
+def _group(pid: int) -> int:
+    """The process's group (0 once it is gone)."""
+    try:
+        return int((PROC / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[2])
+    except (OSError, IndexError, ValueError):
+        return 0
 
 
 def _with_descendants(pids: frozenset[int], table: Table) -> set[int]:
