@@ -257,3 +257,46 @@ def test_in_a_browser_session_a_check_gets_nothing_of_others_and_leaves_nothing_
     finally:
         for pid in alive_with(marker):
             os.kill(pid, 9)
+
+
+CLAIMER = """
+import os, sys, time
+from lambdalab.grading.users import claimed_user
+with claimed_user() as uid:
+    if os.fork() == 0:  # a process of the claimed user, as a learner's daemon would be
+        os.setsid()
+        os.setgroups([]); os.setresgid(uid, uid, uid); os.setresuid(uid, uid, uid)
+        os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(60)", sys.argv[1]])
+    print(uid, flush=True)
+    time.sleep(60)
+"""
+
+
+@LINUX
+@pytest.mark.skipif(os.geteuid() != 0, reason="users per session need root")
+def test_what_a_session_killed_outright_left_running_ends_when_the_server_stops_its_sessions(tmp_path):
+    """A session killed with SIGKILL has no time to end its user's processes; the zygote, stopping, ends the
+    processes of every user no session claims any more (users.end_unclaimed), and spares a claimed one's."""
+    from lambdalab.grading.users import end_unclaimed
+
+    marker = f"lambdalab-unclaimed-{os.getpid()}-{time.monotonic_ns()}"
+    claimer = subprocess.Popen(
+        [sys.executable, "-c", CLAIMER, marker],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    )
+    try:
+        claimer.stdout.readline()
+        assert alive_with(marker)
+        end_unclaimed()
+        assert alive_with(marker)  # claimed: spared
+        claimer.kill()
+        claimer.wait()
+        end_unclaimed()
+        assert alive_with(marker) == []
+    finally:
+        claimer.kill()
+        claimer.wait()
+        for pid in alive_with(marker):
+            os.kill(pid, 9)

@@ -29,8 +29,9 @@ How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
   The children share its hash seed, as forked processes do: irrelevant for a local teaching app.
 - Its stdin is a pipe from the server. End of file there (the server stopped, or died however) or
   SIGTERM stops it: no new sessions, SIGTERM to the running ones (Textual's web driver quits on it,
-  as on textual-serve's `quit`), and SIGKILL for any still there a few seconds later: nothing is left
-  behind. It ignores SIGINT: Ctrl+C in the server's terminal reaches the sessions and the server
+  as on textual-serve's `quit`), and SIGKILL for any still there a few seconds later, then (as root) the
+  processes of any session user no session holds now (a session killed outright could not end them):
+  nothing is left behind. It ignores SIGINT: Ctrl+C in the server's terminal reaches the sessions and the server
   themselves, and the server then stops the zygote.
 """
 
@@ -292,6 +293,10 @@ class Zygote:
             while self.children and time.monotonic() < deadline:
                 self.reap()
                 time.sleep(0.02)
+        if os.geteuid() == 0 and os.path.isdir("/proc"):
+            from lambdalab.grading.users import end_unclaimed
+
+            end_unclaimed()  # what the code of a session killed outright left running as that session's user
 
 
 def _ignore(_signum: int, _frame) -> None:
