@@ -81,7 +81,7 @@ def end_user(uid: int, spare_groups: frozenset[int] = frozenset()) -> None:
 def _table_of(uid: int) -> dict[int, tuple[int, int, str, int]]:
     """pid -> (parent pid, uid, state, process group) of every process of `uid` now. Only their stat files are
     read (a machine runs a thousand processes: all of them cost a check ~70 ms)."""
-    found = {}
+    found: dict[int, tuple[int, int, str, int]] = {}
     try:
         entries = list(os.scandir(PROC))
     except OSError:
