@@ -163,9 +163,10 @@ def _wait_until(condition, timeout: float = 15.0) -> bool:
 
 
 @contextlib.contextmanager
-def serving(*options: str, data: Path | None = None, environment: dict[str, str] | None = None):
+def serving(*options: str, data: Path | None = None, environment: dict[str, str] | None = None, cwd: Path = REPO):
     """`lambdalab serve` on a free port with the join token TOKEN and its learners' data in `data` (a temporary
-    folder if not given), `environment` added to its own, answering; yields (server, port, marker). A server the
+    folder if not given), `environment` added to its own, started in `cwd`, answering; yields (server, port,
+    marker). A server the
     test stopped printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
     port, marker = free_port(), uuid.uuid4().hex
     scratch = tempfile.TemporaryDirectory(prefix="lambdalab-serve-test-")
@@ -173,7 +174,7 @@ def serving(*options: str, data: Path | None = None, environment: dict[str, str]
     server = subprocess.Popen(
         [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
         + ["--data", str(folder), *options],
-        cwd=REPO,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

@@ -237,7 +237,8 @@ def test_in_a_browser_session_a_check_gets_nothing_of_others_and_leaves_nothing_
     code = BROWSER_ATTACK.format(marker=marker, targets=targets) + SOLUTION + BROWSER_HANDLER
     (data / "learners" / "ada" / "lambdalab-exercises" / PROXY / "app.py").write_text(code)
     try:
-        with serving(data=data, environment={"HOME": str(home)}) as (_server, port, _marker):
+        # Started in the instructor's home, as `cd && lambdalab serve` would be.
+        with serving(data=data, environment={"HOME": str(home)}, cwd=home) as (_server, port, _marker):
 
             async def ada() -> None:
                 async with aiohttp.ClientSession() as client, browser(client, port, "ada") as page:

@@ -7,7 +7,8 @@ the learner starts from the browser gets it, as every check `lambdalab grade` ru
 
 - view: their code sees a filesystem view holding the interpreter, the system and its own private copy of
   the exercise's files, nothing else; the room's data folder (every learner's progress and workspace) and the
-  instructor's home are covered besides, should the interpreter's folders lie inside them.
+  instructor's home are covered besides, should the interpreter's folders lie inside them. The view binds what
+  is on the session's import path: the folder `python -m` put there (where the server started) goes first.
 - user: when the server runs as root, the session claims an unprivileged user of its own for its whole life
   (lambdalab.grading.users: never shared with another session or a grading run) and its code runs as that
   user, without capabilities and with no way to gain one. A learner's folder is the server's, mode 0700: code
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import sys
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -91,6 +93,7 @@ def contain(learner_folder: Path) -> None:
         os.chmod(folder, 0o711)
         os.environ[ENVIRONMENTS_VARIABLE] = str(folder)
         stack.callback(_remove, folder)
+    _forget_start_folder()
     data = learner_folder.resolve().parent.parent  # DATA/learners/NAME: every learner's folder is under DATA
     hidden = tuple(str(p) for p in (data, Path.home()) if p.is_dir())
     set_confinement(isolation.confinement(uid, hidden))
@@ -98,6 +101,19 @@ def contain(learner_folder: Path) -> None:
         linux.become_subreaper()  # a daemon that double-forks comes back here, where the end of the session finds it
         stack.callback(processes.end_descendants)
     atexit.register(stack.close)  # the claimed user's processes end, and it is released, with the session
+
+
+def _forget_start_folder() -> None:
+    """`python -m` puts the folder it started in first on the import path: for a session, the server's current
+    folder (the instructor's home, after `cd && lambdalab serve`) or the learner's own. The view shows the code
+    every folder on that path, read-only: so that folder leaves the path, unless lambdalab is imported from it
+    (a checkout, which the view leaves out anyway: it holds the course)."""
+    import lambdalab
+
+    if sys.flags.isolated or getattr(sys.flags, "safe_path", False) or not sys.path or not sys.path[0]:
+        return
+    if os.path.realpath(sys.path[0]) != str(Path(lambdalab.__file__).resolve().parent.parent):
+        del sys.path[0]
 
 
 def _remove(folder: Path) -> None:
