@@ -301,3 +301,67 @@ def test_what_a_session_killed_outright_left_running_ends_when_the_server_stops_
         claimer.wait()
         for pid in alive_with(marker):
             os.kill(pid, 9)
+
+
+RUN = """
+import sys, time
+from pathlib import Path
+from lambdalab.serving.containment import choose, contain
+from lambdalab.inputs import load_yaml
+from lambdalab.tui.knobs import scenario_from
+from lambdalab.tui.live_run import LiveRun
+
+choose()
+contain(Path.cwd())
+path = Path(sys.argv[1])
+run = LiveRun(scenario_from(load_yaml(path).data, str(path)))
+run.advance_to(5.0)
+print("RAN", flush=True)
+time.sleep(0.5)
+run.close()
+print("CLOSED", flush=True)
+sys.stdin.readline()  # the session goes on until the test has looked
+"""
+
+
+@LINUX
+@pytest.mark.skipif(os.geteuid() != 0, reason="a user per session (which finds a daemon after a run) needs root")
+def test_a_daemon_real_code_leaves_in_a_simulator_run_ends_with_the_run(tmp_path):
+    """The simulator's runs of real code (the app's other way to run a learner's code) are shut in too, and a
+    daemon their handler leaves ends when the run is closed, while the session goes on."""
+    data, home, _secret = room(tmp_path)
+    marker = f"lambdalab-serve-run-daemon-{os.getpid()}-{time.monotonic_ns()}"
+    code = tmp_path / "code"
+    code.mkdir()
+    (code / "app.py").write_text(DAEMON.format(marker=marker) + "def handler(event, context):\n    _leave_a_daemon()\n")
+    scenario = tmp_path / "run.yaml"
+    scenario.write_text(
+        f"name: a daemon\nduration: 5s\nfunctions:\n  leaver:\n    code: {code}\n    handler: app.handler\n"
+        "traffic:\n  - {target: leaver, rate: 1/s, for: 2s}\n"
+    )
+    folder = data / "learners" / "ada"
+    session = subprocess.Popen(
+        [sys.executable, "-c", RUN, str(scenario)],
+        cwd=folder,
+        env={
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(home),
+            "LAMBDALAB_HOME": str(folder),
+            "PYTHONPATH": str(REPO),
+        },
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert session.stdout.readline() == "RAN\n", session.stderr.read()
+        assert alive_with(marker)  # the handler did leave a daemon (ran as the session's user)
+        assert session.stdout.readline() == "CLOSED\n"
+        assert alive_with(marker) == []  # gone with the run, the session still alive
+        assert session.poll() is None
+    finally:
+        session.kill()
+        session.wait()
+        for pid in alive_with(marker):
+            os.kill(pid, 9)

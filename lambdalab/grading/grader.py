@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from lambdalab import __version__
-from lambdalab.grading import assertions
+from lambdalab.grading import assertions, processes
 from lambdalab.grading.exercises import Check, Exercise
 from lambdalab.grading.handler_check import CheckCannotRun, observe
 from lambdalab.grading.policy_check import decide_requests
@@ -52,22 +52,9 @@ def grade_exercise(
         result.checks = _run_checks(exercise.checks, folder, result.seed, progress)
         if earned_only:
             _withhold_unearned(exercise.checks, result.checks)
-        _end_strays()
+        processes.end_strays()
     result.duration_s = round(time.monotonic() - started, 3)
     return result
-
-
-def _end_strays() -> None:
-    """Where the code runs as a user of its own (a submission's, or a `lambdalab serve` session's), whatever
-    processes of that user the checks left (a daemon escapes its environment's process group) end now; the
-    workers of environments still in use (a simulator's, in the same session) are spared."""
-    from lambdalab.grading import processes
-    from lambdalab.runtime import confinement, linux
-    from lambdalab.runtime.environment import live_groups
-
-    uid = confinement.current().uid
-    if uid is not None and linux.available():
-        processes.end_user(uid, live_groups())
 
 
 def _withhold_unearned(checks: tuple[Check, ...], outcomes: list[CheckResult]) -> None:

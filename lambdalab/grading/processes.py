@@ -78,6 +78,19 @@ def end_user(uid: int, spare_groups: frozenset[int] = frozenset()) -> None:
         time.sleep(PAUSE_S)
 
 
+def end_strays() -> None:
+    """Where learners' code runs as a user of its own (a graded submission's, or a `lambdalab serve` session's),
+    end whatever processes of that user are left but the workers of execution environments still in use (a
+    daemon escapes its environment's process group, which ends with the environment). After each exercise's
+    checks, and after a simulator's run of real code."""
+    from lambdalab.runtime import confinement
+    from lambdalab.runtime.environment import live_groups
+
+    uid = confinement.current().uid
+    if uid is not None and PROC.is_dir():
+        end_user(uid, live_groups())
+
+
 def _table_of(uid: int) -> dict[int, tuple[int, int, str, int]]:
     """pid -> (parent pid, uid, state, process group) of every process of `uid` now. Only their stat files are
     read (a machine runs a thousand processes: all of them cost a check ~70 ms)."""
