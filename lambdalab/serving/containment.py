@@ -13,9 +13,10 @@ the learner starts from the browser gets it, as every check `lambdalab grade` ru
   (lambdalab.grading.users: never shared with another session or a grading run) and its code runs as that
   user, without capabilities and with no way to gain one. A learner's folder is the server's, mode 0700: code
   running as another learner's user cannot open it even without a view.
-- nothing left running: after each check, every process of the session's user that is not an execution
-  environment still in use ends (a daemon included: lambdalab.grading.grader); at the session's end, every
-  process of that user, and every descendant of the session (it is a subreaper), ends.
+- nothing left running: after each exercise's checks and each simulator run, every process of the session's
+  user that is not an execution environment still in use ends (a daemon included: processes.end_strays); at
+  the session's end, every process of that user, and every descendant of the session (it is a subreaper),
+  ends; a session killed outright leaves its user's processes to the zygote, which ends them as it stops.
 
 The grader's third layer, a PID namespace per submission, is not used: the session is the app, which keeps
 starting workers for as long as the learner stays, and a PID namespace ends with its first process. The
