@@ -163,21 +163,22 @@ def _wait_until(condition, timeout: float = 15.0) -> bool:
 
 
 @contextlib.contextmanager
-def serving(*options: str, data: Path | None = None):
+def serving(*options: str, data: Path | None = None, environment: dict[str, str] | None = None, cwd: Path = REPO):
     """`lambdalab serve` on a free port with the join token TOKEN and its learners' data in `data` (a temporary
-    folder if not given), answering; yields (server, port, marker). A server the test stopped printed no
-    traceback. Whatever happens, the server and anything it started are gone afterwards."""
+    folder if not given), `environment` added to its own, started in `cwd`, answering; yields (server, port,
+    marker). A server the
+    test stopped printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
     port, marker = free_port(), uuid.uuid4().hex
     scratch = tempfile.TemporaryDirectory(prefix="lambdalab-serve-test-")
     folder = data or Path(scratch.name)
     server = subprocess.Popen(
         [sys.executable, "-m", "lambdalab", "serve", "--host", "127.0.0.1", "--port", str(port), "--token", TOKEN]
         + ["--data", str(folder), *options],
-        cwd=REPO,
+        cwd=cwd,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, MARKER: marker},
+        env={**os.environ, **(environment or {}), MARKER: marker},
     )
     output: list[str] = []  # read all along, so that the server never blocks on a full pipe
     reader = threading.Thread(target=lambda: output.extend(server.stdout), daemon=True)

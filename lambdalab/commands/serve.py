@@ -3,7 +3,8 @@
 A room, not an open door: the URL it prints carries a join token (random, or --token) and anyone without it
 is refused; it listens on 127.0.0.1 unless --host says otherwise; at most --max-learners sessions at once.
 Each browser asks for a name (or takes `&learner=NAME` from the URL) and gets that learner's own progress
-and exercise workspace under --data, kept across reconnects and restarts (lambdalab/serving/room.py).
+and exercise workspace under --data, kept across reconnects and restarts (lambdalab/serving/room.py). Their
+checks and runs are shut in as `lambdalab grade` shuts in a submission's (lambdalab/serving/containment.py).
 
 Each browser gets its own app process. By default it is forked from a process that has imported the
 app already (lambdalab/serving/: a room of learners all get their first screen within seconds);
@@ -90,8 +91,11 @@ def run(args: argparse.Namespace) -> int:
         from lambdalab.serving.server import LambdalabServer  # textual-serve: optional, only workshops need it
     except ImportError:
         raise UsageError("serving needs textual-serve; install it with: pip install 'lambdalab[serve]'") from None
+    from lambdalab.serving.containment import choose
     from lambdalab.serving.room import warm_up
     from lambdalab.serving.sessions import Preloaded, can_preload, fresh_command
+
+    layers = choose()  # before any session (or the zygote) takes its environment from this process's
 
     # Sessions are started with this very interpreter: it works from a virtual environment that is not
     # activated, where a bare `python` would not find lambdalab.
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         if preloaded:
             preloaded.start()
         threading.Thread(target=warm_up, name="lambdalab-catalogue", daemon=True).start()
-        print(startup_text(server.join_url, args, room), flush=True)
+        print(startup_text(server.join_url, args, room, layers), flush=True)
         server.serve()
     finally:
         if preloaded:
@@ -117,8 +121,10 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def startup_text(join_url: str, args: argparse.Namespace, room) -> str:
-    """What the instructor reads: the URL to give, and what the room lets in."""
+def startup_text(join_url: str, args: argparse.Namespace, room, layers: tuple[str, ...] = ()) -> str:
+    """What the instructor reads: the URL to give, what the room lets in, and how learners' code is shut in."""
+    from lambdalab.serving.containment import said
+
     if args.host in ("127.0.0.1", "localhost", "::1"):
         where = (
             f"listening on {args.host} only: browsers on this machine. For a room on the network: "
@@ -139,5 +145,6 @@ def startup_text(join_url: str, args: argparse.Namespace, room) -> str:
             "the URL with &learner=NAME) and resumes under it.",
             f"  data         {room.data} (--data): a folder per learner with progress and exercise files"
             + (f"; {joined} joined so far." if joined else "."),
+            f"  isolation    {said(layers)}.",
         ]
     )

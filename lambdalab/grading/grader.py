@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from lambdalab import __version__
-from lambdalab.grading import assertions
+from lambdalab.grading import assertions, processes
 from lambdalab.grading.exercises import Check, Exercise
 from lambdalab.grading.handler_check import CheckCannotRun, observe
 from lambdalab.grading.policy_check import decide_requests
@@ -52,6 +52,7 @@ def grade_exercise(
         result.checks = _run_checks(exercise.checks, folder, result.seed, progress)
         if earned_only:
             _withhold_unearned(exercise.checks, result.checks)
+        processes.end_strays()
     result.duration_s = round(time.monotonic() - started, 3)
     return result
 

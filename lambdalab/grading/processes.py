@@ -64,17 +64,52 @@ def end_descendants(keep: frozenset[int] = frozenset()) -> None:
         time.sleep(PAUSE_S)
 
 
-def end_user(uid: int) -> None:
-    """Kill every process running as `uid` (a user made for one submission), until none is left."""
+def end_user(uid: int, spare_groups: frozenset[int] = frozenset()) -> None:
+    """Kill every process running as `uid` (a user made for one submission, or one `serve` session), but those
+    in `spare_groups` (execution environments still in use), until none is left."""
     for _ in range(ROUNDS):
-        table = _table()
-        living = [pid for pid, (_, owner, state) in table.items() if owner == uid and state not in "ZX"]
+        table = _table_of(uid)
+        living = [pid for pid, (_, _, state, group) in table.items() if state not in "ZX" and group not in spare_groups]
         for pid in living:
             _kill(pid)
-        _reap(pid for pid, (parent, owner, _) in table.items() if owner == uid and parent == os.getpid())
+        _reap(pid for pid, (parent, _, _, _) in table.items() if parent == os.getpid())
         if not living:
             return
         time.sleep(PAUSE_S)
+
+
+def end_strays() -> None:
+    """Where learners' code runs as a user of its own (a graded submission's, or a `lambdalab serve` session's),
+    end whatever processes of that user are left but the workers of execution environments still in use (a
+    daemon escapes its environment's process group, which ends with the environment). After each exercise's
+    checks, and after a simulator's run of real code."""
+    from lambdalab.runtime import confinement
+    from lambdalab.runtime.environment import live_groups
+
+    uid = confinement.current().uid
+    if uid is not None and PROC.is_dir():
+        end_user(uid, live_groups())
+
+
+def _table_of(uid: int) -> dict[int, tuple[int, int, str, int]]:
+    """pid -> (parent pid, uid, state, process group) of every process of `uid` now. Only their stat files are
+    read (a machine runs a thousand processes: all of them cost a check ~70 ms)."""
+    found: dict[int, tuple[int, int, str, int]] = {}
+    try:
+        entries = list(os.scandir(PROC))
+    except OSError:
+        return found
+    for entry in entries:
+        if not entry.name.isdigit():
+            continue
+        try:
+            if entry.stat().st_uid != uid:
+                continue
+            fields = (PROC / entry.name / "stat").read_text().rsplit(")", 1)[1].split()
+            found[int(entry.name)] = (int(fields[1]), uid, fields[0], int(fields[2]))
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
 
 
 def _with_descendants(pids: frozenset[int], table: Table) -> set[int]:

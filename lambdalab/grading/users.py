@@ -36,3 +36,26 @@ def claimed_user() -> Iterator[int]:
             os.close(lock)
         return
     raise RuntimeError(f"all {USERS:,} grading users are in use")
+
+
+def end_unclaimed() -> None:
+    """End the processes of every user that no run claims now: those a run killed outright (SIGKILL: no time
+    to end its user's processes) left behind. `lambdalab serve` does this when it stops its sessions."""
+    if not LOCKS.is_dir():
+        return
+    for entry in LOCKS.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            lock = os.open(entry, os.O_RDWR)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # claimed: its run ends its own processes
+            os.close(lock)
+            continue
+        try:
+            processes.end_user(int(entry.name))
+        finally:
+            os.close(lock)

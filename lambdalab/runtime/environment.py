@@ -74,6 +74,15 @@ class Invocation:
     timed_out: bool = False
 
 
+_LIVE: weakref.WeakSet[ExecutionEnvironment] = weakref.WeakSet()
+
+
+def live_groups() -> frozenset[int]:
+    """The process groups of every environment of this process whose worker runs now (each worker leads its
+    own): what a sweep for processes left behind (lambdalab.grading.grader) must spare."""
+    return frozenset(env.process.pid for env in list(_LIVE) if env.process is not None)
+
+
 class ExecutionEnvironment:
     def __init__(self, code: FunctionCode, number: int = 1, shut_in: confinement.Confinement | None = None):
         self.code = code
@@ -104,6 +113,7 @@ class ExecutionEnvironment:
             (self.folder / "tmp").mkdir()
             self._hand_over(self.folder)
         self.process, to_worker, from_worker = self._spawn(self.folder / "task")
+        _LIVE.add(self)
         # Even if nobody shuts this environment down, its processes go when this object does.
         self._process_finalizer = weakref.finalize(self, linux.kill_group, self.process.pid)
         self._outbox = os.fdopen(to_worker, "w", encoding="utf-8")

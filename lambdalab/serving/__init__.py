@@ -8,5 +8,6 @@ has already imported the app.
   stops it with the server, and gives textual-serve the command that asks it for a session.
 - zygote.py: the preloaded process itself: forks one child per session, each child the app.
 - relay.py: that command: hands its stdin/stdout/stderr to the zygote and waits for its session to end
-  (or, with no zygote to ask, becomes a fresh `python -m lambdalab.tui`).
+  (or, with no zygote to ask, becomes a fresh `python -m lambdalab.serving.learner`).
+- containment.py: learners' code shut in as `lambdalab grade` shuts in a submission's; learner.py: a fresh session.
 """

@@ -16,7 +16,7 @@ instead of the ~0.4 s of CPU that importing Textual and the app takes. It:
    server's stop its exit raced the server's event loop closing ("Event loop is closed" tracebacks).
 
 With no zygote to ask (not started yet, dead, or stopping), or when it answers `fresh`, it replaces
-itself with `python -m lambdalab.tui` on the same pipes and environment: a session that starts the
+itself with `python -m lambdalab.serving.learner` on the same pipes and environment: a session that starts the
 slow way, but starts.
 """
 
@@ -52,8 +52,9 @@ def ask_zygote(path: str) -> int | None:
 
 
 def start_fresh() -> None:
-    """Become `python -m lambdalab.tui` (this interpreter, with site this time): the session the slow way."""
-    os.execv(sys.executable, [sys.executable, "-m", "lambdalab.tui"])
+    """Become `python -m lambdalab.serving.learner` (this interpreter, with site this time): the session the slow
+    way."""
+    os.execv(sys.executable, [sys.executable, "-m", "lambdalab.serving.learner"])
 
 
 def main() -> int:

@@ -34,7 +34,7 @@ MAX_RESTARTS = 5
 
 def fresh_command() -> str:
     """A session in a new interpreter: this very one, so that it works from a venv that is not activated."""
-    return f"{shlex.quote(sys.executable)} -m lambdalab.tui"
+    return f"{shlex.quote(sys.executable)} -m lambdalab.serving.learner"
 
 
 def can_preload() -> bool:

@@ -18,9 +18,10 @@ How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
   takes the session's environment and working folder, and runs the app as `python -m lambdalab.tui`
   does (with the course the zygote loaded), then exits as that interpreter would (atexit, threads
   joined). The relay is told the child's pid and exits; the zygote reaps the child when it ends.
-- Each session is its own process, as before: a crash or a runaway stays in it, and issue 19 (each
-  learner as a separate user and data folder) can drop privileges in the child before the app starts;
-  the progress store is opened in the child, from the session's environment (LAMBDALAB_HOME).
+- Each session is its own process, as before: a crash or a runaway stays in it; before the app starts,
+  the child sets the confinement its learner's code will run under (containment.py: a filesystem view,
+  a user of its own as root); the progress store is opened in the child, from the session's environment
+  (LAMBDALAB_HOME).
 - Forking is only safe in a process with one thread: the zygote never starts one (no asyncio, no
   executor: one selector loop) and checks before every fork; if a thread is there, it answers `fresh`.
 - After the imports, gc.freeze() moves every object to a generation the collector never visits, so
@@ -28,8 +29,9 @@ How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
   The children share its hash seed, as forked processes do: irrelevant for a local teaching app.
 - Its stdin is a pipe from the server. End of file there (the server stopped, or died however) or
   SIGTERM stops it: no new sessions, SIGTERM to the running ones (Textual's web driver quits on it,
-  as on textual-serve's `quit`), and SIGKILL for any still there a few seconds later: nothing is left
-  behind. It ignores SIGINT: Ctrl+C in the server's terminal reaches the sessions and the server
+  as on textual-serve's `quit`), and SIGKILL for any still there a few seconds later, then (as root) the
+  processes of any session user no session holds now (a session killed outright could not end them):
+  nothing is left behind. It ignores SIGINT: Ctrl+C in the server's terminal reaches the sessions and the server
   themselves, and the server then stops the zygote.
 """
 
@@ -46,6 +48,7 @@ import socket
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import cast
 
 # What may differ between the zygote's environment and a session's: nothing the imports read. The terminal
@@ -63,6 +66,8 @@ def preload() -> None:
     (cached for the process), which each session's first simulator would otherwise build again."""
     import textual.drivers.web_driver  # noqa: F401  (what TEXTUAL_DRIVER names; imported at run time otherwise)
 
+    import lambdalab.grading.isolation  # noqa: F401  (what containment.contain imports in each session)
+    import lambdalab.serving.containment  # noqa: F401
     import lambdalab.tui.app  # noqa: F401
     from lambdalab import content
     from lambdalab.inputs import load_yaml
@@ -151,7 +156,10 @@ class Session:
         stdout = cast(io.TextIOWrapper, sys.stdout)  # the interpreter's own, on the session's descriptor 1
         stdout.reconfigure(line_buffering=stdout.isatty())  # as a fresh interpreter would choose
         sys.argv = [sys.argv[0]]
+        from lambdalab.serving.containment import contain
         from lambdalab.tui.app import LambdalabApp
+
+        contain(Path(self.cwd))  # the learner's code shut in as the server chose (containment.py)
 
         LambdalabApp(course=self.course).run()  # lambdalab/tui/__main__.py, with the course already loaded
 
@@ -285,6 +293,10 @@ class Zygote:
             while self.children and time.monotonic() < deadline:
                 self.reap()
                 time.sleep(0.02)
+        if os.geteuid() == 0 and os.path.isdir("/proc"):
+            from lambdalab.grading.users import end_unclaimed
+
+            end_unclaimed()  # what the code of a session killed outright left running as that session's user
 
 
 def _ignore(_signum: int, _frame) -> None:

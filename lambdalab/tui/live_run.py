@@ -21,6 +21,7 @@ from lambdalab.engine.logs import traced_lines
 from lambdalab.engine.model import Scenario
 from lambdalab.engine.pricing import function_cost
 from lambdalab.engine.simulation import Snapshot
+from lambdalab.grading import processes
 from lambdalab.tui.recorder import Recorder, step_for
 from lambdalab.tui.window import Window
 
@@ -115,9 +116,11 @@ class LiveRun:
             self.sim.step(events)
 
     def close(self) -> None:
-        """Stop the worker processes of functions that run real code."""
+        """Stop the worker processes of functions that run real code, and (under `lambdalab serve`, as root) any
+        process that code left behind."""
         with self.lock:
             self.sim.close()
+        processes.end_strays()
 
     @property
     def now(self) -> float:
