@@ -592,3 +592,51 @@ def test_student_code_holds_no_capability_and_cannot_gain_one(tmp_path, isolatio
     grade(str(tmp_path / "subs"), "--exercise", "proxy-response", "--format", "json", "--out", str(out), *extra)
     output = graded(out)["climber"]["exercises"][0]["tests"][0]["output"]
     assert output.split("SEEN ", 1)[1].split()[:2] == ["0000000000000000", "1"]
+
+
+FORK_SERVER_ATTACK = '''
+import os, signal
+
+def handler(event, context):
+    """Everything a worker forked from a fork server (a durable function's) might try on that server."""
+    server, got = os.getppid(), []
+    fds = f"/proc/{server}/fd"
+    for attempt in (
+        lambda: os.kill(server, signal.SIGKILL),
+        lambda: os.killpg(os.getpgid(server), signal.SIGKILL),
+        lambda: [open(f"{fds}/{n}", "wb", buffering=0).write(b"0") for n in os.listdir(fds)],
+        lambda: open(f"/proc/{server}/environ", "rb").read(),
+    ):
+        try:
+            attempt()
+            got.append("done")
+        except Exception as exc:
+            got.append(type(exc).__name__)
+    return {"server": server, "got": got}
+'''
+
+
+@pytest.mark.skipif(not ROOT, reason="a user per submission needs root; the no-layers runs above cover the rest")
+def test_a_forked_worker_cannot_touch_the_fork_server_it_came_from(tmp_path):
+    """A durable function's workers fork from a fork server that runs as the grader: shut in as a graded
+    submission's code is, a worker can neither kill it, nor its process group, nor write to its descriptors
+    (other workers' exit codes), nor read its environment."""
+    from lambdalab.grading.isolation import Isolation
+    from lambdalab.grading.users import claimed_user
+    from lambdalab.runtime import ExecutionEnvironment, FunctionCode
+    from lambdalab.runtime.confinement import current, set_confinement
+
+    (tmp_path / "app.py").write_text(FORK_SERVER_ATTACK)
+    code = FunctionCode("attacker", tmp_path, "app.handler", timeout_s=10, preload=("colorsys",))
+    before = current()
+    with claimed_user() as uid:
+        set_confinement(Isolation(view=True, user=True).confinement(uid, ()))
+        try:
+            with ExecutionEnvironment(code) as first:
+                attacked = first.invoke({}, "r1").response
+            with ExecutionEnvironment(code, 2) as second:
+                after = second.invoke({}, "r2").response
+        finally:
+            set_confinement(before)
+    assert attacked["got"] == ["PermissionError"] * 4
+    assert after["server"] == attacked["server"]  # the same fork server, alive, forked the next worker
