@@ -187,6 +187,13 @@ def test_missing_handler_function():
     }
 
 
+def test_decimals_come_back_as_the_numbers_they_hold():
+    """As the Python runtime marshals them (a DynamoDB item returned as it is read): not a MarshalError."""
+    with ExecutionEnvironment(code("app.returns_decimals")) as env:
+        result = env.invoke({}, "r1")
+    assert result.error is None and result.response == {"price": 19.99, "stock": 3, "big": 100.0}
+
+
 def test_init_is_timed_once_per_environment():
     with ExecutionEnvironment(code("slow_init.handler")) as env:
         cold, warm = env.invoke({}, "r1"), env.invoke({}, "r2")

@@ -433,9 +433,20 @@ def invoke(
 def _marshal(response: Any) -> str | dict[str, str]:
     """The response as JSON text, or the error document when it cannot be."""
     try:
-        return json.dumps(response)
+        return json.dumps(response, default=_decimal_as_number)
     except (TypeError, ValueError) as exc:
         return {"errorType": "Runtime.MarshalError", "errorMessage": f"Unable to marshal response: {exc}"}
+
+
+def _decimal_as_number(value: Any) -> Any:
+    """The Python runtime writes a Decimal (what boto3's DynamoDB resource gives for every number) as the JSON
+    number it holds, NaN as NaN (awslambdaric's lambda_runtime_marshaller.py,
+    https://github.com/aws/aws-lambda-python-runtime-interface-client); anything else is a marshal error.
+    The decimal module is looked up, not imported: a handler that returns a Decimal has imported it."""
+    decimal = sys.modules.get("decimal")
+    if decimal is not None and isinstance(value, decimal.Decimal):
+        return float("nan") if value.is_nan() else json.loads(str(value))
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
 if __name__ == "__main__":

@@ -93,6 +93,13 @@ def returns_a_set(event, context):
     return {1, 2, 3}
 
 
+def returns_decimals(event, context):
+    """What a handler returning a DynamoDB item (numbers as Decimal) sends back."""
+    import decimal
+
+    return {"price": decimal.Decimal("19.99"), "stock": decimal.Decimal("3"), "big": decimal.Decimal("1E+2")}
+
+
 def returns_too_much(event, context):
     return "x" * 7_000_000
 
