@@ -640,3 +640,16 @@ def test_a_forked_worker_cannot_touch_the_fork_server_it_came_from(tmp_path):
             set_confinement(before)
     assert attacked["got"] == ["PermissionError"] * 4
     assert after["server"] == attacked["server"]  # the same fork server, alive, forked the next worker
+
+
+@pytest.mark.skipif(not ROOT, reason="a user per submission needs root")
+def test_the_user_layer_alone_is_offered_only_where_that_user_can_run_python():
+    """Without a view, code running as a submission's user reads the interpreter's own folders: where one of them
+    is closed to other users (a Python under /root, mode 0700), the probe says the layer does not work here, rather
+    than grading every submission as broken code."""
+    from lambdalab.grading.isolation import probe
+
+    folders = [Path(sys.base_prefix), *Path(sys.base_prefix).parents]
+    closed = any(not folder.stat().st_mode & 0o001 for folder in folders)
+    assert probe(("user",)).user is not closed
+    assert probe(("view", "user")).user  # with a view, the interpreter is bound in for that user

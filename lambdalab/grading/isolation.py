@@ -26,7 +26,9 @@ from lambdalab.runtime import linux
 from lambdalab.runtime.confinement import Confinement
 
 LAYERS = ("pid-namespace", "view", "user")
-_PROBE_HANDLER = "import os\ndef handler(event, context):\n    return os.getuid()\n"
+# It imports a module the worker has not: a user who cannot read the interpreter's standard library (a Python
+# under /root, mode 0700, with no view to bind it) cannot run learners' code, and the probe must say so.
+_PROBE_HANDLER = "import os\nimport fractions\ndef handler(event, context):\n    return os.getuid()\n"
 
 
 @dataclass(frozen=True)
