@@ -205,3 +205,25 @@ report_batch_item_failures: {str(partial).lower()}{window}}}
     assert queue["ApproximateNumberOfMessagesVisible"] == queue["ApproximateNumberOfMessagesNotVisible"] == 0
     if reserved == 0:
         assert dlq["NumberOfMessagesSent"] == 200  # nothing ever runs
+
+
+def test_a_held_batch_that_runs_past_its_visibility_timeout_comes_back_now_not_in_the_past():
+    """A batch throttled for most of its visibility timeout, then run and failed after it ended: its messages are
+    visible again at once. (They were scheduled at the timeout's end, already past: virtual time went back, and
+    one environment served two invocations at once, busy longer than it was alive.)"""
+    run = simulate(
+        """
+        duration: 34s
+        functions:
+          worker: {timeout: 1, reserved_concurrency: 1, behaviour: {init: 11s, duration: 1ms}}
+        queues:
+          jobs: {visibility_timeout: 30s, max_receive_count: 2, dead_letter: jobs-dlq}
+          jobs-dlq: {}
+        event_source_mappings: [{source: queue:jobs, function: worker, batch_size: 1}]
+        traffic: [{target: queue:jobs, rate: 17/s, for: 10s}]
+        """
+    )
+    times = [t for t, _, _ in run.events]
+    assert times == sorted(times)  # virtual time never goes back
+    envs = run.envs("worker")
+    assert envs["busy_time_average"] <= envs["time_average"]

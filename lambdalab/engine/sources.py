@@ -287,9 +287,9 @@ class SqsMapping:
         queue.not_visible -= deleted
         queue.ready.release(batch, failed)
         if failed:
-            self.loop.at(
-                received_at + queue.config.visibility_timeout, self._returned, [m for m in batch if id(m) in kept]
-            )
+            # Visible again when the visibility timeout ends: at once, if a batch held back by throttles ran past it.
+            back = max(self.loop.now, received_at + queue.config.visibility_timeout)
+            self.loop.at(back, self._returned, [m for m in batch if id(m) in kept])
         self.wake()
 
     def _returned(self, messages: list[Message]) -> None:
