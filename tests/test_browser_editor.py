@@ -30,6 +30,7 @@ async def test_edit_and_pass_an_exercise_in_a_browser(tmp_path, monkeypatch):
             await page.keyboard.press("Shift+ArrowDown")
         await page.keyboard.press("Shift+End")
         await page.keyboard.press("Backspace")
+        await session.settle()  # the starter is gone from the screen before the first key of the solution
         lines = SOLUTION.read_text().rstrip("\n").split("\n")
         for number, line in enumerate(lines):
             await page.keyboard.type(line, delay=5)  # a key at a time, as a person types: none lost on a busy machine
