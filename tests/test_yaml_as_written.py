@@ -4,9 +4,11 @@ boolean was meant the YAML 1.1 way."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import pytest
+import yaml
 from conftest import run_cli
 
 from lambdalab.inputs import InputErrors, load_yaml
@@ -78,3 +80,19 @@ traffic:
     ) in result.stderr
     assert f'{path}:1:1: name: expected text, got true/false (to mean the word, quote it: "true")' in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_file_read_leaves_nothing_of_its_parse_in_memory():
+    """Reading YAML keeps the data and its positions, not PyYAML's nodes: a server that reads files all day
+    (every learner's scenarios and lessons) must not grow with each one (it once kept every node ever built)."""
+    text = "".join(f"key{i}: [{i}, value{i}, {{nested: {i}.5}}]\n" for i in range(200))
+
+    def live_nodes() -> int:
+        gc.collect()
+        return sum(isinstance(o, yaml.Node) for o in gc.get_objects())
+
+    load_yaml("warm.yaml", text=text)
+    before = live_nodes()
+    for n in range(5):
+        assert load_yaml(f"f{n}.yaml", text=text).data["key7"] == [7, "value7", {"nested": 7.5}]
+    assert live_nodes() == before

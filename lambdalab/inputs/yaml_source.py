@@ -186,3 +186,7 @@ def _scalar(node: yaml.ScalarNode) -> Any:
         return _SCALAR_LOADER.construct_object(node)
     except yaml.constructor.ConstructorError:
         return node.value
+    finally:
+        # The loader remembers every node it built (for aliases within one document): forgotten at once, or every
+        # file ever read stays in memory, marks and all (a million nodes after the test suite; a serve session grows).
+        _SCALAR_LOADER.constructed_objects.pop(node, None)
