@@ -32,7 +32,14 @@ REPO = Path(__file__).resolve().parent.parent
 # The modules whose tests start `lambdalab serve`: they run on one xdist worker (pyproject: --dist loadgroup). Two
 # servers running as root at once have been seen to stall each other's sessions (a stop taking over 30 s, a
 # session's next screen not coming): a known, open bug of serving two rooms from one machine, not of any one test.
-SERVE_MODULES = {"test_serve", "test_serve_room", "test_serve_isolation", "test_browser", "test_browser_editor"}
+SERVE_MODULES = {
+    "test_serve",
+    "test_serve_room",
+    "test_serve_isolation",
+    "test_serve_instructor",
+    "test_browser",
+    "test_browser_editor",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -69,6 +69,11 @@ def test_serve_answers_with_the_app_page(tmp_path):
         join_url = first_line.split()[3]
         token = join_url.split("?token=")[1]
         assert len(token) >= 12
+        banner = [server.stdout.readline() for _ in range(6)]
+        # and the instructor's own URL, with another random token
+        [instructor_url] = [line.split()[1] for line in banner if line.startswith("  instructor ")]
+        assert instructor_url.startswith(f"http://127.0.0.1:{port}/instructor?token=")
+        assert instructor_url.split("?token=")[1] != token
         page = None
         for _ in range(100):
             try:
@@ -82,6 +87,8 @@ def test_serve_answers_with_the_app_page(tmp_path):
         # A browser's connection starts the app (with this interpreter, not whatever `python` is on
         # PATH): its course map arrives over the websocket.
         assert "Course map" in asyncio.run(screen_text(ws_url(port, "ada", token)))
+        with urllib.request.urlopen(instructor_url, timeout=5) as response:
+            assert "ada <span" in response.read().decode()  # she joined: the instructor's page lists her
     finally:
         server.terminate()
         server.wait(timeout=10)

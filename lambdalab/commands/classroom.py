@@ -24,19 +24,24 @@ EXAMPLES = """\
 `lambdalab classroom ACTION --help` shows an action's options and examples."""
 
 REPORT_HELP = (
-    "class analytics from a graded class: pass rates, failure reasons, scores, copy flags, quiz questions "
-    "most missed, hints"
+    "class analytics from a graded class (pass rates, failure reasons, scores, copy flags, quiz questions "
+    "most missed, hints), or a workshop's room afterwards"
 )
+ROOM_REPORT_FILE = "room-report.html"
 REPORT_EXAMPLES = """\
   lambdalab grade submissions/ --format json --out grades/
   mkdir grades/progress && cp collected/alice/progress.json grades/progress/alice.json    (optional)
   lambdalab classroom report grades/
+  lambdalab classroom report ~/workshop                       a `lambdalab serve --data ~/workshop` room
 
 GRADES is the --out folder of `lambdalab grade --format json`: it holds grades.json. The report goes to
 GRADES/report.html (one file: open it offline, print it, share it) and a summary to the terminal.
 Quizzes and hints come from learners' progress files, when they are collected as
 GRADES/progress/<learner>.json: each learner's progress.json (in their lambdalab data folder,
 ~/.local/share/lambdalab or $LAMBDALAB_HOME), named after their workspace folder.
+GRADES may instead be the --data folder of `lambdalab serve`: the report is then what its instructor page
+showed (each learner's lesson and step, quiz scores, exercises passed, the check they are stuck on, the pass
+rates), written to DATA/room-report.html, with a summary to the terminal.
 exit status: 0 when the report is written, 2 for bad input (a damaged progress file is skipped with a note)"""
 
 
@@ -127,7 +132,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         epilog="examples:\n" + REPORT_EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    report.add_argument("grades", metavar="GRADES", help="the folder holding grades.json")
+    report.add_argument(
+        "grades", metavar="GRADES", help="the folder holding grades.json, or a `lambdalab serve` --data folder"
+    )
     report.set_defaults(action_run=_report)
 
 
@@ -225,6 +232,23 @@ def _init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _room_report(data: Path) -> int:
+    """A `lambdalab serve` room afterwards: what its instructor's page showed, from the same files."""
+    from lambdalab.serving.room import exercises
+    from lambdalab.serving.room_page import render_page, render_text
+    from lambdalab.serving.room_view import read_room, shared_course
+
+    view = read_room(data, shared_course(), exercises())
+    out = data / ROOM_REPORT_FILE
+    try:
+        out.write_text(render_page(view, f"lambdalab room: {data.name}", refresh_s=None), "utf-8")
+    except OSError as exc:
+        raise UsageError(f"{out}: cannot be written ({exc.strerror or type(exc).__name__})") from None
+    sys.stdout.write(render_text(view, shutil.get_terminal_size((100, 24)).columns))
+    print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from lambdalab.grading import class_report
     from lambdalab.grading.class_report_html import render_html
@@ -232,6 +256,8 @@ def _report(args: argparse.Namespace) -> int:
     from lambdalab.grading.exercises import load_catalogue
 
     folder = Path(args.grades)
+    if (folder / "learners").is_dir() and not (folder / class_report.GRADES_FILE).exists():
+        return _room_report(folder)
     ladders = {e.id: len(e.hints) for e in load_catalogue().exercises}
     try:
         report = class_report.load(folder, ladders)

@@ -5,6 +5,8 @@ is refused; it listens on 127.0.0.1 unless --host says otherwise; at most --max-
 Each browser asks for a name (or takes `&learner=NAME` from the URL) and gets that learner's own progress
 and exercise workspace under --data, kept across reconnects and restarts (lambdalab/serving/room.py). Their
 checks and runs are shut in as `lambdalab grade` shuts in a submission's (lambdalab/serving/containment.py).
+The instructor watches the room live at /instructor with a token of their own (--instructor-token), and
+`lambdalab classroom report DATA` shows the same afterwards.
 
 Each browser gets its own app process. By default it is forked from a process that has imported the
 app already (lambdalab/serving/: a room of learners all get their first screen within seconds);
@@ -26,7 +28,8 @@ EXAMPLES = """\
   lambdalab serve                                         this machine only: prints http://127.0.0.1:8000/?token=...
   lambdalab serve --host 0.0.0.0 --public-url http://192.168.1.20:8000 --max-learners 25
                                                           a room on the network: give learners the printed URL
-  lambdalab serve --token lambda-week-3 --data ~/workshop  the same URL and the same learners' data after a restart
+  lambdalab serve --token lambda-week-3 --instructor-token teacher-week-3 --data ~/workshop
+                                                          the same URLs and the same learners' data after a restart
   lambdalab serve --port 9000"""
 DEFAULT_DATA = "workshop"  # in the learner data folder (paths.data_dir)
 
@@ -48,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         help="the room's join token, in the URL learners open (8 to 128 letters, digits, - and _; "
+        "default: a new random one each start)",
+    )
+    parser.add_argument(
+        "--instructor-token",
+        metavar="TOKEN",
+        help="the token of the instructor's live view of the room (/instructor?token=...; same rules as --token; "
         "default: a new random one each start)",
     )
     parser.add_argument(
@@ -77,16 +86,21 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.max_learners <= 1000:
         raise UsageError("--max-learners must be between 1 and 1000")
-    try:
-        token = check_token(args.token) if args.token is not None else new_token()
-    except ValueError as exc:
-        raise UsageError(f"--token: {exc}") from None
+    tokens = {}
+    for option in ("token", "instructor_token"):
+        given = getattr(args, option)
+        try:
+            tokens[option] = check_token(given) if given is not None else new_token()
+        except ValueError as exc:
+            raise UsageError(f"--{option.replace('_', '-')}: {exc}") from None
+    if tokens["token"] == tokens["instructor_token"]:
+        raise UsageError("--instructor-token must differ from --token: every learner has the join token")
     data = (args.data or data_dir() / DEFAULT_DATA).expanduser().resolve()
     try:
         data.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--data {data}: cannot make this folder ({exc.strerror})") from None
-    room = Room(token=token, data=data, max_learners=args.max_learners)
+    room = Room(tokens["token"], data, args.max_learners, tokens["instructor_token"])
     try:
         from lambdalab.serving.server import LambdalabServer  # textual-serve: optional, only workshops need it
     except ImportError:
@@ -113,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
         if preloaded:
             preloaded.start()
         threading.Thread(target=warm_up, name="lambdalab-catalogue", daemon=True).start()
-        print(startup_text(server.join_url, args, room, layers), flush=True)
+        print(startup_text(server.join_url, server.instructor_url, args, room, layers), flush=True)
         server.serve()
     finally:
         if preloaded:
@@ -121,7 +135,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def startup_text(join_url: str, args: argparse.Namespace, room, layers: tuple[str, ...] = ()) -> str:
+def startup_text(
+    join_url: str, instructor_url: str, args: argparse.Namespace, room, layers: tuple[str, ...] = ()
+) -> str:
     """What the instructor reads: the URL to give, what the room lets in, and how learners' code is shut in."""
     from lambdalab.serving.containment import said
 
@@ -146,5 +162,13 @@ def startup_text(join_url: str, args: argparse.Namespace, room, layers: tuple[st
             f"  data         {room.data} (--data): a folder per learner with progress and exercise files"
             + (f"; {joined} joined so far." if joined else "."),
             f"  isolation    {said(layers)}.",
+            f"  instructor   {instructor_url}  (the room live: who is where, quiz scores, exercises passed and "
+            "the checks learners are stuck on; keep this URL to yourself)"
+            + (
+                ""
+                if args.instructor_token
+                else f"; to keep it after a restart: --instructor-token {room.instructor_token}"
+            )
+            + ".",
         ]
     )

@@ -33,9 +33,12 @@ if TYPE_CHECKING:
 FORMAT = 2
 FILE_NAME = "progress.json"
 
-Data = dict[str, Any]  # {"format": 2, "last_lesson": id, "lessons": {id: {"read": [...], "quizzes": {id: {"last",
-#                        "best", "total", "passed", "attempts", "at", "missed": [ids], "missed_ever": {id: times}}}}},
-#                        "exercises": {id: {"best", "max", "passed", "attempts", "hints", ...}}}
+Data = dict[str, Any]  # {"format": 2, "last_lesson": id, "last_step": id, "lessons": {id: {"read": [...], "quizzes":
+#                        {id: {"last", "best", "total", "passed", "attempts", "at", "missed": [ids],
+#                        "missed_ever": {id: times}}}}}, "exercises": {id: {"best", "max", "passed", "attempts",
+#                        "hints", "stuck_on", ...}}}
+# last_step and stuck_on (the check the last attempt failed first) are what an instructor's view of the room shows;
+# an older lambdalab keeps them as they are, so they need no new format.
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,8 @@ class ProgressStore:
             lesson = _lesson(data, lesson_id)
             lesson["read"] = sorted(set(lesson["read"]) | set(step_ids))
             data["last_lesson"] = lesson_id
+            if len(step_ids) == 1:  # one step opened (`lambdalab read` marks a whole lesson: no step to be on)
+                data["last_step"] = step_ids[0]
 
         return self.update(change)
 
@@ -117,11 +122,15 @@ class ProgressStore:
                 "missed": list(missed),
                 "missed_ever": dict(_counts(old.get("missed_ever")) + Counter(missed)),
             }
-            data["last_lesson"] = lesson_id
+            data["last_lesson"], data["last_step"] = lesson_id, quiz_id
 
         return self.update(change)
 
-    def record_check(self, exercise_id: str, score: float, max_score: float, passed: bool) -> Data:
+    def record_check(
+        self, exercise_id: str, score: float, max_score: float, passed: bool, stuck_on: str | None = None
+    ) -> Data:
+        """One check of an exercise; `stuck_on` names the check this attempt failed first (None when it passed)."""
+
         def change(data: Data) -> None:
             exercise = _exercise(data, exercise_id)
             exercise.update(
@@ -131,6 +140,7 @@ class ProgressStore:
                 passed=passed or bool(exercise.get("passed")),
                 attempts=exercise.get("attempts", 0) + 1,
                 at=_now(),
+                stuck_on=stuck_on,
             )
 
         return self.update(change)

@@ -47,7 +47,7 @@ svg.meter { vertical-align: middle; margin-right: .4rem; }
 """
 
 
-class _Html(str):
+class Markup(str):
     """Markup built here: a table cell that is not escaped again."""
 
 
@@ -63,7 +63,7 @@ def render_html(report: ClassReport) -> str:
         ("quizzes", "Quizzes most missed", _quizzes(report)),
         ("hints", "Hints most revealed", _hints(report)),
     ] + (
-        [("notes", "Notes", "<ul>" + "".join(f"<li>{_e(n)}</li>" for n in report.notes) + "</ul>")]
+        [("notes", "Notes", "<ul>" + "".join(f"<li>{escaped(n)}</li>" for n in report.notes) + "</ul>")]
         if report.notes
         else []
     )
@@ -75,8 +75,8 @@ def render_html(report: ClassReport) -> str:
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>Class report: {_e(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<header><h1>Class report: {_e(report.title)}</h1>\n{_summary(report)}\n"
+        f"<title>Class report: {escaped(report.title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<header><h1>Class report: {escaped(report.title)}</h1>\n{_summary(report)}\n"
         f'<nav aria-label="Sections"><ul>{nav}</ul></nav></header>\n<main>\n{body}\n</main>\n'
         "</body>\n</html>\n"
     )
@@ -92,7 +92,9 @@ def _summary(report: ClassReport) -> str:
         ("Progress files", report.progress_files),
     ]
     return (
-        '<dl class="summary">' + "".join(f"<div><dt>{k}</dt><dd>{_e(cell(v))}</dd></div>" for k, v in items) + "</dl>"
+        '<dl class="summary">'
+        + "".join(f"<div><dt>{k}</dt><dd>{escaped(cell(v))}</dd></div>" for k, v in items)
+        + "</dl>"
     )
 
 
@@ -117,7 +119,7 @@ def _scores(report: ClassReport) -> str:
         f'<text x="{left - 6}" y="{top}" text-anchor="end">{peak}</text>'
         f'<text x="{left - 6}" y="{bottom}" text-anchor="end">0</text>{"".join(bars)}</svg>'
     )
-    table = _table("Learners per score band", ["score", "learners"], [list(row) for row in report.histogram])
+    table = html_table("Learners per score band", ["score", "learners"], [list(row) for row in report.histogram])
     return f'<div class="figure">{chart}{table}</div>'
 
 
@@ -130,7 +132,7 @@ def _exercises(report: ClassReport) -> str:
         y, rate = 10 + i * row, e.rate or 0
         text = f"{percent(e.rate)} ({e.passed} of {e.graded})" if e.rate is not None else "not graded"
         rows.append(
-            f'<text x="{label - 8}" y="{y + 14}" text-anchor="end">{_e(e.id)}</text>'
+            f'<text x="{label - 8}" y="{y + 14}" text-anchor="end">{escaped(e.id)}</text>'
             f'<rect class="track" x="{label}" y="{y + 2}" width="300" height="16"/>'
             f'<rect class="bar" x="{label}" y="{y + 2}" width="{300 * rate:.1f}" height="16"/>'
             f'<text x="{label + 308}" y="{y + 14}">{text}</text>'
@@ -141,7 +143,7 @@ def _exercises(report: ClassReport) -> str:
         f'viewBox="0 0 680 {height}"><title id="rates-title">Share of graded learners who passed every check, '
         f"per exercise (figures in the table below)</title>{''.join(rows)}</svg>"
     )
-    return chart + _table(
+    return chart + html_table(
         "Per exercise: a learner passes when every check passes",
         ["exercise", "graded", "passed", "pass rate", "not graded", "mean score"],
         [
@@ -149,7 +151,7 @@ def _exercises(report: ClassReport) -> str:
                 e.id,
                 e.graded,
                 e.passed,
-                _rate(e.rate),
+                rate_cell(e.rate),
                 e.not_graded,
                 "-" if e.mean_score is None else f"{e.mean_score:.1f} of {e.max_score:g}",
             ]
@@ -159,11 +161,20 @@ def _exercises(report: ClassReport) -> str:
 
 
 def _checks(report: ClassReport) -> str:
-    return _table(
+    return html_table(
         "Per check, in course order; errors are checks that could not run, not run were never reached",
         ["check", "exercise", "hidden", "passed", "failed", "errors", "not run", "pass rate"],
         [
-            [c.name, c.exercise, "hidden" if c.hidden else "", c.passed, c.failed, c.errors, c.not_run, _rate(c.rate)]
+            [
+                c.name,
+                c.exercise,
+                "hidden" if c.hidden else "",
+                c.passed,
+                c.failed,
+                c.errors,
+                c.not_run,
+                rate_cell(c.rate),
+            ]
             for e in report.exercises
             for c in e.checks
         ],
@@ -179,7 +190,7 @@ def _most_failed(report: ClassReport) -> str:
     ]
     for c in report.most_failed[:TOP_CHECKS]:
         parts.append(
-            f"<article><h3>{_e(c.exercise)}: {_e(c.name)}{' (hidden)' if c.hidden else ''}</h3>"
+            f"<article><h3>{escaped(c.exercise)}: {escaped(c.name)}{' (hidden)' if c.hidden else ''}</h3>"
             f"<p>Failed by {c.missed} of {c.ran} learner(s) ({c.failed} failed, {c.errors} could not run).</p>"
             + _reasons(c)
             + "</article>"
@@ -189,11 +200,13 @@ def _most_failed(report: ClassReport) -> str:
 
 def _reasons(check: CheckStats) -> str:
     shown = check.reasons[:TOP_REASONS]
-    rows = [[n, _Html(f'<span class="reason">{_e(_shorten(reason))}</span>')] for reason, n in shown]
+    rows = [[n, Markup(f'<span class="reason">{escaped(_shorten(reason))}</span>')] for reason, n in shown]
     rest = check.reasons[TOP_REASONS:]
     more = f'<p class="muted">And {len(rest)} more reason(s), {sum(n for _, n in rest)} learner(s).</p>' if rest else ""
     return (
-        _table(f"Failure reasons for {check.name}", ["learners", "first line of the message"], rows, row_headers=False)
+        html_table(
+            f"Failure reasons for {check.name}", ["learners", "first line of the message"], rows, row_headers=False
+        )
         + more
     )
 
@@ -203,7 +216,7 @@ def _flags(report: ClassReport) -> str:
         return "<p>grades.json carries no copy checks (no exercise has <code>flags</code>).</p>"
     if not report.flags:
         return "<p>No copied solution was flagged.</p>"
-    return _table(
+    return html_table(
         f"{len(report.flags)} flag(s): a file identical to, or the same program as, another's",
         ["learner", "exercise", "file", "kind", "how", "with"],
         [[f.learner, f.exercise, f.file, f.kind, f.how, f.with_] for f in report.flags],
@@ -214,7 +227,9 @@ def _ungraded(report: ClassReport) -> str:
     if not report.ungraded:
         return "<p>Every learner was graded.</p>"
     return (
-        "<ul>" + "".join(f"<li><strong>{_e(name)}</strong>: {_e(why)}</li>" for name, why in report.ungraded) + "</ul>"
+        "<ul>"
+        + "".join(f"<li><strong>{escaped(name)}</strong>: {escaped(why)}</li>" for name, why in report.ungraded)
+        + "</ul>"
     )
 
 
@@ -223,7 +238,7 @@ def _quizzes(report: ClassReport) -> str:
         return _no_progress()
     if not report.quizzes:
         return "<p>No learner has taken a quiz.</p>"
-    return _table(
+    return html_table(
         f"From {report.progress_files} progress file(s): questions missed on each learner's best attempt",
         ["lesson", "quiz", "learners", "passed", "questions missed", "questions asked", "miss rate", "attempts each"],
         [
@@ -240,7 +255,7 @@ def _questions(report: ClassReport) -> str:
         return f"<p>{NOT_RECORDED}</p>"
     if not report.questions:
         return "<p>No learner has missed a question.</p>"
-    return _table(
+    return html_table(
         "Most missed first: learners who got each question wrong on their last attempt, of the learners "
         "who took its quiz with a lambdalab that records missed questions, and the times it was missed "
         "over all their attempts",
@@ -254,7 +269,7 @@ def _hints(report: ClassReport) -> str:
         return _no_progress()
     if not report.hints:
         return "<p>No learner has revealed a hint.</p>"
-    return _table(
+    return html_table(
         'Hints revealed per exercise, by the learners who revealed any; "-" where the installed '
         "course does not know the exercise",
         ["exercise", "learners", "hints revealed", "hints in ladder", "revealed all"],
@@ -269,32 +284,33 @@ def _no_progress() -> str:
     )
 
 
-def _table(caption: str, headers: list[str], rows: Sequence[Sequence[object]], row_headers: bool = True) -> str:
+def html_table(caption: str, headers: list[str], rows: Sequence[Sequence[object]], row_headers: bool = True) -> str:
     """A table with a caption and column headers; the first cell of a row heads it; numbers to the right."""
     numeric = [
         ' class="n"' if rows and all(isinstance(r[i], (int, float)) or r[i] is None for r in rows) else ""
         for i in range(len(headers))
     ]
-    head = "".join(f'<th scope="col"{numeric[i]}>{_e(h)}</th>' for i, h in enumerate(headers))
+    head = "".join(f'<th scope="col"{numeric[i]}>{escaped(h)}</th>' for i, h in enumerate(headers))
     body = []
     for r in rows:
         cells = []
         for i, value in enumerate(r):
             tag = "th" if i == 0 and row_headers else "td"
             scope = ' scope="row"' if tag == "th" else ""
-            text = value if isinstance(value, _Html) else _e(cell(value))
+            text = value if isinstance(value, Markup) else escaped(cell(value))
             cells.append(f"<{tag}{scope}{numeric[i]}>{text}</{tag}>")
         body.append("<tr>" + "".join(cells) + "</tr>")
+    rows_html = "".join(body)
     return (
-        f"<table><caption>{_e(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+        f"<table><caption>{escaped(caption)}</caption><thead><tr>{head}</tr></thead><tbody>{rows_html}</tbody></table>"
     )
 
 
-def _rate(rate: float | None) -> _Html:
+def rate_cell(rate: float | None) -> Markup:
     """A percentage with a small bar; the bar repeats the number, so it is hidden from screen readers."""
     if rate is None:
-        return _Html("-")
-    return _Html(
+        return Markup("-")
+    return Markup(
         f'<span class="rate"><svg class="meter" width="60" height="10" viewBox="0 0 60 10" '
         f'aria-hidden="true" focusable="false">'
         f'<rect class="track" width="60" height="10"/><rect class="bar" width="{60 * rate:.1f}" height="10"/>'
@@ -306,5 +322,5 @@ def _shorten(text: str) -> str:
     return text if len(text) <= REASON_LIMIT else text[: REASON_LIMIT - 1] + "…"
 
 
-def _e(text: str) -> str:
+def escaped(text: str) -> str:
     return escape(printable(text))

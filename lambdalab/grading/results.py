@@ -51,6 +51,14 @@ class ExerciseResult:
         return PASS if all(c.status == PASS for c in self.checks) else FAIL
 
     @property
+    def stuck_on(self) -> str | None:
+        """The check a learner is stuck on: the first that did not pass, or why none ran; None on a pass."""
+        if self.status == PASS:
+            return None
+        failed = sorted((c for c in self.checks if c.status in (FAIL, ERROR)), key=lambda c: c.order)
+        return failed[0].name if failed else (self.message.splitlines() or ["no check ran"])[0]
+
+    @property
     def score(self) -> float:
         return round(sum(c.score for c in self.checks), 4)
 

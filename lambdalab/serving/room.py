@@ -2,7 +2,8 @@
 where each learner's progress and exercise files live. No aiohttp or Textual here: server.py asks, this answers.
 
 - The join token is random (`secrets`, 72 bits) unless the instructor gives one; a request without it is
-  refused. It is compared in constant time.
+  refused. It is compared in constant time. The instructor's page has a token of its own (the same rules): a
+  learner who has the room's URL cannot watch the room.
 - A learner's name is their key to their own folder, `DATA/learners/NAME/`: progress.json there (the session's
   LAMBDALAB_HOME) and their exercise workspace, `lambdalab-exercises/`, in it (the session's current folder,
   where the app's exercise screen looks). The same name, later or after a restart of the server, finds the
@@ -52,6 +53,11 @@ def learner_name(text: str) -> str:
     return text.lower()
 
 
+def _same(given: str | None, token: str) -> bool:
+    """Whether a request's token is this one, compared in constant time; an empty token admits nobody."""
+    return bool(token) and given is not None and hmac.compare_digest(given.encode(), token.encode())
+
+
 def new_token() -> str:
     return secrets.token_urlsafe(9)  # 12 characters, 72 random bits
 
@@ -63,14 +69,24 @@ def check_token(text: str) -> str:
     return text
 
 
+def joined(data: Path) -> list[str]:
+    """Everyone who has joined the room kept in `data` so far (a serve --data folder)."""
+    root = data / "learners"
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and NAME.fullmatch(p.name)) if root.is_dir() else []
+
+
 @dataclass(frozen=True)
 class Room:
     token: str
     data: Path  # the server's data folder (serve --data)
     max_learners: int = DEFAULT_MAX_LEARNERS
+    instructor_token: str = ""  # the instructor's page's own token; "" lets nobody in
 
     def admits(self, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token.encode(), self.token.encode())
+        return _same(token, self.token)
+
+    def admits_instructor(self, token: str | None) -> bool:
+        return _same(token, self.instructor_token)
 
     def folder(self, name: str) -> Path:
         """The learner's own folder. Only a name learner_name() accepted may get here."""
@@ -82,9 +98,7 @@ class Room:
         return self.folder(name) / WORKSPACE
 
     def learners(self) -> list[str]:
-        """Everyone who has joined this room's data folder so far (for the instructor)."""
-        root = self.data / "learners"
-        return sorted(p.name for p in root.iterdir() if p.is_dir() and NAME.fullmatch(p.name)) if root.is_dir() else []
+        return joined(self.data)
 
     def prepare(self, name: str) -> Path:
         """The learner's folder, made if new (only this user may enter it), with their workspace made or
@@ -94,12 +108,13 @@ class Room:
 
         folder = self.folder(name)
         folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        start_workspace(self.workspace(name), _exercises())
+        start_workspace(self.workspace(name), exercises())
         return folder
 
 
 @functools.cache
-def _exercises() -> list:
+def exercises() -> list:
+    """The course's exercises, loaded once per server."""
     from lambdalab.grading.exercises import load_catalogue
 
     return load_catalogue().exercises
@@ -107,4 +122,4 @@ def _exercises() -> list:
 
 def warm_up() -> None:
     """Load the exercises once, before the first learner needs their workspace made."""
-    _exercises()
+    exercises()

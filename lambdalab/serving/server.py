@@ -12,6 +12,8 @@ textual-serve itself is not patched; this subclass replaces its two request hand
   (progress.json there, the exercise workspace in it: see room.py), and LAMBDALAB_LEARNER naming them. The
   command is a shell line (textual-serve runs it with the shell), so these are set there, quoted.
 - `GET /ws` (textual-serve's own websocket, no token possible): 403.
+- `GET /instructor?token=I`: the instructor's live view of the room (room_view.py, room_page.py), with the
+  instructor's own token; `GET /instructor.json?token=I`: the same as JSON, for scripts. Without it: 403.
 - A learner who connects again (a reconnect, a second tab) takes their session over: the older one is closed
   first and waited for, so two apps never write one learner's files at once, and a reconnect never counts twice
   against --max-learners.
@@ -38,10 +40,15 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from lambdalab.serving.room import MAX_NAME, BadName, Room, learner_name
+from lambdalab.serving.room_page import render_page
+from lambdalab.serving.room_view import RoomView, read_room, shared_course
 from lambdalab.serving.sessions import Preloaded
 
 log = logging.getLogger("lambdalab-serve")
 
+NO_INSTRUCTOR_TOKEN = (
+    "This is the instructor's view of a lambdalab room: open the instructor URL `lambdalab serve` printed.\n"
+)
 NO_TOKEN = (
     "This lambdalab room needs its join token: open the whole URL your instructor gave you (it ends in ?token=...).\n"
 )
@@ -88,6 +95,8 @@ class LambdalabServer(Server):
     async def _make_app(self) -> web.Application:
         app = await super()._make_app()
         app.router.add_get("/ws/{token}/{learner}", self.handle_learner, name="learner")
+        app.router.add_get("/instructor", self.handle_instructor)
+        app.router.add_get("/instructor.json", self.handle_instructor)
         return app
 
     async def on_startup(self, app) -> None:
@@ -131,6 +140,27 @@ class LambdalabServer(Server):
 
     def router_url(self, request: web.Request, route: str, **parts: str) -> str:
         return f"{self.public_url}{request.app.router[route].url_for(**parts)}"
+
+    # --- the instructor's view ------------------------------------------------------------------------
+
+    @property
+    def instructor_url(self) -> str:
+        return f"{self.public_url}/instructor?token={self.room.instructor_token}"
+
+    async def handle_instructor(self, request: web.Request) -> web.Response:
+        if not self.room.admits_instructor(request.query.get("token")):
+            return web.Response(status=403, text=NO_INSTRUCTOR_TOKEN)
+        view = await asyncio.to_thread(self.room_view)
+        if request.path.endswith(".json"):
+            return web.json_response(view.to_dict())
+        page = render_page(view, f"{self.title}: the room")
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
+
+    def room_view(self) -> RoomView:
+        from lambdalab.serving.room import exercises
+
+        connected = [name for name, seat in self.seats.items() if seat.websocket is not None and not seat.replaced]
+        return read_room(self.room.data, shared_course(), exercises(), connected)
 
     # --- the session ---------------------------------------------------------------------------------
 

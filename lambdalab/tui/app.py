@@ -90,7 +90,9 @@ class LambdalabApp(App):
         self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed, missed)
 
     def record_check(self, exercise: Exercise, result: ExerciseResult) -> None:
-        self.progress = self.store.record_check(exercise.id, result.score, result.max_score, result.status == PASS)
+        self.progress = self.store.record_check(
+            exercise.id, result.score, result.max_score, result.status == PASS, result.stuck_on
+        )
 
     # --- navigation -------------------------------------------------------------------------------
 

@@ -1,0 +1,75 @@
+"""The instructor's live view of a `lambdalab serve` room (issue 19, item 5), as an instructor uses it: a page
+with a token of its own, showing who is connected, where each learner is, and the check they are stuck on, as
+learners work in their browsers (driven through the websocket protocol, as in test_serve_room.py)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import aiohttp
+from conftest import run_cli
+from test_serve import TOKEN, serving
+from test_serve_room import CTRL_S, ENTER, EXERCISE, F5, LESSON, browser, http_status
+
+from lambdalab.grading.grader import grade_exercise
+
+TEACHER = "teacher-token-42"
+
+
+def room(port: int, token: str = TEACHER) -> dict:
+    status, text = http_status(f"http://127.0.0.1:{port}/instructor.json?token={token}")
+    assert status == 200, text
+    return json.loads(text)
+
+
+def test_the_instructor_page_needs_its_own_token(tmp_path):
+    with serving("--instructor-token", TEACHER, data=tmp_path) as (_server, port, _marker):
+        base = f"http://127.0.0.1:{port}"
+        for url in (f"{base}/instructor", f"{base}/instructor?token={TOKEN}", f"{base}/instructor.json?token=x"):
+            status, text = http_status(url)
+            assert status == 403 and "instructor" in text, url  # a learner's join token does not open it
+        status, page = http_status(f"{base}/instructor?token={TEACHER}")
+        assert status == 200 and "Nobody has joined yet" in page and 'http-equiv="refresh"' in page
+        assert room(port)["learners"] == []
+
+
+def test_the_instructor_watches_learners_read_and_get_stuck_live(tmp_path):
+    starter_fails_first = grade_exercise(EXERCISE, EXERCISE.folder / "starter").stuck_on
+    with serving("--instructor-token", TEACHER, data=tmp_path) as (_server, port, _marker):
+
+        async def workshop() -> None:
+            async with aiohttp.ClientSession() as client:
+                async with browser(client, port, "ada") as ada, browser(client, port, "bob") as bob:
+                    await ada.press(ENTER, rf"step 1 of {len(LESSON.steps)}")
+                    await bob.press(F5, "Press c to check")
+                    await bob.press("i", rf"Editing {EXERCISE.number:02d}")
+                    await bob.press("# bob was here" + ENTER, "unsaved")
+                    await bob.press(CTRL_S, r"not yet|passed")
+                    now = await asyncio.to_thread(room, port)
+                    by_name = {row["name"]: row for row in now["learners"]}
+                    assert now["connected"] == 2 and by_name["ada"]["connected"] and by_name["bob"]["connected"]
+                    assert by_name["ada"]["lesson"] == f"{LESSON.number}. {LESSON.title}"
+                    assert by_name["ada"]["step"] == LESSON.steps[0].title
+                    assert by_name["bob"]["stuck"] == [
+                        {"exercise": EXERCISE.id, "check": starter_fails_first, "attempts": 1}
+                    ]
+                    rate = next(r for r in now["exercises"] if r["id"] == EXERCISE.id)
+                    assert (rate["attempted"], rate["passed"]) == (1, 0)
+                    _, page = await asyncio.to_thread(
+                        http_status, f"http://127.0.0.1:{port}/instructor?token={TEACHER}"
+                    )
+                    assert page.count("● connected") == 2 and LESSON.steps[0].title in page
+            # The pages closed: the room empties within moments (the sessions quit).
+            deadline = time.monotonic() + 20
+            while (await asyncio.to_thread(room, port))["connected"] and time.monotonic() < deadline:
+                await asyncio.sleep(0.2)
+            assert (await asyncio.to_thread(room, port))["connected"] == 0
+
+        asyncio.run(workshop())
+
+
+def test_one_token_for_learners_and_instructor_is_refused(tmp_path):
+    result = run_cli("serve", "--token", "same-token-1", "--instructor-token", "same-token-1", "--data", str(tmp_path))
+    assert result.returncode == 2 and "--instructor-token must differ from --token" in result.stderr
