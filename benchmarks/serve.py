@@ -24,6 +24,10 @@ and an exercise workspace made for each as they join), in three phases:
    the sessions in the simulator, over the number of sessions. PSS (a page shared by k
    processes counts 1/k in each) adds up to the machine's memory; RSS counts shared pages
    in every process, so it overstates what forked sessions cost.
+4. Everyone opens the exercises (F5) and checks the first exercise's untouched starter (c),
+   the presses spread evenly over the same ten seconds: time to the result, per session, from
+   pressing c to the result line arriving. Target: every result within 15 s (issue 19). Each
+   check runs the learner's handler in worker processes of its own, shut in as in grading.
 
 Then it stops the server with SIGTERM (as Ctrl+C does) and counts the processes left
 behind: every process the server started carries a marker in its environment, found in
@@ -60,8 +64,11 @@ REPO = Path(__file__).resolve().parent.parent
 TARGET_FIRST_SCREEN_S = 3.0
 MAX_SESSIONS = 200
 WIDTH, HEIGHT = 120, 40
-F4, ENTER = "\x1bOS", "\r"  # what the browser's terminal (xterm.js) sends for these keys
-COURSE_MAP, PICKER, SIMULATOR = "Course map", "Choose a scenario", "Play/pause"
+F4, F5, ENTER = "\x1bOS", "\x1b[15~", "\r"  # what the browser's terminal (xterm.js) sends for these keys
+COURSE_MAP, PICKER, SIMULATOR, EXERCISES = "Course map", "Choose a scenario", "Play/pause", "Press c to check"
+CHECKED = re.compile(r"\((?:not yet|passed|could not be checked), ")  # the result line of a check
+CHECK_WINDOW_S = 10.0  # the room's checks start within this many seconds
+TARGET_CHECK_S = 15.0
 TOKEN = "serve-benchmark"
 MARKER = "LAMBDALAB_SERVE_BENCHMARK"  # in the server's environment, inherited by every process it starts
 ESCAPES = re.compile(r"\x1b(\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(\x07|\x1b\\)|[@-Z\\-_])")
@@ -146,10 +153,10 @@ class Screen:
         self.text = ""
         self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
 
-    async def until(self, words: str, deadline: float) -> None:
+    async def until(self, words: str | re.Pattern, deadline: float) -> None:
         import aiohttp
 
-        while words not in self.text:
+        while not (words.search(self.text) if isinstance(words, re.Pattern) else words in self.text):
             message = await self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.text = ESCAPES.sub("", self.text[-4000:] + self._decode(message.data))
@@ -176,12 +183,13 @@ class Screen:
         await self.ws.send_str(json.dumps(["stdin", keys]))
 
 
-async def learner(url: str, room: Room, timeout: float) -> dict:
+async def learner(url: str, room: Room, timeout: float, place: int) -> dict:
     """One browser: open the page, wait for the course map; when the whole room has it, F4 and Enter on
-    the picker's first scenario, wait for the simulator; then keep reading until the room is done."""
+    the picker's first scenario, wait for the simulator; when the room has played, F5 and, at its `place`
+    in the ten seconds of checks, c; then keep reading until the room is done."""
     import aiohttp
 
-    result: dict = {"first_screen_s": None, "simulator_s": None, "error": None}
+    result: dict = {"first_screen_s": None, "simulator_s": None, "check_s": None, "error": None}
     await room.opening.wait()
     began = time.monotonic()
     try:
@@ -198,6 +206,15 @@ async def learner(url: str, room: Room, timeout: float) -> dict:
             await screen.until(SIMULATOR, pressed + timeout)
             result["simulator_s"] = round(time.monotonic() - pressed, 3)
             room.arrived()
+            await screen.drain(room.checking)
+            await screen.press(F5)
+            await screen.until(EXERCISES, time.monotonic() + timeout)
+            await asyncio.sleep(max(0.0, room.checks_start + CHECK_WINDOW_S * place / room.size - time.monotonic()))
+            pressed = time.monotonic()
+            await screen.press("c")
+            await screen.until(CHECKED, pressed + timeout)
+            result["check_s"] = round(time.monotonic() - pressed, 3)
+            room.arrived()
             await screen.drain(room.done)
     except (TimeoutError, OSError, ConnectionError) as exc:
         result["error"] = f"{type(exc).__name__}: {exc}"[:200]
@@ -211,8 +228,10 @@ class Room:
 
     def __init__(self, sessions: int) -> None:
         self.opening, self.simulators, self.done = asyncio.Event(), asyncio.Event(), asyncio.Event()
+        self.checking = asyncio.Event()
+        self.checks_start = 0.0  # when the ten seconds of checks begin (time.monotonic)
         self.all_arrived = asyncio.Event()
-        self.sessions, self.waiting_for = sessions, sessions
+        self.sessions, self.waiting_for, self.size = sessions, sessions, sessions
 
     def arrived(self) -> None:
         self.waiting_for -= 1
@@ -313,7 +332,7 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
     usage = Usage(server_pid, idle)
     usage.own()
     room = Room(sessions)
-    tasks = [asyncio.create_task(learner(url.format(n), room, timeout)) for n in range(1, sessions + 1)]
+    tasks = [asyncio.create_task(learner(url.format(n), room, timeout, n - 1)) for n in range(1, sessions + 1)]
     await room.phase(room.opening, timeout + 5)  # everyone opens the page at once
     opening_server_cpu, opening_cpu, opening_others = usage.cpu_since()
     await room.phase(room.simulators, timeout + 5)  # everyone opens the simulator at once
@@ -325,6 +344,8 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
     await asyncio.sleep(hold)
     playing_server_cpu, playing_cpu, _ = usage.cpu_since()
     wall = max(time.monotonic() - began, 1e-9)
+    room.checks_start = time.monotonic() + 3.0  # time for everyone's exercises screen (F5) to arrive first
+    await room.phase(room.checking, 3.0 + CHECK_WINDOW_S + timeout + 5)  # the checks, spread over ten seconds
     room.done.set()
     results = await asyncio.gather(*tasks)
     per = 1 / sessions
@@ -395,6 +416,7 @@ def summarize(report: dict, sessions: int, preload: bool) -> dict:
     results = report["results"]
     first = [r["first_screen_s"] for r in results if r["first_screen_s"] is not None]
     sim = [r["simulator_s"] for r in results if r["simulator_s"] is not None]
+    checks = [r["check_s"] for r in results if r["check_s"] is not None]
     cores = os.cpu_count() or 1
     mem_available_mb = (
         int(
@@ -411,7 +433,7 @@ def summarize(report: dict, sessions: int, preload: bool) -> dict:
         "sessions": sessions,
         "preload": preload,
         "cores": cores,
-        "completed": len(sim),
+        "completed": len(checks),
         "errors": [r["error"] for r in results if r["error"]],
         "first_screen_median_s": round(statistics.median(first), 2) if first else None,
         "first_screen_max_s": max(first) if first else None,
@@ -419,6 +441,10 @@ def summarize(report: dict, sessions: int, preload: bool) -> dict:
         "first_screen_target_met": len(first) == sessions and max(first) < TARGET_FIRST_SCREEN_S,
         "simulator_median_s": round(statistics.median(sim), 2) if sim else None,
         "simulator_max_s": max(sim) if sim else None,
+        "check_median_s": round(statistics.median(checks), 2) if checks else None,
+        "check_max_s": max(checks) if checks else None,
+        "check_target_s": TARGET_CHECK_S,
+        "check_target_met": len(checks) == sessions and max(checks) <= TARGET_CHECK_S,
         **{k: v for k, v in report.items() if k != "results"},
         "memory_available_mb": round(mem_available_mb),
         # A fifth of the memory kept for the system; CPU: every simulator playing at once, 80 % of the cores.
@@ -434,11 +460,12 @@ def print_table(summary: dict) -> None:
         f"lambdalab serve: {summary['sessions']} sessions at once on {summary['cores']} cores, {how}; "
         f"load average before: {summary['load_average_before']}\n"
     )
-    print(f"{'session':>7}  {'first screen':>12}  {'simulator':>9}")
+    print(f"{'session':>7}  {'first screen':>12}  {'simulator':>9}  {'check':>7}")
     for n, r in enumerate(summary["per_session"], 1):
-        first = f"{r['first_screen_s']:.2f} s" if r["first_screen_s"] is not None else "-"
-        sim = f"{r['simulator_s']:.2f} s" if r["simulator_s"] is not None else "-"
-        print(f"{n:>7}  {first:>12}  {sim:>9}  {r['error'] or ''}")
+        first, sim, check = (
+            f"{r[k]:.2f} s" if r[k] is not None else "-" for k in ("first_screen_s", "simulator_s", "check_s")
+        )
+        print(f"{n:>7}  {first:>12}  {sim:>9}  {check:>7}  {r['error'] or ''}")
     met = "met" if summary["first_screen_target_met"] else "NOT met"
     print(f"""
 time to first screen      median {summary["first_screen_median_s"]} s, max {summary["first_screen_max_s"]} s \
@@ -450,6 +477,9 @@ and {summary["server_cpu_to_first_screen_per_session_s"]} s in the server
 time to the simulator     median {summary["simulator_median_s"]} s, max {summary["simulator_max_s"]} s \
 (F4 and Enter, all at once)
   CPU per session         {summary["cpu_to_simulator_per_session_s"]} s
+time to a check's result  median {summary["check_median_s"]} s, max {summary["check_max_s"]} s \
+(c pressed by all within {CHECK_WINDOW_S:.0f} s; target: every one within {summary["check_target_s"]:.0f} s: \
+{"met" if summary["check_target_met"] else "NOT met"})
 sessions completed        {summary["completed"]} of {summary["sessions"]}
 memory per session        PSS {summary["pss_per_session_mb"]} MB, RSS {summary["rss_per_session_mb"]} MB \
 ({summary["processes_per_session"]} processes each; the idle server: PSS {summary["idle_server_pss_mb"]} MB)
