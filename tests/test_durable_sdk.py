@@ -146,8 +146,10 @@ def compare(
         ours_tables = tables(Path(worker_tables))
     result, theirs = runner_run(code_dir, handler, event, tmp_path / "tables", answer)
     ours = normalised(execution.operations)
+    # The outcome first: when the histories differ, this says how each run ended (a flake once recorded only the
+    # operations before a map's iterations, and the key comparison alone could not say why).
+    assert execution.status == result.status.value, (execution.status, execution.error, [r.status for r in runs])
     assert_same(ours, normalised(theirs), handler)
-    assert execution.status == result.status.value
     assert execution.result == result.result
     clean_error = {k: v for k, v in (result.error.to_dict() if result.error else {}).items() if k != "StackTrace"}
     assert {k: v for k, v in (execution.error or {}).items() if k != "StackTrace"} == clean_error
