@@ -157,6 +157,8 @@ class Screen:
         import aiohttp
 
         while not (words.search(self.text) if isinstance(words, re.Pattern) else words in self.text):
+            if time.monotonic() > deadline:  # a session that keeps drawing (a blinking cursor) never falls silent
+                raise TimeoutError(f"{words!r} did not arrive in time")
             message = await self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.text = ESCAPES.sub("", self.text[-4000:] + self._decode(message.data))

@@ -222,7 +222,7 @@ def _answers(port: int) -> bool:
 async def _course_map(ws: aiohttp.ClientWebSocketResponse, timeout: float = 60.0) -> str:
     received = ""
     deadline = time.monotonic() + timeout
-    while "Course map" not in received:
+    while "Course map" not in received and time.monotonic() < deadline:
         message = await ws.receive(timeout=max(0.01, deadline - time.monotonic()))
         if message.type == aiohttp.WSMsgType.BINARY:
             received += message.data.decode("utf-8", "replace")

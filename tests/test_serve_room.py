@@ -17,6 +17,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from course_helpers import quiz_keys
 from test_serve import TOKEN, _below, _preloaded, serving, ws_url
 
 from lambdalab.course.loader import load_course
@@ -39,6 +40,8 @@ class Browser:
     async def until(self, pattern: str, timeout: float = 60.0) -> re.Match:
         deadline = time.monotonic() + timeout
         while not (found := re.search(pattern, self.text)):
+            if time.monotonic() > deadline:  # a session that keeps drawing (a blinking cursor) never falls silent
+                raise AssertionError(f"no {pattern!r} within {timeout} s; the session last showed {self.text[-600:]!r}")
             message = await self.ws.receive(timeout=max(0.01, deadline - time.monotonic()))
             if message.type == aiohttp.WSMsgType.BINARY:
                 self.text += ESCAPES.sub("", self._decode(message.data))
@@ -195,21 +198,61 @@ def test_learners_beyond_max_learners_are_told_the_room_is_full(tmp_path):
         asyncio.run(room())
 
 
+F7, PASTE_START, PASTE_END = "\x1b[18~", "\x1b[200~", "\x1b[201~"  # F7 selects all in the editor; a browser's paste
+QUIZ = LESSON.quizzes[0]
+KEYS = {"enter": ENTER}  # quiz_keys names keys as Pilot does; a browser's terminal sends these
+
+
+async def take_the_quiz(page: Browser) -> None:
+    """From the course map: open lesson 1, step to its quiz, and answer every question right."""
+    await page.press(ENTER, rf"step 1 of {len(LESSON.steps)}")
+    for number in range(2, LESSON.steps.index(QUIZ) + 2):
+        await page.press("n", rf"step {number} of {len(LESSON.steps)}")
+    for number, question in enumerate(QUIZ.questions, 1):
+        keys = "".join(KEYS.get(key, key) for key in quiz_keys(question, LESSON, right=True))
+        # All of a question's keys in one message, as a busy server's session reads them: Enter comes last.
+        verdict = await page.press(keys, r"CORRECT|NOT QUITE")
+        assert verdict.group(0) == "CORRECT", question.id
+        last = number == len(QUIZ.questions)
+        await page.press(ENTER, r"Passed: \d+/\d+" if last else rf"Question {number + 1} of")
+
+
+async def pass_the_exercise(page: Browser) -> None:
+    """Open the exercises, the built-in editor, paste the solution over the starter, save: the check passes."""
+    solution = EXERCISE.solution_path(EXERCISE.starter[0]).read_text()
+    starter = EXERCISE.starter_path(EXERCISE.starter[0]).read_text()
+    await page.press(F5, "Press c to check")
+    await page.press("i", rf"Editing {EXERCISE.number:02d}")
+    await page.press(F7, rf"Ln {starter.count(chr(10)) + 1}, Col")  # all selected: the cursor at the end
+    await page.press(PASTE_START + solution + PASTE_END, "●")  # the file's unsaved mark
+    await page.press(CTRL_S, r"All checks pass", timeout=120)
+
+
 @LINUX
-def test_twenty_learners_at_once_each_in_their_own_folder(tmp_path):
-    """Twenty learners open the app at the same moment and each reads lesson 1's first page: twenty folders, each
-    with its own progress, and one process each. (12 to 23 s on a busy 2-core machine.)"""
-    names = [f"learner-{n:02d}" for n in range(1, 21)]
+@pytest.mark.parametrize("learners", [2, 20])
+def test_learners_at_once_each_answer_a_quiz_and_pass_an_exercise_in_their_own_folder(tmp_path, learners):
+    """A room at once (two, and twenty on this 2-core machine): each learner answers lesson 1's quiz and passes
+    exercise 1 in the app's editor; each one's progress and files hold their own work, and one process each."""
+    names = [f"learner-{n:02d}" for n in range(1, learners + 1)]
+    solution = EXERCISE.solution_path(EXERCISE.starter[0]).read_text()
     with serving(data=tmp_path) as (server, port, _marker):
+
+        async def learner(page: Browser) -> None:
+            await take_the_quiz(page)
+            await pass_the_exercise(page)
 
         async def room() -> None:
             async with contextlib.AsyncExitStack() as stack:
                 client = await stack.enter_async_context(aiohttp.ClientSession())
                 pages = await asyncio.gather(*(stack.enter_async_context(browser(client, port, n)) for n in names))
-                assert len(_below(_preloaded(server.pid)[0])) == 20
-                await asyncio.gather(*(page.press(ENTER, r"step 1 of") for page in pages))
+                assert len(_below(_preloaded(server.pid)[0])) == learners
+                await asyncio.gather(*(learner(page) for page in pages))
 
         asyncio.run(room())
     for name in names:
-        assert progress(tmp_path, name)["lessons"][LESSON.id]["read"] == [LESSON.steps[0].id]
-        assert workspace_file(tmp_path, name).exists()
+        done = progress(tmp_path, name)
+        quiz = done["lessons"][LESSON.id]["quizzes"][QUIZ.id]
+        assert quiz["passed"] and quiz["best"] == len(QUIZ.questions) == quiz["total"], name
+        assert done["exercises"][EXERCISE.id]["passed"] and done["exercises"][EXERCISE.id]["attempts"] == 1, name
+        assert workspace_file(tmp_path, name).read_text() == solution
+    assert sorted(p.name for p in (tmp_path / "learners").iterdir()) == names

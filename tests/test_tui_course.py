@@ -342,3 +342,35 @@ async def test_no_color_is_honoured(store, monkeypatch):
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause()
         assert app.no_color
+
+
+async def test_a_burst_of_quiz_keys_is_answered_in_the_order_typed(store, sample_course):
+    """A browser's terminal sends a fast typist's keys in one burst: the choices typed before Enter are all counted
+    before Enter submits (Enter, a priority binding, once overtook them: "Choose at least one answer first"). The
+    digits of a numeric answer still reach its number box."""
+    from textual import events
+
+    app = LambdalabApp(course=sample_course, store=store)
+    lesson = sample_course.get("sample-lesson")
+    quiz_step = lesson.quizzes[0]
+
+    async def burst(keys: list[str]) -> None:
+        for key in keys:  # sent at once, as the web driver sends what one read brought (Pilot waits after each)
+            event = events.Key(key, "\r" if key == "enter" else key)
+            event.set_sender(app)
+            app._driver.send_message(event)
+        await pilot.pause()
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.open_lesson(lesson, quiz_step.id)
+        await pilot.pause()
+        view = app.screen.query_one(QuizView)
+        kinds = set()
+        for question in quiz_step.questions:
+            await burst([*quiz_keys(question, lesson, right=True)])
+            assert view.answered and "right" in view.query_one("#quiz-feedback").classes, question.id
+            kinds.add(question.type)
+            await pilot.press("enter")
+        assert {"multiple", "numeric"} <= kinds
+        assert store.load()["lessons"][lesson.id]["quizzes"][quiz_step.id]["best"] == len(quiz_step.questions)

@@ -31,12 +31,22 @@ class Feedback(Static, can_focus=True):
     """Focused once a question is answered: the arrow keys then scroll the page to read the whole explanation."""
 
 
+class Choices(OptionList):
+    """The question's choices. Enter here is not the list's own "select": it goes up to the quiz, the way the
+    digits typed before it went, so the quiz sees keys in the order they were typed. (Enter as a priority
+    binding ran as soon as it arrived, ahead of digits still on their way from the focused widget: keys that
+    arrive together, as a browser's terminal sends them when the server is busy, lost the choices before it.)"""
+
+    def check_action(self, action: str, parameters: tuple) -> bool | None:
+        return action != "select" and super().check_action(action, parameters)
+
+
 class QuizView(Vertical, can_focus=False):
     BINDINGS = [
         *(Binding(str(n), f"choose({n - 1})", f"choice {n}", show=False) for n in range(1, 9)),
         Binding("space", "toggle_choice", "Toggle", show=False),
         Binding("backspace", "undo", "Undo", show=False),
-        Binding("enter", "submit", "Answer / next", priority=True),
+        Binding("enter", "submit", "Answer / next"),  # not priority: see Choices
         Binding("enter", "open_step", "Open the step", priority=True),
     ]
 
@@ -69,7 +79,7 @@ class QuizView(Vertical, can_focus=False):
     def compose(self) -> ComposeResult:
         yield Static(id="quiz-header")
         yield Static(id="quiz-prompt")
-        yield OptionList(id="quiz-choices")
+        yield Choices(id="quiz-choices")
         yield Input(placeholder="Type a number, then Enter", id="quiz-number")
         yield Static(id="quiz-hint")
         yield Feedback(id="quiz-feedback")
@@ -250,7 +260,7 @@ class QuizView(Vertical, can_focus=False):
 
     @on(OptionList.OptionSelected, "#quiz-choices")
     def _selected(self, event: OptionList.OptionSelected) -> None:
-        event.stop()  # Enter is handled by action_submit (a priority binding)
+        event.stop()  # a click only moves the highlight: Enter answers (action_submit)
 
     @on(Input.Submitted, "#quiz-number")
     def _number(self, event: Input.Submitted) -> None:
