@@ -39,7 +39,7 @@ from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
-from lambdalab.serving.room import MAX_NAME, BadName, Room, learner_name
+from lambdalab.serving.room import MAX_NAME, BadName, Room, exercises, learner_name
 from lambdalab.serving.room_page import render_page
 from lambdalab.serving.room_view import RoomView, read_room, shared_course
 from lambdalab.serving.sessions import Preloaded
@@ -150,16 +150,15 @@ class LambdalabServer(Server):
     async def handle_instructor(self, request: web.Request) -> web.Response:
         if not self.room.admits_instructor(request.query.get("token")):
             return web.Response(status=403, text=NO_INSTRUCTOR_TOKEN)
-        view = await asyncio.to_thread(self.room_view)
+        # Who is connected is read here, in the event loop that changes it; the files in a thread.
+        connected = [name for name, seat in self.seats.items() if seat.websocket is not None and not seat.replaced]
+        view = await asyncio.to_thread(self.room_view, connected)
         if request.path.endswith(".json"):
             return web.json_response(view.to_dict())
         page = render_page(view, f"{self.title}: the room")
         return web.Response(text=page, content_type="text/html", headers={"Cache-Control": "no-store"})
 
-    def room_view(self) -> RoomView:
-        from lambdalab.serving.room import exercises
-
-        connected = [name for name, seat in self.seats.items() if seat.websocket is not None and not seat.replaced]
+    def room_view(self, connected: list[str]) -> RoomView:
         return read_room(self.room.data, shared_course(), exercises(), connected)
 
     # --- the session ---------------------------------------------------------------------------------
