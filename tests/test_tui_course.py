@@ -204,6 +204,10 @@ async def test_wide_code_scrolls_sideways_with_a_scrollbar_and_the_arrow_keys(st
         app.open_lesson(app.course.get("the-lambda-model"))
         await pilot.pause()
         code = app.screen.query_one(MarkdownFence)
+        for _ in range(100):  # the page lays out in its own time on a busy machine (once, one pause was too short)
+            if code.max_scroll_x > 0:
+                break
+            await pilot.pause(0.05)
         assert code.max_scroll_x > 0 and code.scrollbar_size_horizontal == 1  # cut, and it shows
         footer = app.screen.active_bindings["right"]
         assert footer.enabled and footer.binding.show and footer.binding.description == "Scroll sideways"
