@@ -13,7 +13,7 @@ from lambdalab.course.loader import load_course
 from lambdalab.course.progress import ProgressStore
 from lambdalab.grading.exercises import load_catalogue
 from lambdalab.grading.grader import grade_exercise
-from lambdalab.serving.room_page import render_page
+from lambdalab.serving.room_page import render_page, render_text
 from lambdalab.serving.room_view import read_room
 
 COURSE = load_course()
@@ -104,3 +104,10 @@ def test_classroom_report_reads_a_serve_data_folder(tmp_path):
     page = (tmp_path / "room-report.html").read_text()
     assert "keeps the cache warm" in page and "http-equiv" not in page
     assert json.loads((tmp_path / "learners" / "bob" / "progress.json").read_text())["exercises"]  # left as it was
+
+
+def test_an_empty_room_says_so(tmp_path):
+    (tmp_path / "learners").mkdir()
+    view = read_room(tmp_path, COURSE, EXERCISES)
+    assert render_text(view) == "0 learners, 0 connected\npass rates: no exercise checked yet\n"
+    assert "Nobody has joined yet" in render_page(view, "room")

@@ -96,10 +96,10 @@ def render_text(view: RoomView, width: int = 100) -> str:
         details += [f"stuck {_stuck(numbers[s.exercise], s.check, s.attempts)}" for s in row.stuck]
         lines.append(_fit("    " + "; ".join(details), width))
     joined = len(view.learners)
-    lines.append("pass rates:")
-    for rate in view.exercises:
-        if rate.attempted:
-            share = f"{100 * rate.passed / joined:.0f}%" if joined else "-"
-            lines.append(_fit(f"  {rate.number:02d} {rate.title}: {rate.passed}/{joined} passed ({share})", width))
+    checked = [rate for rate in view.exercises if rate.attempted]
+    lines.append("pass rates:" if checked else "pass rates: no exercise checked yet")
+    for rate in checked:
+        share = f"{100 * rate.passed / joined:.0f}%"  # someone checked it: the room has joined
+        lines.append(_fit(f"  {rate.number:02d} {rate.title}: {rate.passed}/{joined} passed ({share})", width))
     lines += [f"note: {note}" for note in view.notes]
     return "\n".join(lines) + "\n"
