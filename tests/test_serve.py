@@ -193,7 +193,11 @@ def serving(*options: str, data: Path | None = None, environment: dict[str, str]
         assert "Serving lambdalab at" in server.stdout.readline()
         reader.start()
         assert _wait_until(lambda: _answers(port)), "the server never answered"
-        yield server, port, marker
+        try:
+            yield server, port, marker
+        except BaseException:
+            print("".join(output)[-4000:])  # what the server said: pytest shows it with the failure
+            raise
         if server.poll() is not None:
             reader.join(timeout=10)
             assert "Traceback" not in "".join(output), "".join(output)[-5000:]

@@ -1,6 +1,7 @@
 """textual-serve's Server, made a room: a join token, one learner per session, a cap, and a clean stop.
 
-textual-serve itself is not patched; this subclass replaces its two request handlers and adds one route:
+textual-serve itself is not patched; this subclass replaces its two request handlers, adds routes, and bounds
+the stop (serve()):
 
 - `GET /?token=T&learner=NAME`: the app's page (textual-serve's own template), whose websocket URL is
   `/ws/T/NAME`. Without the token: 403 and one line saying what is missing. Without a name: a small form that
@@ -28,9 +29,11 @@ closed, while the loop still runs.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import logging
 import shlex
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,6 +56,8 @@ NO_TOKEN = (
     "This lambdalab room needs its join token: open the whole URL your instructor gave you (it ends in ?token=...).\n"
 )
 LEAVE_TIMEOUT_S = 10.0  # for a learner's older session to quit when they connect again
+SHUTDOWN_TIMEOUT_S = 5.0  # for websocket handlers to finish once every session has been stopped
+CLOSE_TIMEOUT_S = 3.0  # for a browser to answer a websocket's close (one does at once; a gone one never does)
 
 
 def room_full(room: Room) -> str:
@@ -102,6 +107,27 @@ class LambdalabServer(Server):
     async def on_startup(self, app) -> None:
         """Quiet: `lambdalab serve` has said what there is to say (textual-serve would print its logo and the
         session command line)."""
+
+    def serve(self, debug: bool = False) -> None:
+        """textual-serve's serve(), with a bound on the stop: after the sessions are stopped (on_shutdown), aiohttp
+        waits for every websocket handler to finish, 60 s by default. A handler still waiting then (a browser that
+        never answers the close, a session's pipe held open) is cancelled after SHUTDOWN_TIMEOUT_S instead."""
+        self.debug = debug
+        self.initialize_logging()
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):  # Windows: Ctrl+C raises KeyboardInterrupt instead
+                loop.add_signal_handler(signum, self.request_exit)
+        web.run_app(
+            self._make_app(),
+            host=self.host,
+            port=self.port,
+            handle_signals=False,
+            loop=loop,
+            print=lambda *args: None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+        )
 
     async def on_shutdown(self, app) -> None:
         await super().on_shutdown(app)
@@ -187,7 +213,7 @@ class LambdalabServer(Server):
                 log.error("could not make %s's folder: %s", name, exc)
                 problem = f"The server could not make your folder ({exc.strerror}): tell your instructor.\n"
                 raise web.HTTPInternalServerError(text=problem) from None
-            websocket = web.WebSocketResponse(heartbeat=15)
+            websocket = web.WebSocketResponse(heartbeat=15, timeout=CLOSE_TIMEOUT_S)
             await websocket.prepare(request)
             seat.websocket = websocket  # only now: leave() may close it (one replaced before this never starts)
             if seat.replaced:
