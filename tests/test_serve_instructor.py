@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from pathlib import Path
 
 import aiohttp
 from conftest import run_cli
@@ -73,3 +74,23 @@ def test_the_instructor_watches_learners_read_and_get_stuck_live(tmp_path):
 def test_one_token_for_learners_and_instructor_is_refused(tmp_path):
     result = run_cli("serve", "--token", "same-token-1", "--instructor-token", "same-token-1", "--data", str(tmp_path))
     assert result.returncode == 2 and "--instructor-token must differ from --token" in result.stderr
+
+
+def test_tokens_from_the_environment_stay_out_of_the_process_list_and_of_every_session(tmp_path):
+    """A command line is readable by every process on the machine, learners' code included (it read an
+    --instructor-token from /proc): the tokens may come from the environment instead, which no session inherits."""
+    from test_serve import _below, _preloaded
+
+    environment = {"LAMBDALAB_INSTRUCTOR_TOKEN": "teach-env-123"}
+    with serving(data=tmp_path, environment=environment) as (server, port, _marker):
+
+        async def one_learner() -> None:
+            async with aiohttp.ClientSession() as client, browser(client, port, "ada"):
+                assert await asyncio.to_thread(room, port, "teach-env-123")
+                [zygote] = _preloaded(server.pid)
+                for pid in [server.pid, zygote, *_below(zygote)]:
+                    assert b"teach-env-123" not in Path(f"/proc/{pid}/cmdline").read_bytes()
+                for pid in [zygote, *_below(zygote)]:  # the preloaded process and ada's session
+                    assert b"LAMBDALAB_INSTRUCTOR_TOKEN" not in Path(f"/proc/{pid}/environ").read_bytes()
+
+        asyncio.run(one_learner())

@@ -16,6 +16,7 @@ app already (lambdalab/serving/: a room of learners all get their first screen w
 from __future__ import annotations
 
 import argparse
+import os
 import threading
 from pathlib import Path
 
@@ -28,10 +29,15 @@ EXAMPLES = """\
   lambdalab serve                                         this machine only: prints http://127.0.0.1:8000/?token=...
   lambdalab serve --host 0.0.0.0 --public-url http://192.168.1.20:8000 --max-learners 25
                                                           a room on the network: give learners the printed URL
-  lambdalab serve --token lambda-week-3 --instructor-token teacher-week-3 --data ~/workshop
+  LAMBDALAB_SERVE_TOKEN=lambda-week-3 LAMBDALAB_INSTRUCTOR_TOKEN=teacher-week-3 lambdalab serve --data ~/workshop
                                                           the same URLs and the same learners' data after a restart
+                                                          (--token and --instructor-token too, but a command line
+                                                          is visible to every process, learners' code included)
   lambdalab serve --port 9000"""
 DEFAULT_DATA = "workshop"  # in the learner data folder (paths.data_dir)
+# The tokens may come from the environment: a command line is readable by every process on the machine (in
+# /proc), learners' code included, and an environment only by its own user.
+TOKEN_VARIABLES = {"token": "LAMBDALAB_SERVE_TOKEN", "instructor_token": "LAMBDALAB_INSTRUCTOR_TOKEN"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,13 +57,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--token",
         help="the room's join token, in the URL learners open (8 to 128 letters, digits, - and _; "
-        "default: a new random one each start)",
+        "default: $LAMBDALAB_SERVE_TOKEN, else a new random one each start; the variable keeps it out of the "
+        "process list, which learners' code can read)",
     )
     parser.add_argument(
         "--instructor-token",
         metavar="TOKEN",
         help="the token of the instructor's live view of the room (/instructor?token=...; same rules as --token; "
-        "default: a new random one each start)",
+        "default: $LAMBDALAB_INSTRUCTOR_TOKEN, else a new random one each start)",
     )
     parser.add_argument(
         "--max-learners",
@@ -86,13 +93,17 @@ def run(args: argparse.Namespace) -> int:
 
     if not 1 <= args.max_learners <= 1000:
         raise UsageError("--max-learners must be between 1 and 1000")
-    tokens = {}
-    for option in ("token", "instructor_token"):
-        given = getattr(args, option)
+    tokens, origins = {}, {}
+    for option, variable in TOKEN_VARIABLES.items():
+        # Taken out of the environment whatever happens: sessions, and so learners' code, must never inherit it.
+        from_environment = os.environ.pop(variable, None) or None
+        given = getattr(args, option) or from_environment
+        flag = "--" + option.replace("_", "-")
+        origins[option] = flag if getattr(args, option) else variable if from_environment else ""
         try:
             tokens[option] = check_token(given) if given is not None else new_token()
         except ValueError as exc:
-            raise UsageError(f"--{option.replace('_', '-')}: {exc}") from None
+            raise UsageError(f"{origins[option] or flag}: {exc}") from None
     if tokens["token"] == tokens["instructor_token"]:
         raise UsageError("--instructor-token must differ from --token: every learner has the join token")
     data = (args.data or data_dir() / DEFAULT_DATA).expanduser().resolve()
@@ -127,7 +138,7 @@ def run(args: argparse.Namespace) -> int:
         if preloaded:
             preloaded.start()
         threading.Thread(target=warm_up, name="lambdalab-catalogue", daemon=True).start()
-        print(startup_text(server.join_url, server.instructor_url, args, room, layers), flush=True)
+        print(startup_text(server.join_url, server.instructor_url, args, room, layers, origins), flush=True)
         server.serve()
     finally:
         if preloaded:
@@ -136,7 +147,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def startup_text(
-    join_url: str, instructor_url: str, args: argparse.Namespace, room, layers: tuple[str, ...] = ()
+    join_url: str,
+    instructor_url: str,
+    args: argparse.Namespace,
+    room,
+    layers: tuple[str, ...] = (),
+    origins: dict[str, str] | None = None,
 ) -> str:
     """What the instructor reads: the URL to give, what the room lets in, and how learners' code is shut in."""
     from lambdalab.serving.containment import said
@@ -150,7 +166,11 @@ def startup_text(
         where = f"listening on {args.host} (--host): anyone who can reach this port, and has the token, may join"
         if not args.public_url:
             where += "; pass --public-url with this machine's address so the printed URL works for them"
-    token = "given with --token" if args.token else f"random; to keep this URL after a restart: --token {room.token}"
+    origins = origins or {}
+    token = {
+        "--token": "given with --token (visible in the process list: LAMBDALAB_SERVE_TOKEN keeps it out)",
+        "LAMBDALAB_SERVE_TOKEN": "given with LAMBDALAB_SERVE_TOKEN",
+    }.get(origins.get("token", ""), f"random; to keep this URL after a restart: LAMBDALAB_SERVE_TOKEN={room.token}")
     joined = len(room.learners())
     return "\n".join(
         [
@@ -166,8 +186,8 @@ def startup_text(
             "the checks learners are stuck on; keep this URL to yourself)"
             + (
                 ""
-                if args.instructor_token
-                else f"; to keep it after a restart: --instructor-token {room.instructor_token}"
+                if origins.get("instructor_token")
+                else f"; to keep it after a restart: LAMBDALAB_INSTRUCTOR_TOKEN={room.instructor_token}"
             )
             + ".",
         ]
