@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.progress import FORMAT as PROGRESS_FORMAT
@@ -187,19 +187,23 @@ def read_progress(folder: Path) -> tuple[dict[str, dict[str, Any]], list[str]]:
     progress, notes = {}, []
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
-            data = _read_json(path, "")
-            stated = data.get("format") if isinstance(data, dict) else None
-            newer = stated if isinstance(stated, int) else 0
-            if newer > PROGRESS_FORMAT:
-                raise BadInput(f"{path}: a newer lambdalab wrote it (format {newer})")
-            _check(data, PROGRESS_SHAPE, f"{path}: $")
+            progress[path.stem] = read_progress_file(path)
         except BadInput as exc:
             notes.append(f"skipped {exc}")
-            continue
-        progress[path.stem] = data
     if folder.is_dir() and not progress and not notes:
         notes.append(f"{folder} holds no progress files (each is named <learner>.json)")
     return progress, notes
+
+
+def read_progress_file(path: Path) -> dict[str, Any]:
+    """One learner's progress.json, checked for what reports read of it; BadInput, in one line, if it cannot be."""
+    data = _read_json(path, "")
+    stated = data.get("format") if isinstance(data, dict) else None
+    newer = stated if isinstance(stated, int) else 0
+    if newer > PROGRESS_FORMAT:
+        raise BadInput(f"{path}: a newer lambdalab wrote it (format {newer})")
+    _check(data, PROGRESS_SHAPE, f"{path}: $")
+    return cast(dict[str, Any], data)  # the shape check made sure
 
 
 def _read_json(path: Path, missing_hint: str) -> Any:

@@ -55,8 +55,8 @@ class ExerciseResult:
         """The check a learner is stuck on: the first that did not pass, or why none ran; None on a pass."""
         if self.status == PASS:
             return None
-        failed = sorted((c for c in self.checks if c.status in (FAIL, ERROR)), key=lambda c: c.order)
-        return failed[0].name if failed else (self.message.splitlines() or ["no check ran"])[0]
+        first = min((c for c in self.checks if c.status in (FAIL, ERROR)), key=lambda c: c.order, default=None)
+        return first.name if first else (self.message.splitlines() or ["no check ran"])[0]
 
     @property
     def score(self) -> float:

@@ -3,14 +3,14 @@ the check they are stuck on, and the class's pass rate per exercise. Read from t
 files under the server's data folder (`DATA/learners/NAME/progress.json`, room.py), so the live page of
 `lambdalab serve` and `lambdalab classroom report DATA` afterwards show the same thing. No aiohttp here.
 
-A progress file is the learner's and may be damaged or from another version: whatever cannot be read is
-shown as nothing done, with a note, never an error that hides the rest of the room.
+A progress file is the learner's and may be damaged or from another version: whatever cannot be read (as the
+class report reads collected progress files) is shown as nothing done, with a note, never an error that hides
+the rest of the room.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
@@ -19,6 +19,7 @@ from typing import Any
 
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.progress import FILE_NAME
+from lambdalab.grading.class_report import BadInput, read_progress_file
 from lambdalab.grading.exercises import Exercise
 from lambdalab.serving.room import joined
 
@@ -105,21 +106,13 @@ def read_room(data: Path, course: Course, exercises: Sequence[Exercise], connect
 
 
 def _progress(path: Path, notes: list[str]) -> tuple[dict[str, Any], str]:
-    """(the learner's progress, when it last changed) or ({}, "") for none or one that cannot be read."""
-    try:
-        text, changed = path.read_text("utf-8"), path.stat().st_mtime
-    except FileNotFoundError:
-        return {}, ""
-    except (OSError, UnicodeDecodeError) as exc:
-        notes.append(f"{path}: cannot be read ({type(exc).__name__})")
+    """(the learner's progress, when it last changed) or ({}, "") for none yet or one that cannot be read."""
+    if not path.exists():
         return {}, ""
     try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        notes.append(f"{path}: not valid JSON (line {exc.lineno})")
-        return {}, ""
-    if not isinstance(data, dict) or not isinstance(data.get("lessons", {}), dict):
-        notes.append(f"{path}: not a lambdalab progress file")
+        data, changed = read_progress_file(path), path.stat().st_mtime
+    except (BadInput, OSError) as exc:
+        notes.append(f"skipped {exc}")
         return {}, ""
     return data, datetime.fromtimestamp(changed, timezone.utc).isoformat(timespec="seconds")
 
@@ -132,19 +125,16 @@ def _row(
     lesson = lessons.get(str(data.get("last_lesson")))
     step = lesson.step(str(data.get("last_step"))) if lesson else None
     quizzes = []
-    for done_lesson in course.lessons:
-        done = data.get("lessons", {}).get(done_lesson.id)
+    for done_lesson in course.lessons:  # read_progress_file checked the quizzes' shape: best and total are there
+        done = data.get("lessons", {}).get(done_lesson.id, {}).get("quizzes", {})
         for quiz in done_lesson.quizzes:
-            record = _mapping(_mapping(done).get("quizzes")).get(quiz.id)
-            if isinstance(record, dict) and isinstance(record.get("best"), int):
-                total = _count(record.get("total"), len(quiz.questions))
-                quizzes.append(
-                    QuizScore(done_lesson.number, quiz.title, record["best"], total, record.get("passed") is True)
-                )
-    records = _mapping(data.get("exercises"))
+            if record := done.get(quiz.id):
+                passed_quiz = record.get("passed") is True
+                quizzes.append(QuizScore(done_lesson.number, quiz.title, record["best"], record["total"], passed_quiz))
+    records = data.get("exercises", {})
     passed, stuck = [], []
     for exercise in exercises:
-        record = _mapping(records.get(exercise.id))
+        record = records.get(exercise.id, {})
         if record.get("passed") is True:
             passed.append(exercise.id)
         elif attempts := _count(record.get("attempts"), 0):  # hints alone are not an attempt
@@ -164,7 +154,3 @@ def _row(
 
 def _count(value: Any, otherwise: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else otherwise
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
