@@ -197,6 +197,7 @@ def test_a_dynamodb_mapping_filters_on_the_change_and_its_image():
         ("[{body: {type: [{anything-but: [x]}]}}]", "the 'anything-but' filter operator is not simulated yet"),
         ("[{body: {type: [{prefx: x}]}}]", "unknown filter operator 'prefx' (did you mean 'prefix'?)"),
         ("[{body: {n: [{numeric: ['>>', 1]}]}}]", "numeric takes one or two comparisons"),
+        ("[{body: {n: [{numeric: [[], 100]}]}}]", "numeric takes one or two comparisons"),
         ("[{body: {n: [{exists: yes please}]}}]", "exists takes true or false"),
         ("[" + ", ".join(["{body: {n: [1]}}"] * 6) + "]", "6 filters: a mapping has at most 5 (the default quota"),
         ("[{}]", "an empty pattern matches nothing useful"),

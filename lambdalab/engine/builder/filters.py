@@ -127,6 +127,11 @@ def _numeric(value: Any) -> tuple[tuple[str, float], ...] | None:
         return None
     pairs = tuple(zip(value[::2], value[1::2]))
     for op, bound in pairs:
-        if op not in COMPARE or isinstance(bound, bool) or not isinstance(bound, (int, float)):
+        if (
+            not isinstance(op, str)
+            or op not in COMPARE
+            or isinstance(bound, bool)
+            or not isinstance(bound, (int, float))
+        ):
             return None
     return pairs
