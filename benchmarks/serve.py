@@ -309,16 +309,19 @@ class Usage:
         cpu[self.server_pid] -= cpu[-1]
         return cpu
 
-    def cpu_since(self) -> tuple[float, float, float]:
-        """Since the last call: (the serve process's CPU seconds, its sessions' and their helpers', and the
-        cores other processes on the machine kept busy on average). A process that ended meanwhile and was
-        reaped counts in its parent's; the sessions stay open until the end so that none is lost."""
+    def cpu_since(self) -> tuple[float, float, float, float]:
+        """Since the last call: (the serve process's CPU seconds, its sessions' and their helpers', the
+        cores other processes on the machine kept busy on average, and this benchmark's own CPU seconds: its
+        websocket clients, the room's browsers, which in a workshop run on the learners' laptops). A process
+        that ended meanwhile and was reaped counts in its parent's; the sessions stay open until the end so
+        that none is lost."""
         now, machine, wall = self.read_cpu(), machine_cpu_seconds(), time.monotonic()
         spent = {pid: max(0.0, seconds - self.cpu.get(pid, 0.0)) for pid, seconds in now.items()}
         server, sessions = spent.pop(self.server_pid, 0.0), sum(spent.values())
-        others = max(0.0, machine - self.machine - server - sessions - self.own()) / max(wall - self.wall, 1e-9)
+        browsers = self.own()
+        others = max(0.0, machine - self.machine - server - sessions - browsers) / max(wall - self.wall, 1e-9)
         self.cpu, self.machine, self.wall = now, machine, wall
-        return server, sessions, others
+        return server, sessions, others, browsers
 
     def own(self) -> float:
         """This benchmark's own CPU since the last call (its websocket clients)."""
@@ -336,15 +339,15 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
     room = Room(sessions)
     tasks = [asyncio.create_task(learner(url.format(n), room, timeout, n - 1)) for n in range(1, sessions + 1)]
     await room.phase(room.opening, timeout + 5)  # everyone opens the page at once
-    opening_server_cpu, opening_cpu, opening_others = usage.cpu_since()
+    opening_server_cpu, opening_cpu, opening_others, opening_browsers = usage.cpu_since()
     await room.phase(room.simulators, timeout + 5)  # everyone opens the simulator at once
-    _server, simulator_cpu, _others = usage.cpu_since()
+    _server, simulator_cpu, _others, _browsers = usage.cpu_since()
     # Everyone is in the simulator (or failed): the tree's growth is the sessions' memory.
     new = usage.sessions()
     busy_rss, busy_pss = tree_memory(idle + new)
     began = time.monotonic()
     await asyncio.sleep(hold)
-    playing_server_cpu, playing_cpu, _ = usage.cpu_since()
+    playing_server_cpu, playing_cpu, _others, _browsers = usage.cpu_since()
     wall = max(time.monotonic() - began, 1e-9)
     room.checks_start = time.monotonic() + 3.0  # time for everyone's exercises screen (F5) to arrive first
     await room.phase(room.checking, 3.0 + CHECK_WINDOW_S + timeout + 5)  # the checks, spread over ten seconds
@@ -357,6 +360,7 @@ async def classroom(port: int, server_pid: int, sessions: int, timeout: float, h
         "cpu_to_first_screen_per_session_s": round(opening_cpu * per, 3),
         "server_cpu_to_first_screen_per_session_s": round(opening_server_cpu * per, 3),
         "other_processes_cores_busy_during_opening": round(opening_others, 2),
+        "browsers_cpu_to_first_screen_per_session_s": round(opening_browsers * per, 3),
         "cpu_to_simulator_per_session_s": round(simulator_cpu * per, 3),
         "idle_server_rss_mb": round(idle_rss / 1024, 1),
         "idle_server_pss_mb": round(idle_pss / 1024, 1),
@@ -474,6 +478,8 @@ time to first screen      median {summary["first_screen_median_s"]} s, max {summ
 (target: every session under {summary["first_screen_target_s"]:.0f} s: {met})
   CPU per session         {summary["cpu_to_first_screen_per_session_s"]} s, \
 and {summary["server_cpu_to_first_screen_per_session_s"]} s in the server
+  the browsers            {summary["browsers_cpu_to_first_screen_per_session_s"]} s each (this script's clients, \
+on the same cores; in a workshop they are the learners' laptops)
   other processes         kept {summary["other_processes_cores_busy_during_opening"]} of the \
 {summary["cores"]} cores busy meanwhile (this machine's other work)
 time to the simulator     median {summary["simulator_median_s"]} s, max {summary["simulator_max_s"]} s \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -319,3 +320,86 @@ def test_sessions_still_start_when_the_preloaded_process_dies():
         # and the server starts it again, for the sessions after
         assert _wait_until(lambda: _preloaded(server.pid))
         assert "Course map" in asyncio.run(screen_text(ws_url(port, "bob")))
+
+
+# --- sessions take turns to start -----------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def stuck_learners(data: Path, count: int):
+    """`count` learners whose sessions cannot draw their first screen: another program holds their progress
+    file's lock (the app waits for it before its first screen). Yields their names; the locks go at the end."""
+    import fcntl
+
+    with contextlib.ExitStack() as stack:
+        names = [f"stuck-{n}" for n in range(1, count + 1)]
+        for name in names:
+            folder = data / "learners" / name
+            folder.mkdir(parents=True)
+            lock = stack.enter_context(open(folder / "progress.json.lock", "a+b"))
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        yield names
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
+@pytest.mark.parametrize("stuck_ones", ["wait", "end"])
+def test_sessions_take_turns_to_start_and_one_that_cannot_draw_holds_a_turn_only_briefly(tmp_path, stuck_ones):
+    """As many sessions as the preloaded process lets start at once cannot draw; the next learner waits for a
+    turn: until their START_TIMEOUT_S has passed, or until they end, whichever comes first."""
+    from lambdalab.serving.zygote import START_TIMEOUT_S, STARTING_AT_ONCE
+
+    with serving(data=tmp_path) as (server, port, _marker), stuck_learners(tmp_path, STARTING_AT_ONCE) as names:
+
+        async def room() -> float:
+            async with contextlib.AsyncExitStack() as stack:
+                client = await stack.enter_async_context(aiohttp.ClientSession())
+                for name in names:
+                    await stack.enter_async_context(client.ws_connect(ws_url(port, name)))
+                preloaded = _preloaded(server.pid)[0]
+                assert await asyncio.to_thread(_wait_until, lambda: len(_below(preloaded)) == STARTING_AT_ONCE)
+                stuck = _below(preloaded)
+                began = time.monotonic()
+                ada = asyncio.create_task(screen_text(ws_url(port, "ada"), timeout=60))
+                await asyncio.sleep(1.0)
+                assert not ada.done()  # every turn is taken
+                if stuck_ones == "end":
+                    for pid in stuck:
+                        os.kill(pid, signal.SIGKILL)
+                assert "Course map" in await ada
+                return time.monotonic() - began
+
+        waited = asyncio.run(room())
+        if stuck_ones == "wait":
+            assert START_TIMEOUT_S - 1.5 < waited < START_TIMEOUT_S + 30
+        else:
+            assert waited < START_TIMEOUT_S - 1
+
+
+def test_sessions_share_parsed_styles_and_still_follow_a_theme_change(tmp_path):
+    """The preloaded process keeps every CSS parse for its sessions (zygote.share_parsed_styles): a second app
+    finds them parsed, and a theme chosen from the palette still recolours it."""
+    script = """
+import asyncio, json, sys
+from pathlib import Path
+from lambdalab.serving.zygote import share_parsed_styles
+share_parsed_styles()
+from lambdalab.course.progress import ProgressStore
+from lambdalab.tui.app import LambdalabApp
+
+async def colours() -> tuple[str, str]:
+    app = LambdalabApp(store=ProgressStore(Path(sys.argv[1])))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        before = app.screen.styles.background.hex
+        app.theme = "lambdalab-high-contrast"
+        await pilot.pause()
+        return before, app.screen.styles.background.hex
+
+print(json.dumps([asyncio.run(colours()) for _ in range(2)]))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True, timeout=120, cwd=REPO
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    first, second = json.loads(result.stdout.strip().splitlines()[-1])
+    assert first == second == ["#161A1F", "#000000"]  # lambdalab's background, then high contrast's

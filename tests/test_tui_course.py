@@ -45,6 +45,18 @@ def row_text(option) -> str:
     return " ".join(console.export_text().split())
 
 
+async def test_the_app_says_once_that_its_first_screen_is_drawn(store):
+    """`lambdalab serve` lets the next learner's session start then (serving/zygote.py)."""
+    drawn: list[str] = []
+    app = LambdalabApp(store=store, drawn=lambda: drawn.append(type(app.screen).__name__))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert drawn == ["CourseMapScreen"]
+        await pilot.press("f1", "escape", "f3")
+        await pilot.pause()
+        assert drawn == ["CourseMapScreen"]
+
+
 async def test_course_map_lists_lessons_in_course_order_with_their_topic_and_searches(store):
     app = LambdalabApp(store=store)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -22,8 +22,17 @@ How (run as `python -m lambdalab.serving.zygote SOCKET` by sessions.py):
   the child sets the confinement its learner's code will run under (containment.py: a filesystem view,
   a user of its own as root); the progress store is opened in the child, from the session's environment
   (LAMBDALAB_HOME).
-- Forking is only safe in a process with one thread: the zygote never starts one (no asyncio, no
-  executor: one selector loop) and checks before every fork; if a thread is there, it answers `fresh`.
+- Before it listens, it draws the course map once for nobody (warm_up) and keeps every CSS parse
+  (share_parsed_styles): what Textual computes on a first screen, each session finds done.
+- Sessions take turns to start: at most STARTING_AT_ONCE draw their first screen at the same time, and a
+  request beyond that waits (its relay with it) until one of them has drawn it (it closes a pipe the zygote
+  watches), has ended, or has had START_TIMEOUT_S. Why: twenty learners opening the page at once all started
+  together, shared the two cores, and all got their screen at the very end, after 3 s; each also took half
+  as much CPU again as a session alone (caches and switches shared twenty ways). In turns, the first screens
+  arrive one after another, and the last sooner than before, as every session costs less.
+- Forking is only safe in a process with one thread: the zygote never starts one (the warm-up's event loop
+  is closed before it listens; then one selector loop, no executor) and checks before every fork; if a
+  thread is there, it answers `fresh`.
 - After the imports, gc.freeze() moves every object to a generation the collector never visits, so
   the children's collections do not write to (and thereby copy) the pages they share with the zygote.
   The children share its hash seed, as forked processes do: irrelevant for a local teaching app.
@@ -46,8 +55,11 @@ import selectors
 import signal
 import socket
 import sys
+import tempfile
 import threading
 import time
+from collections import deque
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import cast
 
@@ -56,6 +68,9 @@ from typing import cast
 # and name, which server.py sets for each session.
 MAY_DIFFER = {"COLUMNS", "ROWS", "PWD", "OLDPWD", "SHLVL", "_", "LAMBDALAB_HOME", "LAMBDALAB_LEARNER"}
 GRACE_S = 3.0  # for sessions to quit after SIGTERM when the zygote stops, before SIGKILL
+STARTING_AT_ONCE = max(2, os.cpu_count() or 1)  # sessions drawing their first screen at the same time
+WARM_UP_S, WARM_UP_SIZE = 0.3, (120, 40)  # see warm_up
+START_TIMEOUT_S = 5.0  # a session that has not drawn its first screen by then no longer holds up the others
 REQUEST_TIMEOUT_S = 5.0
 MAX_REQUEST = 1 << 20
 
@@ -76,6 +91,41 @@ def preload() -> None:
     for path in list(content.shipped_scenarios().values())[:1]:
         with contextlib.suppress(Exception):  # only a warm-up: a session opening this scenario says what is wrong
             scenario_from(load_yaml(path).data, str(path))
+
+
+def share_parsed_styles() -> None:
+    """Keep every parse of Textual CSS for the life of the process: sessions forked after the warm-up then
+    find the app's rules already parsed (a session parsed all of its CSS anew, a tenth of its start). Textual
+    caches parses per stylesheet, keyed by the CSS and where it came from; this cache adds the variables
+    (the theme's colours) the parse substituted. It wraps a private method: should Textual rename it, sessions
+    simply parse as before."""
+    from textual.css.stylesheet import Stylesheet
+
+    parse_rules = getattr(Stylesheet, "_parse_rules", None)
+    if parse_rules is None:
+        return
+    parsed: dict[tuple, list] = {}
+
+    def _parse_rules(self, css, read_from, *args, **kwargs):
+        key = (css, read_from, args, tuple(sorted(kwargs.items())), tuple(sorted(self._variables.items())))
+        if key not in parsed:
+            parsed[key] = parse_rules(self, css, read_from, *args, **kwargs)
+        return parsed[key]
+
+    Stylesheet._parse_rules = _parse_rules  # type: ignore[method-assign]
+
+
+def warm_up(course) -> None:
+    """Draw the course map once, headless, for nobody: what Textual and Rich cache on the way (styles matched,
+    colours and widths computed, modules imported on first use) each forked session then finds ready, a
+    tenth of its start. Its progress goes to a folder deleted at once."""
+    from lambdalab.course.progress import ProgressStore
+    from lambdalab.tui.app import LambdalabApp
+
+    with tempfile.TemporaryDirectory(prefix="lambdalab-warm-up-") as home:
+        app = LambdalabApp(course=course, store=ProgressStore(Path(home)))
+        app.drawn = lambda: app.set_timer(WARM_UP_S, app.exit)  # what follows the first screen warms up too
+        app.run(headless=True, size=WARM_UP_SIZE)
 
 
 class SharedCourse:
@@ -104,6 +154,30 @@ class SharedCourse:
         return self.course
 
 
+@dataclass
+class Request:
+    """A session asked for by relay.py: its connection (the reply goes there), its environment and working
+    folder, and its stdin, stdout and stderr."""
+
+    connection: socket.socket
+    environment: dict[str, str]
+    cwd: str
+    fds: list[int] = field(default_factory=list)
+
+    def close(self) -> None:
+        """Drop the zygote's copies: the forked session has its own, or it never will."""
+        for fd in self.fds:
+            os.close(fd)
+        self.fds = []
+        self.connection.close()
+
+    def reply(self, answer: str) -> None:
+        try:
+            self.connection.sendall(f"{answer}\n".encode())
+        except OSError:
+            pass  # the relay left; the session goes on (or ends) on its pipes without it
+
+
 def read_request(connection: socket.socket) -> tuple[dict[str, str], str, list[int]]:
     """(environment, working folder, [stdin, stdout, stderr]) from relay.py's message."""
     data, fds, _flags, _address = socket.recv_fds(connection, 65536, 3)
@@ -130,38 +204,38 @@ def read_request(connection: socket.socket) -> tuple[dict[str, str], str, list[i
 class Session:
     """What a forked child does: drop the zygote's belongings, take the session's, run the app."""
 
-    def __init__(self, fds: list[int], environment: dict[str, str], cwd: str, course, zygote_owned: list) -> None:
-        self.fds, self.environment, self.cwd, self.course, self.zygote_owned = (
-            fds,
-            environment,
-            cwd,
-            course,
-            zygote_owned,
-        )
+    def __init__(self, request: Request, drawn: int, course, zygote_owned: list) -> None:
+        self.request, self.drawn, self.course, self.zygote_owned = request, drawn, course, zygote_owned
 
     def run(self) -> None:
         signal.set_wakeup_fd(-1)
         for signum in (signal.SIGCHLD, signal.SIGTERM):
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)  # as in any interpreter
-        for owned in self.zygote_owned:  # the listening socket, the selector, the signal socket, the request
-            owned.close()
-        for target, fd in enumerate(self.fds):
+        for owned in self.zygote_owned:  # sockets, the selector, other sessions' pipes and waiting requests
+            if isinstance(owned, int):
+                os.close(owned)
+            else:
+                owned.close()
+        fds, cwd = self.request.fds, self.request.cwd
+        for target, fd in enumerate(fds):
             os.dup2(fd, target)
-        for fd in self.fds:
+        for fd in fds:
             os.close(fd)
-        os.chdir(self.cwd)
+        self.request.connection.close()
+        os.chdir(cwd)
         os.environ.clear()
-        os.environ.update(self.environment)
+        os.environ.update(self.request.environment)
         stdout = cast(io.TextIOWrapper, sys.stdout)  # the interpreter's own, on the session's descriptor 1
         stdout.reconfigure(line_buffering=stdout.isatty())  # as a fresh interpreter would choose
         sys.argv = [sys.argv[0]]
         from lambdalab.serving.containment import contain
         from lambdalab.tui.app import LambdalabApp
 
-        contain(Path(self.cwd))  # the learner's code shut in as the server chose (containment.py)
+        contain(Path(cwd))  # the learner's code shut in as the server chose (containment.py)
 
-        LambdalabApp(course=self.course).run()  # lambdalab/tui/__main__.py, with the course already loaded
+        # lambdalab/tui/__main__.py, with the course already loaded; the first screen drawn, the next session's turn
+        LambdalabApp(course=self.course, drawn=lambda: os.close(self.drawn)).run()
 
 
 class Zygote:
@@ -171,12 +245,15 @@ class Zygote:
         self.environment = dict(os.environ)
         self.shared_course = SharedCourse()
         self.warned = False
+        self.waiting: deque[Request] = deque()  # their turn to start has not come
+        self.starting: dict[int, float] = {}  # the pipe each starting session closes once drawn -> its deadline
 
     def serve(self) -> Session | None:
         """Fork sessions until told to stop. Returns a Session in each child (which then leaves this loop
         and never runs the zygote's cleanup), and None in the zygote once it has stopped."""
         preload()
-        self.shared_course.current()
+        share_parsed_styles()
+        warm_up(self.shared_course.current())
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         wake_r, wake_w = socket.socketpair()
         wake_r.setblocking(False)
@@ -196,55 +273,82 @@ class Zygote:
         gc.freeze()
         stopping = False
         while not stopping:
-            for key, _events in selector.select():
+            for key, _events in selector.select(self.until_next_deadline()):
                 if key.fileobj is listener:
-                    session = self.fork_session(listener, [listener, selector, wake_r, wake_w])
-                    if session is not None:
-                        return session
+                    self.accept(listener)
                 elif key.fileobj is wake_r:
                     signals = wake_r.recv(256)
                     self.reap()
                     stopping = stopping or signal.SIGTERM in signals
-                elif not os.read(0, 4096):
-                    stopping = True
+                elif key.fileobj == 0:
+                    stopping = stopping or not os.read(0, 4096)
+                else:  # a starting session's pipe: it drew its first screen, or ended
+                    self.started(selector, cast(int, key.fileobj))
+            for drawn, deadline in list(self.starting.items()):
+                if time.monotonic() >= deadline:
+                    self.started(selector, drawn)
+            while not stopping and self.waiting and len(self.starting) < STARTING_AT_ONCE:
+                session = self.fork_session(self.waiting.popleft(), selector, [listener, selector, wake_r, wake_w])
+                if session is not None:
+                    return session
         selector.close()
         listener.close()
         with contextlib.suppress(OSError):
             os.unlink(self.path)
             os.rmdir(os.path.dirname(self.path))  # the server's private folder, should the server be gone
+        for request in self.waiting:  # their relays start those sessions fresh, if the server still runs
+            request.close()
         self.stop_children()
         return None
 
-    def fork_session(self, listener: socket.socket, owned: list) -> Session | None:
+    def until_next_deadline(self) -> float | None:
+        if not self.starting:
+            return None
+        return max(0.0, min(self.starting.values()) - time.monotonic())
+
+    def accept(self, listener: socket.socket) -> None:
+        """Read a relay's request and queue it for its turn."""
         connection, _address = listener.accept()
-        with connection:
-            connection.settimeout(REQUEST_TIMEOUT_S)
-            try:
-                environment, cwd, fds = read_request(connection)
-            except (ValueError, OSError):
-                return None
-            refusal = self.refusal(environment)
-            try:
-                course = self.shared_course.current()
-            except Exception as exc:  # noqa: BLE001  (a session loading it itself tells its learner what is wrong)
-                refusal = refusal or f"the course did not load ({exc})"
-            if refusal:
-                self.warn(refusal)
-                reply = "fresh"
-            else:
-                sys.stdout.flush()
-                sys.stderr.flush()
-                pid = os.fork()
-                if pid == 0:
-                    return Session(fds, environment, cwd, course, [*owned, connection])
-                self.children.add(pid)
-                reply = f"pid {pid}"
-            for fd in fds:
-                os.close(fd)
-            try:
-                connection.sendall(f"{reply}\n".encode())
-            except OSError:
-                pass  # the relay left; the session goes on (or ends) on its pipes without it
+        connection.settimeout(REQUEST_TIMEOUT_S)
+        try:
+            environment, cwd, fds = read_request(connection)
+        except (ValueError, OSError):
+            connection.close()
+            return
+        self.waiting.append(Request(connection, environment, cwd, fds))
+
+    def started(self, selector: selectors.BaseSelector, drawn: int) -> None:
+        """A starting session drew its first screen (or ended, or ran out of time): another may start."""
+        selector.unregister(drawn)
+        os.close(drawn)
+        del self.starting[drawn]
+
+    def fork_session(self, request: Request, selector: selectors.BaseSelector, owned: list) -> Session | None:
+        """Fork the session asked for, or answer `fresh` if it cannot be forked; returns its Session in the
+        child, None in the zygote."""
+        refusal = self.refusal(request.environment)
+        try:
+            course = self.shared_course.current()
+        except Exception as exc:  # noqa: BLE001  (a session loading it itself tells its learner what is wrong)
+            refusal = refusal or f"the course did not load ({exc})"
+        if refusal:
+            self.warn(refusal)
+            request.reply("fresh")
+            request.close()
+            return None
+        drawn_r, drawn_w = os.pipe()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            others = [fd for waiting in self.waiting for fd in (waiting.connection, *waiting.fds)]
+            return Session(request, drawn_w, course, [*owned, *others, *self.starting, drawn_r])
+        os.close(drawn_w)
+        self.children.add(pid)
+        self.starting[drawn_r] = time.monotonic() + START_TIMEOUT_S
+        selector.register(drawn_r, selectors.EVENT_READ)
+        request.reply(f"pid {pid}")
+        request.close()
         return None
 
     def refusal(self, environment: dict[str, str]) -> str | None:

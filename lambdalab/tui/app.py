@@ -49,23 +49,35 @@ class LambdalabApp(App):
         Binding("f5", "exercises", "Exercises"),
     ]
 
-    def __init__(self, course: Course | None = None, store: ProgressStore | None = None):
+    def __init__(
+        self,
+        course: Course | None = None,
+        store: ProgressStore | None = None,
+        drawn: Callable[[], object] | None = None,
+    ):
+        """`drawn` is called once the first screen is on the terminal (under `lambdalab serve`, the next
+        learner's session may then start: serving/zygote.py)."""
         super().__init__()
+        self.drawn = drawn
         self.course = course if course is not None else load_course()
         self.store = store if store is not None else ProgressStore()
         self.progress = self.store.load()
         self.animation_level = "none"  # reduced motion by default
+        for theme in THEMES:  # before the app starts, so its CSS is parsed once, with the theme's colours
+            self.register_theme(theme)
+        self.theme = DEFAULT
         if learner := os.environ.get("LAMBDALAB_LEARNER"):  # under `lambdalab serve`: whose progress this is
             self.title = f"{self.TITLE}: {learner}"
 
     def on_mount(self) -> None:
-        for theme in THEMES:
-            self.register_theme(theme)
-        self.theme = DEFAULT
         self.push_screen(CourseMapScreen())
         for note in self.store.notes:
             self.notify(note, severity="warning", timeout=10)
         self._guard_size(self.size.width, self.size.height)
+
+    def on_ready(self) -> None:
+        if self.drawn is not None:
+            self.drawn()
 
     def on_resize(self, event: events.Resize) -> None:
         self._guard_size(event.size.width, event.size.height)
