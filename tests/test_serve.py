@@ -174,8 +174,8 @@ def _wait_until(condition, timeout: float = 15.0) -> bool:
 def serving(*options: str, data: Path | None = None, environment: dict[str, str] | None = None, cwd: Path = REPO):
     """`lambdalab serve` on a free port with the join token TOKEN and its learners' data in `data` (a temporary
     folder if not given), `environment` added to its own, started in `cwd`, answering; yields (server, port,
-    marker). A server the
-    test stopped printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
+    marker), and server.output holds what it has printed after its first line. A server the test stopped
+    printed no traceback. Whatever happens, the server and anything it started are gone afterwards."""
     port, marker = free_port(), uuid.uuid4().hex
     scratch = tempfile.TemporaryDirectory(prefix="lambdalab-serve-test-")
     folder = data or Path(scratch.name)
@@ -189,6 +189,7 @@ def serving(*options: str, data: Path | None = None, environment: dict[str, str]
         env={**os.environ, **(environment or {}), MARKER: marker},
     )
     output: list[str] = []  # read all along, so that the server never blocks on a full pipe
+    server.output = output  # type: ignore[attr-defined]  (what it printed after its first line, for tests)
     reader = threading.Thread(target=lambda: output.extend(server.stdout), daemon=True)
     try:
         assert "Serving lambdalab at" in server.stdout.readline()

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import aiohttp
 from conftest import run_cli
-from test_serve import TOKEN, serving
+from test_serve import TOKEN, screen_text, serving, ws_url
 from test_serve_room import CTRL_S, ENTER, EXERCISE, F5, LESSON, browser, http_status
 
 from lambdalab.grading.grader import grade_exercise
@@ -94,3 +94,19 @@ def test_tokens_from_the_environment_stay_out_of_the_process_list_and_of_every_s
                     assert b"LAMBDALAB_INSTRUCTOR_TOKEN" not in Path(f"/proc/{pid}/environ").read_bytes()
 
         asyncio.run(one_learner())
+
+
+def test_the_servers_request_log_shows_no_token(tmp_path):
+    """The instructor's page reloads every few seconds, and the server's terminal is often on the projector:
+    its request lines say which page, for whom, and never a token. Only the startup lines give the URLs."""
+    with serving("--instructor-token", TEACHER, data=tmp_path) as (server, port, _marker):
+        room(port)
+        assert http_status(f"http://127.0.0.1:{port}/?token={TOKEN}&learner=ada")[0] == 200
+        assert "Course map" in asyncio.run(screen_text(ws_url(port, "ada")))
+        deadline = time.monotonic() + 30
+        while "/ws/…/ada" not in "".join(server.output) and time.monotonic() < deadline:  # logged as it ends
+            time.sleep(0.1)
+        printed = "".join(server.output)
+    assert "/instructor.json?token=…" in printed and "/?token=…&learner=ada" in printed and "/ws/…/ada" in printed
+    assert printed.count(TEACHER) == 1  # the instructor URL, printed once at the start
+    assert TOKEN not in printed  # the join URL is the first line, before `output`

@@ -39,6 +39,7 @@ from pathlib import Path
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.abc import AbstractAccessLogger
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
@@ -58,6 +59,25 @@ NO_TOKEN = (
 LEAVE_TIMEOUT_S = 10.0  # for a learner's older session to quit when they connect again
 SHUTDOWN_TIMEOUT_S = 5.0  # for websocket handlers to finish once every session has been stopped
 CLOSE_TIMEOUT_S = 3.0  # for a browser to answer a websocket's close (one does at once; a gone one never does)
+
+
+class RedactedAccessLog(AbstractAccessLogger):
+    """The request log, without the tokens: the instructor's page reloads every few seconds, and each line
+    showed its token (and each session's line, the room's) on the server's terminal, often the one on the
+    room's projector."""
+
+    def log(self, request: web.BaseRequest, response: web.StreamResponse, time: float) -> None:
+        self.logger.info('%s "%s %s" %s', request.remote, request.method, redacted(request), response.status)
+
+
+def redacted(request: web.BaseRequest) -> str:
+    """The request's path and query with every token replaced by an ellipsis."""
+    path = request.path
+    if path.startswith("/ws/") and path.count("/") >= 3:  # /ws/{token}/{learner}
+        _, _, _token, rest = path.split("/", 3)
+        path = f"/ws/…/{rest}"
+    query = "&".join(f"{key}={'…' if key == 'token' else value}" for key, value in request.query.items())
+    return f"{path}?{query}" if query else path
 
 
 def room_full(room: Room) -> str:
@@ -127,6 +147,7 @@ class LambdalabServer(Server):
             loop=loop,
             print=lambda *args: None,
             shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+            access_log_class=RedactedAccessLog,
         )
 
     async def on_shutdown(self, app) -> None:
