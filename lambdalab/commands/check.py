@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     for exercise in exercises:
         result = grade_exercise(exercise, workspace / exercise.folder.name)
         results.append(result)
-        store.record_check(exercise.id, result.score, result.max_score, result.status == PASS, result.stuck_on)
+        result.record_in(store)
         if not args.json:
             print("\n".join(exercise_lines(result)) + "\n", flush=True)
     for note in store.notes:

@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     def check(_changed: list[str] | None = None) -> None:
         exercise: Exercise = state["current"]
         result = grade_exercise(exercise, workspace / exercise.folder.name)
-        store.record_check(exercise.id, result.score, result.max_score, result.status == PASS, result.stuck_on)
+        result.record_in(store)
         if sys.stdout.isatty():
             print("\033[2J\033[H", end="")
         print("\n".join(first_failure_lines(result)))

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from lambdalab.course.progress import ProgressStore
 
 PASS, FAIL, ERROR, SKIP = "pass", "fail", "error", "skip"
 OUTPUT_LIMIT = 4000  # characters of learner-produced text kept per check
@@ -57,6 +60,11 @@ class ExerciseResult:
             return None
         first = min((c for c in self.checks if c.status in (FAIL, ERROR)), key=lambda c: c.order, default=None)
         return first.name if first else (self.message.splitlines() or ["no check ran"])[0]
+
+    def record_in(self, store: ProgressStore) -> dict[str, Any]:
+        """This check in the learner's progress (`check`, `watch` and the app record it alike); returns the
+        progress saved."""
+        return store.record_check(self.exercise_id, self.score, self.max_score, self.status == PASS, self.stuck_on)
 
     @property
     def score(self) -> float:

@@ -14,8 +14,7 @@ from textual.screen import Screen
 from lambdalab.course.loader import Course, load_course
 from lambdalab.course.model import Lesson
 from lambdalab.course.progress import ProgressStore
-from lambdalab.grading.exercises import Exercise
-from lambdalab.grading.results import PASS, ExerciseResult
+from lambdalab.grading.results import ExerciseResult
 from lambdalab.inputs import InputErrors
 from lambdalab.tui.palette import LessonCommands, ScenarioCommands
 from lambdalab.tui.screens.course_map import CourseMapScreen
@@ -101,10 +100,8 @@ class LambdalabApp(App):
     ) -> None:
         self.progress = self.store.record_quiz(lesson.id, quiz_id, score, total, passed, missed)
 
-    def record_check(self, exercise: Exercise, result: ExerciseResult) -> None:
-        self.progress = self.store.record_check(
-            exercise.id, result.score, result.max_score, result.status == PASS, result.stuck_on
-        )
+    def record_check(self, result: ExerciseResult) -> None:
+        self.progress = result.record_in(self.store)
 
     # --- navigation -------------------------------------------------------------------------------
 

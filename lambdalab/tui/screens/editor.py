@@ -198,6 +198,6 @@ class EditorScreen(Screen[Closed]):
             self.app.call_from_thread(self._checked, result, saves)
 
     def _checked(self, result: ExerciseResult, saves: int) -> None:
-        self.app.record_check(self.exercise, result)
+        self.app.record_check(result)
         self.result, self.checked = result, saves
         self.query_one("#editor-result", Static).update("\n".join(exercise_lines(result)))

@@ -252,7 +252,7 @@ class ExercisesScreen(Screen):
             self.app.call_from_thread(self._checked, exercise, result)
 
     def _checked(self, exercise: Exercise, result: ExerciseResult) -> None:
-        self.app.record_check(exercise, result)
+        self.app.record_check(result)
         if exercise is self.exercise:
             self._draw_instructions()
             self.query_one("#exercise-results", Static).update("\n".join(exercise_lines(result)))
