@@ -7,13 +7,13 @@ completed operations return their checkpointed results at once, the first incomp
 a pending callback or a step's retry delay ends the invocation (PENDING) until Lambda invokes it again
 when the timer fires or the callback completes; nothing is billed while it is suspended
 (https://aws.amazon.com/lambda/pricing/). An invocation cut by the function's timeout is invoked again and
-replays, the cut step too. Step retries follow the SDK's `RetryPresets.default()`
-(aws-durable-execution-sdk-python 3.0.0, retries.py and config.JitterStrategy.finalize_delay).
+replays, the cut step too.
 
 Every invocation goes through the function's normal path (admission, environments, cold starts, billing):
-the durable runtimes below add the operations' time to the invocation, and this module, as the invocation's
-`on_done`, commits the checkpoints it reached. The operation history (`Operation`) has the service's shape
-(type, subtype, name, parent, status, attempts, times). A function with real code has no modelled workflow:
+the durable runtimes below add the operations' time to the invocation (the modelled workflow's replay:
+durable_workflow.py), and this module, as the invocation's `on_done`, commits the checkpoints it reached. The
+operation history (durable_history.py) has the service's shape (type, subtype, name, parent, status,
+attempts, times). A function with real code has no modelled workflow:
 each invocation replays its handler in its worker instead, and the checkpoint service's history feeds the same
 counters (durable_code.py).
 """
@@ -21,153 +21,38 @@ counters (durable_code.py).
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lambdalab import limits
 from lambdalab.engine.admission import admit, count_throttle
-from lambdalab.engine.behaviour import Sampler, lookup, sampler
+from lambdalab.engine.behaviour import lookup
 from lambdalab.engine.durable_code import CodeExecution, Tally, to_ms
+from lambdalab.engine.durable_history import (
+    DONE,
+    FAIL,
+    FAILED,
+    HISTORY_KEPT,
+    NEVER,
+    RUNNING,
+    STARTED,
+    SUCCEEDED,
+    SUSPEND,
+    TIMED_OUT,
+    DurableState,
+    Effect,
+    Execution,
+    Operation,
+)
+from lambdalab.engine.durable_workflow import Workflow
 from lambdalab.engine.environments import Environment, FunctionRuntime, VersionRuntime
 from lambdalab.engine.ids import request_id
 
 if TYPE_CHECKING:
     from lambdalab.engine.clock import EventLoop
     from lambdalab.engine.concurrency import AccountConcurrency, Family
-    from lambdalab.engine.model import Account, DurableConfig, DurableOp, Function, Traffic
+    from lambdalab.engine.model import Account, DurableOp, Function, Traffic
     from lambdalab.engine.real_code import RealCode
-
-RUNNING, SUCCEEDED, FAILED, TIMED_OUT = "RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT"
-# Operation statuses (the API's OperationStatus); PENDING: a step waiting for its retry delay.
-STARTED, PENDING = "STARTED", "PENDING"
-CLOSED = frozenset((SUCCEEDED, FAILED, TIMED_OUT))
-TYPES = ("EXECUTION", "STEP", "WAIT", "CALLBACK", "CONTEXT")
-DONE, FAIL, SUSPEND = 0, 1, 2  # how a run of operations ends within one invocation
-NEVER = math.inf
-HISTORY_KEPT = 100  # executions the report lists
-# Operations billed (PRICE): 1 per operation, and a step 1 per attempt (1 + retries); so a wait_for_callback is
-# 3 (its child context, the callback, the submitter's step), a parallel or map 1 plus one per branch or item.
-
-
-class Operation:
-    """One entry of an execution's operation history, as GetDurableExecutionState lists it."""
-
-    __slots__ = ("id", "type", "subtype", "name", "parent", "status", "attempts", "start_s", "end_s", "wake_s", "error")
-
-    def __init__(self, op_id: str, op_type: str, subtype: str, name: str, parent: str | None, start: float):
-        self.id = op_id
-        self.type = op_type  # EXECUTION, STEP, WAIT, CALLBACK or CONTEXT
-        self.subtype = subtype  # Step, Wait, WaitForCallback, Parallel, ParallelBranch, Map, MapIteration
-        self.name = name
-        self.parent = parent  # the enclosing context's id; None at the top
-        self.status = STARTED
-        self.attempts = 0
-        self.start_s = start
-        self.end_s: float | None = None
-        self.wake_s = NEVER  # a wait's timer, a step's next attempt, a callback's heartbeat deadline
-        self.error = ""
-
-
-Effect = tuple[float, Callable[[], None]]  # a checkpoint the invocation writes at that time, if it gets there
-
-
-class Execution:
-    """One durable execution: its state, its operation history, and what its current invocation will write."""
-
-    __slots__ = (
-        "name",
-        "event",
-        "fn",
-        "state",
-        "status",
-        "start_s",
-        "end_s",
-        "error",
-        "operations",
-        "callbacks",
-        "billed",
-        "data_bytes",
-        "invocations",
-        "failures",
-        "running",
-        "suspended",
-        "woken",
-        "token",
-        "backoff",
-        "effects",
-        "ended",
-        "wake",
-        "ended_error",
-        "handler_error",
-        "kept",
-        "answer",
-        "request",
-        "code",
-    )
-
-    def __init__(self, name: str, event: Any, fn: FunctionRuntime, state: DurableState, now: float):
-        self.name = name
-        self.event = event
-        self.fn = fn  # the version it runs on
-        self.state = state
-        self.status = RUNNING
-        self.start_s = now
-        self.end_s: float | None = None
-        self.error = ""
-        self.operations: dict[str, Operation] = {}
-        self.callbacks: dict[str, list[Operation]] = {}  # by name, in the order they were created
-        self.billed = 0
-        self.data_bytes = 0
-        self.invocations = 0
-        self.failures = 0  # invocations in a row that timed out or crashed
-        self.running = False  # an invocation is in flight
-        self.suspended = False
-        self.woken = False  # a callback completed while an invocation was in flight
-        self.token = 0  # the wake-up timer that counts (earlier ones are stale)
-        self.backoff = 0.0
-        # What the invocation in flight computed: its checkpoints, and how its replay ended.
-        self.effects: list[Effect] = []
-        self.ended = DONE
-        self.wake = NEVER
-        self.ended_error = ""
-        self.handler_error = ""  # `behaviour.errors`: the code outside operations raised
-        self.kept = False  # among the first executions, which the report lists
-        # A caller that started it without a name and waits for its end (an event source mapping): how to
-        # answer it, and the number of its request; None once answered, or for the rest.
-        self.answer: Callable[[Environment], None] | None = None
-        self.request = 0
-        self.code: CodeExecution | None = None  # run by real code: the service's record, from its first invocation
-
-    def history(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "status": self.status,
-            "start_s": round(self.start_s, 6),
-            "end_s": None if self.end_s is None else round(self.end_s, 6),
-            "invocations": self.invocations,
-            "operations": self.billed,
-            "error": self.error or None,
-        }
-
-
-class DurableState:
-    """One durable function's executions and counters (all its versions together)."""
-
-    def __init__(self, name: str, config: DurableConfig):
-        self.name = name
-        self.config = config
-        self.names: dict[str, Execution] = {}
-        self.history: list[Execution] = []
-        self.started = self.running = self.suspended = 0
-        self.succeeded = self.failed = self.timed_out = 0
-        self.deduplicated = self.rejected = self.throttled = self.sync_timed_out = 0
-        self.invocations = self.replays = 0
-        self.billed = self.step_attempts = self.retries = 0
-        self.by_type = dict.fromkeys(TYPES, 0)
-        self.callbacks = {"completed": 0, "failed": 0, "timed_out": 0, "rejected": 0, "heartbeats": 0}
-        self.data_written = 0  # bytes
-        self.retained_byte_s = 0.0  # bytes x seconds kept, of closed executions (open ones are added at report time)
 
 
 class DurableRuntime(FunctionRuntime):
@@ -237,7 +122,7 @@ class DurableEngine:
         self.max_data = settings.durable_max_data
         self.seed = seed
         self.states = {name: DurableState(name, fn.durable) for name, fn in functions.items() if fn.durable is not None}
-        self._samplers: dict[int, Sampler] = {}  # by id() of a DurableOp: compiled once
+        self.workflow = Workflow(loop, self._callback_timer)
 
     # --- starting executions ------------------------------------------------------------------
 
@@ -321,8 +206,8 @@ class DurableEngine:
         record = Operation("0", "EXECUTION", "Execution", execution.name, None, now)
         execution.operations["0"] = record
         state.by_type["EXECUTION"] += 1
-        self._bill(execution, 1)
-        self._write(execution, len(json.dumps(execution.event, separators=(",", ":")).encode()))
+        execution.bill(1)
+        execution.write(len(json.dumps(execution.event, separators=(",", ":")).encode()))
         self.loop.at(now + state.config.execution_timeout, self._time_out, execution)
         if sync:
             deadline = min(limits.DURABLE_SYNC_MAX_S, state.config.execution_timeout)
@@ -367,7 +252,7 @@ class DurableEngine:
         if real is not None:
             return self._replay_code(execution, env, start, real)
         effects: list[Effect] = []
-        end, ended, wake, error = self._run(execution, execution.state.config.steps, None, start, effects)
+        end, ended, wake, error = self.workflow.run(execution, execution.state.config.steps, None, start, effects)
         execution.effects, execution.ended, execution.wake, execution.ended_error = effects, ended, wake, error
         execution.handler_error = ""
         return end - start
@@ -397,8 +282,8 @@ class DurableEngine:
         state = execution.state
         for kind, created in tally.by_type.items():
             state.by_type[kind] = state.by_type.get(kind, 0) + created
-        self._bill(execution, tally.billed)
-        self._write(execution, tally.data_bytes)
+        execution.bill(tally.billed)
+        execution.write(tally.data_bytes)
         state.step_attempts += tally.step_attempts
         state.retries += tally.retries
         state.callbacks["timed_out"] += tally.callbacks_timed_out
@@ -552,179 +437,6 @@ class DurableEngine:
                 },
             )
 
-    # --- the workflow, replayed ---------------------------------------------------------------
-
-    def _run(
-        self, execution: Execution, ops: tuple[DurableOp, ...], parent: str | None, t: float, fx: list[Effect]
-    ) -> tuple[float, int, float, str]:
-        """Operations in order from `t`: (time reached, DONE/FAIL/SUSPEND, wake-up time, error)."""
-        records = execution.operations
-        for i, op in enumerate(ops, 1):
-            op_id = f"{parent}.{i}" if parent else str(i)
-            record = records.get(op_id)
-            if record is not None and record.status in CLOSED:  # replayed: its stored result, at once
-                if record.status != SUCCEEDED and op.on_error == "fail":
-                    return t, FAIL, NEVER, record.error
-                continue
-            kind = op.kind
-            if kind == "step":
-                t, ended, wake, error = self._step(execution, op, op_id, parent, record, t, fx)
-            elif kind == "wait":
-                t, ended, wake, error = self._wait(execution, op, op_id, parent, record, t, fx)
-            elif kind == "callback":
-                t, ended, wake, error = self._callback(execution, op, op_id, parent, record, t, fx)
-            else:
-                t, ended, wake, error = self._batch(execution, op, op_id, parent, record, t, fx)
-            if ended != DONE:
-                return t, ended, wake, error
-        return t, DONE, NEVER, ""
-
-    def _new(self, execution: Execution, fx: list[Effect], t: float, record: Operation, billed: int) -> None:
-        """A new operation, checkpointed at `t`."""
-
-        def create() -> None:
-            execution.operations[record.id] = record
-            execution.state.by_type[record.type] += 1
-            self._bill(execution, billed)
-
-        fx.append((t, create))
-
-    def _step(
-        self,
-        execution: Execution,
-        op: DurableOp,
-        op_id: str,
-        parent: str | None,
-        record: Operation | None,
-        t: float,
-        fx: list[Effect],
-    ) -> tuple[float, int, float, str]:
-        if record is None:
-            record = Operation(op_id, "STEP", "Step", op.name, parent, t)
-            self._new(execution, fx, t, record, 0)
-        elif record.status == PENDING and record.wake_s > t:  # its retry delay has not passed
-            return t, SUSPEND, record.wake_s, ""
-        # An attempt cut by the invocation's timeout never checkpointed its end: it runs again, as the same
-        # attempt (the SDK's default StepSemantics.AT_LEAST_ONCE_PER_RETRY).
-        attempt = record.attempts if record.status == STARTED and record.attempts else record.attempts + 1
-        end = t + self._sampler(op)()
-        failed = attempt <= op.fails or (op.error_rate > 0.0 and self.loop.rng.random() < op.error_rate)
-        state = execution.state
-
-        def begin() -> None:
-            record.status, record.attempts = STARTED, attempt
-            state.step_attempts += 1
-
-        fx.append((t, begin))
-        if not failed:
-
-            def succeed() -> None:
-                record.status, record.end_s = SUCCEEDED, end
-                self._bill(execution, 1)
-                self._write(execution, op.size)
-
-            fx.append((end, succeed))
-            return end, DONE, NEVER, ""
-        if attempt < op.retry.attempts:
-            wake = end + self._retry_delay(op, attempt)
-
-            def retry() -> None:
-                record.status, record.wake_s = PENDING, wake
-                state.retries += 1
-                self._bill(execution, 1)
-
-            fx.append((end, retry))
-            return end, SUSPEND, wake, ""
-
-        def fail() -> None:
-            record.status, record.end_s, record.error = FAILED, end, limits.DURABLE_STEP_ERROR
-            self._bill(execution, 1)
-
-        fx.append((end, fail))
-        if op.on_error == "continue":
-            return end, DONE, NEVER, ""
-        return end, FAIL, NEVER, limits.DURABLE_STEP_ERROR
-
-    def _retry_delay(self, op: DurableOp, attempt: int) -> int:
-        """The delay before retry `attempt` (1 for the first retry): min(initial x backoff^(n-1), max), jittered,
-        rounded up to whole seconds, at least 1 s (the SDK's create_retry_strategy and finalize_delay)."""
-        retry = op.retry
-        delay = min(retry.initial * retry.backoff ** (attempt - 1), retry.max)
-        if retry.jitter == "full":
-            delay = self.loop.rng.random() * delay
-        elif retry.jitter == "half":
-            delay = delay / 2 + self.loop.rng.random() * (delay / 2)
-        return max(1, math.ceil(delay))
-
-    def _wait(
-        self,
-        execution: Execution,
-        op: DurableOp,
-        op_id: str,
-        parent: str | None,
-        record: Operation | None,
-        t: float,
-        fx: list[Effect],
-    ) -> tuple[float, int, float, str]:
-        if record is None:
-            record = Operation(op_id, "WAIT", "Wait", op.name, parent, t)
-            record.wake_s = t + op.wait_s
-            self._new(execution, fx, t, record, 1)
-            return t, SUSPEND, record.wake_s, ""
-        if record.wake_s > t:
-            return t, SUSPEND, record.wake_s, ""
-        fired = record
-
-        def succeed() -> None:
-            fired.status, fired.end_s = SUCCEEDED, fired.wake_s
-
-        fx.append((t, succeed))
-        return t, DONE, NEVER, ""
-
-    def _callback(
-        self,
-        execution: Execution,
-        op: DurableOp,
-        op_id: str,
-        parent: str | None,
-        record: Operation | None,
-        t: float,
-        fx: list[Effect],
-    ) -> tuple[float, int, float, str]:
-        """wait_for_callback, a child context as in the SDK: a callback is created, the submitter runs as a step
-        (handed the callback's id), and the execution waits for the answer; each of the three is an operation."""
-        if record is not None:  # the context is open: its callback answered, timed out, or still pending
-            callback = execution.operations[f"{op_id}.1"]
-            if callback.status == STARTED:
-                return t, SUSPEND, NEVER, ""  # its answer or its timeout wakes the execution
-            ok = callback.status == SUCCEEDED
-            self._close_op(fx, t, record, ok, callback.error)
-            if ok or op.on_error == "continue":
-                return t, DONE, NEVER, ""
-            return t, FAIL, NEVER, callback.error
-        context = Operation(op_id, "CONTEXT", "WaitForCallback", op.name, parent, t)
-        callback = Operation(f"{op_id}.1", "CALLBACK", "Callback", op.name, op_id, t)
-        submitter = Operation(f"{op_id}.2", "STEP", "Step", f"{op.name}-submitter", op_id, t)
-        for created in (context, callback, submitter):
-            self._new(execution, fx, t, created, 1)
-        end = t + self._sampler(op)()
-
-        def register() -> None:
-            execution.callbacks.setdefault(op.name, []).append(callback)
-            now = self.loop.now
-            if op.timeout:
-                self.loop.at(max(now, t + op.timeout), self._callback_timer, (execution, callback, False))
-            if op.heartbeat_timeout:
-                callback.wake_s = t + op.heartbeat_timeout
-                self.loop.at(max(now, callback.wake_s), self._callback_timer, (execution, callback, True))
-
-        def submitted() -> None:
-            submitter.status, submitter.attempts, submitter.end_s = SUCCEEDED, 1, end
-
-        fx.append((t, register))
-        fx.append((end, submitted))
-        return end, SUSPEND, NEVER, ""
-
     def _callback_timer(self, arg: tuple[Execution, Operation, bool]) -> None:
         execution, record, heartbeat = arg
         if record.status != STARTED or execution.status != RUNNING:
@@ -742,102 +454,6 @@ class DurableEngine:
             self._resume(execution, "callback")
         elif execution.running:
             execution.woken = True
-
-    def _batch(
-        self,
-        execution: Execution,
-        op: DurableOp,
-        op_id: str,
-        parent: str | None,
-        record: Operation | None,
-        t: float,
-        fx: list[Effect],
-    ) -> tuple[float, int, float, str]:
-        """parallel or map: branches (items) in child contexts, at most `max_concurrency` at once, all within
-        the invocation; it ends by its completion policy, or suspends while a branch it needs is suspended."""
-        parallel = op.kind == "parallel"
-        count = op.items
-        if record is None:
-            record = Operation(op_id, "CONTEXT", "Parallel" if parallel else "Map", op.name, parent, t)
-            self._new(execution, fx, t, record, 1 + count)
-        slots = [t] * min(op.max_concurrency or count, count)  # when each slot is free again
-        end, wake = t, NEVER
-        succeeded = failed = suspended = 0
-        error = ""
-        records = execution.operations
-        for b in range(count):
-            branch_id = f"{op_id}.{b + 1}"
-            branch = records.get(branch_id)
-            if branch is not None and branch.status in CLOSED:
-                succeeded += branch.status == SUCCEEDED
-                failed += branch.status != SUCCEEDED
-                error = error or branch.error
-                continue
-            slot = min(range(len(slots)), key=slots.__getitem__)
-            begin = slots[slot]
-            if begin == NEVER:  # every slot holds a suspended branch: this one waits for the next invocation
-                suspended += 1
-                continue
-            if branch is None:
-                branch = Operation(
-                    branch_id,
-                    "CONTEXT",
-                    "ParallelBranch" if parallel else "MapIteration",
-                    f"{op.name}-{b}",
-                    op_id,
-                    begin,
-                )
-                self._new(execution, fx, begin, branch, 0)
-            ops = op.branches[b] if parallel else op.branches[0]
-            reached, ended, branch_wake, branch_error = self._run(execution, ops, branch_id, begin, fx)
-            end = max(end, reached)
-            if ended == SUSPEND:
-                suspended += 1
-                wake = min(wake, branch_wake)
-                slots[slot] = NEVER
-                continue
-            slots[slot] = reached
-            self._close_op(fx, reached, branch, ended == DONE, branch_error)
-            if ended == DONE:
-                succeeded += 1
-            else:
-                failed += 1
-                error = error or branch_error
-        policy = op.completion
-        if policy == "first_successful":
-            outcome = DONE if succeeded else SUSPEND if suspended else FAIL
-        elif policy == "all_completed":
-            outcome = SUSPEND if suspended else DONE
-        else:
-            outcome = FAIL if failed else SUSPEND if suspended else DONE
-        if outcome == SUSPEND:
-            return end, SUSPEND, wake, ""
-        self._close_op(fx, end, record, outcome == DONE, error)
-        if outcome == FAIL and op.on_error == "fail":
-            return end, FAIL, NEVER, error
-        return end, DONE, NEVER, ""
-
-    @staticmethod
-    def _close_op(fx: list[Effect], t: float, record: Operation, ok: bool, error: str) -> None:
-        def close() -> None:
-            record.status, record.end_s = (SUCCEEDED if ok else FAILED), t
-            record.error = "" if ok else error
-
-        fx.append((t, close))
-
-    def _sampler(self, op: DurableOp) -> Sampler:
-        compiled = self._samplers.get(id(op))
-        if compiled is None:
-            compiled = self._samplers[id(op)] = sampler(op.duration, self.loop.rng)
-        return compiled
-
-    def _bill(self, execution: Execution, operations: int) -> None:
-        execution.billed += operations
-        execution.state.billed += operations
-
-    def _write(self, execution: Execution, size: int) -> None:
-        execution.data_bytes += size
-        execution.state.data_written += size
 
     # --- callbacks completed from outside -------------------------------------------------------
 

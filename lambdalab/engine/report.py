@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from itertools import islice
 from typing import Any
 
-from lambdalab.engine.durable import DurableState
+from lambdalab.engine.durable_history import DurableState
 from lambdalab.engine.edge import CloudFrontFunctionTrigger, EdgeTrigger
 from lambdalab.engine.environments import FunctionRuntime
 from lambdalab.engine.extensions import ExtensionsAtWork

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from lambdalab.engine.managed_instances import ManagedRuntime, ProviderState
 
 if TYPE_CHECKING:
-    from lambdalab.engine.durable import DurableState
+    from lambdalab.engine.durable_history import DurableState
     from lambdalab.engine.environments import FunctionRuntime
     from lambdalab.engine.pollers import ProvisionedSqsMapping
 
