@@ -119,6 +119,36 @@ traffic:
     assert first["functions"]["echo"]["metrics"]["InitDuration"]["max"] == 200.0
 
 
+def test_real_codes_log_records_carry_virtual_time_so_the_logs_repeat(tmp_path):
+    """A record logged through `logging` shows the invocation's virtual time, as its line's CloudWatch time
+    does, not the machine's clock: the same scenario writes the same logs at every run."""
+    path = scenario(
+        tmp_path,
+        """\
+name: logged records
+duration: 5s
+functions:
+  counter:
+    code: CODE
+    handler: app.counter
+    behaviour: {init: 200ms, duration: 50ms}
+traffic:
+  - {target: counter, invocation: sync, rate: 1/s, for: 2s}
+""",
+    )
+    logs = []
+    for run in (1, 2):
+        result = run_cli("sim", str(path), "--logs", str(tmp_path / f"{run}.log"))
+        assert result.returncode == 0, result.stderr
+        logs.append((tmp_path / f"{run}.log").read_text())
+    assert logs[0] == logs[1]
+    logged = [line.split("\t") for line in logs[0].splitlines() if "logged through logging" in line]
+    assert len(logged) == 2
+    for cloudwatch_time, _group, level, record_time, *_rest in logged:
+        assert level == "[WARNING]"
+        assert record_time.startswith("2026-01-01T00:00:0") and record_time <= cloudwatch_time
+
+
 def test_more_real_environments_than_the_cap_stop_with_advice(tmp_path):
     path = scenario(
         tmp_path,

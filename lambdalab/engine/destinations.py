@@ -37,6 +37,15 @@ _EPOCH = datetime(2026, 1, 1)
 EPOCH_MS = 1_767_225_600_000  # virtual time 0 in Unix milliseconds
 
 
+def to_ms(seconds: float) -> int:
+    """Virtual time in seconds as epoch milliseconds (the durable service's times, real code's log records)."""
+    return EPOCH_MS + round(seconds * 1000)
+
+
+def to_s(ms: int) -> float:
+    return (ms - EPOCH_MS) / 1000.0
+
+
 class Message:
     """One SQS message, as an event source mapping sees it: received, hidden, returned, deleted or redriven."""
 

@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from lambdalab import limits
 from lambdalab.engine.admission import admit, count_throttle
 from lambdalab.engine.behaviour import lookup
-from lambdalab.engine.durable_code import CodeExecution, Tally, to_ms
+from lambdalab.engine.destinations import to_ms
+from lambdalab.engine.durable_code import CodeExecution, Tally
 from lambdalab.engine.durable_history import (
     DONE,
     FAIL,

@@ -21,7 +21,7 @@ import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from lambdalab.engine.destinations import EPOCH_MS
+from lambdalab.engine.destinations import to_ms, to_s
 
 if TYPE_CHECKING:
     from lambdalab.engine.real_code import RealCode
@@ -34,15 +34,6 @@ WAIT_FOR_CALLBACK = "WaitForCallback"  # the SubType of the child context wait_f
 # The answer of a handler that is not a durable one (no `@durable_execution`): Lambda's error for it is
 # UNCONFIRMED (not in its docs or API model), so the execution fails with this name.
 NOT_DURABLE = "InvalidDurableExecutionOutput"
-
-
-def to_ms(seconds: float) -> int:
-    """Virtual time in seconds as the service's epoch milliseconds."""
-    return EPOCH_MS + round(seconds * 1000)
-
-
-def to_s(ms: int) -> float:
-    return (ms - EPOCH_MS) / 1000.0
 
 
 @dataclass

@@ -20,6 +20,7 @@ from lambdalab import limits
 from lambdalab.engine.behaviour import CompiledBehaviour
 from lambdalab.engine.concurrency import ScalingRate
 from lambdalab.engine.counters import AsyncState, FunctionMetrics, Outcomes
+from lambdalab.engine.destinations import to_ms
 from lambdalab.engine.model import Function
 
 if TYPE_CHECKING:
@@ -379,7 +380,7 @@ class FunctionRuntime:
         assert self.real is not None and self.config.code is not None  # as in _real_init
         env.state = BUSY
         env.invoke_started_at = now
-        outcome = env.real_outcome or self.real.invoke(env.id, env.event, env.request)
+        outcome = env.real_outcome or self.real.invoke(env.id, env.event, env.request, to_ms(now + reinit))
         env.real_outcome = None
         measured = outcome.duration_ms / 1000.0
         run = reinit + (self.behaviour.sample_duration() if self.config.code.modelled_timing else measured)

@@ -101,8 +101,9 @@ class RealCode:
     def init(self, env_id: int, request: int) -> Invocation:
         return self._worker(env_id).init(request_id(self.seed, request))
 
-    def invoke(self, env_id: int, event: object, request: int) -> Invocation:
-        return self._worker(env_id).invoke(event, request_id(self.seed, request))
+    def invoke(self, env_id: int, event: object, request: int, at_ms: int) -> Invocation:
+        """One invocation, its log records stamped with the virtual time `at_ms` (epoch ms)."""
+        return self._worker(env_id).invoke(event, request_id(self.seed, request), log_time_ms=at_ms)
 
     def start_durable(self, name: str, execution_id: str, payload: object, at_ms: int) -> DurableExecution:
         """A durable execution of this code (the checkpoint service's record of it), started at `at_ms`."""

@@ -93,7 +93,9 @@ def run_durable_invocation(
         execution.stop_clock(at_ms)
     event = execution.invocation_input()
     checkpoints = execution.checkpoints
-    invocation = env.invoke(event, request_id, invoked_arn=_function_arn(execution.arn), durable=_answerer(execution))
+    invocation = env.invoke(
+        event, request_id, invoked_arn=_function_arn(execution.arn), durable=_answerer(execution), log_time_ms=at_ms
+    )
     execution.stop_clock(execution.clock())
     status = execution.finish(None if invocation.error else invocation.response)
     return DurableInvocation(

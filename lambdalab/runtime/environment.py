@@ -243,8 +243,12 @@ class ExecutionEnvironment:
         request_id: str,
         invoked_arn: str | None = None,
         durable: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None,
+        log_time_ms: int | None = None,
     ) -> Invocation:
         """One invocation; a cold start first when the environment has no live process.
+
+        `log_time_ms` (epoch ms) is the time its log records show: the simulator's virtual time, so that a
+        scenario's logs are the same at every run; None: the wall clock's.
 
         `durable` answers the Lambda API calls of a durable function's SDK made during it (action and
         request in, `{"response": ...}` or `{"error": ...}` out): see lambdalab.runtime.durable."""
@@ -265,6 +269,7 @@ class ExecutionEnvironment:
                 "invoked_arn": arn,
                 "remaining_ms": max(0.0, (deadline - time.monotonic()) * 1000),
                 "durable": durable is not None,
+                "log_time_ms": log_time_ms,
             }
         )
         started = time.monotonic()

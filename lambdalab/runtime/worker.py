@@ -120,12 +120,18 @@ class Context:
 
 
 class RequestIdFilter(logging.Filter):
-    """Puts the current request id on every record, as the Lambda Python runtime's log format shows it."""
+    """Puts the current request id on every record, as the Lambda Python runtime's log format shows it, and,
+    under the simulator, the invocation's virtual time as the record's time: the wall clock made the same
+    scenario's logs differ from run to run."""
 
     request_id = ""
+    at_s: float | None = None  # epoch seconds; None: the wall clock (`lambdalab invoke`)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = RequestIdFilter.request_id
+        if RequestIdFilter.at_s is not None:
+            record.created = RequestIdFilter.at_s
+            record.msecs = RequestIdFilter.at_s % 1 * 1000
         return True
 
 
@@ -386,6 +392,8 @@ def invoke(
 ) -> dict[str, Any]:
     request_id = message["request_id"]
     RequestIdFilter.request_id = request_id
+    at_ms = message.get("log_time_ms")
+    RequestIdFilter.at_s = None if at_ms is None else at_ms / 1000
     started = time.perf_counter()
     context = Context(config, request_id, time.monotonic() + message["remaining_ms"] / 1000, message["invoked_arn"])
     result: dict[str, Any] = {"type": "result", "response": None, "error": None, "exit": None}
