@@ -10,10 +10,12 @@ screen runs it (grade_exercise). The handler is the reference solution plus an a
 from __future__ import annotations
 
 import asyncio
+import glob
 import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from pathlib import Path
@@ -188,6 +190,7 @@ BROWSER_ATTACK = """
 import os, sys
 MARKER = {marker!r}
 _TARGETS = {targets!r}
+_ZYGOTES = {zygotes!r}
 
 def _got_something():
     for path in _TARGETS:
@@ -195,6 +198,18 @@ def _got_something():
             try:
                 with open(path, mode) as file:
                     file.read() if mode == "r" else file.write("# changed by ada\\n")
+                return True
+            except OSError:
+                pass
+    return _reached_the_preloaded_process()
+
+def _reached_the_preloaded_process():
+    # Its socket forks an app for whoever asks, with the environment asked for: another learner's LAMBDALAB_HOME.
+    import glob, socket
+    for path in glob.glob(_ZYGOTES):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(path)
                 return True
             except OSError:
                 pass
@@ -222,8 +237,9 @@ def handler(event, context):
 @LINUX
 @pytest.mark.skipif(os.geteuid() != 0, reason="a user per session (which finds a daemon after a check) needs root")
 def test_in_a_browser_session_a_check_gets_nothing_of_others_and_leaves_nothing_running(tmp_path):
-    """Through `lambdalab serve`, as a learner in a browser: ada's handler tries bob's workspace and the
-    instructor's home (a fake HOME the server runs with) and leaves a daemon; her check in the app passes (the
+    """Through `lambdalab serve`, as a learner in a browser: ada's handler tries bob's workspace, the
+    instructor's home (a fake HOME the server runs with) and the preloaded process's socket (which forks an app
+    for whoever asks), and leaves a daemon; her check in the app passes (the
     handler only passes when it got nothing), nothing it touched changed, and the daemon is gone once the check
     is done, while her session goes on."""
     from test_serve import serving
@@ -234,13 +250,15 @@ def test_in_a_browser_session_a_check_gets_nothing_of_others_and_leaves_nothing_
     marker = f"lambdalab-serve-daemon-{os.getpid()}-{time.monotonic_ns()}"
     targets = [str(secret), str(data / "learners" / "bob" / "progress.json"), str(home / "notes.txt")]
     (data / "learners" / "bob" / "progress.json").write_text("{}")
-    code = BROWSER_ATTACK.format(marker=marker, targets=targets) + SOLUTION + BROWSER_HANDLER
+    zygotes = os.path.join(tempfile.gettempdir(), "lambdalab-serve-*", "zygote.sock")  # where serve puts it
+    code = BROWSER_ATTACK.format(marker=marker, targets=targets, zygotes=zygotes) + SOLUTION + BROWSER_HANDLER
     (data / "learners" / "ada" / "lambdalab-exercises" / PROXY / "app.py").write_text(code)
     try:
         # Started in the instructor's home, as `cd && lambdalab serve` would be.
         with serving(data=data, environment={"HOME": str(home)}, cwd=home) as (_server, port, _marker):
 
             async def ada() -> None:
+                assert glob.glob(zygotes)  # there, for the attack to try
                 async with aiohttp.ClientSession() as client, browser(client, port, "ada") as page:
                     await page.press(F5, "Press c to check")
                     await page.press("c", "Check")
