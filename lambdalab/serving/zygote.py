@@ -123,8 +123,10 @@ def warm_up(course) -> None:
     from lambdalab.tui.app import LambdalabApp
 
     with tempfile.TemporaryDirectory(prefix="lambdalab-warm-up-") as home:
-        app = LambdalabApp(course=course, store=ProgressStore(Path(home)))
-        app.drawn = lambda: app.set_timer(WARM_UP_S, app.exit)  # what follows the first screen warms up too
+        # Once drawn, it stays a moment: what follows the first screen warms up too.
+        app = LambdalabApp(
+            course=course, store=ProgressStore(Path(home)), drawn=lambda: app.set_timer(WARM_UP_S, app.exit)
+        )
         app.run(headless=True, size=WARM_UP_SIZE)
 
 
