@@ -121,7 +121,8 @@ traffic:
 
 def test_real_codes_log_records_carry_virtual_time_so_the_logs_repeat(tmp_path):
     """A record logged through `logging` shows the invocation's virtual time, as its line's CloudWatch time
-    does, not the machine's clock: the same scenario writes the same logs at every run."""
+    does, not the machine's clock, and REPORT's memory is the model's: the same scenario writes the same logs at
+    every run."""
     path = scenario(
         tmp_path,
         """\
@@ -131,7 +132,7 @@ functions:
   counter:
     code: CODE
     handler: app.counter
-    behaviour: {init: 200ms, duration: 50ms}
+    behaviour: {init: 200ms, duration: 50ms, memory_used: 40}
 traffic:
   - {target: counter, invocation: sync, rate: 1/s, for: 2s}
 """,
@@ -142,6 +143,8 @@ traffic:
         assert result.returncode == 0, result.stderr
         logs.append((tmp_path / f"{run}.log").read_text())
     assert logs[0] == logs[1]
+    reports = [line for line in logs[0].splitlines() if "\tREPORT RequestId" in line]
+    assert len(reports) == 2 and all("Max Memory Used: 40 MB" in line for line in reports)  # the model's, not measured
     logged = [line.split("\t") for line in logs[0].splitlines() if "logged through logging" in line]
     assert len(logged) == 2
     for cloudwatch_time, _group, level, record_time, *_rest in logged:

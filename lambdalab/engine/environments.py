@@ -458,6 +458,15 @@ class FunctionRuntime:
         """What the trace's invoke_start event says (only built when someone listens)."""
         return {"function": self.name, "env": env.id, "request_id": env.request, "cold": env.cold}
 
+    def _max_memory_used(self, env: Environment) -> int:
+        """The REPORT line's Max Memory Used: measured for real code, unless the scenario models its timing
+        (then the model's `memory_used` too, so runs repeat byte for byte; a real run out of memory still shows
+        the function's memory, as a modelled one does)."""
+        code = self.config.code if self.real is not None else None
+        if code is not None and (env.memory_used_mb > self.config.memory or not code.modelled_timing):
+            return env.memory_used_mb
+        return self.config.memory if self.behaviour.out_of_memory else self.behaviour.max_memory_used
+
     def invoke_end_data(self, env: Environment, duration_ms: float, billed: int) -> dict[str, Any]:
         """What the trace's invoke_end event says (only built when someone listens)."""
         return {
@@ -469,11 +478,7 @@ class FunctionRuntime:
             "billed_ms": billed,
             "init_ms": round(env.init_s * 1000.0, 3) if env.cold else None,
             "memory_mb": self.config.memory,
-            "max_memory_used_mb": env.memory_used_mb
-            if self.real is not None
-            else self.config.memory
-            if self.behaviour.out_of_memory
-            else self.behaviour.max_memory_used,
+            "max_memory_used_mb": self._max_memory_used(env),
             "error": env.error,
             "error_message": env.error_message if env.error else None,
             "timed_out": env.error is not None and env.timed_out,
