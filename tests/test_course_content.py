@@ -7,8 +7,9 @@ from conftest import run_cli
 from course_helpers import right_answer
 
 from lambdalab.course.loader import load_course
-from lambdalab.course.model import DemoStep, QuizStep, TextStep
+from lambdalab.course.model import DemoStep, ExerciseStep, QuizStep, TextStep
 from lambdalab.course.rules import check_course
+from lambdalab.grading.exercises import load_catalogue
 
 COURSE = load_course()
 ORDER = [
@@ -29,6 +30,7 @@ ORDER = [
     "course-review",  # always last: a review of the lessons before it (tests/test_course_review.py)
 ]
 TEACHING = [lesson for lesson in COURSE.lessons if lesson.topic != "review"]
+CATALOGUE = load_catalogue()
 
 
 def test_the_course_has_its_lessons_in_order():
@@ -57,9 +59,12 @@ def test_each_lesson_is_complete(lesson):
     pages = [s for s in lesson.steps if isinstance(s, TextStep)]
     demos = [s for s in lesson.steps if isinstance(s, DemoStep)]
     questions = [q for s in lesson.steps if isinstance(s, QuizStep) for q in s.questions]
+    exercises = [s.exercise for s in lesson.steps if isinstance(s, ExerciseStep)]
     assert 2 <= len(pages) <= 6
     assert demos and all(d.watch for d in demos) and any(d.try_ for d in demos)
-    assert len(questions) >= 8
+    assert len(questions) >= 10
+    assert len(set(exercises)) >= 2, "every lesson that teaches links at least two graded exercises"
+    assert {e.id for e in CATALOGUE.exercises if e.lesson == lesson.id} == set(exercises), "each links its own"
     assert any(q.myth for q in questions), "each lesson asks at least one myth-or-fact question"
     assert len({q.type for q in questions}) >= 3, "questions mix kinds"
     assert lesson.sources and lesson.objectives
