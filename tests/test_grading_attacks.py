@@ -178,7 +178,11 @@ def test_a_handler_that_finds_and_runs_the_reference_works_for_check_but_earns_n
     own = subprocess.run([str(LAMBDALAB), "check", "proxy-response"], capture_output=True, text=True, cwd=ws)
     assert own.returncode == 0, own.stdout  # on the learner's machine the solutions are on disk, as the README says
     result = grade(str(ws), "--exercise", "proxy-response", "--format", "json")
-    assert json.loads(result.stdout)[0]["score"] == 0  # in grading the code sees no solution anywhere
+    graded_ws = json.loads(result.stdout)[0]
+    assert graded_ws["score"] == 0  # in grading the code sees no solution anywhere
+    tests = graded_ws["exercises"][0]["tests"]
+    assert all(t["status"] == "failed" for t in tests)  # each on what the code answered (its fallback), not on an
+    assert all(t["message"].startswith("response $.") and "500" in t["message"] for t in tests)  # error of grading
 
 
 # --- student code against the grader -----------------------------------------------------------------
