@@ -33,11 +33,20 @@ LINUX = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads p
 class Browser:
     """One learner's page: what the app drew (as text), and keys sent to it."""
 
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws, self.text = ws, ""
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse | None, learner: str = "") -> None:
+        self.ws, self.text, self.learner = ws, "", learner
         self._decode = codecs.getincrementaldecoder("utf-8")("replace").decode
+        self.seen: list[str] = []  # each pattern waited for, with the seconds it took
+        self.waiting = ("", 0.0)  # the pattern waited for now, since when
+
+    def where(self) -> str:
+        """Where this page is, for a room that does not finish: what it saw, what it waits for, what it shows."""
+        pattern, since = self.waiting
+        waited = f"waiting {time.monotonic() - since:.0f} s for {pattern!r}" if pattern else "not waiting"
+        return f"{self.learner}: saw {self.seen}, {waited}; last showed {self.text[-300:]!r}"
 
     async def until(self, pattern: str, timeout: float = 60.0) -> re.Match:
+        self.waiting = (pattern, time.monotonic())
         deadline = time.monotonic() + timeout
         while not (found := re.search(pattern, self.text)):
             if time.monotonic() > deadline:  # a session that keeps drawing (a blinking cursor) never falls silent
@@ -47,6 +56,8 @@ class Browser:
                 self.text += ESCAPES.sub("", self._decode(message.data))
             elif message.type != aiohttp.WSMsgType.TEXT:
                 raise AssertionError(f"the session closed before {pattern!r}; it last showed {self.text[-300:]!r}")
+        self.seen.append(f"{pattern} ({time.monotonic() - self.waiting[1]:.1f} s)")
+        self.waiting = ("", 0.0)
         return found
 
     async def press(self, keys: str, then: str, timeout: float = 60.0) -> re.Match:
@@ -56,12 +67,25 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def browser(client: aiohttp.ClientSession, port: int, learner: str):
+async def browser(client: aiohttp.ClientSession, port: int, learner: str, pages: list[Browser] | None = None):
+    page = Browser(None, learner)
+    if pages is not None:
+        pages.append(page)
+    page.waiting = ("the websocket to open", time.monotonic())
     async with client.ws_connect(ws_url(port, learner)) as ws:
-        page = Browser(ws)
+        page.ws = ws
         await page.until("Course map")
         await page.until(f"lambdalab: {learner.lower()}")  # the header says whose session this is
         yield page
+
+
+def run_room(room, pages: list[Browser], budget_s: float = 150.0) -> None:
+    """asyncio.run(room()) within a budget below pytest's timeout, so that a room that does not finish says
+    where each learner's page was, not only that the test ran out of time."""
+    try:
+        asyncio.run(asyncio.wait_for(room(), budget_s))
+    except TimeoutError:
+        raise AssertionError(f"the room took over {budget_s:g} s: " + " | ".join(p.where() for p in pages)) from None
 
 
 def progress(data: Path, learner: str) -> dict:
@@ -95,15 +119,16 @@ def test_two_learners_each_see_only_their_own_progress_and_files(tmp_path):
     """Ada reads lesson 1's first page while Bob, at the same time, edits exercise 1 in the app and saves (which
     checks it): each one's progress.json and workspace hold what they did, and nothing of the other's."""
     starter = EXERCISE.starter_path(EXERCISE.starter[0]).read_text()
+    pages: list[Browser] = []
     with serving(data=tmp_path) as (_server, port, _marker):
 
         async def ada(client: aiohttp.ClientSession) -> None:
-            async with browser(client, port, "ada") as page:
+            async with browser(client, port, "ada", pages) as page:
                 await page.press(ENTER, rf"step 1 of {len(LESSON.steps)}")
                 await page.press(F5, "Press c to check")
 
         async def bob(client: aiohttp.ClientSession) -> None:
-            async with browser(client, port, "bob") as page:
+            async with browser(client, port, "bob", pages) as page:
                 await page.press(F5, "Press c to check")
                 await page.press("i", rf"Editing {EXERCISE.number:02d}")
                 await page.press("# bob was here" + ENTER, "unsaved")
@@ -113,7 +138,7 @@ def test_two_learners_each_see_only_their_own_progress_and_files(tmp_path):
             async with aiohttp.ClientSession() as client:
                 await asyncio.gather(ada(client), bob(client))
 
-        asyncio.run(room())
+        run_room(room, pages)
 
     ada_progress, bob_progress = progress(tmp_path, "ada"), progress(tmp_path, "bob")
     assert LESSON.steps[0].id in ada_progress["lessons"][LESSON.id]["read"]
