@@ -2,7 +2,7 @@
 
 `topic` and `see` are checked by the schema and by `lambdalab validate` (a `see` that names no lesson or step is
 an error at its file:line and key); a quiz scores per topic and lists the steps that teach what was missed; the
-shipped review (lesson 15) holds 30 such questions drawn across lessons 1 to 12.
+shipped review (lesson 15) holds 30 such questions drawn across the whole course, every teaching lesson (1 to 14).
 """
 
 from __future__ import annotations
@@ -130,9 +130,12 @@ REVIEW = COURSE.get("course-review")
 QUESTIONS = REVIEW.quizzes[0].questions
 
 
-def test_the_review_is_the_last_lesson_and_builds_on_lessons_1_to_12():
+def test_the_review_is_the_last_lesson_and_builds_on_every_lesson_before_it():
     assert COURSE.lessons[-1].id == "course-review" and REVIEW.topic == "review"
-    assert set(REVIEW.prerequisites) == {lesson.id for lesson in COURSE.lessons if lesson.number <= 12}
+    before = [lesson for lesson in COURSE.lessons if lesson is not REVIEW]
+    assert [lesson.number for lesson in before] == list(range(1, 15))  # the teaching lessons 1 to 14
+    assert all(lesson.topic != "review" for lesson in before)
+    assert set(REVIEW.prerequisites) == {lesson.id for lesson in before}
     assert check_course(COURSE, only=REVIEW.folder).errors == []
 
 
@@ -151,10 +154,13 @@ def test_the_review_has_30_new_exam_style_questions_across_every_topic():
     assert len({[o.correct for o in q.options].index(True) for q in QUESTIONS if q.type == "single"}) == 4
 
 
-def test_every_review_question_links_a_step_of_lessons_1_to_12():
+def test_every_review_question_links_a_step_of_a_teaching_lesson_including_13_and_14():
+    linked = set()
     for q in QUESTIONS:
         ref = quiz.resolve_see(COURSE, q.see)
-        assert ref is not None and 1 <= ref.lesson_number <= 12, q.id
+        assert ref is not None and 1 <= ref.lesson_number < REVIEW.number, q.id
+        linked.add(ref.lesson_number)
+    assert {13, 14} <= linked  # the review is drawn across the whole course, the last lessons included
 
 
 def test_plain_mode_scores_the_review_per_topic_and_names_the_steps_to_reread():
