@@ -196,3 +196,40 @@ functions:
     result = run_cli("sim", str(path))
     assert result.returncode == 2
     assert "functions.b.handler: 'not-a-handler' is not module.function, e.g. app.handler" in result.stderr
+
+
+def test_records_logged_during_init_carry_the_inits_virtual_time(tmp_path):
+    """Code that logs at import (configuring a client, say) logs in Init: those records show the virtual time
+    of the Init too, so that two runs write the same logs, a second cold start's records its own time."""
+    code = tmp_path / "src"
+    code.mkdir()
+    (code / "app.py").write_text(
+        "import logging\n"
+        "logging.getLogger().warning('configured at import')\n"
+        "def handler(event, context):\n"
+        "    return {}\n"
+    )
+    path = tmp_path / "init.yaml"
+    path.write_text(
+        """\
+name: logged at import
+duration: 30s
+functions:
+  setup:
+    code: src
+    handler: app.handler
+    behaviour: {init: 200ms, duration: 50ms}
+traffic:
+  - {target: setup, invocation: sync, burst: 2, at: 1s}
+  - {target: setup, invocation: sync, burst: 1, at: 12s}
+"""
+    )
+    logs = []
+    for run in (1, 2):
+        result = run_cli("sim", str(path), "--logs", str(tmp_path / f"{run}.log"))
+        assert result.returncode == 0, result.stderr
+        logs.append((tmp_path / f"{run}.log").read_text())
+    assert logs[0] == logs[1]
+    logged = [line.split("\t") for line in logs[0].splitlines() if "configured at import" in line]
+    assert len(logged) == 2  # the burst of two at 1 s started two environments; the request at 12 s found one warm
+    assert {record_time for _cw, _group, _level, record_time, *_rest in logged} == {"2026-01-01T00:00:01.000Z"}

@@ -60,6 +60,7 @@ class Environment:
         "error_message",
         "timed_out",
         "real_outcome",
+        "init_output",
         "response",
         "memory_used_mb",
         "output",
@@ -93,6 +94,7 @@ class Environment:
         # Real code: the invocation's outcome when known before its invoke phase (an Init that failed, reported by the
         # next invoke; a durable invocation, which its replay ran).
         self.real_outcome: Invocation | None = None
+        self.init_output = ""  # real code: what its Init printed and logged, shown with the first invocation's
         self.response: Any = None  # real code: what the handler returned
         self.memory_used_mb = 0  # real code: the peak measured
         self.output: str | None = None  # real code: what it printed and logged (None: a model, which prints nothing)
@@ -293,7 +295,7 @@ class FunctionRuntime:
         env.cold = True
         metrics.cold_starts += 1
         env.needs_init = False
-        init = env.init_s = self.behaviour.sample_init() if self.real is None else self._real_init(env, request)
+        init = env.init_s = self.behaviour.sample_init() if self.real is None else self._real_init(env, request, now)
         if env.state != INIT:  # a reset environment: Init runs again inside the invoke phase, on its clock
             self._invoke(env, now, init)
             return
@@ -368,12 +370,13 @@ class FunctionRuntime:
 
     # --- real code (lambdalab.engine.real_code): the same lifecycle, with the code's own outcome ---------
 
-    def _real_init(self, env: Environment, request: int) -> float:
+    def _real_init(self, env: Environment, request: int, now: float) -> float:
         """Start the environment's worker; the Init duration in seconds (the model's, when it gives one)."""
         # Called only with real code: the simulation sets `real` for a function whose config has `code`.
         assert self.real is not None and self.config.code is not None
-        outcome = self.real.init(env.id, request)
+        outcome = self.real.init(env.id, request, to_ms(now))
         env.real_outcome = outcome if outcome.error is not None else None
+        env.init_output = outcome.log if outcome.error is None else ""  # a failed Init's is in its outcome
         return self.behaviour.sample_init() if self.config.code.modelled_timing else (outcome.init_ms or 0.0) / 1000.0
 
     def _invoke_real(self, env: Environment, now: float, reinit: float) -> None:
@@ -384,7 +387,8 @@ class FunctionRuntime:
         env.real_outcome = None
         measured = outcome.duration_ms / 1000.0
         run = reinit + (self.behaviour.sample_duration() if self.config.code.modelled_timing else measured)
-        env.response, env.memory_used_mb, env.output = outcome.response, outcome.max_memory_mb, outcome.log
+        env.response, env.memory_used_mb = outcome.response, outcome.max_memory_mb
+        env.output, env.init_output = env.init_output + outcome.log, ""  # as `lambdalab invoke` shows a cold start
         if outcome.timed_out or run > self.timeout:
             run = self._time_out(env, self.timeout)
         elif outcome.error is not None:

@@ -98,8 +98,9 @@ class RealCode:
             worker = self.pool.workers[key] = ExecutionEnvironment(self.code, number=env_id)
         return worker
 
-    def init(self, env_id: int, request: int) -> Invocation:
-        return self._worker(env_id).init(request_id(self.seed, request))
+    def init(self, env_id: int, request: int, at_ms: int) -> Invocation:
+        """Init alone, its log records stamped with the virtual time `at_ms` (epoch ms)."""
+        return self._worker(env_id).init(request_id(self.seed, request), log_time_ms=at_ms)
 
     def invoke(self, env_id: int, event: object, request: int, at_ms: int) -> Invocation:
         """One invocation, its log records stamped with the virtual time `at_ms` (epoch ms)."""

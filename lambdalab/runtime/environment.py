@@ -102,8 +102,9 @@ class ExecutionEnvironment:
 
     # --- lifecycle ------------------------------------------------------------------------------
 
-    def _start(self, limit_s: float) -> dict[str, Any] | None:
-        """Init: a fresh process imports the handler. The worker's `init` message, or None past `limit_s`."""
+    def _start(self, limit_s: float, log_time_ms: int | None) -> dict[str, Any] | None:
+        """Init: a fresh process imports the handler, its log records stamped with `log_time_ms` (see
+        invoke). The worker's `init` message, or None past `limit_s`."""
         if self.folder is None:
             self.folder = process_folder(environments_dir(), self.code.name)
             # Even if nobody calls shutdown() (a crash, a forgotten environment), the folder goes when this
@@ -119,7 +120,7 @@ class ExecutionEnvironment:
         self._outbox = os.fdopen(to_worker, "w", encoding="utf-8")
         self._inbox = from_worker
         self._buffer = b""
-        self._send(self._config(self.folder))
+        self._send({**self._config(self.folder), "log_time_ms": log_time_ms})
         message = self._receive(time.monotonic() + limit_s)
         if message is not None and message["type"] in ("exit", GARBLED):  # died during Init, or broke the channel
             if message["type"] == GARBLED:
@@ -230,11 +231,12 @@ class ExecutionEnvironment:
             **self._confinement(folder),
         }
 
-    def init(self, request_id: str) -> Invocation:
+    def init(self, request_id: str, log_time_ms: int | None = None) -> Invocation:
         """The Init phase alone, for a caller that times it as its own phase (the engine); the next
-        invoke finds the environment warm. Its error, if Init failed, is in the result."""
+        invoke finds the environment warm. Its error, if Init failed, is in the result. `log_time_ms`:
+        as for invoke."""
         result = Invocation(request_id)
-        self._cold_start(result)
+        self._cold_start(result, log_time_ms)
         return result
 
     def invoke(
@@ -256,7 +258,7 @@ class ExecutionEnvironment:
         result = Invocation(request_id)
         deadline = time.monotonic() + code.timeout_s
         if not self.alive:
-            after_init = self._cold_start(result)
+            after_init = self._cold_start(result, log_time_ms)
             if after_init is None:
                 return result
             deadline = after_init
@@ -309,16 +311,16 @@ class ExecutionEnvironment:
             result.error["stackTrace"] = [frame.replace(copy, original) for frame in result.error["stackTrace"]]
         return result
 
-    def _cold_start(self, result: Invocation) -> float | None:
+    def _cold_start(self, result: Invocation, log_time_ms: int | None) -> float | None:
         """Start the process and import the handler; the invoke's deadline, or None when Init failed
         (then `result` holds the error). On demand, Init has 10 s of its own; past that, Lambda retries
         Init inside the invoke, on the timeout's clock
         (https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html)."""
         code = self.code
-        init = self._start(limits.INIT_LIMIT_S)
+        init = self._start(limits.INIT_LIMIT_S, log_time_ms)
         if init is None:
             self._kill()
-            init = self._start(code.timeout_s)
+            init = self._start(code.timeout_s, log_time_ms)
             if init is None:
                 result.init_ms = code.timeout_s * 1000
                 self._time_out(result)

@@ -122,10 +122,16 @@ class Context:
 class RequestIdFilter(logging.Filter):
     """Puts the current request id on every record, as the Lambda Python runtime's log format shows it, and,
     under the simulator, the invocation's virtual time as the record's time: the wall clock made the same
-    scenario's logs differ from run to run."""
+    scenario's logs differ from run to run. Init's records (logged at import) show the virtual time of the
+    Init, as an invocation's show its own."""
 
     request_id = ""
     at_s: float | None = None  # epoch seconds; None: the wall clock (`lambdalab invoke`)
+
+    @staticmethod
+    def log_at(at_ms: int | None) -> None:
+        """Stamp the records from now on with `at_ms` (epoch ms), or with the wall clock for None."""
+        RequestIdFilter.at_s = None if at_ms is None else at_ms / 1000
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.aws_request_id = RequestIdFilter.request_id
@@ -173,6 +179,7 @@ def main(inbox_fd: int, outbox_fd: int) -> None:
     output = Output(send)
     end_with_parent()
     setup(config, output)
+    RequestIdFilter.log_at(config.get("log_time_ms"))
     handler, init_error, init_ms = load_handler(config["handler"])
     send({"type": "init", "init_ms": PRELOAD_MS + init_ms, "error": init_error, "log": output.take()})
     if init_error:
@@ -392,8 +399,7 @@ def invoke(
 ) -> dict[str, Any]:
     request_id = message["request_id"]
     RequestIdFilter.request_id = request_id
-    at_ms = message.get("log_time_ms")
-    RequestIdFilter.at_s = None if at_ms is None else at_ms / 1000
+    RequestIdFilter.log_at(message.get("log_time_ms"))
     started = time.perf_counter()
     context = Context(config, request_id, time.monotonic() + message["remaining_ms"] / 1000, message["invoked_arn"])
     result: dict[str, Any] = {"type": "result", "response": None, "error": None, "exit": None}
