@@ -464,8 +464,8 @@ class FunctionRuntime:
 
     def _max_memory_used(self, env: Environment) -> int:
         """The REPORT line's Max Memory Used: measured for real code, unless the scenario models its timing
-        (then the model's `memory_used` too, so runs repeat byte for byte; a real run out of memory still shows
-        the function's memory, as a modelled one does)."""
+        (then the model's `memory_used` too, so runs repeat byte for byte; a real run that went past the
+        function's memory still shows what was measured)."""
         code = self.config.code if self.real is not None else None
         if code is not None and (env.memory_used_mb > self.config.memory or not code.modelled_timing):
             return env.memory_used_mb
