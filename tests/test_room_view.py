@@ -67,6 +67,12 @@ def test_pass_rates_count_learners_who_checked_and_passed_each_exercise(tmp_path
     rates = {rate.id: (rate.attempted, rate.passed) for rate in view.exercises}
     assert rates[FIRST.id] == (1, 1) and rates[SECOND.id] == (1, 0) and rates[EXERCISES[2].id] == (0, 0)
     assert [rate.id for rate in view.exercises] == [e.id for e in EXERCISES]
+    page = render_page(view, "room")
+    table = page.split('<section id="exercises">')[1].split("</section>")[0]
+    assert table.count("<tr>") == 1 + 2  # the header, and the two exercises someone checked: not all 35
+    assert f"{FIRST.number:02d} {FIRST.title}" in table and f"{EXERCISES[2].number:02d} {EXERCISES[2].title}" not in table
+    untouched = ", ".join(f"{e.number:02d}" for e in EXERCISES if e.id not in (FIRST.id, SECOND.id))
+    assert f"Not checked by anyone yet: {untouched}." in table
 
 
 def test_the_page_escapes_what_learners_wrote_and_only_the_live_page_reloads(tmp_path):
@@ -111,3 +117,4 @@ def test_an_empty_room_says_so(tmp_path):
     view = read_room(tmp_path, COURSE, EXERCISES)
     assert render_text(view) == "0 learners, 0 connected\npass rates: no exercise checked yet\n"
     assert "Nobody has joined yet" in render_page(view, "room")
+    assert "No exercise checked yet." in render_page(view, "room")

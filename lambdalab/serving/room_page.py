@@ -55,7 +55,11 @@ def _learners(view: RoomView) -> str:
 
 
 def _rates(view: RoomView) -> str:
+    """A row for each exercise someone has checked; the others (a workshop covers a few of the 35) named in one
+    line below, so that the table stays the size of the workshop."""
     joined = len(view.learners)
+    checked = [rate for rate in view.exercises if rate.attempted]
+    untouched = [f"{rate.number:02d}" for rate in view.exercises if not rate.attempted]
     rows = [
         (
             f"{rate.number:02d} {rate.title}",
@@ -63,13 +67,19 @@ def _rates(view: RoomView) -> str:
             rate.passed,
             rate_cell(rate.passed / joined if joined else None),
         )
-        for rate in view.exercises
+        for rate in checked
     ]
-    return html_table(
-        "Each exercise: learners who checked it, passed it, and the share of the room that passed",
-        ["Exercise", "Checked", "Passed", "Of the room"],
-        rows,
+    table = (
+        html_table(
+            "Each exercise checked so far: learners who checked it, passed it, and the share of the room that passed",
+            ["Exercise", "Checked", "Passed", "Of the room"],
+            rows,
+        )
+        if rows
+        else '<p class="muted">No exercise checked yet.</p>'
     )
+    rest = f'<p class="muted">Not checked by anyone yet: {", ".join(untouched)}.</p>' if checked and untouched else ""
+    return table + rest
 
 
 def _quizzes(row: LearnerRow) -> str:
