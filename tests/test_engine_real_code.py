@@ -16,6 +16,18 @@ def scenario(tmp_path: Path, body: str) -> Path:
     return path
 
 
+def repeated_logs(path: Path) -> str:
+    """`sim --logs` of the scenario, run twice: the logs, once both runs are shown to write the same bytes."""
+    logs = []
+    for run in (1, 2):
+        written = path.with_name(f"{path.stem}-{run}.log")
+        result = run_cli("sim", str(path), "--logs", str(written))
+        assert result.returncode == 0, result.stderr
+        logs.append(written.read_text())
+    assert logs[0] == logs[1]
+    return logs[0]
+
+
 def report(path: Path, *args: str) -> dict:
     result = run_cli("sim", str(path), "--json", *args)
     assert result.returncode in (0, 1), result.stderr
@@ -137,15 +149,10 @@ traffic:
   - {target: counter, invocation: sync, rate: 1/s, for: 2s}
 """,
     )
-    logs = []
-    for run in (1, 2):
-        result = run_cli("sim", str(path), "--logs", str(tmp_path / f"{run}.log"))
-        assert result.returncode == 0, result.stderr
-        logs.append((tmp_path / f"{run}.log").read_text())
-    assert logs[0] == logs[1]
-    reports = [line for line in logs[0].splitlines() if "\tREPORT RequestId" in line]
+    logs = repeated_logs(path)
+    reports = [line for line in logs.splitlines() if "\tREPORT RequestId" in line]
     assert len(reports) == 2 and all("Max Memory Used: 40 MB" in line for line in reports)  # the model's, not measured
-    logged = [line.split("\t") for line in logs[0].splitlines() if "logged through logging" in line]
+    logged = [line.split("\t") for line in logs.splitlines() if "logged through logging" in line]
     assert len(logged) == 2
     for cloudwatch_time, _group, level, record_time, *_rest in logged:
         assert level == "[WARNING]"
@@ -224,12 +231,7 @@ traffic:
   - {target: setup, invocation: sync, burst: 1, at: 12s}
 """
     )
-    logs = []
-    for run in (1, 2):
-        result = run_cli("sim", str(path), "--logs", str(tmp_path / f"{run}.log"))
-        assert result.returncode == 0, result.stderr
-        logs.append((tmp_path / f"{run}.log").read_text())
-    assert logs[0] == logs[1]
-    logged = [line.split("\t") for line in logs[0].splitlines() if "configured at import" in line]
+    logs = repeated_logs(path)
+    logged = [line.split("\t") for line in logs.splitlines() if "configured at import" in line]
     assert len(logged) == 2  # the burst of two at 1 s started two environments; the request at 12 s found one warm
     assert {record_time for _cw, _group, _level, record_time, *_rest in logged} == {"2026-01-01T00:00:01.000Z"}
