@@ -173,8 +173,8 @@ def test_plain_mode_scores_the_review_per_topic_and_names_the_steps_to_reread():
     out = result.stdout
     assert "Score: 27/30 (90%): passed" in out
     topics = out.split("By topic (right/asked):\n", 1)[1].split("\n\n", 1)[0].splitlines()
-    assert [line.split()[-1] for line in topics] == ["5/5", "6/7", "2/3", "3/3", "3/3", "3/3", "2/2", "3/4"]
-    assert topics[1].split() == ["Invocation", "models", "6/7"]
+    assert [line.split()[-1] for line in topics] == ["5/5", "5/6", "2/3", "3/3", "3/3", "3/3", "2/2", "4/5"]
+    assert topics[1].split() == ["Invocation", "models", "5/6"]
     reread = out.split("To re-read, for the 3 question(s) you missed:\n", 1)[1].splitlines()
     assert reread[0] == (
         "  - Question 2 (cap-for-the-database): lesson 3 (Concurrency and throttling), step 3: "
