@@ -70,7 +70,8 @@ def test_pass_rates_count_learners_who_checked_and_passed_each_exercise(tmp_path
     page = render_page(view, "room")
     table = page.split('<section id="exercises">')[1].split("</section>")[0]
     assert table.count("<tr>") == 1 + 2  # the header, and the two exercises someone checked: not all 35
-    assert f"{FIRST.number:02d} {FIRST.title}" in table and f"{EXERCISES[2].number:02d} {EXERCISES[2].title}" not in table
+    assert f"{FIRST.number:02d} {FIRST.title}" in table
+    assert f"{EXERCISES[2].number:02d} {EXERCISES[2].title}" not in table
     untouched = ", ".join(f"{e.number:02d}" for e in EXERCISES if e.id not in (FIRST.id, SECOND.id))
     assert f"Not checked by anyone yet: {untouched}." in table
 
