@@ -117,6 +117,26 @@ async def test_walk_a_lesson_and_record_pages_read(store):
         assert f"{len(visited_pages)}/{len(lesson.pages)} pages read" in detail
 
 
+async def test_a_step_opened_is_where_the_learner_is_and_only_pages_count_as_read(store):
+    """What an instructor's view of the room shows: the step open now, a demo or a quiz too, not the last page."""
+    app = LambdalabApp(store=store)
+    lesson = app.course.get("concurrency-and-throttling")
+    other = next(i for i, s in enumerate(lesson.steps) if not isinstance(s, TextStep))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("slash", *"concurrency", "enter", "enter")
+        await pilot.pause()
+        await pilot.press(*"n" * other)
+        await pilot.pause()
+        assert app.screen.index == other
+        data = store.load()
+        assert (data["last_lesson"], data["last_step"]) == (lesson.id, lesson.steps[other].id)
+        assert lesson.steps[other].id not in data["lessons"][lesson.id]["read"]
+        await pilot.press("p")
+        await pilot.pause()
+        assert store.load()["last_step"] == lesson.steps[other - 1].id
+
+
 async def test_quiz_right_and_wrong_answers_explained_and_scored(store, sample_course):
     app = LambdalabApp(course=sample_course, store=store)
     lesson = sample_course.get("sample-lesson")

@@ -104,6 +104,15 @@ class ProgressStore:
 
         return self.update(change)
 
+    def mark_on(self, lesson_id: str, step_id: str) -> Data:
+        """A step opened that reading does not complete (a demo, a quiz, an exercise's step): where the learner
+        is, which an instructor's view of the room shows, without marking it done."""
+
+        def change(data: Data) -> None:
+            data["last_lesson"], data["last_step"] = lesson_id, step_id
+
+        return self.update(change)
+
     def record_quiz(
         self, lesson_id: str, quiz_id: str, score: int, total: int, passed: bool, missed: Sequence[str]
     ) -> Data:

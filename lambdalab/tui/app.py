@@ -95,6 +95,9 @@ class LambdalabApp(App):
     def mark_read(self, lesson: Lesson, step_id: str) -> None:
         self.progress = self.store.mark_read(lesson.id, [step_id])
 
+    def mark_on(self, lesson: Lesson, step_id: str) -> None:
+        self.progress = self.store.mark_on(lesson.id, step_id)
+
     def record_quiz(
         self, lesson: Lesson, quiz_id: str, score: int, total: int, passed: bool, missed: Sequence[str]
     ) -> None:

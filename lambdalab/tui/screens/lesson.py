@@ -142,6 +142,8 @@ class LessonScreen(Screen):
             holder.scroll_home(animate=False)
         if isinstance(step, TextStep):
             self.app.mark_read(self.lesson, step.id)
+        else:
+            self.app.mark_on(self.lesson, step.id)
         self._draw_toc()
         self.refresh_bindings()
 
