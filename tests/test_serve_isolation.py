@@ -201,7 +201,17 @@ def _got_something():
                 return True
             except OSError:
                 pass
-    return _reached_the_preloaded_process()
+    return _reached_the_preloaded_process() or _sees_processes_of_others()
+
+def _sees_processes_of_others():
+    # The room's processes: the server, the preloaded process, other learners' sessions and their checks.
+    for entry in os.listdir("/proc"):
+        try:
+            if entry.isdigit() and os.stat("/proc/" + entry).st_uid != os.getuid():
+                return True
+        except OSError:
+            pass
+    return False
 
 def _reached_the_preloaded_process():
     # Its socket forks an app for whoever asks, with the environment asked for: another learner's LAMBDALAB_HOME.
@@ -239,7 +249,7 @@ def handler(event, context):
 def test_in_a_browser_session_a_check_gets_nothing_of_others_and_leaves_nothing_running(tmp_path):
     """Through `lambdalab serve`, as a learner in a browser: ada's handler tries bob's workspace, the
     instructor's home (a fake HOME the server runs with) and the preloaded process's socket (which forks an app
-    for whoever asks), and leaves a daemon; her check in the app passes (the
+    for whoever asks), lists the room's processes, and leaves a daemon; her check in the app passes (the
     handler only passes when it got nothing), nothing it touched changed, and the daemon is gone once the check
     is done, while her session goes on."""
     from test_serve import serving

@@ -166,9 +166,16 @@ def build_view(scratch: str, binds: list[tuple[str, str, bool]], hidden: list[st
         if not os.path.lexists(scratch + path):
             os.symlink(target, scratch + path)
     os.makedirs(scratch + "/proc", exist_ok=True)
-    try:  # a fresh /proc shows this PID namespace only; a user namespace that does not own it may not mount one
-        mount("proc", scratch + "/proc", "proc", MS_NOSUID | MS_NODEV)
-    except OSError:
+    # A fresh /proc shows this PID namespace only, and, where the kernel takes hidepid (Linux 5.8), no process of
+    # another user: code run as a user of its own lists its own processes alone. A user namespace that does not
+    # own the PID namespace may mount no /proc at all: then the host's, bound.
+    for options in ("hidepid=invisible", None):
+        try:
+            mount("proc", scratch + "/proc", "proc", MS_NOSUID | MS_NODEV, options)
+            break
+        except OSError:
+            continue
+    else:
         mount("/proc", scratch + "/proc", None, MS_BIND | MS_REC)
     old = scratch + "/.old-root"
     os.makedirs(old, exist_ok=True)
