@@ -54,13 +54,13 @@ class Workflow:
         self.loop = loop
         self.callback_timer = callback_timer
         self._samplers: dict[int, Sampler] = {}  # by id() of a DurableOp: compiled once
+        self._handlers = {"step": self._step, "wait": self._wait, "callback": self._callback}
 
     def run(
         self, execution: Execution, ops: tuple[DurableOp, ...], parent: str | None, t: float, fx: list[Effect]
     ) -> Outcome:
         """Operations in order from `t`: (time reached, DONE/FAIL/SUSPEND, wake-up time, error)."""
         records = execution.operations
-        handlers = {"step": self._step, "wait": self._wait, "callback": self._callback}
         for i, op in enumerate(ops, 1):
             op_id = f"{parent}.{i}" if parent else str(i)
             record = records.get(op_id)
@@ -68,7 +68,7 @@ class Workflow:
                 if record.status != SUCCEEDED and op.on_error == "fail":
                     return t, FAIL, NEVER, record.error
                 continue
-            handler = handlers.get(op.kind, self._batch)  # parallel and map are batches
+            handler = self._handlers.get(op.kind, self._batch)  # parallel and map are batches
             t, ended, wake, error = handler((execution, op, op_id, parent, record, fx), t)
             if ended != DONE:
                 return t, ended, wake, error
